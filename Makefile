@@ -1,0 +1,103 @@
+# Homedesk: the two commands a newcomer needs are `make run` and `make test`.
+# Both first run scripts/bootstrap.sh, which installs whatever is missing.
+#
+#   make run       build the UI and the desktop app, then open it
+#   make test      every check: format, lint, svelte-check, Rust tests, vitest, end-to-end
+#   make bench     benchmarks (figures go to docs/benchmarks.md)
+#   make dist      installable packages (not built yet; see below)
+#
+# Smaller steps: make ui, make app, make lint, make unit, make vitest, make e2e,
+# make bindings (regenerate ui/src/lib/host/bindings), make icons, make fmt.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+CARGO ?= cargo
+NPM := npm --prefix ui
+UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/package-lock.json -type f 2>/dev/null)
+# WebKitGTK without a GPU (VMs, Xvfb): disable the DMA-BUF renderer or the window stays blank.
+APP_ENV := WEBKIT_DISABLE_DMABUF_RENDERER=1
+
+.PHONY: run test bench dist bootstrap ui app lint fmt fmt-check clippy svelte-check unit vitest e2e bindings icons clean
+
+## ---------------------------------------------------------------- the two commands
+
+run: bootstrap app
+	@if [ -z "$${DISPLAY:-}" ] && [ -z "$${WAYLAND_DISPLAY:-}" ]; then \
+	  echo "make run: no display found (DISPLAY and WAYLAND_DISPLAY are unset), so no window can open."; \
+	  echo "On a machine without a screen, run it under a virtual display:"; \
+	  echo "    xvfb-run -a make run"; \
+	  exit 2; \
+	fi
+	@echo "make run: starting Homedesk (close the window to stop)"
+	@if [ -z "$${DBUS_SESSION_BUS_ADDRESS:-}" ]; then \
+	  $(APP_ENV) dbus-run-session -- target/debug/homedesk; \
+	else \
+	  $(APP_ENV) target/debug/homedesk; \
+	fi
+
+test: bootstrap
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory vitest
+	@$(MAKE) --no-print-directory e2e
+	@echo "make test: all stages passed (lint, Rust tests, vitest, end-to-end)"
+
+bench:
+	@echo "make bench: no benchmarks yet. Knowledge-base search and sync benchmarks"
+	@echo "(criterion, medians and ratios against a baseline) arrive with the core;"
+	@echo "their figures will be written to docs/benchmarks.md."
+
+dist:
+	@echo "make dist: not built yet. It will run 'tauri build' to produce .deb, AppImage"
+	@echo "and Windows (NSIS) installers from src-tauri/tauri.conf.json ('bundle')."
+
+## ---------------------------------------------------------------- pieces
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+ui/dist/index.html: $(UI_SOURCES)
+	$(NPM) run build --silent
+
+ui: ui/dist/index.html
+
+# The app binary with the UI embedded (no dev server: tauri.conf.json has no devUrl).
+app: ui
+	$(CARGO) build --locked -p homedesk
+
+lint: ui fmt-check clippy svelte-check
+
+fmt-check:
+	$(CARGO) fmt --all --check
+	$(NPM) run format:check --silent
+
+fmt:
+	$(CARGO) fmt --all
+	$(NPM) run format --silent
+
+clippy: ui
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	scripts/check-house-rules.sh
+
+svelte-check:
+	$(NPM) run check --silent
+
+unit: ui
+	$(CARGO) test --locked --workspace --exclude homedesk-e2e
+
+vitest:
+	$(NPM) run test --silent
+
+e2e: app
+	$(CARGO) test --locked -p homedesk-e2e -- --test-threads=1
+
+bindings:
+	UPDATE_BINDINGS=1 $(CARGO) test --locked -p homedesk-core --test ipc_bindings
+
+icons:
+	cd ui && npx tauri icon ../icons/homedesk.svg -o ../icons
+	rm -rf icons/android icons/ios
+
+clean:
+	$(CARGO) clean
+	rm -rf ui/dist

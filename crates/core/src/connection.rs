@@ -1,0 +1,37 @@
+//! How the workstation stands with the central platform, as the agent sees it.
+//!
+//! A dropped link is a normal state, not an error: the agent keeps reading
+//! and acting from the local store, and actions wait in the outbox.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// The state shown in the status bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export_to = "ConnectionState.ts")]
+pub enum ConnectionState {
+    /// Talking to the platform; actions are delivered within seconds.
+    Online,
+    /// Reachable but slow or flapping; actions still flow, late.
+    Degraded,
+    /// Not reachable (or not signed in yet); everything works from local data.
+    Offline,
+}
+
+/// Connection state plus what is waiting to be delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ConnectionStatus.ts")]
+pub struct ConnectionStatus {
+    pub state: ConnectionState,
+    /// Agent actions saved locally and not yet acknowledged by the platform.
+    pub pending_actions: u32,
+}
+
+impl ConnectionStatus {
+    /// The status before any platform is configured: offline, nothing pending.
+    pub fn not_connected() -> Self {
+        ConnectionStatus { state: ConnectionState::Offline, pending_actions: 0 }
+    }
+}

@@ -1,0 +1,108 @@
+//! Errors of the workstation core, and the one shape they take at a boundary.
+//!
+//! Inside the crate an [`Error`] carries the detail (paths, causes). At the
+//! IPC boundary it becomes an [`ErrorBody`] `{ "code": ..., "message": ... }`:
+//! `code` is a closed [`ErrorCode`] the UI may branch on, `message` is for
+//! people and is never matched by code.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// Everything that can go wrong in a core use-case.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("unknown interface language {0:?}: choose one of {choices}", choices = crate::Locale::TAGS.join(", "))]
+    UnknownLocale(String),
+
+    #[error("cannot use the data folder {}: {source}", path.display())]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot find a data folder for this user; set HOMEDESK_DATA_DIR to choose one")]
+    NoDataDir,
+
+    #[error("cannot save settings to {}: {source}", path.display())]
+    SaveSettings {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What kind of failure an [`Error`] is, for code that must react to it.
+///
+/// Closed on purpose: adding a variant is a change the UI must handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export_to = "ErrorCode.ts")]
+pub enum ErrorCode {
+    /// The caller sent something the core cannot accept; nothing was changed.
+    InvalidInput,
+    /// The local disk refused a read or write (full, read-only, permissions).
+    Storage,
+}
+
+/// The boundary shape of an error: `{ "code": "...", "message": "..." }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export_to = "ErrorBody.ts")]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::UnknownLocale(_) => ErrorCode::InvalidInput,
+            Error::DataDir { .. } | Error::NoDataDir | Error::SaveSettings { .. } => {
+                ErrorCode::Storage
+            }
+        }
+    }
+}
+
+impl From<&Error> for ErrorBody {
+    fn from(err: &Error) -> Self {
+        ErrorBody { code: err.code(), message: err.to_string() }
+    }
+}
+
+impl From<Error> for ErrorBody {
+    fn from(err: Error) -> Self {
+        ErrorBody::from(&err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundary_json_shape_is_pinned() {
+        let body = ErrorBody::from(Error::UnknownLocale("fr".into()));
+        let json = serde_json::to_value(&body).expect("serializes");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "code": "invalid_input",
+                "message": "unknown interface language \"fr\": choose one of zh-CN, en"
+            }),
+            "the UI branches on this exact shape; changing it breaks the host module"
+        );
+    }
+
+    #[test]
+    fn storage_failures_map_to_the_storage_code() {
+        let err = Error::SaveSettings {
+            path: "/read-only/settings.json".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(ErrorBody::from(&err).code, ErrorCode::Storage);
+        assert!(err.to_string().contains("/read-only/settings.json"), "message names the file");
+    }
+}

@@ -1,0 +1,25 @@
+//! The Homedesk workstation, without a window.
+//!
+//! Everything an agent reads and does is decided here: settings, and (as the
+//! product grows) the local store, knowledge-base search, scripts, the outbox
+//! and the sync engine. The desktop shell (`src-tauri`) and `homedesk-cli` are
+//! thin adapters over the use-cases exposed by [`Workstation`].
+//!
+//! House rule: this crate never depends on `tauri` and never reads global
+//! state such as environment variables; callers pass in what it needs (a data
+//! folder, later a store, a transport and a clock), so every use-case runs in
+//! a plain `cargo test`.
+
+pub mod app_info;
+pub mod connection;
+pub mod error;
+pub mod locale;
+pub mod paths;
+pub mod settings;
+mod workstation;
+
+pub use app_info::AppInfo;
+pub use connection::{ConnectionState, ConnectionStatus};
+pub use error::{Error, ErrorBody, ErrorCode};
+pub use locale::Locale;
+pub use workstation::Workstation;

@@ -1,0 +1,151 @@
+//! Per-installation preferences, kept in `settings.json` in the data folder.
+//!
+//! Invariants: a save is atomic (write to a temporary file in the same folder,
+//! flush to disk, rename), so a power cut leaves either the old or the new
+//! file, never half of one. An unreadable file is moved aside (never
+//! overwritten) and defaults are used, so one bad file cannot keep an agent
+//! from working, and support can still look at what was there.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Locale};
+
+/// File name of the settings inside the data folder.
+pub const SETTINGS_FILE: &str = "settings.json";
+
+/// Preferences that survive a restart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub locale: Locale,
+}
+
+/// What [`load`] found on disk.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Loaded {
+    /// The file was read.
+    Read(Settings),
+    /// There was no file yet: first start.
+    Missing,
+    /// The file could not be read; it was moved to the given path.
+    MovedAside(PathBuf),
+}
+
+impl Loaded {
+    pub fn into_settings(self) -> Settings {
+        match self {
+            Loaded::Read(settings) => settings,
+            Loaded::Missing | Loaded::MovedAside(_) => Settings::default(),
+        }
+    }
+}
+
+/// Reads the settings from `dir`, moving an unreadable file aside.
+pub fn load(dir: &Path) -> Result<Loaded, Error> {
+    let path = dir.join(SETTINGS_FILE);
+    let bytes = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::Missing),
+        Err(source) => return Err(Error::DataDir { path, source }),
+    };
+    match serde_json::from_slice::<Settings>(&bytes) {
+        Ok(settings) => Ok(Loaded::Read(settings)),
+        Err(parse_error) => {
+            let stamp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+            let aside = dir.join(format!("{SETTINGS_FILE}.unreadable-{stamp}"));
+            fs::rename(&path, &aside).map_err(|source| Error::DataDir { path, source })?;
+            tracing::warn!(
+                %parse_error,
+                moved_to = %aside.display(),
+                "settings file was unreadable; using defaults"
+            );
+            Ok(Loaded::MovedAside(aside))
+        }
+    }
+}
+
+/// Writes the settings to `dir` atomically and durably.
+pub fn save(dir: &Path, settings: &Settings) -> Result<(), Error> {
+    let path = dir.join(SETTINGS_FILE);
+    let fail = |source| Error::SaveSettings { path: path.clone(), source };
+    let mut json = serde_json::to_vec_pretty(settings).map_err(std::io::Error::other).map_err(fail)?;
+    json.push(b'\n');
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    file.write_all(&json).map_err(fail)?;
+    file.as_file().sync_all().map_err(fail)?;
+    file.persist(&path).map_err(|e| fail(e.error))?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Flushes the folder entry so the rename itself survives a power cut.
+/// Best effort: not every platform can open a directory for syncing.
+fn sync_dir(dir: &Path) {
+    if let Ok(handle) = fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_start_has_no_file_and_defaults_to_chinese() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let loaded = load(dir.path()).expect("loads");
+        assert_eq!(loaded, Loaded::Missing);
+        assert_eq!(loaded.into_settings().locale, Locale::ZhCn);
+    }
+
+    #[test]
+    fn saved_settings_are_read_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        save(dir.path(), &Settings { locale: Locale::En }).expect("saves");
+        assert_eq!(load(dir.path()).expect("loads"), Loaded::Read(Settings { locale: Locale::En }));
+    }
+
+    #[test]
+    fn unknown_fields_from_a_newer_version_are_ignored() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        fs::write(dir.path().join(SETTINGS_FILE), r#"{"locale":"en","fontScale":1.5}"#).expect("write");
+        assert_eq!(load(dir.path()).expect("loads"), Loaded::Read(Settings { locale: Locale::En }));
+    }
+
+    #[test]
+    fn corrupt_file_is_moved_aside_with_its_bytes_intact() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let garbage = b"{\"locale\": \"en\"\x00\xff truncated by a power cut";
+        fs::write(dir.path().join(SETTINGS_FILE), garbage).expect("write");
+
+        let Loaded::MovedAside(aside) = load(dir.path()).expect("a bad file is not fatal") else {
+            panic!("a corrupt file must be moved aside, not read or deleted");
+        };
+        assert_eq!(fs::read(&aside).expect("aside file exists"), garbage, "nothing is lost");
+        assert!(!dir.path().join(SETTINGS_FILE).exists(), "the bad file no longer blocks start-up");
+    }
+
+    #[test]
+    fn wrong_type_is_treated_as_corrupt() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        fs::write(dir.path().join(SETTINGS_FILE), r#"{"locale": 42}"#).expect("write");
+        assert!(matches!(load(dir.path()).expect("loads"), Loaded::MovedAside(_)));
+    }
+
+    #[test]
+    fn save_leaves_no_temporary_files_behind() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        save(dir.path(), &Settings::default()).expect("saves");
+        save(dir.path(), &Settings { locale: Locale::En }).expect("saves again");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec![SETTINGS_FILE.to_owned()]);
+    }
+}

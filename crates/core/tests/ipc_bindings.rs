@@ -1,0 +1,49 @@
+//! The TypeScript types in `ui/src/lib/host/bindings/` are generated from the
+//! Rust types that cross the IPC boundary. This test fails when they are stale;
+//! `make bindings` (UPDATE_BINDINGS=1) rewrites them.
+
+use std::path::{Path, PathBuf};
+
+use homedesk_core::{AppInfo, ConnectionState, ConnectionStatus, ErrorBody, ErrorCode, Locale};
+use ts_rs::{Config, TS};
+
+fn bindings_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/host/bindings")
+}
+
+fn render<T: TS + 'static>(cfg: &Config) -> (PathBuf, String) {
+    let path = T::output_path().expect("every IPC type has an export path");
+    let text = T::export_to_string(cfg).expect("type exports");
+    (path, text)
+}
+
+#[test]
+fn generated_typescript_bindings_are_up_to_date() {
+    let dir = bindings_dir();
+    let cfg = Config::new().with_out_dir(&dir);
+    let generated = [
+        render::<AppInfo>(&cfg),
+        render::<Locale>(&cfg),
+        render::<ConnectionState>(&cfg),
+        render::<ConnectionStatus>(&cfg),
+        render::<ErrorCode>(&cfg),
+        render::<ErrorBody>(&cfg),
+    ];
+
+    let update = std::env::var_os("UPDATE_BINDINGS").is_some_and(|v| v == "1");
+    let mut stale = Vec::new();
+    for (relative, text) in &generated {
+        let path = dir.join(relative);
+        if update {
+            std::fs::create_dir_all(&dir).expect("create bindings dir");
+            std::fs::write(&path, text).expect("write binding");
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            stale.push(relative.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "TypeScript bindings are stale or missing: {stale:?}. Run `make bindings` and commit the result, \
+         so the UI compiles against the types the Rust side really sends."
+    );
+}

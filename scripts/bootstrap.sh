@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 (or Ubuntu 22.04+) machine lacks to build,
+# run and test Homedesk. Idempotent: when everything is present it installs
+# nothing and finishes in seconds. Called by `make run` and `make test`.
+#
+#   scripts/bootstrap.sh          everything (build, run, test)
+#
+# It never downloads toolchains or browsers: Debian packages, npm modules
+# and crates only.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+say() { printf 'bootstrap: %s\n' "$*"; }
+die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
+
+# --- 1. The system must be Debian-like, or we stop before touching anything.
+if [ ! -r /etc/os-release ]; then
+  die "cannot read /etc/os-release; this script supports Debian 12+ and Ubuntu 22.04+ only. Install the packages listed in README.md by hand."
+fi
+# shellcheck disable=SC1091
+. /etc/os-release
+case " ${ID:-} ${ID_LIKE:-} " in
+  *" debian "* | *" ubuntu "*) ;;
+  *) die "this looks like ${PRETTY_NAME:-an unknown system}, not Debian or Ubuntu. Nothing was installed. Install the packages listed in README.md with your system's package manager, then run 'make test' again." ;;
+esac
+
+# --- 2. Debian packages.
+# Build: WebKitGTK 4.1 and GTK dev files for Tauri v2, a C toolchain.
+# Test: WebKitWebDriver, Xvfb, a D-Bus session, a notification daemon, a CJK
+# font so Chinese renders in screenshots.
+PACKAGES=(
+  build-essential pkg-config curl file
+  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
+  webkit2gtk-driver xvfb xauth dbus dbus-x11 dunst fonts-noto-cjk
+  nodejs npm
+)
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    # A newer Node.js from another source (NodeSource, nvm) counts as present.
+    if { [ "$pkg" = nodejs ] || [ "$pkg" = npm ]; } && command -v "${pkg/nodejs/node}" >/dev/null; then
+      continue
+    fi
+    missing+=("$pkg")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "need root to install: ${missing[*]} (no sudo found). Run as root or install them by hand."
+    SUDO="sudo"
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# --- 3. Toolchains we cannot install for you.
+command -v cargo >/dev/null || die "Rust is not installed. Install it with rustup (https://rustup.rs), then run this again."
+node_version=$(node --version 2>/dev/null | sed 's/^v//')
+node_major=${node_version%%.*}
+node_minor=$(echo "$node_version" | cut -d. -f2)
+if [ -z "$node_version" ] || [ "$node_major" -lt 20 ] || { [ "$node_major" -eq 20 ] && [ "$node_minor" -lt 19 ]; }; then
+  die "Node.js ${node_version:-none} is too old: the UI build (Vite 8) needs Node.js 20.19 or newer. Debian 12's own nodejs is 18; install Node.js 20+ (e.g. from NodeSource) and run this again."
+fi
+
+# --- 4. Node modules, exactly as locked. Re-run only when the lockfile changed.
+stamp=ui/node_modules/.homedesk-lock-stamp
+if [ ! -f "$stamp" ] || ! cmp -s ui/package-lock.json "$stamp"; then
+  say "installing node modules (npm ci in ui/)"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+  cp ui/package-lock.json "$stamp"
+fi
+
+# --- 5. tauri-driver, pinned to major version 2 (3.0 alphas exist).
+if ! tauri-driver --help >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  say "installing tauri-driver 2 (cargo install, takes a minute)"
+  cargo install tauri-driver --version '^2' --locked --quiet
+fi
+
+say "all set"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# House rules that the compiler cannot see (ARCHITECTURE.md, "Rule of the house"):
+#  1. only src-tauri depends on tauri: no crate under crates/ may, even indirectly;
+#  2. only ui/src/lib/host imports @tauri-apps/*;
+#  3. Tauri crates resolve to major version 2 (3.0 alphas are published).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+
+for manifest in crates/*/Cargo.toml; do
+  crate=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -1)
+  if cargo tree --locked -p "$crate" -e normal,build --prefix none 2>/dev/null | grep -Eq '^tauri(-[a-z-]+)? v'; then
+    echo "house rule broken: $crate (crates/) depends on tauri; only src-tauri may." >&2
+    cargo tree --locked -p "$crate" -i tauri 2>/dev/null | head -5 >&2 || true
+    fail=1
+  fi
+done
+
+leaks=$(grep -rlE "from ['\"]@tauri-apps/|import\(['\"]@tauri-apps/" ui/src --include='*.ts' --include='*.svelte' | grep -v '^ui/src/lib/host/' || true)
+if [ -n "$leaks" ]; then
+  echo "house rule broken: only ui/src/lib/host may import @tauri-apps/*; found in:" >&2
+  echo "$leaks" >&2
+  fail=1
+fi
+
+if awk '/^name = "tauri(-[a-z-]+)?"$/ {getline; print}' Cargo.lock | grep -q 'version = "3\.'; then
+  echo "house rule broken: Cargo.lock resolves a Tauri crate at major version 3 (an alpha); pin ^2." >&2
+  fail=1
+fi
+
+[ "$fail" -eq 0 ] && echo "house rules: ok (no tauri under crates/, @tauri-apps only in ui/src/lib/host, Tauri 2)"
+exit "$fail"

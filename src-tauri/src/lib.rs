@@ -1,0 +1,72 @@
+//! The Homedesk desktop shell: a thin Tauri v2 layer over `homedesk-core`.
+//!
+//! It owns windows, IPC commands and (later) events, tray and notifications;
+//! nothing else. Every decision about data lives in the core, which this
+//! crate `manage()`s as one [`Workstation`].
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use homedesk_core::{Workstation, paths};
+use tauri::{Builder, Runtime};
+
+/// Environment variable that picks the data folder (tests, shared PCs).
+pub const DATA_DIR_ENV: &str = "HOMEDESK_DATA_DIR";
+
+/// Registers state and commands on a builder. Shared by [`run`] and the
+/// mock-runtime tests so they exercise the same wiring.
+pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Builder<R> {
+    builder.manage(workstation).invoke_handler(tauri::generate_handler![
+        commands::app_info,
+        commands::set_locale,
+        commands::connection_status,
+    ])
+}
+
+/// Starts the desktop app; returns when the last window closes.
+pub fn run() -> ExitCode {
+    init_logging();
+    let explicit = std::env::var_os(DATA_DIR_ENV).map(PathBuf::from);
+    let workstation = match paths::resolve_data_dir(explicit).and_then(Workstation::open) {
+        Ok(workstation) => workstation,
+        Err(err) => {
+            eprintln!("homedesk: cannot start: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(data_dir = %workstation.data_dir().display(), "starting Homedesk");
+    if !has_display() {
+        eprintln!(
+            "homedesk: no display found (DISPLAY and WAYLAND_DISPLAY are unset).\n\
+             On a machine without a screen, run it under a virtual display:\n\
+             \x20   xvfb-run -a dbus-run-session -- target/debug/homedesk\n\
+             or use `make run`, which does this for you."
+        );
+        return ExitCode::from(2);
+    }
+    match setup(Builder::default(), workstation).run(tauri::generate_context!()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("homedesk: the window could not start: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn has_display() -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()))
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+#[cfg(test)]
+mod tests;

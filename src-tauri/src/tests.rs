@@ -1,0 +1,83 @@
+//! Mock-runtime tests of the shell's wiring: the real config, capabilities and
+//! command handlers, with Tauri's `MockRuntime` instead of a window.
+
+use homedesk_core::Workstation;
+use serde_json::{Value, json};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+
+fn app(data_dir: &std::path::Path) -> App<MockRuntime> {
+    let workstation = Workstation::open(data_dir).expect("open workstation");
+    crate::setup(mock_builder(), workstation)
+        .build(tauri::generate_context!())
+        .expect("build mock app")
+}
+
+fn window(app: &App<MockRuntime>, label: &str) -> WebviewWindow<MockRuntime> {
+    WebviewWindowBuilder::new(app, label, Default::default()).build().expect("mock window")
+}
+
+fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    let request = InvokeRequest {
+        cmd: cmd.into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().expect("url"),
+        body: InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    get_ipc_response(window, request).map(|body| body.deserialize::<Value>().expect("json body"))
+}
+
+#[test]
+fn app_info_reaches_the_core() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let main = window(&app, "main");
+    let info = invoke(&main, "app_info", json!({})).expect("main window may call app_info");
+    assert_eq!(info["name"], "Homedesk");
+    assert_eq!(info["locale"], "zh-CN", "Chinese is the default");
+    let data_dir = std::fs::canonicalize(dir.path()).expect("canonical");
+    assert_eq!(info["dataDir"], data_dir.display().to_string());
+}
+
+#[test]
+fn set_locale_saves_and_refuses_unknown_tags_with_the_boundary_shape() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let main = window(&app, "main");
+
+    let info = invoke(&main, "set_locale", json!({ "locale": "en" })).expect("accepted");
+    assert_eq!(info["locale"], "en");
+
+    let err = invoke(&main, "set_locale", json!({ "locale": "fr" })).expect_err("refused");
+    assert_eq!(err["code"], "invalid_input", "the UI branches on the code: {err}");
+    assert!(err["message"].as_str().is_some_and(|m| m.contains("fr")), "message names the input: {err}");
+
+    let info = invoke(&main, "app_info", json!({})).expect("still works");
+    assert_eq!(info["locale"], "en", "a refused change leaves the saved language alone");
+}
+
+#[test]
+fn connection_status_starts_offline() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let status = invoke(&window(&app, "main"), "connection_status", json!({})).expect("allowed");
+    assert_eq!(status, json!({ "state": "offline", "pendingActions": 0 }));
+}
+
+#[test]
+fn windows_without_a_capability_cannot_call_app_commands() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let stranger = window(&app, "untrusted-popup");
+    for cmd in ["app_info", "set_locale", "connection_status"] {
+        let result = invoke(&stranger, cmd, json!({ "locale": "en" }));
+        assert!(result.is_err(), "{cmd} must be denied to a window no capability names: {result:?}");
+    }
+    let info = invoke(&window(&app, "main"), "app_info", json!({})).expect("main still allowed");
+    assert_eq!(info["locale"], "zh-CN", "the denied set_locale changed nothing");
+}

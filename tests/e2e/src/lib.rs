@@ -1,0 +1,319 @@
+//! End-to-end harness: the real Homedesk binary in a real (virtual) desktop,
+//! driven over WebDriver.
+//!
+//! [`Desktop`] starts Xvfb, a private D-Bus session and a notification daemon;
+//! [`AppSession`] starts `tauri-driver` (which starts WebKitWebDriver, which
+//! starts the app) and connects a fantoccini client. Every process is started
+//! in its own process group and the whole group is killed on drop, so nothing
+//! outlives a test, also when it fails or panics.
+//!
+//! Nothing here sleeps to wait: every wait polls with a deadline.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+/// How long any single wait may take before the test fails with a message.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The workspace root (two levels above this crate).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+/// Where screenshots go for people to look at: `target/e2e/`.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join("e2e");
+    std::fs::create_dir_all(&dir).expect("create target/e2e");
+    dir
+}
+
+/// The app binary built by `make app` (UI embedded).
+pub fn app_binary() -> anyhow::Result<PathBuf> {
+    let path = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join("debug/homedesk");
+    if !path.is_file() {
+        bail!("{} does not exist: run `make e2e` (it builds the app first) or `make app`", path.display());
+    }
+    Ok(path)
+}
+
+/// A child process that is killed, with its whole process group, on drop.
+pub struct Supervised {
+    name: &'static str,
+    child: Child,
+}
+
+impl Supervised {
+    /// Spawns `command` as the leader of a new process group.
+    pub fn spawn(name: &'static str, command: &mut Command) -> anyhow::Result<Self> {
+        let child = command
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("starting {name} (is it installed? `make test` runs the bootstrap)"))?;
+        Ok(Supervised { name, child })
+    }
+
+    pub fn child_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+
+    /// Fails if the process has already exited.
+    pub fn ensure_running(&mut self) -> anyhow::Result<()> {
+        if let Some(status) = self.child.try_wait()? {
+            bail!("{} exited early with {status}", self.name);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        let Ok(pid) = i32::try_from(self.child.id()) else { return };
+        let group = Pid::from_raw(pid);
+        let _ = killpg(group, Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                // The leader is gone; make sure no straggler in its group survives.
+                let _ = killpg(group, Signal::SIGKILL);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = killpg(group, Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads the first line a child prints on stdout, within [`DEADLINE`].
+fn first_line(name: &str, child: &mut Child) -> anyhow::Result<String> {
+    let stdout = child.stdout.take().context("stdout not piped")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(DEADLINE).with_context(|| format!("{name} printed nothing in {DEADLINE:?}"))?;
+    let line = line.trim().to_owned();
+    if line.is_empty() {
+        bail!("{name} exited before it was ready");
+    }
+    Ok(line)
+}
+
+/// A virtual desktop: Xvfb, a private D-Bus session bus and a notification
+/// daemon, all torn down on drop.
+pub struct Desktop {
+    pub display: String,
+    pub dbus_address: String,
+    // Dropped in reverse order of start: daemon, bus, X server.
+    _dunst: Option<Supervised>,
+    _dbus: Supervised,
+    _xvfb: Supervised,
+}
+
+impl Desktop {
+    pub fn start() -> anyhow::Result<Self> {
+        // -displayfd makes Xvfb pick a free display and print its number.
+        let mut xvfb = Supervised::spawn(
+            "Xvfb",
+            Command::new("Xvfb")
+                .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        )?;
+        let display = format!(":{}", first_line("Xvfb", xvfb.child_mut())?);
+
+        let mut dbus = Supervised::spawn(
+            "dbus-daemon",
+            Command::new("dbus-daemon")
+                .args(["--session", "--nofork", "--print-address=1"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        )?;
+        let dbus_address = first_line("dbus-daemon", dbus.child_mut())?;
+
+        // Notifications are optional for the app (it falls back in-app), so a
+        // missing daemon is not fatal here; tests that need it check for it.
+        let dunst = Supervised::spawn(
+            "dunst",
+            Command::new("dunst")
+                .env("DISPLAY", &display)
+                .env("DBUS_SESSION_BUS_ADDRESS", &dbus_address)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .ok();
+
+        Ok(Desktop { display, dbus_address, _dunst: dunst, _dbus: dbus, _xvfb: xvfb })
+    }
+}
+
+/// Options for one run of the app.
+pub struct AppOptions<'a> {
+    /// Data folder for this run; reuse one to test what survives a restart.
+    pub data_dir: &'a Path,
+}
+
+/// The app, started through tauri-driver, with a WebDriver client attached.
+pub struct AppSession {
+    pub client: Client,
+    _driver: Supervised,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn tauri_driver() -> PathBuf {
+    let in_cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .map(|home| home.join("bin/tauri-driver"));
+    match in_cargo_home {
+        Some(path) if path.is_file() => path,
+        _ => PathBuf::from("tauri-driver"),
+    }
+}
+
+/// `GET /status` on the driver; `Ok(true)` once it reports `ready`.
+fn driver_ready(port: u16) -> anyhow::Result<bool> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(stream, "GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let body = response.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default();
+    let status: serde_json::Value = serde_json::from_str(body.trim()).unwrap_or_default();
+    Ok(status["value"]["ready"] == serde_json::Value::Bool(true))
+}
+
+impl AppSession {
+    pub async fn start(desktop: &Desktop, options: AppOptions<'_>) -> anyhow::Result<Self> {
+        let application = app_binary()?;
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let log = std::fs::File::create(artifacts_dir().join("tauri-driver.log"))?;
+        let mut driver = Supervised::spawn(
+            "tauri-driver",
+            Command::new(tauri_driver())
+                .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+                .env("DISPLAY", &desktop.display)
+                .env("DBUS_SESSION_BUS_ADDRESS", &desktop.dbus_address)
+                .env("GDK_BACKEND", "x11")
+                .env_remove("WAYLAND_DISPLAY")
+                .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+                .env("HOMEDESK_DATA_DIR", options.data_dir)
+                .stdout(log.try_clone()?)
+                .stderr(log),
+        )?;
+
+        // tauri-driver accepts connections before WebKitWebDriver is ready.
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            driver.ensure_running()?;
+            if driver_ready(port).unwrap_or(false) {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("tauri-driver was not ready within {DEADLINE:?}; see target/e2e/tauri-driver.log");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        // Only `tauri:options`: a `browserName` makes session creation fail.
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": application.display().to_string() }),
+        );
+        let connect = ClientBuilder::rustls()?
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"));
+        let client = tokio::time::timeout(DEADLINE, connect)
+            .await
+            .context("WebDriver session was not created in time")?
+            .context("creating the WebDriver session")?;
+        Ok(AppSession { client, _driver: driver })
+    }
+
+    /// Waits until the element's text equals `expected`; fails with what it saw.
+    pub async fn wait_for_text(&self, css: &str, expected: &str) -> anyhow::Result<()> {
+        let deadline = Instant::now() + DEADLINE;
+        let mut last_seen = String::from("<element not found>");
+        while Instant::now() < deadline {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if text.trim() == expected {
+                        return Ok(());
+                    }
+                    last_seen = text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{css} should read {expected:?} but read {last_seen:?} after {DEADLINE:?}")
+    }
+
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.client.find(Locator::Css(css)).await?.click().await?;
+        Ok(())
+    }
+
+    /// Runs a script in the page and returns its result.
+    pub async fn eval(&self, script: &str) -> anyhow::Result<serde_json::Value> {
+        Ok(self.client.execute(script, vec![]).await?)
+    }
+
+    /// Saves a PNG of the window to `target/e2e/<name>` and checks it is not blank.
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        let path = artifacts_dir().join(name);
+        std::fs::write(&path, &png)?;
+        let colours = distinct_colours(&png)?;
+        if colours < 16 {
+            bail!("screenshot {} looks blank ({colours} colours): is the UI rendering?", path.display());
+        }
+        Ok(path)
+    }
+
+    /// Ends the WebDriver session (closing the app); processes are reaped on drop.
+    pub async fn close(self) -> anyhow::Result<()> {
+        let AppSession { client, _driver } = self;
+        tokio::time::timeout(DEADLINE, client.close()).await.context("closing session")??;
+        Ok(())
+    }
+}
+
+/// Counts distinct RGB colours in a PNG (capped), to tell a rendered page from a blank one.
+pub fn distinct_colours(png_bytes: &[u8]) -> anyhow::Result<usize> {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info()?;
+    let mut buffer = vec![0; reader.output_buffer_size().context("PNG too large")?];
+    let info = reader.next_frame(&mut buffer)?;
+    let channels = info.color_type.samples();
+    let mut seen = std::collections::HashSet::new();
+    for pixel in buffer[..info.buffer_size()].chunks_exact(channels) {
+        seen.insert((pixel[0], pixel.get(1).copied(), pixel.get(2).copied()));
+        if seen.len() >= 256 {
+            break;
+        }
+    }
+    Ok(seen.len())
+}

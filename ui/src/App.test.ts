@@ -1,0 +1,85 @@
+// The shell page against the mock host: Chinese by default, English on
+// request, errors said in the agent's language, no accessibility violations.
+import { describe, expect, it } from "vitest";
+import { render, screen, waitFor } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import axe from "axe-core";
+import App from "./App.svelte";
+import { createMockHost } from "./lib/host/mock";
+import { useLocale } from "./lib/i18n/index.svelte";
+
+function renderApp(options: Parameters<typeof createMockHost>[0] = {}) {
+  useLocale("zh-CN");
+  const host = createMockHost(options);
+  return { host, ...render(App, { props: { host } }) };
+}
+
+describe("shell page", () => {
+  it("shows the Chinese title, offline state and empty queue by default", async () => {
+    renderApp();
+    expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("居家客服工作台");
+    expect(await screen.findByTestId("connection-state")).toHaveTextContent("离线");
+    expect(screen.getByText("待发送 0 条")).toBeInTheDocument();
+    expect(screen.getByTestId("queue-empty")).toHaveTextContent("暂时没有会话");
+    expect(document.documentElement.lang).toBe("zh-CN");
+  });
+
+  it("starts in the language saved on disk", async () => {
+    renderApp({ info: { locale: "en" } });
+    await waitFor(() =>
+      expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Homedesk Agent Desk"),
+    );
+    expect(document.documentElement.lang).toBe("en");
+  });
+
+  it("switches to English, saves the choice through the host and marks the pressed button", async () => {
+    const { host } = renderApp();
+    await screen.findByTestId("connection-state");
+    await userEvent.click(screen.getByRole("button", { name: "English" }));
+
+    await waitFor(() =>
+      expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Homedesk Agent Desk"),
+    );
+    expect(screen.getByTestId("connection-state")).toHaveTextContent("Offline");
+    expect(screen.getByRole("button", { name: "English" })).toHaveAttribute("aria-pressed", "true");
+    expect(screen.getByRole("button", { name: "中文" })).toHaveAttribute("aria-pressed", "false");
+    expect(host.calls).toContain("setLocale:en");
+    expect(document.documentElement.lang).toBe("en");
+  });
+
+  it("keeps the current language and explains in Chinese when saving fails", async () => {
+    renderApp({ failSaves: true });
+    await screen.findByTestId("connection-state");
+    await userEvent.click(screen.getByRole("button", { name: "English" }));
+
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("保存失败");
+    expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("居家客服工作台");
+
+    await userEvent.click(screen.getByRole("button", { name: "知道了" }));
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+  });
+
+  it("is reachable by keyboard alone", async () => {
+    renderApp();
+    await screen.findByTestId("connection-state");
+    await userEvent.tab();
+    expect(screen.getByRole("button", { name: "中文" })).toHaveFocus();
+    await userEvent.tab();
+    expect(screen.getByRole("button", { name: "English" })).toHaveFocus();
+    await userEvent.keyboard("{Enter}");
+    await waitFor(() =>
+      expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Homedesk Agent Desk"),
+    );
+  });
+
+  it("has no axe-core accessibility violations in either language", async () => {
+    const { container } = renderApp();
+    await screen.findByTestId("connection-state");
+    for (const language of ["中文", "English"]) {
+      await userEvent.click(screen.getByRole("button", { name: language }));
+      const results = await axe.run(container, { rules: { "color-contrast": { enabled: false } } });
+      expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+    }
+  });
+});

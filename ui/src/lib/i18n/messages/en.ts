@@ -1,0 +1,35 @@
+// Interface text in English. Must have exactly the keys of zh-CN.ts (the type
+// enforces it) and the same {placeholders} (i18n.test.ts checks).
+
+import type { Messages } from "./zh-CN";
+
+export const en: Messages = {
+  "app.title": "Homedesk Agent Desk",
+  "app.version": "Version {version}",
+  "app.loading": "Loading…",
+
+  "language.label": "Language",
+
+  "queue.heading": "Queue",
+  "queue.caption": "Conversations assigned to me and unclaimed ones in my team's queues",
+  "queue.column.channel": "Channel",
+  "queue.column.customer": "Customer",
+  "queue.column.lastMessage": "Last message",
+  "queue.column.waiting": "Waiting",
+  "queue.column.sla": "Time left",
+  "queue.empty":
+    "No conversations yet. Once you are connected to the platform, conversations assigned to you and unclaimed ones appear here.",
+
+  "connection.label": "Connection",
+  "connection.online": "Online",
+  "connection.degraded": "Unstable",
+  "connection.offline": "Offline",
+  "connection.pending": "{count} waiting to send",
+  "connection.offlineHint":
+    "You can keep working offline; your actions are sent when the connection returns.",
+
+  "error.invalid_input": "That did not work: the input was not accepted.",
+  "error.storage": "Could not save: the disk refused the write. Check free disk space and try again.",
+  "error.ipc": "Something went wrong inside the app. Restart Homedesk and try again.",
+  "error.dismiss": "OK",
+};

@@ -1,0 +1,34 @@
+// 界面文字（简体中文）——默认语言。写法以一线客服的日常说法为准。
+// Every user-facing string lives here and in en.ts; components only use keys.
+
+export const zhCN = {
+  "app.title": "居家客服工作台",
+  "app.version": "版本 {version}",
+  "app.loading": "正在加载…",
+
+  "language.label": "界面语言",
+
+  "queue.heading": "会话队列",
+  "queue.caption": "分配给我的会话和团队待领取的会话",
+  "queue.column.channel": "渠道",
+  "queue.column.customer": "客户",
+  "queue.column.lastMessage": "最新消息",
+  "queue.column.waiting": "已等待",
+  "queue.column.sla": "剩余时限",
+  "queue.empty": "暂时没有会话。连上平台后，分给你的会话和待领取的会话会显示在这里。",
+
+  "connection.label": "连接状态",
+  "connection.online": "在线",
+  "connection.degraded": "网络不稳定",
+  "connection.offline": "离线",
+  "connection.pending": "待发送 {count} 条",
+  "connection.offlineHint": "断网也能照常处理，网络恢复后会自动发送。",
+
+  "error.invalid_input": "操作没有完成：提交的内容不对。",
+  "error.storage": "保存失败：电脑磁盘写不进去，请检查磁盘空间后再试。",
+  "error.ipc": "程序内部出错了，请重启客服台后再试。",
+  "error.dismiss": "知道了",
+} as const;
+
+export type MessageKey = keyof typeof zhCN;
+export type Messages = Record<MessageKey, string>;
