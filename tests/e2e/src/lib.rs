@@ -174,6 +174,7 @@ pub struct AppOptions<'a> {
 /// The app, started through tauri-driver, with a WebDriver client attached.
 pub struct AppSession {
     pub client: Client,
+    display: String,
     _driver: Supervised,
 }
 
@@ -243,14 +244,14 @@ impl AppSession {
             "tauri:options".into(),
             serde_json::json!({ "application": application.display().to_string() }),
         );
-        let connect = ClientBuilder::rustls()?
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{port}"));
-        let client = tokio::time::timeout(DEADLINE, connect)
+        let url = format!("http://127.0.0.1:{port}");
+        let mut builder = ClientBuilder::rustls()?;
+        builder.capabilities(capabilities);
+        let client = tokio::time::timeout(DEADLINE, builder.connect(&url))
             .await
             .context("WebDriver session was not created in time")?
             .context("creating the WebDriver session")?;
-        Ok(AppSession { client, _driver: driver })
+        Ok(AppSession { client, display: desktop.display.clone(), _driver: driver })
     }
 
     /// Waits until the element's text equals `expected`; fails with what it saw.
@@ -258,13 +259,15 @@ impl AppSession {
         let deadline = Instant::now() + DEADLINE;
         let mut last_seen = String::from("<element not found>");
         while Instant::now() < deadline {
-            if let Ok(element) = self.client.find(Locator::Css(css)).await {
-                if let Ok(text) = element.text().await {
-                    if text.trim() == expected {
-                        return Ok(());
-                    }
-                    last_seen = text;
+            let read = within(&format!("reading {css}"), async {
+                self.client.find(Locator::Css(css)).await?.text().await
+            })
+            .await;
+            if let Ok(text) = read {
+                if text.trim() == expected {
+                    return Ok(());
                 }
+                last_seen = text;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -272,18 +275,25 @@ impl AppSession {
     }
 
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
-        self.client.find(Locator::Css(css)).await?.click().await?;
-        Ok(())
+        within(&format!("clicking {css}"), async {
+            self.client.find(Locator::Css(css)).await?.click().await
+        })
+        .await
     }
 
     /// Runs a script in the page and returns its result.
     pub async fn eval(&self, script: &str) -> anyhow::Result<serde_json::Value> {
-        Ok(self.client.execute(script, vec![]).await?)
+        within(&format!("running {script:?}"), self.client.execute(script, vec![])).await
     }
 
-    /// Saves a PNG of the window to `target/e2e/<name>` and checks it is not blank.
+    /// Saves a PNG of the virtual screen (the real app window as X shows it)
+    /// to `target/e2e/<name>` and checks it is not blank.
+    ///
+    /// Why not WebDriver's screenshot: WebKitWebDriver's snapshot never
+    /// returns under Xvfb without a GPU (seen with WebKitGTK 2.50 on Debian 12),
+    /// and grabbing the X screen also shows what a person would see.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
-        let png = self.client.screenshot().await?;
+        let png = capture_screen(&self.display)?;
         let path = artifacts_dir().join(name);
         std::fs::write(&path, &png)?;
         let colours = distinct_colours(&png)?;
@@ -295,10 +305,48 @@ impl AppSession {
 
     /// Ends the WebDriver session (closing the app); processes are reaped on drop.
     pub async fn close(self) -> anyhow::Result<()> {
-        let AppSession { client, _driver } = self;
+        let AppSession { client, .. } = self;
         tokio::time::timeout(DEADLINE, client.close()).await.context("closing session")??;
         Ok(())
     }
+}
+
+/// Runs one WebDriver call with the [`DEADLINE`], so a driver that stops
+/// answering fails the test instead of hanging it.
+async fn within<T>(
+    what: &str,
+    call: impl std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+) -> anyhow::Result<T> {
+    match tokio::time::timeout(DEADLINE, call).await {
+        Ok(result) => result.with_context(|| format!("WebDriver failed {what}")),
+        Err(_) => bail!("WebDriver did not answer within {DEADLINE:?} while {what}"),
+    }
+}
+
+/// Grabs the whole X screen of `display` as a PNG.
+pub fn capture_screen(display: &str) -> anyhow::Result<Vec<u8>> {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{ConnectionExt, ImageFormat};
+
+    let (conn, screen_num) = x11rb::connect(Some(display)).context("connecting to Xvfb")?;
+    let screen = &conn.setup().roots[screen_num];
+    let (width, height) = (screen.width_in_pixels, screen.height_in_pixels);
+    let image = conn
+        .get_image(ImageFormat::Z_PIXMAP, screen.root, 0, 0, width, height, u32::MAX)?
+        .reply()
+        .context("reading the screen image")?;
+    if image.depth != 24 && image.depth != 32 {
+        bail!("unexpected screen depth {}: start Xvfb with 24-bit colour", image.depth);
+    }
+    // 24-bit Xvfb stores pixels as 32-bit little-endian BGRX.
+    let rgb: Vec<u8> =
+        image.data.chunks_exact(4).flat_map(|bgrx| [bgrx[2], bgrx[1], bgrx[0]]).collect();
+    let mut png_bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png_bytes, u32::from(width), u32::from(height));
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.write_header()?.write_image_data(&rgb)?;
+    Ok(png_bytes)
 }
 
 /// Counts distinct RGB colours in a PNG (capped), to tell a rendered page from a blank one.
