@@ -9,9 +9,19 @@ fail=0
 
 for manifest in crates/*/Cargo.toml; do
   crate=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -1)
-  if cargo tree --locked -p "$crate" -e normal,build --prefix none 2>/dev/null | grep -Eq '^tauri(-[a-z-]+)? v'; then
-    echo "house rule broken: $crate (crates/) depends on tauri; only src-tauri may." >&2
-    cargo tree --locked -p "$crate" -i tauri 2>/dev/null | head -5 >&2 || true
+  if grep -Eq '^\s*tauri(-[a-z-]+)?(\.workspace)?\s*=' "$manifest"; then
+    echo "house rule broken: $manifest names a tauri crate; only src-tauri may depend on tauri." >&2
+    fail=1
+    continue
+  fi
+  if ! tree=$(cargo tree --locked -p "$crate" -e normal,build --prefix none); then
+    echo "house rules: cannot resolve the dependency tree of $crate (see above)." >&2
+    fail=1
+    continue
+  fi
+  if grep -Eq '^tauri(-[a-z-]+)? v' <<<"$tree"; then
+    echo "house rule broken: $crate (crates/) depends on tauri indirectly; only src-tauri may." >&2
+    cargo tree --locked -p "$crate" -i tauri >&2 || true
     fail=1
   fi
 done

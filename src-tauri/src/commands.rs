@@ -14,7 +14,10 @@ pub fn app_info(workstation: State<'_, Workstation>) -> AppInfo {
 }
 
 #[tauri::command]
-pub fn set_locale(workstation: State<'_, Workstation>, locale: String) -> Result<AppInfo, ErrorBody> {
+pub fn set_locale(
+    workstation: State<'_, Workstation>,
+    locale: String,
+) -> Result<AppInfo, ErrorBody> {
     workstation.set_locale(&locale).map_err(ErrorBody::from)
 }
 

@@ -18,11 +18,13 @@ pub const DATA_DIR_ENV: &str = "HOMEDESK_DATA_DIR";
 /// Registers state and commands on a builder. Shared by [`run`] and the
 /// mock-runtime tests so they exercise the same wiring.
 pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Builder<R> {
-    builder.manage(workstation).invoke_handler(tauri::generate_handler![
-        commands::app_info,
-        commands::set_locale,
-        commands::connection_status,
-    ])
+    builder
+        .manage(workstation)
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::set_locale,
+            commands::connection_status,
+        ])
 }
 
 /// Starts the desktop app; returns when the last window closes.
@@ -59,13 +61,18 @@ fn has_display() -> bool {
     if !cfg!(target_os = "linux") {
         return true;
     }
-    ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()))
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()))
 }
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 #[cfg(test)]

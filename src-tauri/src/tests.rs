@@ -16,7 +16,9 @@ fn app(data_dir: &std::path::Path) -> App<MockRuntime> {
 }
 
 fn window(app: &App<MockRuntime>, label: &str) -> WebviewWindow<MockRuntime> {
-    WebviewWindowBuilder::new(app, label, Default::default()).build().expect("mock window")
+    WebviewWindowBuilder::new(app, label, Default::default())
+        .build()
+        .expect("mock window")
 }
 
 fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
@@ -54,11 +56,20 @@ fn set_locale_saves_and_refuses_unknown_tags_with_the_boundary_shape() {
     assert_eq!(info["locale"], "en");
 
     let err = invoke(&main, "set_locale", json!({ "locale": "fr" })).expect_err("refused");
-    assert_eq!(err["code"], "invalid_input", "the UI branches on the code: {err}");
-    assert!(err["message"].as_str().is_some_and(|m| m.contains("fr")), "message names the input: {err}");
+    assert_eq!(
+        err["code"], "invalid_input",
+        "the UI branches on the code: {err}"
+    );
+    assert!(
+        err["message"].as_str().is_some_and(|m| m.contains("fr")),
+        "message names the input: {err}"
+    );
 
     let info = invoke(&main, "app_info", json!({})).expect("still works");
-    assert_eq!(info["locale"], "en", "a refused change leaves the saved language alone");
+    assert_eq!(
+        info["locale"], "en",
+        "a refused change leaves the saved language alone"
+    );
 }
 
 #[test]
@@ -76,8 +87,14 @@ fn windows_without_a_capability_cannot_call_app_commands() {
     let stranger = window(&app, "untrusted-popup");
     for cmd in ["app_info", "set_locale", "connection_status"] {
         let result = invoke(&stranger, cmd, json!({ "locale": "en" }));
-        assert!(result.is_err(), "{cmd} must be denied to a window no capability names: {result:?}");
+        assert!(
+            result.is_err(),
+            "{cmd} must be denied to a window no capability names: {result:?}"
+        );
     }
     let info = invoke(&window(&app, "main"), "app_info", json!({})).expect("main still allowed");
-    assert_eq!(info["locale"], "zh-CN", "the denied set_locale changed nothing");
+    assert_eq!(
+        info["locale"], "zh-CN",
+        "the denied set_locale changed nothing"
+    );
 }

@@ -13,7 +13,11 @@ use clap::{Parser, Subcommand};
 use homedesk_core::{Workstation, paths};
 
 #[derive(Parser, Debug)]
-#[command(name = "homedesk-cli", version, about = "Homedesk workstation core, without a window")]
+#[command(
+    name = "homedesk-cli",
+    version,
+    about = "Homedesk workstation core, without a window"
+)]
 struct Cli {
     /// Data folder of the installation to use [default: the app's own; env HOMEDESK_DATA_DIR]
     #[arg(long, global = true, env = "HOMEDESK_DATA_DIR")]
@@ -35,7 +39,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

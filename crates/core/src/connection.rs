@@ -32,6 +32,9 @@ pub struct ConnectionStatus {
 impl ConnectionStatus {
     /// The status before any platform is configured: offline, nothing pending.
     pub fn not_connected() -> Self {
-        ConnectionStatus { state: ConnectionState::Offline, pending_actions: 0 }
+        ConnectionStatus {
+            state: ConnectionState::Offline,
+            pending_actions: 0,
+        }
     }
 }

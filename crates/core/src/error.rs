@@ -68,7 +68,10 @@ impl Error {
 
 impl From<&Error> for ErrorBody {
     fn from(err: &Error) -> Self {
-        ErrorBody { code: err.code(), message: err.to_string() }
+        ErrorBody {
+            code: err.code(),
+            message: err.to_string(),
+        }
     }
 }
 
@@ -103,6 +106,9 @@ mod tests {
             source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
         };
         assert_eq!(ErrorBody::from(&err).code, ErrorCode::Storage);
-        assert!(err.to_string().contains("/read-only/settings.json"), "message names the file");
+        assert!(
+            err.to_string().contains("/read-only/settings.json"),
+            "message names the file"
+        );
     }
 }

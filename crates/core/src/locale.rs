@@ -87,7 +87,10 @@ mod tests {
         for locale in [Locale::ZhCn, Locale::En] {
             let json = serde_json::to_string(&locale).expect("serializes");
             assert_eq!(json, format!("\"{}\"", locale.tag()));
-            assert_eq!(serde_json::from_str::<Locale>(&json).expect("parses"), locale);
+            assert_eq!(
+                serde_json::from_str::<Locale>(&json).expect("parses"),
+                locale
+            );
         }
     }
 }

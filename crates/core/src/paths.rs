@@ -18,7 +18,9 @@ pub const APP_IDENTIFIER: &str = "cn.homedesk.workstation";
 pub fn resolve_data_dir(explicit: Option<PathBuf>) -> Result<PathBuf, Error> {
     match explicit.filter(|p| !p.as_os_str().is_empty()) {
         Some(path) => Ok(path),
-        None => dirs::data_dir().map(|base| base.join(APP_IDENTIFIER)).ok_or(Error::NoDataDir),
+        None => dirs::data_dir()
+            .map(|base| base.join(APP_IDENTIFIER))
+            .ok_or(Error::NoDataDir),
     }
 }
 
@@ -29,14 +31,20 @@ mod tests {
     #[test]
     fn explicit_folder_wins() {
         let chosen = PathBuf::from("/tmp/homedesk-profile");
-        assert_eq!(resolve_data_dir(Some(chosen.clone())).expect("resolves"), chosen);
+        assert_eq!(
+            resolve_data_dir(Some(chosen.clone())).expect("resolves"),
+            chosen
+        );
     }
 
     #[test]
     fn empty_explicit_folder_falls_back_to_default() {
         // `HOMEDESK_DATA_DIR=` (set but empty) must not mean "the current directory".
         if let Ok(path) = resolve_data_dir(Some(PathBuf::new())) {
-            assert!(path.ends_with(APP_IDENTIFIER), "default folder ends with the app id: {path:?}");
+            assert!(
+                path.ends_with(APP_IDENTIFIER),
+                "default folder ends with the app id: {path:?}"
+            );
         }
     }
 }

@@ -56,7 +56,10 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
     match serde_json::from_slice::<Settings>(&bytes) {
         Ok(settings) => Ok(Loaded::Read(settings)),
         Err(parse_error) => {
-            let stamp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+            let stamp = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
             let aside = dir.join(format!("{SETTINGS_FILE}.unreadable-{stamp}"));
             fs::rename(&path, &aside).map_err(|source| Error::DataDir { path, source })?;
             tracing::warn!(
@@ -72,8 +75,13 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
 /// Writes the settings to `dir` atomically and durably.
 pub fn save(dir: &Path, settings: &Settings) -> Result<(), Error> {
     let path = dir.join(SETTINGS_FILE);
-    let fail = |source| Error::SaveSettings { path: path.clone(), source };
-    let mut json = serde_json::to_vec_pretty(settings).map_err(std::io::Error::other).map_err(fail)?;
+    let fail = |source| Error::SaveSettings {
+        path: path.clone(),
+        source,
+    };
+    let mut json = serde_json::to_vec_pretty(settings)
+        .map_err(std::io::Error::other)
+        .map_err(fail)?;
     json.push(b'\n');
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
     file.write_all(&json).map_err(fail)?;
@@ -107,14 +115,24 @@ mod tests {
     fn saved_settings_are_read_back() {
         let dir = tempfile::tempdir().expect("temp dir");
         save(dir.path(), &Settings { locale: Locale::En }).expect("saves");
-        assert_eq!(load(dir.path()).expect("loads"), Loaded::Read(Settings { locale: Locale::En }));
+        assert_eq!(
+            load(dir.path()).expect("loads"),
+            Loaded::Read(Settings { locale: Locale::En })
+        );
     }
 
     #[test]
     fn unknown_fields_from_a_newer_version_are_ignored() {
         let dir = tempfile::tempdir().expect("temp dir");
-        fs::write(dir.path().join(SETTINGS_FILE), r#"{"locale":"en","fontScale":1.5}"#).expect("write");
-        assert_eq!(load(dir.path()).expect("loads"), Loaded::Read(Settings { locale: Locale::En }));
+        fs::write(
+            dir.path().join(SETTINGS_FILE),
+            r#"{"locale":"en","fontScale":1.5}"#,
+        )
+        .expect("write");
+        assert_eq!(
+            load(dir.path()).expect("loads"),
+            Loaded::Read(Settings { locale: Locale::En })
+        );
     }
 
     #[test]
@@ -126,15 +144,25 @@ mod tests {
         let Loaded::MovedAside(aside) = load(dir.path()).expect("a bad file is not fatal") else {
             panic!("a corrupt file must be moved aside, not read or deleted");
         };
-        assert_eq!(fs::read(&aside).expect("aside file exists"), garbage, "nothing is lost");
-        assert!(!dir.path().join(SETTINGS_FILE).exists(), "the bad file no longer blocks start-up");
+        assert_eq!(
+            fs::read(&aside).expect("aside file exists"),
+            garbage,
+            "nothing is lost"
+        );
+        assert!(
+            !dir.path().join(SETTINGS_FILE).exists(),
+            "the bad file no longer blocks start-up"
+        );
     }
 
     #[test]
     fn wrong_type_is_treated_as_corrupt() {
         let dir = tempfile::tempdir().expect("temp dir");
         fs::write(dir.path().join(SETTINGS_FILE), r#"{"locale": 42}"#).expect("write");
-        assert!(matches!(load(dir.path()).expect("loads"), Loaded::MovedAside(_)));
+        assert!(matches!(
+            load(dir.path()).expect("loads"),
+            Loaded::MovedAside(_)
+        ));
     }
 
     #[test]

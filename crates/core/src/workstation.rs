@@ -26,12 +26,19 @@ impl Workstation {
     /// Opens (creating if needed) the data folder and reads the settings.
     pub fn open(data_dir: impl Into<PathBuf>) -> Result<Self, Error> {
         let data_dir = data_dir.into();
-        fs::create_dir_all(&data_dir)
-            .map_err(|source| Error::DataDir { path: data_dir.clone(), source })?;
-        let data_dir = fs::canonicalize(&data_dir)
-            .map_err(|source| Error::DataDir { path: data_dir.clone(), source })?;
+        fs::create_dir_all(&data_dir).map_err(|source| Error::DataDir {
+            path: data_dir.clone(),
+            source,
+        })?;
+        let data_dir = fs::canonicalize(&data_dir).map_err(|source| Error::DataDir {
+            path: data_dir.clone(),
+            source,
+        })?;
         let settings = settings::load(&data_dir)?.into_settings();
-        Ok(Workstation { data_dir, settings: Mutex::new(settings) })
+        Ok(Workstation {
+            data_dir,
+            settings: Mutex::new(settings),
+        })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -55,7 +62,8 @@ impl Workstation {
         let locale: Locale = tag.parse()?;
         {
             let mut current = self.lock_settings();
-            let updated = Settings { locale, ..current.clone() };
+            let mut updated = current.clone();
+            updated.locale = locale;
             settings::save(&self.data_dir, &updated)?;
             *current = updated;
         }
@@ -71,7 +79,9 @@ impl Workstation {
     fn lock_settings(&self) -> MutexGuard<'_, Settings> {
         // A panic while holding the lock cannot leave `Settings` half-written
         // (it is replaced whole), so a poisoned lock is still safe to use.
-        self.settings.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.settings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -87,7 +97,11 @@ mod tests {
         let info = ws.app_info();
         assert_eq!(info.name, "Homedesk");
         assert_eq!(info.locale, Locale::ZhCn);
-        assert!(info.data_dir.ends_with("new-profile"), "data dir is the one given: {}", info.data_dir);
+        assert!(
+            info.data_dir.ends_with("new-profile"),
+            "data dir is the one given: {}",
+            info.data_dir
+        );
         assert!(!info.version.is_empty());
     }
 
@@ -98,7 +112,11 @@ mod tests {
         assert_eq!(ws.set_locale("en").expect("accepted").locale, Locale::En);
         drop(ws);
         let reopened = Workstation::open(dir.path()).expect("reopens");
-        assert_eq!(reopened.app_info().locale, Locale::En, "the agent should not have to choose again");
+        assert_eq!(
+            reopened.app_info().locale,
+            Locale::En,
+            "the agent should not have to choose again"
+        );
     }
 
     #[test]
@@ -108,7 +126,10 @@ mod tests {
         let err = ws.set_locale("klingon").expect_err("must be refused");
         assert_eq!(err.code(), ErrorCode::InvalidInput);
         assert_eq!(ws.app_info().locale, Locale::ZhCn, "language unchanged");
-        assert!(!dir.path().join(settings::SETTINGS_FILE).exists(), "no file written for a refused change");
+        assert!(
+            !dir.path().join(settings::SETTINGS_FILE).exists(),
+            "no file written for a refused change"
+        );
     }
 
     #[test]
@@ -118,7 +139,10 @@ mod tests {
         fs::write(&file, b"x").expect("write");
         let err = Workstation::open(&file).expect_err("a file is not a data folder");
         assert_eq!(err.code(), ErrorCode::Storage);
-        assert!(err.to_string().contains("not-a-folder"), "message names the path: {err}");
+        assert!(
+            err.to_string().contains("not-a-folder"),
+            "message names the path: {err}"
+        );
     }
 
     #[test]

@@ -10,7 +10,11 @@ use clap::Parser;
 use homedesk_protocol::PROTOCOL_VERSION;
 
 #[derive(Parser, Debug)]
-#[command(name = "homedesk-platform", version, about = "Homedesk reference central platform")]
+#[command(
+    name = "homedesk-platform",
+    version,
+    about = "Homedesk reference central platform"
+)]
 struct Cli {
     /// Print the sync protocol version this build speaks and exit.
     #[arg(long)]

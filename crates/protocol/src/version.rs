@@ -24,7 +24,9 @@ pub struct ProtocolVersion {
 /// Why a peer's protocol version cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VersionError {
-    #[error("the {PROTOCOL_HEADER} header is malformed: {0:?} (expected a number such as \"1\" or \"1.2\")")]
+    #[error(
+        "the {PROTOCOL_HEADER} header is malformed: {0:?} (expected a number such as \"1\" or \"1.2\")"
+    )]
     Malformed(String),
     #[error(
         "peer speaks protocol version {theirs}, this build speaks {ours}; update the older side"
@@ -38,7 +40,10 @@ impl ProtocolVersion {
         if other.major == self.major {
             Ok(())
         } else {
-            Err(VersionError::UnsupportedMajor { theirs: other.major, ours: self.major })
+            Err(VersionError::UnsupportedMajor {
+                theirs: other.major,
+                ours: self.major,
+            })
         }
     }
 }
@@ -65,7 +70,10 @@ impl FromStr for ProtocolVersion {
             }
             part.parse::<u32>().map_err(|_| malformed())
         };
-        Ok(ProtocolVersion { major: parse(major)?, minor: parse(minor)? })
+        Ok(ProtocolVersion {
+            major: parse(major)?,
+            minor: parse(minor)?,
+        })
     }
 }
 
@@ -81,7 +89,10 @@ mod tests {
 
     #[test]
     fn same_major_is_compatible_whatever_the_minor() {
-        let newer_minor = ProtocolVersion { major: PROTOCOL_VERSION.major, minor: 9 };
+        let newer_minor = ProtocolVersion {
+            major: PROTOCOL_VERSION.major,
+            minor: 9,
+        };
         assert_eq!(PROTOCOL_VERSION.check_compatible(newer_minor), Ok(()));
     }
 
@@ -92,14 +103,20 @@ mod tests {
             .expect_err("a different major version must be refused");
         assert_eq!(err, VersionError::UnsupportedMajor { theirs: 2, ours: 1 });
         let text = err.to_string();
-        assert!(text.contains('2') && text.contains('1'), "message should name both versions: {text}");
+        assert!(
+            text.contains('2') && text.contains('1'),
+            "message should name both versions: {text}"
+        );
     }
 
     #[test]
     fn garbage_headers_are_malformed_not_panics() {
         for bad in ["", "v1", "1.", ".1", "1.2.3", "-1", "99999999999", "一"] {
             assert!(
-                matches!(bad.parse::<ProtocolVersion>(), Err(VersionError::Malformed(_))),
+                matches!(
+                    bad.parse::<ProtocolVersion>(),
+                    Err(VersionError::Malformed(_))
+                ),
                 "{bad:?} should be refused as malformed"
             );
         }

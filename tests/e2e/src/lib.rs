@@ -27,7 +27,10 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 
 /// The workspace root (two levels above this crate).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 /// Where screenshots go for people to look at: `target/e2e/`.
@@ -47,7 +50,10 @@ pub fn app_binary() -> anyhow::Result<PathBuf> {
         .unwrap_or_else(|| workspace_root().join("target"))
         .join("debug/homedesk");
     if !path.is_file() {
-        bail!("{} does not exist: run `make e2e` (it builds the app first) or `make app`", path.display());
+        bail!(
+            "{} does not exist: run `make e2e` (it builds the app first) or `make app`",
+            path.display()
+        );
     }
     Ok(path)
 }
@@ -61,10 +67,9 @@ pub struct Supervised {
 impl Supervised {
     /// Spawns `command` as the leader of a new process group.
     pub fn spawn(name: &'static str, command: &mut Command) -> anyhow::Result<Self> {
-        let child = command
-            .process_group(0)
-            .spawn()
-            .with_context(|| format!("starting {name} (is it installed? `make test` runs the bootstrap)"))?;
+        let child = command.process_group(0).spawn().with_context(|| {
+            format!("starting {name} (is it installed? `make test` runs the bootstrap)")
+        })?;
         Ok(Supervised { name, child })
     }
 
@@ -83,7 +88,9 @@ impl Supervised {
 
 impl Drop for Supervised {
     fn drop(&mut self) {
-        let Ok(pid) = i32::try_from(self.child.id()) else { return };
+        let Ok(pid) = i32::try_from(self.child.id()) else {
+            return;
+        };
         let group = Pid::from_raw(pid);
         let _ = killpg(group, Signal::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(3);
@@ -109,7 +116,9 @@ fn first_line(name: &str, child: &mut Child) -> anyhow::Result<String> {
         let _ = BufReader::new(stdout).read_line(&mut line);
         let _ = tx.send(line);
     });
-    let line = rx.recv_timeout(DEADLINE).with_context(|| format!("{name} printed nothing in {DEADLINE:?}"))?;
+    let line = rx
+        .recv_timeout(DEADLINE)
+        .with_context(|| format!("{name} printed nothing in {DEADLINE:?}"))?;
     let line = line.trim().to_owned();
     if line.is_empty() {
         bail!("{name} exited before it was ready");
@@ -134,7 +143,15 @@ impl Desktop {
         let mut xvfb = Supervised::spawn(
             "Xvfb",
             Command::new("Xvfb")
-                .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .args([
+                    "-displayfd",
+                    "1",
+                    "-screen",
+                    "0",
+                    "1280x800x24",
+                    "-nolisten",
+                    "tcp",
+                ])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null()),
         )?;
@@ -161,7 +178,13 @@ impl Desktop {
         )
         .ok();
 
-        Ok(Desktop { display, dbus_address, _dunst: dunst, _dbus: dbus, _xvfb: xvfb })
+        Ok(Desktop {
+            display,
+            dbus_address,
+            _dunst: dunst,
+            _dbus: dbus,
+            _xvfb: xvfb,
+        })
     }
 }
 
@@ -197,10 +220,16 @@ fn tauri_driver() -> PathBuf {
 fn driver_ready(port: u16) -> anyhow::Result<bool> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(stream, "GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        stream,
+        "GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
-    let body = response.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body)
+        .unwrap_or_default();
     let status: serde_json::Value = serde_json::from_str(body.trim()).unwrap_or_default();
     Ok(status["value"]["ready"] == serde_json::Value::Bool(true))
 }
@@ -214,7 +243,12 @@ impl AppSession {
         let mut driver = Supervised::spawn(
             "tauri-driver",
             Command::new(tauri_driver())
-                .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &native_port.to_string(),
+                ])
                 .env("DISPLAY", &desktop.display)
                 .env("DBUS_SESSION_BUS_ADDRESS", &desktop.dbus_address)
                 .env("GDK_BACKEND", "x11")
@@ -233,7 +267,9 @@ impl AppSession {
                 break;
             }
             if Instant::now() > deadline {
-                bail!("tauri-driver was not ready within {DEADLINE:?}; see target/e2e/tauri-driver.log");
+                bail!(
+                    "tauri-driver was not ready within {DEADLINE:?}; see target/e2e/tauri-driver.log"
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -251,7 +287,11 @@ impl AppSession {
             .await
             .context("WebDriver session was not created in time")?
             .context("creating the WebDriver session")?;
-        Ok(AppSession { client, display: desktop.display.clone(), _driver: driver })
+        Ok(AppSession {
+            client,
+            display: desktop.display.clone(),
+            _driver: driver,
+        })
     }
 
     /// Waits until the element's text equals `expected`; fails with what it saw.
@@ -283,7 +323,11 @@ impl AppSession {
 
     /// Runs a script in the page and returns its result.
     pub async fn eval(&self, script: &str) -> anyhow::Result<serde_json::Value> {
-        within(&format!("running {script:?}"), self.client.execute(script, vec![])).await
+        within(
+            &format!("running {script:?}"),
+            self.client.execute(script, vec![]),
+        )
+        .await
     }
 
     /// Saves a PNG of the virtual screen (the real app window as X shows it)
@@ -298,7 +342,10 @@ impl AppSession {
         std::fs::write(&path, &png)?;
         let colours = distinct_colours(&png)?;
         if colours < 16 {
-            bail!("screenshot {} looks blank ({colours} colours): is the UI rendering?", path.display());
+            bail!(
+                "screenshot {} looks blank ({colours} colours): is the UI rendering?",
+                path.display()
+            );
         }
         Ok(path)
     }
@@ -306,7 +353,9 @@ impl AppSession {
     /// Ends the WebDriver session (closing the app); processes are reaped on drop.
     pub async fn close(self) -> anyhow::Result<()> {
         let AppSession { client, .. } = self;
-        tokio::time::timeout(DEADLINE, client.close()).await.context("closing session")??;
+        tokio::time::timeout(DEADLINE, client.close())
+            .await
+            .context("closing session")??;
         Ok(())
     }
 }
@@ -332,15 +381,29 @@ pub fn capture_screen(display: &str) -> anyhow::Result<Vec<u8>> {
     let screen = &conn.setup().roots[screen_num];
     let (width, height) = (screen.width_in_pixels, screen.height_in_pixels);
     let image = conn
-        .get_image(ImageFormat::Z_PIXMAP, screen.root, 0, 0, width, height, u32::MAX)?
+        .get_image(
+            ImageFormat::Z_PIXMAP,
+            screen.root,
+            0,
+            0,
+            width,
+            height,
+            u32::MAX,
+        )?
         .reply()
         .context("reading the screen image")?;
     if image.depth != 24 && image.depth != 32 {
-        bail!("unexpected screen depth {}: start Xvfb with 24-bit colour", image.depth);
+        bail!(
+            "unexpected screen depth {}: start Xvfb with 24-bit colour",
+            image.depth
+        );
     }
     // 24-bit Xvfb stores pixels as 32-bit little-endian BGRX.
-    let rgb: Vec<u8> =
-        image.data.chunks_exact(4).flat_map(|bgrx| [bgrx[2], bgrx[1], bgrx[0]]).collect();
+    let rgb: Vec<u8> = image
+        .data
+        .chunks_exact(4)
+        .flat_map(|bgrx| [bgrx[2], bgrx[1], bgrx[0]])
+        .collect();
     let mut png_bytes = Vec::new();
     let mut encoder = png::Encoder::new(&mut png_bytes, u32::from(width), u32::from(height));
     encoder.set_color(png::ColorType::Rgb);

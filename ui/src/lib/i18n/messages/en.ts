@@ -29,7 +29,8 @@ export const en: Messages = {
     "You can keep working offline; your actions are sent when the connection returns.",
 
   "error.invalid_input": "That did not work: the input was not accepted.",
-  "error.storage": "Could not save: the disk refused the write. Check free disk space and try again.",
+  "error.storage":
+    "Could not save: the disk refused the write. Check free disk space and try again.",
   "error.ipc": "Something went wrong inside the app. Restart Homedesk and try again.",
   "error.dismiss": "OK",
 };
