@@ -84,6 +84,7 @@ svelte-check:
 
 unit: ui
 	$(CARGO) test --locked --workspace --exclude homedesk-e2e
+	scripts/test-bootstrap.sh
 
 vitest:
 	$(NPM) run test --silent

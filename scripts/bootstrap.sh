@@ -15,11 +15,13 @@ say() { printf 'bootstrap: %s\n' "$*"; }
 die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. The system must be Debian-like, or we stop before touching anything.
-if [ ! -r /etc/os-release ]; then
-  die "cannot read /etc/os-release; this script supports Debian 12+ and Ubuntu 22.04+ only. Install the packages listed in README.md by hand."
+# (OS_RELEASE lets scripts/test-bootstrap.sh try other systems.)
+OS_RELEASE=${OS_RELEASE:-/etc/os-release}
+if [ ! -r "$OS_RELEASE" ]; then
+  die "cannot read $OS_RELEASE; this script supports Debian 12+ and Ubuntu 22.04+ only. Install the packages listed in README.md by hand."
 fi
 # shellcheck disable=SC1091
-. /etc/os-release
+. "$OS_RELEASE"
 case " ${ID:-} ${ID_LIKE:-} " in
   *" debian "* | *" ubuntu "*) ;;
   *) die "this looks like ${PRETTY_NAME:-an unknown system}, not Debian or Ubuntu. Nothing was installed. Install the packages listed in README.md with your system's package manager, then run 'make test' again." ;;
