@@ -4,11 +4,27 @@
 //! This crate owns what crosses the network and nothing else: serde types and
 //! the rules for reading them. It does no I/O and knows nothing of storage or
 //! HTTP clients, so the workstation, the platform and the CLI share one
-//! definition of every message.
+//! definition of every message. `docs/protocol.md` explains the model and
+//! `docs/openapi.yaml` lists the endpoints.
 //!
-//! Invariant: a message from a peer that speaks another *major* protocol
-//! version is refused with a clear error, never half-understood.
+//! Invariants: a message from a peer that speaks another *major* protocol
+//! version is refused with a clear error, never half-understood; unknown
+//! fields and wrong types are errors that name the field.
 
+pub mod actions;
+pub mod changes;
+pub mod decode;
+pub mod entities;
+pub mod error;
+pub mod events;
+pub mod session;
 pub mod version;
 
+pub use actions::*;
+pub use changes::*;
+pub use decode::{DecodeError, decode};
+pub use entities::*;
+pub use error::{ErrorBody, ErrorCode, Health};
+pub use events::*;
+pub use session::*;
 pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, ProtocolVersion, VersionError};

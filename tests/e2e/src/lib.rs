@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
@@ -281,7 +282,7 @@ impl AppSession {
             serde_json::json!({ "application": application.display().to_string() }),
         );
         let url = format!("http://127.0.0.1:{port}");
-        let mut builder = ClientBuilder::rustls()?;
+        let mut builder = ClientBuilder::new(HttpConnector::new());
         builder.capabilities(capabilities);
         let client = tokio::time::timeout(DEADLINE, builder.connect(&url))
             .await

@@ -1,0 +1,50 @@
+//! The error shape every endpoint answers with: `{"code", "message"}`.
+//!
+//! `code` is a closed set clients branch on; `message` is for people and
+//! may change wording at any time.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body is not JSON.
+    InvalidJson,
+    /// JSON, but a field is missing, unknown or of the wrong type.
+    InvalidRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    UnsupportedProtocol,
+    /// No or unknown credentials; wrong agent code or password.
+    Unauthorized,
+    /// The access token expired: refresh it.
+    TokenExpired,
+    /// The refresh token was already used; its family is revoked. Sign in again.
+    TokenReused,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    /// The cursor is not one this platform gave out (or the log was reset):
+    /// start again without a cursor.
+    UnknownCursor,
+    Internal,
+    /// Shutting down or overloaded; retry later.
+    Unavailable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// `GET /v1/health` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    pub version: String,
+    pub protocol: String,
+}

@@ -1,0 +1,69 @@
+//! Sign-in and token rotation.
+//!
+//! An access token is short-lived and sent as `Authorization: Bearer`.
+//! A refresh token is used once: refreshing returns a new pair, and
+//! presenting an already-used refresh token revokes its whole family (it
+//! was stolen, or a copy leaked), so every device of that sign-in must sign
+//! in again.
+
+use serde::{Deserialize, Serialize};
+
+use crate::entities::{AgentProfile, UnixMillis};
+
+/// `POST /v1/sessions` body.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    /// Agent code, e.g. `a1001`.
+    pub agent: String,
+    pub password: String,
+    /// Stable id of this workstation install.
+    pub device_id: String,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("agent", &self.agent)
+            .field("password", &"<redacted>")
+            .field("device_id", &self.device_id)
+            .finish()
+    }
+}
+
+/// `POST /v1/sessions/refresh` and `DELETE /v1/sessions` body.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refresh {
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for Refresh {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Refresh { refresh_token: <redacted> }")
+    }
+}
+
+/// Answer to a sign-in or a refresh.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Session {
+    pub access_token: String,
+    pub access_expires_at: UnixMillis,
+    pub refresh_token: String,
+    pub refresh_expires_at: UnixMillis,
+    pub agent: AgentProfile,
+    /// The platform's clock, so the workstation can compute SLA countdowns
+    /// against it rather than against a PC clock that may be wrong.
+    pub server_time: UnixMillis,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("access_expires_at", &self.access_expires_at)
+            .field("refresh_expires_at", &self.refresh_expires_at)
+            .field("agent", &self.agent)
+            .finish_non_exhaustive()
+    }
+}
