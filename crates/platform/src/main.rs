@@ -1,35 +1,372 @@
 //! `homedesk-platform`: the reference central platform.
 //!
-//! It will own the server side of the sync protocol (`homedesk-protocol`):
-//! HTTPS with rustls, sign-in, the per-agent change log, idempotent actions,
-//! routing of customer contacts and demo traffic (see issue "Sync protocol
-//! and the reference central platform"). For now it only reports the protocol
-//! version it speaks, so scripts can check which build they have.
+//! `serve` runs the HTTPS server; `agent add`, `kb import` and
+//! `content import` administer a data folder (safe while the server runs).
+//! The work itself lives in the library; this file only reads the command
+//! line, sets up logging and signals, and reports errors in plain words.
 
-use clap::Parser;
-use homedesk_protocol::PROTOCOL_VERSION;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use homedesk_platform::admin::{NewAgent, add_agent, import_records};
+use homedesk_platform::auth::{AuthConfig, DEMO_PASSWORD, random_token, token_hash};
+use homedesk_platform::storage::{SqliteStorage, Storage};
+use homedesk_platform::{Platform, Settings, content, demo, now_ms, server, tls};
+use homedesk_protocol::{PROTOCOL_VERSION, Record, Role};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "homedesk-platform",
     version,
-    about = "Homedesk reference central platform"
+    about = "Homedesk reference central platform: HTTPS sync server, routing, demo data"
 )]
 struct Cli {
     /// Print the sync protocol version this build speaks and exit.
     #[arg(long)]
     protocol_version: bool,
+
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-fn main() {
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTPS server.
+    Serve(ServeArgs),
+    /// Manage agent accounts.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// Manage the knowledge base.
+    #[command(subcommand)]
+    Kb(KbCommand),
+    /// Import canned replies, call scripts and practice scenarios.
+    #[command(subcommand)]
+    Content(ContentCommand),
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Folder for the database, TLS files and the ingress token.
+    #[arg(long, env = "HOMEDESK_PLATFORM_DATA")]
+    data_dir: PathBuf,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    listen: SocketAddr,
+    /// Seed the demo world from the content folder; enables the demo password.
+    #[arg(long)]
+    demo: bool,
+    /// With --demo: about this many customer contacts a minute.
+    #[arg(long, value_name = "PER_MINUTE")]
+    demo_traffic: Option<f64>,
+    /// Content folder for --demo.
+    #[arg(long, default_value = "content")]
+    content: PathBuf,
+    /// Server certificate chain (PEM) instead of the development CA.
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// Private key (PEM) for --cert.
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+    /// Seconds an agent has to accept an offered contact.
+    #[arg(long, default_value_t = 30)]
+    offer_timeout: u64,
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, default_value_t = 900)]
+    access_ttl: u64,
+}
+
+#[derive(Subcommand, Debug)]
+enum AgentCommand {
+    /// Create an agent or update one (password from stdin or HOMEDESK_AGENT_PASSWORD).
+    Add {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Sign-in code, e.g. a2001.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "agent")]
+        role: RoleArg,
+        /// Queues, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        queues: Vec<String>,
+        /// Skills, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        skills: Vec<String>,
+        #[arg(long, default_value_t = 4)]
+        max_chats: u32,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum RoleArg {
+    Agent,
+    Trainee,
+    Supervisor,
+}
+
+#[derive(Subcommand, Debug)]
+enum KbCommand {
+    /// Import articles from a folder of Markdown files or a .jsonl file.
+    Import {
+        #[arg(long)]
+        data_dir: PathBuf,
+        source: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ContentCommand {
+    /// Import a content folder (kb/, canned-replies/, scripts/, scenarios/).
+    Import {
+        #[arg(long)]
+        data_dir: PathBuf,
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
     if cli.protocol_version {
         println!("{PROTOCOL_VERSION}");
-        return;
+        return ExitCode::SUCCESS;
     }
-    eprintln!(
-        "homedesk-platform {}: the server is not built yet; see `--help`.",
-        env!("CARGO_PKG_VERSION")
-    );
-    std::process::exit(2);
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let Some(command) = cli.command else {
+        eprintln!("homedesk-platform: say what to do, e.g. `serve --data-dir DIR`; see --help");
+        return ExitCode::from(2);
+    };
+    let result = match command {
+        Command::Serve(args) => serve(args),
+        Command::Agent(AgentCommand::Add {
+            data_dir,
+            code,
+            name,
+            role,
+            queues,
+            skills,
+            max_chats,
+        }) => agent_add(
+            &data_dir,
+            NewAgent {
+                code,
+                name,
+                role: match role {
+                    RoleArg::Agent => Role::Agent,
+                    RoleArg::Trainee => Role::Trainee,
+                    RoleArg::Supervisor => Role::Supervisor,
+                },
+                queues,
+                skills,
+                max_chats,
+            },
+        ),
+        Command::Kb(KbCommand::Import { data_dir, source }) => kb_import(&data_dir, &source),
+        Command::Content(ContentCommand::Import { data_dir, dir }) => {
+            content_import(&data_dir, &dir)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("homedesk-platform: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn agent_add(data_dir: &Path, agent: NewAgent) -> anyhow::Result<()> {
+    let password = match std::env::var("HOMEDESK_AGENT_PASSWORD") {
+        Ok(password) => password,
+        Err(_) => {
+            let mut input = String::new();
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .context("reading the password from stdin")?;
+            input.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let storage = SqliteStorage::open(data_dir)?;
+    add_agent(&storage, &agent, &password, false, now_ms())?;
+    println!("agent {} saved", agent.code);
+    Ok(())
+}
+
+fn report_content_errors(errors: Vec<content::ContentError>) -> anyhow::Error {
+    for error in &errors {
+        eprintln!("{error}");
+    }
+    anyhow::anyhow!("{} problem(s) found; nothing was imported", errors.len())
+}
+
+fn kb_import(data_dir: &Path, source: &Path) -> anyhow::Result<()> {
+    let articles = content::load_kb(source, now_ms()).map_err(report_content_errors)?;
+    let storage = SqliteStorage::open(data_dir)?;
+    let report = import_records(
+        &storage,
+        articles.into_iter().map(Record::KbArticle).collect(),
+        now_ms(),
+    )?;
+    println!("knowledge base: {report}");
+    Ok(())
+}
+
+fn content_import(data_dir: &Path, dir: &Path) -> anyhow::Result<()> {
+    let set = content::load_content_dir(dir, now_ms()).map_err(report_content_errors)?;
+    let storage = SqliteStorage::open(data_dir)?;
+    let mut records: Vec<Record> = set.kb.into_iter().map(Record::KbArticle).collect();
+    records.extend(set.canned_replies.into_iter().map(Record::CannedReply));
+    records.extend(set.scripts.into_iter().map(Record::Script));
+    records.extend(set.scenarios.into_iter().map(Record::Scenario));
+    let report = import_records(&storage, records, now_ms())?;
+    println!("content: {report}");
+    Ok(())
+}
+
+/// The secret channel adapters present on `/v1/ingress`, created once.
+fn ingress_token(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("ingress-token");
+    if let Ok(token) = std::fs::read_to_string(&path) {
+        let token = token.trim().to_owned();
+        if !token.is_empty() {
+            return Ok(token);
+        }
+    }
+    let token = random_token(32);
+    {
+        use std::io::Write;
+        #[cfg(unix)]
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let mut file = options
+            .open(&path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        writeln!(file, "{token}")?;
+        file.sync_all()?;
+    }
+    Ok(token)
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if args.demo_traffic.is_some() && !args.demo {
+        bail!("--demo-traffic needs --demo");
+    }
+    if args
+        .demo_traffic
+        .is_some_and(|rate| !(0.0..=600.0).contains(&rate))
+    {
+        bail!("--demo-traffic: give 0 to 600 contacts a minute");
+    }
+    if args.offer_timeout == 0 || args.access_ttl == 0 {
+        bail!("--offer-timeout and --access-ttl must be at least 1 second");
+    }
+    let storage = Arc::new(SqliteStorage::open(&args.data_dir)?);
+    let (cert, key, ca) = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => (cert.clone(), key.clone(), None),
+        _ => {
+            let dev = tls::ensure_dev_certificates(&args.data_dir)?;
+            (dev.cert, dev.key, Some(dev.ca))
+        }
+    };
+    let tls_config = tls::server_config(&cert, &key)?;
+    let ingress = ingress_token(&args.data_dir)?;
+
+    let demo = if args.demo {
+        let demo = demo::seed(storage.as_ref(), &args.content, now_ms())?;
+        tracing::info!("demo content: {}", demo.report);
+        Some(demo)
+    } else {
+        None
+    };
+
+    let settings = Settings {
+        auth: AuthConfig {
+            access_ttl_ms: i64::try_from(args.access_ttl)?.saturating_mul(1000),
+            refresh_ttl_ms: 30 * 24 * 3600 * 1000,
+            demo: args.demo,
+        },
+        offer_timeout_ms: i64::try_from(args.offer_timeout)?.saturating_mul(1000),
+        ingress_token_hash: token_hash(&ingress),
+    };
+    let storage: Arc<dyn Storage> = storage;
+    let platform = Arc::new(Platform::new(storage, settings));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let address = listener.local_addr()?;
+        tokio::spawn(Arc::clone(&platform).run_routing());
+        tokio::spawn(upkeep(Arc::clone(&platform)));
+        if let (Some(demo), Some(rate)) = (demo.as_ref(), args.demo_traffic) {
+            tokio::spawn(demo::run_traffic(
+                Arc::clone(&platform),
+                demo.world.clone(),
+                rate,
+            ));
+        }
+        let trust = match &ca {
+            Some(ca) => format!("clients trust {}", ca.display()),
+            None => format!("certificate {}", cert.display()),
+        };
+        // One line a script can wait for; printed on stdout as well as logged.
+        println!("homedesk-platform ready at https://{address} ({trust})");
+        tracing::info!("ready at https://{address} ({trust})");
+        if demo.is_some() {
+            println!(
+                "DEMO ONLY: agents a1001-a1005, trainee t2001 and supervisor s3001 sign in with the password {DEMO_PASSWORD:?}"
+            );
+        }
+        server::serve(Arc::clone(&platform), listener, tls_config, shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok::<(), anyhow::Error>(())
+    })
+}
+
+/// Purges expired tokens and old idempotency keys at start and daily.
+async fn upkeep(platform: Arc<Platform>) {
+    let mut stop = platform.shutting_down.subscribe();
+    loop {
+        if let Err(err) = platform.blocking(|p| p.purge_once()).await {
+            tracing::warn!("upkeep failed: {err:#}");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(err) => {
+            tracing::warn!("cannot watch SIGTERM: {err}");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+    }
 }

@@ -145,7 +145,6 @@ pub enum ActionCode {
     AlreadyClaimed,
     AlreadyResolved,
     OfferExpired,
-    OverCapacity,
     Forbidden,
     Invalid,
     UnknownDisposition,

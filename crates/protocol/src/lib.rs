@@ -17,6 +17,7 @@ pub mod decode;
 pub mod entities;
 pub mod error;
 pub mod events;
+pub mod ingress;
 pub mod session;
 pub mod version;
 
@@ -26,5 +27,6 @@ pub use decode::{DecodeError, decode};
 pub use entities::*;
 pub use error::{ErrorBody, ErrorCode, Health};
 pub use events::*;
+pub use ingress::*;
 pub use session::*;
 pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, ProtocolVersion, VersionError};

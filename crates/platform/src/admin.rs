@@ -1,0 +1,151 @@
+//! Administration on a platform data folder: adding agents and importing
+//! knowledge, canned replies, scripts, scenarios and queues.
+//!
+//! Imports are upserts that skip unchanged records, so running one twice
+//! (or restarting with `--demo`) does not flood every workstation with
+//! changes. Everything is checked before anything is written: one bad file
+//! means nothing is imported.
+
+use homedesk_protocol::{AgentProfile, EntityKind, Presence, Record, Role, UnixMillis};
+
+use crate::auth::{DEMO_PASSWORD, hash_password};
+use crate::storage::{Storage, everyone};
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ImportReport {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl std::fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} added, {} updated, {} unchanged",
+            self.added, self.updated, self.unchanged
+        )
+    }
+}
+
+/// Same record apart from its `updated_at` stamp.
+fn same_content(old: &Record, new: &Record) -> bool {
+    match (old, new) {
+        (Record::KbArticle(a), Record::KbArticle(b)) => {
+            let mut b = b.clone();
+            b.updated_at = a.updated_at;
+            *a == b
+        }
+        _ => old == new,
+    }
+}
+
+/// Upserts records everyone may see (knowledge, scripts, queues, …).
+pub fn import_records(
+    storage: &dyn Storage,
+    records: Vec<Record>,
+    now: UnixMillis,
+) -> anyhow::Result<ImportReport> {
+    storage.write_with(|tx| {
+        let mut report = ImportReport::default();
+        for record in records {
+            match tx.get(record.kind(), record.id())? {
+                Some(old) if same_content(&old, &record) => report.unchanged += 1,
+                Some(_) => {
+                    tx.put(&record, &everyone(), now)?;
+                    report.updated += 1;
+                }
+                None => {
+                    tx.put(&record, &everyone(), now)?;
+                    report.added += 1;
+                }
+            }
+        }
+        Ok(report)
+    })
+}
+
+/// A new or changed agent account.
+#[derive(Debug, Clone)]
+pub struct NewAgent {
+    pub code: String,
+    pub name: String,
+    pub role: Role,
+    pub queues: Vec<String>,
+    pub skills: Vec<String>,
+    pub max_chats: u32,
+}
+
+/// Checks an account before it is written; the message says what to fix.
+pub fn check_agent(
+    agent: &NewAgent,
+    password: &str,
+    allow_demo_password: bool,
+) -> Result<(), String> {
+    let code_ok = (2..=32).contains(&agent.code.len())
+        && agent
+            .code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if !code_ok {
+        return Err(format!(
+            "agent code {:?}: use 2 to 32 lowercase letters, digits, - or _ (e.g. a1001)",
+            agent.code
+        ));
+    }
+    if agent.name.trim().is_empty() {
+        return Err("name: must not be empty".into());
+    }
+    if agent.max_chats == 0 || agent.max_chats > 20 {
+        return Err(format!("max chats {}: choose 1 to 20", agent.max_chats));
+    }
+    if password == DEMO_PASSWORD && !allow_demo_password {
+        return Err(format!(
+            "{DEMO_PASSWORD:?} is the public demo password; choose a real password for a real agent"
+        ));
+    }
+    if password.chars().count() < 8 {
+        return Err("password: at least 8 characters".into());
+    }
+    Ok(())
+}
+
+/// Creates or updates an agent and sets their password. Queues must exist.
+pub fn add_agent(
+    storage: &dyn Storage,
+    agent: &NewAgent,
+    password: &str,
+    allow_demo_password: bool,
+    now: UnixMillis,
+) -> anyhow::Result<()> {
+    check_agent(agent, password, allow_demo_password).map_err(anyhow::Error::msg)?;
+    let hash = hash_password(password)?;
+    storage.write_with(|tx| {
+        for queue in &agent.queues {
+            if tx.get(EntityKind::Queue, queue)?.is_none() {
+                anyhow::bail!(
+                    "queue {queue:?} does not exist; import queues first (content import or --demo)"
+                );
+            }
+        }
+        let presence = match tx.get(EntityKind::AgentProfile, &agent.code)? {
+            Some(Record::AgentProfile(p)) => p.presence,
+            _ => Presence::Offline,
+        };
+        let profile = AgentProfile {
+            code: agent.code.clone(),
+            name: agent.name.clone(),
+            role: agent.role,
+            queues: agent.queues.clone(),
+            skills: agent.skills.clone(),
+            max_chats: agent.max_chats,
+            presence,
+        };
+        let record = Record::AgentProfile(profile);
+        if tx.get(EntityKind::AgentProfile, &agent.code)?.as_ref() != Some(&record) {
+            tx.put(&record, &everyone(), now)?;
+        }
+        tx.set_password_hash(&agent.code, &hash)?;
+        Ok(())
+    })
+}

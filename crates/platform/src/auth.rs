@@ -1,0 +1,251 @@
+//! Sign-in, token rotation and request authentication.
+//!
+//! Passwords are hashed with Argon2id. Tokens are 256-bit random strings;
+//! only their SHA-256 is stored, so a copy of the database does not let
+//! anyone sign in. A refresh token works once: using it issues a new pair in
+//! the same *family*, and presenting it again revokes the family (someone
+//! holds a copy). Access tokens are short-lived and die with their family.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine;
+use homedesk_protocol::{
+    AgentProfile, EntityKind, ErrorCode, Record, Refresh, Session, SignIn, UnixMillis,
+};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::storage::{AccessTokenRow, RefreshTokenRow, Tx};
+use axum::http::StatusCode;
+
+/// The password of the demo agents. It only works on a platform started
+/// with `--demo`, and `agent add` refuses it for real agents.
+pub const DEMO_PASSWORD: &str = "homedesk-demo";
+
+#[derive(Debug, Clone, Copy)]
+pub struct AuthConfig {
+    pub access_ttl_ms: i64,
+    pub refresh_ttl_ms: i64,
+    /// Started with `--demo`: the demo password is accepted.
+    pub demo: bool,
+}
+
+/// An authenticated agent request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub agent: String,
+    pub family: String,
+}
+
+/// `bytes` random bytes, base64url without padding.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// What the database stores instead of a token.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))
+}
+
+/// Checks a password; an unknown agent still costs one hash, so timing does
+/// not tell which agent codes exist.
+pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = match stored {
+        Some(hash) => hash,
+        None => DUMMY.get_or_init(|| hash_password("no such agent").unwrap_or_default()),
+    };
+    let matches = PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    });
+    matches && stored.is_some()
+}
+
+fn wrong_credentials() -> ApiError {
+    ApiError::unauthorized("wrong agent code or password")
+}
+
+/// Checks the request before any hashing: field sizes, demo password.
+pub fn check_sign_in(config: &AuthConfig, req: &SignIn) -> Result<(), ApiError> {
+    if req.agent.trim().is_empty() || req.agent.len() > 64 {
+        return Err(ApiError::invalid("agent: give the agent code, e.g. a1001"));
+    }
+    if req.device_id.trim().is_empty() || req.device_id.len() > 128 {
+        return Err(ApiError::invalid(
+            "device_id: give a stable id of this workstation (1 to 128 characters)",
+        ));
+    }
+    if req.password.len() > 1024 {
+        return Err(ApiError::invalid("password: longer than 1024 bytes"));
+    }
+    if req.password == DEMO_PASSWORD && !config.demo {
+        return Err(ApiError::unauthorized(
+            "the demo password only works on a platform started with --demo",
+        ));
+    }
+    Ok(())
+}
+
+fn profile(tx: &mut dyn Tx, agent: &str) -> anyhow::Result<Option<AgentProfile>> {
+    Ok(match tx.get(EntityKind::AgentProfile, agent)? {
+        Some(Record::AgentProfile(p)) => Some(p),
+        _ => None,
+    })
+}
+
+/// Issues a fresh access + refresh pair in `family`.
+fn issue(
+    tx: &mut dyn Tx,
+    config: &AuthConfig,
+    agent: AgentProfile,
+    family: &str,
+    device_id: &str,
+    now: UnixMillis,
+) -> anyhow::Result<Session> {
+    let access_token = random_token(32);
+    let refresh_token = random_token(32);
+    let access_expires_at = now + config.access_ttl_ms;
+    let refresh_expires_at = now + config.refresh_ttl_ms;
+    tx.insert_access_token(
+        &token_hash(&access_token),
+        &AccessTokenRow {
+            family: family.to_owned(),
+            agent: agent.code.clone(),
+            expires_at: access_expires_at,
+        },
+    )?;
+    tx.insert_refresh_token(
+        &token_hash(&refresh_token),
+        &RefreshTokenRow {
+            family: family.to_owned(),
+            agent: agent.code.clone(),
+            device_id: device_id.to_owned(),
+            expires_at: refresh_expires_at,
+            used_at: None,
+        },
+    )?;
+    Ok(Session {
+        access_token,
+        access_expires_at,
+        refresh_token,
+        refresh_expires_at,
+        agent,
+        server_time: now,
+    })
+}
+
+/// Second half of a sign-in, after the password was verified: a new family.
+pub fn open_session(
+    tx: &mut dyn Tx,
+    config: &AuthConfig,
+    req: &SignIn,
+    now: UnixMillis,
+) -> anyhow::Result<Result<Session, ApiError>> {
+    let Some(agent) = profile(tx, &req.agent)? else {
+        return Ok(Err(wrong_credentials()));
+    };
+    let family = random_token(16);
+    Ok(Ok(issue(tx, config, agent, &family, &req.device_id, now)?))
+}
+
+/// The password hash to verify a sign-in against (read outside the hashing).
+pub fn stored_hash(tx: &mut dyn Tx, agent: &str) -> anyhow::Result<Option<String>> {
+    tx.password_hash(agent)
+}
+
+pub fn sign_in_failed() -> ApiError {
+    wrong_credentials()
+}
+
+/// Rotates a refresh token. The outer `Result` is a storage failure (roll
+/// back); the inner one is the answer — a reuse must *commit* the
+/// revocation even though the caller gets an error.
+pub fn rotate(
+    tx: &mut dyn Tx,
+    config: &AuthConfig,
+    req: &Refresh,
+    now: UnixMillis,
+) -> anyhow::Result<Result<Session, ApiError>> {
+    let hash = token_hash(&req.refresh_token);
+    let Some(row) = tx.refresh_token(&hash)? else {
+        return Ok(Err(ApiError::unauthorized(
+            "unknown refresh token; sign in again",
+        )));
+    };
+    if tx.family_revoked(&row.family)? {
+        return Ok(Err(ApiError::unauthorized(
+            "this sign-in was ended; sign in again",
+        )));
+    }
+    if row.used_at.is_some() {
+        tx.revoke_family(&row.family, now)?;
+        tracing::warn!(agent = %row.agent, "refresh token reused; its sign-in is revoked");
+        return Ok(Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::TokenReused,
+            "this refresh token was already used, so every token of this sign-in is revoked; sign in again",
+        )));
+    }
+    if row.expires_at <= now {
+        return Ok(Err(ApiError::unauthorized(
+            "the refresh token expired; sign in again",
+        )));
+    }
+    let Some(agent) = profile(tx, &row.agent)? else {
+        return Ok(Err(ApiError::unauthorized("the agent no longer exists")));
+    };
+    tx.mark_refresh_used(&hash, now)?;
+    Ok(Ok(issue(
+        tx,
+        config,
+        agent,
+        &row.family,
+        &row.device_id,
+        now,
+    )?))
+}
+
+/// Who is calling, from `Authorization: Bearer <access token>`.
+pub fn authenticate(
+    tx: &mut dyn Tx,
+    token: &str,
+    now: UnixMillis,
+) -> anyhow::Result<Result<Caller, ApiError>> {
+    let Some(row) = tx.access_token(&token_hash(token))? else {
+        return Ok(Err(ApiError::unauthorized(
+            "unknown access token; sign in again",
+        )));
+    };
+    if row.expires_at <= now {
+        return Ok(Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::TokenExpired,
+            "the access token expired; refresh it",
+        )));
+    }
+    if tx.family_revoked(&row.family)? {
+        return Ok(Err(ApiError::unauthorized(
+            "this sign-in was ended; sign in again",
+        )));
+    }
+    Ok(Ok(Caller {
+        agent: row.agent,
+        family: row.family,
+    }))
+}

@@ -1,0 +1,637 @@
+//! The HTTP surface: routes, body and token extractors, and the layers every
+//! response passes through (protocol header, compression, metrics, panics).
+//!
+//! Handlers are thin: they read and check the request, run one domain
+//! function in a storage transaction on a blocking thread, and then announce
+//! what changed (event hub, routing). A request that is refused writes
+//! nothing; bodies are refused before any database work.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{
+    DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Path, Query, Request, State,
+};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use homedesk_protocol::{
+    ActionBatch, ActionResults, ActionStatus, ChangesPage, Channel, DecodeError, EntityKind,
+    ErrorCode, Health, IngressMessage, MAX_ACTIONS_PER_BATCH, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    ProtocolVersion, Record, Refresh, ServerEvent, SignIn, decode,
+};
+use tokio::sync::broadcast::error::RecvError;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+
+use crate::auth::{self, Caller};
+use crate::error::ApiError;
+use crate::hub::{Addressee, Envelope};
+use crate::storage::OfferState;
+use crate::visibility::viewers_of;
+use crate::{Platform, actions, ingress, now_ms};
+
+type Shared = Arc<Platform>;
+
+/// Body limits per endpoint.
+pub const SESSION_BODY_LIMIT: usize = 4 * 1024;
+pub const ACTIONS_BODY_LIMIT: usize = 1024 * 1024;
+pub const INGRESS_BODY_LIMIT: usize = 64 * 1024;
+
+/// Page size of `/v1/changes` when none is asked, and the most it gives.
+pub const DEFAULT_PAGE: usize = 500;
+pub const MAX_PAGE: usize = 1000;
+
+/// Header a workstation sets to `degraded` when its link is slow or flapping.
+pub const LINK_HEADER: &str = "Homedesk-Link";
+
+pub fn router(platform: Shared) -> Router {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/metrics", get(metrics))
+        .route(
+            "/v1/sessions",
+            post(sign_in)
+                .delete(sign_out)
+                .layer(DefaultBodyLimit::max(SESSION_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/sessions/refresh",
+            post(refresh).layer(DefaultBodyLimit::max(SESSION_BODY_LIMIT)),
+        )
+        .route("/v1/changes", get(changes))
+        .route("/v1/events", get(events))
+        .route(
+            "/v1/actions",
+            post(post_actions).layer(DefaultBodyLimit::max(ACTIONS_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/ingress/{channel}",
+            post(post_ingress).layer(DefaultBodyLimit::max(INGRESS_BODY_LIMIT)),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            platform.clone(),
+            count_requests,
+        ))
+        .layer(middleware::from_fn(protocol_header))
+        .layer(CompressionLayer::new().gzip(true).zstd(true))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal().into_response()
+        }))
+        .with_state(platform)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see docs/openapi.yaml")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::MethodNotAllowed,
+        "this endpoint does not take that method; see docs/openapi.yaml",
+    )
+}
+
+/// Refuses other major protocol versions; stamps ours on every answer.
+async fn protocol_header(request: Request, next: Next) -> Response {
+    let theirs = request
+        .headers()
+        .get(PROTOCOL_HEADER)
+        .map(|v| v.to_str().unwrap_or("<not text>").to_owned());
+    let mut response = match theirs {
+        Some(theirs) => match theirs
+            .parse::<ProtocolVersion>()
+            .and_then(|v| PROTOCOL_VERSION.check_compatible(v))
+        {
+            Ok(()) => next.run(request).await,
+            Err(err) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::UnsupportedProtocol,
+                err.to_string(),
+            )
+            .into_response(),
+        },
+        None => next.run(request).await,
+    };
+    if let Ok(value) = HeaderValue::from_str(&PROTOCOL_VERSION.major.to_string()) {
+        response.headers_mut().insert(PROTOCOL_HEADER, value);
+    }
+    response
+}
+
+async fn count_requests(State(platform): State<Shared>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    platform.metrics.inc(
+        "homedesk_http_requests_total",
+        format!(
+            "route=\"{route}\",status=\"{}\"",
+            response.status().as_u16()
+        ),
+    );
+    response
+}
+
+/// A JSON body read with the endpoint's size limit; errors name the field.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let essence = v.split(';').next().unwrap_or("").trim();
+                essence.eq_ignore_ascii_case("application/json")
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorCode::PayloadTooLarge,
+                    "the body is larger than this endpoint accepts (see docs/protocol.md, body limits)",
+                )
+            } else {
+                ApiError::invalid(format!("the body could not be read: {rejection}"))
+            }
+        })?;
+        match decode::<T>(&bytes) {
+            Ok(value) => Ok(JsonBody(value)),
+            Err(DecodeError::Syntax(message)) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidJson,
+                format!("the body is not valid JSON: {message}"),
+            )),
+            Err(shape @ DecodeError::Shape { .. }) => Err(ApiError::invalid(shape.to_string())),
+        }
+    }
+}
+
+fn bearer(parts: &Parts) -> Result<String, ApiError> {
+    let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthorized("sign in first: send Authorization: Bearer <token>")
+    })?;
+    let text = header
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("the Authorization header is not text"))?;
+    match text.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim().to_owned())
+        }
+        _ => Err(ApiError::unauthorized(
+            "the Authorization header must be `Bearer <token>`",
+        )),
+    }
+}
+
+/// The signed-in agent making this request.
+pub struct Agent(pub Caller);
+
+impl FromRequestParts<Shared> for Agent {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        platform: &Shared,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        let now = now_ms();
+        let caller = platform
+            .blocking(move |p| {
+                p.storage
+                    .read_with(|tx| auth::authenticate(tx, &token, now))
+            })
+            .await??;
+        let degraded = parts
+            .headers
+            .get(LINK_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("degraded"));
+        platform.connections.seen(&caller.agent, degraded, now);
+        Ok(Agent(caller))
+    }
+}
+
+async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        protocol: PROTOCOL_VERSION.to_string(),
+    })
+}
+
+async fn metrics(State(platform): State<Shared>) -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        platform.metrics.render(platform.connections.open_streams()),
+    )
+}
+
+async fn sign_in(
+    State(platform): State<Shared>,
+    JsonBody(req): JsonBody<SignIn>,
+) -> Result<(StatusCode, Json<homedesk_protocol::Session>), ApiError> {
+    let config = platform.settings.auth;
+    if let Err(err) = auth::check_sign_in(&config, &req) {
+        platform
+            .metrics
+            .inc("homedesk_sign_ins_total", "result=\"refused\"".into());
+        return Err(err);
+    }
+    let session = platform
+        .blocking(move |p| {
+            let stored = p
+                .storage
+                .read_with(|tx| auth::stored_hash(tx, &req.agent))?;
+            if !auth::verify_password(&req.password, stored.as_deref()) {
+                return Ok(Err(auth::sign_in_failed()));
+            }
+            let now = now_ms();
+            p.storage
+                .write_with(|tx| auth::open_session(tx, &config, &req, now))
+        })
+        .await?;
+    let result = if session.is_ok() { "ok" } else { "failed" };
+    platform
+        .metrics
+        .inc("homedesk_sign_ins_total", format!("result=\"{result}\""));
+    Ok((StatusCode::CREATED, Json(session?)))
+}
+
+async fn refresh(
+    State(platform): State<Shared>,
+    JsonBody(req): JsonBody<Refresh>,
+) -> Result<Json<homedesk_protocol::Session>, ApiError> {
+    let config = platform.settings.auth;
+    let now = now_ms();
+    let session = platform
+        .blocking(move |p| {
+            p.storage
+                .write_with(|tx| auth::rotate(tx, &config, &req, now))
+        })
+        .await??;
+    Ok(Json(session))
+}
+
+async fn sign_out(
+    State(platform): State<Shared>,
+    Agent(caller): Agent,
+) -> Result<StatusCode, ApiError> {
+    let now = now_ms();
+    platform
+        .blocking(move |p| {
+            p.storage
+                .write_with(|tx| tx.revoke_family(&caller.family, now))
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn unknown_cursor(why: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::GONE,
+        ErrorCode::UnknownCursor,
+        format!("{why}; drop the cursor and sync again from the start"),
+    )
+}
+
+async fn changes(
+    State(platform): State<Shared>,
+    Agent(caller): Agent,
+    query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
+) -> Result<Json<ChangesPage>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::invalid(format!("query: {e}")))?;
+    if let Some(unknown) = query.keys().find(|k| *k != "cursor" && *k != "limit") {
+        return Err(ApiError::invalid(format!(
+            "{unknown}: not a parameter of /v1/changes (cursor, limit)"
+        )));
+    }
+    let limit = match query.get("limit") {
+        None => DEFAULT_PAGE,
+        Some(text) => match text.parse::<usize>() {
+            Ok(0) | Err(_) => {
+                return Err(ApiError::invalid(format!(
+                    "limit: {text:?} is not a whole number from 1 to {MAX_PAGE}"
+                )));
+            }
+            Ok(n) => n.min(MAX_PAGE),
+        },
+    };
+    let cursor = query.get("cursor").cloned();
+    let page = platform
+        .blocking(move |p| {
+            p.storage.read_with(|tx| {
+                let instance = tx.instance_id()?;
+                let latest = tx.latest_seq()?;
+                let after = match cursor.as_deref() {
+                    None | Some("") => 0,
+                    Some(cursor) => {
+                        let Some((of, seq)) = cursor.split_once('.') else {
+                            return Ok(Err(unknown_cursor("the cursor is malformed")));
+                        };
+                        if of != instance {
+                            return Ok(Err(unknown_cursor(
+                                "the cursor belongs to another platform database (was it reset?)",
+                            )));
+                        }
+                        match seq.parse::<u64>() {
+                            Ok(seq) if seq <= latest => seq,
+                            _ => {
+                                return Ok(Err(unknown_cursor(
+                                    "the cursor is beyond the change log",
+                                )));
+                            }
+                        }
+                    }
+                };
+                let Some(Record::AgentProfile(profile)) =
+                    tx.get(EntityKind::AgentProfile, &caller.agent)?
+                else {
+                    return Ok(Err(ApiError::unauthorized("the agent no longer exists")));
+                };
+                let all_queues: Vec<String> = tx
+                    .list(EntityKind::Queue)?
+                    .iter()
+                    .map(|q| q.id().to_owned())
+                    .collect();
+                let viewers = viewers_of(&profile, &all_queues);
+                let mut changes = tx.changes_after(after, &viewers, limit + 1)?;
+                let has_more = changes.len() > limit;
+                changes.truncate(limit);
+                let next = if has_more {
+                    changes.last().map_or(latest, |c| c.seq)
+                } else {
+                    latest
+                };
+                Ok(Ok(ChangesPage {
+                    changes,
+                    next_cursor: format!("{instance}.{next}"),
+                    has_more,
+                    server_time: now_ms(),
+                }))
+            })
+        })
+        .await??;
+    platform.metrics.add(
+        "homedesk_changes_served_total",
+        String::new(),
+        page.changes.len() as u64,
+    );
+    Ok(Json(page))
+}
+
+async fn post_actions(
+    State(platform): State<Shared>,
+    Agent(caller): Agent,
+    JsonBody(batch): JsonBody<ActionBatch>,
+) -> Result<Json<ActionResults>, ApiError> {
+    if batch.actions.is_empty() {
+        return Err(ApiError::invalid("actions: the batch is empty"));
+    }
+    if batch.actions.len() > MAX_ACTIONS_PER_BATCH {
+        return Err(ApiError::invalid(format!(
+            "actions: {} actions; send at most {MAX_ACTIONS_PER_BATCH} per batch",
+            batch.actions.len()
+        )));
+    }
+    let now = now_ms();
+    let (results, effects, latest) = platform
+        .blocking(move |p| {
+            p.storage.write_with(|tx| {
+                let (results, effects) =
+                    actions::apply_batch(tx, &caller.agent, &batch.actions, now)?;
+                let latest = tx.latest_seq()?;
+                Ok((results, effects, latest))
+            })
+        })
+        .await?;
+    for result in &results {
+        let status = match result.status {
+            ActionStatus::Applied => "applied",
+            ActionStatus::Duplicate => "duplicate",
+            ActionStatus::Conflict => "conflict",
+            ActionStatus::Rejected => "rejected",
+        };
+        platform
+            .metrics
+            .inc("homedesk_actions_total", format!("status=\"{status}\""));
+    }
+    if effects.changed {
+        platform.poke(latest);
+    }
+    for (agent, offer_id) in effects.withdrawn {
+        platform
+            .metrics
+            .inc("homedesk_offers_total", "outcome=\"withdrawn\"".into());
+        platform.hub.send(
+            Addressee::Agent(agent),
+            ServerEvent::OfferWithdrawn { offer_id },
+        );
+    }
+    if effects.reroute || effects.changed {
+        platform.reroute.notify_one();
+    }
+    Ok(Json(ActionResults { results }))
+}
+
+async fn post_ingress(
+    State(platform): State<Shared>,
+    Path(channel): Path<String>,
+    request: Request,
+) -> Result<(StatusCode, Json<homedesk_protocol::IngressAccepted>), ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let token = bearer(&parts).map_err(|_| {
+        ApiError::unauthorized(
+            "send the ingress token: Authorization: Bearer <DATA_DIR/ingress-token>",
+        )
+    })?;
+    if auth::token_hash(&token) != platform.settings.ingress_token_hash {
+        return Err(ApiError::unauthorized("wrong ingress token"));
+    }
+    let channel = match channel.as_str() {
+        "chat" => Channel::Chat,
+        "phone" => Channel::Phone,
+        "ticket" => Channel::Ticket,
+        other => {
+            return Err(ApiError::invalid(format!(
+                "channel: {other:?} is not chat, phone or ticket"
+            )));
+        }
+    };
+    parts.extensions.clear();
+    let JsonBody(message) =
+        JsonBody::<IngressMessage>::from_request(Request::from_parts(parts, body), &()).await?;
+    let now = now_ms();
+    let (accepted, latest) = platform
+        .blocking(move |p| {
+            p.storage.write_with(|tx| {
+                let accepted = ingress::accept(tx, channel, &message, now)?;
+                Ok((accepted, tx.latest_seq()?))
+            })
+        })
+        .await?;
+    let accepted = accepted?;
+    platform.metrics.inc(
+        "homedesk_ingress_total",
+        format!("channel=\"{}\"", channel.as_str()),
+    );
+    if !accepted.duplicate {
+        platform.poke(latest);
+        platform.reroute.notify_one();
+    }
+    Ok((StatusCode::CREATED, Json(accepted)))
+}
+
+/// Ends the stream's connection count when the stream is dropped.
+struct StreamGuard {
+    platform: Shared,
+    agent: String,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.platform
+            .connections
+            .stream_closed(&self.agent, now_ms());
+    }
+}
+
+struct StreamState {
+    guard: StreamGuard,
+    receiver: tokio::sync::broadcast::Receiver<Envelope>,
+    heartbeat: tokio::time::Interval,
+    stop: tokio::sync::watch::Receiver<bool>,
+    pending: VecDeque<ServerEvent>,
+}
+
+fn sse_event(event: &ServerEvent) -> Event {
+    Event::default()
+        .event(event.name())
+        .data(serde_json::to_string(event).unwrap_or_default())
+}
+
+async fn events(
+    State(platform): State<Shared>,
+    Agent(caller): Agent,
+) -> Result<impl IntoResponse, ApiError> {
+    let agent = caller.agent.clone();
+    // Subscribe before reading the state, so nothing falls in between.
+    let receiver = platform.hub.subscribe();
+    let now = now_ms();
+    let lookup_agent = agent.clone();
+    let (latest, offers) = platform
+        .blocking(move |p| {
+            p.storage.read_with(|tx| {
+                let latest = tx.latest_seq()?;
+                let mut offers = Vec::new();
+                for row in tx.open_offers()? {
+                    if row.agent == lookup_agent
+                        && row.state == OfferState::Open
+                        && row.expires_at > now
+                    {
+                        if let Some(Record::Conversation(c)) =
+                            tx.get(EntityKind::Conversation, &row.conversation_id)?
+                        {
+                            offers.push(homedesk_protocol::Offer {
+                                offer_id: row.offer_id,
+                                conversation_id: c.id,
+                                channel: c.channel,
+                                queue: c.queue,
+                                subject: c.subject,
+                                expires_at: row.expires_at,
+                            });
+                        }
+                    }
+                }
+                Ok((latest, offers))
+            })
+        })
+        .await?;
+    platform.connections.stream_opened(&agent, now);
+    platform.reroute.notify_one();
+    let mut pending = VecDeque::from([ServerEvent::Changes { latest_seq: latest }]);
+    pending.extend(offers.into_iter().map(ServerEvent::Offer));
+    let mut heartbeat =
+        tokio::time::interval(Duration::from_secs(homedesk_protocol::HEARTBEAT_SECS));
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let state = StreamState {
+        guard: StreamGuard {
+            platform: platform.clone(),
+            agent,
+        },
+        receiver,
+        heartbeat,
+        stop: platform.shutting_down.subscribe(),
+        pending,
+    };
+    let stream = futures_util::stream::unfold(state, |mut s| async move {
+        loop {
+            if let Some(event) = s.pending.pop_front() {
+                return Some((Ok::<Event, Infallible>(sse_event(&event)), s));
+            }
+            if *s.stop.borrow() {
+                return None;
+            }
+            tokio::select! {
+                _ = s.stop.changed() => return None,
+                _ = s.heartbeat.tick() => {
+                    s.pending.push_back(ServerEvent::Heartbeat { server_time: now_ms() });
+                }
+                received = s.receiver.recv() => match received {
+                    Ok(envelope) => {
+                        let mine = match &envelope.to {
+                            Addressee::Everyone => true,
+                            Addressee::Agent(a) => *a == s.guard.agent,
+                        };
+                        if mine {
+                            s.pending.push_back(envelope.event);
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        // Missed some events: a poke makes the workstation pull.
+                        let latest = s
+                            .guard
+                            .platform
+                            .blocking(|p| p.storage.read_with(|tx| tx.latest_seq()))
+                            .await
+                            .unwrap_or(0);
+                        s.pending.push_back(ServerEvent::Changes { latest_seq: latest });
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+            }
+        }
+    });
+    Ok(([("X-Accel-Buffering", "no")], Sse::new(stream)))
+}

@@ -1,0 +1,171 @@
+//! Customer contacts arriving from channel adapters (and demo traffic).
+//!
+//! A message joins the customer's unresolved conversation in the same queue
+//! and channel, or opens a new queued one with the queue's SLA deadlines.
+//! `external_id` makes delivery idempotent: a resend gets the first answer.
+
+use homedesk_protocol::{
+    Author, Channel, Conversation, ConversationStatus, Customer, EntityKind, IngressAccepted,
+    IngressMessage, Message, MessageKind, Priority, Record, UnixMillis,
+};
+
+use crate::error::ApiError;
+use crate::storage::Tx;
+use crate::visibility::{conversation_audience, save_conversation};
+
+/// `138****5678`: agents never see a full phone number.
+pub fn mask_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() < 7 {
+        return "****".to_owned();
+    }
+    let head: String = digits[..3].iter().collect();
+    let tail: String = digits[digits.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
+}
+
+fn check(msg: &IngressMessage) -> Result<(), ApiError> {
+    let fields = [
+        ("external_id", msg.external_id.as_str(), 128),
+        ("customer.id", msg.customer.id.as_str(), 128),
+        ("customer.name", msg.customer.name.as_str(), 100),
+        ("queue", msg.queue.as_str(), 64),
+        ("subject", msg.subject.as_str(), 200),
+    ];
+    for (name, value, max) in fields {
+        if value.trim().is_empty() {
+            return Err(ApiError::invalid(format!("{name}: must not be empty")));
+        }
+        if value.chars().count() > max {
+            return Err(ApiError::invalid(format!(
+                "{name}: longer than {max} characters"
+            )));
+        }
+    }
+    if msg.body.trim().is_empty() {
+        return Err(ApiError::invalid("body: the message is empty"));
+    }
+    if msg.body.chars().count() > crate::actions::MAX_MESSAGE_CHARS {
+        return Err(ApiError::invalid("body: longer than 10000 characters"));
+    }
+    Ok(())
+}
+
+/// Accepts one customer message. The outer `Result` is a storage failure;
+/// the inner one a bad request (nothing written).
+pub fn accept(
+    tx: &mut dyn Tx,
+    channel: Channel,
+    msg: &IngressMessage,
+    now: UnixMillis,
+) -> anyhow::Result<Result<IngressAccepted, ApiError>> {
+    if let Err(e) = check(msg) {
+        return Ok(Err(e));
+    }
+    if let Some(stored) = tx.ingress_key(&msg.external_id)? {
+        let mut first: IngressAccepted = serde_json::from_str(&stored)?;
+        first.duplicate = true;
+        return Ok(Ok(first));
+    }
+    let Some(Record::Queue(queue)) = tx.get(EntityKind::Queue, &msg.queue)? else {
+        return Ok(Err(ApiError::invalid(format!(
+            "queue: {:?} is not a queue of this platform",
+            msg.queue
+        ))));
+    };
+
+    let existing_orders = match tx.get(EntityKind::Customer, &msg.customer.id)? {
+        Some(Record::Customer(c)) => c.orders,
+        _ => Vec::new(),
+    };
+    let customer = Customer {
+        id: msg.customer.id.clone(),
+        name: msg.customer.name.clone(),
+        phone_masked: mask_phone(&msg.customer.phone),
+        city: msg.customer.city.clone(),
+        orders: existing_orders,
+    };
+
+    let mut open = None;
+    for status in [
+        ConversationStatus::Queued,
+        ConversationStatus::Active,
+        ConversationStatus::Pending,
+    ] {
+        open = open
+            .or(tx.conversations_with_status(status)?.into_iter().find(|c| {
+                c.customer_id == customer.id && c.queue == queue.id && c.channel == channel
+            }));
+    }
+
+    let message_id = format!("msg-{}", crate::auth::random_token(9));
+    let conversation = match open {
+        Some(before) => {
+            let mut after = before.clone();
+            after.version += 1;
+            after.last_message_at = now;
+            after.last_message_preview = preview(&msg.body);
+            if after.status == ConversationStatus::Pending {
+                after.status = ConversationStatus::Active;
+            }
+            save_conversation(tx, Some(&before), &after, now)?;
+            after
+        }
+        None => {
+            let c = Conversation {
+                id: format!("conv-{}", crate::auth::random_token(9)),
+                channel,
+                queue: queue.id.clone(),
+                customer_id: customer.id.clone(),
+                subject: msg.subject.clone(),
+                category: msg.category.clone(),
+                status: ConversationStatus::Queued,
+                assigned_to: None,
+                priority: msg.priority.unwrap_or(Priority::Normal),
+                created_at: now,
+                first_response_due: now + i64::from(queue.first_response_secs) * 1000,
+                resolve_due: now + i64::from(queue.resolve_secs) * 1000,
+                first_response_at: None,
+                last_message_at: now,
+                last_message_preview: preview(&msg.body),
+                disposition: None,
+                version: 1,
+            };
+            save_conversation(tx, None, &c, now)?;
+            c
+        }
+    };
+    let audience = conversation_audience(&conversation);
+    tx.put(&Record::Customer(customer), &audience, now)?;
+    tx.put(
+        &Record::Message(Message {
+            id: message_id.clone(),
+            conversation_id: conversation.id.clone(),
+            author: Author::Customer,
+            agent: None,
+            kind: MessageKind::Text,
+            body: msg.body.clone(),
+            sent_at: now,
+        }),
+        &audience,
+        now,
+    )?;
+    let accepted = IngressAccepted {
+        conversation_id: conversation.id,
+        message_id,
+        duplicate: false,
+    };
+    tx.put_ingress_key(&msg.external_id, &serde_json::to_string(&accepted)?, now)?;
+    Ok(Ok(accepted))
+}
+
+fn preview(body: &str) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= 80 {
+        flat
+    } else {
+        let mut cut: String = flat.chars().take(79).collect();
+        cut.push('…');
+        cut
+    }
+}

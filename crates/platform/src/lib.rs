@@ -1,0 +1,141 @@
+//! The Homedesk reference central platform: an HTTPS server that signs
+//! agents in, serves each one the change log they may see, applies their
+//! actions exactly once, routes customer contacts, and pushes events.
+//!
+//! Layout: `http` (routes, extractors, error mapping) calls the domain
+//! modules `auth`, `actions`, `ingress`, `routing` and `visibility`, which run
+//! inside transactions of a `storage::Storage`. `server` owns TLS and
+//! graceful shutdown, `tls` the development certificates, `content` and
+//! `admin` the import of knowledge and accounts, `demo` the demo world.
+
+pub mod actions;
+pub mod admin;
+pub mod auth;
+pub mod content;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod hub;
+pub mod ingress;
+pub mod metrics;
+pub mod routing;
+pub mod server;
+pub mod storage;
+pub mod tls;
+pub mod visibility;
+
+use std::sync::Arc;
+
+use homedesk_protocol::{ServerEvent, UnixMillis};
+use tokio::sync::{Notify, watch};
+
+use crate::auth::AuthConfig;
+use crate::hub::{Addressee, Hub};
+use crate::metrics::Metrics;
+use crate::routing::Connections;
+use crate::storage::Storage;
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> UnixMillis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Settings of a running platform.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub auth: AuthConfig,
+    pub offer_timeout_ms: i64,
+    /// Hash of the secret channel adapters present on `/v1/ingress`.
+    pub ingress_token_hash: String,
+}
+
+/// Everything a request handler needs. One per process.
+pub struct Platform {
+    pub storage: Arc<dyn Storage>,
+    pub settings: Settings,
+    pub hub: Hub,
+    pub metrics: Metrics,
+    pub connections: Connections,
+    /// Wakes the routing task early (a contact arrived, capacity freed).
+    pub reroute: Notify,
+    /// Flips to `true` when the server begins shutting down; event streams end.
+    pub shutting_down: watch::Sender<bool>,
+}
+
+impl Platform {
+    pub fn new(storage: Arc<dyn Storage>, settings: Settings) -> Platform {
+        Platform {
+            storage,
+            settings,
+            hub: Hub::default(),
+            metrics: Metrics::default(),
+            connections: Connections::default(),
+            reroute: Notify::new(),
+            shutting_down: watch::channel(false).0,
+        }
+    }
+
+    /// Runs blocking storage work off the async threads.
+    pub async fn blocking<R: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Platform) -> anyhow::Result<R> + Send + 'static,
+    ) -> anyhow::Result<R> {
+        let platform = Arc::clone(self);
+        tokio::task::spawn_blocking(move || work(&platform)).await?
+    }
+
+    /// Tells every connected workstation the log grew.
+    pub fn poke(&self, latest_seq: u64) {
+        self.hub
+            .send(Addressee::Everyone, ServerEvent::Changes { latest_seq });
+    }
+
+    /// One routing pass, announcing new and expired offers.
+    pub fn route_once(&self) -> anyhow::Result<()> {
+        let now = now_ms();
+        let outcome = self.storage.write_with(|tx| {
+            routing::route(tx, &self.connections, self.settings.offer_timeout_ms, now)
+        })?;
+        for (agent, offer_id) in outcome.expired {
+            self.metrics
+                .inc("homedesk_offers_total", "outcome=\"expired\"".into());
+            self.hub.send(
+                Addressee::Agent(agent),
+                ServerEvent::OfferWithdrawn { offer_id },
+            );
+        }
+        for (agent, offer) in outcome.offers {
+            self.metrics
+                .inc("homedesk_offers_total", "outcome=\"offered\"".into());
+            self.hub
+                .send(Addressee::Agent(agent), ServerEvent::Offer(offer));
+        }
+        Ok(())
+    }
+
+    /// The routing task: a pass every second, or sooner when woken.
+    pub async fn run_routing(self: Arc<Self>) {
+        let mut stop = self.shutting_down.subscribe();
+        loop {
+            let platform = Arc::clone(&self);
+            if let Err(err) = platform.blocking(|p| p.route_once()).await {
+                tracing::error!("routing failed: {err:#}");
+            }
+            tokio::select! {
+                _ = self.reroute.notified() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Daily upkeep: forget expired tokens and idempotency keys older than
+    /// the retention period.
+    pub fn purge_once(&self) -> anyhow::Result<()> {
+        let now = now_ms();
+        let retention = i64::from(homedesk_protocol::IDEMPOTENCY_RETENTION_DAYS) * 24 * 3600 * 1000;
+        self.storage.write_with(|tx| tx.purge(now, now - retention))
+    }
+}

@@ -1,0 +1,75 @@
+//! Counters for `GET /metrics`, in the Prometheus text format.
+//!
+//! Written by hand rather than with the `prometheus` crates: seven counters
+//! and a gauge fit in this file, and the text format is stable and simple.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    counters: Mutex<BTreeMap<(&'static str, String), u64>>,
+}
+
+/// Each metric's help text, in output order.
+const HELP: [(&str, &str); 6] = [
+    (
+        "homedesk_http_requests_total",
+        "HTTP requests by route and status",
+    ),
+    ("homedesk_actions_total", "Agent actions by verdict"),
+    (
+        "homedesk_changes_served_total",
+        "Change-log entries sent to workstations",
+    ),
+    ("homedesk_offers_total", "Contact offers by outcome"),
+    (
+        "homedesk_ingress_total",
+        "Customer messages received by channel",
+    ),
+    ("homedesk_sign_ins_total", "Sign-in attempts by result"),
+];
+
+impl Metrics {
+    /// Adds `by` to `name{labels}`; `labels` is already formatted, e.g. `status="applied"`.
+    pub fn add(&self, name: &'static str, labels: String, by: u64) {
+        let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        *counters.entry((name, labels)).or_default() += by;
+    }
+
+    pub fn inc(&self, name: &'static str, labels: String) {
+        self.add(name, labels, 1);
+    }
+
+    /// The exposition text; `event_streams` is the current gauge value.
+    pub fn render(&self, event_streams: u32) -> String {
+        let counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = String::new();
+        for (name, help) in HELP {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            let mut any = false;
+            for ((n, labels), value) in counters.iter() {
+                if *n == name {
+                    any = true;
+                    if labels.is_empty() {
+                        let _ = writeln!(out, "{name} {value}");
+                    } else {
+                        let _ = writeln!(out, "{name}{{{labels}}} {value}");
+                    }
+                }
+            }
+            if !any && !name.contains('{') && HELP_UNLABELLED.contains(&name) {
+                let _ = writeln!(out, "{name} 0");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP homedesk_event_streams Open server-sent event streams\n\
+             # TYPE homedesk_event_streams gauge\nhomedesk_event_streams {event_streams}"
+        );
+        out
+    }
+}
+
+const HELP_UNLABELLED: [&str; 1] = ["homedesk_changes_served_total"];

@@ -1,0 +1,83 @@
+//! Serving the router over TLS, and shutting down without losing anything.
+//!
+//! Each accepted connection gets its own task: the TLS handshake (with a
+//! deadline, so a stalled client holds nothing), then HTTP/1.1. On shutdown
+//! the listener closes, event streams end, and in-flight requests finish;
+//! every acknowledged write was already durable when it was acknowledged.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use crate::Platform;
+
+const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(10);
+const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Serves until `shutdown` completes, then drains.
+pub async fn serve(
+    platform: Arc<Platform>,
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let acceptor = TlsAcceptor::from(tls);
+    let app = crate::http::router(platform.clone());
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(err) => {
+                    // Out of file descriptors and the like: back off briefly.
+                    tracing::warn!("accept failed: {err}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = tcp.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let service = TowerToHyperService::new(app.clone());
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let stream = match tokio::time::timeout(HANDSHAKE_DEADLINE, acceptor.accept(tcp)).await
+            {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(err)) => {
+                    tracing::debug!(%peer, "TLS handshake failed: {err}");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30))
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(err) = watcher.watch(connection).await {
+                tracing::debug!(%peer, "connection ended: {err}");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: no new connections; finishing requests in flight");
+    platform.shutting_down.send_replace(true);
+    if tokio::time::timeout(DRAIN_DEADLINE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections did not finish within {DRAIN_DEADLINE:?}; closing them");
+    }
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! Durable state of the platform, behind a narrow interface.
+//!
+//! The HTTP layer and the domain rules (`actions`, `routing`, `auth`) talk to
+//! a [`Storage`] and run their work inside one transaction through a [`Tx`];
+//! they never see SQL. Today there is one implementation, SQLite
+//! ([`sqlite::SqliteStorage`]); a PostgreSQL one would implement the same
+//! two traits without touching the HTTP layer.
+//!
+//! Invariant: [`Storage::write`] returns only after the transaction is
+//! durable, so a response sent after it never acknowledges data a crash or
+//! power cut could lose.
+
+pub mod sqlite;
+
+use std::collections::BTreeSet;
+
+use homedesk_protocol::{
+    ActionResult, Change, Conversation, ConversationStatus, EntityKind, Message, Record, UnixMillis,
+};
+
+pub use sqlite::SqliteStorage;
+
+/// Who may see a change-log entry.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Viewer {
+    Everyone,
+    Queue(String),
+    Agent(String),
+}
+
+impl Viewer {
+    /// The stored form: `*`, `q:<queue>`, `a:<agent>`.
+    pub fn encode(&self) -> String {
+        match self {
+            Viewer::Everyone => "*".to_owned(),
+            Viewer::Queue(q) => format!("q:{q}"),
+            Viewer::Agent(a) => format!("a:{a}"),
+        }
+    }
+
+    pub fn decode(s: &str) -> Option<Viewer> {
+        if s == "*" {
+            Some(Viewer::Everyone)
+        } else if let Some(q) = s.strip_prefix("q:") {
+            Some(Viewer::Queue(q.to_owned()))
+        } else {
+            s.strip_prefix("a:").map(|a| Viewer::Agent(a.to_owned()))
+        }
+    }
+}
+
+/// Everyone who may see one change.
+pub type Audience = BTreeSet<Viewer>;
+
+/// The audience of records every agent may see.
+pub fn everyone() -> Audience {
+    BTreeSet::from([Viewer::Everyone])
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessTokenRow {
+    pub family: String,
+    pub agent: String,
+    pub expires_at: UnixMillis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTokenRow {
+    pub family: String,
+    pub agent: String,
+    pub device_id: String,
+    pub expires_at: UnixMillis,
+    pub used_at: Option<UnixMillis>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferState {
+    Open,
+    Accepted,
+    Declined,
+    Expired,
+    /// Ended because someone claimed the conversation another way.
+    Withdrawn,
+}
+
+impl OfferState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfferState::Open => "open",
+            OfferState::Accepted => "accepted",
+            OfferState::Declined => "declined",
+            OfferState::Expired => "expired",
+            OfferState::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OfferState> {
+        [
+            OfferState::Open,
+            OfferState::Accepted,
+            OfferState::Declined,
+            OfferState::Expired,
+            OfferState::Withdrawn,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferRow {
+    pub offer_id: String,
+    pub conversation_id: String,
+    pub agent: String,
+    pub state: OfferState,
+    pub created_at: UnixMillis,
+    pub expires_at: UnixMillis,
+}
+
+/// The verdict remembered for an idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredActionKey {
+    /// Hash of the action first sent with this key.
+    pub action_hash: String,
+    pub result: ActionResult,
+}
+
+/// Work inside one transaction. Every method may fail with a storage error;
+/// the transaction then rolls back as a whole.
+pub trait Tx {
+    /// A random id fixed when the database was created; cursors carry it so a
+    /// cursor from another database (e.g. after a reset) is recognised.
+    fn instance_id(&mut self) -> anyhow::Result<String>;
+
+    fn get(&mut self, kind: EntityKind, id: &str) -> anyhow::Result<Option<Record>>;
+    fn list(&mut self, kind: EntityKind) -> anyhow::Result<Vec<Record>>;
+    fn conversations_with_status(
+        &mut self,
+        status: ConversationStatus,
+    ) -> anyhow::Result<Vec<Conversation>>;
+    /// Unresolved conversations assigned to `agent`.
+    fn conversations_assigned_to(&mut self, agent: &str) -> anyhow::Result<Vec<Conversation>>;
+    fn messages_of(&mut self, conversation_id: &str) -> anyhow::Result<Vec<Message>>;
+
+    /// Stores the record's new state and appends it to the change log for
+    /// `audience`, dropping older log entries of the same record that this one
+    /// supersedes. Returns the new entry's sequence number.
+    fn put(&mut self, record: &Record, audience: &Audience, now: UnixMillis)
+    -> anyhow::Result<u64>;
+    /// Removes a record and logs a tombstone for `audience`.
+    fn delete(
+        &mut self,
+        kind: EntityKind,
+        id: &str,
+        audience: &Audience,
+        now: UnixMillis,
+    ) -> anyhow::Result<u64>;
+    fn latest_seq(&mut self) -> anyhow::Result<u64>;
+    /// Up to `limit` changes after `after` that any of `viewers` may see, in order.
+    fn changes_after(
+        &mut self,
+        after: u64,
+        viewers: &[Viewer],
+        limit: usize,
+    ) -> anyhow::Result<Vec<Change>>;
+
+    fn password_hash(&mut self, agent: &str) -> anyhow::Result<Option<String>>;
+    fn set_password_hash(&mut self, agent: &str, hash: &str) -> anyhow::Result<()>;
+
+    fn insert_access_token(&mut self, hash: &str, row: &AccessTokenRow) -> anyhow::Result<()>;
+    fn access_token(&mut self, hash: &str) -> anyhow::Result<Option<AccessTokenRow>>;
+    fn insert_refresh_token(&mut self, hash: &str, row: &RefreshTokenRow) -> anyhow::Result<()>;
+    fn refresh_token(&mut self, hash: &str) -> anyhow::Result<Option<RefreshTokenRow>>;
+    fn mark_refresh_used(&mut self, hash: &str, now: UnixMillis) -> anyhow::Result<()>;
+    fn revoke_family(&mut self, family: &str, now: UnixMillis) -> anyhow::Result<()>;
+    fn family_revoked(&mut self, family: &str) -> anyhow::Result<bool>;
+    /// Forgets tokens past their expiry and idempotency keys older than `keys_before`.
+    fn purge(&mut self, now: UnixMillis, keys_before: UnixMillis) -> anyhow::Result<()>;
+
+    fn action_key(&mut self, agent: &str, key: &str) -> anyhow::Result<Option<StoredActionKey>>;
+    fn put_action_key(
+        &mut self,
+        agent: &str,
+        key: &str,
+        stored: &StoredActionKey,
+        now: UnixMillis,
+    ) -> anyhow::Result<()>;
+    fn ingress_key(&mut self, external_id: &str) -> anyhow::Result<Option<String>>;
+    fn put_ingress_key(
+        &mut self,
+        external_id: &str,
+        result: &str,
+        now: UnixMillis,
+    ) -> anyhow::Result<()>;
+
+    fn insert_offer(&mut self, offer: &OfferRow) -> anyhow::Result<()>;
+    fn offer(&mut self, offer_id: &str) -> anyhow::Result<Option<OfferRow>>;
+    fn set_offer_state(&mut self, offer_id: &str, state: OfferState) -> anyhow::Result<()>;
+    fn offers_for_conversation(&mut self, conversation_id: &str) -> anyhow::Result<Vec<OfferRow>>;
+    fn open_offers(&mut self) -> anyhow::Result<Vec<OfferRow>>;
+}
+
+/// A database the platform can run transactions on.
+pub trait Storage: Send + Sync {
+    /// Runs `work` in a write transaction and commits it durably. If `work`
+    /// fails, nothing it did is kept.
+    fn write(&self, work: &mut dyn FnMut(&mut dyn Tx) -> anyhow::Result<()>) -> anyhow::Result<()>;
+    /// Runs `work` in a read transaction (a consistent snapshot).
+    fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> anyhow::Result<()>) -> anyhow::Result<()>;
+}
+
+impl dyn Storage + '_ {
+    /// [`Storage::write`] for work that returns a value.
+    pub fn write_with<R>(
+        &self,
+        work: impl FnOnce(&mut dyn Tx) -> anyhow::Result<R>,
+    ) -> anyhow::Result<R> {
+        let mut work = Some(work);
+        let mut out = None;
+        self.write(&mut |tx| {
+            if let Some(work) = work.take() {
+                out = Some(work(tx)?);
+            }
+            Ok(())
+        })?;
+        out.ok_or_else(|| anyhow::anyhow!("the transaction ran no work"))
+    }
+
+    /// [`Storage::read`] for work that returns a value.
+    pub fn read_with<R>(
+        &self,
+        work: impl FnOnce(&mut dyn Tx) -> anyhow::Result<R>,
+    ) -> anyhow::Result<R> {
+        let mut work = Some(work);
+        let mut out = None;
+        self.read(&mut |tx| {
+            if let Some(work) = work.take() {
+                out = Some(work(tx)?);
+            }
+            Ok(())
+        })?;
+        out.ok_or_else(|| anyhow::anyhow!("the transaction ran no work"))
+    }
+}

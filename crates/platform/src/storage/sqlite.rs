@@ -1,0 +1,613 @@
+//! SQLite implementation of [`Storage`]: one file `platform.db` in the data
+//! folder, WAL journal, `synchronous=FULL` (a commit survives a power cut),
+//! foreign keys on, and forward-only migrations embedded in the binary.
+//!
+//! One connection serves every request, behind a mutex and on blocking
+//! threads (callers use `spawn_blocking`): SQLite allows one writer at a time
+//! anyway, and on a 2-core county server this is both the simplest and fast
+//! enough (see `docs/benchmarks.md`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{Context, bail};
+use homedesk_protocol::{
+    ActionResult, Change, ChangeBody, Conversation, ConversationStatus, EntityKind, Message,
+    Record, UnixMillis,
+};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+
+use super::{
+    AccessTokenRow, Audience, OfferRow, OfferState, RefreshTokenRow, Storage, StoredActionKey, Tx,
+    Viewer,
+};
+
+/// Migrations, in order; entry `i` brings the schema to `user_version = i + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) `dir/platform.db` and brings its schema up to date.
+    pub fn open(dir: &Path) -> anyhow::Result<SqliteStorage> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the data folder {}", dir.display()))?;
+        let path = dir.join("platform.db");
+        let mut conn = Connection::open(&path)
+            .with_context(|| format!("opening the database {}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        if check != "ok" {
+            bail!(
+                "the database {} is damaged ({check}); restore it from a backup or move it aside",
+                path.display()
+            );
+        }
+        migrate(&mut conn).with_context(|| format!("migrating {}", path.display()))?;
+        Ok(SqliteStorage {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn run(
+        &self,
+        behavior: TransactionBehavior,
+        work: &mut dyn FnMut(&mut dyn Tx) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        // A panic while the lock was held rolled its transaction back when
+        // the transaction dropped, so the connection is still consistent.
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(behavior)?;
+        let mut sql_tx = SqliteTx { tx: &tx };
+        work(&mut sql_tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+impl Storage for SqliteStorage {
+    fn write(&self, work: &mut dyn FnMut(&mut dyn Tx) -> anyhow::Result<()>) -> anyhow::Result<()> {
+        self.run(TransactionBehavior::Immediate, work)
+    }
+
+    fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> anyhow::Result<()>) -> anyhow::Result<()> {
+        self.run(TransactionBehavior::Deferred, work)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let current: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > MIGRATIONS.len() {
+        bail!(
+            "the database is at schema version {current}, newer than this build knows ({}); \
+             use a newer homedesk-platform",
+            MIGRATIONS.len()
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .with_context(|| format!("applying migration {}", i + 1))?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        if i == 0 {
+            let instance = crate::auth::random_token(12);
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('instance_id', ?1)",
+                [instance],
+            )?;
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+struct SqliteTx<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+}
+
+fn record_from_row(kind: &str, data: &str) -> anyhow::Result<Record> {
+    let kind = EntityKind::parse(kind).with_context(|| format!("unknown stored kind {kind:?}"))?;
+    let value: serde_json::Value = serde_json::from_str(data)?;
+    Record::from_json(kind, value).map_err(|e| anyhow::anyhow!("stored {kind:?} is invalid: {e}"))
+}
+
+fn conversation_from(data: &str) -> anyhow::Result<Conversation> {
+    Ok(serde_json::from_str(data)?)
+}
+
+fn status_str(status: ConversationStatus) -> anyhow::Result<String> {
+    match serde_json::to_value(status)? {
+        serde_json::Value::String(s) => Ok(s),
+        other => bail!("status serialized as {other}"),
+    }
+}
+
+impl SqliteTx<'_> {
+    fn append_change(
+        &mut self,
+        kind: EntityKind,
+        id: &str,
+        data: Option<&str>,
+        audience: &Audience,
+        now: UnixMillis,
+    ) -> anyhow::Result<u64> {
+        if audience.is_empty() {
+            bail!("a change of {kind:?} {id} has nobody to see it");
+        }
+        self.tx.execute(
+            "INSERT INTO changes (kind, id, deleted, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![kind.as_str(), id, data.is_none(), data, now],
+        )?;
+        let seq = self.tx.last_insert_rowid();
+        {
+            let mut insert = self
+                .tx
+                .prepare_cached("INSERT INTO change_audience (seq, who) VALUES (?1, ?2)")?;
+            for viewer in audience {
+                insert.execute(params![seq, viewer.encode()])?;
+            }
+        }
+        self.compact(kind, id, seq, audience)?;
+        Ok(u64::try_from(seq)?)
+    }
+
+    /// Drops older entries of the same record whose audience the new entry
+    /// covers: everyone who could read them will read the newer one.
+    fn compact(
+        &mut self,
+        kind: EntityKind,
+        id: &str,
+        newest: i64,
+        audience: &Audience,
+    ) -> anyhow::Result<()> {
+        let older: Vec<i64> = {
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT seq FROM changes WHERE kind = ?1 AND id = ?2 AND seq < ?3",
+            )?;
+            stmt.query_map(params![kind.as_str(), id, newest], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        for seq in older {
+            let covered = {
+                let mut stmt = self
+                    .tx
+                    .prepare_cached("SELECT who FROM change_audience WHERE seq = ?1")?;
+                let whos: Vec<String> = stmt
+                    .query_map([seq], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+                whos.iter()
+                    .all(|who| Viewer::decode(who).is_some_and(|viewer| audience.contains(&viewer)))
+            };
+            if covered {
+                self.tx
+                    .execute("DELETE FROM changes WHERE seq = ?1", [seq])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn instance_id(&mut self) -> anyhow::Result<String> {
+        Ok(self.tx.query_row(
+            "SELECT value FROM meta WHERE key = 'instance_id'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn get(&mut self, kind: EntityKind, id: &str) -> anyhow::Result<Option<Record>> {
+        let data: Option<String> = self
+            .tx
+            .prepare_cached("SELECT data FROM records WHERE kind = ?1 AND id = ?2")?
+            .query_row(params![kind.as_str(), id], |r| r.get(0))
+            .optional()?;
+        data.map(|d| record_from_row(kind.as_str(), &d)).transpose()
+    }
+
+    fn list(&mut self, kind: EntityKind) -> anyhow::Result<Vec<Record>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT data FROM records WHERE kind = ?1 ORDER BY id")?;
+        let rows: Vec<String> = stmt
+            .query_map([kind.as_str()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        rows.iter()
+            .map(|d| record_from_row(kind.as_str(), d))
+            .collect()
+    }
+
+    fn conversations_with_status(
+        &mut self,
+        status: ConversationStatus,
+    ) -> anyhow::Result<Vec<Conversation>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT data FROM records WHERE kind = 'conversation' \
+             AND json_extract(data, '$.status') = ?1 ORDER BY id",
+        )?;
+        let rows: Vec<String> = stmt
+            .query_map([status_str(status)?], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        rows.iter().map(|d| conversation_from(d)).collect()
+    }
+
+    fn conversations_assigned_to(&mut self, agent: &str) -> anyhow::Result<Vec<Conversation>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT data FROM records WHERE kind = 'conversation' \
+             AND json_extract(data, '$.assigned_to') = ?1 \
+             AND json_extract(data, '$.status') <> 'resolved' ORDER BY id",
+        )?;
+        let rows: Vec<String> = stmt
+            .query_map([agent], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        rows.iter().map(|d| conversation_from(d)).collect()
+    }
+
+    fn messages_of(&mut self, conversation_id: &str) -> anyhow::Result<Vec<Message>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT data FROM records WHERE kind = 'message' \
+             AND json_extract(data, '$.conversation_id') = ?1 \
+             ORDER BY json_extract(data, '$.sent_at'), id",
+        )?;
+        let rows: Vec<String> = stmt
+            .query_map([conversation_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
+    }
+
+    fn put(
+        &mut self,
+        record: &Record,
+        audience: &Audience,
+        now: UnixMillis,
+    ) -> anyhow::Result<u64> {
+        let kind = record.kind();
+        let data = serde_json::to_string(&record.to_json())?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO records (kind, id, data) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data",
+            )?
+            .execute(params![kind.as_str(), record.id(), data])?;
+        self.append_change(kind, record.id(), Some(&data), audience, now)
+    }
+
+    fn delete(
+        &mut self,
+        kind: EntityKind,
+        id: &str,
+        audience: &Audience,
+        now: UnixMillis,
+    ) -> anyhow::Result<u64> {
+        self.tx.execute(
+            "DELETE FROM records WHERE kind = ?1 AND id = ?2",
+            params![kind.as_str(), id],
+        )?;
+        self.append_change(kind, id, None, audience, now)
+    }
+
+    fn latest_seq(&mut self) -> anyhow::Result<u64> {
+        // AUTOINCREMENT keeps the highest seq ever given out in
+        // sqlite_sequence, even when compaction deleted that row.
+        let seq: Option<i64> = self
+            .tx
+            .query_row(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(u64::try_from(seq.unwrap_or(0))?)
+    }
+
+    fn changes_after(
+        &mut self,
+        after: u64,
+        viewers: &[Viewer],
+        limit: usize,
+    ) -> anyhow::Result<Vec<Change>> {
+        if viewers.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let placeholders = vec!["?"; viewers.len()].join(", ");
+        let sql = format!(
+            "SELECT c.seq, c.kind, c.id, c.data FROM changes c \
+             WHERE c.seq > ? AND EXISTS (SELECT 1 FROM change_audience a \
+                 WHERE a.seq = c.seq AND a.who IN ({placeholders})) \
+             ORDER BY c.seq LIMIT ?"
+        );
+        let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(viewers.len() + 2);
+        values.push(i64::try_from(after)?.into());
+        values.extend(viewers.iter().map(|v| v.encode().into()));
+        values.push(i64::try_from(limit)?.into());
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let rows: Vec<(i64, String, String, Option<String>)> = stmt
+            .query_map(params_from_iter(values), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(seq, kind, id, data)| {
+                let body = match data {
+                    Some(data) => ChangeBody::Upsert(record_from_row(&kind, &data)?),
+                    None => ChangeBody::Delete {
+                        entity: EntityKind::parse(&kind)
+                            .with_context(|| format!("unknown stored kind {kind:?}"))?,
+                        id,
+                    },
+                };
+                Ok(Change {
+                    seq: u64::try_from(seq)?,
+                    body,
+                })
+            })
+            .collect()
+    }
+
+    fn password_hash(&mut self, agent: &str) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT password_hash FROM credentials WHERE agent = ?1",
+                [agent],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn set_password_hash(&mut self, agent: &str, hash: &str) -> anyhow::Result<()> {
+        self.tx.execute(
+            "INSERT INTO credentials (agent, password_hash) VALUES (?1, ?2) \
+             ON CONFLICT (agent) DO UPDATE SET password_hash = excluded.password_hash",
+            params![agent, hash],
+        )?;
+        Ok(())
+    }
+
+    fn insert_access_token(&mut self, hash: &str, row: &AccessTokenRow) -> anyhow::Result<()> {
+        self.tx.execute(
+            "INSERT INTO access_tokens (token_hash, family, agent, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![hash, row.family, row.agent, row.expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn access_token(&mut self, hash: &str) -> anyhow::Result<Option<AccessTokenRow>> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT family, agent, expires_at FROM access_tokens WHERE token_hash = ?1",
+            )?
+            .query_row([hash], |r| {
+                Ok(AccessTokenRow {
+                    family: r.get(0)?,
+                    agent: r.get(1)?,
+                    expires_at: r.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn insert_refresh_token(&mut self, hash: &str, row: &RefreshTokenRow) -> anyhow::Result<()> {
+        self.tx.execute(
+            "INSERT INTO refresh_tokens (token_hash, family, agent, device_id, expires_at, used_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![hash, row.family, row.agent, row.device_id, row.expires_at, row.used_at],
+        )?;
+        Ok(())
+    }
+
+    fn refresh_token(&mut self, hash: &str) -> anyhow::Result<Option<RefreshTokenRow>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT family, agent, device_id, expires_at, used_at FROM refresh_tokens \
+                 WHERE token_hash = ?1",
+                [hash],
+                |r| {
+                    Ok(RefreshTokenRow {
+                        family: r.get(0)?,
+                        agent: r.get(1)?,
+                        device_id: r.get(2)?,
+                        expires_at: r.get(3)?,
+                        used_at: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn mark_refresh_used(&mut self, hash: &str, now: UnixMillis) -> anyhow::Result<()> {
+        self.tx.execute(
+            "UPDATE refresh_tokens SET used_at = ?2 WHERE token_hash = ?1",
+            params![hash, now],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_family(&mut self, family: &str, now: UnixMillis) -> anyhow::Result<()> {
+        self.tx.execute(
+            "INSERT OR IGNORE INTO revoked_families (family, revoked_at) VALUES (?1, ?2)",
+            params![family, now],
+        )?;
+        self.tx
+            .execute("DELETE FROM access_tokens WHERE family = ?1", [family])?;
+        Ok(())
+    }
+
+    fn family_revoked(&mut self, family: &str) -> anyhow::Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT 1 FROM revoked_families WHERE family = ?1")?
+            .exists([family])?)
+    }
+
+    fn purge(&mut self, now: UnixMillis, keys_before: UnixMillis) -> anyhow::Result<()> {
+        self.tx
+            .execute("DELETE FROM access_tokens WHERE expires_at < ?1", [now])?;
+        self.tx
+            .execute("DELETE FROM refresh_tokens WHERE expires_at < ?1", [now])?;
+        self.tx.execute(
+            "DELETE FROM action_keys WHERE created_at < ?1",
+            [keys_before],
+        )?;
+        self.tx.execute(
+            "DELETE FROM ingress_keys WHERE created_at < ?1",
+            [keys_before],
+        )?;
+        Ok(())
+    }
+
+    fn action_key(&mut self, agent: &str, key: &str) -> anyhow::Result<Option<StoredActionKey>> {
+        let row: Option<(String, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT action_hash, result FROM action_keys WHERE agent = ?1 AND key = ?2",
+            )?
+            .query_row(params![agent, key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(action_hash, result)| {
+            let result: ActionResult = serde_json::from_str(&result)?;
+            Ok(StoredActionKey {
+                action_hash,
+                result,
+            })
+        })
+        .transpose()
+    }
+
+    fn put_action_key(
+        &mut self,
+        agent: &str,
+        key: &str,
+        stored: &StoredActionKey,
+        now: UnixMillis,
+    ) -> anyhow::Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO action_keys (agent, key, action_hash, result, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                agent,
+                key,
+                stored.action_hash,
+                serde_json::to_string(&stored.result)?,
+                now
+            ])?;
+        Ok(())
+    }
+
+    fn ingress_key(&mut self, external_id: &str) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT result FROM ingress_keys WHERE external_id = ?1",
+                [external_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn put_ingress_key(
+        &mut self,
+        external_id: &str,
+        result: &str,
+        now: UnixMillis,
+    ) -> anyhow::Result<()> {
+        self.tx.execute(
+            "INSERT INTO ingress_keys (external_id, result, created_at) VALUES (?1, ?2, ?3)",
+            params![external_id, result, now],
+        )?;
+        Ok(())
+    }
+
+    fn insert_offer(&mut self, offer: &OfferRow) -> anyhow::Result<()> {
+        self.tx.execute(
+            "INSERT INTO offers (offer_id, conversation_id, agent, state, created_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                offer.offer_id,
+                offer.conversation_id,
+                offer.agent,
+                offer.state.as_str(),
+                offer.created_at,
+                offer.expires_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn offer(&mut self, offer_id: &str) -> anyhow::Result<Option<OfferRow>> {
+        let rows = self.query_offers("WHERE offer_id = ?1", params![offer_id])?;
+        Ok(rows.into_iter().next())
+    }
+
+    fn set_offer_state(&mut self, offer_id: &str, state: OfferState) -> anyhow::Result<()> {
+        self.tx.execute(
+            "UPDATE offers SET state = ?2 WHERE offer_id = ?1",
+            params![offer_id, state.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn offers_for_conversation(&mut self, conversation_id: &str) -> anyhow::Result<Vec<OfferRow>> {
+        self.query_offers("WHERE conversation_id = ?1", params![conversation_id])
+    }
+
+    fn open_offers(&mut self) -> anyhow::Result<Vec<OfferRow>> {
+        self.query_offers("WHERE state = 'open'", params![])
+    }
+}
+
+impl SqliteTx<'_> {
+    fn query_offers(
+        &mut self,
+        filter: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> anyhow::Result<Vec<OfferRow>> {
+        let sql = format!(
+            "SELECT offer_id, conversation_id, agent, state, created_at, expires_at FROM offers \
+             {filter} ORDER BY created_at, offer_id"
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let rows: Vec<(String, String, String, String, i64, i64)> = stmt
+            .query_map(args, |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(
+                |(offer_id, conversation_id, agent, state, created_at, expires_at)| {
+                    Ok(OfferRow {
+                        offer_id,
+                        conversation_id,
+                        agent,
+                        state: OfferState::parse(&state)
+                            .with_context(|| format!("unknown offer state {state:?}"))?,
+                        created_at,
+                        expires_at,
+                    })
+                },
+            )
+            .collect()
+    }
+}

@@ -1,0 +1,63 @@
+//! Who may see what. Knowledge, scripts, canned replies, scenarios, queues
+//! and agent profiles are for everyone; a conversation, its messages and its
+//! customer are for the agents of its queue and for its assignee.
+//!
+//! Invariant: when a conversation moves (claimed, transferred, released), the
+//! change is logged for the old audience *and* the new one, so nobody keeps a
+//! stale copy; and a newly entitled viewer receives the customer and the
+//! whole message history again.
+
+use homedesk_protocol::{AgentProfile, Conversation, EntityKind, Record, Role, UnixMillis};
+
+use crate::storage::{Audience, Tx, Viewer};
+
+pub fn conversation_audience(c: &Conversation) -> Audience {
+    let mut audience = Audience::from([Viewer::Queue(c.queue.clone())]);
+    if let Some(agent) = &c.assigned_to {
+        audience.insert(Viewer::Agent(agent.clone()));
+    }
+    audience
+}
+
+/// The audiences an agent belongs to, for reading the change log.
+pub fn viewers_of(profile: &AgentProfile, all_queues: &[String]) -> Vec<Viewer> {
+    let mut viewers = vec![Viewer::Everyone, Viewer::Agent(profile.code.clone())];
+    let queues: &[String] = if profile.role == Role::Supervisor {
+        all_queues
+    } else {
+        &profile.queues
+    };
+    viewers.extend(queues.iter().map(|q| Viewer::Queue(q.clone())));
+    viewers
+}
+
+pub fn can_see(profile: &AgentProfile, c: &Conversation) -> bool {
+    profile.role == Role::Supervisor
+        || c.assigned_to.as_deref() == Some(profile.code.as_str())
+        || profile.queues.contains(&c.queue)
+}
+
+/// Saves a conversation's new state, logging it for the old and the new
+/// audience, and re-sends its customer and messages to anyone newly entitled.
+pub fn save_conversation(
+    tx: &mut dyn Tx,
+    before: Option<&Conversation>,
+    after: &Conversation,
+    now: UnixMillis,
+) -> anyhow::Result<u64> {
+    let new_audience = conversation_audience(after);
+    let old_audience = before.map(conversation_audience).unwrap_or_default();
+    let mut audience = new_audience.clone();
+    audience.extend(old_audience.iter().cloned());
+    let seq = tx.put(&Record::Conversation(after.clone()), &audience, now)?;
+    let newly_entitled = before.is_some() && !new_audience.is_subset(&old_audience);
+    if newly_entitled {
+        if let Some(customer) = tx.get(EntityKind::Customer, &after.customer_id)? {
+            tx.put(&customer, &new_audience, now)?;
+        }
+        for message in tx.messages_of(&after.id)? {
+            tx.put(&Record::Message(message), &new_audience, now)?;
+        }
+    }
+    Ok(seq)
+}
