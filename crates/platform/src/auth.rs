@@ -4,7 +4,9 @@
 //! only their SHA-256 is stored, so a copy of the database does not let
 //! anyone sign in. A refresh token works once: using it issues a new pair in
 //! the same *family*, and presenting it again revokes the family (someone
-//! holds a copy). Access tokens are short-lived and die with their family.
+//! holds a copy) — except within a short grace period after its first use,
+//! when it is a workstation retrying a refresh whose answer a dropped link
+//! swallowed. Access tokens are short-lived and die with their family.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -27,6 +29,9 @@ pub const DEMO_PASSWORD: &str = "homedesk-demo";
 pub struct AuthConfig {
     pub access_ttl_ms: i64,
     pub refresh_ttl_ms: i64,
+    /// A refresh token presented again this soon after its first use is
+    /// treated as a retry (the answer was lost on a flaky link), not theft.
+    pub refresh_grace_ms: i64,
     /// Started with `--demo`: the demo password is accepted.
     pub demo: bool,
 }
@@ -193,7 +198,10 @@ pub fn rotate(
             "this sign-in was ended; sign in again",
         )));
     }
-    if row.used_at.is_some() {
+    let retry_in_grace = row
+        .used_at
+        .is_some_and(|used| now - used <= config.refresh_grace_ms);
+    if row.used_at.is_some() && !retry_in_grace {
         tx.revoke_family(&row.family, now)?;
         tracing::warn!(agent = %row.agent, "refresh token reused; its sign-in is revoked");
         return Ok(Err(ApiError::new(
@@ -210,7 +218,9 @@ pub fn rotate(
     let Some(agent) = profile(tx, &row.agent)? else {
         return Ok(Err(ApiError::unauthorized("the agent no longer exists")));
     };
-    tx.mark_refresh_used(&hash, now)?;
+    if row.used_at.is_none() {
+        tx.mark_refresh_used(&hash, now)?;
+    }
     Ok(Ok(issue(
         tx,
         config,

@@ -37,8 +37,14 @@ fn content_errors(errors: Vec<ContentError>) -> anyhow::Error {
     anyhow::anyhow!("the demo content has problems:\n  {}", lines.join("\n  "))
 }
 
-/// Imports the demo world from `content_dir` (idempotent).
-pub fn seed(storage: &dyn Storage, content_dir: &Path, now: UnixMillis) -> anyhow::Result<Demo> {
+/// Imports the demo world from `content_dir` (idempotent). With `traffic`,
+/// a fresh world also starts with a few customers already waiting.
+pub fn seed(
+    storage: &dyn Storage,
+    content_dir: &Path,
+    traffic: bool,
+    now: UnixMillis,
+) -> anyhow::Result<Demo> {
     let world_file = content_dir.join("demo").join("world.toml");
     if !world_file.exists() {
         anyhow::bail!(
@@ -81,7 +87,7 @@ pub fn seed(storage: &dyn Storage, content_dir: &Path, now: UnixMillis) -> anyho
 
     let has_conversations =
         storage.read_with(|tx| Ok(!tx.list(EntityKind::Conversation)?.is_empty()))?;
-    if !has_conversations && !world.traffic.is_empty() && !world.customers.is_empty() {
+    if traffic && !has_conversations && !world.traffic.is_empty() && !world.customers.is_empty() {
         let mut traffic = Traffic::new(&world);
         for i in 0..INITIAL_CONTACTS {
             traffic.contact(storage, &world, i, now)?;

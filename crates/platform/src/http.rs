@@ -470,7 +470,7 @@ async fn post_ingress(
     Path(channel): Path<String>,
     request: Request,
 ) -> Result<(StatusCode, Json<homedesk_protocol::IngressAccepted>), ApiError> {
-    let (mut parts, body) = request.into_parts();
+    let (parts, body) = request.into_parts();
     let token = bearer(&parts).map_err(|_| {
         ApiError::unauthorized(
             "send the ingress token: Authorization: Bearer <DATA_DIR/ingress-token>",
@@ -489,7 +489,6 @@ async fn post_ingress(
             )));
         }
     };
-    parts.extensions.clear();
     let JsonBody(message) =
         JsonBody::<IngressMessage>::from_request(Request::from_parts(parts, body), &()).await?;
     let now = now_ms();

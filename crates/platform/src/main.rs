@@ -78,6 +78,10 @@ struct ServeArgs {
     /// Lifetime of an access token, in seconds.
     #[arg(long, default_value_t = 900)]
     access_ttl: u64,
+    /// Seconds after a refresh during which the same refresh token may be
+    /// presented again (a retry after a lost answer) without revoking the sign-in.
+    #[arg(long, default_value_t = 30)]
+    refresh_grace: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -286,7 +290,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let ingress = ingress_token(&args.data_dir)?;
 
     let demo = if args.demo {
-        let demo = demo::seed(storage.as_ref(), &args.content, now_ms())?;
+        let demo = demo::seed(
+            storage.as_ref(),
+            &args.content,
+            args.demo_traffic.is_some_and(|rate| rate > 0.0),
+            now_ms(),
+        )?;
         tracing::info!("demo content: {}", demo.report);
         Some(demo)
     } else {
@@ -297,6 +306,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         auth: AuthConfig {
             access_ttl_ms: i64::try_from(args.access_ttl)?.saturating_mul(1000),
             refresh_ttl_ms: 30 * 24 * 3600 * 1000,
+            refresh_grace_ms: i64::try_from(args.refresh_grace)?.saturating_mul(1000),
             demo: args.demo,
         },
         offer_timeout_ms: i64::try_from(args.offer_timeout)?.saturating_mul(1000),

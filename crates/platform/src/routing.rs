@@ -21,10 +21,6 @@ use homedesk_protocol::{
 
 use crate::storage::{OfferRow, OfferState, Tx};
 
-/// How long an agent counts as connected after their last request, when no
-/// event stream is open.
-pub const CONNECTED_GRACE_MS: i64 = 45_000;
-
 #[derive(Debug, Default, Clone, Copy)]
 struct Link {
     streams: u32,
@@ -90,8 +86,10 @@ pub struct RoutingOutcome {
     pub expired: Vec<(String, String)>,
 }
 
-fn is_connected(link: Option<&Link>, now: UnixMillis) -> bool {
-    link.is_some_and(|l| l.streams > 0 || now - l.last_seen <= CONNECTED_GRACE_MS)
+/// Offers travel on the event stream, so only an agent with one open can
+/// receive them; a workstation that only polls would let every offer time out.
+fn is_connected(link: Option<&Link>) -> bool {
+    link.is_some_and(|l| l.streams > 0)
 }
 
 /// One routing pass: expire stale offers, then offer every waiting contact
@@ -139,7 +137,7 @@ pub fn route(
         };
         if agent.role == Role::Trainee
             || agent.presence != Presence::Available
-            || !is_connected(links.get(&agent.code), now)
+            || !is_connected(links.get(&agent.code))
         {
             continue;
         }

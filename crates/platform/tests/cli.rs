@@ -13,7 +13,7 @@ fn reports_the_protocol_version_it_speaks() {
 }
 
 #[test]
-fn without_a_subcommand_it_says_the_server_is_not_built_and_fails() {
+fn without_a_subcommand_it_says_what_to_do_and_fails() {
     let out = Command::new(env!("CARGO_BIN_EXE_homedesk-platform"))
         .output()
         .expect("runs");
@@ -22,5 +22,5 @@ fn without_a_subcommand_it_says_the_server_is_not_built_and_fails() {
         Some(2),
         "scripts must not mistake this for a running server"
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("serve --data-dir"));
 }

@@ -4,7 +4,8 @@
 //! A refresh token is used once: refreshing returns a new pair, and
 //! presenting an already-used refresh token revokes its whole family (it
 //! was stolen, or a copy leaked), so every device of that sign-in must sign
-//! in again.
+//! in again. The platform allows a short grace period after the first use,
+//! so a workstation that lost the answer on a dropped link can retry.
 
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +32,7 @@ impl std::fmt::Debug for SignIn {
     }
 }
 
-/// `POST /v1/sessions/refresh` and `DELETE /v1/sessions` body.
+/// `POST /v1/sessions/refresh` body.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Refresh {

@@ -1,9 +1,11 @@
 //! The protocol version carried in the `Homedesk-Protocol` header.
 //!
 //! Every request and response carries `Homedesk-Protocol: <major>` (optionally
-//! `<major>.<minor>`). Minor versions only add optional fields, so peers with
-//! the same major version always understand each other; a different major
-//! version is refused before any body is read.
+//! `<major>.<minor>`). Messages refuse unknown fields, so any change to a
+//! message's shape is a new *major* version; a minor version only changes
+//! documented behaviour, and peers with the same major version always
+//! understand each other. A different major version is refused before any
+//! body is read.
 
 use std::fmt;
 use std::str::FromStr;

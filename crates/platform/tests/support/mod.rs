@@ -1,0 +1,381 @@
+//! Test harness: the real `homedesk-platform` binary on loopback TLS, and a
+//! client that trusts only the CA that this server generated.
+//!
+//! Every wait polls with a deadline; nothing sleeps for a fixed time.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use homedesk_protocol::{Change, ChangesPage, ServerEvent, Session};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+pub const DEADLINE: Duration = Duration::from_secs(30);
+pub const DEMO_PASSWORD: &str = "homedesk-demo";
+
+pub fn content_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content")
+}
+
+pub struct Server {
+    child: Option<Child>,
+    pub url: String,
+    pub dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    pub client: reqwest::Client,
+}
+
+pub fn client_trusting(ca: &Path) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let pem = std::fs::read(ca).expect("the server wrote its CA");
+    let cert = reqwest::Certificate::from_pem(&pem).expect("the CA is PEM");
+    reqwest::Client::builder()
+        .tls_certs_only([cert])
+        .https_only(true)
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(DEADLINE)
+        .build()
+        .expect("client builds")
+}
+
+/// Like [`client_trusting`], but hands compressed bodies over as they are.
+pub fn raw_client(ca: &Path) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let pem = std::fs::read(ca).expect("the server wrote its CA");
+    let cert = reqwest::Certificate::from_pem(&pem).expect("the CA is PEM");
+    reqwest::Client::builder()
+        .tls_certs_only([cert])
+        .no_gzip()
+        .no_zstd()
+        .build()
+        .expect("client builds")
+}
+
+impl Server {
+    /// A fresh data folder, `serve --demo` plus `extra` arguments.
+    pub fn start_demo(extra: &[&str]) -> Server {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().to_path_buf();
+        let mut args = vec!["--demo"];
+        args.extend_from_slice(extra);
+        let mut server = Server::start_at(&dir, &args);
+        server._tmp = Some(tmp);
+        server
+    }
+
+    /// `serve` on an existing data folder.
+    pub fn start_at(dir: &Path, extra: &[&str]) -> Server {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.with_extension("log"))
+            .expect("log file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_homedesk-platform"))
+            .args(["serve", "--data-dir"])
+            .arg(dir)
+            .args(["--listen", "127.0.0.1:0", "--content"])
+            .arg(content_dir())
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("homedesk-platform starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let started = Instant::now();
+        let url = loop {
+            let left = DEADLINE.saturating_sub(started.elapsed());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(rest) = line.strip_prefix("homedesk-platform ready at ") {
+                        let url = rest.split_whitespace().next().expect("url").to_owned();
+                        break url;
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let log =
+                        std::fs::read_to_string(dir.with_extension("log")).unwrap_or_default();
+                    panic!("the platform did not report ready in time; its log:\n{log}");
+                }
+            }
+        };
+        let client = client_trusting(&dir.join("tls").join("ca.pem"));
+        Server {
+            child: Some(child),
+            url,
+            dir: dir.to_path_buf(),
+            _tmp: None,
+            client,
+        }
+    }
+
+    /// SIGTERM, and the exit status.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .expect("signal");
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                started.elapsed() < DEADLINE,
+                "the platform did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL: a crash or power cut.
+    pub fn crash(&mut self) {
+        let mut child = self.child.take().expect("running");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    pub fn ingress_token(&self) -> String {
+        std::fs::read_to_string(self.dir.join("ingress-token"))
+            .expect("ingress token written")
+            .trim()
+            .to_owned()
+    }
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.url));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let response = req.send().await.expect("request reaches the platform");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
+        self.request(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.request(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn sign_in(&self, agent: &str) -> Session {
+        let (status, body) = self
+            .post(
+                "/v1/sessions",
+                None,
+                &json!({"agent": agent, "password": DEMO_PASSWORD, "device_id": format!("test-{agent}")}),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "demo agent {agent} signs in: {body}"
+        );
+        serde_json::from_value(body).expect("a Session")
+    }
+
+    /// A customer message; returns the conversation id.
+    pub async fn customer_writes(
+        &self,
+        channel: &str,
+        external_id: &str,
+        customer: &str,
+        queue: &str,
+        body: &str,
+    ) -> String {
+        let (status, answer) = self
+            .ingress(
+                channel,
+                &ingress_message(external_id, customer, queue, body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "ingress accepted: {answer}");
+        answer["conversation_id"]
+            .as_str()
+            .expect("conversation id")
+            .to_owned()
+    }
+
+    pub async fn ingress(&self, channel: &str, body: &Value) -> (StatusCode, Value) {
+        self.post(
+            &format!("/v1/ingress/{channel}"),
+            Some(&self.ingress_token()),
+            body,
+        )
+        .await
+    }
+
+    /// Sends actions; returns the per-action results.
+    pub async fn act(&self, token: &str, actions: Value) -> Vec<Value> {
+        let (status, body) = self
+            .post("/v1/actions", Some(token), &json!({ "actions": actions }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "actions accepted: {body}");
+        body["results"].as_array().expect("results").clone()
+    }
+
+    pub async fn page(&self, token: &str, cursor: Option<&str>, limit: usize) -> ChangesPage {
+        let path = match cursor {
+            Some(c) => format!("/v1/changes?cursor={c}&limit={limit}"),
+            None => format!("/v1/changes?limit={limit}"),
+        };
+        let (status, body) = self.get(&path, Some(token)).await;
+        assert_eq!(status, StatusCode::OK, "changes page: {body}");
+        serde_json::from_value(body).expect("a ChangesPage")
+    }
+
+    /// Pulls until `has_more` is false; returns the changes and the cursor.
+    pub async fn pull_all(&self, token: &str, mut cursor: Option<String>) -> (Vec<Change>, String) {
+        let mut all = Vec::new();
+        loop {
+            let page = self.page(token, cursor.as_deref(), 1000).await;
+            all.extend(page.changes);
+            cursor = Some(page.next_cursor);
+            if !page.has_more {
+                return (all, cursor.unwrap_or_default());
+            }
+        }
+    }
+
+    pub async fn events(&self, token: &str, link: Option<&str>) -> Events {
+        let mut req = self
+            .client
+            .get(format!("{}/v1/events", self.url))
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(3600));
+        if let Some(link) = link {
+            req = req.header("Homedesk-Link", link);
+        }
+        let response = req.send().await.expect("event stream opens");
+        assert_eq!(response.status(), StatusCode::OK);
+        Events {
+            stream: Box::pin(response.bytes_stream()),
+            buffer: String::new(),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn ingress_message(external_id: &str, customer: &str, queue: &str, body: &str) -> Value {
+    json!({
+        "external_id": external_id,
+        "customer": {"id": customer, "name": "测试顾客", "phone": "13800001234"},
+        "queue": queue,
+        "subject": "测试咨询",
+        "body": body,
+    })
+}
+
+type ByteStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
+
+/// A parsed server-sent event stream.
+pub struct Events {
+    stream: ByteStream,
+    buffer: String,
+}
+
+impl Events {
+    /// The next event, or `None` at the deadline or end of stream.
+    pub async fn next(&mut self, deadline: Duration) -> Option<ServerEvent> {
+        let until = tokio::time::Instant::now() + deadline;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let data: String = block
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .map(str::trim_start)
+                    .collect();
+                if data.is_empty() {
+                    continue;
+                }
+                return Some(serde_json::from_str(&data).expect("event data is a ServerEvent"));
+            }
+            match tokio::time::timeout_at(until, self.stream.next()).await {
+                Ok(Some(Ok(bytes))) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Waits for the first event that `want` accepts.
+    pub async fn wait_for(
+        &mut self,
+        what: &str,
+        want: impl Fn(&ServerEvent) -> bool,
+    ) -> ServerEvent {
+        let until = Instant::now() + DEADLINE;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.next(left).await {
+                Some(event) if want(&event) => return event,
+                Some(_) => continue,
+                None => panic!("no {what} event arrived within {DEADLINE:?}"),
+            }
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, or panics after the deadline.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let until = Instant::now() + DEADLINE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < until,
+            "{what} did not happen within {DEADLINE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
