@@ -1,12 +1,14 @@
 # Homedesk: the two commands a newcomer needs are `make run` and `make test`.
 # Both first run scripts/bootstrap.sh, which installs whatever is missing.
 #
-#   make run       build the UI and the desktop app, then open it
+#   make run       build everything, start a local platform with demo data and
+#                  live demo customers, then open the app
 #   make test      every check: format, lint, svelte-check, Rust tests, vitest, end-to-end
 #   make bench     benchmarks (figures go to docs/benchmarks.md)
 #   make dist      installable packages (not built yet; see below)
 #
-# Smaller steps: make ui, make app, make lint, make unit, make vitest, make e2e,
+# Smaller steps: make platform (only the demo platform, no display needed),
+# make ui, make app, make lint, make unit, make vitest, make e2e,
 # make bindings (regenerate ui/src/lib/host/bindings), make icons, make fmt.
 
 SHELL := /bin/bash
@@ -17,23 +19,26 @@ UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/package-loc
 # WebKitGTK without a GPU (VMs, Xvfb): disable the DMA-BUF renderer or the window stays blank.
 APP_ENV := WEBKIT_DISABLE_DMABUF_RENDERER=1
 
-.PHONY: run test bench dist bootstrap ui app lint fmt fmt-check clippy svelte-check unit vitest e2e bindings icons clean
+.PHONY: run platform platform-bin test bench dist bootstrap ui app lint fmt fmt-check clippy svelte-check unit vitest e2e bindings icons clean
 
 ## ---------------------------------------------------------------- the two commands
 
-run: bootstrap app
+run: bootstrap app platform-bin
 	@if [ -z "$${DISPLAY:-}" ] && [ -z "$${WAYLAND_DISPLAY:-}" ]; then \
 	  echo "make run: no display found (DISPLAY and WAYLAND_DISPLAY are unset), so no window can open."; \
 	  echo "On a machine without a screen, run it under a virtual display:"; \
 	  echo "    xvfb-run -a make run"; \
+	  echo "or start only the demo platform with: make platform"; \
 	  exit 2; \
 	fi
-	@echo "make run: starting Homedesk (close the window to stop)"
-	@if [ -z "$${DBUS_SESSION_BUS_ADDRESS:-}" ]; then \
-	  $(APP_ENV) dbus-run-session -- target/debug/homedesk; \
-	else \
-	  $(APP_ENV) target/debug/homedesk; \
-	fi
+	@scripts/run-demo.sh with-app
+
+# Only the reference platform with the demo world (https://127.0.0.1:8443).
+platform: bootstrap platform-bin
+	@scripts/run-demo.sh platform-only
+
+platform-bin:
+	$(CARGO) build --locked -p homedesk-platform
 
 test: bootstrap
 	@$(MAKE) --no-print-directory lint

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use homedesk_protocol::{
-    Channel, Customer, EntityKind, IngressCustomer, IngressMessage, OrderSummary, Priority, Record,
+    Channel, EntityKind, IngressCustomer, IngressMessage, OrderSummary, Priority, Record,
     UnixMillis,
 };
 use rand::Rng;
@@ -187,24 +187,22 @@ impl Traffic {
             );
             let accepted = ingress::accept(tx, template.channel, &message, now)?
                 .map_err(|e| anyhow::anyhow!("demo traffic refused: {}", e.message))?;
-            if !has_orders {
-                if let Some(Record::Customer(mut c)) = tx.get(EntityKind::Customer, &customer.id)? {
-                    c.orders = vec![OrderSummary {
-                        order_no,
-                        item: item.to_owned(),
-                        amount_fen,
-                        status: "已发货".to_owned(),
-                        placed_at: now - 3 * 24 * 3600 * 1000,
-                    }];
-                    let audience =
-                        match tx.get(EntityKind::Conversation, &accepted.conversation_id)? {
-                            Some(Record::Conversation(conv)) => {
-                                crate::visibility::conversation_audience(&conv)
-                            }
-                            _ => crate::storage::everyone(),
-                        };
-                    tx.put(&Record::Customer(Customer { ..c }), &audience, now)?;
-                }
+            // A first-time customer gets an order to talk about. The record
+            // goes to the same audience as the conversation it came with.
+            if !has_orders
+                && let Some(Record::Customer(mut c)) = tx.get(EntityKind::Customer, &customer.id)?
+                && let Some(Record::Conversation(conv)) =
+                    tx.get(EntityKind::Conversation, &accepted.conversation_id)?
+            {
+                c.orders = vec![OrderSummary {
+                    order_no,
+                    item: item.to_owned(),
+                    amount_fen,
+                    status: "已发货".to_owned(),
+                    placed_at: now - 3 * 24 * 3600 * 1000,
+                }];
+                let audience = crate::visibility::conversation_audience(&conv);
+                tx.put(&Record::Customer(c), &audience, now)?;
             }
             Ok(())
         })
@@ -245,6 +243,9 @@ pub async fn run_traffic(platform: Arc<Platform>, world: World, per_minute: f64)
             .await;
         match result {
             Ok(latest) => {
+                platform
+                    .metrics
+                    .inc("homedesk_ingress_total", "channel=\"demo\"".into());
                 platform.poke(latest);
                 platform.reroute.notify_one();
             }

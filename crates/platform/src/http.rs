@@ -558,19 +558,17 @@ async fn events(
                     if row.agent == lookup_agent
                         && row.state == OfferState::Open
                         && row.expires_at > now
-                    {
-                        if let Some(Record::Conversation(c)) =
+                        && let Some(Record::Conversation(c)) =
                             tx.get(EntityKind::Conversation, &row.conversation_id)?
-                        {
-                            offers.push(homedesk_protocol::Offer {
-                                offer_id: row.offer_id,
-                                conversation_id: c.id,
-                                channel: c.channel,
-                                queue: c.queue,
-                                subject: c.subject,
-                                expires_at: row.expires_at,
-                            });
-                        }
+                    {
+                        offers.push(homedesk_protocol::Offer {
+                            offer_id: row.offer_id,
+                            conversation_id: c.id,
+                            channel: c.channel,
+                            queue: c.queue,
+                            subject: c.subject,
+                            expires_at: row.expires_at,
+                        });
                     }
                 }
                 Ok((latest, offers))

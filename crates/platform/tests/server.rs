@@ -1085,10 +1085,10 @@ async fn a_crash_mid_stream_loses_no_acknowledged_action_and_applies_none_twice(
     let (changes, _) = server.pull_all(&agent.access_token, None).await;
     let mut seen = HashSet::new();
     for change in &changes {
-        if let ChangeBody::Upsert(Record::Message(m)) = &change.body {
-            if m.id.starts_with("m-crash-") {
-                seen.insert(m.id.clone());
-            }
+        if let ChangeBody::Upsert(Record::Message(m)) = &change.body
+            && m.id.starts_with("m-crash-")
+        {
+            seen.insert(m.id.clone());
         }
     }
     assert_eq!(seen.len(), 120, "every reply exists, each once");

@@ -146,6 +146,9 @@ impl Record {
 }
 
 /// What happened to one record.
+// Most changes are upserts, so boxing the record would only add an
+// allocation per change.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChangeBody {
     Upsert(Record),
