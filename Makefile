@@ -47,10 +47,10 @@ test: bootstrap
 	@$(MAKE) --no-print-directory e2e
 	@echo "make test: all stages passed (lint, Rust tests, vitest, end-to-end)"
 
+# Medians and ratios against a baseline measured in the same run; copy the
+# table into docs/benchmarks.md. Release build: the first run compiles for a while.
 bench:
-	@echo "make bench: no benchmarks yet. Knowledge-base search and sync benchmarks"
-	@echo "(criterion, medians and ratios against a baseline) arrive with the core;"
-	@echo "their figures will be written to docs/benchmarks.md."
+	$(CARGO) bench --locked -p homedesk-platform --bench sync
 
 dist:
 	@echo "make dist: not built yet. It will run 'tauri build' to produce .deb, AppImage"

@@ -24,3 +24,199 @@ fn without_a_subcommand_it_says_what_to_do_and_fails() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("serve --data-dir"));
 }
+
+fn platform(args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_homedesk-platform"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("finishes")
+}
+
+fn content() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../content").to_owned()
+}
+
+#[test]
+fn agent_add_refuses_the_demo_password_and_unknown_queues() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().to_str().expect("utf-8");
+    let out = platform(
+        &[
+            "agent",
+            "add",
+            "--data-dir",
+            data,
+            "--code",
+            "a2001",
+            "--name",
+            "张敏",
+        ],
+        "homedesk-demo\n",
+    );
+    assert!(
+        !out.status.success(),
+        "a real agent must not get the public demo password"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("demo password"));
+
+    let out = platform(
+        &[
+            "agent",
+            "add",
+            "--data-dir",
+            data,
+            "--code",
+            "a2001",
+            "--name",
+            "张敏",
+            "--queues",
+            "presales",
+        ],
+        "a-real-secret\n",
+    );
+    assert!(!out.status.success(), "queues must exist first");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("presales"));
+
+    let out = platform(
+        &[
+            "agent",
+            "add",
+            "--data-dir",
+            data,
+            "--code",
+            "A 2001",
+            "--name",
+            "x",
+        ],
+        "a-real-secret\n",
+    );
+    assert!(!out.status.success(), "agent codes are checked");
+
+    let out = platform(
+        &[
+            "agent",
+            "add",
+            "--data-dir",
+            data,
+            "--code",
+            "a2001",
+            "--name",
+            "张敏",
+        ],
+        "a-real-secret\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn kb_import_reports_every_bad_file_with_its_line_and_imports_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let kb = dir.path().join("kb");
+    std::fs::create_dir_all(&kb).expect("mkdir");
+    std::fs::write(
+        kb.join("kb-good.md"),
+        "+++\nid = \"kb-good\"\nlocale = \"zh-CN\"\ntitle = \"退款多久到账\"\ncategory = \"refunds\"\n+++\n\n原路退回，一般1-3个工作日到账。\n",
+    )
+    .expect("write");
+    std::fs::write(
+        kb.join("kb-bad.md"),
+        "+++\nid = \"kb-bad\"\nlocale = \"zh-CN\"\ntitle = 12\ncategory = \"refunds\"\n+++\n\n正文\n",
+    )
+    .expect("write");
+    let out = platform(
+        &[
+            "kb",
+            "import",
+            "--data-dir",
+            data.to_str().expect("utf-8"),
+            kb.to_str().expect("utf-8"),
+        ],
+        "",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("kb-bad.md:4"),
+        "the file and line of the problem: {stderr}"
+    );
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+
+    std::fs::remove_file(kb.join("kb-bad.md")).expect("rm");
+    let out = platform(
+        &[
+            "kb",
+            "import",
+            "--data-dir",
+            data.to_str().expect("utf-8"),
+            kb.to_str().expect("utf-8"),
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 added"));
+    let again = platform(
+        &[
+            "kb",
+            "import",
+            "--data-dir",
+            data.to_str().expect("utf-8"),
+            kb.to_str().expect("utf-8"),
+        ],
+        "",
+    );
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("1 unchanged"),
+        "re-importing the same article changes nothing"
+    );
+}
+
+#[test]
+fn content_import_takes_the_shipped_content() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = platform(
+        &[
+            "content",
+            "import",
+            "--data-dir",
+            dir.path().to_str().expect("utf-8"),
+            &content(),
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let added: usize = stdout
+        .split_whitespace()
+        .skip_while(|w| *w != "content:")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .expect("a count of added records");
+    assert!(
+        added >= 60 + 25 + 6,
+        "articles, canned replies and scripts: {stdout}"
+    );
+}
