@@ -138,16 +138,17 @@ async fn main() {
         let mut cursor: Option<String> = None;
         let mut records = 0;
         loop {
-            let mut req = raw
-                .get(format!("{}/v1/changes", fresh.url))
+            let path = match &cursor {
+                Some(c) => format!("/v1/changes?cursor={c}&limit=1000"),
+                None => "/v1/changes?limit=1000".to_owned(),
+            };
+            let response = raw
+                .get(format!("{}{path}", fresh.url))
                 .bearer_auth(&newcomer.access_token)
-                .header("Accept-Encoding", encoding);
-            if let Some(c) = &cursor {
-                req = req.query(&[("cursor", c.as_str()), ("limit", "1000")]);
-            } else {
-                req = req.query(&[("limit", "1000")]);
-            }
-            let response = req.send().await.expect("changes");
+                .header("Accept-Encoding", encoding)
+                .send()
+                .await
+                .expect("changes");
             let body = response.bytes().await.expect("body");
             total += body.len();
             let page: serde_json::Value = if encoding == "identity" {

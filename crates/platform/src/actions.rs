@@ -191,7 +191,8 @@ fn bumped(mut c: Conversation) -> Conversation {
     c
 }
 
-fn preview(body: &str) -> String {
+/// A message shortened to one line for the queue view.
+pub fn preview(body: &str) -> String {
     const MAX: usize = 80;
     let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= MAX {

@@ -104,7 +104,7 @@ pub fn accept(
             let mut after = before.clone();
             after.version += 1;
             after.last_message_at = now;
-            after.last_message_preview = preview(&msg.body);
+            after.last_message_preview = crate::actions::preview(&msg.body);
             if after.status == ConversationStatus::Pending {
                 after.status = ConversationStatus::Active;
             }
@@ -127,7 +127,7 @@ pub fn accept(
                 resolve_due: now + i64::from(queue.resolve_secs) * 1000,
                 first_response_at: None,
                 last_message_at: now,
-                last_message_preview: preview(&msg.body),
+                last_message_preview: crate::actions::preview(&msg.body),
                 disposition: None,
                 version: 1,
             };
@@ -157,15 +157,4 @@ pub fn accept(
     };
     tx.put_ingress_key(&msg.external_id, &serde_json::to_string(&accepted)?, now)?;
     Ok(Ok(accepted))
-}
-
-fn preview(body: &str) -> String {
-    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= 80 {
-        flat
-    } else {
-        let mut cut: String = flat.chars().take(79).collect();
-        cut.push('…');
-        cut
-    }
 }
