@@ -1,16 +1,20 @@
 //! `homedesk-cli`: the workstation core from a terminal, without a window.
 //!
-//! For support staff and engineers: inspect an installation, and (as the
-//! product grows) import and search the knowledge base, look into the outbox
-//! and sync state, run practice scenarios and benchmarks. Every subcommand is
-//! a thin call into `homedesk-core`, so what it prints is what the app sees.
+//! For support staff and engineers: inspect an installation, import and
+//! search a knowledge base, look into an agent's outbox and sync state. Every
+//! subcommand is a thin call into `homedesk-core`, so what it prints is what
+//! the app sees. Errors are one clear line each and a non-zero exit.
 
-use std::path::PathBuf;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
-use clap::{Parser, Subcommand};
-use homedesk_core::{Workstation, paths};
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use homedesk_core::search::{self, SearchOptions};
+use homedesk_core::store::{Store, outbox, records, sync_state, views};
+use homedesk_core::{Workstation, clock, paths};
+use homedesk_protocol::Record;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -36,6 +40,77 @@ enum Command {
         /// Language tag: zh-CN or en
         tag: String,
     },
+    /// The knowledge base of a local store.
+    #[command(subcommand)]
+    Kb(KbCommand),
+    /// Where a local store stands with the platform.
+    #[command(subcommand)]
+    Sync(SyncCommand),
+    /// Agent actions waiting to be delivered.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Args, Debug)]
+struct DbArg {
+    /// The local store (an agent's .sqlite file; created if missing for `kb import`)
+    #[arg(long)]
+    db: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+enum KbCommand {
+    /// Import articles: a folder of Markdown files with TOML front matter, or
+    /// a JSON-lines file of {id, locale, title, body, tags, category}.
+    Import {
+        #[command(flatten)]
+        db: DbArg,
+        source: PathBuf,
+    },
+    /// Search articles (Chinese, pinyin or English), best first.
+    Search {
+        #[command(flatten)]
+        db: DbArg,
+        /// Most results to show
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Only articles in this language (zh-CN or en)
+        #[arg(long)]
+        locale: Option<String>,
+        /// Print a JSON array of {id, title, snippet, score}
+        #[arg(long)]
+        json: bool,
+        /// Read one query per line from stdin, print one JSON array per line
+        #[arg(long, conflicts_with = "query", requires = "json")]
+        stdin: bool,
+        /// What to look for
+        #[arg(required_unless_present = "stdin")]
+        query: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SyncCommand {
+    /// Cursor, last sync, session, pending actions, conflicts and local counts.
+    Status {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum OutboxCommand {
+    /// Pending actions, oldest first, with attempts and the last error.
+    List {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -52,21 +127,185 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let data_dir = paths::resolve_data_dir(cli.data_dir)?;
-    let workstation = Workstation::open(&data_dir)
-        .with_context(|| format!("opening the installation at {}", data_dir.display()))?;
     match cli.command {
-        Command::Info => {
-            let report = serde_json::json!({
-                "app": workstation.app_info(),
-                "connection": workstation.connection_status(),
-            });
-            println!("{}", serde_json::to_string_pretty(&report)?);
+        Command::Info | Command::SetLocale { .. } => {
+            let data_dir = paths::resolve_data_dir(cli.data_dir)?;
+            let workstation = Workstation::open(&data_dir)
+                .with_context(|| format!("opening the installation at {}", data_dir.display()))?;
+            if let Command::SetLocale { tag } = cli.command {
+                let info = workstation.set_locale(&tag)?;
+                println!("{}", info.locale.tag());
+            } else {
+                let report = serde_json::json!({
+                    "app": workstation.app_info(),
+                    "connection": workstation.connection_status(),
+                });
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+            Ok(())
         }
-        Command::SetLocale { tag } => {
-            let info = workstation.set_locale(&tag)?;
-            println!("{}", info.locale.tag());
+        Command::Kb(KbCommand::Import { db, source }) => kb_import(&db.db, &source),
+        Command::Kb(KbCommand::Search {
+            db,
+            limit,
+            locale,
+            json,
+            stdin,
+            query,
+        }) => {
+            let store = open_existing(&db.db)?;
+            if limit == 0 || limit > 1000 {
+                bail!("--limit: give 1 to 1000");
+            }
+            let options = SearchOptions { limit, locale };
+            if stdin {
+                let out = std::io::stdout();
+                let mut out = out.lock();
+                for line in std::io::stdin().lock().lines() {
+                    let line = line.context("reading queries from stdin")?;
+                    let hits = store.read(|c| search::search_articles(c, &line, &options))?;
+                    writeln!(out, "{}", serde_json::to_string(&hits)?)?;
+                }
+                return Ok(());
+            }
+            let query = query.unwrap_or_default();
+            let hits = store.read(|c| search::search_articles(c, &query, &options))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&hits)?);
+            } else if hits.is_empty() {
+                println!("nothing found for {query:?}");
+            } else {
+                for (rank, hit) in hits.iter().enumerate() {
+                    println!(
+                        "{:>2}. {}  [{}]  {:.2}",
+                        rank + 1,
+                        hit.title,
+                        hit.id,
+                        hit.score
+                    );
+                    println!("    {}", plain_snippet(&hit.snippet));
+                }
+            }
+            Ok(())
+        }
+        Command::Sync(SyncCommand::Status { db, json }) => sync_status(&db.db, json),
+        Command::Outbox(OutboxCommand::List { db, limit, json }) => {
+            let store = open_existing(&db.db)?;
+            let entries = store.read(|c| outbox::list(c, limit))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&entries)?);
+            } else if entries.is_empty() {
+                println!("the outbox is empty: every action was delivered");
+            } else {
+                for e in &entries {
+                    let kind = e.action["type"].as_str().unwrap_or("?");
+                    println!(
+                        "#{} {} {} conversation={} attempts={}{}",
+                        e.seq,
+                        e.key,
+                        kind,
+                        e.conversation_id.as_deref().unwrap_or("-"),
+                        e.attempts,
+                        e.last_error
+                            .as_deref()
+                            .map(|err| format!(" last error: {err}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Ok(())
         }
     }
+}
+
+fn open_existing(db: &Path) -> anyhow::Result<Store> {
+    if !db.exists() {
+        bail!("no local store at {}", db.display());
+    }
+    Ok(Store::open(db)?)
+}
+
+fn kb_import(db: &Path, source: &Path) -> anyhow::Result<()> {
+    let articles = homedesk_content::load_kb(source, clock::now_ms()).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!(
+            "{} has {} problem(s); nothing was imported:\n{}",
+            source.display(),
+            lines.len(),
+            lines.join("\n")
+        )
+    })?;
+    let store = Store::open(db)?;
+    let count = articles.len();
+    store.write(|tx| {
+        for article in articles {
+            records::upsert_record(tx, &Record::KbArticle(article), "")?;
+        }
+        Ok::<_, homedesk_core::store::StoreError>(())
+    })?;
+    println!("imported {count} articles into {}", db.display());
     Ok(())
+}
+
+fn sync_status(db: &Path, json: bool) -> anyhow::Result<()> {
+    let store = open_existing(db)?;
+    let state = store.read(sync_state::get)?;
+    let session = store.read(sync_state::session)?;
+    let pending = store.read(outbox::count)?;
+    let conflicts = store.read(views::conflicts)?;
+    let counts = store.read(views::counts)?;
+    let report = serde_json::json!({
+        "db": db.display().to_string(),
+        "agent": session.as_ref().map(|s| s.agent.code.clone()),
+        "signed_in": session.is_some(),
+        "session_refresh_expires_at": session.as_ref().map(|s| s.refresh_expires_at),
+        "cursor": state.cursor,
+        "last_sync_at": state.last_sync_at,
+        "server_offset_ms": state.server_offset_ms,
+        "skipped_changes": state.skipped_changes,
+        "pending_actions": pending,
+        "open_conflicts": conflicts.len(),
+        "local": counts.iter().map(|(t, n)| (t.to_string(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
+    });
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!("local store      {}", db.display());
+    println!(
+        "agent            {}",
+        session
+            .as_ref()
+            .map(|s| s.agent.code.as_str())
+            .unwrap_or("(not signed in)")
+    );
+    println!(
+        "last sync        {}",
+        state
+            .last_sync_at
+            .map(|t| format!("{} s ago", (clock::now_ms() - t) / 1000))
+            .unwrap_or_else(|| "never".into())
+    );
+    println!(
+        "cursor           {}",
+        state.cursor.as_deref().unwrap_or("(start)")
+    );
+    println!("pending actions  {pending}");
+    println!("open conflicts   {}", conflicts.len());
+    println!("skipped changes  {}", state.skipped_changes);
+    for (table, n) in counts {
+        println!("{table:<16} {n}");
+    }
+    Ok(())
+}
+
+/// A search snippet for a terminal: matches in [brackets], entities decoded.
+fn plain_snippet(html: &str) -> String {
+    html.replace("<mark>", "[")
+        .replace("</mark>", "]")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }

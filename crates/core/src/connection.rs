@@ -27,6 +27,19 @@ pub struct ConnectionStatus {
     pub state: ConnectionState,
     /// Agent actions saved locally and not yet acknowledged by the platform.
     pub pending_actions: u32,
+    /// When the last complete sync (push and pull) ended, workstation clock
+    /// in Unix milliseconds; `null` before the first.
+    #[ts(type = "number | null")]
+    pub last_sync_at: Option<i64>,
+    /// The platform no longer accepts this session: the agent must sign in
+    /// again (their actions wait in the outbox meanwhile).
+    pub sign_in_needed: bool,
+    /// Why the last attempt failed, in words for the agent; `null` when it
+    /// did not.
+    pub problem: Option<String>,
+    /// Bytes received from the platform since the app started.
+    #[ts(type = "number")]
+    pub bytes_received: u64,
 }
 
 impl ConnectionStatus {
@@ -35,6 +48,10 @@ impl ConnectionStatus {
         ConnectionStatus {
             state: ConnectionState::Offline,
             pending_actions: 0,
+            last_sync_at: None,
+            sign_in_needed: false,
+            problem: None,
+            bytes_received: 0,
         }
     }
 }

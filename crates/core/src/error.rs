@@ -23,6 +23,9 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("{0:?} is not an agent code (letters, digits, - and _, at most 64)")]
+    InvalidAgentCode(String),
+
     #[error("cannot find a data folder for this user; set HOMEDESK_DATA_DIR to choose one")]
     NoDataDir,
 
@@ -58,7 +61,7 @@ pub struct ErrorBody {
 impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::UnknownLocale(_) => ErrorCode::InvalidInput,
+            Error::UnknownLocale(_) | Error::InvalidAgentCode(_) => ErrorCode::InvalidInput,
             Error::DataDir { .. } | Error::NoDataDir | Error::SaveSettings { .. } => {
                 ErrorCode::Storage
             }

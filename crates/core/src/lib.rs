@@ -11,11 +11,16 @@
 //! a plain `cargo test`.
 
 pub mod app_info;
+pub mod clock;
 pub mod connection;
 pub mod error;
 pub mod locale;
+pub mod markdown;
 pub mod paths;
+pub mod search;
 pub mod settings;
+pub mod store;
+pub mod sync;
 mod workstation;
 
 pub use app_info::AppInfo;

@@ -1,12 +1,13 @@
 //! Where the workstation keeps its files.
 //!
-//! One data folder per installation (settings now; the agent and sandbox
-//! databases later). The default follows the platform convention
+//! One data folder per installation: settings, one local store per agent
+//! who signs in on this PC, and a separate store for practice. The default
+//! follows the platform convention
 //! (`~/.local/share/cn.homedesk.workstation` on Linux, `%APPDATA%\…` on
 //! Windows); an explicit folder, e.g. from `HOMEDESK_DATA_DIR`, wins so tests
 //! and shared PCs can keep separate profiles.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::Error;
 
@@ -24,9 +25,42 @@ pub fn resolve_data_dir(explicit: Option<PathBuf>) -> Result<PathBuf, Error> {
     }
 }
 
+/// The local store of one agent: `DATA/agents/<agent>.sqlite`. Agent codes
+/// are checked so a code can never name a path outside that folder.
+pub fn agent_db(data_dir: &Path, agent: &str) -> Result<PathBuf, Error> {
+    let safe = !agent.is_empty()
+        && agent.len() <= 64
+        && agent
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !safe {
+        return Err(Error::InvalidAgentCode(agent.to_owned()));
+    }
+    Ok(data_dir.join("agents").join(format!("{agent}.sqlite")))
+}
+
+/// The practice store, never the same file as any agent's:
+/// `DATA/sandbox/practice.sqlite`.
+pub fn sandbox_db(data_dir: &Path) -> PathBuf {
+    data_dir.join("sandbox").join("practice.sqlite")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_agent_has_a_file_and_practice_has_its_own() {
+        let data = Path::new("/data");
+        assert_eq!(
+            agent_db(data, "a1001").expect("ok"),
+            PathBuf::from("/data/agents/a1001.sqlite")
+        );
+        assert_ne!(agent_db(data, "sandbox").expect("ok"), sandbox_db(data));
+        for bad in ["", "../a1001", "a/b", "a1001.sqlite\\x", "名字"] {
+            assert!(agent_db(data, bad).is_err(), "{bad:?} must be refused");
+        }
+    }
 
     #[test]
     fn explicit_folder_wins() {

@@ -19,7 +19,7 @@ use crate::storage::{OfferState, StoredActionKey, Tx, everyone};
 use crate::visibility::{can_see, conversation_audience, save_conversation};
 
 /// Longest reply or note, in characters.
-pub const MAX_MESSAGE_CHARS: usize = 10_000;
+pub use homedesk_protocol::{MAX_MESSAGE_CHARS, preview};
 
 /// What a batch did besides its verdicts, for the caller to announce.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -189,19 +189,6 @@ macro_rules! check {
 fn bumped(mut c: Conversation) -> Conversation {
     c.version += 1;
     c
-}
-
-/// A message shortened to one line for the queue view.
-pub fn preview(body: &str) -> String {
-    const MAX: usize = 80;
-    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= MAX {
-        flat
-    } else {
-        let mut cut: String = flat.chars().take(MAX - 1).collect();
-        cut.push('…');
-        cut
-    }
 }
 
 fn check_message(message_id: &str, body: &str) -> Result<(), Refusal> {

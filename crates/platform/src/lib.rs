@@ -11,7 +11,7 @@
 pub mod actions;
 pub mod admin;
 pub mod auth;
-pub mod content;
+pub use homedesk_content as content;
 pub mod demo;
 pub mod error;
 pub mod http;

@@ -91,6 +91,24 @@ pub enum Action {
     },
 }
 
+/// Longest message body or wrap-up note, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 10_000;
+
+/// A message shortened to one line for the queue view
+/// (`Conversation::last_message_preview`): whitespace folded, at most 80
+/// characters, cut with `…`.
+pub fn preview(body: &str) -> String {
+    const MAX: usize = 80;
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= MAX {
+        flat
+    } else {
+        let mut cut: String = flat.chars().take(MAX - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
 /// Disposition codes a wrap-up may carry.
 pub const DISPOSITIONS: [&str; 8] = [
     "resolved",

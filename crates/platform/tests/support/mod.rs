@@ -19,6 +19,28 @@ use serde_json::{Value, json};
 pub const DEADLINE: Duration = Duration::from_secs(30);
 pub const DEMO_PASSWORD: &str = "homedesk-demo";
 
+/// The `homedesk-platform` binary: cargo names it for this package's own
+/// tests; other packages' tests (the workstation core's) find it beside
+/// their own test binary in `target/<profile>/`, built by
+/// `cargo test --workspace` (`make unit`).
+pub fn platform_binary() -> PathBuf {
+    if let Some(path) = option_env!("CARGO_BIN_EXE_homedesk-platform") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let path = profile_dir.join("homedesk-platform");
+    assert!(
+        path.exists(),
+        "{} is missing: build it first with `cargo build -p homedesk-platform` (make unit does)",
+        path.display()
+    );
+    path
+}
+
 pub fn content_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content")
 }
@@ -69,17 +91,23 @@ impl Server {
         server
     }
 
-    /// `serve` on an existing data folder.
+    /// `serve` on an existing data folder (on a free port unless `extra`
+    /// names `--listen`).
     pub fn start_at(dir: &Path, extra: &[&str]) -> Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(dir.with_extension("log"))
             .expect("log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_homedesk-platform"))
+        let mut child = Command::new(platform_binary())
             .args(["serve", "--data-dir"])
             .arg(dir)
-            .args(["--listen", "127.0.0.1:0", "--content"])
+            .args(if extra.contains(&"--listen") {
+                &[][..]
+            } else {
+                &["--listen", "127.0.0.1:0"][..]
+            })
+            .arg("--content")
             .arg(content_dir())
             .args(extra)
             .stdin(Stdio::null())

@@ -24,6 +24,10 @@ export function createMockHost(options: MockHostOptions = {}): Host & { calls: s
   const connection: ConnectionStatus = options.connection ?? {
     state: "offline",
     pendingActions: 0,
+    lastSyncAt: null,
+    signInNeeded: false,
+    problem: null,
+    bytesReceived: 0,
   };
   const calls: string[] = [];
 

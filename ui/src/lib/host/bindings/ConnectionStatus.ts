@@ -8,4 +8,23 @@ export type ConnectionStatus = { state: ConnectionState,
 /**
  * Agent actions saved locally and not yet acknowledged by the platform.
  */
-pendingActions: number, };
+pendingActions: number, 
+/**
+ * When the last complete sync (push and pull) ended, workstation clock
+ * in Unix milliseconds; `null` before the first.
+ */
+lastSyncAt: number | null, 
+/**
+ * The platform no longer accepts this session: the agent must sign in
+ * again (their actions wait in the outbox meanwhile).
+ */
+signInNeeded: boolean, 
+/**
+ * Why the last attempt failed, in words for the agent; `null` when it
+ * did not.
+ */
+problem: string | null, 
+/**
+ * Bytes received from the platform since the app started.
+ */
+bytesReceived: number, };

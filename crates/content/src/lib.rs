@@ -1,8 +1,11 @@
-//! Loading and validating the content files the platform imports: knowledge-base
-//! articles, canned replies, call scripts, practice scenarios (`kb import`,
-//! `content import`) and the demo world that `--demo` seeds.
+//! Loading and validating Homedesk's content files: knowledge-base articles,
+//! canned replies, call scripts, practice scenarios and the demo world.
 //!
-//! This module owns the on-disk formats and their translation into protocol
+//! Shared by the platform (`kb import`, `content import`, `--demo`) and the
+//! workstation (`homedesk-cli kb import`), so both accept the same files and
+//! report the same problems with the same words.
+//!
+//! This crate owns the on-disk formats and their translation into protocol
 //! types. Invariant: a loader returns either a complete, consistent set (unique
 //! ids, supported locales, no empty required text, every placeholder declared
 //! and used, every script step reachable and every branch target existing,
@@ -516,7 +519,13 @@ struct KbJsonLine {
     body: String,
     #[serde(default)]
     tags: Vec<String>,
+    /// Optional in JSON lines (exports from other help desks rarely have one).
+    #[serde(default = "uncategorised")]
     category: String,
+}
+
+fn uncategorised() -> String {
+    "general".to_owned()
 }
 
 fn read_markdown_kb(

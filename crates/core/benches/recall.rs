@@ -1,0 +1,175 @@
+//! Recall of knowledge-base search on real help-desk questions.
+//!
+//! `cargo bench -p homedesk-core --bench recall` indexes every distinct `doc`
+//! of the AFQMC tuning file (real payment help-desk questions, see
+//! `/work/shared/data/README.md`) as an article title, searches each `query`
+//! whose pair is `same: true`, and prints how often the pair's doc is among
+//! the first 1, 5 and 10 results: for Homedesk search and, in the same run,
+//! for plain FTS5 `trigram` (the baseline, its trigrams OR-ed under bm25).
+//!
+//! The file is `$HOMEDESK_AFQMC`, or `../shared/data/afqmc-tune.jsonl` next
+//! to the workspace; without it the bench prints a skip line and succeeds.
+//! Run without `--bench` (`cargo test --benches`), only the first 100
+//! queries are searched, to check that the bench works.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use homedesk_core::search::{self, SearchOptions};
+use homedesk_protocol::KbArticle;
+use rusqlite::Connection;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Pair {
+    query: String,
+    doc: String,
+    same: bool,
+}
+
+const KS: [usize; 3] = [1, 5, 10];
+
+fn data_file() -> PathBuf {
+    match std::env::var_os("HOMEDESK_AFQMC") {
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/afqmc-tune.jsonl"),
+    }
+}
+
+/// Recall@k for each k, and the mean time per query.
+struct Outcome {
+    found_at: [usize; 3],
+    queries: usize,
+    millis_per_query: f64,
+}
+
+impl Outcome {
+    fn row(&self, name: &str) -> String {
+        let recall = |i: usize| self.found_at[i] as f64 / self.queries.max(1) as f64;
+        format!(
+            "| {name} | {:.3} | {:.3} | {:.3} | {:.2} ms |",
+            recall(0),
+            recall(1),
+            recall(2),
+            self.millis_per_query
+        )
+    }
+}
+
+fn measure(queries: &[(String, String)], mut search: impl FnMut(&str) -> Vec<String>) -> Outcome {
+    let mut found_at = [0; 3];
+    let started = Instant::now();
+    for (query, doc_id) in queries {
+        let ids = search(query);
+        if let Some(position) = ids.iter().position(|id| id == doc_id) {
+            for (i, k) in KS.iter().enumerate() {
+                if position < *k {
+                    found_at[i] += 1;
+                }
+            }
+        }
+    }
+    Outcome {
+        found_at,
+        queries: queries.len(),
+        millis_per_query: started.elapsed().as_secs_f64() * 1000.0 / queries.len().max(1) as f64,
+    }
+}
+
+/// The baseline: FTS5's own trigram tokenizer, every trigram of the query
+/// OR-ed, ranked by bm25.
+fn trigram_expression(query: &str) -> Option<String> {
+    let chars: Vec<char> = query.chars().collect();
+    let mut parts: Vec<String> = Vec::new();
+    for window in chars.windows(3) {
+        let trigram: String = window.iter().collect();
+        let quoted = format!("\"{}\"", trigram.replace('"', "\"\""));
+        if !parts.contains(&quoted) {
+            parts.push(quoted);
+        }
+    }
+    if parts.is_empty() { None } else { Some(parts.join(" OR ")) }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let full = std::env::args().any(|arg| arg == "--bench");
+    let path = data_file();
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        println!(
+            "recall: skipped, {} not found (set HOMEDESK_AFQMC to the AFQMC tuning file)",
+            path.display()
+        );
+        return Ok(());
+    };
+    let mut pairs = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        pairs.push(serde_json::from_str::<Pair>(line)?);
+    }
+    // Distinct docs, ids in a stable order.
+    let mut docs: BTreeMap<String, String> = BTreeMap::new();
+    for pair in &pairs {
+        let next = format!("d{}", docs.len());
+        docs.entry(pair.doc.clone()).or_insert(next);
+    }
+    let mut queries: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|p| p.same)
+        .filter_map(|p| docs.get(&p.doc).map(|id| (p.query.clone(), id.clone())))
+        .collect();
+    if !full {
+        queries.truncate(100);
+    }
+
+    let mut conn = Connection::open_in_memory()?;
+    search::register(&conn)?;
+    conn.execute_batch(search::SCHEMA)?;
+    conn.execute_batch("CREATE VIRTUAL TABLE trigram USING fts5(doc_id UNINDEXED, title, tokenize = 'trigram');")?;
+    let started = Instant::now();
+    let tx = conn.transaction()?;
+    for (title, id) in &docs {
+        let article = KbArticle {
+            id: id.clone(),
+            locale: "zh-CN".to_owned(),
+            title: title.clone(),
+            body: String::new(),
+            tags: Vec::new(),
+            category: "afqmc".to_owned(),
+            updated_at: 0,
+        };
+        search::index_article(&tx, &article)?;
+        tx.execute("INSERT INTO trigram (doc_id, title) VALUES (?1, ?2)", [id, title])?;
+    }
+    tx.commit()?;
+    let indexed = started.elapsed();
+
+    let opts = SearchOptions { limit: 10, locale: None };
+    let homedesk = measure(&queries, |query| match search::search_articles(&conn, query, &opts) {
+        Ok(hits) => hits.into_iter().map(|hit| hit.id).collect(),
+        Err(error) => panic!("search failed for {query:?}: {error}"),
+    });
+    let mut stmt = conn.prepare("SELECT doc_id FROM trigram WHERE trigram MATCH ?1 ORDER BY rank LIMIT 10")?;
+    let trigram = measure(&queries, |query| {
+        let Some(expr) = trigram_expression(query) else {
+            return Vec::new();
+        };
+        match stmt.query_map([expr], |row| row.get::<_, String>(0)) {
+            Ok(rows) => rows.filter_map(Result::ok).collect(),
+            Err(error) => panic!("trigram search failed for {query:?}: {error}"),
+        }
+    });
+
+    println!(
+        "recall on {} ({} docs, {} same-meaning queries{}; both indexes built in {:.2} s)",
+        path.display(),
+        docs.len(),
+        queries.len(),
+        if full { "" } else { ", test mode: first 100 only" },
+        indexed.as_secs_f64()
+    );
+    println!("| search | recall@1 | recall@5 | recall@10 | time per query |");
+    println!("|---|---|---|---|---|");
+    println!("{}", homedesk.row("Homedesk (`homedesk` tokenizer)"));
+    println!("{}", trigram.row("FTS5 `trigram`, trigrams OR-ed (baseline)"));
+    Ok(())
+}

@@ -1,0 +1,2 @@
+//! Placeholder while the speed bench is written.
+fn main() {}

@@ -1,0 +1,206 @@
+//! FFI glue: registers the `homedesk` tokenizer with SQLite's FTS5 on one
+//! connection. All the analysis is safe Rust in `analyze.rs`; this module
+//! only converts between C pointers and Rust slices, and makes sure no panic
+//! unwinds into SQLite.
+#![allow(unsafe_code)]
+
+use std::ffi::{CStr, c_char, c_int, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr;
+
+use rusqlite::{Connection, ffi};
+
+use super::analyze::{TokenSink, column_tokens, query_tokens};
+
+/// The tokenizer's name in `CREATE VIRTUAL TABLE … USING fts5(…, tokenize = 'homedesk')`.
+pub(crate) const TOKENIZER_NAME: &CStr = c"homedesk";
+
+/// FTS5 calls back for every token; a non-OK code stops tokenizing.
+type TokenCallback =
+    unsafe extern "C" fn(*mut c_void, c_int, *const c_char, c_int, c_int, c_int) -> c_int;
+
+/// Registers the tokenizer on `conn` (once per connection, before any FTS5
+/// table using it is created or opened).
+pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    let api = fts5_api(conn)?;
+    let mut tokenizer = ffi::fts5_tokenizer {
+        xCreate: Some(create),
+        xDelete: Some(delete),
+        xTokenize: Some(tokenize),
+    };
+    // SAFETY: `api` is the non-null fts5_api of this open connection (checked
+    // by `fts5_api`, version >= 2 so xCreateTokenizer exists); FTS5 copies
+    // the tokenizer struct, so a stack value is fine; the name is a static
+    // NUL-terminated string; no user data, so no destructor.
+    let rc = unsafe {
+        match (*api).xCreateTokenizer {
+            Some(create_tokenizer) => create_tokenizer(
+                api,
+                TOKENIZER_NAME.as_ptr(),
+                ptr::null_mut(),
+                &mut tokenizer,
+                None,
+            ),
+            None => ffi::SQLITE_MISUSE,
+        }
+    };
+    check(rc, "xCreateTokenizer")
+}
+
+fn check(rc: c_int, what: &str) -> rusqlite::Result<()> {
+    if rc == ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(rusqlite::Error::SqliteFailure(
+            ffi::Error::new(rc),
+            Some(format!("registering the FTS5 tokenizer: {what} failed")),
+        ))
+    }
+}
+
+/// Gets the FTS5 API pointer with `SELECT fts5(?1)`, binding a pointer to
+/// our pointer under the type name "fts5_api_ptr" (the documented way).
+fn fts5_api(conn: &Connection) -> rusqlite::Result<*mut ffi::fts5_api> {
+    let mut api: *mut ffi::fts5_api = ptr::null_mut();
+    let mut stmt: *mut ffi::sqlite3_stmt = ptr::null_mut();
+    // SAFETY: the handle is the open connection `conn` borrows, used on this
+    // thread only while `conn` is borrowed; the statement is finalized on
+    // every path below; `api` outlives the statement's single step, which is
+    // when FTS5 writes through the bound pointer.
+    let rc = unsafe {
+        let db = conn.handle();
+        let mut rc = ffi::sqlite3_prepare_v2(
+            db,
+            c"SELECT fts5(?1)".as_ptr(),
+            -1,
+            &mut stmt,
+            ptr::null_mut(),
+        );
+        if rc == ffi::SQLITE_OK {
+            rc = ffi::sqlite3_bind_pointer(
+                stmt,
+                1,
+                (&raw mut api).cast::<c_void>(),
+                c"fts5_api_ptr".as_ptr(),
+                None,
+            );
+        }
+        if rc == ffi::SQLITE_OK {
+            rc = ffi::sqlite3_step(stmt);
+            if rc == ffi::SQLITE_ROW || rc == ffi::SQLITE_DONE {
+                rc = ffi::SQLITE_OK;
+            }
+        }
+        let finalized = ffi::sqlite3_finalize(stmt);
+        if rc == ffi::SQLITE_OK { finalized } else { rc }
+    };
+    check(rc, "SELECT fts5(?1)")?;
+    // SAFETY: when non-null, `api` points to FTS5's global API struct, which
+    // lives as long as the connection.
+    if api.is_null() || unsafe { (*api).iVersion } < 2 {
+        return Err(rusqlite::Error::SqliteFailure(
+            ffi::Error::new(ffi::SQLITE_ERROR),
+            Some("this SQLite has no FTS5 (or a version older than 2)".to_owned()),
+        ));
+    }
+    Ok(api)
+}
+
+/// The tokenizer has no configuration; FTS5 still needs a non-null instance
+/// pointer, which `delete` frees.
+struct Instance;
+
+unsafe extern "C" fn create(
+    _user_data: *mut c_void,
+    _args: *mut *const c_char,
+    _n_args: c_int,
+    out: *mut *mut ffi::Fts5Tokenizer,
+) -> c_int {
+    let instance = Box::into_raw(Box::new(Instance)).cast::<ffi::Fts5Tokenizer>();
+    // SAFETY: FTS5 passes a valid out-pointer.
+    unsafe { *out = instance };
+    ffi::SQLITE_OK
+}
+
+unsafe extern "C" fn delete(instance: *mut ffi::Fts5Tokenizer) {
+    if !instance.is_null() {
+        // SAFETY: `instance` came from `Box::into_raw` in `create` and FTS5
+        // deletes each instance once.
+        drop(unsafe { Box::from_raw(instance.cast::<Instance>()) });
+    }
+}
+
+/// Forwards tokens to FTS5's callback; remembers the first error code.
+struct Forward {
+    ctx: *mut c_void,
+    callback: TokenCallback,
+}
+
+impl TokenSink for Forward {
+    type Error = c_int;
+
+    fn token(
+        &mut self,
+        text: &str,
+        start: usize,
+        end: usize,
+        colocated: bool,
+    ) -> Result<(), c_int> {
+        let (Ok(len), Ok(start), Ok(end)) = (
+            c_int::try_from(text.len()),
+            c_int::try_from(start),
+            c_int::try_from(end),
+        ) else {
+            return Err(ffi::SQLITE_TOOBIG);
+        };
+        let flags = if colocated {
+            ffi::FTS5_TOKEN_COLOCATED
+        } else {
+            0
+        };
+        // SAFETY: `callback` and `ctx` are the ones FTS5 passed to this
+        // xTokenize call, which is still running; the token bytes are valid
+        // for the duration of the call (FTS5 copies them).
+        let rc = unsafe { (self.callback)(self.ctx, flags, text.as_ptr().cast(), len, start, end) };
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(rc)
+        }
+    }
+}
+
+unsafe extern "C" fn tokenize(
+    _instance: *mut ffi::Fts5Tokenizer,
+    ctx: *mut c_void,
+    flags: c_int,
+    text: *const c_char,
+    n_text: c_int,
+    callback: Option<TokenCallback>,
+) -> c_int {
+    let Some(callback) = callback else {
+        return ffi::SQLITE_MISUSE;
+    };
+    let bytes: &[u8] = match usize::try_from(n_text) {
+        Ok(len) if len > 0 && !text.is_null() => {
+            // SAFETY: FTS5 passes `n_text` readable bytes at `text`, valid
+            // until this call returns; the slice does not escape it.
+            unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len) }
+        }
+        _ => &[],
+    };
+    let mut sink = Forward { ctx, callback };
+    let query = flags & ffi::FTS5_TOKENIZE_QUERY != 0;
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        if query {
+            query_tokens(bytes, &mut sink)
+        } else {
+            column_tokens(bytes, &mut sink)
+        }
+    }));
+    match result {
+        Ok(Ok(())) => ffi::SQLITE_OK,
+        Ok(Err(rc)) => rc,
+        Err(_) => ffi::SQLITE_ERROR,
+    }
+}

@@ -1,0 +1,183 @@
+//! Word lists of the knowledge-base search: synonym groups and query stop
+//! words (both plain-text files next to this module, compiled in), and the
+//! English stemmer. Parsed once, on first use.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+use super::analyze::is_cjk;
+
+const SYNONYMS_TXT: &str = include_str!("synonyms.txt");
+const STOPWORDS_TXT: &str = include_str!("stopwords.txt");
+
+/// The longest English word we stem; longer runs of letters are kept as they
+/// are (they are not words, and stemming is linear in their length anyway).
+const MAX_STEM_CHARS: usize = 40;
+
+static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
+
+/// Stems one folded (lower-case, accent-free) English word.
+pub(crate) fn stem(word: &str) -> String {
+    if word.chars().count() > MAX_STEM_CHARS {
+        return word.to_owned();
+    }
+    STEMMER.stem(word).into_owned()
+}
+
+/// Synonym groups: each member maps to its group's canonical form.
+pub(crate) struct Synonyms {
+    /// Chinese member → canonical form.
+    han: HashMap<String, String>,
+    /// Longest Chinese member, in characters.
+    han_max_chars: usize,
+    /// Stemmed English member → stemmed canonical form.
+    latin: HashMap<String, String>,
+}
+
+impl Synonyms {
+    /// The canonical form of a Chinese member, if `text` is one.
+    pub(crate) fn han(&self, text: &str) -> Option<&str> {
+        self.han.get(text).map(String::as_str)
+    }
+
+    /// The longest Chinese member, in characters (0 when there are none).
+    pub(crate) fn han_max_chars(&self) -> usize {
+        self.han_max_chars
+    }
+
+    /// The canonical (stemmed) form of a stemmed English word, if it is a member.
+    pub(crate) fn latin(&self, stem: &str) -> Option<&str> {
+        self.latin.get(stem).map(String::as_str)
+    }
+}
+
+/// Problems found in `synonyms.txt` (tested to be empty).
+#[cfg(test)]
+pub(crate) fn synonym_file_problems() -> Vec<String> {
+    parse_synonyms(SYNONYMS_TXT).1
+}
+
+pub(crate) static SYNONYMS: LazyLock<Synonyms> = LazyLock::new(|| parse_synonyms(SYNONYMS_TXT).0);
+
+/// Parses the synonym file; the second value lists the problems found
+/// (members in two groups, one-character Chinese members, mixed groups),
+/// which are skipped rather than fatal: search must never fail to start.
+fn parse_synonyms(text: &str) -> (Synonyms, Vec<String>) {
+    let mut han = HashMap::new();
+    let mut latin = HashMap::new();
+    let mut problems = Vec::new();
+    let mut han_max_chars = 0;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let members: Vec<&str> = line.split_whitespace().collect();
+        let Some(first) = members.first() else {
+            continue;
+        };
+        if members.len() < 2 {
+            problems.push(format!("group with one member: {line}"));
+            continue;
+        }
+        let chinese = first.chars().all(is_cjk);
+        if chinese {
+            for member in &members {
+                let chars = member.chars().count();
+                if !member.chars().all(is_cjk) || chars < 2 {
+                    problems.push(format!("bad Chinese member {member:?} in: {line}"));
+                    continue;
+                }
+                if han.contains_key(*member) {
+                    problems.push(format!("{member:?} is in two groups"));
+                    continue;
+                }
+                han_max_chars = han_max_chars.max(chars);
+                han.insert((*member).to_owned(), (*first).to_owned());
+            }
+        } else {
+            let canonical = stem(&first.to_lowercase());
+            for member in &members {
+                if !member.chars().all(|c| c.is_ascii_alphabetic()) {
+                    problems.push(format!("bad English member {member:?} in: {line}"));
+                    continue;
+                }
+                let stemmed = stem(&member.to_lowercase());
+                if latin.contains_key(&stemmed) {
+                    problems.push(format!("{member:?} is in two groups"));
+                    continue;
+                }
+                latin.insert(stemmed, canonical.clone());
+            }
+        }
+    }
+    let synonyms = Synonyms {
+        han,
+        han_max_chars,
+        latin,
+    };
+    (synonyms, problems)
+}
+
+/// Query stop words: single Chinese characters and English words (stemmed).
+pub(crate) struct StopWords {
+    han: HashSet<char>,
+    latin: HashSet<String>,
+}
+
+impl StopWords {
+    pub(crate) fn is_han_stop(&self, c: char) -> bool {
+        self.han.contains(&c)
+    }
+
+    /// `stemmed` is a stemmed English word.
+    pub(crate) fn is_latin_stop(&self, stemmed: &str) -> bool {
+        self.latin.contains(stemmed)
+    }
+}
+
+pub(crate) static STOP_WORDS: LazyLock<StopWords> = LazyLock::new(|| {
+    let mut han = HashSet::new();
+    let mut latin = HashSet::new();
+    for line in STOPWORDS_TXT.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut chars = line.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if is_cjk(c) => {
+                han.insert(c);
+            }
+            _ => {
+                latin.insert(stem(&line.to_lowercase()));
+            }
+        }
+    }
+    StopWords { han, latin }
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synonym_file_is_consistent() {
+        assert_eq!(synonym_file_problems(), Vec::<String>::new());
+        assert_eq!(SYNONYMS.han("退钱"), Some("退款"));
+        assert_eq!(SYNONYMS.han("退款"), Some("退款"));
+        assert_eq!(SYNONYMS.han("如何"), Some("怎么"));
+        assert_eq!(SYNONYMS.latin(&stem("revoked")), Some("cancel"));
+        assert!(SYNONYMS.han_max_chars() >= 4);
+    }
+
+    #[test]
+    fn stop_words_are_loaded() {
+        assert!(STOP_WORDS.is_han_stop('的'));
+        assert!(!STOP_WORDS.is_han_stop('款'));
+        assert!(STOP_WORDS.is_latin_stop("the"));
+        assert!(!STOP_WORDS.is_latin_stop("refund"));
+    }
+}

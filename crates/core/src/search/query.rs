@@ -1,0 +1,435 @@
+//! Turns what an agent typed into FTS5 MATCH expressions. User text never
+//! reaches FTS5 as query syntax: it is analysed like an article (see
+//! `analyze.rs`) and every resulting token is written as a quoted string, so
+//! `"`, `*`, `(`, `NEAR`, `-` and `:` are just characters (mostly dropped as
+//! punctuation).
+//!
+//! Two expressions come out: a strict one (every part of the query, each
+//! Chinese run as an exact phrase) and a tolerant one (any token: bigrams,
+//! single characters, synonyms, words, pinyin) ranked by bm25, used when the
+//! strict one finds too little.
+
+use super::analyze::{CjkChar, Piece, PieceKind, phrase_tokens, pieces};
+use super::lexicon::{STOP_WORDS, SYNONYMS, stem};
+use super::romanize::{is_initial, split_syllables};
+
+/// Only the start of a very long query is used.
+pub(crate) const MAX_QUERY_CHARS: usize = 200;
+/// At most this many parts are required by the strict expression.
+const MAX_STRICT_TERMS: usize = 16;
+/// At most this many alternatives are OR-ed by the tolerant expression.
+const MAX_LOOSE_PHRASES: usize = 48;
+/// Letters read as pinyin initials ("tk" for 退款) at most.
+const MAX_INITIALS: usize = 6;
+
+/// Column sets of one FTS5 table, in FTS5 column-filter syntax.
+pub(crate) struct Columns {
+    /// Columns searched for Chinese and English text.
+    pub(crate) text: &'static str,
+    /// The pinyin column.
+    pub(crate) pinyin: &'static str,
+    /// The locale column.
+    pub(crate) locale: &'static str,
+}
+
+/// The MATCH expressions for one query; `None` when there is nothing to search.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub(crate) strict: Option<String>,
+    /// `None` when it would be the same as `strict`.
+    pub(crate) loose: Option<String>,
+}
+
+/// A phrase (tokens at consecutive positions) in a set of columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Phrase {
+    columns: &'static str,
+    tokens: Vec<String>,
+}
+
+impl Phrase {
+    fn new(columns: &'static str, tokens: Vec<String>) -> Option<Phrase> {
+        if tokens.is_empty() || tokens.iter().any(String::is_empty) {
+            return None;
+        }
+        Some(Phrase { columns, tokens })
+    }
+
+    fn one(columns: &'static str, token: &str) -> Option<Phrase> {
+        Phrase::new(columns, vec![token.to_owned()])
+    }
+
+    fn to_fts(&self) -> String {
+        let joined = self.tokens.join(" ").replace('"', "\"\"");
+        format!("{} : \"{joined}\"", self.columns)
+    }
+}
+
+/// Alternatives (OR) for one part of the query.
+type Term = Vec<Phrase>;
+
+fn term_to_fts(term: &Term) -> String {
+    if let [only] = term.as_slice() {
+        return only.to_fts();
+    }
+    let parts: Vec<String> = term.iter().map(Phrase::to_fts).collect();
+    format!("({})", parts.join(" OR "))
+}
+
+fn push_unique(list: &mut Vec<Phrase>, phrase: Option<Phrase>) {
+    if let Some(phrase) = phrase
+        && !list.contains(&phrase)
+    {
+        list.push(phrase);
+    }
+}
+
+/// Builds the expressions for `query`, restricted to `locale` when given.
+pub(crate) fn plan(query: &str, columns: &Columns, locale: Option<&str>) -> Plan {
+    let text: String = query.chars().take(MAX_QUERY_CHARS).collect();
+    let pieces = pieces(&text);
+    if pieces.is_empty() {
+        return Plan::default();
+    }
+    let strict = strict_expression(&pieces, columns);
+    let loose_phrases = loose_phrases(&pieces, columns);
+    // A one-part query whose alternatives are all the tolerant query would
+    // try: no second pass.
+    let same = match &strict {
+        Some((terms, false)) => match terms.as_slice() {
+            [only] => {
+                only.len() == loose_phrases.len()
+                    && loose_phrases.iter().all(|phrase| only.contains(phrase))
+            }
+            _ => false,
+        },
+        _ => false,
+    };
+    let filter = locale_filter(locale, columns);
+    let wrap = |expr: String| match &filter {
+        Some(filter) => format!("({expr}) AND {filter}"),
+        None => expr,
+    };
+    let loose = if same || loose_phrases.is_empty() {
+        None
+    } else {
+        let parts: Vec<String> = loose_phrases.iter().map(Phrase::to_fts).collect();
+        Some(wrap(parts.join(" OR ")))
+    };
+    let strict = strict.map(|(terms, _)| wrap(strict_to_fts(&terms, &pieces, columns)));
+    Plan { strict, loose }
+}
+
+fn locale_filter(locale: Option<&str>, columns: &Columns) -> Option<String> {
+    let tokens = phrase_tokens(locale?);
+    Phrase::new(columns.locale, tokens).map(|phrase| phrase.to_fts())
+}
+
+/// Every part must match: each CJK run as a phrase, each group of words and
+/// numbers written together as a phrase (or its pinyin reading). The flag
+/// says whether the words together are read as pinyin too ("tui kuan").
+fn strict_expression(pieces: &[Piece], columns: &Columns) -> Option<(Vec<Term>, bool)> {
+    let mut terms: Vec<Term> = Vec::new();
+    let mut i = 0;
+    while i < pieces.len() {
+        if let PieceKind::Cjk(chars) = &pieces[i].kind {
+            terms.push(cjk_term(chars, columns));
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < pieces.len()
+            && !matches!(pieces[j].kind, PieceKind::Cjk(_))
+            && pieces[j].start == pieces[j - 1].end
+        {
+            j += 1;
+        }
+        terms.push(latin_term(&pieces[i..j], columns));
+        i = j;
+    }
+    terms.retain(|term| !term.is_empty());
+    terms.truncate(MAX_STRICT_TERMS);
+    if terms.is_empty() {
+        return None;
+    }
+    let joined_pinyin = terms.len() > 1
+        && joined_letters(pieces)
+            .is_some_and(|joined| !pinyin_phrases(&joined, columns).is_empty());
+    Some((terms, joined_pinyin))
+}
+
+fn strict_to_fts(terms: &[Term], pieces: &[Piece], columns: &Columns) -> String {
+    let all: Vec<String> = terms.iter().map(term_to_fts).collect();
+    let mut expr = all.join(" AND ");
+    if terms.len() > 1
+        && let Some(joined) = joined_letters(pieces)
+    {
+        let alternatives = pinyin_phrases(&joined, columns);
+        if !alternatives.is_empty() {
+            let mut parts = vec![format!("({expr})")];
+            parts.extend(alternatives.iter().map(Phrase::to_fts));
+            expr = parts.join(" OR ");
+        }
+    }
+    expr
+}
+
+/// A CJK run: the exact phrase, or the canonical form when the whole run is
+/// a synonym.
+fn cjk_term(chars: &[CjkChar], columns: &Columns) -> Term {
+    let text: String = chars.iter().map(|c| c.ch).collect();
+    let mut term = Vec::new();
+    push_unique(&mut term, Phrase::new(columns.text, cjk_phrase(chars)));
+    if let Some(canonical) = SYNONYMS.han(&text) {
+        push_unique(&mut term, Phrase::one(columns.text, canonical));
+    }
+    term
+}
+
+/// The tokens at consecutive positions for a CJK run: its bigrams, or the
+/// character alone.
+fn cjk_phrase(chars: &[CjkChar]) -> Vec<String> {
+    if let [only] = chars {
+        return vec![only.ch.to_string()];
+    }
+    chars
+        .windows(2)
+        .map(|pair| [pair[0].ch, pair[1].ch].iter().collect())
+        .collect()
+}
+
+/// Words and numbers written together ("iPhone15"): their phrase; a single
+/// word also as its synonym and as pinyin.
+fn latin_term(group: &[Piece], columns: &Columns) -> Term {
+    let tokens: Vec<String> = group.iter().filter_map(latin_token).collect();
+    let mut term = Vec::new();
+    push_unique(&mut term, Phrase::new(columns.text, tokens.clone()));
+    if let [piece] = group
+        && let PieceKind::Word(word) = &piece.kind
+    {
+        if let Some(stemmed) = tokens.first()
+            && let Some(canonical) = SYNONYMS.latin(stemmed)
+        {
+            push_unique(&mut term, Phrase::one(columns.text, canonical));
+        }
+        for phrase in pinyin_phrases(word, columns) {
+            push_unique(&mut term, Some(phrase));
+        }
+    }
+    term
+}
+
+fn latin_token(piece: &Piece) -> Option<String> {
+    match &piece.kind {
+        PieceKind::Word(word) => Some(stem(word)),
+        PieceKind::Number(digits) => Some(digits.clone()),
+        PieceKind::Cjk(_) => None,
+    }
+}
+
+/// `word` read as pinyin: full syllables ("tuikuan" → the phrase of joined
+/// pairs `tuikuan`) and initials ("tk"), as phrases in the pinyin column.
+fn pinyin_phrases(word: &str, columns: &Columns) -> Vec<Phrase> {
+    let mut out = Vec::new();
+    if !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return out;
+    }
+    if let Some(syllables) = split_syllables(word) {
+        push_unique(&mut out, Phrase::new(columns.pinyin, pairs(&syllables)));
+    }
+    if word.len() <= MAX_INITIALS && word.chars().all(is_initial) {
+        let letters: Vec<String> = word.chars().map(String::from).collect();
+        push_unique(&mut out, Phrase::new(columns.pinyin, pairs(&letters)));
+    }
+    out
+}
+
+/// `[a, b, c]` → `[ab, bc]`; `[a]` → `[a]`: the pinyin column indexes joined
+/// pairs at each position.
+fn pairs(parts: &[String]) -> Vec<String> {
+    if let [only] = parts {
+        return vec![only.clone()];
+    }
+    parts
+        .windows(2)
+        .map(|pair| format!("{}{}", pair[0], pair[1]))
+        .collect()
+}
+
+/// The letters of a query made only of words ("tui kuan" → "tuikuan").
+fn joined_letters(pieces: &[Piece]) -> Option<String> {
+    let mut joined = String::new();
+    for piece in pieces {
+        let PieceKind::Word(word) = &piece.kind else {
+            return None;
+        };
+        joined.push_str(word);
+    }
+    Some(joined)
+}
+
+/// Any token may match: bigrams, single characters (but not stop
+/// characters), synonyms, words (but not stop words), numbers, pinyin.
+fn loose_phrases(pieces: &[Piece], columns: &Columns) -> Vec<Phrase> {
+    let only_stop_words = pieces.iter().all(|piece| match &piece.kind {
+        PieceKind::Cjk(chars) => chars.iter().all(|c| STOP_WORDS.is_han_stop(c.ch)),
+        PieceKind::Word(word) => STOP_WORDS.is_latin_stop(&stem(word)),
+        PieceKind::Number(_) => false,
+    });
+    let mut phrases: Vec<Phrase> = Vec::new();
+    for piece in pieces {
+        match &piece.kind {
+            PieceKind::Cjk(chars) => {
+                cjk_alternatives(chars, only_stop_words, columns, &mut phrases)
+            }
+            PieceKind::Word(word) => {
+                let stemmed = stem(word);
+                if only_stop_words || !STOP_WORDS.is_latin_stop(&stemmed) {
+                    push_unique(&mut phrases, Phrase::one(columns.text, &stemmed));
+                }
+                if let Some(canonical) = SYNONYMS.latin(&stemmed) {
+                    push_unique(&mut phrases, Phrase::one(columns.text, canonical));
+                }
+                for phrase in pinyin_phrases(word, columns) {
+                    push_unique(&mut phrases, Some(phrase));
+                }
+            }
+            PieceKind::Number(digits) => {
+                push_unique(&mut phrases, Phrase::one(columns.text, digits))
+            }
+        }
+    }
+    if pieces.len() > 1
+        && let Some(joined) = joined_letters(pieces)
+    {
+        for phrase in pinyin_phrases(&joined, columns) {
+            push_unique(&mut phrases, Some(phrase));
+        }
+    }
+    if !exp("cap200") {
+        phrases.truncate(MAX_LOOSE_PHRASES);
+    }
+    phrases
+}
+
+pub(crate) static EXP: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| std::env::var("HOMEDESK_SEARCH_EXP").unwrap_or_default());
+fn exp(flag: &str) -> bool {
+    EXP.split(',').any(|f| f == flag)
+}
+
+fn cjk_alternatives(chars: &[CjkChar], keep_stop: bool, columns: &Columns, out: &mut Vec<Phrase>) {
+    let stop = |c: &CjkChar| !keep_stop && !exp("nostop") && STOP_WORDS.is_han_stop(c.ch);
+    let readings: Vec<Vec<String>> = chars
+        .iter()
+        .map(|c| super::romanize::readings(c.ch))
+        .collect();
+    for (i, c) in chars.iter().enumerate() {
+        if let Some(next) = chars.get(i + 1)
+            && !(stop(c) && stop(next))
+        {
+            let bigram: String = [c.ch, next.ch].iter().collect();
+            push_unique(out, Phrase::one(columns.text, &bigram));
+            if exp("bi2") {
+                out.push(Phrase {
+                    columns: columns.text,
+                    tokens: vec![bigram.clone()],
+                });
+            }
+            if exp("pybi")
+                && !(stop(c) || stop(next))
+                && let (Some(a), Some(b)) = (readings[i].first(), readings[i + 1].first())
+            {
+                push_unique(out, Phrase::one(columns.pinyin, &format!("{a}{b}")));
+            }
+        }
+        if !stop(c) && !exp("nouni") {
+            push_unique(out, Phrase::one(columns.text, &c.ch.to_string()));
+        }
+        if exp("pyuni")
+            && !stop(c)
+            && let Some(a) = readings[i].first()
+        {
+            push_unique(out, Phrase::one(columns.pinyin, a));
+        }
+        if exp("nosyn") {
+            continue;
+        }
+        let longest = SYNONYMS.han_max_chars().min(chars.len() - i);
+        for len in 2..=longest {
+            let member: String = chars[i..i + len].iter().map(|c| c.ch).collect();
+            if let Some(canonical) = SYNONYMS.han(&member) {
+                push_unique(out, Phrase::one(columns.text, canonical));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLUMNS: Columns = Columns {
+        text: "{title body}",
+        pinyin: "pinyin",
+        locale: "locale",
+    };
+
+    #[test]
+    fn chinese_query_is_a_phrase_of_bigrams() {
+        let p = plan("退款申请", &COLUMNS, None);
+        assert_eq!(
+            p.strict.as_deref(),
+            Some("{title body} : \"退款 款申 申请\"")
+        );
+        let loose = p.loose.unwrap_or_default();
+        assert!(loose.contains("{title body} : \"退\""), "{loose}");
+        assert!(loose.contains("{title body} : \"款申\""), "{loose}");
+    }
+
+    #[test]
+    fn pinyin_alternatives() {
+        let p = plan("tk", &COLUMNS, None);
+        assert_eq!(
+            p.strict.as_deref(),
+            Some("({title body} : \"tk\" OR pinyin : \"tk\")")
+        );
+        assert_eq!(p.loose, None);
+        let p = plan("tui kuan", &COLUMNS, None);
+        let strict = p.strict.unwrap_or_default();
+        assert!(strict.ends_with("OR pinyin : \"tuikuan\""), "{strict}");
+    }
+
+    #[test]
+    fn locale_filter_is_added() {
+        let p = plan("退款", &COLUMNS, Some("zh-CN"));
+        assert_eq!(
+            p.strict.as_deref(),
+            Some("({title body} : \"退款\") AND locale : \"zh cn\"")
+        );
+    }
+
+    #[test]
+    fn syntax_characters_are_just_text() {
+        for hostile in ["\"", "*", "NEAR(", "-", ":", "(", "\"unbalanced", "a\"b"] {
+            let p = plan(hostile, &COLUMNS, None);
+            for expr in [p.strict, p.loose].into_iter().flatten() {
+                // Every quote opens or closes a token string.
+                assert_eq!(expr.matches('"').count() % 2, 0, "{expr}");
+            }
+        }
+        assert_eq!(plan("  ？！。 ", &COLUMNS, None), Plan::default());
+    }
+
+    #[test]
+    fn stop_characters_are_left_out_of_the_tolerant_query() {
+        let p = plan("我的订单", &COLUMNS, None);
+        let loose = p.loose.unwrap_or_default();
+        assert!(!loose.contains("\"的\""), "{loose}");
+        assert!(!loose.contains("\"我的\""), "{loose}");
+        assert!(loose.contains("\"订单\""), "{loose}");
+        // Only stop characters: searched as typed.
+        let p = plan("的", &COLUMNS, None);
+        assert_eq!(p.strict.as_deref(), Some("{title body} : \"的\""));
+    }
+}

@@ -1,0 +1,369 @@
+//! Tests of the search API against in-memory databases.
+
+use homedesk_protocol::{CannedReply, KbArticle};
+use rusqlite::Connection;
+
+use super::*;
+
+fn db() -> Connection {
+    let conn = Connection::open_in_memory().unwrap();
+    register(&conn).unwrap();
+    conn.execute_batch(SCHEMA).unwrap();
+    assert!(rebuild_if_stale(&conn).unwrap());
+    conn
+}
+
+fn article(id: &str, title: &str, body: &str) -> KbArticle {
+    KbArticle {
+        id: id.to_owned(),
+        locale: "zh-CN".to_owned(),
+        title: title.to_owned(),
+        body: body.to_owned(),
+        tags: Vec::new(),
+        category: "test".to_owned(),
+        updated_at: 0,
+    }
+}
+
+fn reply(id: &str, title: &str, shortcut: &str, body: &str) -> CannedReply {
+    CannedReply {
+        id: id.to_owned(),
+        locale: "zh-CN".to_owned(),
+        title: title.to_owned(),
+        shortcut: shortcut.to_owned(),
+        category: "test".to_owned(),
+        body: body.to_owned(),
+        placeholders: Vec::new(),
+    }
+}
+
+fn opts(limit: usize) -> SearchOptions {
+    SearchOptions {
+        limit,
+        locale: None,
+    }
+}
+
+fn ids(conn: &Connection, query: &str) -> Vec<String> {
+    search_articles(conn, query, &opts(10))
+        .unwrap()
+        .into_iter()
+        .map(|hit| hit.id)
+        .collect()
+}
+
+/// A small knowledge base shared by several tests.
+fn sample() -> Connection {
+    let conn = db();
+    for a in [
+        article(
+            "refund",
+            "退款流程",
+            "## 步骤\n\n客户申请**退款**后，核对订单号，在后台提交。",
+        ),
+        article("ship", "发货时间", "一般 48 小时内发货，节假日顺延。"),
+        article("address", "修改收货地址", "未发货的订单可以直接修改地址。"),
+        article(
+            "en-refund",
+            "Refund policy",
+            "A refund is issued within 7 days. Visit the ＡＢＣ portal.",
+        ),
+    ] {
+        index_article(&conn, &a).unwrap();
+    }
+    conn
+}
+
+#[test]
+fn refund_is_found_by_chinese_pinyin_and_initials() {
+    let conn = sample();
+    for query in ["退款", "tk", "tuikuan", "tui kuan", "TuiKuan", "ＴＫ"] {
+        let found = ids(&conn, query);
+        assert_eq!(
+            found.first().map(String::as_str),
+            Some("refund"),
+            "{query}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn one_character_queries_work() {
+    let conn = sample();
+    assert_eq!(ids(&conn, "退"), vec!["refund"]);
+    // 址 is the last character of its run: indexed alone, not as a bigram start.
+    assert_eq!(ids(&conn, "址"), vec!["address"]);
+}
+
+#[test]
+fn english_is_stemmed_and_folded() {
+    let conn = sample();
+    assert_eq!(ids(&conn, "refunds"), vec!["en-refund"]);
+    assert_eq!(ids(&conn, "REFUNDED"), vec!["en-refund"]);
+    assert_eq!(ids(&conn, "abc"), vec!["en-refund"]);
+    assert_eq!(ids(&conn, "ＡＢＣ"), vec!["en-refund"]);
+    assert_eq!(ids(&conn, "Àbç"), vec!["en-refund"]);
+    // Digits are tokens.
+    assert_eq!(ids(&conn, "48"), vec!["ship"]);
+}
+
+#[test]
+fn title_matches_rank_above_body_matches() {
+    let conn = db();
+    let long_body = "退款说明。".repeat(20);
+    index_article(&conn, &article("body", "售后须知", &long_body)).unwrap();
+    index_article(&conn, &article("title", "退款", "请看说明。")).unwrap();
+    let hits = search_articles(&conn, "退款", &opts(10)).unwrap();
+    let order: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(order, vec!["title", "body"]);
+    assert!(hits[0].score > hits[1].score);
+}
+
+#[test]
+fn falls_back_to_partial_matches() {
+    let conn = sample();
+    // No article has all of it; the refund article has most of it.
+    let hits = search_articles(&conn, "退款要多久能到账呢", &opts(10)).unwrap();
+    assert_eq!(
+        hits.first().map(|h| h.id.as_str()),
+        Some("refund"),
+        "{hits:?}"
+    );
+    assert!(hits[0].score < 1.0, "a partial match is tier 0: {hits:?}");
+    // A strict match comes first and scores higher.
+    let hits = search_articles(&conn, "修改 地址", &opts(10)).unwrap();
+    assert_eq!(hits[0].id, "address");
+    assert!(hits[0].score >= 1.0);
+}
+
+#[test]
+fn synonyms_find_each_other() {
+    let conn = sample();
+    // 退钱 is not in any article; 退款 is.
+    assert_eq!(
+        ids(&conn, "退钱").first().map(String::as_str),
+        Some("refund")
+    );
+    assert_eq!(
+        ids(&conn, "快递什么时候发").first().map(String::as_str),
+        Some("ship")
+    );
+}
+
+#[test]
+fn hostile_queries_do_not_error() {
+    let conn = sample();
+    let long = "退款\"*(".repeat(2500);
+    let hostile = [
+        "",
+        "   ",
+        "？！。，",
+        "\"",
+        "\"\"",
+        "*",
+        "退款*",
+        "NEAR(",
+        "NEAR(退款 发货, 2)",
+        "-",
+        "-退款",
+        ":",
+        "title:退款",
+        "{title}: x",
+        "\"unbalanced 退款",
+        "AND OR NOT",
+        "^退款",
+        "\u{E000}\u{E001}",
+        long.as_str(),
+    ];
+    for query in hostile {
+        search_articles(&conn, query, &opts(10)).unwrap();
+        search_canned_replies(&conn, query, &opts(10)).unwrap();
+    }
+    assert!(ids(&conn, "").is_empty());
+    assert!(ids(&conn, "？！。，").is_empty());
+    assert_eq!(
+        ids(&conn, "\"unbalanced 退款").first().map(String::as_str),
+        Some("refund")
+    );
+}
+
+#[test]
+fn snippets_escape_html_and_mark_matches() {
+    let conn = db();
+    index_article(
+        &conn,
+        &article(
+            "x",
+            "安全",
+            "点击前请确认 `<script>alert('退款')</script>` 与 a & b 的退款规则。<img src=x onerror=alert(1)>",
+        ),
+    )
+    .unwrap();
+    let hits = search_articles(&conn, "退款", &opts(10)).unwrap();
+    let snippet = &hits[0].snippet;
+    assert!(
+        snippet.contains("&lt;script&gt;alert(&#39;<mark>退款</mark>&#39;)&lt;/script&gt;"),
+        "{snippet}"
+    );
+    // Raw HTML in the Markdown is markup, not text: it is not indexed.
+    assert!(!snippet.contains("onerror"), "{snippet}");
+    assert!(!snippet.contains("<script"), "{snippet}");
+    assert!(snippet.contains("&amp;"), "{snippet}");
+    assert!(snippet.contains("<mark>退款</mark>"), "{snippet}");
+    let without_marks = snippet.replace("<mark>", "").replace("</mark>", "");
+    assert!(!without_marks.contains('<'), "{snippet}");
+}
+
+#[test]
+fn articles_are_updated_and_removed() {
+    let conn = sample();
+    let mut changed = article("ship", "物流查询", "在订单详情查看物流。");
+    index_article(&conn, &changed).unwrap();
+    assert!(!ids(&conn, "发货时间").contains(&"ship".to_owned()));
+    assert_eq!(
+        ids(&conn, "物流查询").first().map(String::as_str),
+        Some("ship")
+    );
+    changed.title = "发货时间".to_owned();
+    index_article(&conn, &changed).unwrap();
+    assert_eq!(
+        ids(&conn, "发货时间").first().map(String::as_str),
+        Some("ship")
+    );
+    remove_article(&conn, "ship").unwrap();
+    assert!(!ids(&conn, "发货时间").contains(&"ship".to_owned()));
+    remove_article(&conn, "ship").unwrap();
+    remove_article(&conn, "never-existed").unwrap();
+    // The index is still consistent after the updates.
+    conn.execute(
+        "INSERT INTO search_kb(search_kb) VALUES ('integrity-check')",
+        [],
+    )
+    .unwrap();
+}
+
+#[test]
+fn locale_filter() {
+    let conn = sample();
+    let zh = SearchOptions {
+        limit: 10,
+        locale: Some("zh-cn".to_owned()),
+    };
+    let en = SearchOptions {
+        limit: 10,
+        locale: Some("en".to_owned()),
+    };
+    let mut english = article("en-2", "Refund to card", "");
+    english.locale = "en".to_owned();
+    index_article(&conn, &english).unwrap();
+    let found: Vec<String> = search_articles(&conn, "refund", &en)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(found, vec!["en-2"]);
+    // "en-refund" was indexed as zh-CN by the sample.
+    let found: Vec<String> = search_articles(&conn, "refund", &zh)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(found, vec!["en-refund"]);
+    // A query that is the locale's own word does not match the locale column.
+    assert!(search_articles(&conn, "en", &en).unwrap().is_empty());
+}
+
+#[test]
+fn a_very_common_query_returns_at_most_limit() {
+    let conn = db();
+    for i in 0..300 {
+        index_article(&conn, &article(&format!("a{i}"), "常见问题", "的的的的")).unwrap();
+    }
+    for query in ["的", "常见问题", "的 问题"] {
+        let hits = search_articles(&conn, query, &opts(7)).unwrap();
+        assert_eq!(hits.len(), 7, "{query}");
+    }
+    let hits = search_articles(&conn, "的", &opts(100_000)).unwrap();
+    assert_eq!(hits.len(), MAX_LIMIT);
+    assert!(search_articles(&conn, "的", &opts(0)).unwrap().is_empty());
+}
+
+#[test]
+fn tags_are_searched_in_chinese_and_pinyin() {
+    let conn = db();
+    let mut a = article("t", "售后说明", "");
+    a.tags = vec!["拦截".to_owned(), "转寄".to_owned()];
+    index_article(&conn, &a).unwrap();
+    assert_eq!(ids(&conn, "拦截"), vec!["t"]);
+    assert_eq!(ids(&conn, "zhuanji"), vec!["t"]);
+    assert_eq!(ids(&conn, "lj"), vec!["t"]);
+}
+
+#[test]
+fn canned_replies_by_shortcut_pinyin_and_text() {
+    let conn = db();
+    for r in [
+        reply("r1", "退款已受理", "tk", "您的退款已受理，预计 3 天到账。"),
+        reply("r2", "催发货", "fh", "已为您催促仓库尽快发货。"),
+        reply("r3", "退货地址", "thdz", "请寄回以下地址。"),
+        reply("r4", "物流查询", "物流", "您可以在订单详情查看物流。"),
+    ] {
+        index_canned_reply(&conn, &r).unwrap();
+    }
+    let find = |query: &str| -> Vec<String> {
+        search_canned_replies(&conn, query, &opts(10))
+            .unwrap()
+            .into_iter()
+            .map(|h| h.id)
+            .collect()
+    };
+    // Exact shortcut first, with or without the slash.
+    assert_eq!(find("/tk").first().map(String::as_str), Some("r1"));
+    assert_eq!(find("TK").first().map(String::as_str), Some("r1"));
+    // Shortcut prefix.
+    assert_eq!(find("th").first().map(String::as_str), Some("r3"));
+    // Pinyin initials and full pinyin of the title.
+    assert_eq!(find("cfh").first().map(String::as_str), Some("r2"));
+    assert_eq!(find("cuifahuo").first().map(String::as_str), Some("r2"));
+    // Chinese shortcut, and its pinyin.
+    assert_eq!(find("物流").first().map(String::as_str), Some("r4"));
+    assert_eq!(find("wl").first().map(String::as_str), Some("r4"));
+    // Body text.
+    assert_eq!(find("仓库").first().map(String::as_str), Some("r2"));
+    let hits = search_canned_replies(&conn, "tk", &opts(10)).unwrap();
+    assert_eq!(hits[0].shortcut, "tk");
+    assert!(hits[0].score >= 3.0);
+    // Update and remove.
+    index_canned_reply(&conn, &reply("r1", "退款已受理", "tkok", "")).unwrap();
+    assert_eq!(find("tkok"), vec!["r1"]);
+    remove_canned_reply(&conn, "r1").unwrap();
+    assert!(find("tkok").is_empty());
+}
+
+#[test]
+fn stale_index_is_rebuilt() {
+    let conn = sample();
+    assert!(!rebuild_if_stale(&conn).unwrap());
+    conn.execute("UPDATE search_meta SET value = '0'", [])
+        .unwrap();
+    assert!(rebuild_if_stale(&conn).unwrap());
+    assert_eq!(
+        ids(&conn, "退款").first().map(String::as_str),
+        Some("refund")
+    );
+}
+
+#[test]
+fn unregistered_connection_fails_cleanly() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    {
+        let conn = Connection::open(file.path()).unwrap();
+        register(&conn).unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        index_article(&conn, &article("a", "退款", "")).unwrap();
+    }
+    let conn = Connection::open(file.path()).unwrap();
+    assert!(search_articles(&conn, "退款", &opts(5)).is_err());
+    register(&conn).unwrap();
+    assert_eq!(ids(&conn, "退款"), vec!["a"]);
+}

@@ -1,0 +1,309 @@
+//! The outbox: agent actions saved locally until the platform acknowledges
+//! them, each with the idempotency key it is sent with on every attempt.
+//!
+//! [`enqueue`] is the only way an agent action enters the store, and it does
+//! everything in the caller's transaction: the outbox entry, the pending
+//! message (for a reply or note) and the conversation as the agent now sees
+//! it. [`record_results`] takes the platform's verdicts: acknowledged entries
+//! leave the outbox; a refused reply is folded back into the composer draft
+//! and a conflict the UI shows, never dropped.
+
+use homedesk_protocol::{
+    Action, ActionEnvelope, ActionResult, ActionStatus, Author, Message, MessageKind, UnixMillis,
+};
+use rand::RngCore;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::records::{conversation_of, enum_str, rebuild_conversation};
+use super::{StoreError, from_json, to_json};
+
+/// A new idempotency key: 128 random bits, hex, with a readable prefix.
+pub fn new_key() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("act-{hex}")
+}
+
+/// Saves an agent action and shows its effect at once. Runs inside the
+/// caller's transaction, so both happen or neither does.
+pub fn enqueue(
+    tx: &Connection,
+    me: &str,
+    action: Action,
+    now: UnixMillis,
+) -> Result<ActionEnvelope, StoreError> {
+    let envelope = ActionEnvelope {
+        key: new_key(),
+        created_at: now,
+        action,
+    };
+    let conversation = conversation_of(&envelope.action).map(str::to_owned);
+    tx.execute(
+        "INSERT INTO outbox (key, conversation_id, created_at, action) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            envelope.key,
+            conversation,
+            envelope.created_at,
+            to_json(&envelope.action)
+        ],
+    )?;
+    match &envelope.action {
+        Action::Reply {
+            conversation_id,
+            message_id,
+            body,
+        }
+        | Action::InternalNote {
+            conversation_id,
+            message_id,
+            body,
+        } => {
+            let kind = if matches!(envelope.action, Action::Reply { .. }) {
+                MessageKind::Text
+            } else {
+                MessageKind::Note
+            };
+            let message = Message {
+                id: message_id.clone(),
+                conversation_id: conversation_id.clone(),
+                author: Author::Agent,
+                agent: Some(me.to_owned()),
+                kind,
+                body: body.clone(),
+                sent_at: now,
+            };
+            tx.execute(
+                "INSERT INTO messages (id, conversation_id, sent_at, pending_key, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    message.id,
+                    message.conversation_id,
+                    message.sent_at,
+                    envelope.key,
+                    to_json(&message)
+                ],
+            )?;
+            // What the agent sent is no longer a draft.
+            tx.execute(
+                "DELETE FROM drafts WHERE conversation_id = ?1",
+                params![conversation_id],
+            )?;
+        }
+        _ => {}
+    }
+    if let Some(conversation) = &conversation {
+        rebuild_conversation(tx, conversation, me)?;
+    }
+    Ok(envelope)
+}
+
+/// The oldest pending actions, in the order the agent took them.
+pub fn pending(conn: &Connection, limit: usize) -> Result<Vec<ActionEnvelope>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT key, created_at, action FROM outbox ORDER BY seq LIMIT ?1")?;
+    let rows = stmt.query_map(params![limit as i64], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, i64>(1)?,
+            row.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (key, created_at, action) = row?;
+        out.push(ActionEnvelope {
+            key,
+            created_at,
+            action: from_json("outbox", &action)?,
+        });
+    }
+    Ok(out)
+}
+
+pub fn count(conn: &Connection) -> Result<u32, StoreError> {
+    let n: i64 = conn.query_row("SELECT count(*) FROM outbox", [], |row| row.get(0))?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// Notes a failed delivery attempt of these entries (shown by
+/// `homedesk-cli outbox list`).
+pub fn note_attempt(tx: &Connection, keys: &[String], error: &str) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE key = ?1",
+    )?;
+    for key in keys {
+        stmt.execute(params![key, error])?;
+    }
+    Ok(())
+}
+
+/// What [`record_results`] did, for the engine's events.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub acknowledged: usize,
+    /// Conflicts raised (keys), to tell the agent.
+    pub conflicts: Vec<String>,
+}
+
+/// Takes the platform's verdicts for delivered entries. Unknown keys (an
+/// answer recorded already) are ignored, so recording twice is harmless.
+pub fn record_results(
+    tx: &Connection,
+    results: &[ActionResult],
+    me: &str,
+    now: UnixMillis,
+) -> Result<Recorded, StoreError> {
+    let mut recorded = Recorded::default();
+    for result in results {
+        let entry: Option<(Option<String>, i64, String)> = tx
+            .query_row(
+                "SELECT conversation_id, created_at, action FROM outbox WHERE key = ?1",
+                params![result.key],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        let Some((conversation, created_at, action_json)) = entry else {
+            continue;
+        };
+        // A duplicate carries the first verdict; that is the one that counts.
+        let verdict = match (&result.status, &result.original) {
+            (ActionStatus::Duplicate, Some(original)) => original.as_ref(),
+            _ => result,
+        };
+        tx.execute(
+            "INSERT OR REPLACE INTO delivered (key, action, status, code, message, created_at, delivered_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                result.key,
+                action_json,
+                enum_str(&verdict.status),
+                verdict.code.as_ref().map(enum_str),
+                verdict.message,
+                created_at,
+                now
+            ],
+        )?;
+        tx.execute("DELETE FROM outbox WHERE key = ?1", params![result.key])?;
+        recorded.acknowledged += 1;
+        if matches!(
+            verdict.status,
+            ActionStatus::Conflict | ActionStatus::Rejected
+        ) {
+            let action: Action = from_json("outbox", &action_json)?;
+            fold_back(tx, &result.key, &action, verdict, now)?;
+            recorded.conflicts.push(result.key.clone());
+        }
+        if let Some(conversation) = conversation {
+            rebuild_conversation(tx, &conversation, me)?;
+        }
+    }
+    // Keep the delivery history bounded: the newest 5 000 answers.
+    tx.execute(
+        "DELETE FROM delivered WHERE key IN (
+             SELECT key FROM delivered ORDER BY delivered_at DESC, rowid DESC LIMIT -1 OFFSET 5000)",
+        [],
+    )?;
+    Ok(recorded)
+}
+
+/// A refused action comes back to the agent: a reply's text returns to the
+/// composer (before anything already typed there) and a conflict explains why.
+fn fold_back(
+    tx: &Connection,
+    key: &str,
+    action: &Action,
+    verdict: &ActionResult,
+    now: UnixMillis,
+) -> Result<(), StoreError> {
+    if let Action::Reply {
+        conversation_id,
+        body,
+        ..
+    }
+    | Action::InternalNote {
+        conversation_id,
+        body,
+        ..
+    } = action
+    {
+        tx.execute("DELETE FROM messages WHERE pending_key = ?1", params![key])?;
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT body FROM drafts WHERE conversation_id = ?1",
+                params![conversation_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let draft = match existing {
+            Some(typed) if !typed.trim().is_empty() => format!("{body}\n\n{typed}"),
+            _ => body.clone(),
+        };
+        tx.execute(
+            "INSERT OR REPLACE INTO drafts (conversation_id, body, updated_at) VALUES (?1, ?2, ?3)",
+            params![conversation_id, draft, now],
+        )?;
+    }
+    let message = verdict
+        .message
+        .clone()
+        .unwrap_or_else(|| "the platform did not accept this action".to_owned());
+    tx.execute(
+        "INSERT OR IGNORE INTO conflicts (key, conversation_id, action, code, message, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            key,
+            conversation_of(action),
+            to_json(action),
+            verdict.code.as_ref().map(enum_str),
+            message,
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+/// One outbox entry as troubleshooting shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxEntry {
+    pub seq: i64,
+    pub key: String,
+    pub conversation_id: Option<String>,
+    pub created_at: UnixMillis,
+    pub action: serde_json::Value,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+pub fn list(conn: &Connection, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, key, conversation_id, created_at, action, attempts, last_error
+         FROM outbox ORDER BY seq LIMIT ?1",
+    )?;
+    let rows = stmt.query_map(params![limit as i64], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, Option<String>>(2)?,
+            row.get::<_, i64>(3)?,
+            row.get::<_, String>(4)?,
+            row.get::<_, i64>(5)?,
+            row.get::<_, Option<String>>(6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, key, conversation_id, created_at, action, attempts, last_error) = row?;
+        out.push(OutboxEntry {
+            seq,
+            key,
+            conversation_id,
+            created_at,
+            action: from_json("outbox", &action)?,
+            attempts,
+            last_error,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,531 @@
+//! Applying the platform's change log to the local store, and showing the
+//! agent's own not-yet-acknowledged actions on top of it.
+//!
+//! A conversation row keeps the last copy the platform sent (`server`) and
+//! the copy the agent sees (`data`) = `server` with every pending outbox
+//! action for that conversation applied in order ([`rebuild_conversation`]).
+//! So a pulled page never hides what the agent just did, and an action the
+//! platform refused disappears from the view as soon as it leaves the outbox.
+
+use homedesk_protocol::{
+    Action, Change, ChangeBody, Conversation, ConversationStatus, EntityKind, Record,
+    TransferTarget, UnixMillis, preview,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{StoreError, from_json, to_json};
+use crate::search;
+
+/// Applies one change of a pulled page. `me` is the signed-in agent.
+pub fn apply_change(tx: &Connection, change: &Change, me: &str) -> Result<(), StoreError> {
+    match &change.body {
+        ChangeBody::Upsert(record) => upsert_record(tx, record, me),
+        ChangeBody::Delete { entity, id } => delete(tx, *entity, id),
+    }
+}
+
+/// Writes one record the platform (or an import) provides.
+pub fn upsert_record(tx: &Connection, record: &Record, me: &str) -> Result<(), StoreError> {
+    match record {
+        Record::Conversation(c) => {
+            tx.execute(
+                "INSERT INTO conversations (id, queue, status, assigned_to, channel, priority,
+                     customer_id, last_message_at, server, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                 ON CONFLICT (id) DO UPDATE SET server = excluded.server",
+                params![
+                    c.id,
+                    c.queue,
+                    enum_str(&c.status),
+                    c.assigned_to,
+                    enum_str(&c.channel),
+                    enum_str(&c.priority),
+                    c.customer_id,
+                    c.last_message_at,
+                    to_json(c),
+                ],
+            )?;
+            rebuild_conversation(tx, &c.id, me)?;
+        }
+        Record::Message(m) => {
+            // The platform's copy replaces the pending local one (same id).
+            tx.execute(
+                "INSERT INTO messages (id, conversation_id, sent_at, pending_key, data)
+                 VALUES (?1, ?2, ?3, NULL, ?4)
+                 ON CONFLICT (id) DO UPDATE SET conversation_id = excluded.conversation_id,
+                     sent_at = excluded.sent_at, pending_key = NULL, data = excluded.data",
+                params![m.id, m.conversation_id, m.sent_at, to_json(m)],
+            )?;
+        }
+        Record::Customer(c) => {
+            upsert_json(tx, "customers", &c.id, &to_json(c))?;
+        }
+        Record::KbArticle(a) => {
+            tx.execute(
+                "INSERT OR REPLACE INTO kb_articles (id, locale, title, body, tags, category, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    a.id,
+                    a.locale,
+                    a.title,
+                    a.body,
+                    to_json(&a.tags),
+                    a.category,
+                    a.updated_at
+                ],
+            )?;
+            search::index_article(tx, a)?;
+        }
+        Record::CannedReply(r) => {
+            tx.execute(
+                "INSERT OR REPLACE INTO canned_replies (id, locale, title, shortcut, category, body, placeholders)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    r.id,
+                    r.locale,
+                    r.title,
+                    r.shortcut,
+                    r.category,
+                    r.body,
+                    to_json(&r.placeholders)
+                ],
+            )?;
+            search::index_canned_reply(tx, r)?;
+        }
+        Record::Script(s) => {
+            tx.execute(
+                "INSERT OR REPLACE INTO scripts (id, locale, data) VALUES (?1, ?2, ?3)",
+                params![s.id, s.locale, to_json(s)],
+            )?;
+        }
+        Record::Scenario(s) => {
+            tx.execute(
+                "INSERT OR REPLACE INTO scenarios (id, locale, data) VALUES (?1, ?2, ?3)",
+                params![s.id, s.locale, to_json(s)],
+            )?;
+        }
+        Record::AgentProfile(p) => upsert_json(tx, "agent_profiles", &p.code, &to_json(p))?,
+        Record::Queue(q) => upsert_json(tx, "queues", &q.id, &to_json(q))?,
+    }
+    Ok(())
+}
+
+fn upsert_json(tx: &Connection, table: &str, id: &str, data: &str) -> Result<(), StoreError> {
+    // `table` is one of our own constants, never input.
+    tx.execute(
+        &format!("INSERT OR REPLACE INTO {table} (id, data) VALUES (?1, ?2)"),
+        params![id, data],
+    )?;
+    Ok(())
+}
+
+fn delete(tx: &Connection, entity: EntityKind, id: &str) -> Result<(), StoreError> {
+    match entity {
+        EntityKind::Conversation => {
+            // Gone from this agent's sight: the conversation and its thread
+            // go. Actions still in the outbox for it are delivered anyway;
+            // the platform decides, and a refusal comes back as a conflict.
+            tx.execute("DELETE FROM conversations WHERE id = ?1", params![id])?;
+            tx.execute(
+                "DELETE FROM messages WHERE conversation_id = ?1",
+                params![id],
+            )?;
+        }
+        EntityKind::Message => {
+            tx.execute("DELETE FROM messages WHERE id = ?1", params![id])?;
+        }
+        EntityKind::Customer => {
+            tx.execute("DELETE FROM customers WHERE id = ?1", params![id])?;
+        }
+        EntityKind::KbArticle => {
+            tx.execute("DELETE FROM kb_articles WHERE id = ?1", params![id])?;
+            search::remove_article(tx, id)?;
+        }
+        EntityKind::CannedReply => {
+            tx.execute("DELETE FROM canned_replies WHERE id = ?1", params![id])?;
+            search::remove_canned_reply(tx, id)?;
+        }
+        EntityKind::Script => {
+            tx.execute("DELETE FROM scripts WHERE id = ?1", params![id])?;
+        }
+        EntityKind::Scenario => {
+            tx.execute("DELETE FROM scenarios WHERE id = ?1", params![id])?;
+        }
+        EntityKind::AgentProfile => {
+            tx.execute("DELETE FROM agent_profiles WHERE id = ?1", params![id])?;
+        }
+        EntityKind::Queue => {
+            tx.execute("DELETE FROM queues WHERE id = ?1", params![id])?;
+        }
+    }
+    Ok(())
+}
+
+/// Recomputes what the agent sees of one conversation: the platform's last
+/// copy with every pending outbox action for it applied in order. A
+/// conversation the platform never sent (or took away) and that has no
+/// pending action is removed from the view.
+pub fn rebuild_conversation(tx: &Connection, id: &str, me: &str) -> Result<(), StoreError> {
+    let server: Option<Option<String>> = tx
+        .query_row(
+            "SELECT server FROM conversations WHERE id = ?1",
+            params![id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(Some(server)) = server else {
+        tx.execute("DELETE FROM conversations WHERE id = ?1", params![id])?;
+        return Ok(());
+    };
+    let mut view: Conversation = from_json("conversations", &server)?;
+    let mut pending = tx.prepare_cached(
+        "SELECT created_at, action FROM outbox WHERE conversation_id = ?1 ORDER BY seq",
+    )?;
+    let rows = pending.query_map(params![id], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+    })?;
+    for row in rows {
+        let (created_at, action) = row?;
+        let action: Action = from_json("outbox", &action)?;
+        apply_action(&mut view, &action, created_at, me);
+    }
+    tx.execute(
+        "UPDATE conversations SET queue = ?2, status = ?3, assigned_to = ?4, channel = ?5,
+             priority = ?6, customer_id = ?7, last_message_at = ?8, data = ?9
+         WHERE id = ?1",
+        params![
+            view.id,
+            view.queue,
+            enum_str(&view.status),
+            view.assigned_to,
+            enum_str(&view.channel),
+            enum_str(&view.priority),
+            view.customer_id,
+            view.last_message_at,
+            to_json(&view),
+        ],
+    )?;
+    Ok(())
+}
+
+/// What an agent action does to a conversation as the agent sees it before
+/// the platform confirms. Mirrors the platform's rules for the success case;
+/// if the platform disagrees, the action leaves the outbox and
+/// [`rebuild_conversation`] shows the platform's copy again.
+pub fn apply_action(c: &mut Conversation, action: &Action, at: UnixMillis, me: &str) {
+    match action {
+        Action::Claim { .. } => {
+            c.assigned_to = Some(me.to_owned());
+            c.status = ConversationStatus::Active;
+        }
+        Action::Release { .. } => {
+            c.assigned_to = None;
+            c.status = ConversationStatus::Queued;
+        }
+        Action::Reply { body, .. } => {
+            c.last_message_at = c.last_message_at.max(at);
+            c.last_message_preview = preview(body);
+            c.first_response_at.get_or_insert(at);
+        }
+        Action::InternalNote { .. } => {}
+        Action::SetStatus { status, .. } => c.status = *status,
+        Action::Transfer { target, .. } => match target {
+            TransferTarget::Queue(queue) => {
+                c.queue.clone_from(queue);
+                c.assigned_to = None;
+                c.status = ConversationStatus::Queued;
+            }
+            TransferTarget::Agent(agent) => {
+                c.assigned_to = Some(agent.clone());
+            }
+        },
+        Action::WrapUp { disposition, .. } => {
+            c.status = ConversationStatus::Resolved;
+            c.disposition = Some(disposition.clone());
+        }
+        Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => {}
+    }
+}
+
+/// The conversation an action is about, if any.
+pub fn conversation_of(action: &Action) -> Option<&str> {
+    match action {
+        Action::Claim { conversation_id }
+        | Action::Release { conversation_id }
+        | Action::Reply {
+            conversation_id, ..
+        }
+        | Action::InternalNote {
+            conversation_id, ..
+        }
+        | Action::SetStatus {
+            conversation_id, ..
+        }
+        | Action::Transfer {
+            conversation_id, ..
+        }
+        | Action::WrapUp {
+            conversation_id, ..
+        } => Some(conversation_id),
+        Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => None,
+    }
+}
+
+/// The snake_case wire name of a unit enum value (`"active"`, `"chat"`).
+pub(crate) fn enum_str<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use homedesk_protocol::{
+        ActionCode, ActionResult, ActionStatus, Author, Channel, Message, MessageKind, Priority,
+    };
+
+    use super::*;
+    use crate::store::{Store, outbox, views};
+
+    fn conversation(id: &str, version: u64) -> Conversation {
+        Conversation {
+            id: id.into(),
+            channel: Channel::Chat,
+            queue: "aftersales".into(),
+            customer_id: "cust-1".into(),
+            subject: "退款".into(),
+            category: None,
+            status: ConversationStatus::Queued,
+            assigned_to: None,
+            priority: Priority::Normal,
+            created_at: 1,
+            first_response_due: 10,
+            resolve_due: 100,
+            first_response_at: None,
+            last_message_at: 1,
+            last_message_preview: "在吗".into(),
+            disposition: None,
+            version,
+        }
+    }
+
+    fn upsert(seq: u64, record: Record) -> Change {
+        Change {
+            seq,
+            body: ChangeBody::Upsert(record),
+        }
+    }
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path().join("s.sqlite")).expect("store");
+        (dir, store)
+    }
+
+    #[test]
+    fn a_stale_pulled_copy_does_not_hide_what_the_agent_just_did() {
+        let (_dir, store) = store();
+        store
+            .write(|tx| {
+                apply_change(
+                    tx,
+                    &upsert(1, Record::Conversation(conversation("c1", 1))),
+                    "a1",
+                )
+            })
+            .expect("pull");
+        store
+            .write(|tx| {
+                outbox::enqueue(
+                    tx,
+                    "a1",
+                    Action::Claim {
+                        conversation_id: "c1".into(),
+                    },
+                    5,
+                )
+            })
+            .expect("claim");
+        // The platform has not seen the claim yet and sends a newer copy.
+        let mut newer = conversation("c1", 2);
+        newer.last_message_preview = "还在吗".into();
+        store
+            .write(|tx| apply_change(tx, &upsert(2, Record::Conversation(newer)), "a1"))
+            .expect("pull");
+        let view = store
+            .read(|c| views::conversation(c, "c1"))
+            .expect("read")
+            .expect("there");
+        assert_eq!(
+            view.assigned_to.as_deref(),
+            Some("a1"),
+            "still shown as mine"
+        );
+        assert_eq!(
+            view.last_message_preview, "还在吗",
+            "and the platform's news is there"
+        );
+    }
+
+    #[test]
+    fn a_refused_reply_returns_to_the_composer_ahead_of_what_was_typed_since() {
+        let (_dir, store) = store();
+        store
+            .write(|tx| {
+                apply_change(
+                    tx,
+                    &upsert(1, Record::Conversation(conversation("c1", 1))),
+                    "a1",
+                )
+            })
+            .expect("pull");
+        let sent = store
+            .write(|tx| {
+                outbox::enqueue(
+                    tx,
+                    "a1",
+                    Action::Reply {
+                        conversation_id: "c1".into(),
+                        message_id: "m1".into(),
+                        body: "亲，已为您登记退款".into(),
+                    },
+                    5,
+                )
+            })
+            .expect("reply");
+        let shown = store.read(|c| views::messages(c, "c1")).expect("thread");
+        assert_eq!(shown.len(), 1);
+        assert!(shown[0].pending);
+        store
+            .write(|tx| views::save_draft(tx, "c1", "还有别的问题吗", 6))
+            .expect("draft");
+        let refused = ActionResult::refused(
+            &sent.key,
+            ActionStatus::Conflict,
+            ActionCode::NotAssigned,
+            "conversation c1 is held by a1002",
+        );
+        let recorded = store
+            .write(|tx| outbox::record_results(tx, std::slice::from_ref(&refused), "a1", 7))
+            .expect("record");
+        assert_eq!(recorded.conflicts, vec![sent.key.clone()]);
+        assert_eq!(
+            store
+                .read(|c| views::draft(c, "c1"))
+                .expect("draft")
+                .as_deref(),
+            Some("亲，已为您登记退款\n\n还有别的问题吗")
+        );
+        assert!(
+            store
+                .read(|c| views::messages(c, "c1"))
+                .expect("thread")
+                .is_empty()
+        );
+        let conflicts = store.read(views::conflicts).expect("conflicts");
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(conflicts[0].code.as_deref(), Some("not_assigned"));
+        // Recording the same answer again changes nothing.
+        let again = store
+            .write(|tx| outbox::record_results(tx, &[refused], "a1", 8))
+            .expect("record");
+        assert_eq!(again, outbox::Recorded::default());
+        assert!(
+            store
+                .write(|tx| views::dismiss_conflict(tx, conflicts[0].id, 9))
+                .expect("dismiss")
+        );
+        assert!(store.read(views::conflicts).expect("conflicts").is_empty());
+    }
+
+    #[test]
+    fn the_platforms_copy_of_a_message_replaces_the_pending_one() {
+        let (_dir, store) = store();
+        let sent = store
+            .write(|tx| {
+                outbox::enqueue(
+                    tx,
+                    "a1",
+                    Action::Reply {
+                        conversation_id: "c1".into(),
+                        message_id: "m1".into(),
+                        body: "好的".into(),
+                    },
+                    5,
+                )
+            })
+            .expect("reply");
+        store
+            .write(|tx| outbox::record_results(tx, &[ActionResult::applied(&sent.key)], "a1", 6))
+            .expect("ack");
+        let confirmed = Message {
+            id: "m1".into(),
+            conversation_id: "c1".into(),
+            author: Author::Agent,
+            agent: Some("a1".into()),
+            kind: MessageKind::Text,
+            body: "好的".into(),
+            sent_at: 7,
+        };
+        store
+            .write(|tx| apply_change(tx, &upsert(3, Record::Message(confirmed)), "a1"))
+            .expect("pull");
+        let thread = store.read(|c| views::messages(c, "c1")).expect("thread");
+        assert_eq!(thread.len(), 1, "one message, not two");
+        assert!(!thread[0].pending);
+        assert_eq!(store.read(outbox::count).expect("count"), 0);
+    }
+
+    #[test]
+    fn a_conversation_that_leaves_sight_takes_its_thread_with_it() {
+        let (_dir, store) = store();
+        store
+            .write(|tx| {
+                apply_change(
+                    tx,
+                    &upsert(1, Record::Conversation(conversation("c1", 1))),
+                    "a1",
+                )?;
+                outbox::enqueue(
+                    tx,
+                    "a1",
+                    Action::InternalNote {
+                        conversation_id: "c1".into(),
+                        message_id: "n1".into(),
+                        body: "客户情绪激动".into(),
+                    },
+                    2,
+                )?;
+                apply_change(
+                    tx,
+                    &Change {
+                        seq: 2,
+                        body: ChangeBody::Delete {
+                            entity: EntityKind::Conversation,
+                            id: "c1".into(),
+                        },
+                    },
+                    "a1",
+                )
+            })
+            .expect("apply");
+        assert!(
+            store
+                .read(|c| views::conversation(c, "c1"))
+                .expect("read")
+                .is_none()
+        );
+        assert!(
+            store
+                .read(|c| views::messages(c, "c1"))
+                .expect("read")
+                .is_empty()
+        );
+        assert_eq!(
+            store.read(outbox::count).expect("count"),
+            1,
+            "the note is still delivered"
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! Where this workstation stands in the platform's change log, and the
+//! session that lets it continue after a restart without the password.
+//!
+//! The cursor is only ever written in the same transaction as the page it
+//! belongs to ([`crate::sync`] does that), so a crash between the two cannot
+//! skip or repeat changes.
+
+use homedesk_protocol::{Session, UnixMillis};
+use rusqlite::{Connection, params};
+
+use super::{StoreError, from_json, to_json};
+
+/// The one `sync_state` row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncState {
+    pub cursor: Option<String>,
+    /// Workstation clock, end of the last complete push and pull.
+    pub last_sync_at: Option<UnixMillis>,
+    /// Platform clock minus workstation clock, from the last answer.
+    pub server_offset_ms: i64,
+    /// Change-log entries the workstation could not read and skipped.
+    pub skipped_changes: i64,
+}
+
+pub fn get(conn: &Connection) -> Result<SyncState, StoreError> {
+    Ok(conn.query_row(
+        "SELECT cursor, last_sync_at, server_offset_ms, skipped_changes FROM sync_state WHERE id = 1",
+        [],
+        |row| {
+            Ok(SyncState {
+                cursor: row.get(0)?,
+                last_sync_at: row.get(1)?,
+                server_offset_ms: row.get(2)?,
+                skipped_changes: row.get(3)?,
+            })
+        },
+    )?)
+}
+
+/// Stores the cursor of a page just applied, in the page's transaction.
+pub fn set_cursor(tx: &Connection, cursor: Option<&str>) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE sync_state SET cursor = ?1 WHERE id = 1",
+        params![cursor],
+    )?;
+    Ok(())
+}
+
+pub fn note_skipped(tx: &Connection, n: usize) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE sync_state SET skipped_changes = skipped_changes + ?1 WHERE id = 1",
+        params![n as i64],
+    )?;
+    Ok(())
+}
+
+pub fn set_synced(
+    tx: &Connection,
+    at: UnixMillis,
+    server_offset_ms: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE sync_state SET last_sync_at = ?1, server_offset_ms = ?2 WHERE id = 1",
+        params![at, server_offset_ms],
+    )?;
+    Ok(())
+}
+
+pub fn session(conn: &Connection) -> Result<Option<Session>, StoreError> {
+    let json: Option<String> =
+        conn.query_row("SELECT session FROM sync_state WHERE id = 1", [], |row| {
+            row.get(0)
+        })?;
+    json.map(|j| from_json("sync_state.session", &j))
+        .transpose()
+}
+
+pub fn set_session(tx: &Connection, session: Option<&Session>) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE sync_state SET session = ?1 WHERE id = 1",
+        params![session.map(to_json)],
+    )?;
+    Ok(())
+}

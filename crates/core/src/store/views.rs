@@ -1,0 +1,210 @@
+//! What the screens and the CLI read from the local store. Everything here
+//! works offline: it reads only the local file.
+
+use homedesk_protocol::{Conversation, Message, UnixMillis};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::{StoreError, from_json};
+
+/// A message as the thread shows it: `pending` until the platform confirms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThreadMessage {
+    #[serde(flatten)]
+    pub message: Message,
+    pub pending: bool,
+}
+
+/// Conversations, most recent activity first.
+pub fn conversations(conn: &Connection, limit: usize) -> Result<Vec<Conversation>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT data FROM conversations ORDER BY last_message_at DESC, id LIMIT ?1",
+    )?;
+    let rows = stmt.query_map(params![limit as i64], |row| row.get::<_, String>(0))?;
+    rows.map(|json| from_json("conversations", &json?))
+        .collect()
+}
+
+pub fn conversation(conn: &Connection, id: &str) -> Result<Option<Conversation>, StoreError> {
+    let json: Option<String> = conn
+        .query_row(
+            "SELECT data FROM conversations WHERE id = ?1",
+            params![id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    json.map(|j| from_json("conversations", &j)).transpose()
+}
+
+/// The thread of one conversation, oldest first.
+pub fn messages(
+    conn: &Connection,
+    conversation_id: &str,
+) -> Result<Vec<ThreadMessage>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT data, pending_key IS NOT NULL FROM messages
+         WHERE conversation_id = ?1 ORDER BY sent_at, rowid",
+    )?;
+    let rows = stmt.query_map(params![conversation_id], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (json, pending) = row?;
+        out.push(ThreadMessage {
+            message: from_json("messages", &json)?,
+            pending,
+        });
+    }
+    Ok(out)
+}
+
+/// A refused action the agent has not dismissed yet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Conflict {
+    pub id: i64,
+    pub key: String,
+    pub conversation_id: Option<String>,
+    pub action: serde_json::Value,
+    /// The platform's code (`not_assigned`, `already_resolved`, …), if any.
+    pub code: Option<String>,
+    pub message: String,
+    pub created_at: UnixMillis,
+}
+
+pub fn conflicts(conn: &Connection) -> Result<Vec<Conflict>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, key, conversation_id, action, code, message, created_at FROM conflicts
+         WHERE dismissed_at IS NULL ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, Option<String>>(2)?,
+            row.get::<_, String>(3)?,
+            row.get::<_, Option<String>>(4)?,
+            row.get::<_, String>(5)?,
+            row.get::<_, i64>(6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, key, conversation_id, action, code, message, created_at) = row?;
+        out.push(Conflict {
+            id,
+            key,
+            conversation_id,
+            action: from_json("conflicts", &action)?,
+            code,
+            message,
+            created_at,
+        });
+    }
+    Ok(out)
+}
+
+pub fn dismiss_conflict(tx: &Connection, id: i64, now: UnixMillis) -> Result<bool, StoreError> {
+    let n = tx.execute(
+        "UPDATE conflicts SET dismissed_at = ?2 WHERE id = ?1 AND dismissed_at IS NULL",
+        params![id, now],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn draft(conn: &Connection, conversation_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT body FROM drafts WHERE conversation_id = ?1",
+            params![conversation_id],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
+/// Saves (or, when empty, clears) the composer text of a conversation.
+pub fn save_draft(
+    tx: &Connection,
+    conversation_id: &str,
+    body: &str,
+    now: UnixMillis,
+) -> Result<(), StoreError> {
+    if body.is_empty() {
+        tx.execute(
+            "DELETE FROM drafts WHERE conversation_id = ?1",
+            params![conversation_id],
+        )?;
+    } else {
+        tx.execute(
+            "INSERT OR REPLACE INTO drafts (conversation_id, body, updated_at) VALUES (?1, ?2, ?3)",
+            params![conversation_id, body, now],
+        )?;
+    }
+    Ok(())
+}
+
+/// A knowledge-base article ready for the webview: the body is sanitized HTML.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArticleView {
+    pub id: String,
+    pub locale: String,
+    pub title: String,
+    pub html: String,
+    pub tags: Vec<String>,
+    pub category: String,
+    pub updated_at: UnixMillis,
+}
+
+pub fn article(conn: &Connection, id: &str) -> Result<Option<ArticleView>, StoreError> {
+    let row: Option<(String, String, String, String, String, i64)> = conn
+        .query_row(
+            "SELECT locale, title, body, tags, category, updated_at FROM kb_articles WHERE id = ?1",
+            params![id],
+            |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                ))
+            },
+        )
+        .optional()?;
+    row.map(|(locale, title, body, tags, category, updated_at)| {
+        Ok(ArticleView {
+            id: id.to_owned(),
+            locale,
+            title,
+            html: crate::markdown::render_article(&body),
+            tags: from_json("kb_articles", &tags)?,
+            category,
+            updated_at,
+        })
+    })
+    .transpose()
+}
+
+/// How many rows each kind of local data has (for `sync status`).
+pub fn counts(conn: &Connection) -> Result<Vec<(&'static str, i64)>, StoreError> {
+    let tables = [
+        "conversations",
+        "messages",
+        "customers",
+        "kb_articles",
+        "canned_replies",
+        "scripts",
+        "scenarios",
+        "queues",
+        "agent_profiles",
+    ];
+    let mut out = Vec::new();
+    for table in tables {
+        let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+            row.get(0)
+        })?;
+        out.push((table, n));
+    }
+    Ok(out)
+}

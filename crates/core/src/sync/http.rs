@@ -1,0 +1,405 @@
+//! [`HttpTransport`]: the platform over HTTPS (reqwest with rustls).
+//!
+//! - HTTPS only. Plain `http://` is accepted only for a loopback address and
+//!   only when [`HttpConfig::allow_insecure_loopback`] is set (development).
+//! - Trust: the platform's CA file when one is given (a county centre's own
+//!   platform, the development CA), otherwise the system's roots.
+//! - Timeouts: a connect timeout and an idle (read) timeout, never one total
+//!   timeout: a big first sync on a slow link may take minutes while bytes
+//!   keep arriving, but a stalled link is noticed in seconds.
+//! - Every answer is size-capped while it streams in and decoded strictly; a
+//!   page of changes is decoded entry by entry (see [`PulledPage`]).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
+use homedesk_protocol::{
+    ActionBatch, ActionResult, Change, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    ProtocolVersion, ServerEvent, Session, SignIn,
+};
+use reqwest::{Response, StatusCode, Url};
+use serde::Deserialize;
+
+use super::transport::{EventStream, LinkQuality, PulledPage, Transport, TransportError};
+
+/// Largest answer accepted: a full page of 1 000 changes with long articles
+/// fits many times over.
+pub const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+/// Largest single server-sent event.
+const MAX_EVENT_BYTES: usize = 64 * 1024;
+const LINK_HEADER: &str = "Homedesk-Link";
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// `https://host:port` of the platform.
+    pub base_url: String,
+    /// PEM file of the CA to trust instead of the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// Development only: allow `http://` to 127.0.0.1, ::1 or localhost.
+    pub allow_insecure_loopback: bool,
+    pub connect_timeout: Duration,
+    /// No byte for this long on an open request means the link is gone.
+    pub idle_timeout: Duration,
+}
+
+impl HttpConfig {
+    pub fn new(base_url: impl Into<String>) -> HttpConfig {
+        HttpConfig {
+            base_url: base_url.into(),
+            ca_file: None,
+            allow_insecure_loopback: false,
+            connect_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why an [`HttpTransport`] could not be made; shown to the agent as is.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpSetupError {
+    #[error("{0:?} is not a platform address (expected https://host:port)")]
+    BadUrl(String),
+    #[error("the platform address must start with https:// ({0})")]
+    NotHttps(String),
+    #[error("cannot read the CA file {}: {source}", path.display())]
+    CaFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the CA file {} holds no usable PEM certificate: {reason}", path.display())]
+    CaPem { path: PathBuf, reason: String },
+    #[error("cannot set up HTTPS: {0}")]
+    Client(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpTransport {
+    base: Url,
+    api: reqwest::Client,
+    /// The event stream waits for heartbeats: its idle timeout is longer.
+    stream: reqwest::Client,
+}
+
+impl HttpTransport {
+    pub fn new(config: &HttpConfig) -> Result<HttpTransport, HttpSetupError> {
+        let base = Url::parse(config.base_url.trim_end_matches('/'))
+            .map_err(|_| HttpSetupError::BadUrl(config.base_url.clone()))?;
+        let loopback = match base.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d == "localhost",
+            None => return Err(HttpSetupError::BadUrl(config.base_url.clone())),
+        };
+        let insecure = match base.scheme() {
+            "https" => false,
+            "http" if loopback && config.allow_insecure_loopback => true,
+            _ => return Err(HttpSetupError::NotHttps(config.base_url.clone())),
+        };
+        // reqwest is built without a default crypto provider (decision 0008).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let certs = match &config.ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|source| HttpSetupError::CaFile {
+                    path: path.clone(),
+                    source,
+                })?;
+                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| {
+                    HttpSetupError::CaPem {
+                        path: path.clone(),
+                        reason: err.to_string(),
+                    }
+                })?;
+                if certs.is_empty() {
+                    return Err(HttpSetupError::CaPem {
+                        path: path.clone(),
+                        reason: "no certificate found".into(),
+                    });
+                }
+                Some(certs)
+            }
+            None => None,
+        };
+        let build = |idle: Duration| {
+            let mut builder = reqwest::Client::builder()
+                .https_only(!insecure)
+                .connect_timeout(config.connect_timeout)
+                .read_timeout(idle)
+                .user_agent(concat!("homedesk-workstation/", env!("CARGO_PKG_VERSION")));
+            if let Some(certs) = &certs {
+                builder = builder.tls_certs_only(certs.clone());
+            }
+            builder
+                .build()
+                .map_err(|err| HttpSetupError::Client(err.to_string()))
+        };
+        let heartbeat = Duration::from_secs(homedesk_protocol::HEARTBEAT_SECS);
+        Ok(HttpTransport {
+            base,
+            api: build(config.idle_timeout)?,
+            stream: build(config.idle_timeout.max(heartbeat * 3))?,
+        })
+    }
+
+    fn url(&self, path: &str) -> Url {
+        let mut url = self.base.clone();
+        url.set_path(path);
+        url
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Response, TransportError> {
+        let response = request
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .send()
+            .await
+            .map_err(classify)?;
+        check_version(&response)?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        Err(error_answer(response).await)
+    }
+
+    async fn json<T: for<'de> Deserialize<'de>>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, TransportError> {
+        let response = self.send(request).await?;
+        let bytes = read_capped(response).await?;
+        homedesk_protocol::decode(&bytes).map_err(|err| TransportError::Malformed(err.to_string()))
+    }
+}
+
+impl Transport for HttpTransport {
+    async fn sign_in(&self, request: &SignIn) -> Result<Session, TransportError> {
+        self.json(self.api.post(self.url("/v1/sessions")).json(request))
+            .await
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> Result<Session, TransportError> {
+        let body = homedesk_protocol::Refresh {
+            refresh_token: refresh_token.to_owned(),
+        };
+        self.json(self.api.post(self.url("/v1/sessions/refresh")).json(&body))
+            .await
+    }
+
+    async fn push(
+        &self,
+        access_token: &str,
+        batch: &ActionBatch,
+    ) -> Result<Vec<ActionResult>, TransportError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Answer {
+            results: Vec<ActionResult>,
+        }
+        let answer: Answer = self
+            .json(
+                self.api
+                    .post(self.url("/v1/actions"))
+                    .bearer_auth(access_token)
+                    .json(batch),
+            )
+            .await?;
+        Ok(answer.results)
+    }
+
+    async fn pull(
+        &self,
+        access_token: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<PulledPage, TransportError> {
+        let mut url = self.url("/v1/changes");
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(cursor) = cursor {
+                query.append_pair("cursor", cursor);
+            }
+            query.append_pair("limit", &limit.to_string());
+        }
+        let response = self
+            .send(self.api.get(url).bearer_auth(access_token))
+            .await?;
+        let wire_bytes = response.content_length().unwrap_or(0);
+        let bytes = read_capped(response).await?;
+        let wire_bytes = if wire_bytes == 0 {
+            bytes.len() as u64
+        } else {
+            wire_bytes
+        };
+        decode_page(&bytes, wire_bytes)
+    }
+
+    async fn events(
+        &self,
+        access_token: &str,
+        link: LinkQuality,
+    ) -> Result<EventStream, TransportError> {
+        let mut request = self
+            .stream
+            .get(self.url("/v1/events"))
+            .bearer_auth(access_token)
+            .header(reqwest::header::ACCEPT, "text/event-stream");
+        if link == LinkQuality::Degraded {
+            request = request.header(LINK_HEADER, "degraded");
+        }
+        let response = self.send(request).await?;
+        let stream = response
+            .bytes_stream()
+            .eventsource()
+            .map(|item| match item {
+                Ok(event) if event.data.len() > MAX_EVENT_BYTES => {
+                    Err(TransportError::Malformed(format!(
+                        "event {:?} larger than {MAX_EVENT_BYTES} bytes",
+                        event.event
+                    )))
+                }
+                Ok(event) => homedesk_protocol::decode::<ServerEvent>(event.data.as_bytes())
+                    .map_err(|err| {
+                        TransportError::Malformed(format!("event {:?}: {err}", event.event))
+                    }),
+                Err(err) => Err(TransportError::Unreachable(format!("event stream: {err}"))),
+            });
+        Ok(Box::pin(stream))
+    }
+}
+
+/// Decodes a page of changes entry by entry.
+pub fn decode_page(bytes: &[u8], wire_bytes: u64) -> Result<PulledPage, TransportError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RawPage {
+        changes: Vec<serde_json::Value>,
+        next_cursor: String,
+        has_more: bool,
+        server_time: i64,
+    }
+    let raw: RawPage = homedesk_protocol::decode(bytes)
+        .map_err(|err| TransportError::Malformed(format!("changes page: {err}")))?;
+    if raw.next_cursor.is_empty() || raw.next_cursor.len() > 256 {
+        return Err(TransportError::Malformed(
+            "changes page: next_cursor must be 1 to 256 characters".into(),
+        ));
+    }
+    let mut changes = Vec::with_capacity(raw.changes.len());
+    let mut skipped = Vec::new();
+    for (index, value) in raw.changes.into_iter().enumerate() {
+        match serde_json::from_value::<Change>(value) {
+            Ok(change) => changes.push(change),
+            Err(err) => skipped.push((index, err.to_string())),
+        }
+    }
+    Ok(PulledPage {
+        changes,
+        skipped,
+        next_cursor: raw.next_cursor,
+        has_more: raw.has_more,
+        server_time: raw.server_time,
+        wire_bytes,
+    })
+}
+
+/// Reads a body, refusing it as soon as it grows past [`MAX_ANSWER_BYTES`].
+async fn read_capped(response: Response) -> Result<Vec<u8>, TransportError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(TransportError::Malformed(format!(
+            "answer larger than {MAX_ANSWER_BYTES} bytes"
+        )));
+    }
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(classify)?;
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(TransportError::Malformed(format!(
+                "answer larger than {MAX_ANSWER_BYTES} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn check_version(response: &Response) -> Result<(), TransportError> {
+    let Some(value) = response.headers().get(PROTOCOL_HEADER) else {
+        // Proxies and captive portals answer without it; judge by status.
+        return Ok(());
+    };
+    let theirs: ProtocolVersion = value
+        .to_str()
+        .map_err(|_| TransportError::Malformed(format!("{PROTOCOL_HEADER}: not text")))?
+        .parse()
+        .map_err(|err: homedesk_protocol::VersionError| {
+            TransportError::Malformed(err.to_string())
+        })?;
+    PROTOCOL_VERSION
+        .check_compatible(theirs)
+        .map_err(|err| TransportError::Malformed(err.to_string()))
+}
+
+async fn error_answer(response: Response) -> TransportError {
+    let status = response.status();
+    let body = read_capped(response).await.unwrap_or_default();
+    let (code, message) = match serde_json::from_slice::<ErrorBody>(&body) {
+        Ok(err) => (
+            serde_json::to_value(err.code)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            err.message,
+        ),
+        Err(_) => (
+            String::new(),
+            String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+        ),
+    };
+    match status {
+        StatusCode::UNAUTHORIZED => TransportError::Unauthorized(message),
+        StatusCode::GONE => TransportError::CursorExpired(message),
+        StatusCode::TOO_MANY_REQUESTS => TransportError::Server {
+            status: status.as_u16(),
+            message,
+        },
+        s if s.is_server_error() => TransportError::Server {
+            status: s.as_u16(),
+            message,
+        },
+        s => TransportError::Refused {
+            status: s.as_u16(),
+            code,
+            message,
+        },
+    }
+}
+
+/// Sorts a reqwest failure into what the engine needs to know.
+fn classify(err: reqwest::Error) -> TransportError {
+    let mut detail = err.to_string();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        if cause.downcast_ref::<rustls::Error>().is_some_and(|e| {
+            matches!(
+                e,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            )
+        }) {
+            return TransportError::Certificate(cause.to_string());
+        }
+        detail = format!("{detail}: {cause}");
+        source = cause.source();
+    }
+    if detail.contains("invalid peer certificate") || detail.contains("UnknownIssuer") {
+        return TransportError::Certificate(detail);
+    }
+    if err.is_decode() {
+        return TransportError::Malformed(detail);
+    }
+    TransportError::Unreachable(detail)
+}

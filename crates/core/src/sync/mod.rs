@@ -1,0 +1,718 @@
+//! The sync engine: delivers the outbox to the platform and brings the
+//! platform's change log into the local store, over a link that drops for
+//! minutes at a time, without losing or repeating an action.
+//!
+//! One task ([`SyncEngine::run`]) loops: push every pending action in
+//! batches, pull the change log page by page (each page and its cursor in
+//! one transaction), then wait for a poke from the event stream, a new local
+//! action, or the poll timer. A second task listens to the platform's
+//! server-sent events. Failures back off exponentially with jitter.
+//!
+//! Tokens: the access token is refreshed behind one async lock, so many
+//! callers that see it expire cause one refresh (single flight). A 401 after
+//! a refresh means "sign in again", which stops the loop until the agent
+//! does; it never becomes a retry loop.
+//!
+//! What the agent sees of all this is a [`ConnectionStatus`] (online,
+//! degraded, offline; pending actions; last sync) and [`SyncEvent`]s.
+
+mod backoff;
+pub mod http;
+pub mod transport;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use homedesk_protocol::{
+    ActionBatch, ActionEnvelope, ActionResult, ActionStatus, AgentProfile, Offer, ServerEvent,
+    Session, SignIn, UnixMillis,
+};
+use tokio::sync::{Mutex, Notify, broadcast, watch};
+
+pub use backoff::Backoff;
+pub use http::{HttpConfig, HttpSetupError, HttpTransport};
+pub use transport::{EventStream, LinkQuality, PulledPage, Transport, TransportError};
+
+use crate::connection::{ConnectionState, ConnectionStatus};
+use crate::store::{Store, StoreError, outbox, records, sync_state};
+
+/// Tunables; the defaults suit a village link.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// Stable id of this installation, sent at sign-in.
+    pub device_id: String,
+    /// Actions per `POST /v1/actions`.
+    pub push_batch: usize,
+    /// Changes per page.
+    pub page_limit: usize,
+    /// Poll this often while the event stream is down.
+    pub poll_interval: Duration,
+    /// Poll this often even with the event stream up (a lost poke costs at
+    /// most this long).
+    pub safety_poll: Duration,
+    pub backoff: Backoff,
+    /// A request slower than this marks the link degraded.
+    pub slow_request: Duration,
+    /// A failure this recent marks a working link degraded (flapping).
+    pub flap_window: Duration,
+}
+
+impl SyncConfig {
+    pub fn new(device_id: impl Into<String>) -> SyncConfig {
+        SyncConfig {
+            device_id: device_id.into(),
+            push_batch: 50,
+            page_limit: 500,
+            poll_interval: Duration::from_secs(20),
+            safety_poll: Duration::from_secs(120),
+            backoff: Backoff::default(),
+            slow_request: Duration::from_secs(3),
+            flap_window: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Something the UI may want to react to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncEvent {
+    /// Local data changed because of pulled changes.
+    Changed,
+    /// The platform offers this agent a contact.
+    Offer(Offer),
+    OfferWithdrawn {
+        offer_id: String,
+    },
+    /// Actions the platform refused; see `store::views::conflicts`.
+    Conflicts {
+        keys: Vec<String>,
+    },
+    /// The status bar's content changed.
+    Status(ConnectionStatus),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("please sign in again: {0}")]
+    SignInNeeded(String),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for SyncError {
+    fn from(err: rusqlite::Error) -> Self {
+        SyncError::Store(StoreError::Sql(err))
+    }
+}
+
+/// What one [`SyncEngine::sync_once`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub pushed: usize,
+    pub conflicts: usize,
+    pub pulled: usize,
+    pub skipped: usize,
+    pub pages: usize,
+}
+
+/// Recent request outcomes, to tell online from degraded from offline.
+#[derive(Debug, Default)]
+struct LinkHealth {
+    last_ok: Option<Instant>,
+    last_failure: Option<(Instant, String)>,
+    /// Whether the most recent request failed on the link.
+    down: bool,
+    recent_latency: VecDeque<Duration>,
+}
+
+pub struct SyncEngine<T: Transport> {
+    store: Arc<Store>,
+    transport: T,
+    config: SyncConfig,
+    /// The session, behind the single-flight refresh lock.
+    session: Mutex<Option<Session>>,
+    /// The signed-in agent's code (readable without the async lock).
+    me: std::sync::Mutex<Option<String>>,
+    sign_in_needed: AtomicBool,
+    server_offset_ms: std::sync::atomic::AtomicI64,
+    bytes_received: AtomicU64,
+    events_connected: AtomicBool,
+    health: std::sync::Mutex<LinkHealth>,
+    wake: Notify,
+    status: watch::Sender<ConnectionStatus>,
+    events: broadcast::Sender<SyncEvent>,
+}
+
+impl<T: Transport> SyncEngine<T> {
+    /// An engine over `store`, continuing the session saved in it, if any.
+    pub fn new(
+        store: Arc<Store>,
+        transport: T,
+        config: SyncConfig,
+    ) -> Result<Arc<Self>, SyncError> {
+        let session = store.read(sync_state::session)?;
+        let state = store.read(sync_state::get)?;
+        let me = session.as_ref().map(|s| s.agent.code.clone());
+        let (status, _) = watch::channel(ConnectionStatus::not_connected());
+        let (events, _) = broadcast::channel(256);
+        let engine = Arc::new(SyncEngine {
+            store,
+            transport,
+            config,
+            session: Mutex::new(session),
+            me: std::sync::Mutex::new(me),
+            sign_in_needed: AtomicBool::new(false),
+            server_offset_ms: std::sync::atomic::AtomicI64::new(state.server_offset_ms),
+            bytes_received: AtomicU64::new(0),
+            events_connected: AtomicBool::new(false),
+            health: std::sync::Mutex::new(LinkHealth::default()),
+            wake: Notify::new(),
+            status,
+            events,
+        });
+        engine.publish_status();
+        Ok(engine)
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The signed-in agent's code, if a session exists.
+    pub fn agent(&self) -> Option<String> {
+        lock(&self.me).clone()
+    }
+
+    pub fn status(&self) -> ConnectionStatus {
+        self.status.borrow().clone()
+    }
+
+    pub fn watch_status(&self) -> watch::Receiver<ConnectionStatus> {
+        self.status.subscribe()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<SyncEvent> {
+        self.events.subscribe()
+    }
+
+    /// The platform's clock, estimated from its last answer.
+    pub fn server_now(&self) -> UnixMillis {
+        crate::clock::now_ms() + self.server_offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Ask the loop to sync now (a local action was saved).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Signs in with the agent's password and keeps the session in the store.
+    pub async fn sign_in(&self, agent: &str, password: &str) -> Result<AgentProfile, SyncError> {
+        let request = SignIn {
+            agent: agent.to_owned(),
+            password: password.to_owned(),
+            device_id: self.config.device_id.clone(),
+        };
+        let started = Instant::now();
+        let result = self.transport.sign_in(&request).await;
+        self.note_outcome(started, result.as_ref().err());
+        let session = match result {
+            Ok(session) => session,
+            Err(TransportError::Unauthorized(message)) => {
+                return Err(SyncError::SignInNeeded(message));
+            }
+            Err(other) => return Err(other.into()),
+        };
+        if let Some(previous) = self.agent()
+            && previous != session.agent.code
+        {
+            return Err(SyncError::Store(StoreError::BadRecord(format!(
+                "this local store belongs to agent {previous}, not {}",
+                session.agent.code
+            ))));
+        }
+        let profile = session.agent.clone();
+        self.adopt_session(&mut *self.session.lock().await, Some(session))?;
+        self.sign_in_needed.store(false, Ordering::Relaxed);
+        self.publish_status();
+        self.wake();
+        Ok(profile)
+    }
+
+    /// Forgets the session (the outbox stays and is delivered after the next
+    /// sign-in).
+    pub async fn sign_out(&self) -> Result<(), SyncError> {
+        self.adopt_session(&mut *self.session.lock().await, None)?;
+        self.publish_status();
+        Ok(())
+    }
+
+    fn adopt_session(
+        &self,
+        slot: &mut Option<Session>,
+        session: Option<Session>,
+    ) -> Result<(), SyncError> {
+        if let Some(s) = &session {
+            self.server_offset_ms
+                .store(s.server_time - crate::clock::now_ms(), Ordering::Relaxed);
+            *lock(&self.me) = Some(s.agent.code.clone());
+        }
+        self.store
+            .write(|tx| sync_state::set_session(tx, session.as_ref()))?;
+        *slot = session;
+        Ok(())
+    }
+
+    /// A valid access token, refreshing it first if it is about to expire.
+    async fn access_token(&self) -> Result<String, SyncError> {
+        let mut slot = self.session.lock().await;
+        let Some(session) = slot.as_ref() else {
+            return Err(SyncError::SignInNeeded("not signed in".into()));
+        };
+        if session.access_expires_at - 30_000 > self.server_now() {
+            return Ok(session.access_token.clone());
+        }
+        self.refresh_locked(&mut slot).await
+    }
+
+    /// The platform said 401 to `rejected`: refresh once, unless another
+    /// caller already did while we waited for the lock.
+    async fn token_rejected(&self, rejected: &str) -> Result<String, SyncError> {
+        let mut slot = self.session.lock().await;
+        match slot.as_ref() {
+            None => Err(SyncError::SignInNeeded("not signed in".into())),
+            Some(s) if s.access_token != rejected => Ok(s.access_token.clone()),
+            Some(_) => self.refresh_locked(&mut slot).await,
+        }
+    }
+
+    async fn refresh_locked(&self, slot: &mut Option<Session>) -> Result<String, SyncError> {
+        let Some(current) = slot.as_ref() else {
+            return Err(SyncError::SignInNeeded("not signed in".into()));
+        };
+        let started = Instant::now();
+        let result = self.transport.refresh(&current.refresh_token).await;
+        self.note_outcome(started, result.as_ref().err());
+        match result {
+            Ok(session) => {
+                let token = session.access_token.clone();
+                self.adopt_session(slot, Some(session))?;
+                Ok(token)
+            }
+            Err(TransportError::Unauthorized(message)) => {
+                self.adopt_session(slot, None)?;
+                Err(self.require_sign_in(message))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    fn require_sign_in(&self, message: String) -> SyncError {
+        tracing::warn!("the platform ended this session: {message}");
+        self.sign_in_needed.store(true, Ordering::Relaxed);
+        self.publish_status();
+        SyncError::SignInNeeded(message)
+    }
+
+    /// Pushes the whole outbox, then pulls the change log to its end.
+    pub async fn sync_once(&self) -> Result<SyncReport, SyncError> {
+        let mut report = SyncReport::default();
+        let result = async {
+            self.push_all(&mut report).await?;
+            self.pull_all(&mut report).await
+        }
+        .await;
+        if result.is_ok() {
+            let offset = self.server_offset_ms.load(Ordering::Relaxed);
+            self.store
+                .write(|tx| sync_state::set_synced(tx, crate::clock::now_ms(), offset))?;
+        }
+        self.publish_status();
+        result.map(|()| report)
+    }
+
+    async fn push_all(&self, report: &mut SyncReport) -> Result<(), SyncError> {
+        let mut batch_size = self.config.push_batch.max(1);
+        loop {
+            let actions = self.store.read(|c| outbox::pending(c, batch_size))?;
+            if actions.is_empty() {
+                return Ok(());
+            }
+            let keys: Vec<String> = actions.iter().map(|a| a.key.clone()).collect();
+            let batch = ActionBatch { actions };
+            match self.push(&batch).await {
+                Ok(results) => {
+                    let recorded = self.record(&batch.actions, &results)?;
+                    if recorded.acknowledged == 0 {
+                        return Err(TransportError::Malformed(
+                            "the platform answered without a result for any action sent".into(),
+                        )
+                        .into());
+                    }
+                    report.pushed += recorded.acknowledged;
+                    report.conflicts += recorded.conflicts.len();
+                    if !recorded.conflicts.is_empty() {
+                        let _ = self.events.send(SyncEvent::Conflicts {
+                            keys: recorded.conflicts,
+                        });
+                    }
+                    batch_size = self.config.push_batch.max(1);
+                    self.publish_status();
+                }
+                // The batch as a whole was refused (a 4xx other than 401):
+                // find the action at fault by sending one at a time, and
+                // fold that one back to the agent instead of blocking the
+                // outbox behind it forever.
+                Err(SyncError::Transport(TransportError::Refused {
+                    status, message, ..
+                })) => {
+                    if batch.actions.len() > 1 {
+                        batch_size = 1;
+                        continue;
+                    }
+                    let refused = ActionResult::refused(
+                        &batch.actions[0].key,
+                        ActionStatus::Rejected,
+                        homedesk_protocol::ActionCode::Invalid,
+                        format!("the platform refused this action (HTTP {status}): {message}"),
+                    );
+                    let recorded = self.record(&batch.actions, &[refused])?;
+                    report.conflicts += recorded.conflicts.len();
+                    let _ = self.events.send(SyncEvent::Conflicts {
+                        keys: recorded.conflicts,
+                    });
+                }
+                Err(err) => {
+                    let text = err.to_string();
+                    self.store
+                        .write(|tx| outbox::note_attempt(tx, &keys, &text))?;
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    fn record(
+        &self,
+        sent: &[ActionEnvelope],
+        results: &[ActionResult],
+    ) -> Result<outbox::Recorded, SyncError> {
+        // Only answers for what was sent count; anything else is ignored.
+        let results: Vec<ActionResult> = results
+            .iter()
+            .filter(|r| sent.iter().any(|a| a.key == r.key))
+            .cloned()
+            .collect();
+        let me = self.agent().unwrap_or_default();
+        let now = crate::clock::now_ms();
+        Ok(self
+            .store
+            .write(|tx| outbox::record_results(tx, &results, &me, now))?)
+    }
+
+    async fn push(&self, batch: &ActionBatch) -> Result<Vec<ActionResult>, SyncError> {
+        let token = self.access_token().await?;
+        match self.timed(self.transport.push(&token, batch)).await {
+            Err(TransportError::Unauthorized(_)) => {
+                let token = self.token_rejected(&token).await?;
+                match self.timed(self.transport.push(&token, batch)).await {
+                    Err(TransportError::Unauthorized(message)) => {
+                        Err(self.require_sign_in(message))
+                    }
+                    other => Ok(other?),
+                }
+            }
+            other => Ok(other?),
+        }
+    }
+
+    async fn pull(&self, cursor: Option<&str>) -> Result<PulledPage, SyncError> {
+        let limit = self.config.page_limit;
+        let token = self.access_token().await?;
+        match self.timed(self.transport.pull(&token, cursor, limit)).await {
+            Err(TransportError::Unauthorized(_)) => {
+                let token = self.token_rejected(&token).await?;
+                match self.timed(self.transport.pull(&token, cursor, limit)).await {
+                    Err(TransportError::Unauthorized(message)) => {
+                        Err(self.require_sign_in(message))
+                    }
+                    other => Ok(other?),
+                }
+            }
+            other => Ok(other?),
+        }
+    }
+
+    async fn pull_all(&self, report: &mut SyncReport) -> Result<(), SyncError> {
+        let me = self.agent().unwrap_or_default();
+        loop {
+            let cursor = self.store.read(sync_state::get)?.cursor;
+            let page = match self.pull(cursor.as_deref()).await {
+                Ok(page) => page,
+                Err(SyncError::Transport(TransportError::CursorExpired(message))) => {
+                    tracing::warn!(
+                        "sync position unknown to the platform ({message}); pulling from the start"
+                    );
+                    self.store.write(|tx| sync_state::set_cursor(tx, None))?;
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
+            if page.has_more && cursor.as_deref() == Some(page.next_cursor.as_str()) {
+                return Err(TransportError::Malformed(
+                    "the platform says more changes wait but did not move the cursor".into(),
+                )
+                .into());
+            }
+            self.bytes_received
+                .fetch_add(page.wire_bytes, Ordering::Relaxed);
+            self.server_offset_ms
+                .store(page.server_time - crate::clock::now_ms(), Ordering::Relaxed);
+            for (index, reason) in &page.skipped {
+                tracing::warn!(
+                    index,
+                    "skipped an unreadable change from the platform: {reason}"
+                );
+            }
+            self.store.write(|tx| {
+                for change in &page.changes {
+                    records::apply_change(tx, change, &me)?;
+                }
+                if !page.skipped.is_empty() {
+                    sync_state::note_skipped(tx, page.skipped.len())?;
+                }
+                sync_state::set_cursor(tx, Some(&page.next_cursor))
+            })?;
+            report.pages += 1;
+            report.pulled += page.changes.len();
+            report.skipped += page.skipped.len();
+            if !page.changes.is_empty() {
+                let _ = self.events.send(SyncEvent::Changed);
+            }
+            if !page.has_more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Runs a transport call and notes how the link behaved.
+    async fn timed<R>(
+        &self,
+        call: impl std::future::Future<Output = Result<R, TransportError>>,
+    ) -> Result<R, TransportError> {
+        let started = Instant::now();
+        let result = call.await;
+        self.note_outcome(started, result.as_ref().err());
+        result
+    }
+
+    fn note_outcome(&self, started: Instant, error: Option<&TransportError>) {
+        let mut health = lock(&self.health);
+        match error {
+            Some(err) if err.is_link_failure() || matches!(err, TransportError::Certificate(_)) => {
+                health.down = true;
+                health.last_failure = Some((Instant::now(), err.to_string()));
+            }
+            _ => {
+                health.down = false;
+                health.last_ok = Some(Instant::now());
+                health.recent_latency.push_back(started.elapsed());
+                if health.recent_latency.len() > 5 {
+                    health.recent_latency.pop_front();
+                }
+            }
+        }
+        drop(health);
+        self.publish_status();
+    }
+
+    fn link_state(&self) -> (ConnectionState, Option<String>) {
+        let health = lock(&self.health);
+        let problem = health.last_failure.as_ref().map(|(_, why)| why.clone());
+        if health.down || health.last_ok.is_none() {
+            return (ConnectionState::Offline, problem);
+        }
+        let flapping = health
+            .last_failure
+            .as_ref()
+            .is_some_and(|(at, _)| at.elapsed() < self.config.flap_window);
+        let mut latencies: Vec<Duration> = health.recent_latency.iter().copied().collect();
+        latencies.sort();
+        let slow = latencies
+            .get(latencies.len() / 2)
+            .is_some_and(|median| *median > self.config.slow_request);
+        if flapping || slow {
+            (ConnectionState::Degraded, None)
+        } else {
+            (ConnectionState::Online, None)
+        }
+    }
+
+    /// Recomputes the status bar and tells watchers if it changed.
+    pub fn publish_status(&self) {
+        let pending = self.store.read(outbox::count).unwrap_or(0);
+        let last_sync_at = self
+            .store
+            .read(sync_state::get)
+            .ok()
+            .and_then(|s| s.last_sync_at);
+        let sign_in_needed = self.sign_in_needed.load(Ordering::Relaxed);
+        let signed_in = lock(&self.me).is_some() && !sign_in_needed;
+        let (state, problem) = if signed_in {
+            self.link_state()
+        } else {
+            (ConnectionState::Offline, None)
+        };
+        let status = ConnectionStatus {
+            state,
+            pending_actions: pending,
+            last_sync_at,
+            sign_in_needed,
+            problem,
+            bytes_received: self.bytes_received.load(Ordering::Relaxed),
+        };
+        let changed = self.status.send_if_modified(|current| {
+            if *current == status {
+                false
+            } else {
+                *current = status.clone();
+                true
+            }
+        });
+        if changed {
+            let _ = self.events.send(SyncEvent::Status(status));
+        }
+    }
+
+    /// Syncs until `shutdown` turns true: after every local action, every
+    /// poke from the platform, and on a timer; backing off while it fails.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let listener = tokio::spawn(Arc::clone(&self).listen(shutdown.clone()));
+        let mut failures: u32 = 0;
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let wait = match self.sync_once().await {
+                Ok(_) => {
+                    failures = 0;
+                    if self.events_connected.load(Ordering::Relaxed) {
+                        self.config.safety_poll
+                    } else {
+                        self.config.poll_interval
+                    }
+                }
+                // Nothing to do until the agent signs in (which wakes us).
+                Err(SyncError::SignInNeeded(_)) => Duration::from_secs(24 * 3600),
+                Err(err) => {
+                    failures = failures.saturating_add(1);
+                    let wait = self.config.backoff.delay(failures);
+                    tracing::info!(
+                        attempt = failures,
+                        "sync failed, retrying in {wait:?}: {err}"
+                    );
+                    wait
+                }
+            };
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        listener.abort();
+    }
+
+    /// Listens to the platform's event stream, reconnecting with backoff.
+    async fn listen(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let heartbeat_deadline = Duration::from_secs(homedesk_protocol::HEARTBEAT_SECS * 3);
+        let mut failures: u32 = 0;
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let connected = async {
+                let token = self.access_token().await?;
+                let link = match self.link_state().0 {
+                    ConnectionState::Degraded => LinkQuality::Degraded,
+                    _ => LinkQuality::Good,
+                };
+                match self.timed(self.transport.events(&token, link)).await {
+                    Err(TransportError::Unauthorized(_)) => {
+                        let token = self.token_rejected(&token).await?;
+                        Ok::<_, SyncError>(self.timed(self.transport.events(&token, link)).await?)
+                    }
+                    other => Ok(other?),
+                }
+            }
+            .await;
+            match connected {
+                Ok(mut stream) => {
+                    failures = 0;
+                    self.events_connected.store(true, Ordering::Relaxed);
+                    // Anything that happened while we were not listening.
+                    self.wake();
+                    loop {
+                        tokio::select! {
+                            item = tokio::time::timeout(heartbeat_deadline, stream.next()) => match item {
+                                Ok(Some(Ok(event))) => self.on_event(event),
+                                Ok(Some(Err(TransportError::Malformed(why)))) => {
+                                    tracing::warn!("ignored an unreadable event: {why}");
+                                }
+                                Ok(Some(Err(err))) => {
+                                    tracing::info!("event stream ended: {err}");
+                                    break;
+                                }
+                                Ok(None) => break,
+                                Err(_) => {
+                                    tracing::info!("no heartbeat for {heartbeat_deadline:?}; reconnecting");
+                                    break;
+                                }
+                            },
+                            _ = shutdown.changed() => return,
+                        }
+                    }
+                    self.events_connected.store(false, Ordering::Relaxed);
+                }
+                Err(SyncError::SignInNeeded(_)) => {
+                    // The sync loop shows it; look again later.
+                    failures = failures.saturating_add(1);
+                }
+                Err(err) => {
+                    failures = failures.saturating_add(1);
+                    tracing::debug!("event stream not available: {err}");
+                }
+            }
+            let wait = self.config.backoff.delay(failures.max(1));
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+
+    fn on_event(&self, event: ServerEvent) {
+        match event {
+            ServerEvent::Changes { .. } => self.wake(),
+            ServerEvent::Offer(offer) => {
+                let _ = self.events.send(SyncEvent::Offer(offer));
+            }
+            ServerEvent::OfferWithdrawn { offer_id } => {
+                let _ = self.events.send(SyncEvent::OfferWithdrawn { offer_id });
+            }
+            ServerEvent::Heartbeat { server_time } => {
+                self.server_offset_ms
+                    .store(server_time - crate::clock::now_ms(), Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

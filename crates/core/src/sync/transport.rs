@@ -1,0 +1,114 @@
+//! The [`Transport`] the sync engine talks to the platform through.
+//!
+//! [`super::HttpTransport`] is the real one (HTTPS, reqwest, rustls); the
+//! sandbox's simulator and the tests' fault-injecting setups plug in here too.
+//! A transport only moves and decodes messages; every decision (retry, back
+//! off, refresh, fold back a conflict) is the engine's.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use futures_util::Stream;
+use homedesk_protocol::{
+    ActionBatch, ActionResult, Change, ServerEvent, Session, SignIn, UnixMillis,
+};
+
+/// How the workstation judges its own link; sent with the event stream so
+/// the platform offers a degraded workstation only asynchronous work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkQuality {
+    Good,
+    Degraded,
+}
+
+/// A page of the change log, each entry decoded on its own: one unreadable
+/// entry is skipped with its reason instead of blocking every later change.
+#[derive(Debug, Clone)]
+pub struct PulledPage {
+    pub changes: Vec<Change>,
+    /// Entries that could not be read: (position in the page, reason).
+    pub skipped: Vec<(usize, String)>,
+    pub next_cursor: String,
+    pub has_more: bool,
+    pub server_time: UnixMillis,
+    /// Bytes received for this page (compressed, as on the wire when known).
+    pub wire_bytes: u64,
+}
+
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<ServerEvent, TransportError>> + Send>>;
+
+/// Why a call to the platform did not give an answer the engine can use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// 401: the token (or the password, at sign-in) was not accepted.
+    #[error("not accepted by the platform: {0}")]
+    Unauthorized(String),
+    /// No answer: DNS, connect, reset, timeout, the link dropped mid-answer.
+    #[error("platform unreachable: {0}")]
+    Unreachable(String),
+    /// The platform's certificate is not trusted (wrong CA file, wrong host).
+    #[error("the platform's certificate is not trusted: {0}")]
+    Certificate(String),
+    /// 5xx or 429: the platform is there but cannot answer now.
+    #[error("platform busy or failing (HTTP {status}): {message}")]
+    Server { status: u16, message: String },
+    /// 410 on `/v1/changes`: the cursor is unknown (the platform's log was
+    /// reset); pull again from the start.
+    #[error("the platform no longer knows this sync position: {0}")]
+    CursorExpired(String),
+    /// Another 4xx: the request itself is refused; resending it unchanged
+    /// will not help.
+    #[error("refused by the platform (HTTP {status}, {code}): {message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// An answer that does not follow the protocol (wrong JSON, too big,
+    /// unknown protocol version).
+    #[error("unreadable answer from the platform: {0}")]
+    Malformed(String),
+}
+
+impl TransportError {
+    /// The link itself failed (as opposed to the platform answering no).
+    pub fn is_link_failure(&self) -> bool {
+        matches!(
+            self,
+            TransportError::Unreachable(_) | TransportError::Server { .. }
+        )
+    }
+}
+
+/// Calls to the central platform. Implementations must be cheap to share
+/// (`&self` everywhere) and must not retry on their own.
+pub trait Transport: Send + Sync + 'static {
+    fn sign_in(
+        &self,
+        request: &SignIn,
+    ) -> impl Future<Output = Result<Session, TransportError>> + Send;
+
+    fn refresh(
+        &self,
+        refresh_token: &str,
+    ) -> impl Future<Output = Result<Session, TransportError>> + Send;
+
+    fn push(
+        &self,
+        access_token: &str,
+        batch: &ActionBatch,
+    ) -> impl Future<Output = Result<Vec<ActionResult>, TransportError>> + Send;
+
+    fn pull(
+        &self,
+        access_token: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<PulledPage, TransportError>> + Send;
+
+    fn events(
+        &self,
+        access_token: &str,
+        link: LinkQuality,
+    ) -> impl Future<Output = Result<EventStream, TransportError>> + Send;
+}

@@ -1,0 +1,71 @@
+//! Shared by the workstation's integration tests: the real platform binary
+//! (from the platform's own test harness), an engine wired to it over HTTPS,
+//! and a fault-injecting TCP proxy for bad links.
+
+#![allow(dead_code, unused_imports)]
+
+#[path = "../../../platform/tests/support/mod.rs"]
+pub mod platform;
+
+pub mod flaky;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use homedesk_core::store::Store;
+use homedesk_core::sync::{Backoff, HttpConfig, HttpTransport, SyncConfig, SyncEngine};
+
+pub use platform::{Server, eventually};
+
+/// Settings that make a test's retries fast; the protocol is the same.
+pub fn quick_config(device: &str) -> SyncConfig {
+    let mut config = SyncConfig::new(device);
+    config.backoff = Backoff {
+        base: Duration::from_millis(50),
+        max: Duration::from_millis(800),
+    };
+    config.poll_interval = Duration::from_millis(500);
+    config.safety_poll = Duration::from_secs(5);
+    config.page_limit = 50;
+    config
+}
+
+/// An HTTPS transport to `url` trusting the platform's development CA.
+pub fn transport(server: &Server, url: &str) -> HttpTransport {
+    let mut http = HttpConfig::new(url);
+    http.ca_file = Some(server.dir.join("tls").join("ca.pem"));
+    http.connect_timeout = Duration::from_secs(3);
+    http.idle_timeout = Duration::from_secs(5);
+    HttpTransport::new(&http).expect("transport")
+}
+
+pub fn engine_at(
+    server: &Server,
+    url: &str,
+    db: &std::path::Path,
+    device: &str,
+) -> Arc<SyncEngine<HttpTransport>> {
+    let store = Arc::new(Store::open(db).expect("store opens"));
+    SyncEngine::new(store, transport(server, url), quick_config(device)).expect("engine")
+}
+
+/// The bodies of agent messages in one conversation, in the platform's order,
+/// as a fresh pull by `agent` sees them.
+pub async fn platform_messages(server: &Server, agent: &str, conversation: &str) -> Vec<String> {
+    let session = server.sign_in(agent).await;
+    let (changes, _) = server.pull_all(&session.access_token, None).await;
+    let mut messages: Vec<(u64, String)> = changes
+        .into_iter()
+        .filter_map(|c| match c.body {
+            homedesk_protocol::ChangeBody::Upsert(homedesk_protocol::Record::Message(m))
+                if m.conversation_id == conversation
+                    && m.author == homedesk_protocol::Author::Agent =>
+            {
+                Some((c.seq, m.body))
+            }
+            _ => None,
+        })
+        .collect();
+    messages.sort();
+    messages.into_iter().map(|(_, body)| body).collect()
+}

@@ -1,0 +1,286 @@
+//! Bad input from the platform: malformed pages, wrong types, enormous
+//! answers and hostile HTML are refused or sanitized with a reason, and the
+//! local data stays intact.
+//!
+//! The "platform" here is a small HTTP server that answers whatever each
+//! test tells it to, reached through the real `HttpTransport` (plain HTTP on
+//! loopback via the explicit development switch; the TLS side is covered by
+//! the tests against the real platform).
+
+use std::sync::{Arc, Mutex};
+
+use homedesk_core::store::{Store, sync_state, views};
+use homedesk_core::sync::{
+    HttpConfig, HttpTransport, SyncConfig, SyncEngine, SyncError, TransportError,
+};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// Answers: path prefix → (status, body bytes).
+type Routes = Arc<Mutex<Vec<(String, u16, Vec<u8>)>>>;
+
+async fn fake_platform(routes: Routes) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let routes = routes.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                let mut body = vec![0u8; length];
+                let _ = stream.read_exact(&mut body).await;
+                let answer = routes
+                    .lock()
+                    .expect("routes")
+                    .iter()
+                    .find(|(prefix, _, _)| path.starts_with(prefix.as_str()))
+                    .map(|(_, status, body)| (*status, body.clone()));
+                let (status, body) = answer.unwrap_or((404, b"{}".to_vec()));
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&body).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn session_json() -> Value {
+    json!({
+        "access_token": "t", "access_expires_at": 4_000_000_000_000i64,
+        "refresh_token": "r", "refresh_expires_at": 4_000_000_000_000i64,
+        "agent": {"code": "a1001", "name": "测试", "role": "agent", "queues": ["aftersales"],
+                  "skills": [], "max_chats": 4, "presence": "available"},
+        "server_time": 1_700_000_000_000i64
+    })
+}
+
+fn article(id: &str, body: &str) -> Value {
+    json!({"seq": 1, "op": "upsert", "entity": "kb_article", "id": id, "data": {
+        "id": id, "locale": "zh-CN", "title": "退款说明", "body": body,
+        "tags": ["退款"], "category": "refund", "updated_at": 1
+    }})
+}
+
+fn page(changes: Vec<Value>, cursor: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "changes": changes, "next_cursor": cursor, "has_more": false, "server_time": 1_700_000_000_000i64
+    }))
+    .expect("json")
+}
+
+async fn setup() -> (Routes, Arc<SyncEngine<HttpTransport>>, tempfile::TempDir) {
+    let routes: Routes = Arc::new(Mutex::new(vec![(
+        "/v1/sessions".into(),
+        201,
+        serde_json::to_vec(&session_json()).expect("json"),
+    )]));
+    let url = fake_platform(routes.clone()).await;
+    let mut http = HttpConfig::new(url);
+    http.allow_insecure_loopback = true;
+    let transport = HttpTransport::new(&http).expect("transport");
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(Store::open(dir.path().join("a.sqlite")).expect("store"));
+    let engine = SyncEngine::new(store, transport, SyncConfig::new("hostile")).expect("engine");
+    engine.sign_in("a1001", "pw").await.expect("signs in");
+    (routes, engine, dir)
+}
+
+fn answer(routes: &Routes, prefix: &str, status: u16, body: Vec<u8>) {
+    let mut routes = routes.lock().expect("routes");
+    routes.retain(|(p, _, _)| p != prefix);
+    routes.insert(0, (prefix.to_owned(), status, body));
+}
+
+#[tokio::test]
+async fn hostile_html_in_an_article_is_stripped_before_it_reaches_the_webview() {
+    let (routes, engine, _dir) = setup().await;
+    let hostile = "# 退款\n\n<script>alert('x')</script>\n\n<img src=x onerror=\"steal()\">\n\n[点我](javascript:steal())\n\n<iframe src=\"https://evil.example\"></iframe>\n\n**三天内**到账";
+    answer(
+        &routes,
+        "/v1/changes",
+        200,
+        page(vec![article("kb-evil", hostile)], "c.1"),
+    );
+    engine.sync_once().await.expect("sync");
+    let view = engine
+        .store()
+        .read(|c| views::article(c, "kb-evil"))
+        .expect("read")
+        .expect("stored");
+    let html = view.html.to_lowercase();
+    for bad in ["<script", "onerror", "javascript:", "<iframe", "steal()"] {
+        assert!(!html.contains(bad), "{bad} must be stripped: {html}");
+    }
+    assert!(
+        html.contains("<strong>三天内</strong>"),
+        "ordinary Markdown survives: {html}"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_page_is_refused_and_nothing_local_changes() {
+    let (routes, engine, _dir) = setup().await;
+    answer(
+        &routes,
+        "/v1/changes",
+        200,
+        page(vec![article("kb-1", "正文")], "c.1"),
+    );
+    engine.sync_once().await.expect("first sync");
+    let before = engine.store().read(sync_state::get).expect("state");
+    assert_eq!(before.cursor.as_deref(), Some("c.1"));
+
+    let bad_pages: Vec<(&str, Vec<u8>)> = vec![
+        ("not JSON", b"<html>captive portal</html>".to_vec()),
+        ("wrong type", br#"{"changes": "none", "next_cursor": "c.2", "has_more": false, "server_time": 1}"#.to_vec()),
+        ("missing field", br#"{"changes": [], "has_more": false, "server_time": 1}"#.to_vec()),
+        ("unknown field", br#"{"changes": [], "next_cursor": "c.2", "has_more": false, "server_time": 1, "x": 1}"#.to_vec()),
+        ("empty cursor", br#"{"changes": [], "next_cursor": "", "has_more": false, "server_time": 1}"#.to_vec()),
+    ];
+    for (what, body) in bad_pages {
+        answer(&routes, "/v1/changes", 200, body);
+        let err = engine.sync_once().await.expect_err(what);
+        assert!(
+            matches!(err, SyncError::Transport(TransportError::Malformed(_))),
+            "{what}: {err:?}"
+        );
+        let after = engine.store().read(sync_state::get).expect("state");
+        assert_eq!(after.cursor, before.cursor, "{what}: cursor not moved");
+        assert!(
+            engine
+                .store()
+                .read(|c| views::article(c, "kb-1"))
+                .expect("read")
+                .is_some(),
+            "{what}: local data intact"
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_unreadable_change_is_skipped_with_a_reason_and_the_rest_applied() {
+    let (routes, engine, _dir) = setup().await;
+    let wrong_type = json!({"seq": 2, "op": "upsert", "entity": "kb_article", "id": "kb-bad",
+        "data": {"id": "kb-bad", "locale": "zh-CN", "title": 42, "body": "x", "tags": [], "category": "c", "updated_at": 1}});
+    let unknown_entity =
+        json!({"seq": 3, "op": "upsert", "entity": "spaceship", "id": "s", "data": {}});
+    answer(
+        &routes,
+        "/v1/changes",
+        200,
+        page(
+            vec![article("kb-ok", "好的"), wrong_type, unknown_entity],
+            "c.9",
+        ),
+    );
+    let report = engine.sync_once().await.expect("sync goes on");
+    assert_eq!((report.pulled, report.skipped), (1, 2), "{report:?}");
+    let state = engine.store().read(sync_state::get).expect("state");
+    assert_eq!(state.skipped_changes, 2, "counted for `sync status`");
+    assert_eq!(state.cursor.as_deref(), Some("c.9"));
+    assert!(
+        engine
+            .store()
+            .read(|c| views::article(c, "kb-ok"))
+            .expect("read")
+            .is_some()
+    );
+    assert!(
+        engine
+            .store()
+            .read(|c| views::article(c, "kb-bad"))
+            .expect("read")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn an_enormous_answer_is_refused_without_reading_it_all() {
+    let (routes, engine, _dir) = setup().await;
+    let huge = vec![b' '; homedesk_core::sync::http::MAX_ANSWER_BYTES + 1];
+    answer(&routes, "/v1/changes", 200, huge);
+    let err = engine.sync_once().await.expect_err("too big");
+    assert!(err.to_string().contains("larger than"), "{err}");
+}
+
+#[tokio::test]
+async fn error_answers_are_sorted_for_the_engine() {
+    let (routes, engine, _dir) = setup().await;
+    answer(
+        &routes,
+        "/v1/changes",
+        503,
+        br#"{"code":"unavailable","message":"maintenance"}"#.to_vec(),
+    );
+    let err = engine.sync_once().await.expect_err("503");
+    assert!(
+        matches!(
+            err,
+            SyncError::Transport(TransportError::Server { status: 503, .. })
+        ),
+        "{err:?}"
+    );
+
+    // 401 on pull, and 401 again after a refresh: sign in again, no loop.
+    answer(
+        &routes,
+        "/v1/changes",
+        401,
+        br#"{"code":"unauthorized","message":"token expired"}"#.to_vec(),
+    );
+    answer(
+        &routes,
+        "/v1/sessions/refresh",
+        401,
+        br#"{"code":"unauthorized","message":"revoked"}"#.to_vec(),
+    );
+    let err = engine.sync_once().await.expect_err("401");
+    assert!(matches!(err, SyncError::SignInNeeded(_)), "{err:?}");
+    assert!(engine.status().sign_in_needed);
+}
+
+#[test]
+fn plain_http_is_refused_unless_loopback_and_explicitly_allowed() {
+    let err =
+        HttpTransport::new(&HttpConfig::new("http://platform.example:8443")).expect_err("http");
+    assert!(err.to_string().contains("https://"), "{err}");
+    let mut dev = HttpConfig::new("http://platform.example:8443");
+    dev.allow_insecure_loopback = true;
+    assert!(
+        HttpTransport::new(&dev).is_err(),
+        "only loopback may use http"
+    );
+    let mut local = HttpConfig::new("http://127.0.0.1:8443");
+    local.allow_insecure_loopback = true;
+    assert!(HttpTransport::new(&local).is_ok());
+    assert!(HttpTransport::new(&HttpConfig::new("not a url")).is_err());
+    let mut missing_ca = HttpConfig::new("https://127.0.0.1:8443");
+    missing_ca.ca_file = Some("/nonexistent/ca.pem".into());
+    let err = HttpTransport::new(&missing_ca).expect_err("missing CA file");
+    assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+}

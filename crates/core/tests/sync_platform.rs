@@ -1,0 +1,475 @@
+//! The sync engine against the real platform binary on loopback TLS:
+//! sign-in, first sync, offline actions delivered once, conflicts folded
+//! back, token refresh and a revoked session, and a link that flaps while
+//! 1 000 actions are produced (through a fault-injecting proxy).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::flaky::{FlakyProxy, Mode};
+use common::{Server, engine_at, eventually, platform_messages};
+use homedesk_core::ConnectionState;
+use homedesk_core::store::{outbox, views};
+use homedesk_core::sync::SyncError;
+use homedesk_protocol::{Action, ConversationStatus};
+
+const PASSWORD: &str = common::platform::DEMO_PASSWORD;
+
+fn reply(conversation: &str, n: usize, body: &str) -> Action {
+    Action::Reply {
+        conversation_id: conversation.to_owned(),
+        message_id: format!("msg-{conversation}-{n}"),
+        body: body.to_owned(),
+    }
+}
+
+/// Saves an action locally the way the app does, and wakes the engine.
+fn act<T: homedesk_core::sync::Transport>(
+    engine: &homedesk_core::sync::SyncEngine<T>,
+    action: Action,
+) {
+    let me = engine.agent().expect("signed in");
+    engine
+        .store()
+        .write(|tx| outbox::enqueue(tx, &me, action, homedesk_core::clock::now_ms()))
+        .expect("saved locally");
+    engine.wake();
+}
+
+#[tokio::test]
+async fn first_sync_brings_the_world_and_status_goes_online() {
+    let server = Server::start_demo(&[]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let engine = engine_at(
+        &server,
+        &server.url,
+        &dir.path().join("a1002.sqlite"),
+        "dev-1",
+    );
+    assert_eq!(
+        engine.status().state,
+        ConnectionState::Offline,
+        "not signed in yet"
+    );
+
+    let wrong = engine.sign_in("a1002", "not-the-password").await;
+    assert!(
+        matches!(wrong, Err(SyncError::SignInNeeded(_))),
+        "{wrong:?}"
+    );
+
+    let profile = engine.sign_in("a1002", PASSWORD).await.expect("signs in");
+    assert_eq!(profile.code, "a1002");
+    let report = engine.sync_once().await.expect("first sync");
+    assert!(report.pulled > 100, "the demo world arrives: {report:?}");
+    assert!(report.pages >= 2, "several pages at limit 50: {report:?}");
+
+    let status = engine.status();
+    assert_eq!(status.state, ConnectionState::Online);
+    assert_eq!(status.pending_actions, 0);
+    assert!(status.last_sync_at.is_some());
+    assert!(status.bytes_received > 0);
+
+    let counts = engine.store().read(views::counts).expect("counts");
+    let kb = counts
+        .iter()
+        .find(|(t, _)| *t == "kb_articles")
+        .expect("kb")
+        .1;
+    assert!(kb >= 50, "knowledge base cached for offline use: {kb}");
+    let hits = engine
+        .store()
+        .read(|c| {
+            homedesk_core::search::search_articles(
+                c,
+                "退款",
+                &homedesk_core::search::SearchOptions {
+                    limit: 5,
+                    locale: None,
+                },
+            )
+        })
+        .expect("search");
+    assert!(!hits.is_empty(), "the synced knowledge base is searchable");
+
+    // The session survives a restart: a new engine on the same store syncs
+    // without the password.
+    drop(engine);
+    let again = engine_at(
+        &server,
+        &server.url,
+        &dir.path().join("a1002.sqlite"),
+        "dev-1",
+    );
+    assert_eq!(again.agent().as_deref(), Some("a1002"));
+    let report = again.sync_once().await.expect("sync after restart");
+    assert_eq!(report.pulled, 0, "nothing new: the cursor was kept");
+}
+
+#[tokio::test]
+async fn actions_taken_offline_arrive_once_when_the_platform_returns() {
+    let mut server = Server::start_demo(&[]);
+    let conversation = server
+        .customer_writes(
+            "chat",
+            "offline-1",
+            "cust-off-1",
+            "aftersales",
+            "我的退款什么时候到账？",
+        )
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("a1002.sqlite");
+    let engine = engine_at(&server, &server.url, &db, "dev-2");
+    engine.sign_in("a1002", PASSWORD).await.expect("signs in");
+    engine.sync_once().await.expect("first sync");
+    let seen = engine
+        .store()
+        .read(|c| views::conversation(c, &conversation))
+        .expect("read")
+        .expect("the queued conversation is visible");
+    assert_eq!(seen.status, ConversationStatus::Queued);
+
+    // The link goes away (the platform stops); the agent keeps working.
+    let data_dir = server.dir.clone();
+    let url = server.url.clone();
+    server.stop();
+    // `stopped` keeps the data folder alive until the end of the test.
+    let stopped = server;
+    act(
+        &engine,
+        Action::Claim {
+            conversation_id: conversation.clone(),
+        },
+    );
+    act(&engine, reply(&conversation, 1, "您好，退款已经在处理了"));
+    act(&engine, reply(&conversation, 2, "预计1-3个工作日到账"));
+    let view = engine
+        .store()
+        .read(|c| views::conversation(c, &conversation))
+        .expect("read")
+        .expect("still there");
+    assert_eq!(
+        view.assigned_to.as_deref(),
+        Some("a1002"),
+        "shown as mine at once"
+    );
+    assert_eq!(engine.store().read(outbox::count).expect("count"), 3);
+    let failed = engine.sync_once().await;
+    assert!(failed.is_err(), "no platform, no sync");
+    assert_eq!(engine.status().state, ConnectionState::Offline);
+    assert_eq!(engine.status().pending_actions, 3, "nothing lost");
+
+    // The platform comes back on the same address and data.
+    let port = url.rsplit(':').next().expect("port");
+    let listen = format!("127.0.0.1:{port}");
+    let server = Server::start_at(&data_dir, &["--demo", "--listen", &listen]);
+    assert_eq!(server.url, url);
+    // Deliver twice: the second push must not duplicate anything.
+    engine.sync_once().await.expect("delivered");
+    engine.sync_once().await.expect("again");
+    assert_eq!(engine.status().pending_actions, 0);
+    assert_eq!(
+        platform_messages(&server, "a1002", &conversation).await,
+        vec!["您好，退款已经在处理了", "预计1-3个工作日到账"],
+        "each reply exactly once, in order"
+    );
+    let thread = engine
+        .store()
+        .read(|c| views::messages(c, &conversation))
+        .expect("thread");
+    assert!(
+        thread.iter().all(|m| !m.pending),
+        "confirmed by the platform"
+    );
+    drop(stopped);
+}
+
+#[tokio::test]
+async fn a_reply_to_a_conversation_taken_by_someone_else_comes_back_as_a_draft() {
+    let server = Server::start_demo(&[]);
+    let conversation = server
+        .customer_writes(
+            "chat",
+            "conflict-1",
+            "cust-conf-1",
+            "aftersales",
+            "快递一直没到",
+        )
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let engine = engine_at(
+        &server,
+        &server.url,
+        &dir.path().join("a1002.sqlite"),
+        "dev-3",
+    );
+    engine.sign_in("a1002", PASSWORD).await.expect("signs in");
+    engine.sync_once().await.expect("sync");
+    let mut conflicts = engine.subscribe();
+
+    // While a1002 is "offline", a1001 takes the conversation.
+    let other = server.sign_in("a1001").await;
+    let results = server
+        .act(
+            &other.access_token,
+            serde_json::json!([{"key": "claim-by-a1001", "created_at": 1, "action": {"type": "claim", "conversation_id": conversation}}]),
+        )
+        .await;
+    assert_eq!(results[0]["status"], "applied", "{results:?}");
+
+    act(
+        &engine,
+        Action::Claim {
+            conversation_id: conversation.clone(),
+        },
+    );
+    act(&engine, reply(&conversation, 1, "亲，我帮您查一下物流"));
+    let report = engine.sync_once().await.expect("sync");
+    assert_eq!(report.conflicts, 2, "{report:?}");
+
+    let draft = engine
+        .store()
+        .read(|c| views::draft(c, &conversation))
+        .expect("draft");
+    assert_eq!(
+        draft.as_deref(),
+        Some("亲，我帮您查一下物流"),
+        "the text is kept"
+    );
+    let open = engine.store().read(views::conflicts).expect("conflicts");
+    assert_eq!(open.len(), 2);
+    assert!(
+        open.iter()
+            .any(|c| c.code.as_deref() == Some("already_claimed")),
+        "{open:?}"
+    );
+    let thread = engine
+        .store()
+        .read(|c| views::messages(c, &conversation))
+        .expect("thread");
+    assert!(
+        thread
+            .iter()
+            .all(|m| m.message.body != "亲，我帮您查一下物流"),
+        "the refused reply is not shown as sent"
+    );
+    // a1002 no longer sees the conversation as theirs.
+    let view = engine
+        .store()
+        .read(|c| views::conversation(c, &conversation))
+        .expect("read");
+    assert!(view.is_none_or(|c| c.assigned_to.as_deref() != Some("a1002")));
+    let event = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(homedesk_core::sync::SyncEvent::Conflicts { keys }) = conflicts.recv().await {
+                return keys;
+            }
+        }
+    })
+    .await
+    .expect("a conflicts event");
+    assert!(!event.is_empty());
+    assert!(
+        platform_messages(&server, "a1001", &conversation)
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn expired_tokens_refresh_and_a_revoked_session_asks_to_sign_in_without_looping() {
+    let server = Server::start_demo(&["--access-ttl", "1", "--refresh-grace", "1"]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let engine = engine_at(
+        &server,
+        &server.url,
+        &dir.path().join("a1003.sqlite"),
+        "dev-4",
+    );
+    engine.sign_in("a1003", PASSWORD).await.expect("signs in");
+    engine.sync_once().await.expect("sync");
+    let old_refresh = engine
+        .store()
+        .read(homedesk_core::store::sync_state::session)
+        .expect("read")
+        .expect("session saved")
+        .refresh_token;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    engine.sync_once().await.expect("refreshes and syncs");
+
+    // Someone replays the old refresh token after the grace period: the
+    // platform revokes the family, and the engine asks for the password.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (status, _) = server
+        .post(
+            "/v1/sessions/refresh",
+            None,
+            &serde_json::json!({"refresh_token": old_refresh}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 401);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let err = engine.sync_once().await.expect_err("session revoked");
+    assert!(matches!(err, SyncError::SignInNeeded(_)), "{err:?}");
+    assert!(engine.status().sign_in_needed);
+
+    // The run loop does not hammer the platform meanwhile.
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(Arc::clone(&engine).run(shutdown));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        engine.status().sign_in_needed,
+        "still waiting for the agent"
+    );
+    assert_eq!(engine.status().state, ConnectionState::Offline);
+    // Signing in again resumes.
+    engine
+        .sign_in("a1003", PASSWORD)
+        .await
+        .expect("signs in again");
+    eventually("online again", || async {
+        (engine.status().state == ConnectionState::Online && !engine.status().sign_in_needed)
+            .then_some(())
+    })
+    .await;
+    let _ = stop.send(true);
+    let _ = task.await;
+}
+
+#[tokio::test]
+async fn a_thousand_actions_while_the_link_flaps_arrive_exactly_once_and_in_order() {
+    let server = Server::start_demo(&[]);
+    let upstream: std::net::SocketAddr = server
+        .url
+        .trim_start_matches("https://")
+        .parse()
+        .expect("platform address");
+    let proxy = FlakyProxy::start(upstream, 20261130).await;
+    let mut conversations = Vec::new();
+    for i in 0..4 {
+        conversations.push(
+            server
+                .customer_writes(
+                    "chat",
+                    &format!("flap-{i}"),
+                    &format!("cust-flap-{i}"),
+                    "aftersales",
+                    "在吗",
+                )
+                .await,
+        );
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let engine = engine_at(
+        &server,
+        &proxy.url(),
+        &dir.path().join("a1002.sqlite"),
+        "dev-5",
+    );
+    engine
+        .sign_in("a1002", PASSWORD)
+        .await
+        .expect("signs in through the proxy");
+    engine.sync_once().await.expect("first sync");
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(Arc::clone(&engine).run(shutdown));
+
+    for c in &conversations {
+        act(
+            &engine,
+            Action::Claim {
+                conversation_id: c.clone(),
+            },
+        );
+    }
+    // 1 000 replies spread over four conversations while the link goes
+    // through good, faulty and dead spells.
+    let total = 1000;
+    for n in 0..total {
+        match n % 200 {
+            0 => proxy.set(Mode::Faulty {
+                delay: 0.3,
+                cut: 0.02,
+                reset: 0.02,
+                stall: 0.01,
+            }),
+            80 => proxy.set(Mode::Down),
+            110 => proxy.set(Mode::Up),
+            150 => proxy.set(Mode::Faulty {
+                delay: 0.1,
+                cut: 0.05,
+                reset: 0.03,
+                stall: 0.0,
+            }),
+            _ => {}
+        }
+        let conversation = &conversations[n % conversations.len()];
+        act(&engine, reply(conversation, n, &format!("reply {n:04}")));
+        if n % 10 == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    proxy.set(Mode::Up);
+    eventually("the outbox drains", || async {
+        (engine.status().pending_actions == 0).then_some(())
+    })
+    .await;
+    let _ = stop.send(true);
+    let _ = task.await;
+
+    let stats = &proxy.stats;
+    let faults = stats.cuts.load(std::sync::atomic::Ordering::Relaxed)
+        + stats.resets.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        faults > 5,
+        "the link really flapped ({faults} cuts and resets)"
+    );
+    let conflicts = engine.store().read(views::conflicts).expect("conflicts");
+    assert!(conflicts.is_empty(), "nothing refused: {conflicts:?}");
+    for (i, conversation) in conversations.iter().enumerate() {
+        let expected: Vec<String> = (0..total)
+            .filter(|n| n % conversations.len() == i)
+            .map(|n| format!("reply {n:04}"))
+            .collect();
+        let got = platform_messages(&server, "a1002", conversation).await;
+        assert_eq!(
+            got.len(),
+            expected.len(),
+            "conversation {i}: each reply exactly once"
+        );
+        assert_eq!(
+            got, expected,
+            "conversation {i}: in the order they were written"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_platform_with_an_untrusted_certificate_is_named_as_such() {
+    let server = Server::start_demo(&[]);
+    // No CA file: the development CA is not among the system's roots.
+    let transport = homedesk_core::sync::HttpTransport::new(&homedesk_core::sync::HttpConfig::new(
+        server.url.clone(),
+    ))
+    .expect("transport");
+    let dir = tempfile::tempdir().expect("tmp");
+    let store =
+        Arc::new(homedesk_core::store::Store::open(dir.path().join("a.sqlite")).expect("store"));
+    let engine =
+        homedesk_core::sync::SyncEngine::new(store, transport, common::quick_config("dev-6"))
+            .expect("engine");
+    let err = engine
+        .sign_in("a1001", PASSWORD)
+        .await
+        .expect_err("untrusted");
+    assert!(
+        matches!(
+            err,
+            SyncError::Transport(homedesk_core::sync::TransportError::Certificate(_))
+        ),
+        "{err:?}"
+    );
+}
