@@ -473,3 +473,167 @@ async fn a_platform_with_an_untrusted_certificate_is_named_as_such() {
         "{err:?}"
     );
 }
+
+/// Like `HttpTransport`, but the event stream never opens (a proxy that
+/// buffers or drops long-lived answers).
+struct NoEvents(homedesk_core::sync::HttpTransport);
+
+impl homedesk_core::sync::Transport for NoEvents {
+    async fn sign_in(
+        &self,
+        request: &homedesk_protocol::SignIn,
+    ) -> Result<homedesk_protocol::Session, homedesk_core::sync::TransportError> {
+        self.0.sign_in(request).await
+    }
+    async fn refresh(
+        &self,
+        refresh_token: &str,
+    ) -> Result<homedesk_protocol::Session, homedesk_core::sync::TransportError> {
+        self.0.refresh(refresh_token).await
+    }
+    async fn push(
+        &self,
+        access_token: &str,
+        batch: &homedesk_protocol::ActionBatch,
+    ) -> Result<Vec<homedesk_protocol::ActionResult>, homedesk_core::sync::TransportError> {
+        self.0.push(access_token, batch).await
+    }
+    async fn pull(
+        &self,
+        access_token: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<homedesk_core::sync::PulledPage, homedesk_core::sync::TransportError> {
+        self.0.pull(access_token, cursor, limit).await
+    }
+    async fn events(
+        &self,
+        _access_token: &str,
+        _link: homedesk_core::sync::LinkQuality,
+    ) -> Result<homedesk_core::sync::EventStream, homedesk_core::sync::TransportError> {
+        Err(homedesk_core::sync::TransportError::Unreachable(
+            "event stream blocked".into(),
+        ))
+    }
+}
+
+async fn wait_for_conversation<T: homedesk_core::sync::Transport>(
+    engine: &homedesk_core::sync::SyncEngine<T>,
+    conversation: &str,
+) {
+    eventually("the new conversation reaches the local store", || async {
+        engine
+            .store()
+            .read(|c| views::conversation(c, conversation))
+            .expect("read")
+            .map(|_| ())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_poke_on_the_event_stream_pulls_at_once_and_polling_covers_when_it_is_down() {
+    let server = Server::start_demo(&[]);
+    let dir = tempfile::tempdir().expect("tmp");
+
+    // With the event stream: no polling for minutes, yet news arrives.
+    let store =
+        Arc::new(homedesk_core::store::Store::open(dir.path().join("a.sqlite")).expect("store"));
+    let mut config = common::quick_config("dev-7");
+    config.poll_interval = Duration::from_secs(600);
+    config.safety_poll = Duration::from_secs(600);
+    let engine = homedesk_core::sync::SyncEngine::new(
+        store,
+        common::transport(&server, &server.url),
+        config,
+    )
+    .expect("engine");
+    engine.sign_in("a1002", PASSWORD).await.expect("signs in");
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(Arc::clone(&engine).run(shutdown.clone()));
+    eventually("first sync", || async {
+        engine.status().last_sync_at.map(|_| ())
+    })
+    .await;
+    eventually("the event stream opens", || async {
+        engine.listening().then_some(())
+    })
+    .await;
+    let poked = server
+        .customer_writes("chat", "poke-1", "cust-poke", "aftersales", "有人吗")
+        .await;
+    wait_for_conversation(&engine, &poked).await;
+
+    // Without it: the poll timer brings news.
+    let store =
+        Arc::new(homedesk_core::store::Store::open(dir.path().join("b.sqlite")).expect("store"));
+    let mut config = common::quick_config("dev-8");
+    config.poll_interval = Duration::from_millis(300);
+    let polling = homedesk_core::sync::SyncEngine::new(
+        store,
+        NoEvents(common::transport(&server, &server.url)),
+        config,
+    )
+    .expect("engine");
+    polling.sign_in("a1002", PASSWORD).await.expect("signs in");
+    let polling_task = tokio::spawn(Arc::clone(&polling).run(shutdown));
+    eventually("first sync", || async {
+        polling.status().last_sync_at.map(|_| ())
+    })
+    .await;
+    let polled = server
+        .customer_writes("chat", "poll-1", "cust-poll", "aftersales", "在不在")
+        .await;
+    wait_for_conversation(&polling, &polled).await;
+    let _ = stop.send(true);
+    let _ = task.await;
+    let _ = polling_task.await;
+}
+
+#[tokio::test]
+async fn a_slow_link_shows_as_degraded_and_a_dead_one_as_offline() {
+    let server = Server::start_demo(&[]);
+    let upstream: std::net::SocketAddr = server
+        .url
+        .trim_start_matches("https://")
+        .parse()
+        .expect("address");
+    let proxy = FlakyProxy::start(upstream, 7).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let store =
+        Arc::new(homedesk_core::store::Store::open(dir.path().join("a.sqlite")).expect("store"));
+    let mut config = common::quick_config("dev-9");
+    config.slow_request = Duration::from_millis(150);
+    let engine = homedesk_core::sync::SyncEngine::new(
+        store,
+        common::transport(&server, &proxy.url()),
+        config,
+    )
+    .expect("engine");
+    engine.sign_in("a1002", PASSWORD).await.expect("signs in");
+    engine.sync_once().await.expect("sync");
+    assert_eq!(engine.status().state, ConnectionState::Online);
+
+    // Every chunk delayed: slower than the threshold.
+    proxy.set(Mode::Faulty {
+        delay: 1.0,
+        cut: 0.0,
+        reset: 0.0,
+        stall: 0.0,
+    });
+    for _ in 0..3 {
+        engine.sync_once().await.expect("slow but works");
+    }
+    assert_eq!(engine.status().state, ConnectionState::Degraded);
+
+    proxy.set(Mode::Down);
+    assert!(engine.sync_once().await.is_err());
+    let status = engine.status();
+    assert_eq!(status.state, ConnectionState::Offline);
+    assert!(status.problem.is_some(), "says why");
+
+    // Back up, but it failed a moment ago: degraded (flapping), not online.
+    proxy.set(Mode::Up);
+    engine.sync_once().await.expect("works again");
+    assert_eq!(engine.status().state, ConnectionState::Degraded);
+}

@@ -204,6 +204,12 @@ impl<T: Transport> SyncEngine<T> {
         crate::clock::now_ms() + self.server_offset_ms.load(Ordering::Relaxed)
     }
 
+    /// Whether the platform's event stream is open (news arrives at once
+    /// rather than at the next poll).
+    pub fn listening(&self) -> bool {
+        self.events_connected.load(Ordering::Relaxed)
+    }
+
     /// Ask the loop to sync now (a local action was saved).
     pub fn wake(&self) {
         self.wake.notify_one();
