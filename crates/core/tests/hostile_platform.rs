@@ -284,3 +284,37 @@ fn plain_http_is_refused_unless_loopback_and_explicitly_allowed() {
     let err = HttpTransport::new(&missing_ca).expect_err("missing CA file");
     assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
 }
+
+#[tokio::test]
+async fn signing_out_keeps_the_outbox_and_stops_syncing_until_the_next_sign_in() {
+    let (routes, engine, _dir) = setup().await;
+    answer(&routes, "/v1/changes", 200, page(vec![], "c.1"));
+    engine.sync_once().await.expect("sync");
+    engine
+        .store()
+        .write(|tx| {
+            homedesk_core::store::outbox::enqueue(
+                tx,
+                "a1001",
+                homedesk_protocol::Action::Presence {
+                    presence: homedesk_protocol::Presence::OnBreak,
+                },
+                1,
+            )
+        })
+        .expect("saved");
+    engine.sign_out().await.expect("signed out");
+    let status = engine.status();
+    assert_eq!(status.state, homedesk_core::ConnectionState::Offline);
+    assert_eq!(status.pending_actions, 1, "kept for the next sign-in");
+    let err = engine.sync_once().await.expect_err("no session");
+    assert!(matches!(err, SyncError::SignInNeeded(_)), "{err:?}");
+    assert!(
+        engine
+            .store()
+            .read(sync_state::session)
+            .expect("read")
+            .is_none(),
+        "no token left on disk"
+    );
+}

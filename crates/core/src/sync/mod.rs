@@ -138,6 +138,8 @@ pub struct SyncEngine<T: Transport> {
     /// The signed-in agent's code (readable without the async lock).
     me: std::sync::Mutex<Option<String>>,
     sign_in_needed: AtomicBool,
+    /// A session exists (signed in, possibly with an expired access token).
+    has_session: AtomicBool,
     server_offset_ms: std::sync::atomic::AtomicI64,
     bytes_received: AtomicU64,
     events_connected: AtomicBool,
@@ -163,9 +165,10 @@ impl<T: Transport> SyncEngine<T> {
             store,
             transport,
             config,
-            session: Mutex::new(session),
+            session: Mutex::new(session.clone()),
             me: std::sync::Mutex::new(me),
             sign_in_needed: AtomicBool::new(false),
+            has_session: AtomicBool::new(session.is_some()),
             server_offset_ms: std::sync::atomic::AtomicI64::new(state.server_offset_ms),
             bytes_received: AtomicU64::new(0),
             events_connected: AtomicBool::new(false),
@@ -268,6 +271,7 @@ impl<T: Transport> SyncEngine<T> {
         }
         self.store
             .write(|tx| sync_state::set_session(tx, session.as_ref()))?;
+        self.has_session.store(session.is_some(), Ordering::Relaxed);
         *slot = session;
         Ok(())
     }
@@ -566,7 +570,7 @@ impl<T: Transport> SyncEngine<T> {
             .ok()
             .and_then(|s| s.last_sync_at);
         let sign_in_needed = self.sign_in_needed.load(Ordering::Relaxed);
-        let signed_in = lock(&self.me).is_some() && !sign_in_needed;
+        let signed_in = self.has_session.load(Ordering::Relaxed) && !sign_in_needed;
         let (state, problem) = if signed_in {
             self.link_state()
         } else {
