@@ -35,7 +35,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("the local database {} is damaged ({detail}); it was moved to {} and a fresh one will be made on the next start. Unsent actions in it are not lost: keep that file for support", path.display(), moved_to.display())]
+    #[error("the local database {} is damaged ({detail}); it was moved to {} and a fresh one will be made on the next start. Keep the moved file: actions in it that were not yet sent can be recovered from it", path.display(), moved_to.display())]
     Corrupt {
         path: PathBuf,
         moved_to: PathBuf,
@@ -107,6 +107,12 @@ impl Store {
         }
         restrict_to_owner(&path);
         migrate(&path, &conn)?;
+        // An index built by an older tokenizer is rebuilt from its content.
+        let tx = conn.unchecked_transaction()?;
+        if crate::search::rebuild_if_stale(&tx)? {
+            tracing::info!("knowledge-base search index rebuilt for the current tokenizer");
+        }
+        tx.commit()?;
         Ok(Store {
             path,
             conn: Mutex::new(conn),
