@@ -29,6 +29,29 @@ pub enum Error {
     #[error("cannot find a data folder for this user; set HOMEDESK_DATA_DIR to choose one")]
     NoDataDir,
 
+    #[error("wrong agent code or password ({0})")]
+    WrongPassword(String),
+
+    #[error("the platform cannot be reached: {0}")]
+    Unreachable(String),
+
+    #[error(
+        "the platform's certificate is not trusted (check the platform address and its CA file): {0}"
+    )]
+    UntrustedCertificate(String),
+
+    #[error("platform: {0}")]
+    Platform(String),
+
+    #[error("sync: {0}")]
+    Sync(String),
+
+    #[error("local store: {0}")]
+    Store(String),
+
+    #[error("{0}")]
+    InvalidAction(String),
+
     #[error("cannot save settings to {}: {source}", path.display())]
     SaveSettings {
         path: PathBuf,
@@ -46,8 +69,17 @@ pub enum Error {
 pub enum ErrorCode {
     /// The caller sent something the core cannot accept; nothing was changed.
     InvalidInput,
-    /// The local disk refused a read or write (full, read-only, permissions).
+    /// The local disk refused a read or write (full, read-only, permissions),
+    /// or the local store is damaged.
     Storage,
+    /// Sign-in refused: wrong agent code or password, or the session ended.
+    WrongPassword,
+    /// No answer from the platform (network down, wrong address).
+    Unreachable,
+    /// The platform's TLS certificate is not trusted.
+    UntrustedCertificate,
+    /// The platform answered in a way the workstation cannot use.
+    Platform,
 }
 
 /// The boundary shape of an error: `{ "code": "...", "message": "..." }`.
@@ -61,10 +93,17 @@ pub struct ErrorBody {
 impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::UnknownLocale(_) | Error::InvalidAgentCode(_) => ErrorCode::InvalidInput,
-            Error::DataDir { .. } | Error::NoDataDir | Error::SaveSettings { .. } => {
-                ErrorCode::Storage
+            Error::UnknownLocale(_) | Error::InvalidAgentCode(_) | Error::InvalidAction(_) => {
+                ErrorCode::InvalidInput
             }
+            Error::DataDir { .. }
+            | Error::NoDataDir
+            | Error::SaveSettings { .. }
+            | Error::Store(_) => ErrorCode::Storage,
+            Error::WrongPassword(_) => ErrorCode::WrongPassword,
+            Error::Unreachable(_) => ErrorCode::Unreachable,
+            Error::UntrustedCertificate(_) => ErrorCode::UntrustedCertificate,
+            Error::Platform(_) | Error::Sync(_) => ErrorCode::Platform,
         }
     }
 }

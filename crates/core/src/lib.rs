@@ -13,6 +13,7 @@
 pub mod app_info;
 pub mod clock;
 pub mod connection;
+pub mod desk;
 pub mod error;
 pub mod locale;
 pub mod markdown;

@@ -4,7 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use homedesk_core::desk::{QueueItem, QueueScope};
+use homedesk_core::search::{CannedHit, SearchHit, SearchOptions};
 use homedesk_core::{AppInfo, ConnectionState, ConnectionStatus, ErrorBody, ErrorCode, Locale};
+use homedesk_protocol::{Channel, ConversationStatus, Priority};
 use ts_rs::{Config, TS};
 
 fn bindings_dir() -> PathBuf {
@@ -20,7 +23,8 @@ fn render<T: TS + 'static>(cfg: &Config) -> (PathBuf, String) {
 #[test]
 fn generated_typescript_bindings_are_up_to_date() {
     let dir = bindings_dir();
-    let cfg = Config::new().with_out_dir(&dir);
+    // Unix-millisecond timestamps are plain JSON numbers, safe in JS.
+    let cfg = Config::new().with_out_dir(&dir).with_large_int("number");
     let generated = [
         render::<AppInfo>(&cfg),
         render::<Locale>(&cfg),
@@ -28,6 +32,14 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<ConnectionStatus>(&cfg),
         render::<ErrorCode>(&cfg),
         render::<ErrorBody>(&cfg),
+        render::<QueueItem>(&cfg),
+        render::<QueueScope>(&cfg),
+        render::<Channel>(&cfg),
+        render::<ConversationStatus>(&cfg),
+        render::<Priority>(&cfg),
+        render::<SearchOptions>(&cfg),
+        render::<SearchHit>(&cfg),
+        render::<CannedHit>(&cfg),
     ];
 
     let update = std::env::var_os("UPDATE_BINDINGS").is_some_and(|v| v == "1");

@@ -14,6 +14,7 @@ pub type UnixMillis = i64;
 /// How a customer reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Channel.ts"))]
 pub enum Channel {
     Chat,
     /// A phone call-back: the agent calls the customer through the platform's
@@ -40,6 +41,7 @@ impl Channel {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "ConversationStatus.ts"))]
 pub enum ConversationStatus {
     /// Waiting in its queue for an agent (possibly being offered to one).
     Queued,
@@ -53,6 +55,7 @@ pub enum ConversationStatus {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Priority.ts"))]
 pub enum Priority {
     Low,
     Normal,
@@ -95,6 +98,7 @@ pub struct Conversation {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Author.ts"))]
 pub enum Author {
     Customer,
     Agent,
@@ -103,6 +107,7 @@ pub enum Author {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "MessageKind.ts"))]
 pub enum MessageKind {
     /// Seen by the customer.
     Text,
@@ -112,6 +117,7 @@ pub enum MessageKind {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Message.ts"))]
 pub struct Message {
     pub id: String,
     pub conversation_id: String,
@@ -127,6 +133,7 @@ pub struct Message {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "OrderSummary.ts"))]
 pub struct OrderSummary {
     pub order_no: String,
     pub item: String,
@@ -138,6 +145,7 @@ pub struct OrderSummary {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Customer.ts"))]
 pub struct Customer {
     pub id: String,
     pub name: String,
@@ -152,6 +160,7 @@ pub struct Customer {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "KbArticle.ts"))]
 pub struct KbArticle {
     pub id: String,
     /// `zh-CN` or `en`.
@@ -167,6 +176,7 @@ pub struct KbArticle {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "PlaceholderKind.ts"))]
 pub enum PlaceholderKind {
     Text,
     OrderNo,
@@ -177,6 +187,7 @@ pub enum PlaceholderKind {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Placeholder.ts"))]
 pub struct Placeholder {
     /// Written `{name}` in the body.
     pub name: String,
@@ -190,6 +201,7 @@ pub struct Placeholder {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "CannedReply.ts"))]
 pub struct CannedReply {
     pub id: String,
     pub locale: String,
@@ -204,6 +216,7 @@ pub struct CannedReply {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "ScriptBranch.ts"))]
 pub struct ScriptBranch {
     pub label: String,
     pub next: String,
@@ -211,6 +224,7 @@ pub struct ScriptBranch {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "ScriptStep.ts"))]
 pub struct ScriptStep {
     pub id: String,
     pub text: String,
@@ -224,6 +238,7 @@ pub struct ScriptStep {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Script.ts"))]
 pub struct Script {
     pub id: String,
     pub locale: String,
@@ -249,6 +264,7 @@ pub struct Scenario {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Role.ts"))]
 pub enum Role {
     Agent,
     Trainee,
@@ -257,6 +273,7 @@ pub enum Role {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Presence.ts"))]
 pub enum Presence {
     Available,
     Busy,
@@ -266,6 +283,7 @@ pub enum Presence {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "AgentProfile.ts"))]
 pub struct AgentProfile {
     /// Sign-in code, e.g. `a1001`.
     pub code: String,

@@ -24,9 +24,10 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 /// Migrations, in order; `user_version` is how many have run.
-const MIGRATIONS: [(&str, &str); 2] = [
+const MIGRATIONS: [(&str, &str); 3] = [
     ("0001_init", include_str!("migrations/0001_init.sql")),
     ("0002_search", crate::search::SCHEMA),
+    ("0003_unlock", include_str!("migrations/0003_unlock.sql")),
 ];
 
 /// How long a statement waits for a lock held by another connection (the

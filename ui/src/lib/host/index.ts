@@ -39,7 +39,14 @@ export class HostError extends Error {
   }
 }
 
-const CORE_CODES: readonly string[] = ["invalid_input", "storage"] satisfies ErrorCode[];
+const CORE_CODES: readonly string[] = [
+  "invalid_input",
+  "storage",
+  "wrong_password",
+  "unreachable",
+  "untrusted_certificate",
+  "platform",
+] satisfies ErrorCode[];
 
 /** Turns whatever a rejected IPC call gave us into a `HostError`. */
 export function toHostError(reason: unknown): HostError {

@@ -31,6 +31,12 @@ export const en: Messages = {
   "error.invalid_input": "That did not work: the input was not accepted.",
   "error.storage":
     "Could not save: the disk refused the write. Check free disk space and try again.",
+  "error.wrong_password": "Wrong agent code or password. Check both and try again.",
+  "error.unreachable":
+    "Cannot reach the platform. Check the network and the platform address; you can keep working offline.",
+  "error.untrusted_certificate":
+    "The platform's security certificate is not trusted. Check the platform address, or ask your trainer for the right certificate file.",
+  "error.platform": "The platform sent an answer the app cannot use. Try again later.",
   "error.ipc": "Something went wrong inside the app. Restart Homedesk and try again.",
   "error.dismiss": "OK",
 };

@@ -1,0 +1,529 @@
+//! The agent's desk: what the app does for one signed-in agent.
+//!
+//! A [`Desk`] owns the agent's local store and the sync engine running over
+//! it. Everything a screen shows is read from the local store, and every
+//! action goes through the outbox (one transaction, then a wake-up for the
+//! engine), so the desk works the same with the village link up or down.
+//! The UI never talks to the network itself.
+//!
+//! Sign-in needs the platform; [`Desk::resume`] continues a saved session
+//! without it. A password verifier (Argon2) is kept locally so the screen
+//! lock can be opened offline.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use homedesk_protocol::{
+    Action, ActionEnvelope, AgentProfile, CannedReply, Channel, Conversation, ConversationStatus,
+    Customer, DISPOSITIONS, MAX_MESSAGE_CHARS, Priority,
+};
+use rand::RngCore;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use tokio::sync::{broadcast, watch};
+use ts_rs::TS;
+
+use crate::search::{self, CannedHit, SearchHit, SearchOptions};
+use crate::store::views::{self, ArticleView, Conflict, ThreadMessage};
+use crate::store::{Store, StoreError, outbox};
+use crate::sync::{
+    HttpConfig, HttpTransport, SyncConfig, SyncEngine, SyncError, SyncEvent, TransportError,
+};
+use crate::{ConnectionStatus, Error, clock, paths};
+
+/// Where the platform is and how to trust it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformConfig {
+    /// `https://host:port`.
+    pub url: String,
+    /// The platform's CA (PEM) when it is not signed by a public CA.
+    pub ca_file: Option<PathBuf>,
+    /// Development only: `http://` to a loopback address.
+    pub allow_insecure_loopback: bool,
+}
+
+/// One row of the queue view.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "QueueItem.ts")]
+pub struct QueueItem {
+    pub id: String,
+    pub channel: Channel,
+    pub queue: String,
+    pub subject: String,
+    pub customer_name: String,
+    pub status: ConversationStatus,
+    pub assigned_to: Option<String>,
+    pub priority: Priority,
+    #[ts(type = "number")]
+    pub created_at: i64,
+    #[ts(type = "number")]
+    pub last_message_at: i64,
+    pub last_message_preview: String,
+    #[ts(type = "number")]
+    pub first_response_due: i64,
+    #[ts(type = "number | null")]
+    pub first_response_at: Option<i64>,
+    #[ts(type = "number")]
+    pub resolve_due: i64,
+    /// This agent's actions on it not yet acknowledged by the platform.
+    pub pending_actions: u32,
+}
+
+/// Which conversations the queue view lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export_to = "QueueScope.ts")]
+pub enum QueueScope {
+    /// Assigned to me and not resolved.
+    Mine,
+    /// Waiting in one of my queues, nobody assigned.
+    Unassigned,
+    /// Both of the above.
+    All,
+}
+
+/// A conversation with everything the conversation view shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConversationDetail {
+    pub conversation: Conversation,
+    pub customer: Option<Customer>,
+    pub messages: Vec<ThreadMessage>,
+    pub draft: Option<String>,
+}
+
+/// The agent's desk; see the module comment.
+pub struct Desk {
+    profile: AgentProfile,
+    engine: Arc<SyncEngine<HttpTransport>>,
+    stop: watch::Sender<bool>,
+}
+
+impl Desk {
+    /// Signs in to the platform and starts syncing. Call inside a tokio
+    /// runtime. A wrong password, an unreachable platform and an untrusted
+    /// certificate each give their own [`Error`].
+    pub async fn sign_in(
+        data_dir: &Path,
+        platform: &PlatformConfig,
+        device_id: &str,
+        agent: &str,
+        password: &str,
+    ) -> Result<Desk, Error> {
+        let engine = open_engine(data_dir, platform, device_id, agent)?;
+        let profile = engine
+            .sign_in(agent, password)
+            .await
+            .map_err(sign_in_error)?;
+        let verifier = password_verifier(password)?;
+        engine
+            .store()
+            .write(|tx| {
+                tx.execute(
+                    "UPDATE sync_state SET unlock_verifier = ?1 WHERE id = 1",
+                    params![verifier],
+                )
+            })
+            .map_err(|e| store_error(StoreError::Sql(e)))?;
+        Ok(Desk::start(profile, engine))
+    }
+
+    /// Continues the session saved in this agent's store, with or without
+    /// the platform. `None` when there is no saved session.
+    pub fn resume(
+        data_dir: &Path,
+        platform: &PlatformConfig,
+        device_id: &str,
+        agent: &str,
+    ) -> Result<Option<Desk>, Error> {
+        let db = paths::agent_db(data_dir, agent)?;
+        if !db.exists() {
+            return Ok(None);
+        }
+        let engine = open_engine(data_dir, platform, device_id, agent)?;
+        let session = engine
+            .store()
+            .read(crate::store::sync_state::session)
+            .map_err(store_error)?;
+        Ok(session.map(|s| Desk::start(s.agent, engine)))
+    }
+
+    fn start(profile: AgentProfile, engine: Arc<SyncEngine<HttpTransport>>) -> Desk {
+        let (stop, shutdown) = watch::channel(false);
+        tokio::spawn(Arc::clone(&engine).run(shutdown));
+        Desk {
+            profile,
+            engine,
+            stop,
+        }
+    }
+
+    pub fn profile(&self) -> &AgentProfile {
+        &self.profile
+    }
+
+    pub fn engine(&self) -> &Arc<SyncEngine<HttpTransport>> {
+        &self.engine
+    }
+
+    fn store(&self) -> &Store {
+        self.engine.store()
+    }
+
+    /// Checks the agent's password against the local verifier (the screen
+    /// lock; works offline).
+    pub fn unlock(&self, password: &str) -> Result<bool, Error> {
+        let verifier: Option<String> = self
+            .store()
+            .read(|c| {
+                c.query_row(
+                    "SELECT unlock_verifier FROM sync_state WHERE id = 1",
+                    [],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map(Option::flatten)
+            })
+            .map_err(|e| store_error(StoreError::Sql(e)))?;
+        Ok(verifier.is_some_and(|v| {
+            PasswordHash::new(&v).is_ok_and(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+        }))
+    }
+
+    /// Stops syncing and forgets the session; unsent actions stay in the
+    /// outbox and go out after the next sign-in.
+    pub async fn sign_out(self) -> Result<(), Error> {
+        let _ = self.stop.send(true);
+        self.engine
+            .sign_out()
+            .await
+            .map_err(|e| Error::Sync(e.to_string()))?;
+        self.store()
+            .write(|tx| {
+                tx.execute(
+                    "UPDATE sync_state SET unlock_verifier = NULL WHERE id = 1",
+                    [],
+                )
+            })
+            .map_err(|e| store_error(StoreError::Sql(e)))?;
+        Ok(())
+    }
+
+    pub fn status(&self) -> ConnectionStatus {
+        self.engine.status()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<SyncEvent> {
+        self.engine.subscribe()
+    }
+
+    /// The queue view: most urgent first (first-response deadline for
+    /// unanswered contacts, then the newest activity).
+    pub fn queue(&self, scope: QueueScope) -> Result<Vec<QueueItem>, Error> {
+        let me = self.profile.code.as_str();
+        let queues = self.profile.queues.clone();
+        self.store()
+            .read(|c| {
+                let conversations = views::conversations(c, 5_000)?;
+                let mut items = Vec::new();
+                for conv in conversations {
+                    let mine = conv.assigned_to.as_deref() == Some(me)
+                        && conv.status != ConversationStatus::Resolved;
+                    let unassigned = conv.assigned_to.is_none()
+                        && conv.status == ConversationStatus::Queued
+                        && queues.contains(&conv.queue);
+                    let wanted = match scope {
+                        QueueScope::Mine => mine,
+                        QueueScope::Unassigned => unassigned,
+                        QueueScope::All => mine || unassigned,
+                    };
+                    if !wanted {
+                        continue;
+                    }
+                    let customer_name = c
+                        .query_row(
+                            "SELECT json_extract(data, '$.name') FROM customers WHERE id = ?1",
+                            params![conv.customer_id],
+                            |row| row.get::<_, Option<String>>(0),
+                        )
+                        .optional()?
+                        .flatten()
+                        .unwrap_or_default();
+                    let pending: i64 = c.query_row(
+                        "SELECT count(*) FROM outbox WHERE conversation_id = ?1",
+                        params![conv.id],
+                        |row| row.get(0),
+                    )?;
+                    items.push(QueueItem {
+                        id: conv.id,
+                        channel: conv.channel,
+                        queue: conv.queue,
+                        subject: conv.subject,
+                        customer_name,
+                        status: conv.status,
+                        assigned_to: conv.assigned_to,
+                        priority: conv.priority,
+                        created_at: conv.created_at,
+                        last_message_at: conv.last_message_at,
+                        last_message_preview: conv.last_message_preview,
+                        first_response_due: conv.first_response_due,
+                        first_response_at: conv.first_response_at,
+                        resolve_due: conv.resolve_due,
+                        pending_actions: u32::try_from(pending).unwrap_or(u32::MAX),
+                    });
+                }
+                items.sort_by_key(|i| {
+                    let due = if i.first_response_at.is_none() {
+                        i.first_response_due
+                    } else {
+                        i.resolve_due
+                    };
+                    (due, std::cmp::Reverse(i.last_message_at))
+                });
+                Ok::<_, StoreError>(items)
+            })
+            .map_err(store_error)
+    }
+
+    pub fn conversation(&self, id: &str) -> Result<Option<ConversationDetail>, Error> {
+        self.store()
+            .read(|c| {
+                let Some(conversation) = views::conversation(c, id)? else {
+                    return Ok(None);
+                };
+                let customer: Option<String> = c
+                    .query_row(
+                        "SELECT data FROM customers WHERE id = ?1",
+                        params![conversation.customer_id],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                let customer = customer
+                    .map(|json| crate::store::from_json("customers", &json))
+                    .transpose()?;
+                Ok::<_, StoreError>(Some(ConversationDetail {
+                    messages: views::messages(c, id)?,
+                    draft: views::draft(c, id)?,
+                    customer,
+                    conversation,
+                }))
+            })
+            .map_err(store_error)
+    }
+
+    /// Takes an agent action: checked here first (so an obviously invalid
+    /// one never waits in the outbox), saved with its effect in one
+    /// transaction, then the engine is woken to deliver it.
+    pub fn act(&self, action: Action) -> Result<ActionEnvelope, Error> {
+        check_action(&action)?;
+        let me = self.profile.code.clone();
+        let envelope = self
+            .store()
+            .write(|tx| outbox::enqueue(tx, &me, action, clock::now_ms()))
+            .map_err(store_error)?;
+        self.engine.publish_status();
+        self.engine.wake();
+        Ok(envelope)
+    }
+
+    /// Replies to the customer; the message id is chosen here.
+    pub fn reply(&self, conversation_id: &str, body: &str) -> Result<ActionEnvelope, Error> {
+        self.act(Action::Reply {
+            conversation_id: conversation_id.to_owned(),
+            message_id: new_message_id(),
+            body: body.to_owned(),
+        })
+    }
+
+    pub fn save_draft(&self, conversation_id: &str, body: &str) -> Result<(), Error> {
+        if body.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(Error::InvalidAction(format!(
+                "a message has at most {MAX_MESSAGE_CHARS} characters"
+            )));
+        }
+        self.store()
+            .write(|tx| views::save_draft(tx, conversation_id, body, clock::now_ms()))
+            .map_err(store_error)
+    }
+
+    pub fn conflicts(&self) -> Result<Vec<Conflict>, Error> {
+        self.store().read(views::conflicts).map_err(store_error)
+    }
+
+    pub fn dismiss_conflict(&self, id: i64) -> Result<bool, Error> {
+        self.store()
+            .write(|tx| views::dismiss_conflict(tx, id, clock::now_ms()))
+            .map_err(store_error)
+    }
+
+    pub fn search_articles(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>, Error> {
+        let options = SearchOptions {
+            limit,
+            locale: None,
+        };
+        self.store()
+            .read(|c| search::search_articles(c, query, &options))
+            .map_err(|e| store_error(StoreError::Sql(e)))
+    }
+
+    pub fn article(&self, id: &str) -> Result<Option<ArticleView>, Error> {
+        self.store()
+            .read(|c| views::article(c, id))
+            .map_err(store_error)
+    }
+
+    pub fn search_canned_replies(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<CannedHit>, Error> {
+        let options = SearchOptions {
+            limit,
+            locale: None,
+        };
+        self.store()
+            .read(|c| search::search_canned_replies(c, query, &options))
+            .map_err(|e| store_error(StoreError::Sql(e)))
+    }
+
+    pub fn canned_reply(&self, id: &str) -> Result<Option<CannedReply>, Error> {
+        self.store()
+            .read(|c| {
+                c.query_row(
+                    "SELECT id, locale, title, shortcut, category, body, placeholders
+                     FROM canned_replies WHERE id = ?1",
+                    params![id],
+                    |row| {
+                        Ok((
+                            CannedReply {
+                                id: row.get(0)?,
+                                locale: row.get(1)?,
+                                title: row.get(2)?,
+                                shortcut: row.get(3)?,
+                                category: row.get(4)?,
+                                body: row.get(5)?,
+                                placeholders: Vec::new(),
+                            },
+                            row.get::<_, String>(6)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(StoreError::Sql)?
+                .map(|(mut reply, placeholders)| {
+                    reply.placeholders = crate::store::from_json("canned_replies", &placeholders)?;
+                    Ok(reply)
+                })
+                .transpose()
+            })
+            .map_err(store_error)
+    }
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+fn open_engine(
+    data_dir: &Path,
+    platform: &PlatformConfig,
+    device_id: &str,
+    agent: &str,
+) -> Result<Arc<SyncEngine<HttpTransport>>, Error> {
+    let db = paths::agent_db(data_dir, agent)?;
+    let store = Arc::new(Store::open(&db).map_err(store_error)?);
+    let mut http = HttpConfig::new(platform.url.clone());
+    http.ca_file.clone_from(&platform.ca_file);
+    http.allow_insecure_loopback = platform.allow_insecure_loopback;
+    let transport = HttpTransport::new(&http).map_err(|e| Error::Platform(e.to_string()))?;
+    SyncEngine::new(store, transport, SyncConfig::new(device_id))
+        .map_err(|e| Error::Sync(e.to_string()))
+}
+
+fn sign_in_error(err: SyncError) -> Error {
+    match err {
+        SyncError::SignInNeeded(message) => Error::WrongPassword(message),
+        SyncError::Transport(TransportError::Certificate(detail)) => {
+            Error::UntrustedCertificate(detail)
+        }
+        SyncError::Transport(
+            e @ (TransportError::Unreachable(_) | TransportError::Server { .. }),
+        ) => Error::Unreachable(e.to_string()),
+        SyncError::Transport(other) => Error::Platform(other.to_string()),
+        SyncError::Store(e) => store_error(e),
+    }
+}
+
+fn store_error(err: StoreError) -> Error {
+    Error::Store(err.to_string())
+}
+
+fn password_verifier(password: &str) -> Result<String, Error> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Store(format!("salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Store(format!("password verifier: {e}")))
+}
+
+fn new_message_id() -> String {
+    let mut bytes = [0u8; 12];
+    rand::rng().fill_bytes(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("msg-{hex}")
+}
+
+/// The checks the platform would make that need no server state.
+fn check_action(action: &Action) -> Result<(), Error> {
+    let invalid = |why: String| Err(Error::InvalidAction(why));
+    match action {
+        Action::Reply { body, .. } | Action::InternalNote { body, .. } => {
+            if body.trim().is_empty() {
+                return invalid("the message is empty".into());
+            }
+            if body.chars().count() > MAX_MESSAGE_CHARS {
+                return invalid(format!(
+                    "a message has at most {MAX_MESSAGE_CHARS} characters"
+                ));
+            }
+        }
+        Action::WrapUp {
+            disposition, note, ..
+        } => {
+            if !DISPOSITIONS.contains(&disposition.as_str()) {
+                return invalid(format!(
+                    "unknown disposition {disposition:?}; choose one of {}",
+                    DISPOSITIONS.join(", ")
+                ));
+            }
+            if note
+                .as_ref()
+                .is_some_and(|n| n.chars().count() > MAX_MESSAGE_CHARS)
+            {
+                return invalid(format!(
+                    "a wrap-up note has at most {MAX_MESSAGE_CHARS} characters"
+                ));
+            }
+        }
+        Action::SetStatus { status, .. }
+            if !matches!(
+                status,
+                ConversationStatus::Active | ConversationStatus::Pending
+            ) =>
+        {
+            return invalid("status: active or pending (resolve with a wrap-up)".into());
+        }
+        _ => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! The agent's desk against the real platform: sign-in errors the agent can
+//! act on, the queue, claiming and replying, working offline after a restart,
+//! and the offline screen lock.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Server, eventually, platform_messages};
+use homedesk_core::ErrorCode;
+use homedesk_core::desk::{Desk, PlatformConfig, QueueScope};
+use homedesk_protocol::Action;
+
+const PASSWORD: &str = common::platform::DEMO_PASSWORD;
+
+fn platform(server: &Server) -> PlatformConfig {
+    PlatformConfig {
+        url: server.url.clone(),
+        ca_file: Some(server.dir.join("tls").join("ca.pem")),
+        allow_insecure_loopback: false,
+    }
+}
+
+#[tokio::test]
+async fn sign_in_failures_say_what_the_agent_can_do_about_them() {
+    let server = Server::start_demo(&[]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = platform(&server);
+
+    let wrong = Desk::sign_in(dir.path(), &config, "pc-1", "a1001", "guess").await;
+    assert_eq!(
+        wrong.err().map(|e| e.code()),
+        Some(ErrorCode::WrongPassword)
+    );
+
+    let untrusted = PlatformConfig {
+        ca_file: None,
+        ..config.clone()
+    };
+    let err = Desk::sign_in(dir.path(), &untrusted, "pc-1", "a1001", PASSWORD).await;
+    assert_eq!(
+        err.err().map(|e| e.code()),
+        Some(ErrorCode::UntrustedCertificate)
+    );
+
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let nowhere = PlatformConfig {
+        url: format!("https://127.0.0.1:{port}"),
+        ..config.clone()
+    };
+    let err = Desk::sign_in(dir.path(), &nowhere, "pc-1", "a1001", PASSWORD).await;
+    assert_eq!(err.err().map(|e| e.code()), Some(ErrorCode::Unreachable));
+
+    let bad_code = Desk::sign_in(dir.path(), &config, "pc-1", "../etc", PASSWORD).await;
+    assert_eq!(
+        bad_code.err().map(|e| e.code()),
+        Some(ErrorCode::InvalidInput)
+    );
+}
+
+#[tokio::test]
+async fn queue_claim_reply_then_offline_after_a_restart() {
+    let mut server = Server::start_demo(&[]);
+    let conversation = server
+        .customer_writes(
+            "chat",
+            "desk-1",
+            "cust-desk-1",
+            "aftersales",
+            "桃子收到就坏了，怎么办？",
+        )
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = platform(&server);
+    let desk = Desk::sign_in(dir.path(), &config, "pc-2", "a1002", PASSWORD)
+        .await
+        .expect("signs in");
+    eventually("the contact shows in the team queue", || async {
+        let queue = desk.queue(QueueScope::Unassigned).expect("queue");
+        queue
+            .iter()
+            .any(|item| item.id == conversation)
+            .then_some(())
+    })
+    .await;
+    let item = desk
+        .queue(QueueScope::Unassigned)
+        .expect("queue")
+        .into_iter()
+        .find(|i| i.id == conversation)
+        .expect("listed");
+    assert_eq!(item.customer_name, "测试顾客");
+
+    desk.act(Action::Claim {
+        conversation_id: conversation.clone(),
+    })
+    .expect("claimed");
+    assert!(
+        desk.queue(QueueScope::Mine)
+            .expect("queue")
+            .iter()
+            .any(|i| i.id == conversation),
+        "mine at once, before the platform answers"
+    );
+    desk.reply(&conversation, "亲，非常抱歉，麻烦拍一下桃子的照片发给我")
+        .expect("replied");
+
+    // Invalid actions never reach the outbox.
+    let before = desk.status().pending_actions;
+    for bad in [
+        Action::Reply {
+            conversation_id: conversation.clone(),
+            message_id: "m-empty".into(),
+            body: "   ".into(),
+        },
+        Action::WrapUp {
+            conversation_id: conversation.clone(),
+            disposition: "made_up".into(),
+            note: None,
+            after_contact_secs: 0,
+        },
+    ] {
+        let err = desk.act(bad).expect_err("refused");
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+    }
+    assert_eq!(desk.status().pending_actions, before);
+
+    eventually("delivered", || async {
+        (desk.status().pending_actions == 0).then_some(())
+    })
+    .await;
+    assert_eq!(
+        platform_messages(&server, "a1002", &conversation).await,
+        vec!["亲，非常抱歉，麻烦拍一下桃子的照片发给我"]
+    );
+    let detail = desk
+        .conversation(&conversation)
+        .expect("read")
+        .expect("there");
+    assert_eq!(
+        detail.customer.expect("customer").phone_masked,
+        "138****1234"
+    );
+    assert!(
+        detail.messages.len() >= 2,
+        "customer's message and the reply"
+    );
+
+    // The app restarts while the platform is down: the agent continues.
+    drop(desk);
+    server.stop();
+    let desk = Desk::resume(dir.path(), &config, "pc-2", "a1002")
+        .expect("opens")
+        .expect("a saved session");
+    assert!(
+        desk.unlock(PASSWORD).expect("checks"),
+        "the lock opens offline"
+    );
+    assert!(!desk.unlock("wrong").expect("checks"));
+    desk.reply(&conversation, "我们会给您补发一箱新鲜的")
+        .expect("saved offline");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let status = desk.status();
+    assert_eq!(status.pending_actions, 1, "waits in the outbox: {status:?}");
+    assert_eq!(status.state, homedesk_core::ConnectionState::Offline);
+    let hits = desk
+        .search_articles("退款", 5)
+        .expect("search works offline");
+    assert!(!hits.is_empty());
+    assert!(desk.article(&hits[0].id).expect("read").is_some());
+    let replies = desk.search_canned_replies("退款", 5).expect("canned");
+    assert!(!replies.is_empty());
+    assert!(desk.canned_reply(&replies[0].id).expect("read").is_some());
+
+    desk.sign_out().await.expect("signed out");
+    assert!(
+        Desk::resume(dir.path(), &config, "pc-2", "a1002")
+            .expect("opens")
+            .is_none(),
+        "after signing out, the password is needed again"
+    );
+}
