@@ -28,7 +28,8 @@ export const zhCN = {
   "error.storage": "保存失败：电脑磁盘写不进去，请检查磁盘空间后再试。",
   "error.wrong_password": "工号或密码不对，请核对后再试。",
   "error.unreachable": "连不上平台，请检查网络和平台地址。断网期间可以继续处理，恢复后会自动发送。",
-  "error.untrusted_certificate": "平台的安全证书不受信任，请核对平台地址，或找培训老师要正确的证书文件。",
+  "error.untrusted_certificate":
+    "平台的安全证书不受信任，请核对平台地址，或找培训老师要正确的证书文件。",
   "error.platform": "平台返回的内容无法识别，请稍后再试。",
   "error.ipc": "程序内部出错了，请重启客服台后再试。",
   "error.dismiss": "知道了",
