@@ -77,7 +77,17 @@ fn connection_status_starts_offline() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = app(dir.path());
     let status = invoke(&window(&app, "main"), "connection_status", json!({})).expect("allowed");
-    assert_eq!(status, json!({ "state": "offline", "pendingActions": 0 }));
+    assert_eq!(
+        status,
+        json!({
+            "state": "offline",
+            "pendingActions": 0,
+            "lastSyncAt": null,
+            "signInNeeded": false,
+            "problem": null,
+            "bytesReceived": 0
+        })
+    );
 }
 
 #[test]
