@@ -33,7 +33,9 @@ const KS: [usize; 3] = [1, 5, 10];
 fn data_file() -> PathBuf {
     match std::env::var_os("HOMEDESK_AFQMC") {
         Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/afqmc-tune.jsonl"),
+        None => {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/afqmc-tune.jsonl")
+        }
     }
 }
 
@@ -89,12 +91,17 @@ fn trigram_expression(query: &str) -> Option<String> {
             parts.push(quoted);
         }
     }
-    if parts.is_empty() { None } else { Some(parts.join(" OR ")) }
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join(" OR "))
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let full = std::env::args().any(|arg| arg == "--bench");
     let path = data_file();
+    let path = path.canonicalize().unwrap_or(path);
     let Ok(text) = std::fs::read_to_string(&path) else {
         println!(
             "recall: skipped, {} not found (set HOMEDESK_AFQMC to the AFQMC tuning file)",
@@ -124,7 +131,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut conn = Connection::open_in_memory()?;
     search::register(&conn)?;
     conn.execute_batch(search::SCHEMA)?;
-    conn.execute_batch("CREATE VIRTUAL TABLE trigram USING fts5(doc_id UNINDEXED, title, tokenize = 'trigram');")?;
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE trigram USING fts5(doc_id UNINDEXED, title, tokenize = 'trigram');",
+    )?;
     let started = Instant::now();
     let tx = conn.transaction()?;
     for (title, id) in &docs {
@@ -138,17 +147,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             updated_at: 0,
         };
         search::index_article(&tx, &article)?;
-        tx.execute("INSERT INTO trigram (doc_id, title) VALUES (?1, ?2)", [id, title])?;
+        tx.execute(
+            "INSERT INTO trigram (doc_id, title) VALUES (?1, ?2)",
+            [id, title],
+        )?;
     }
     tx.commit()?;
     let indexed = started.elapsed();
 
-    let opts = SearchOptions { limit: 10, locale: None };
-    let homedesk = measure(&queries, |query| match search::search_articles(&conn, query, &opts) {
-        Ok(hits) => hits.into_iter().map(|hit| hit.id).collect(),
-        Err(error) => panic!("search failed for {query:?}: {error}"),
+    let opts = SearchOptions {
+        limit: 10,
+        locale: None,
+    };
+    let homedesk = measure(&queries, |query| {
+        match search::search_articles(&conn, query, &opts) {
+            Ok(hits) => hits.into_iter().map(|hit| hit.id).collect(),
+            Err(error) => panic!("search failed for {query:?}: {error}"),
+        }
     });
-    let mut stmt = conn.prepare("SELECT doc_id FROM trigram WHERE trigram MATCH ?1 ORDER BY rank LIMIT 10")?;
+    let mut stmt =
+        conn.prepare("SELECT doc_id FROM trigram WHERE trigram MATCH ?1 ORDER BY rank LIMIT 10")?;
     let trigram = measure(&queries, |query| {
         let Some(expr) = trigram_expression(query) else {
             return Vec::new();
@@ -164,12 +182,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         path.display(),
         docs.len(),
         queries.len(),
-        if full { "" } else { ", test mode: first 100 only" },
+        if full {
+            ""
+        } else {
+            ", test mode: first 100 only"
+        },
         indexed.as_secs_f64()
     );
     println!("| search | recall@1 | recall@5 | recall@10 | time per query |");
     println!("|---|---|---|---|---|");
     println!("{}", homedesk.row("Homedesk (`homedesk` tokenizer)"));
-    println!("{}", trigram.row("FTS5 `trigram`, trigrams OR-ed (baseline)"));
+    println!(
+        "{}",
+        trigram.row("FTS5 `trigram`, trigrams OR-ed (baseline)")
+    );
     Ok(())
 }

@@ -1,2 +1,432 @@
-//! Placeholder while the speed bench is written.
-fn main() {}
+//! Speed of knowledge-base search on generated corpora.
+//!
+//! `cargo bench -p homedesk-core --bench search` builds search indexes of
+//! 10 000 and 100 000 generated help-desk articles (mixed Chinese and
+//! English, 300–1500 characters, fixed seed) in a temporary file each, and
+//! reports the build time, the database size, and query latency per query
+//! class: p50/p95 measured here over 200 queries per class, and criterion's
+//! estimate of the mean time per query.
+//!
+//! Run without `--bench` (`cargo test --benches`), it indexes 1 000 articles
+//! and runs every query once, to check that the bench works.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use homedesk_core::search::{self, SearchOptions};
+use homedesk_protocol::KbArticle;
+use pinyin::ToPinyin;
+use rusqlite::Connection;
+
+/// Content words of an online shop's help desk (Chinese).
+#[rustfmt::skip]
+const ZH_WORDS: &[&str] = &[
+    "订单", "退款", "退货", "换货", "发货", "物流", "快递", "包裹", "签收", "地址", "修改", "取消", "优惠券", "红包", "积分",
+    "会员", "发票", "支付", "付款", "余额", "银行卡", "信用卡", "分期", "运费", "包邮", "售后", "客服", "投诉", "质量", "破损",
+    "漏发", "错发", "尺码", "颜色", "库存", "预售", "定金", "尾款", "价格", "保价", "差价", "活动", "满减", "折扣", "秒杀",
+    "拼团", "直播", "店铺", "商品", "评价", "晒单", "退款申请", "审核", "处理", "时效", "工作日", "小时", "到账", "原路返回",
+    "账号", "登录", "密码", "验证码", "手机号", "绑定", "解绑", "实名认证", "安全", "风险", "冻结", "解冻", "申诉", "延迟",
+    "超时", "拦截", "改派", "转寄", "自提", "门店", "仓库", "出库", "揽收", "派送", "配送", "快递员", "驿站", "拒收", "退回",
+    "寄回", "运单号", "查询", "物流信息", "更新", "异常", "丢件", "赔付", "补偿", "理赔", "保修", "维修", "安装", "说明书",
+    "配件", "赠品", "礼品卡", "充值", "提现", "手续费", "利息", "额度", "还款", "账单", "逾期", "自动扣款", "免密支付", "开通",
+    "关闭", "激活", "升级", "版本", "系统", "故障", "闪退", "网络", "页面", "显示", "错误", "提示", "重新", "尝试", "联系",
+    "反馈", "建议", "满意", "道歉", "加急", "催促", "优先", "处理中", "已完成", "待付款", "待发货", "待收货", "待评价", "七天无理由",
+    "上门取件", "运费险", "价保", "补发", "换新", "退差价", "开箱验货", "预约", "截图", "凭证",
+];
+
+/// Function words mixed into Chinese sentences.
+#[rustfmt::skip]
+const ZH_GLUE: &[&str] = &[
+    "的", "了", "我", "您", "是", "在", "可以", "请", "如果", "因为", "所以", "需要", "已经", "没有", "什么", "怎么",
+    "如何", "为什么", "时候", "这个", "一下", "一般", "不能", "无法", "吗", "呢", "和", "后", "前", "会", "就", "也",
+    "都", "再", "还", "要",
+];
+
+/// Content words of the English articles.
+#[rustfmt::skip]
+const EN_WORDS: &[&str] = &[
+    "order", "refund", "return", "exchange", "shipping", "delivery", "parcel", "package",
+    "address", "cancel", "coupon", "voucher", "points", "member", "invoice", "payment",
+    "balance", "card", "credit", "installment", "fee", "free", "warranty", "repair", "support",
+    "complaint", "quality", "damaged", "missing", "wrong", "size", "color", "stock", "preorder",
+    "deposit", "price", "discount", "sale", "store", "product", "review", "request", "approval",
+    "processing", "days", "hours", "account", "login", "password", "code", "phone", "verify",
+    "security", "frozen", "appeal", "delay", "timeout", "courier", "pickup", "warehouse",
+    "tracking", "number", "update", "lost", "compensation", "claim", "gift", "topup",
+    "withdraw", "interest", "limit", "bill", "overdue", "automatic", "activate", "upgrade",
+    "version", "error", "crash", "network", "page",
+];
+
+#[rustfmt::skip]
+const EN_GLUE: &[&str] = &[
+    "the", "a", "your", "is", "to", "of", "and", "in", "for", "can", "will", "we", "you",
+    "please", "if", "after", "before", "within", "not", "be",
+];
+
+/// SplitMix64: small, fast and the same on every platform and version.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// Picks words with Zipf-like frequencies (the first words are the most
+/// common), as in real text.
+struct Zipf<'a> {
+    words: &'a [&'a str],
+    cumulative: Vec<f64>,
+}
+
+impl<'a> Zipf<'a> {
+    fn new(words: &'a [&'a str]) -> Self {
+        let mut total = 0.0;
+        let cumulative = (0..words.len())
+            .map(|rank| {
+                total += 1.0 / (rank as f64 + 1.0);
+                total
+            })
+            .collect();
+        Zipf { words, cumulative }
+    }
+
+    fn pick(&self, rng: &mut Rng) -> &'a str {
+        let total = self.cumulative.last().copied().unwrap_or(1.0);
+        let x = (rng.next() >> 11) as f64 / (1u64 << 53) as f64 * total;
+        let index = self.cumulative.partition_point(|c| *c < x);
+        self.words[index.min(self.words.len() - 1)]
+    }
+}
+
+struct Generator<'a> {
+    rng: Rng,
+    zh: Zipf<'a>,
+    zh_glue: Zipf<'a>,
+    en: Zipf<'a>,
+    en_glue: Zipf<'a>,
+}
+
+impl Generator<'_> {
+    fn new(seed: u64) -> Self {
+        Generator {
+            rng: Rng(seed),
+            zh: Zipf::new(ZH_WORDS),
+            zh_glue: Zipf::new(ZH_GLUE),
+            en: Zipf::new(EN_WORDS),
+            en_glue: Zipf::new(EN_GLUE),
+        }
+    }
+
+    fn article(&mut self, n: usize) -> KbArticle {
+        let english = self.rng.chance(20);
+        let target = 300 + self.rng.below(1201);
+        let (title, body, tags) = if english {
+            (
+                self.en_title(),
+                self.en_body(target),
+                self.tags(&EN_WORDS[..40]),
+            )
+        } else {
+            (
+                self.zh_title(),
+                self.zh_body(target),
+                self.tags(&ZH_WORDS[..60]),
+            )
+        };
+        KbArticle {
+            id: format!("kb-{n:06}"),
+            locale: if english { "en" } else { "zh-CN" }.to_owned(),
+            title,
+            body,
+            tags,
+            category: "generated".to_owned(),
+            updated_at: 0,
+        }
+    }
+
+    fn zh_title(&mut self) -> String {
+        let words = 2 + self.rng.below(3);
+        (0..words).map(|_| self.zh.pick(&mut self.rng)).collect()
+    }
+
+    fn en_title(&mut self) -> String {
+        let words = 3 + self.rng.below(4);
+        let list: Vec<&str> = (0..words).map(|_| self.en.pick(&mut self.rng)).collect();
+        list.join(" ")
+    }
+
+    fn tags(&mut self, pool: &[&str]) -> Vec<String> {
+        (0..2 + self.rng.below(2))
+            .map(|_| pool[self.rng.below(pool.len())].to_owned())
+            .collect()
+    }
+
+    /// Paragraphs of sentences of content and function words, now and then
+    /// an English word, a number or Markdown emphasis.
+    fn zh_body(&mut self, target_chars: usize) -> String {
+        let mut body = String::new();
+        let mut chars = 0;
+        while chars < target_chars {
+            let mut sentence = String::new();
+            for _ in 0..4 + self.rng.below(9) {
+                let word = match self.rng.below(10) {
+                    0..=5 => self.zh.pick(&mut self.rng).to_owned(),
+                    6..=8 => self.zh_glue.pick(&mut self.rng).to_owned(),
+                    _ if self.rng.chance(50) => format!(" {} ", self.en.pick(&mut self.rng)),
+                    _ => (1 + self.rng.below(72)).to_string(),
+                };
+                sentence.push_str(&word);
+            }
+            if self.rng.chance(10) {
+                sentence = format!("**{sentence}**");
+            }
+            sentence.push_str(if self.rng.chance(70) {
+                "，"
+            } else {
+                "。\n\n"
+            });
+            chars += sentence.chars().count();
+            body.push_str(&sentence);
+        }
+        body
+    }
+
+    fn en_body(&mut self, target_chars: usize) -> String {
+        let mut body = String::new();
+        while body.len() < target_chars {
+            let words: Vec<String> = (0..6 + self.rng.below(10))
+                .map(|_| {
+                    if self.rng.chance(55) {
+                        self.en.pick(&mut self.rng).to_owned()
+                    } else {
+                        self.en_glue.pick(&mut self.rng).to_owned()
+                    }
+                })
+                .collect();
+            body.push_str(&words.join(" "));
+            body.push_str(if self.rng.chance(70) { ". " } else { ".\n\n" });
+        }
+        body
+    }
+}
+
+/// A query class: name, locale filter, queries.
+struct Class {
+    name: &'static str,
+    locale: Option<&'static str>,
+    queries: Vec<String>,
+}
+
+fn class(name: &'static str, queries: Vec<String>) -> Class {
+    Class {
+        name,
+        locale: None,
+        queries,
+    }
+}
+
+/// Query classes of 200 (test mode: 20) queries each.
+fn query_classes(seed: u64, per_class: usize) -> Vec<Class> {
+    let mut rng = Rng(seed);
+    let zh = Zipf::new(ZH_WORDS);
+    let en = Zipf::new(EN_WORDS);
+    let window = |len: usize, rng: &mut Rng| -> String {
+        // A window of `len` characters of one or two words, as typed.
+        loop {
+            let mut text: String = zh.pick(rng).to_owned();
+            if text.chars().count() < len || rng.chance(30) {
+                text.push_str(zh.pick(rng));
+            }
+            let chars: Vec<char> = text.chars().collect();
+            if chars.len() >= len {
+                let start = rng.below(chars.len() - len + 1);
+                return chars[start..start + len].iter().collect();
+            }
+        }
+    };
+    let mut classes: Vec<Class> = Vec::new();
+    for (name, len) in [
+        ("1 Chinese char", 1),
+        ("2 Chinese chars", 2),
+        ("3 Chinese chars", 3),
+        ("4 Chinese chars", 4),
+    ] {
+        let queries = (0..per_class).map(|_| window(len, &mut rng)).collect();
+        classes.push(class(name, queries));
+    }
+    let mut pinyin_queries = vec!["tk".to_owned(), "tuikuan".to_owned()];
+    while pinyin_queries.len() < per_class {
+        let word = zh.pick(&mut rng);
+        let readings: Vec<&str> = word.to_pinyin().flatten().map(|p| p.plain()).collect();
+        if rng.chance(50) {
+            pinyin_queries.push(readings.concat());
+        } else {
+            pinyin_queries.push(readings.iter().filter_map(|r| r.get(..1)).collect());
+        }
+    }
+    classes.push(class("pinyin (tk, tuikuan, …)", pinyin_queries));
+    let english = (0..per_class)
+        .map(|_| {
+            if rng.chance(60) {
+                en.pick(&mut rng).to_owned()
+            } else {
+                format!("{} {}", en.pick(&mut rng), en.pick(&mut rng))
+            }
+        })
+        .collect();
+    classes.push(class("English words", english));
+    // Locale filter on: the 2-character queries again, zh-CN articles only.
+    let two = classes[1].queries.clone();
+    classes.push(Class {
+        name: "2 Chinese chars, locale zh-CN",
+        locale: Some("zh-CN"),
+        queries: two,
+    });
+    // The single most common character of the corpus, 的, repeated: the
+    // worst case for ranking, which must still be bounded.
+    classes.push(class(
+        "most common char (的)",
+        vec!["的".to_owned(); per_class.min(20)],
+    ));
+    classes
+}
+
+struct Built {
+    conn: Connection,
+    _dir: tempfile::TempDir,
+    seconds: f64,
+    bytes: u64,
+}
+
+fn build(articles: usize) -> Result<Built, Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("search.db");
+    let mut conn = Connection::open(&path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    search::register(&conn)?;
+    conn.execute_batch(search::SCHEMA)?;
+    search::rebuild_if_stale(&conn)?;
+    let mut generator = Generator::new(0x00C0_FFEE);
+    let started = Instant::now();
+    let tx = conn.transaction()?;
+    for n in 0..articles {
+        search::index_article(&tx, &generator.article(n))?;
+    }
+    tx.commit()?;
+    let seconds = started.elapsed().as_secs_f64();
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
+    let bytes = std::fs::metadata(&path)?.len();
+    Ok(Built {
+        conn,
+        _dir: dir,
+        seconds,
+        bytes,
+    })
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let full = args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test");
+    let (sizes, per_class): (&[usize], usize) = if full {
+        (&[10_000, 100_000], 200)
+    } else {
+        (&[1_000], 20)
+    };
+    let mut criterion = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    let options = |class: &Class| SearchOptions {
+        limit: 20,
+        locale: class.locale.map(str::to_owned),
+    };
+    let mut report = Vec::new();
+    for &size in sizes {
+        let built = build(size)?;
+        let classes = query_classes(0x5EED + size as u64, per_class);
+        // Warm the page cache once, as an agent's second search would.
+        for class in &classes {
+            for query in &class.queries {
+                search::search_articles(&built.conn, query, &options(class))?;
+            }
+        }
+        report.push(format!(
+            "\n{size} articles: index built in {:.1} s, database {:.1} MB",
+            built.seconds,
+            built.bytes as f64 / 1_000_000.0
+        ));
+        report.push("| query class | queries | p50 | p95 | max | mean hits |".to_owned());
+        report.push("|---|---|---|---|---|---|".to_owned());
+        for class in &classes {
+            let (name, queries, opts) = (class.name, &class.queries, options(class));
+            let mut times = Vec::with_capacity(queries.len());
+            let mut hits = 0;
+            for query in queries {
+                let started = Instant::now();
+                let found = search::search_articles(&built.conn, query, &opts)?;
+                times.push(started.elapsed());
+                hits += found.len();
+            }
+            times.sort();
+            report.push(format!(
+                "| {name} | {} | {} | {} | {} | {:.1} |",
+                queries.len(),
+                ms(percentile(&times, 0.5)),
+                ms(percentile(&times, 0.95)),
+                ms(percentile(&times, 1.0)),
+                hits as f64 / queries.len().max(1) as f64
+            ));
+        }
+        let mut group = criterion.benchmark_group(format!("search {size}"));
+        for class in &classes {
+            let (queries, opts) = (&class.queries, options(class));
+            let mut next = 0;
+            group.bench_function(class.name, |b| {
+                b.iter(|| {
+                    let query = &queries[next % queries.len()];
+                    next += 1;
+                    let hits = search::search_articles(&built.conn, query, &opts);
+                    black_box(hits.map(|h| h.len()).unwrap_or(0))
+                });
+            });
+        }
+        group.finish();
+    }
+    criterion.final_summary();
+    println!(
+        "\nknowledge-base search ({}):",
+        if full { "bench" } else { "test mode" }
+    );
+    for line in report {
+        println!("{line}");
+    }
+    Ok(())
+}

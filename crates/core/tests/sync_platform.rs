@@ -35,6 +35,7 @@ fn act<T: homedesk_core::sync::Transport>(
         .store()
         .write(|tx| outbox::enqueue(tx, &me, action, homedesk_core::clock::now_ms()))
         .expect("saved locally");
+    engine.publish_status();
     engine.wake();
 }
 
@@ -414,7 +415,8 @@ async fn a_thousand_actions_while_the_link_flaps_arrive_exactly_once_and_in_orde
     }
     proxy.set(Mode::Up);
     eventually("the outbox drains", || async {
-        (engine.status().pending_actions == 0).then_some(())
+        // Read the store itself, not the status bar's last figure.
+        (engine.store().read(outbox::count).expect("count") == 0).then_some(())
     })
     .await;
     let _ = stop.send(true);
@@ -435,10 +437,15 @@ async fn a_thousand_actions_while_the_link_flaps_arrive_exactly_once_and_in_orde
             .map(|n| format!("reply {n:04}"))
             .collect();
         let got = platform_messages(&server, "a1002", conversation).await;
+        let missing: Vec<&String> = expected.iter().filter(|e| !got.contains(e)).collect();
+        let doubled: Vec<&String> = expected
+            .iter()
+            .filter(|e| got.iter().filter(|g| g == e).count() > 1)
+            .collect();
         assert_eq!(
             got.len(),
             expected.len(),
-            "conversation {i}: each reply exactly once"
+            "conversation {i}: each reply exactly once; missing {missing:?}, doubled {doubled:?}"
         );
         assert_eq!(
             got, expected,

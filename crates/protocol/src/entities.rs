@@ -41,7 +41,11 @@ impl Channel {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "ConversationStatus.ts"))]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export_to = "ConversationStatus.ts")
+)]
 pub enum ConversationStatus {
     /// Waiting in its queue for an agent (possibly being offered to one).
     Queued,
@@ -176,7 +180,11 @@ pub struct KbArticle {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "PlaceholderKind.ts"))]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export_to = "PlaceholderKind.ts")
+)]
 pub enum PlaceholderKind {
     Text,
     OrderNo,

@@ -247,8 +247,13 @@ pub(crate) trait TokenSink {
 ///   the character alone), with the character alone and the canonical forms
 ///   of synonyms starting there at the same position. The bigram comes first
 ///   because FTS5 highlights the byte range of a position's first token.
+///
+/// Without `colocated`, only the first token of each position is emitted:
+/// enough for `snippet()` and `highlight()`, which only read the offsets of
+/// those (FTS5_TOKENIZE_AUX), and about half the work.
 pub(crate) fn document_tokens<S: TokenSink>(
     pieces: &[Piece],
+    colocated: bool,
     sink: &mut S,
 ) -> Result<(), S::Error> {
     let mut buf = String::new();
@@ -257,14 +262,15 @@ pub(crate) fn document_tokens<S: TokenSink>(
             PieceKind::Word(word) => {
                 let stemmed = stem(word);
                 sink.token(&stemmed, piece.start, piece.end, false)?;
-                if let Some(canonical) = SYNONYMS.latin(&stemmed)
+                if colocated
+                    && let Some(canonical) = SYNONYMS.latin(&stemmed)
                     && canonical != stemmed
                 {
                     sink.token(canonical, piece.start, piece.end, true)?;
                 }
             }
             PieceKind::Number(digits) => sink.token(digits, piece.start, piece.end, false)?,
-            PieceKind::Cjk(chars) => cjk_tokens(chars, &mut buf, sink)?,
+            PieceKind::Cjk(chars) => cjk_tokens(chars, colocated, &mut buf, sink)?,
         }
     }
     Ok(())
@@ -272,24 +278,27 @@ pub(crate) fn document_tokens<S: TokenSink>(
 
 fn cjk_tokens<S: TokenSink>(
     chars: &[CjkChar],
+    colocated: bool,
     buf: &mut String,
     sink: &mut S,
 ) -> Result<(), S::Error> {
     for (i, c) in chars.iter().enumerate() {
-        let next = chars.get(i + 1);
         buf.clear();
         buf.push(c.ch);
-        match next {
+        match chars.get(i + 1) {
             Some(next) => {
-                let mut bigram = String::with_capacity(8);
-                bigram.push(c.ch);
-                bigram.push(next.ch);
-                sink.token(&bigram, c.start, next.end, false)?;
-                sink.token(buf, c.start, c.end, true)?;
+                buf.push(next.ch);
+                sink.token(buf, c.start, next.end, false)?;
+                if colocated {
+                    buf.pop();
+                    sink.token(buf, c.start, c.end, true)?;
+                }
             }
             None => sink.token(buf, c.start, c.end, false)?,
         }
-        synonym_tokens(chars, i, buf, sink)?;
+        if colocated {
+            synonym_tokens(chars, i, buf, sink)?;
+        }
     }
     Ok(())
 }
@@ -301,7 +310,9 @@ fn synonym_tokens<S: TokenSink>(
     buf: &mut String,
     sink: &mut S,
 ) -> Result<(), S::Error> {
-    let longest = SYNONYMS.han_max_chars().min(chars.len() - i);
+    let longest = SYNONYMS
+        .han_max_chars_from(chars[i].ch)
+        .min(chars.len() - i);
     let mut emitted: Vec<&str> = Vec::new();
     for len in 2..=longest {
         buf.clear();
@@ -327,7 +338,11 @@ fn synonym_tokens<S: TokenSink>(
 /// Chinese character, at one position: its toneless readings (`tui`), their
 /// initials (`t`), and with the next character the joined readings
 /// (`tuikuan`) and joined initials (`tk`). Other text emits nothing.
-pub(crate) fn pinyin_tokens<S: TokenSink>(pieces: &[Piece], sink: &mut S) -> Result<(), S::Error> {
+pub(crate) fn pinyin_tokens<S: TokenSink>(
+    pieces: &[Piece],
+    colocated: bool,
+    sink: &mut S,
+) -> Result<(), S::Error> {
     for piece in pieces {
         let PieceKind::Cjk(chars) = &piece.kind else {
             continue;
@@ -348,6 +363,10 @@ pub(crate) fn pinyin_tokens<S: TokenSink>(pieces: &[Piece], sink: &mut S) -> Res
                 emitted.push(text);
                 Ok(())
             };
+            if !colocated {
+                sink.token(&here[0], c.start, c.end, false)?;
+                continue;
+            }
             for reading in here {
                 emit(reading.clone(), c.end, sink)?;
             }
@@ -376,8 +395,13 @@ fn initial(reading: &str) -> String {
     reading.chars().take(1).collect()
 }
 
-/// Tokens of a whole column value as FTS5 hands it to the tokenizer.
-pub(crate) fn column_tokens<S: TokenSink>(bytes: &[u8], sink: &mut S) -> Result<(), S::Error> {
+/// Tokens of a whole column value as FTS5 hands it to the tokenizer; see
+/// [`document_tokens`] for `colocated`.
+pub(crate) fn column_tokens<S: TokenSink>(
+    bytes: &[u8],
+    colocated: bool,
+    sink: &mut S,
+) -> Result<(), S::Error> {
     let mark = PINYIN_MARK.len_utf8();
     let mut encoded = [0_u8; 4];
     let mark_bytes = PINYIN_MARK.encode_utf8(&mut encoded).as_bytes();
@@ -386,9 +410,9 @@ pub(crate) fn column_tokens<S: TokenSink>(bytes: &[u8], sink: &mut S) -> Result<
         for piece in &mut pieces {
             shift(piece, mark);
         }
-        pinyin_tokens(&pieces, sink)
+        pinyin_tokens(&pieces, colocated, sink)
     } else {
-        document_tokens(&pieces_of_bytes(bytes), sink)
+        document_tokens(&pieces_of_bytes(bytes), colocated, sink)
     }
 }
 
@@ -457,7 +481,7 @@ impl TokenSink for Collect {
 /// extras), in order: what a phrase query for `text` must contain.
 pub(crate) fn phrase_tokens(text: &str) -> Vec<String> {
     let mut collect = Collect::default();
-    let Ok(()) = document_tokens(&pieces(text), &mut collect);
+    let Ok(()) = document_tokens(&pieces(text), false, &mut collect);
     collect
         .tokens
         .into_iter()
@@ -472,7 +496,7 @@ mod tests {
 
     fn tokens(text: &str) -> Vec<(String, usize, usize, bool)> {
         let mut collect = Collect::default();
-        let Ok(()) = column_tokens(text.as_bytes(), &mut collect);
+        let Ok(()) = column_tokens(text.as_bytes(), true, &mut collect);
         collect.tokens
     }
 
@@ -536,9 +560,21 @@ mod tests {
     }
 
     #[test]
+    fn without_colocated_tokens_positions_and_offsets_are_the_same() {
+        for text in ["退款申请如何退钱 Revoke it", "\u{E000}退款 tk"] {
+            let mut all = Collect::default();
+            let Ok(()) = column_tokens(text.as_bytes(), true, &mut all);
+            let mut first = Collect::default();
+            let Ok(()) = column_tokens(text.as_bytes(), false, &mut first);
+            let primary: Vec<_> = all.tokens.into_iter().filter(|t| !t.3).collect();
+            assert_eq!(primary, first.tokens, "{text}");
+        }
+    }
+
+    #[test]
     fn invalid_utf8_separates_pieces() {
         let mut collect = Collect::default();
-        let Ok(()) = column_tokens(b"ab\xffcd", &mut collect);
+        let Ok(()) = column_tokens(b"ab\xffcd", true, &mut collect);
         let found: Vec<_> = collect
             .tokens
             .iter()

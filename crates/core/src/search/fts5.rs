@@ -1,7 +1,8 @@
-//! FFI glue: registers the `homedesk` tokenizer with SQLite's FTS5 on one
-//! connection. All the analysis is safe Rust in `analyze.rs`; this module
-//! only converts between C pointers and Rust slices, and makes sure no panic
-//! unwinds into SQLite.
+//! FFI glue: registers the `homedesk` tokenizer and the `homedesk_rank`
+//! ranking function with SQLite's FTS5 on one connection. All the analysis
+//! and the arithmetic are safe Rust in `analyze.rs` and `rank.rs`; this
+//! module only converts between C pointers and Rust values, and makes sure no
+//! panic unwinds into SQLite.
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, c_char, c_int, c_void};
@@ -11,16 +12,20 @@ use std::ptr;
 use rusqlite::{Connection, ffi};
 
 use super::analyze::{TokenSink, column_tokens, query_tokens};
+use super::rank::{self, Row};
 
 /// The tokenizer's name in `CREATE VIRTUAL TABLE … USING fts5(…, tokenize = 'homedesk')`.
 pub(crate) const TOKENIZER_NAME: &CStr = c"homedesk";
+
+/// The ranking function's name: `homedesk_rank(table, params)`, see `rank.rs`.
+pub(crate) const RANK_FUNCTION: &CStr = c"homedesk_rank";
 
 /// FTS5 calls back for every token; a non-OK code stops tokenizing.
 type TokenCallback =
     unsafe extern "C" fn(*mut c_void, c_int, *const c_char, c_int, c_int, c_int) -> c_int;
 
-/// Registers the tokenizer on `conn` (once per connection, before any FTS5
-/// table using it is created or opened).
+/// Registers the tokenizer and the ranking function on `conn` (once per
+/// connection, before any FTS5 table using them is created or opened).
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     let api = fts5_api(conn)?;
     let mut tokenizer = ffi::fts5_tokenizer {
@@ -44,7 +49,21 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
             None => ffi::SQLITE_MISUSE,
         }
     };
-    check(rc, "xCreateTokenizer")
+    check(rc, "xCreateTokenizer")?;
+    // SAFETY: as above; the function has no user data and no destructor.
+    let rc = unsafe {
+        match (*api).xCreateFunction {
+            Some(create_function) => create_function(
+                api,
+                RANK_FUNCTION.as_ptr(),
+                ptr::null_mut(),
+                Some(rank_function),
+                None,
+            ),
+            None => ffi::SQLITE_MISUSE,
+        }
+    };
+    check(rc, "xCreateFunction")
 }
 
 fn check(rc: c_int, what: &str) -> rusqlite::Result<()> {
@@ -53,7 +72,9 @@ fn check(rc: c_int, what: &str) -> rusqlite::Result<()> {
     } else {
         Err(rusqlite::Error::SqliteFailure(
             ffi::Error::new(rc),
-            Some(format!("registering the FTS5 tokenizer: {what} failed")),
+            Some(format!(
+                "registering the FTS5 tokenizer and rank function: {what} failed"
+            )),
         ))
     }
 }
@@ -191,16 +212,126 @@ unsafe extern "C" fn tokenize(
     };
     let mut sink = Forward { ctx, callback };
     let query = flags & ffi::FTS5_TOKENIZE_QUERY != 0;
+    // snippet() and highlight() only need the first token of each position.
+    let colocated = flags & ffi::FTS5_TOKENIZE_AUX == 0;
     let result = catch_unwind(AssertUnwindSafe(|| {
         if query {
             query_tokens(bytes, &mut sink)
         } else {
-            column_tokens(bytes, &mut sink)
+            column_tokens(bytes, colocated, &mut sink)
         }
     }));
     match result {
         Ok(Ok(())) => ffi::SQLITE_OK,
         Ok(Err(rc)) => rc,
         Err(_) => ffi::SQLITE_ERROR,
+    }
+}
+
+/// `homedesk_rank(table, params)`: the row's score (higher is better), see
+/// `rank::score`. Errors and panics become SQL errors.
+unsafe extern "C" fn rank_function(
+    api: *const ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+    ctx: *mut ffi::sqlite3_context,
+    n_values: c_int,
+    values: *mut *mut ffi::sqlite3_value,
+) {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: FTS5 passes its API, the context of the current row and
+        // `n_values` argument values, all valid during this call.
+        unsafe { rank_row(api, fts, n_values, values) }
+    }));
+    // SAFETY: `ctx` is the function context of this call; the message is a
+    // static NUL-terminated string (-1: read up to the NUL).
+    unsafe {
+        match result {
+            Ok(Ok(score)) => ffi::sqlite3_result_double(ctx, score),
+            Ok(Err(rc)) => ffi::sqlite3_result_error_code(ctx, rc),
+            Err(_) => ffi::sqlite3_result_error(ctx, c"homedesk_rank panicked".as_ptr(), -1),
+        }
+    }
+}
+
+/// Gathers the current row's statistics through the FTS5 API and scores it.
+///
+/// # Safety
+/// The arguments must be those FTS5 passed to an auxiliary function call
+/// that is still running.
+unsafe fn rank_row(
+    api: *const ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+    n_values: c_int,
+    values: *mut *mut ffi::sqlite3_value,
+) -> Result<f64, c_int> {
+    // SAFETY: `api` is FTS5's API table, valid for the call (or null).
+    let api = unsafe { api.as_ref() }.ok_or(ffi::SQLITE_MISUSE)?;
+    let missing = ffi::SQLITE_MISUSE;
+    let column_count = api.xColumnCount.ok_or(missing)?;
+    let row_count = api.xRowCount.ok_or(missing)?;
+    let total_size = api.xColumnTotalSize.ok_or(missing)?;
+    let column_size = api.xColumnSize.ok_or(missing)?;
+    let inst_count = api.xInstCount.ok_or(missing)?;
+    let inst = api.xInst.ok_or(missing)?;
+
+    let params = if n_values >= 1 && !values.is_null() {
+        // SAFETY: `values` holds `n_values` >= 1 valid value pointers; the
+        // blob stays valid until the value is changed, which nothing does
+        // before `decode` copies it (sqlite3_value_bytes is called after
+        // sqlite3_value_blob, as SQLite requires).
+        unsafe {
+            let value = *values;
+            let data = ffi::sqlite3_value_blob(value);
+            let len = usize::try_from(ffi::sqlite3_value_bytes(value)).unwrap_or(0);
+            if data.is_null() || len == 0 {
+                Vec::new()
+            } else {
+                rank::decode(std::slice::from_raw_parts(data.cast::<u8>(), len))
+            }
+        }
+    } else {
+        Vec::new()
+    };
+
+    let (mut table_rows, mut table_tokens, mut tokens, mut count) =
+        (0_i64, 0_i64, c_int::default(), c_int::default());
+    // SAFETY: `fts` is the context of the current row; every out-pointer
+    // points to a local of the type FTS5 writes.
+    let columns = unsafe {
+        check_rc(row_count(fts, &mut table_rows))?;
+        check_rc(total_size(fts, -1, &mut table_tokens))?;
+        check_rc(column_size(fts, -1, &mut tokens))?;
+        check_rc(inst_count(fts, &mut count))?;
+        column_count(fts)
+    };
+    let mut hits = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    for index in 0..count {
+        let (mut phrase, mut column, mut offset) =
+            (c_int::default(), c_int::default(), c_int::default());
+        // SAFETY: `index` < the instance count FTS5 just returned; the
+        // out-pointers point to locals.
+        check_rc(unsafe { inst(fts, index, &mut phrase, &mut column, &mut offset) })?;
+        if let (Ok(phrase), Ok(column)) = (usize::try_from(phrase), usize::try_from(column)) {
+            hits.push((phrase, column));
+        }
+    }
+    let row = Row {
+        table_rows,
+        table_tokens,
+        tokens: i64::from(tokens),
+        hits: &hits,
+    };
+    Ok(rank::score(
+        &row,
+        usize::try_from(columns).unwrap_or(0),
+        &params,
+    ))
+}
+
+fn check_rc(rc: c_int) -> Result<(), c_int> {
+    if rc == ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(rc)
     }
 }

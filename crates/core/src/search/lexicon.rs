@@ -32,6 +32,8 @@ pub(crate) struct Synonyms {
     han: HashMap<String, String>,
     /// Longest Chinese member, in characters.
     han_max_chars: usize,
+    /// First characters of the Chinese members.
+    han_first: HashSet<char>,
     /// Stemmed English member → stemmed canonical form.
     latin: HashMap<String, String>,
 }
@@ -42,9 +44,14 @@ impl Synonyms {
         self.han.get(text).map(String::as_str)
     }
 
-    /// The longest Chinese member, in characters (0 when there are none).
-    pub(crate) fn han_max_chars(&self) -> usize {
-        self.han_max_chars
+    /// The longest Chinese member starting with `c`, in characters, as far
+    /// as worth looking: 0 when no member starts with `c`.
+    pub(crate) fn han_max_chars_from(&self, c: char) -> usize {
+        if self.han_first.contains(&c) {
+            self.han_max_chars
+        } else {
+            0
+        }
     }
 
     /// The canonical (stemmed) form of a stemmed English word, if it is a member.
@@ -69,6 +76,7 @@ fn parse_synonyms(text: &str) -> (Synonyms, Vec<String>) {
     let mut latin = HashMap::new();
     let mut problems = Vec::new();
     let mut han_max_chars = 0;
+    let mut han_first = HashSet::new();
     for line in text.lines() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -95,6 +103,7 @@ fn parse_synonyms(text: &str) -> (Synonyms, Vec<String>) {
                     continue;
                 }
                 han_max_chars = han_max_chars.max(chars);
+                han_first.extend(member.chars().next());
                 han.insert((*member).to_owned(), (*first).to_owned());
             }
         } else {
@@ -116,6 +125,7 @@ fn parse_synonyms(text: &str) -> (Synonyms, Vec<String>) {
     let synonyms = Synonyms {
         han,
         han_max_chars,
+        han_first,
         latin,
     };
     (synonyms, problems)
@@ -170,7 +180,8 @@ mod tests {
         assert_eq!(SYNONYMS.han("退款"), Some("退款"));
         assert_eq!(SYNONYMS.han("如何"), Some("怎么"));
         assert_eq!(SYNONYMS.latin(&stem("revoked")), Some("cancel"));
-        assert!(SYNONYMS.han_max_chars() >= 4);
+        assert!(SYNONYMS.han_max_chars_from('什') >= 4);
+        assert_eq!(SYNONYMS.han_max_chars_from('的'), 0);
     }
 
     #[test]

@@ -13,9 +13,10 @@ mod analyze;
 mod fts5;
 mod lexicon;
 mod query;
+mod rank;
 mod romanize;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use homedesk_protocol::{CannedReply, KbArticle};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -23,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use analyze::{MATCH_CLOSE, MATCH_OPEN, PINYIN_MARK, clean};
-use query::{Columns, Plan};
+use query::{Columns, Expr, Loose, Plan};
 
 /// Version of everything that decides which tokens a text gives (tokenizer
 /// code, `synonyms.txt`, the pinyin and stemmer crates). Bump it when any of
@@ -38,13 +39,18 @@ pub const TOKENIZER_VERSION: u32 = 1;
 ///
 /// - `search_kb`: one row per article. Columns: title, tags (one per line),
 ///   body (plain text of the Markdown), pinyin (title and tags again, read
-///   by the tokenizer as pinyin), locale. `rank` is bm25 weighted 10 title,
-///   4 tags, 1 body, 6 pinyin, 0 locale.
-/// - `search_kb_rows`: article id ↔ FTS rowid.
-/// - `search_canned`, `search_canned_rows`: the same for canned replies
-///   (title, shortcut, body, pinyin, locale), with the folded shortcut for
-///   prefix lookups.
+///   by the tokenizer as pinyin), locale.
+/// - `search_kb_titles`: the same rows with only title, tags, pinyin and
+///   locale, so that "every word in the title" is answered from short
+///   posting lists, without walking the bodies' long ones.
+/// - `search_kb_rows`: article id ↔ FTS rowid (the same in both).
+/// - `search_canned`, `search_canned_titles`, `search_canned_rows`: the
+///   same for canned replies (title, shortcut, body, pinyin, locale), with
+///   the folded shortcut for prefix lookups.
 /// - `search_meta`: the [`TOKENIZER_VERSION`] the index was built with.
+///
+/// Results are ranked by our `homedesk_rank` function (see `rank.rs`),
+/// registered by [`register`].
 pub const SCHEMA: &str = "
 CREATE TABLE search_meta (
     key TEXT PRIMARY KEY NOT NULL,
@@ -58,32 +64,26 @@ CREATE VIRTUAL TABLE search_kb USING fts5(
     title, tags, body, pinyin, locale,
     tokenize = 'homedesk'
 );
-INSERT INTO search_kb(search_kb, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0, 6.0, 0.0)');
+CREATE VIRTUAL TABLE search_kb_titles USING fts5(
+    title, tags, pinyin, locale,
+    tokenize = 'homedesk'
+);
 CREATE TABLE search_canned_rows (
     rowid INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
-    locale TEXT NOT NULL,
-    shortcut_key TEXT NOT NULL
+    locale TEXT NOT NULL DEFAULT '',
+    shortcut_key TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX search_canned_rows_shortcut ON search_canned_rows (shortcut_key);
 CREATE VIRTUAL TABLE search_canned USING fts5(
     title, shortcut, body, pinyin, locale,
     tokenize = 'homedesk'
 );
-INSERT INTO search_canned(search_canned, rank) VALUES ('rank', 'bm25(10.0, 10.0, 1.0, 6.0, 0.0)');
+CREATE VIRTUAL TABLE search_canned_titles USING fts5(
+    title, shortcut, pinyin, locale,
+    tokenize = 'homedesk'
+);
 ";
-
-const ARTICLE_COLUMNS: Columns = Columns {
-    text: "{title tags body}",
-    pinyin: "pinyin",
-    locale: "locale",
-};
-
-const CANNED_COLUMNS: Columns = Columns {
-    text: "{title shortcut body}",
-    pinyin: "pinyin",
-    locale: "locale",
-};
 
 /// Results per search at most, whatever the caller asks.
 pub const MAX_LIMIT: usize = 200;
@@ -91,8 +91,16 @@ pub const MAX_LIMIT: usize = 200;
 /// Words of snippet around the best match (a Chinese character is a word).
 const SNIPPET_TOKENS: i64 = 32;
 
-/// Registers the `homedesk` FTS5 tokenizer on `conn`. Call it on every
-/// connection, before the search tables are created or used.
+/// At most this many matches are ranked per pass: when more match (a
+/// one-character query over a large knowledge base), only the most recently
+/// added this many are. Ranking costs about 1.5 µs per matching row, so this
+/// bounds a pass to a few milliseconds whatever the query and the size of
+/// the knowledge base.
+const RANK_CAP: i64 = 2_000;
+
+/// Registers the `homedesk` FTS5 tokenizer and the `homedesk_rank` ranking
+/// function on `conn`. Call it on every connection, before the search
+/// tables are created or used.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     fts5::register(conn)
 }
@@ -112,11 +120,17 @@ pub fn rebuild_if_stale(conn: &Connection) -> rusqlite::Result<bool> {
     if stored.as_deref() == Some(current.as_str()) {
         return Ok(false);
     }
-    conn.execute("INSERT INTO search_kb(search_kb) VALUES ('rebuild')", [])?;
-    conn.execute(
-        "INSERT INTO search_canned(search_canned) VALUES ('rebuild')",
-        [],
-    )?;
+    for table in [&ARTICLES, &CANNED] {
+        for fts in [&table.main, &table.titles] {
+            conn.execute(
+                &format!(
+                    "INSERT INTO {name}({name}) VALUES ('rebuild')",
+                    name = fts.name
+                ),
+                [],
+            )?;
+        }
+    }
     conn.execute(
         "INSERT INTO search_meta(key, value) VALUES ('tokenizer_version', ?1)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -156,8 +170,9 @@ pub struct SearchHit {
     /// A piece of the body around the best match, HTML-escaped, with the
     /// matched terms in `<mark>`…`</mark>` (the only markup in it).
     pub snippet: String,
-    /// Higher is better. The integer part is the match tier (1: every part
-    /// of the query matched; 0: some did), the fraction bm25 relevance.
+    /// Higher is better. The integer part is the match tier (2: every part
+    /// of the query is in the title, tags or their pinyin; 1: every part is
+    /// somewhere; 0: some part is), the fraction bm25 relevance.
     pub score: f64,
 }
 
@@ -169,8 +184,9 @@ pub struct CannedHit {
     pub id: String,
     pub title: String,
     pub shortcut: String,
-    /// Higher is better. 2 and above: the query is the start of the
-    /// shortcut (3: the whole shortcut); below, as in [`SearchHit::score`].
+    /// Higher is better. 3 and above: the query is the start of the
+    /// shortcut (4: the whole shortcut); below, as in [`SearchHit::score`]
+    /// (tier 2 there: title, shortcut or their pinyin).
     pub score: f64,
 }
 
@@ -180,20 +196,24 @@ pub fn index_article(conn: &Connection, article: &KbArticle) -> rusqlite::Result
     let tags = clean(&article.tags.join("\n"));
     let body = clean(&crate::markdown::plain_text(&article.body));
     let pinyin = format!("{PINYIN_MARK}{title}\n{tags}");
-    let rowid = row_for(conn, "search_kb_rows", &article.id)?;
-    conn.prepare_cached("DELETE FROM search_kb WHERE rowid = ?1")?
-        .execute([rowid])?;
+    let rowid = row_for(conn, ARTICLES.rows, &article.id)?;
+    delete_rows(conn, &ARTICLES, rowid)?;
     conn.prepare_cached(
         "INSERT INTO search_kb (rowid, title, tags, body, pinyin, locale)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![rowid, title, tags, body, pinyin, article.locale])?;
+    conn.prepare_cached(
+        "INSERT INTO search_kb_titles (rowid, title, tags, pinyin, locale)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![rowid, title, tags, pinyin, article.locale])?;
     Ok(())
 }
 
 /// Removes an article from the index (nothing happens if it is not there).
 pub fn remove_article(conn: &Connection, id: &str) -> rusqlite::Result<()> {
-    remove(conn, "search_kb", "search_kb_rows", id)
+    remove(conn, &ARTICLES, id)
 }
 
 /// Adds or replaces a canned reply in the index.
@@ -202,7 +222,7 @@ pub fn index_canned_reply(conn: &Connection, reply: &CannedReply) -> rusqlite::R
     let shortcut = clean(&reply.shortcut);
     let body = clean(&reply.body);
     let pinyin = format!("{PINYIN_MARK}{title}\n{shortcut}");
-    let rowid = row_for(conn, "search_canned_rows", &reply.id)?;
+    let rowid = row_for(conn, CANNED.rows, &reply.id)?;
     conn.prepare_cached(
         "UPDATE search_canned_rows SET locale = ?2, shortcut_key = ?3 WHERE rowid = ?1",
     )?
@@ -211,19 +231,23 @@ pub fn index_canned_reply(conn: &Connection, reply: &CannedReply) -> rusqlite::R
         fold_key(&reply.locale),
         shortcut_key(&reply.shortcut)
     ])?;
-    conn.prepare_cached("DELETE FROM search_canned WHERE rowid = ?1")?
-        .execute([rowid])?;
+    delete_rows(conn, &CANNED, rowid)?;
     conn.prepare_cached(
         "INSERT INTO search_canned (rowid, title, shortcut, body, pinyin, locale)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![rowid, title, shortcut, body, pinyin, reply.locale])?;
+    conn.prepare_cached(
+        "INSERT INTO search_canned_titles (rowid, title, shortcut, pinyin, locale)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![rowid, title, shortcut, pinyin, reply.locale])?;
     Ok(())
 }
 
 /// Removes a canned reply from the index (nothing happens if it is not there).
 pub fn remove_canned_reply(conn: &Connection, id: &str) -> rusqlite::Result<()> {
-    remove(conn, "search_canned", "search_canned_rows", id)
+    remove(conn, &CANNED, id)
 }
 
 /// The FTS rowid of `id`, created if new. `rows` is one of our table names.
@@ -235,29 +259,38 @@ fn row_for(conn: &Connection, rows: &str, id: &str) -> rusqlite::Result<i64> {
     if let Some(rowid) = existing {
         return Ok(rowid);
     }
-    // The canned table's other columns are filled in right after.
-    let insert = if rows == "search_canned_rows" {
-        "INSERT INTO search_canned_rows (id, locale, shortcut_key) VALUES (?1, '', '')"
-    } else {
-        "INSERT INTO search_kb_rows (id) VALUES (?1)"
-    };
-    conn.prepare_cached(insert)?.execute([id])?;
+    conn.prepare_cached(&format!("INSERT INTO {rows} (id) VALUES (?1)"))?
+        .execute([id])?;
     Ok(conn.last_insert_rowid())
 }
 
-fn remove(conn: &Connection, fts: &str, rows: &str, id: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached(&format!(
-        "DELETE FROM {fts} WHERE rowid = (SELECT rowid FROM {rows} WHERE id = ?1)"
-    ))?
-    .execute([id])?;
-    conn.prepare_cached(&format!("DELETE FROM {rows} WHERE id = ?1"))?
-        .execute([id])?;
+/// Deletes `rowid` from both FTS tables of `table` (if it is there).
+fn delete_rows(conn: &Connection, table: &Table, rowid: i64) -> rusqlite::Result<()> {
+    for fts in [&table.main, &table.titles] {
+        conn.prepare_cached(&format!("DELETE FROM {} WHERE rowid = ?1", fts.name))?
+            .execute([rowid])?;
+    }
     Ok(())
 }
 
-/// Searches articles: first for every part of the query, then, if that
-/// found fewer than `opts.limit`, for any part of it (see `docs/search.md`).
-/// Empty or punctuation-only queries find nothing; no query errors.
+fn remove(conn: &Connection, table: &Table, id: &str) -> rusqlite::Result<()> {
+    let rowid: Option<i64> = conn
+        .prepare_cached(&format!("SELECT rowid FROM {} WHERE id = ?1", table.rows))?
+        .query_row([id], |row| row.get(0))
+        .optional()?;
+    if let Some(rowid) = rowid {
+        delete_rows(conn, table, rowid)?;
+        conn.prepare_cached(&format!("DELETE FROM {} WHERE rowid = ?1", table.rows))?
+            .execute([rowid])?;
+    }
+    Ok(())
+}
+
+/// Searches articles, best first: articles with every part of the query in
+/// the title or tags (or their pinyin), then with every part anywhere, then,
+/// while fewer than `opts.limit` were found, with any part of it (see
+/// `docs/search.md`). Empty or punctuation-only queries find nothing; no
+/// query text makes it fail.
 pub fn search_articles(
     conn: &Connection,
     query: &str,
@@ -267,42 +300,50 @@ pub fn search_articles(
     if limit == 0 {
         return Ok(Vec::new());
     }
-    let plan = query::plan(query, &ARTICLE_COLUMNS, locale_of(opts));
+    let plan = query::plan(query, &ARTICLES.columns, locale_of(opts));
+    let mut stats = Stats::new(conn, &ARTICLES)?;
     let mut hits = Vec::new();
     let mut seen = HashSet::new();
-    for (expr, tier) in tiers(&plan) {
+    for (pass, tier) in passes(&plan) {
         if hits.len() >= limit {
             break;
         }
-        let mut stmt = conn.prepare_cached(
-            "SELECT r.id, f.title, snippet(search_kb, 2, ?3, ?4, '…', ?5), f.rank
-             FROM search_kb AS f JOIN search_kb_rows AS r ON r.rowid = f.rowid
-             WHERE search_kb MATCH ?1
-             ORDER BY f.rank
-             LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(
-            params![
-                expr,
-                sql_limit(limit),
-                MATCH_OPEN.to_string(),
-                MATCH_CLOSE.to_string(),
-                SNIPPET_TOKENS
-            ],
-            |row| {
-                Ok(SearchHit {
-                    id: row.get(0)?,
-                    title: row.get(1)?,
-                    snippet: snippet_html(&row.get::<_, String>(2)?),
-                    score: tier + relevance(row.get(3)?),
-                })
-            },
-        )?;
-        for hit in rows {
-            let hit = hit?;
-            if hits.len() < limit && seen.insert(hit.id.clone()) {
-                hits.push(hit);
+        let (fts, expr) = pass_expr(conn, &ARTICLES, &pass, &mut stats, limit)?;
+        // Snippets come from the body, so they are marked with a pass that
+        // searches the body too.
+        let marks = match pass {
+            Pass::Titles(_) => plan.strict.as_ref().unwrap_or(&expr),
+            _ => &expr,
+        };
+        for (rowid, score) in ranked(conn, fts, &expr, &mut stats, limit)? {
+            if hits.len() >= limit || !seen.insert(rowid) {
+                continue;
             }
+            let mut stmt = conn.prepare_cached(
+                "SELECT r.id, f.title, snippet(search_kb, 2, ?3, ?4, '…', ?5)
+                 FROM search_kb AS f JOIN search_kb_rows AS r ON r.rowid = f.rowid
+                 WHERE search_kb MATCH ?1 AND f.rowid = ?2",
+            )?;
+            let hit = stmt
+                .query_row(
+                    params![
+                        marks.fts,
+                        rowid,
+                        MATCH_OPEN.to_string(),
+                        MATCH_CLOSE.to_string(),
+                        SNIPPET_TOKENS
+                    ],
+                    |row| {
+                        Ok(SearchHit {
+                            id: row.get(0)?,
+                            title: row.get(1)?,
+                            snippet: snippet_html(&row.get::<_, String>(2)?),
+                            score: tier + relevance(score),
+                        })
+                    },
+                )
+                .optional()?;
+            hits.extend(hit);
         }
     }
     Ok(hits)
@@ -325,72 +366,271 @@ pub fn search_canned_replies(
     let prefix = shortcut_key(query);
     if !prefix.is_empty() {
         let mut stmt = conn.prepare_cached(
-            "SELECT r.id, f.title, f.shortcut, r.shortcut_key
-             FROM search_canned_rows AS r JOIN search_canned AS f ON f.rowid = r.rowid
+            "SELECT r.rowid, r.id, f.title, f.shortcut, r.shortcut_key
+             FROM search_canned_rows AS r JOIN search_canned_titles AS f ON f.rowid = r.rowid
              WHERE r.shortcut_key >= ?1 AND r.shortcut_key < ?1 || char(1114111)
                AND (?2 IS NULL OR r.locale = ?2)
              ORDER BY length(r.shortcut_key), r.shortcut_key
              LIMIT ?3",
         )?;
         let locale = locale_of(opts).map(fold_key);
+        let prefix_chars = prefix.chars().count() as f64;
         let rows = stmt.query_map(params![prefix, locale, sql_limit(limit)], |row| {
-            let key: String = row.get(3)?;
-            let prefix_chars = prefix.chars().count() as f64;
+            let key: String = row.get(4)?;
             let key_chars = key.chars().count().max(1) as f64;
-            Ok(CannedHit {
-                id: row.get(0)?,
-                title: row.get(1)?,
-                shortcut: row.get(2)?,
-                score: 2.0 + prefix_chars / key_chars,
-            })
+            let hit = CannedHit {
+                id: row.get(1)?,
+                title: row.get(2)?,
+                shortcut: row.get(3)?,
+                score: 3.0 + prefix_chars / key_chars,
+            };
+            Ok((row.get::<_, i64>(0)?, hit))
         })?;
-        for hit in rows {
-            let hit = hit?;
-            if seen.insert(hit.id.clone()) {
+        for row in rows {
+            let (rowid, hit) = row?;
+            if seen.insert(rowid) {
                 hits.push(hit);
             }
         }
     }
-    let plan = query::plan(query, &CANNED_COLUMNS, locale_of(opts));
-    for (expr, tier) in tiers(&plan) {
+    let plan = query::plan(query, &CANNED.columns, locale_of(opts));
+    let mut stats = Stats::new(conn, &CANNED)?;
+    for (pass, tier) in passes(&plan) {
         if hits.len() >= limit {
             break;
         }
-        let mut stmt = conn.prepare_cached(
-            "SELECT r.id, f.title, f.shortcut, f.rank
-             FROM search_canned AS f JOIN search_canned_rows AS r ON r.rowid = f.rowid
-             WHERE search_canned MATCH ?1
-             ORDER BY f.rank
-             LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![expr, sql_limit(limit)], |row| {
-            Ok(CannedHit {
-                id: row.get(0)?,
-                title: row.get(1)?,
-                shortcut: row.get(2)?,
-                score: tier + relevance(row.get(3)?),
-            })
-        })?;
-        for hit in rows {
-            let hit = hit?;
-            if hits.len() < limit && seen.insert(hit.id.clone()) {
-                hits.push(hit);
+        let (fts, expr) = pass_expr(conn, &CANNED, &pass, &mut stats, limit)?;
+        for (rowid, score) in ranked(conn, fts, &expr, &mut stats, limit)? {
+            if hits.len() >= limit || !seen.insert(rowid) {
+                continue;
             }
+            let mut stmt = conn.prepare_cached(
+                "SELECT r.id, f.title, f.shortcut
+                 FROM search_canned_titles AS f JOIN search_canned_rows AS r ON r.rowid = f.rowid
+                 WHERE f.rowid = ?1",
+            )?;
+            let hit = stmt
+                .query_row([rowid], |row| {
+                    Ok(CannedHit {
+                        id: row.get(0)?,
+                        title: row.get(1)?,
+                        shortcut: row.get(2)?,
+                        score: tier + relevance(score),
+                    })
+                })
+                .optional()?;
+            hits.extend(hit);
         }
     }
     Ok(hits)
 }
 
-/// The expressions to run in order, with the tier added to their scores.
-fn tiers(plan: &Plan) -> Vec<(&str, f64)> {
+/// One FTS5 table of ours.
+struct Fts {
+    name: &'static str,
+    /// Weight of each column in the score, in column order.
+    weights: &'static [f64],
+}
+
+/// What is searched: articles or canned replies.
+struct Table {
+    /// Every column, body included.
+    main: Fts,
+    /// The title-side columns only (same rowids).
+    titles: Fts,
+    /// id ↔ rowid.
+    rows: &'static str,
+    columns: Columns,
+}
+
+const ARTICLES: Table = Table {
+    main: Fts {
+        name: "search_kb",
+        // title, tags, body, pinyin, locale
+        weights: &[1.0, 0.8, 0.25, 0.6, 0.0],
+    },
+    titles: Fts {
+        name: "search_kb_titles",
+        // title, tags, pinyin, locale
+        weights: &[1.0, 0.8, 0.6, 0.0],
+    },
+    rows: "search_kb_rows",
+    columns: Columns {
+        title: "{title tags}",
+        text: "{title tags body}",
+        pinyin: "pinyin",
+        locale: "locale",
+    },
+};
+
+const CANNED: Table = Table {
+    main: Fts {
+        name: "search_canned",
+        // title, shortcut, body, pinyin, locale
+        weights: &[1.0, 1.0, 0.25, 0.6, 0.0],
+    },
+    titles: Fts {
+        name: "search_canned_titles",
+        // title, shortcut, pinyin, locale
+        weights: &[1.0, 1.0, 0.6, 0.0],
+    },
+    rows: "search_canned_rows",
+    columns: Columns {
+        title: "{title shortcut}",
+        text: "{title shortcut body}",
+        pinyin: "pinyin",
+        locale: "locale",
+    },
+};
+
+/// Document frequencies for one search, shared by its passes.
+struct Stats {
+    /// Largest rowid minus smallest plus one: about the number of rows.
+    span: i64,
+    /// (table, phrase tokens) → estimated number of rows containing it.
+    doc_frequency: HashMap<(&'static str, String), f64>,
+}
+
+impl Stats {
+    fn new(conn: &Connection, table: &Table) -> rusqlite::Result<Stats> {
+        let (min, max): (Option<i64>, Option<i64>) = conn
+            // Two subqueries: SQLite answers a lone min() or max() from the
+            // b-tree, but scans the table for both at once.
+            .prepare_cached(&format!(
+                "SELECT (SELECT min(rowid) FROM {rows}), (SELECT max(rowid) FROM {rows})",
+                rows = table.rows
+            ))?
+            .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let span = match (min, max) {
+            (Some(min), Some(max)) => max - min + 1,
+            _ => 0,
+        };
+        Ok(Stats {
+            span,
+            doc_frequency: HashMap::new(),
+        })
+    }
+
+    /// The (estimated) number of rows of `fts` containing the phrase `tokens`.
+    fn doc_frequency(
+        &mut self,
+        conn: &Connection,
+        fts: &Fts,
+        tokens: &str,
+    ) -> rusqlite::Result<f64> {
+        let key = (fts.name, tokens.to_owned());
+        if let Some(known) = self.doc_frequency.get(&key) {
+            return Ok(*known);
+        }
+        let phrase = format!("\"{}\"", tokens.replace('"', "\"\""));
+        let (count, first, last): (i64, Option<i64>, Option<i64>) = conn
+            .prepare_cached(&format!(
+                "SELECT count(*), min(rowid), max(rowid)
+                 FROM (SELECT rowid FROM {fts} WHERE {fts} MATCH ?1 LIMIT ?2)",
+                fts = fts.name
+            ))?
+            .query_row(params![phrase, rank::SAMPLE], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?;
+        let estimate = rank::doc_frequency(count, first.unwrap_or(0), last.unwrap_or(0), self.span);
+        self.doc_frequency.insert(key, estimate);
+        Ok(estimate)
+    }
+}
+
+/// The best `limit` matches of `expr` in `fts` as (rowid, score), best
+/// first, ranking only the newest [`RANK_CAP`] matches: one walk of the
+/// index from the newest row, which stops there.
+fn ranked(
+    conn: &Connection,
+    fts: &Fts,
+    expr: &Expr,
+    stats: &mut Stats,
+    limit: usize,
+) -> rusqlite::Result<Vec<(i64, f64)>> {
+    let mut doc_frequencies = Vec::with_capacity(expr.phrases.len());
+    for phrase in &expr.phrases {
+        doc_frequencies.push(match phrase {
+            Some(tokens) => stats.doc_frequency(conn, fts, tokens)?,
+            None => rank::NOT_RANKED,
+        });
+    }
+    let params_blob = rank::encode(fts.weights, &doc_frequencies);
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT rowid, homedesk_rank({name}, ?2)
+         FROM {name} WHERE {name} MATCH ?1
+         ORDER BY rowid DESC
+         LIMIT ?3",
+        name = fts.name
+    ))?;
+    let rows = stmt.query_map(params![expr.fts, params_blob, RANK_CAP], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, f64>(1)?))
+    })?;
+    let mut scored = rows.collect::<rusqlite::Result<Vec<(i64, f64)>>>()?;
+    // Best score first; among equals, the newest (the walk's order).
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    scored.truncate(limit);
+    Ok(scored)
+}
+
+/// The passes to run in order, with the tier added to their scores.
+fn passes(plan: &Plan) -> Vec<(Pass<'_>, f64)> {
     let mut out = Vec::new();
+    if let Some(strict_title) = &plan.strict_title {
+        out.push((Pass::Titles(strict_title), 2.0));
+    }
     if let Some(strict) = &plan.strict {
-        out.push((strict.as_str(), 1.0));
+        out.push((Pass::Strict(strict), 1.0));
     }
     if let Some(loose) = &plan.loose {
-        out.push((loose.as_str(), 0.0));
+        out.push((Pass::Loose(loose), 0.0));
     }
     out
+}
+
+enum Pass<'a> {
+    /// Every part of the query in the title-side columns.
+    Titles(&'a Expr),
+    /// Every part of the query anywhere.
+    Strict(&'a Expr),
+    /// Any part of the query.
+    Loose(&'a Loose),
+}
+
+/// The table and expression of a pass. The tolerant pass leaves out
+/// phrases found in more than half the rows (their idf is a tenth of a rare
+/// term's, and they make ranking slow) when the other phrases match at
+/// least `limit` rows.
+fn pass_expr<'t>(
+    conn: &Connection,
+    table: &'t Table,
+    pass: &Pass<'_>,
+    stats: &mut Stats,
+    limit: usize,
+) -> rusqlite::Result<(&'t Fts, Expr)> {
+    match pass {
+        Pass::Titles(expr) => Ok((&table.titles, (*expr).clone())),
+        Pass::Strict(expr) => Ok((&table.main, (*expr).clone())),
+        Pass::Loose(loose) => {
+            let mut common = Vec::new();
+            let mut rarer_matches = 0.0;
+            for tokens in loose.phrase_tokens() {
+                let docs = stats.doc_frequency(conn, &table.main, &tokens)?;
+                let is_common = docs * 2.0 > stats.span as f64;
+                if !is_common {
+                    rarer_matches += docs;
+                }
+                common.push(is_common);
+            }
+            // Common phrases stay when the others cannot fill the list.
+            let expr = if rarer_matches >= limit as f64 {
+                loose.expr(|i| !common.get(i).copied().unwrap_or(false))
+            } else {
+                loose.expr(|_| true)
+            };
+            Ok((&table.main, expr))
+        }
+    }
 }
 
 fn locale_of(opts: &SearchOptions) -> Option<&str> {
@@ -404,10 +644,10 @@ fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
-/// bm25 from FTS5 is negative, more negative is better: squashed to [0, 1).
-fn relevance(rank: f64) -> f64 {
-    let r = (-rank).max(0.0);
-    r / (1.0 + r)
+/// A `homedesk_rank` score (0 and up, higher is better), squashed to [0, 1).
+fn relevance(score: f64) -> f64 {
+    let score = score.max(0.0);
+    score / (1.0 + score)
 }
 
 /// Case- and width-folded text, for exact comparisons.

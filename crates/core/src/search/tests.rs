@@ -137,6 +137,22 @@ fn falls_back_to_partial_matches() {
 }
 
 #[test]
+fn common_words_still_fill_the_list_when_the_rest_finds_nothing() {
+    let conn = db();
+    for i in 0..10 {
+        let title = if i < 8 {
+            "退款说明"
+        } else {
+            "发货说明"
+        };
+        index_article(&conn, &article(&format!("a{i}"), title, "")).unwrap();
+    }
+    // 退款 is in most articles, zzz in none: partial matches on 退款 come back.
+    let hits = search_articles(&conn, "退款zzz", &opts(5)).unwrap();
+    assert_eq!(hits.len(), 5, "{hits:?}");
+}
+
+#[test]
 fn synonyms_find_each_other() {
     let conn = sample();
     // 退钱 is not in any article; 退款 is.
@@ -289,6 +305,23 @@ fn a_very_common_query_returns_at_most_limit() {
 }
 
 #[test]
+fn only_the_newest_matches_are_ranked_when_very_many_match() {
+    let mut conn = db();
+    let tx = conn.transaction().unwrap();
+    let total = RANK_CAP + 100;
+    for i in 0..total {
+        index_article(&tx, &article(&format!("a{i:05}"), "常见问题", "")).unwrap();
+    }
+    tx.commit().unwrap();
+    let hits = search_articles(&conn, "常见", &opts(50)).unwrap();
+    assert_eq!(hits.len(), 50);
+    // Ranked among the newest RANK_CAP: the first 100 added are not.
+    for hit in &hits {
+        assert!(hit.id.as_str() >= "a00100", "{hit:?}");
+    }
+}
+
+#[test]
 fn tags_are_searched_in_chinese_and_pinyin() {
     let conn = db();
     let mut a = article("t", "售后说明", "");
@@ -332,7 +365,7 @@ fn canned_replies_by_shortcut_pinyin_and_text() {
     assert_eq!(find("仓库").first().map(String::as_str), Some("r2"));
     let hits = search_canned_replies(&conn, "tk", &opts(10)).unwrap();
     assert_eq!(hits[0].shortcut, "tk");
-    assert!(hits[0].score >= 3.0);
+    assert!(hits[0].score >= 4.0);
     // Update and remove.
     index_canned_reply(&conn, &reply("r1", "退款已受理", "tkok", "")).unwrap();
     assert_eq!(find("tkok"), vec!["r1"]);
