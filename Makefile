@@ -4,7 +4,7 @@
 #   make run       build everything, start a local platform with demo data and
 #                  live demo customers, then open the app
 #   make test      every check: format, house rules, svelte-check, clippy + Rust tests, vitest, end-to-end
-#   make bench     benchmarks (figures go to docs/benchmarks.md)
+#   make bench     benchmarks: sync throughput, search recall and latency (docs/benchmarks.md)
 #   make dist      installable packages (not built yet; see below)
 #
 # Smaller steps: make platform (only the demo platform, no display needed),
@@ -47,10 +47,14 @@ test: bootstrap
 	@$(MAKE) --no-print-directory e2e
 	@echo "make test: all stages passed (lint, Rust tests, vitest, end-to-end)"
 
-# Medians and ratios against a baseline measured in the same run; copy the
-# table into docs/benchmarks.md. Release build: the first run compiles for a while.
+# Figures for docs/benchmarks.md, each against a baseline measured in the same
+# run: platform sync throughput, knowledge-base recall (against FTS5 trigram)
+# and search latency at 10k/100k articles. Optimised build: the first run
+# compiles for a while; the search benchmark then takes about 3 minutes.
 bench:
 	$(CARGO) bench --locked -p homedesk-platform --bench sync
+	$(CARGO) bench --locked -p homedesk-core --bench recall
+	$(CARGO) bench --locked -p homedesk-core --bench search
 
 dist:
 	@echo "make dist: not built yet. It will run 'tauri build' to produce .deb, AppImage"
