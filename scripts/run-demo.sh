@@ -44,7 +44,10 @@ if [ "$mode" = platform-only ]; then
 fi
 
 echo "run-demo: starting Homedesk (close the window to stop both)"
-env_vars=(WEBKIT_DISABLE_DMABUF_RENDERER=1)
+echo "run-demo: sign in with an agent code and password printed above (DEMO ONLY line)"
+url=$(sed -n 's/^homedesk-platform ready at \(https:[^ ]*\).*/\1/p' "$log.out" | head -1)
+# The app offers this platform on its sign-in screen and trusts its development CA.
+env_vars=(WEBKIT_DISABLE_DMABUF_RENDERER=1 "HOMEDESK_PLATFORM_URL=$url" "HOMEDESK_PLATFORM_CA=$(realpath "$dir")/tls/ca.pem")
 if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
   env "${env_vars[@]}" dbus-run-session -- target/debug/homedesk
 else

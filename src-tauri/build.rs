@@ -3,7 +3,17 @@
 //! a capability in `capabilities/` grants `allow-<command>`).
 
 /// Every `#[tauri::command]` in src/commands.rs, by name.
-const COMMANDS: &[&str] = &["app_info", "set_locale", "connection_status"];
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "set_locale",
+    "connection_status",
+    "sign_in_defaults",
+    "signed_in",
+    "sign_in",
+    "sign_out",
+    "queue",
+    "claim",
+];
 
 fn main() {
     let index = std::path::Path::new("../ui/dist/index.html");

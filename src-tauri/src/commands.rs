@@ -5,8 +5,12 @@
 //! a command means: list it in `build.rs`, grant `allow-<name>` in
 //! `capabilities/`, and add it to `ui/src/lib/host/tauri.ts`.
 
-use homedesk_core::{AppInfo, ConnectionStatus, ErrorBody, Workstation};
-use tauri::State;
+use homedesk_core::desk::{QueueItem, QueueScope};
+use homedesk_core::{
+    AppInfo, ConnectionStatus, ErrorBody, SignInDefaults, SignedInAgent, Workstation,
+};
+use homedesk_protocol::Action;
+use tauri::{AppHandle, Runtime, State};
 
 #[tauri::command]
 pub fn app_info(workstation: State<'_, Workstation>) -> AppInfo {
@@ -24,4 +28,56 @@ pub fn set_locale(
 #[tauri::command]
 pub fn connection_status(workstation: State<'_, Workstation>) -> ConnectionStatus {
     workstation.connection_status()
+}
+
+#[tauri::command]
+pub fn sign_in_defaults(workstation: State<'_, Workstation>) -> SignInDefaults {
+    workstation.sign_in_defaults()
+}
+
+/// The agent who is signed in, if any (a saved session is resumed at start).
+#[tauri::command]
+pub fn signed_in(workstation: State<'_, Workstation>) -> Option<SignedInAgent> {
+    workstation.signed_in()
+}
+
+#[tauri::command]
+pub async fn sign_in<R: Runtime>(
+    app: AppHandle<R>,
+    workstation: State<'_, Workstation>,
+    platform_url: String,
+    agent: String,
+    password: String,
+) -> Result<SignedInAgent, ErrorBody> {
+    let signed_in = workstation
+        .sign_in(&platform_url, &agent, &password)
+        .await
+        .map_err(ErrorBody::from)?;
+    crate::events::forward(&app, &workstation);
+    Ok(signed_in)
+}
+
+#[tauri::command]
+pub async fn sign_out(workstation: State<'_, Workstation>) -> Result<(), ErrorBody> {
+    workstation.sign_out().await.map_err(ErrorBody::from)
+}
+
+#[tauri::command]
+pub fn queue(
+    workstation: State<'_, Workstation>,
+    scope: QueueScope,
+) -> Result<Vec<QueueItem>, ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.queue(scope).map_err(ErrorBody::from)
+}
+
+#[tauri::command]
+pub fn claim(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+) -> Result<(), ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.act(Action::Claim { conversation_id })
+        .map(|_| ())
+        .map_err(ErrorBody::from)
 }

@@ -5,25 +5,54 @@
 //! crate `manage()`s as one [`Workstation`].
 
 mod commands;
+mod events;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use homedesk_core::desk::PlatformConfig;
 use homedesk_core::{Workstation, paths};
-use tauri::{Builder, Runtime};
+use tauri::{Builder, Manager, Runtime};
 
 /// Environment variable that picks the data folder (tests, shared PCs).
 pub const DATA_DIR_ENV: &str = "HOMEDESK_DATA_DIR";
+/// The platform offered on the sign-in screen (`make run` sets it).
+pub const PLATFORM_URL_ENV: &str = "HOMEDESK_PLATFORM_URL";
+/// A CA file (PEM) to trust for that platform (a county centre's own CA, the
+/// development CA of `make run`).
+pub const PLATFORM_CA_ENV: &str = "HOMEDESK_PLATFORM_CA";
 
 /// Registers state and commands on a builder. Shared by [`run`] and the
 /// mock-runtime tests so they exercise the same wiring.
 pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Builder<R> {
     builder
         .manage(workstation)
+        .setup(|app| {
+            // Continue the last agent's saved session (offline too).
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let workstation = handle.state::<Workstation>();
+                match workstation.resume() {
+                    Ok(Some(agent)) => {
+                        tracing::info!(agent = %agent.code, "resumed the saved session");
+                        events::forward(&handle, &workstation);
+                    }
+                    Ok(None) => {}
+                    Err(err) => tracing::warn!("could not resume the saved session: {err}"),
+                }
+            });
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::set_locale,
             commands::connection_status,
+            commands::sign_in_defaults,
+            commands::signed_in,
+            commands::sign_in,
+            commands::sign_out,
+            commands::queue,
+            commands::claim,
         ])
 }
 
@@ -39,6 +68,15 @@ pub fn run() -> ExitCode {
         }
     };
     tracing::info!(data_dir = %workstation.data_dir().display(), "starting Homedesk");
+    if let Some(url) = std::env::var_os(PLATFORM_URL_ENV).filter(|v| !v.is_empty()) {
+        workstation.set_platform_defaults(PlatformConfig {
+            url: url.to_string_lossy().into_owned(),
+            ca_file: std::env::var_os(PLATFORM_CA_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            allow_insecure_loopback: false,
+        });
+    }
     if !has_display() {
         eprintln!(
             "homedesk: no display found (DISPLAY and WAYLAND_DISPLAY are unset).\n\

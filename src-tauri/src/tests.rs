@@ -108,3 +108,28 @@ fn windows_without_a_capability_cannot_call_app_commands() {
         "the denied set_locale changed nothing"
     );
 }
+
+#[test]
+fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let main = window(&app, "main");
+    assert_eq!(
+        invoke(&main, "signed_in", json!({})).expect("allowed"),
+        Value::Null
+    );
+    let defaults = invoke(&main, "sign_in_defaults", json!({})).expect("allowed");
+    assert_eq!(defaults, json!({ "platformUrl": null, "agent": null }));
+    let err = invoke(&main, "queue", json!({ "scope": "all" })).expect_err("nobody signed in");
+    assert_eq!(err["code"], "not_signed_in");
+    let err = invoke(&main, "claim", json!({ "conversationId": "c1" })).expect_err("nobody");
+    assert_eq!(err["code"], "not_signed_in");
+    let stranger = window(&app, "untrusted-popup");
+    for cmd in ["sign_in", "queue", "claim", "sign_out"] {
+        let result = invoke(&stranger, cmd, json!({}));
+        assert!(
+            result.is_err(),
+            "{cmd} must be refused to a window without the capability"
+        );
+    }
+}

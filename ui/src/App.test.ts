@@ -5,7 +5,7 @@ import { render, screen, waitFor } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import axe from "axe-core";
 import App from "./App.svelte";
-import { createMockHost } from "./lib/host/mock";
+import { MOCK_AGENT, createMockHost } from "./lib/host/mock";
 import { useLocale } from "./lib/i18n/index.svelte";
 
 function renderApp(options: Parameters<typeof createMockHost>[0] = {}) {
@@ -15,13 +15,19 @@ function renderApp(options: Parameters<typeof createMockHost>[0] = {}) {
 }
 
 describe("shell page", () => {
-  it("shows the Chinese title, offline state and empty queue by default", async () => {
+  it("shows the Chinese title, offline state and the sign-in form by default", async () => {
     renderApp();
     expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("居家客服工作台");
     expect(await screen.findByTestId("connection-state")).toHaveTextContent("离线");
     expect(screen.getByText("待发送 0 条")).toBeInTheDocument();
-    expect(screen.getByTestId("queue-empty")).toHaveTextContent("暂时没有会话");
+    expect(await screen.findByRole("heading", { name: "登录工作台" })).toBeInTheDocument();
     expect(document.documentElement.lang).toBe("zh-CN");
+  });
+
+  it("goes straight to the empty queue when a saved session was resumed", async () => {
+    renderApp({ signedIn: MOCK_AGENT });
+    expect(await screen.findByTestId("queue-empty")).toHaveTextContent("暂时没有会话");
+    expect(screen.getByTestId("signed-in-as")).toHaveTextContent("王秀英");
   });
 
   it("starts in the language saved on disk", async () => {

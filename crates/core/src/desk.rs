@@ -94,6 +94,55 @@ pub struct ConversationDetail {
     pub draft: Option<String>,
 }
 
+/// What the UI hears from the desk, on one event channel.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export_to = "DeskEvent.ts")]
+pub enum DeskEvent {
+    /// The status bar changed.
+    Status {
+        status: ConnectionStatus,
+    },
+    /// Local data changed: re-read what is on screen.
+    Changed,
+    /// The platform offers this agent a contact until `expires_at`.
+    Offer {
+        offer_id: String,
+        conversation_id: String,
+        channel: Channel,
+        queue: String,
+        subject: String,
+        #[ts(type = "number")]
+        expires_at: i64,
+    },
+    OfferWithdrawn {
+        offer_id: String,
+    },
+    /// Actions the platform refused; their text is back in the drafts.
+    Conflicts {
+        count: usize,
+    },
+}
+
+impl From<SyncEvent> for DeskEvent {
+    fn from(event: SyncEvent) -> Self {
+        match event {
+            SyncEvent::Status(status) => DeskEvent::Status { status },
+            SyncEvent::Changed => DeskEvent::Changed,
+            SyncEvent::Offer(o) => DeskEvent::Offer {
+                offer_id: o.offer_id,
+                conversation_id: o.conversation_id,
+                channel: o.channel,
+                queue: o.queue,
+                subject: o.subject,
+                expires_at: o.expires_at,
+            },
+            SyncEvent::OfferWithdrawn { offer_id } => DeskEvent::OfferWithdrawn { offer_id },
+            SyncEvent::Conflicts { keys } => DeskEvent::Conflicts { count: keys.len() },
+        }
+    }
+}
+
 /// The agent's desk; see the module comment.
 pub struct Desk {
     profile: AgentProfile,
@@ -198,7 +247,7 @@ impl Desk {
 
     /// Stops syncing and forgets the session; unsent actions stay in the
     /// outbox and go out after the next sign-in.
-    pub async fn sign_out(self) -> Result<(), Error> {
+    pub async fn sign_out(&self) -> Result<(), Error> {
         let _ = self.stop.send(true);
         self.engine
             .sign_out()
@@ -423,6 +472,15 @@ impl Desk {
                 .transpose()
             })
             .map_err(store_error)
+    }
+}
+
+impl std::fmt::Debug for Desk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desk")
+            .field("agent", &self.profile.code)
+            .field("status", &self.engine.status())
+            .finish_non_exhaustive()
     }
 }
 

@@ -52,6 +52,9 @@ pub enum Error {
     #[error("{0}")]
     InvalidAction(String),
 
+    #[error("nobody is signed in on this workstation")]
+    NotSignedIn,
+
     #[error("cannot save settings to {}: {source}", path.display())]
     SaveSettings {
         path: PathBuf,
@@ -74,6 +77,8 @@ pub enum ErrorCode {
     Storage,
     /// Sign-in refused: wrong agent code or password, or the session ended.
     WrongPassword,
+    /// The call needs a signed-in agent and there is none.
+    NotSignedIn,
     /// No answer from the platform (network down, wrong address).
     Unreachable,
     /// The platform's TLS certificate is not trusted.
@@ -101,6 +106,7 @@ impl Error {
             | Error::SaveSettings { .. }
             | Error::Store(_) => ErrorCode::Storage,
             Error::WrongPassword(_) => ErrorCode::WrongPassword,
+            Error::NotSignedIn => ErrorCode::NotSignedIn,
             Error::Unreachable(_) => ErrorCode::Unreachable,
             Error::UntrustedCertificate(_) => ErrorCode::UntrustedCertificate,
             Error::Platform(_) | Error::Sync(_) => ErrorCode::Platform,

@@ -28,4 +28,4 @@ pub use app_info::AppInfo;
 pub use connection::{ConnectionState, ConnectionStatus};
 pub use error::{Error, ErrorBody, ErrorCode};
 pub use locale::Locale;
-pub use workstation::Workstation;
+pub use workstation::{SignInDefaults, SignedInAgent, Workstation};

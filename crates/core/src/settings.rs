@@ -23,6 +23,14 @@ pub const SETTINGS_FILE: &str = "settings.json";
 #[serde(default)]
 pub struct Settings {
     pub locale: Locale,
+    /// The platform address last signed in to, offered again on the
+    /// sign-in screen.
+    pub platform_url: Option<String>,
+    /// The agent who signed in last on this PC (their session is resumed at
+    /// start, offline too).
+    pub last_agent: Option<String>,
+    /// This installation's id, sent at sign-in; made once.
+    pub device_id: Option<String>,
 }
 
 /// What [`load`] found on disk.
@@ -114,10 +122,20 @@ mod tests {
     #[test]
     fn saved_settings_are_read_back() {
         let dir = tempfile::tempdir().expect("temp dir");
-        save(dir.path(), &Settings { locale: Locale::En }).expect("saves");
+        save(
+            dir.path(),
+            &Settings {
+                locale: Locale::En,
+                ..Settings::default()
+            },
+        )
+        .expect("saves");
         assert_eq!(
             load(dir.path()).expect("loads"),
-            Loaded::Read(Settings { locale: Locale::En })
+            Loaded::Read(Settings {
+                locale: Locale::En,
+                ..Settings::default()
+            })
         );
     }
 
@@ -131,7 +149,10 @@ mod tests {
         .expect("write");
         assert_eq!(
             load(dir.path()).expect("loads"),
-            Loaded::Read(Settings { locale: Locale::En })
+            Loaded::Read(Settings {
+                locale: Locale::En,
+                ..Settings::default()
+            })
         );
     }
 
@@ -169,7 +190,14 @@ mod tests {
     fn save_leaves_no_temporary_files_behind() {
         let dir = tempfile::tempdir().expect("temp dir");
         save(dir.path(), &Settings::default()).expect("saves");
-        save(dir.path(), &Settings { locale: Locale::En }).expect("saves again");
+        save(
+            dir.path(),
+            &Settings {
+                locale: Locale::En,
+                ..Settings::default()
+            },
+        )
+        .expect("saves again");
         let names: Vec<_> = fs::read_dir(dir.path())
             .expect("list")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())

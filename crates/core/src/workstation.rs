@@ -1,17 +1,53 @@
 //! [`Workstation`]: the use-cases the shell and the CLI call.
 //!
 //! One `Workstation` per data folder. It is `Send + Sync` so the Tauri shell
-//! can `manage()` it directly. Use-cases are synchronous for now; the ones
-//! that touch the network (sync, sign-in) will be `async` and never hold a
-//! lock across an `.await`.
+//! can `manage()` it directly. It holds the settings and, once an agent has
+//! signed in (or a saved session was resumed), that agent's [`Desk`]. The
+//! async use-cases never hold a std lock across an `.await`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use homedesk_protocol::AgentProfile;
+use serde::Serialize;
+use ts_rs::TS;
 
 use crate::app_info::PRODUCT_NAME;
+use crate::desk::{Desk, PlatformConfig};
 use crate::settings::{self, Settings};
 use crate::{AppInfo, ConnectionStatus, Error, Locale};
+
+/// What the sign-in screen offers before the agent types anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "SignInDefaults.ts")]
+pub struct SignInDefaults {
+    /// The platform address used last time (or the one this installation
+    /// was started with).
+    pub platform_url: Option<String>,
+    pub agent: Option<String>,
+}
+
+/// The signed-in agent, as the top bar shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "SignedInAgent.ts")]
+pub struct SignedInAgent {
+    pub code: String,
+    pub name: String,
+    pub queues: Vec<String>,
+}
+
+impl From<&AgentProfile> for SignedInAgent {
+    fn from(p: &AgentProfile) -> Self {
+        SignedInAgent {
+            code: p.code.clone(),
+            name: p.name.clone(),
+            queues: p.queues.clone(),
+        }
+    }
+}
 
 /// The workstation for one data folder.
 #[derive(Debug)]
@@ -20,6 +56,10 @@ pub struct Workstation {
     /// Held only while reading or writing settings, never across I/O waits
     /// other than the settings file itself.
     settings: Mutex<Settings>,
+    /// How to reach and trust the platform when the agent does not say
+    /// otherwise (set by the shell, e.g. from `make run`).
+    platform: Mutex<PlatformConfig>,
+    desk: Mutex<Option<Arc<Desk>>>,
 }
 
 impl Workstation {
@@ -35,10 +75,121 @@ impl Workstation {
             source,
         })?;
         let settings = settings::load(&data_dir)?.into_settings();
+        let platform = PlatformConfig {
+            url: settings.platform_url.clone().unwrap_or_default(),
+            ca_file: None,
+            allow_insecure_loopback: false,
+        };
         Ok(Workstation {
             data_dir,
             settings: Mutex::new(settings),
+            platform: Mutex::new(platform),
+            desk: Mutex::new(None),
         })
+    }
+
+    /// The platform to use unless the agent types another address, and the
+    /// CA file to trust for it.
+    pub fn set_platform_defaults(&self, platform: PlatformConfig) {
+        *lock(&self.platform) = platform;
+    }
+
+    pub fn sign_in_defaults(&self) -> SignInDefaults {
+        let settings = self.lock_settings().clone();
+        let fallback = lock(&self.platform).url.clone();
+        SignInDefaults {
+            platform_url: settings
+                .platform_url
+                .or((!fallback.is_empty()).then_some(fallback)),
+            agent: settings.last_agent,
+        }
+    }
+
+    /// Signs `agent` in to the platform at `platform_url` and starts their
+    /// desk. Call inside a tokio runtime.
+    pub async fn sign_in(
+        &self,
+        platform_url: &str,
+        agent: &str,
+        password: &str,
+    ) -> Result<SignedInAgent, Error> {
+        let platform = {
+            let mut platform = lock(&self.platform).clone();
+            if platform.url != platform_url.trim() {
+                // Another address than the configured one: trust the system's roots.
+                platform.url = platform_url.trim().to_owned();
+                platform.ca_file = None;
+            }
+            platform
+        };
+        let device_id = self.device_id()?;
+        let desk = Desk::sign_in(&self.data_dir, &platform, &device_id, agent, password).await?;
+        let signed_in = SignedInAgent::from(desk.profile());
+        self.update_settings(|s| {
+            s.platform_url = Some(platform.url.clone());
+            s.last_agent = Some(signed_in.code.clone());
+        })?;
+        if let Some(previous) = lock(&self.desk).replace(Arc::new(desk)) {
+            drop(previous);
+        }
+        Ok(signed_in)
+    }
+
+    /// Continues the last agent's saved session, if there is one (no network
+    /// needed). Call inside a tokio runtime.
+    pub fn resume(&self) -> Result<Option<SignedInAgent>, Error> {
+        let Some(agent) = self.lock_settings().last_agent.clone() else {
+            return Ok(None);
+        };
+        let platform = lock(&self.platform).clone();
+        let device_id = self.device_id()?;
+        let Some(desk) = Desk::resume(&self.data_dir, &platform, &device_id, &agent)? else {
+            return Ok(None);
+        };
+        let signed_in = SignedInAgent::from(desk.profile());
+        *lock(&self.desk) = Some(Arc::new(desk));
+        Ok(Some(signed_in))
+    }
+
+    pub fn signed_in(&self) -> Option<SignedInAgent> {
+        lock(&self.desk)
+            .as_ref()
+            .map(|d| SignedInAgent::from(d.profile()))
+    }
+
+    /// The signed-in agent's desk.
+    pub fn desk(&self) -> Result<Arc<Desk>, Error> {
+        lock(&self.desk).clone().ok_or(Error::NotSignedIn)
+    }
+
+    /// Signs out; actions not yet sent wait in the agent's outbox.
+    pub async fn sign_out(&self) -> Result<(), Error> {
+        let desk = lock(&self.desk).take();
+        if let Some(desk) = desk {
+            desk.sign_out().await?;
+        }
+        Ok(())
+    }
+
+    fn device_id(&self) -> Result<String, Error> {
+        if let Some(id) = self.lock_settings().device_id.clone() {
+            return Ok(id);
+        }
+        let id = format!(
+            "ws-{}",
+            crate::store::outbox::new_key().trim_start_matches("act-")
+        );
+        self.update_settings(|s| s.device_id = Some(id.clone()))?;
+        Ok(id)
+    }
+
+    fn update_settings(&self, change: impl FnOnce(&mut Settings)) -> Result<(), Error> {
+        let mut current = self.lock_settings();
+        let mut updated = current.clone();
+        change(&mut updated);
+        settings::save(&self.data_dir, &updated)?;
+        *current = updated;
+        Ok(())
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -70,19 +221,26 @@ impl Workstation {
         Ok(self.app_info())
     }
 
-    /// Where the workstation stands with the platform. Until sync exists
-    /// (see issue "Workstation core") there is no platform to talk to.
+    /// Where the workstation stands with the platform: the signed-in
+    /// agent's sync status, or offline when nobody is signed in.
     pub fn connection_status(&self) -> ConnectionStatus {
-        ConnectionStatus::not_connected()
+        match lock(&self.desk).as_ref() {
+            Some(desk) => desk.status(),
+            None => ConnectionStatus::not_connected(),
+        }
     }
 
     fn lock_settings(&self) -> MutexGuard<'_, Settings> {
-        // A panic while holding the lock cannot leave `Settings` half-written
-        // (it is replaced whole), so a poisoned lock is still safe to use.
-        self.settings
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.settings)
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks cannot leave the value
+    // half-written (each is replaced whole), so a poisoned lock is safe.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

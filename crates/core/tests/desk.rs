@@ -183,3 +183,43 @@ async fn queue_claim_reply_then_offline_after_a_restart() {
         "after signing out, the password is needed again"
     );
 }
+
+#[tokio::test]
+async fn the_workstation_remembers_the_platform_and_resumes_the_last_agent() {
+    let server = Server::start_demo(&[]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let ws = homedesk_core::Workstation::open(dir.path()).expect("opens");
+    ws.set_platform_defaults(platform(&server));
+    assert_eq!(
+        ws.sign_in_defaults().platform_url.as_deref(),
+        Some(server.url.as_str()),
+        "the configured platform is offered"
+    );
+    assert_eq!(
+        ws.desk().err().map(|e| e.code()),
+        Some(ErrorCode::NotSignedIn)
+    );
+    let agent = ws
+        .sign_in(&server.url, "a1003", PASSWORD)
+        .await
+        .expect("signs in");
+    assert_eq!(agent.code, "a1003");
+    assert_eq!(ws.signed_in().map(|a| a.code).as_deref(), Some("a1003"));
+    eventually("synced", || async {
+        ws.connection_status().last_sync_at.map(|_| ())
+    })
+    .await;
+    drop(ws);
+
+    // Next start: same folder, straight back to work without the password.
+    let ws = homedesk_core::Workstation::open(dir.path()).expect("reopens");
+    ws.set_platform_defaults(platform(&server));
+    let defaults = ws.sign_in_defaults();
+    assert_eq!(defaults.agent.as_deref(), Some("a1003"));
+    let resumed = ws.resume().expect("resumes").expect("a session");
+    assert_eq!(resumed.code, "a1003");
+    assert!(ws.desk().is_ok());
+    ws.sign_out().await.expect("signs out");
+    assert!(ws.desk().is_err());
+    assert!(ws.resume().expect("reads").is_none());
+}

@@ -4,9 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use homedesk_core::desk::{QueueItem, QueueScope};
+use homedesk_core::desk::{DeskEvent, QueueItem, QueueScope};
 use homedesk_core::search::{CannedHit, SearchHit, SearchOptions};
-use homedesk_core::{AppInfo, ConnectionState, ConnectionStatus, ErrorBody, ErrorCode, Locale};
+use homedesk_core::{
+    AppInfo, ConnectionState, ConnectionStatus, ErrorBody, ErrorCode, Locale, SignInDefaults,
+    SignedInAgent,
+};
 use homedesk_protocol::{Channel, ConversationStatus, Priority};
 use ts_rs::{Config, TS};
 
@@ -40,6 +43,9 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<SearchOptions>(&cfg),
         render::<SearchHit>(&cfg),
         render::<CannedHit>(&cfg),
+        render::<DeskEvent>(&cfg),
+        render::<SignInDefaults>(&cfg),
+        render::<SignedInAgent>(&cfg),
     ];
 
     let update = std::env::var_os("UPDATE_BINDINGS").is_some_and(|v| v == "1");

@@ -9,9 +9,25 @@ import type { AppInfo } from "./bindings/AppInfo";
 import type { ConnectionStatus } from "./bindings/ConnectionStatus";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { Locale } from "./bindings/Locale";
+import type { DeskEvent } from "./bindings/DeskEvent";
+import type { QueueItem } from "./bindings/QueueItem";
+import type { QueueScope } from "./bindings/QueueScope";
+import type { SignInDefaults } from "./bindings/SignInDefaults";
+import type { SignedInAgent } from "./bindings/SignedInAgent";
 
-export type { AppInfo, ConnectionStatus, ErrorCode, Locale };
+export type {
+  AppInfo,
+  ConnectionStatus,
+  DeskEvent,
+  ErrorCode,
+  Locale,
+  QueueItem,
+  QueueScope,
+  SignInDefaults,
+  SignedInAgent,
+};
 export type { ConnectionState } from "./bindings/ConnectionState";
+export type { Channel } from "./bindings/Channel";
 
 export interface Host {
   /** Name, version, data folder and the saved interface language. */
@@ -20,6 +36,20 @@ export interface Host {
   setLocale(locale: Locale): Promise<AppInfo>;
   /** Online / degraded / offline, and how many actions wait to be sent. */
   connectionStatus(): Promise<ConnectionStatus>;
+  /** The platform address and agent code to offer on the sign-in screen. */
+  signInDefaults(): Promise<SignInDefaults>;
+  /** Who is signed in (a saved session is resumed at start), or null. */
+  signedIn(): Promise<SignedInAgent | null>;
+  /** Signs in; fails with wrong_password, unreachable or untrusted_certificate. */
+  signIn(platformUrl: string, agent: string, password: string): Promise<SignedInAgent>;
+  /** Signs out; unsent actions wait for the next sign-in. */
+  signOut(): Promise<void>;
+  /** The queue from the local store, most urgent first. */
+  queue(scope: QueueScope): Promise<QueueItem[]>;
+  /** Takes an unassigned conversation (shown as mine at once, sent when online). */
+  claim(conversationId: string): Promise<void>;
+  /** Listens to the desk's events; resolves with a function that stops listening. */
+  onDeskEvent(listener: (event: DeskEvent) => void): Promise<() => void>;
 }
 
 /**
@@ -46,6 +76,7 @@ const CORE_CODES: readonly string[] = [
   "unreachable",
   "untrusted_certificate",
   "platform",
+  "not_signed_in",
 ] satisfies ErrorCode[];
 
 /** Turns whatever a rejected IPC call gave us into a `HostError`. */

@@ -2,18 +2,41 @@
 // browser (`npm run dev`). It behaves like the core: same defaults (zh-CN,
 // offline), same validation, same error shape.
 
-import { HostError, type AppInfo, type ConnectionStatus, type Host, type Locale } from "./index";
+import {
+  HostError,
+  type AppInfo,
+  type ConnectionStatus,
+  type DeskEvent,
+  type Host,
+  type Locale,
+  type QueueItem,
+  type SignedInAgent,
+} from "./index";
 
 export interface MockHostOptions {
   info?: Partial<AppInfo>;
   connection?: ConnectionStatus;
   /** Makes `setLocale` fail as if the disk refused the write. */
   failSaves?: boolean;
+  /** Start signed in as this agent (a resumed session). */
+  signedIn?: SignedInAgent;
+  /** The conversations the queue holds. */
+  queue?: QueueItem[];
 }
+
+/** The demo agent the mock accepts, with the demo password. */
+export const MOCK_AGENT: SignedInAgent = {
+  code: "a1001",
+  name: "王秀英",
+  queues: ["presales", "aftersales"],
+};
+export const MOCK_PASSWORD = "homedesk-demo";
 
 const LOCALES: readonly Locale[] = ["zh-CN", "en"];
 
-export function createMockHost(options: MockHostOptions = {}): Host & { calls: string[] } {
+export function createMockHost(
+  options: MockHostOptions = {},
+): Host & { calls: string[]; push(item: QueueItem): void } {
   let info: AppInfo = {
     name: "Homedesk",
     version: "0.0.0-mock",
@@ -30,9 +53,22 @@ export function createMockHost(options: MockHostOptions = {}): Host & { calls: s
     bytesReceived: 0,
   };
   const calls: string[] = [];
+  let agent: SignedInAgent | null = options.signedIn ?? null;
+  let items: QueueItem[] = (options.queue ?? []).map((item) => ({ ...item }));
+  const listeners = new Set<(event: DeskEvent) => void>();
+  const emit = (event: DeskEvent) => listeners.forEach((listener) => listener(event));
+  const needAgent = (): SignedInAgent => {
+    if (!agent) throw new HostError("not_signed_in", "nobody is signed in on this workstation");
+    return agent;
+  };
 
   return {
     calls,
+    /** Test helper: the platform sends news (a new contact, say). */
+    push(item: QueueItem) {
+      items = [...items, { ...item }];
+      emit({ type: "changed" });
+    },
     async appInfo() {
       calls.push("appInfo");
       return { ...info };
@@ -51,6 +87,55 @@ export function createMockHost(options: MockHostOptions = {}): Host & { calls: s
     async connectionStatus() {
       calls.push("connectionStatus");
       return { ...connection };
+    },
+    async signInDefaults() {
+      calls.push("signInDefaults");
+      return { platformUrl: "https://127.0.0.1:8443", agent: agent?.code ?? null };
+    },
+    async signedIn() {
+      calls.push("signedIn");
+      return agent ? { ...agent } : null;
+    },
+    async signIn(platformUrl, code, password) {
+      calls.push(`signIn:${code}`);
+      if (!platformUrl.startsWith("https://")) {
+        throw new HostError("unreachable", `cannot reach ${platformUrl}`);
+      }
+      if (code !== MOCK_AGENT.code || password !== MOCK_PASSWORD) {
+        throw new HostError("wrong_password", "wrong agent code or password");
+      }
+      agent = { ...MOCK_AGENT };
+      return { ...agent };
+    },
+    async signOut() {
+      calls.push("signOut");
+      agent = null;
+    },
+    async queue(scope) {
+      calls.push(`queue:${scope}`);
+      const me = needAgent();
+      return items
+        .filter((item) => {
+          const mine = item.assignedTo === me.code && item.status !== "resolved";
+          const open =
+            item.assignedTo === null && item.status === "queued" && me.queues.includes(item.queue);
+          return scope === "mine" ? mine : scope === "unassigned" ? open : mine || open;
+        })
+        .map((item) => ({ ...item }));
+    },
+    async claim(conversationId) {
+      calls.push(`claim:${conversationId}`);
+      const me = needAgent();
+      items = items.map((item) =>
+        item.id === conversationId
+          ? { ...item, assignedTo: me.code, status: "active", pendingActions: 1 }
+          : item,
+      );
+      emit({ type: "changed" });
+    },
+    async onDeskEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
   };
 }

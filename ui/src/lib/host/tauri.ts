@@ -2,7 +2,11 @@
 // src-tauri/src/commands.rs. Command names live here and nowhere else.
 
 import { invoke } from "@tauri-apps/api/core";
-import { toHostError, type Host } from "./index";
+import { listen } from "@tauri-apps/api/event";
+import { toHostError, type DeskEvent, type Host } from "./index";
+
+/** The one event the shell emits (src-tauri/src/events.rs). */
+const DESK_EVENT = "homedesk://desk";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -16,4 +20,14 @@ export const tauriHost: Host = {
   appInfo: () => call("app_info"),
   setLocale: (locale) => call("set_locale", { locale }),
   connectionStatus: () => call("connection_status"),
+  signInDefaults: () => call("sign_in_defaults"),
+  signedIn: () => call("signed_in"),
+  signIn: (platformUrl, agent, password) => call("sign_in", { platformUrl, agent, password }),
+  signOut: () => call("sign_out"),
+  queue: (scope) => call("queue", { scope }),
+  claim: (conversationId) => call("claim", { conversationId }),
+  onDeskEvent: async (listener) => {
+    const stop = await listen<DeskEvent>(DESK_EVENT, (event) => listener(event.payload));
+    return stop;
+  },
 };

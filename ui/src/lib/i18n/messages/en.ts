@@ -19,6 +19,31 @@ export const en: Messages = {
   "queue.column.sla": "Time left",
   "queue.empty":
     "No conversations yet. Once you are connected to the platform, conversations assigned to you and unclaimed ones appear here.",
+  "queue.column.action": "Action",
+  "queue.scope.label": "Which conversations to show",
+  "queue.scope.all": "All",
+  "queue.scope.mine": "Mine",
+  "queue.scope.unassigned": "Unassigned",
+  "queue.minutes": "{n} min",
+  "queue.hours": "{h} h {m} min",
+  "queue.slaMissed": "Overdue",
+  "queue.claim": "Claim",
+  "queue.claimLabel": "Claim the conversation with {customer}",
+  "queue.sending": "Sending",
+  "queue.mine": "Mine",
+
+  "channel.chat": "Chat",
+  "channel.phone": "Call-back",
+  "channel.ticket": "Ticket",
+
+  "signIn.heading": "Sign in",
+  "signIn.platform": "Platform address",
+  "signIn.agent": "Agent code",
+  "signIn.password": "Password",
+  "signIn.submit": "Sign in",
+  "signIn.busy": "Signing in…",
+  "agent.signedInAs": "Signed in: {name} ({code})",
+  "agent.signOut": "Sign out",
 
   "connection.label": "Connection",
   "connection.online": "Online",
@@ -37,6 +62,7 @@ export const en: Messages = {
   "error.untrusted_certificate":
     "The platform's security certificate is not trusted. Check the platform address, or ask your trainer for the right certificate file.",
   "error.platform": "The platform sent an answer the app cannot use. Try again later.",
+  "error.not_signed_in": "Nobody is signed in yet. Please sign in first.",
   "error.ipc": "Something went wrong inside the app. Restart Homedesk and try again.",
   "error.dismiss": "OK",
 };

@@ -1,0 +1,34 @@
+//! Core events to the UI: everything the signed-in agent's desk reports
+//! reaches the webview as one typed event, [`DESK_EVENT`], carrying a
+//! `DeskEvent` (generated TypeScript in `ui/src/lib/host/bindings/`).
+
+use homedesk_core::Workstation;
+use homedesk_core::desk::DeskEvent;
+use tauri::{AppHandle, Emitter, Runtime};
+use tokio::sync::broadcast::error::RecvError;
+
+/// The one event name the UI listens to.
+pub const DESK_EVENT: &str = "homedesk://desk";
+
+/// Starts forwarding the current desk's events; ends when that desk does
+/// (sign-out). Call after every sign-in or resume.
+pub fn forward<R: Runtime>(app: &AppHandle<R>, workstation: &Workstation) {
+    let Ok(desk) = workstation.desk() else {
+        return;
+    };
+    let mut events = desk.subscribe();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => DeskEvent::from(event),
+                // Missed some: the UI re-reads everything on `changed`.
+                Err(RecvError::Lagged(_)) => DeskEvent::Changed,
+                Err(RecvError::Closed) => break,
+            };
+            if let Err(err) = app.emit(DESK_EVENT, &event) {
+                tracing::warn!("could not pass an event to the window: {err}");
+            }
+        }
+    });
+}

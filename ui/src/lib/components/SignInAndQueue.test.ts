@@ -1,0 +1,136 @@
+// Sign-in and the queue against the mock host: errors the agent can act on,
+// the remembered platform address, rows that arrive without a refresh,
+// claiming, SLA colours, and no accessibility violations.
+import { describe, expect, it } from "vitest";
+import { render, screen, waitFor, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import axe from "axe-core";
+import App from "../../App.svelte";
+import { MOCK_AGENT, MOCK_PASSWORD, createMockHost } from "../host/mock";
+import type { QueueItem } from "../host";
+import { useLocale } from "../i18n/index.svelte";
+
+function item(id: string, overrides: Partial<QueueItem> = {}): QueueItem {
+  const now = Date.now();
+  return {
+    id,
+    channel: "chat",
+    queue: "aftersales",
+    subject: "退款",
+    customerName: "李桂兰",
+    status: "queued",
+    assignedTo: null,
+    priority: "normal",
+    createdAt: now - 3 * 60000,
+    lastMessageAt: now - 60000,
+    lastMessagePreview: "桃子收到就坏了，怎么办？",
+    firstResponseDue: now + 20 * 60000,
+    firstResponseAt: null,
+    resolveDue: now + 3600000,
+    pendingActions: 0,
+    ...overrides,
+  };
+}
+
+async function signIn(password = MOCK_PASSWORD) {
+  await userEvent.type(await screen.findByTestId("sign-in-agent"), MOCK_AGENT.code);
+  await userEvent.type(screen.getByTestId("sign-in-password"), password);
+  await userEvent.click(screen.getByTestId("sign-in-submit"));
+}
+
+describe("sign-in", () => {
+  it("offers the remembered platform and says a wrong password plainly, then signs in", async () => {
+    useLocale("zh-CN");
+    const host = createMockHost({ queue: [item("c1")] });
+    render(App, { props: { host } });
+    await waitFor(() =>
+      expect(screen.getByTestId("sign-in-platform")).toHaveValue("https://127.0.0.1:8443"),
+    );
+    await signIn("wrong");
+    expect(await screen.findByRole("alert")).toHaveTextContent("工号或密码不对");
+    expect(screen.getByTestId("sign-in-password")).toHaveValue("");
+
+    await userEvent.type(screen.getByTestId("sign-in-password"), MOCK_PASSWORD);
+    await userEvent.click(screen.getByTestId("sign-in-submit"));
+    expect(await screen.findByTestId("signed-in-as")).toHaveTextContent("a1001");
+    expect(await screen.findAllByTestId("queue-row")).toHaveLength(1);
+  });
+
+  it("says when the platform cannot be reached", async () => {
+    useLocale("en");
+    const host = createMockHost({ info: { locale: "en" } });
+    render(App, { props: { host } });
+    const platform = await screen.findByTestId("sign-in-platform");
+    await waitFor(() => expect(platform).toHaveValue("https://127.0.0.1:8443"));
+    await userEvent.clear(platform);
+    await userEvent.type(platform, "http://example.com");
+    await signIn();
+    expect(await screen.findByRole("alert")).toHaveTextContent("Cannot reach the platform");
+  });
+});
+
+describe("queue", () => {
+  it("shows new work without a refresh, claims it, and colours the SLA", async () => {
+    useLocale("zh-CN");
+    const now = Date.now();
+    const host = createMockHost({
+      signedIn: MOCK_AGENT,
+      queue: [
+        item("late", { customerName: "张建国", firstResponseDue: now - 60000 }),
+        item("soon", { customerName: "赵敏", firstResponseDue: now + 2 * 60000 }),
+      ],
+    });
+    render(App, { props: { host } });
+    const rows = await screen.findAllByTestId("queue-row");
+    expect(rows).toHaveLength(2);
+    const sla = screen.getAllByTestId("queue-sla");
+    expect(sla[0]).toHaveClass("red");
+    expect(sla[0]).toHaveTextContent("已超时");
+    expect(sla[1]).toHaveClass("amber");
+
+    host.push(item("new", { customerName: "孙丽" }));
+    await waitFor(() => expect(screen.getAllByTestId("queue-row")).toHaveLength(3));
+
+    const row = screen
+      .getAllByTestId("queue-row")
+      .find((r) => r.getAttribute("data-conversation") === "new");
+    await userEvent.click(within(row!).getByRole("button", { name: "领取孙丽的会话" }));
+    await waitFor(() => expect(host.calls).toContain("claim:new"));
+    await userEvent.click(screen.getByTestId("queue-scope-mine"));
+    await waitFor(() => expect(screen.getAllByTestId("queue-row")).toHaveLength(1));
+    expect(screen.getByText("正在提交")).toBeInTheDocument();
+  });
+
+  it("signs out back to the sign-in form", async () => {
+    useLocale("zh-CN");
+    const host = createMockHost({ signedIn: MOCK_AGENT });
+    render(App, { props: { host } });
+    await userEvent.click(await screen.findByTestId("sign-out"));
+    expect(await screen.findByRole("heading", { name: "登录工作台" })).toBeInTheDocument();
+    expect(host.calls).toContain("signOut");
+  });
+
+  it("has no axe-core violations on the sign-in form and the queue, in both languages", async () => {
+    for (const language of ["zh-CN", "en"] as const) {
+      useLocale(language);
+      const info = { locale: language };
+      const signedOut = render(App, { props: { host: createMockHost({ info }) } });
+      await screen.findByTestId("sign-in-form");
+      let results = await axe.run(signedOut.container, {
+        rules: { "color-contrast": { enabled: false } },
+      });
+      expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+      signedOut.unmount();
+
+      const signedIn = render(App, {
+        props: { host: createMockHost({ info, signedIn: MOCK_AGENT, queue: [item("c1")] }) },
+      });
+      await screen.findAllByTestId("queue-row");
+      results = await axe.run(signedIn.container, {
+        rules: { "color-contrast": { enabled: false } },
+      });
+      expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+      signedIn.unmount();
+    }
+  });
+});
