@@ -193,6 +193,9 @@ impl Desktop {
 pub struct AppOptions<'a> {
     /// Data folder for this run; reuse one to test what survives a restart.
     pub data_dir: &'a Path,
+    /// A platform to offer on the sign-in screen: its URL and the CA file
+    /// to trust (as `make run` passes them).
+    pub platform: Option<(&'a str, &'a Path)>,
 }
 
 /// The app, started through tauri-driver, with a WebDriver client attached.
@@ -256,6 +259,14 @@ impl AppSession {
                 .env_remove("WAYLAND_DISPLAY")
                 .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
                 .env("HOMEDESK_DATA_DIR", options.data_dir)
+                .env(
+                    "HOMEDESK_PLATFORM_URL",
+                    options.platform.map(|(url, _)| url).unwrap_or_default(),
+                )
+                .env(
+                    "HOMEDESK_PLATFORM_CA",
+                    options.platform.map(|(_, ca)| ca).unwrap_or(Path::new("")),
+                )
                 .stdout(log.try_clone()?)
                 .stderr(log),
         )?;
@@ -320,6 +331,32 @@ impl AppSession {
             self.client.find(Locator::Css(css)).await?.click().await
         })
         .await
+    }
+
+    /// Types `text` into the input matched by `css`.
+    pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        within(&format!("typing into {css}"), async {
+            self.client
+                .find(Locator::Css(css))
+                .await?
+                .send_keys(text)
+                .await
+        })
+        .await
+    }
+
+    /// Waits until at least one element matches `css`.
+    pub async fn wait_for(&self, css: &str) -> anyhow::Result<()> {
+        let deadline = Instant::now() + DEADLINE;
+        while Instant::now() < deadline {
+            if let Ok(found) = self.client.find_all(Locator::Css(css)).await
+                && !found.is_empty()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("nothing matched {css} after {DEADLINE:?}")
     }
 
     /// Runs a script in the page and returns its result.

@@ -14,6 +14,7 @@ async fn window_opens_in_chinese_switches_to_english_and_remembers_it() -> anyho
         &desktop,
         AppOptions {
             data_dir: data.path(),
+            platform: None,
         },
     )
     .await?;
@@ -51,6 +52,7 @@ async fn window_opens_in_chinese_switches_to_english_and_remembers_it() -> anyho
         &desktop,
         AppOptions {
             data_dir: data.path(),
+            platform: None,
         },
     )
     .await?;
