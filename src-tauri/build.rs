@@ -13,6 +13,10 @@ const COMMANDS: &[&str] = &[
     "sign_out",
     "queue",
     "claim",
+    "conversation",
+    "reply",
+    "save_draft",
+    "wrap_up",
 ];
 
 fn main() {

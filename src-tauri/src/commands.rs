@@ -5,7 +5,7 @@
 //! a command means: list it in `build.rs`, grant `allow-<name>` in
 //! `capabilities/`, and add it to `ui/src/lib/host/tauri.ts`.
 
-use homedesk_core::desk::{QueueItem, QueueScope};
+use homedesk_core::desk::{ConversationDetail, QueueItem, QueueScope};
 use homedesk_core::{
     AppInfo, ConnectionStatus, ErrorBody, SignInDefaults, SignedInAgent, Workstation,
 };
@@ -78,6 +78,51 @@ pub fn claim(
 ) -> Result<(), ErrorBody> {
     let desk = workstation.desk().map_err(ErrorBody::from)?;
     desk.act(Action::Claim { conversation_id })
+        .map(|_| ())
+        .map_err(ErrorBody::from)
+}
+
+#[tauri::command]
+pub fn conversation(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+) -> Result<Option<ConversationDetail>, ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.conversation(&conversation_id).map_err(ErrorBody::from)
+}
+
+#[tauri::command]
+pub fn reply(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+    body: String,
+) -> Result<(), ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.reply(&conversation_id, &body)
+        .map(|_| ())
+        .map_err(ErrorBody::from)
+}
+
+#[tauri::command]
+pub fn save_draft(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+    body: String,
+) -> Result<(), ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.save_draft(&conversation_id, &body)
+        .map_err(ErrorBody::from)
+}
+
+#[tauri::command]
+pub fn wrap_up(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+    disposition: String,
+    note: Option<String>,
+) -> Result<(), ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.wrap_up(&conversation_id, &disposition, note, 0)
         .map(|_| ())
         .map_err(ErrorBody::from)
 }

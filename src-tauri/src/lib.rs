@@ -53,6 +53,10 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
             commands::sign_out,
             commands::queue,
             commands::claim,
+            commands::conversation,
+            commands::reply,
+            commands::save_draft,
+            commands::wrap_up,
         ])
 }
 

@@ -86,7 +86,8 @@ pub enum QueueScope {
 }
 
 /// A conversation with everything the conversation view shows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export_to = "ConversationDetail.ts")]
 pub struct ConversationDetail {
     pub conversation: Conversation,
     pub customer: Option<Customer>,
@@ -387,6 +388,22 @@ impl Desk {
             conversation_id: conversation_id.to_owned(),
             message_id: new_message_id(),
             body: body.to_owned(),
+        })
+    }
+
+    /// Resolves a conversation with a disposition code (and an optional note).
+    pub fn wrap_up(
+        &self,
+        conversation_id: &str,
+        disposition: &str,
+        note: Option<String>,
+        after_contact_secs: u32,
+    ) -> Result<ActionEnvelope, Error> {
+        self.act(Action::WrapUp {
+            conversation_id: conversation_id.to_owned(),
+            disposition: disposition.to_owned(),
+            note: note.filter(|n| !n.trim().is_empty()),
+            after_contact_secs,
         })
     }
 

@@ -4,13 +4,17 @@
 
 use std::path::{Path, PathBuf};
 
-use homedesk_core::desk::{DeskEvent, QueueItem, QueueScope};
+use homedesk_core::desk::{ConversationDetail, DeskEvent, QueueItem, QueueScope};
 use homedesk_core::search::{CannedHit, SearchHit, SearchOptions};
+use homedesk_core::store::views::ThreadMessage;
 use homedesk_core::{
     AppInfo, ConnectionState, ConnectionStatus, ErrorBody, ErrorCode, Locale, SignInDefaults,
     SignedInAgent,
 };
-use homedesk_protocol::{Channel, ConversationStatus, Priority};
+use homedesk_protocol::{
+    Author, Channel, Conversation, ConversationStatus, Customer, Message, MessageKind,
+    OrderSummary, Priority,
+};
 use ts_rs::{Config, TS};
 
 fn bindings_dir() -> PathBuf {
@@ -46,6 +50,14 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<DeskEvent>(&cfg),
         render::<SignInDefaults>(&cfg),
         render::<SignedInAgent>(&cfg),
+        render::<ConversationDetail>(&cfg),
+        render::<ThreadMessage>(&cfg),
+        render::<Conversation>(&cfg),
+        render::<Customer>(&cfg),
+        render::<OrderSummary>(&cfg),
+        render::<Message>(&cfg),
+        render::<Author>(&cfg),
+        render::<MessageKind>(&cfg),
     ];
 
     let update = std::env::var_os("UPDATE_BINDINGS").is_some_and(|v| v == "1");

@@ -69,6 +69,7 @@ pub enum Priority {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Conversation.ts"))]
 pub struct Conversation {
     pub id: String,
     pub channel: Channel,

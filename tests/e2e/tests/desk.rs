@@ -57,11 +57,61 @@ impl Platform {
         self.dir.path().join("tls").join("ca.pem")
     }
 
-    /// A customer writes in through the chat channel; returns the conversation id.
-    async fn customer_writes(&self, external_id: &str, body: &str) -> anyhow::Result<String> {
+    fn client(&self) -> anyhow::Result<reqwest::Client> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let ca = reqwest::Certificate::from_pem(&std::fs::read(self.ca())?)?;
-        let client = reqwest::Client::builder().tls_certs_only([ca]).build()?;
+        Ok(reqwest::Client::builder().tls_certs_only([ca]).build()?)
+    }
+
+    /// The bodies of agent replies in a conversation, as the platform has them.
+    async fn agent_replies(&self, agent: &str, conversation: &str) -> anyhow::Result<Vec<String>> {
+        let client = self.client()?;
+        let session: serde_json::Value = client
+            .post(format!("{}/v1/sessions", self.url))
+            .json(&serde_json::json!({"agent": agent, "password": "homedesk-demo", "device_id": "e2e-check"}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let token = session["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let mut cursor: Option<String> = None;
+        let mut replies = Vec::new();
+        loop {
+            let mut url = format!("{}/v1/changes?limit=1000", self.url);
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let page: serde_json::Value = client
+                .get(url)
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            for change in page["changes"].as_array().into_iter().flatten() {
+                let data = &change["data"];
+                if change["entity"] == "message"
+                    && data["conversation_id"] == conversation
+                    && data["author"] == "agent"
+                {
+                    replies.push(data["body"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+            cursor = page["next_cursor"].as_str().map(str::to_owned);
+            if page["has_more"] != true {
+                return Ok(replies);
+            }
+        }
+    }
+
+    /// A customer writes in through the chat channel; returns the conversation id.
+    async fn customer_writes(&self, external_id: &str, body: &str) -> anyhow::Result<String> {
+        let client = self.client()?;
         let token = std::fs::read_to_string(self.dir.path().join("ingress-token"))?;
         let answer: serde_json::Value = client
             .post(format!("{}/v1/ingress/chat", self.url))
@@ -136,14 +186,37 @@ async fn sign_in_see_a_customer_arrive_and_claim_the_conversation() -> anyhow::R
     // Claim it: it becomes mine once the platform has confirmed it.
     app.click(&format!("{row} [data-testid=queue-claim]"))
         .await?;
-    app.wait_for_text(&format!("{row} td:last-child"), "我在处理")
+    app.wait_for_text(&format!("{row} [data-testid=queue-state]"), "我在处理")
         .await?;
+
+    // Open it and reply; the platform receives exactly that text, once.
+    app.click(&format!("{row} [data-testid=queue-open]"))
+        .await?;
+    app.wait_for("[data-testid=thread]").await?;
+    let reply = "亲，非常抱歉，麻烦拍一下桃子的照片发给我";
+    app.type_into("[data-testid=composer-body]", reply).await?;
+    app.click("[data-testid=composer-send]").await?;
     app.wait_for_text("[data-testid=connection-state]", "在线")
         .await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let replies = platform.agent_replies("a1002", &conversation).await?;
+        if replies == [reply] {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the platform should have exactly the reply, has {replies:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let shot = app.screenshot("conversation-zh-CN.png").await?;
+    println!("screenshot: {}", shot.display());
+
     app.click("[data-testid=language-en]").await?;
-    app.wait_for_text(&format!("{row} td:last-child"), "Mine")
+    app.wait_for_text(&format!("{row} [data-testid=queue-state]"), "Mine")
         .await?;
-    let shot = app.screenshot("queue-en.png").await?;
+    let shot = app.screenshot("conversation-en.png").await?;
     println!("screenshot: {}", shot.display());
     app.close().await?;
     Ok(())

@@ -8,7 +8,8 @@ use serde::Serialize;
 use super::{StoreError, from_json};
 
 /// A message as the thread shows it: `pending` until the platform confirms.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export_to = "ThreadMessage.ts")]
 pub struct ThreadMessage {
     #[serde(flatten)]
     pub message: Message,

@@ -134,3 +134,55 @@ describe("queue", () => {
     }
   });
 });
+
+describe("conversation", () => {
+  it("opens from the queue, shows the thread as text, keeps the draft, sends and resolves", async () => {
+    useLocale("zh-CN");
+    const host = createMockHost({
+      signedIn: MOCK_AGENT,
+      queue: [
+        item("c1", {
+          assignedTo: MOCK_AGENT.code,
+          status: "active",
+          lastMessagePreview: "<img src=x onerror=alert(1)>桃子坏了",
+        }),
+      ],
+    });
+    render(App, { props: { host } });
+    await userEvent.click(await screen.findByRole("button", { name: "打开李桂兰的会话" }));
+    const thread = await screen.findByTestId("thread");
+    // Customer text is text: the markup shows as characters, no element is made.
+    expect(thread).toHaveTextContent("<img src=x onerror=alert(1)>桃子坏了");
+    expect(thread.querySelector("img")).toBeNull();
+
+    const composer = screen.getByLabelText("回复客户");
+    expect(screen.getByTestId("composer-send")).toBeDisabled();
+    await userEvent.type(composer, "亲，麻烦拍张照片");
+    await waitFor(() => expect(host.calls).toContain("saveDraft:c1"), { timeout: 2000 });
+    await userEvent.click(screen.getByTestId("composer-send"));
+    await waitFor(() => expect(host.calls).toContain("reply:c1:亲，麻烦拍张照片"));
+    expect(await screen.findByTestId("message-pending")).toHaveTextContent("发送中");
+    expect(composer).toHaveValue("");
+
+    await userEvent.selectOptions(screen.getByTestId("wrap-up-disposition"), "exchange_arranged");
+    await userEvent.click(screen.getByTestId("wrap-up-resolve"));
+    await waitFor(() => expect(host.calls).toContain("wrapUp:c1:exchange_arranged"));
+    await waitFor(() => expect(screen.queryByTestId("conversation")).not.toBeInTheDocument());
+  });
+
+  it("has no axe-core violations with a conversation open", async () => {
+    useLocale("en");
+    const host = createMockHost({
+      info: { locale: "en" },
+      signedIn: MOCK_AGENT,
+      queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+    });
+    const { container } = render(App, { props: { host } });
+    await userEvent.click(
+      await screen.findByRole("button", { name: "Open the conversation with 李桂兰" }),
+    );
+    await screen.findByTestId("thread");
+    const results = await axe.run(container, { rules: { "color-contrast": { enabled: false } } });
+    expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+  });
+});

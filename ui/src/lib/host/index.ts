@@ -10,6 +10,8 @@ import type { ConnectionStatus } from "./bindings/ConnectionStatus";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { Locale } from "./bindings/Locale";
 import type { DeskEvent } from "./bindings/DeskEvent";
+import type { ConversationDetail } from "./bindings/ConversationDetail";
+import type { ThreadMessage } from "./bindings/ThreadMessage";
 import type { QueueItem } from "./bindings/QueueItem";
 import type { QueueScope } from "./bindings/QueueScope";
 import type { SignInDefaults } from "./bindings/SignInDefaults";
@@ -18,6 +20,8 @@ import type { SignedInAgent } from "./bindings/SignedInAgent";
 export type {
   AppInfo,
   ConnectionStatus,
+  ConversationDetail,
+  ThreadMessage,
   DeskEvent,
   ErrorCode,
   Locale,
@@ -48,6 +52,14 @@ export interface Host {
   queue(scope: QueueScope): Promise<QueueItem[]>;
   /** Takes an unassigned conversation (shown as mine at once, sent when online). */
   claim(conversationId: string): Promise<void>;
+  /** A conversation with its thread, customer and saved draft; null if unknown. */
+  conversation(conversationId: string): Promise<ConversationDetail | null>;
+  /** Sends a reply (shown at once as pending, delivered when online). */
+  reply(conversationId: string, body: string): Promise<void>;
+  /** Keeps the composer text locally as the agent types. */
+  saveDraft(conversationId: string, body: string): Promise<void>;
+  /** Resolves the conversation with a disposition code. */
+  wrapUp(conversationId: string, disposition: string, note: string | null): Promise<void>;
   /** Listens to the desk's events; resolves with a function that stops listening. */
   onDeskEvent(listener: (event: DeskEvent) => void): Promise<() => void>;
 }

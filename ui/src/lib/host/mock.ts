@@ -9,8 +9,10 @@ import {
   type DeskEvent,
   type Host,
   type Locale,
+  type ConversationDetail,
   type QueueItem,
   type SignedInAgent,
+  type ThreadMessage,
 } from "./index";
 
 export interface MockHostOptions {
@@ -56,6 +58,30 @@ export function createMockHost(
   let agent: SignedInAgent | null = options.signedIn ?? null;
   let items: QueueItem[] = (options.queue ?? []).map((item) => ({ ...item }));
   const listeners = new Set<(event: DeskEvent) => void>();
+  const threads = new Map<string, ThreadMessage[]>();
+  const drafts = new Map<string, string>();
+  const threadOf = (item: QueueItem): ThreadMessage[] => {
+    if (!threads.has(item.id)) {
+      threads.set(item.id, [
+        {
+          id: `${item.id}-m0`,
+          conversation_id: item.id,
+          author: "customer",
+          agent: null,
+          kind: "text",
+          body: item.lastMessagePreview,
+          sent_at: item.lastMessageAt,
+          pending: false,
+        },
+      ]);
+    }
+    return threads.get(item.id)!;
+  };
+  const find = (id: string): QueueItem => {
+    const item = items.find((i) => i.id === id);
+    if (!item) throw new HostError("invalid_input", `no conversation ${id}`);
+    return item;
+  };
   const emit = (event: DeskEvent) => listeners.forEach((listener) => listener(event));
   const needAgent = (): SignedInAgent => {
     if (!agent) throw new HostError("not_signed_in", "nobody is signed in on this workstation");
@@ -131,6 +157,73 @@ export function createMockHost(
           ? { ...item, assignedTo: me.code, status: "active", pendingActions: 1 }
           : item,
       );
+      emit({ type: "changed" });
+    },
+    async conversation(conversationId) {
+      calls.push(`conversation:${conversationId}`);
+      needAgent();
+      const item = items.find((i) => i.id === conversationId);
+      if (!item) return null;
+      const detail: ConversationDetail = {
+        conversation: {
+          id: item.id,
+          channel: item.channel,
+          queue: item.queue,
+          customer_id: `cust-${item.id}`,
+          subject: item.subject,
+          category: null,
+          status: item.status,
+          assigned_to: item.assignedTo,
+          priority: item.priority,
+          created_at: item.createdAt,
+          first_response_due: item.firstResponseDue,
+          resolve_due: item.resolveDue,
+          first_response_at: item.firstResponseAt,
+          last_message_at: item.lastMessageAt,
+          last_message_preview: item.lastMessagePreview,
+          disposition: null,
+          version: 1,
+        },
+        customer: {
+          id: `cust-${item.id}`,
+          name: item.customerName,
+          phone_masked: "138****1234",
+          city: null,
+          orders: [],
+        },
+        messages: threadOf(item).map((m) => ({ ...m })),
+        draft: drafts.get(item.id) ?? null,
+      };
+      return detail;
+    },
+    async reply(conversationId, body) {
+      calls.push(`reply:${conversationId}:${body}`);
+      const me = needAgent();
+      if (body.trim() === "") throw new HostError("invalid_input", "the message is empty");
+      const item = find(conversationId);
+      const thread = threadOf(item);
+      thread.push({
+        id: `${item.id}-m${thread.length}`,
+        conversation_id: item.id,
+        author: "agent",
+        agent: me.code,
+        kind: "text",
+        body,
+        sent_at: Date.now(),
+        pending: true,
+      });
+      drafts.delete(item.id);
+      emit({ type: "changed" });
+    },
+    async saveDraft(conversationId, body) {
+      calls.push(`saveDraft:${conversationId}`);
+      if (body === "") drafts.delete(conversationId);
+      else drafts.set(conversationId, body);
+    },
+    async wrapUp(conversationId, disposition) {
+      calls.push(`wrapUp:${conversationId}:${disposition}`);
+      needAgent();
+      items = items.map((i) => (i.id === conversationId ? { ...i, status: "resolved" } : i));
       emit({ type: "changed" });
     },
     async onDeskEvent(listener) {

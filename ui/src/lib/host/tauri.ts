@@ -26,6 +26,11 @@ export const tauriHost: Host = {
   signOut: () => call("sign_out"),
   queue: (scope) => call("queue", { scope }),
   claim: (conversationId) => call("claim", { conversationId }),
+  conversation: (conversationId) => call("conversation", { conversationId }),
+  reply: (conversationId, body) => call("reply", { conversationId, body }),
+  saveDraft: (conversationId, body) => call("save_draft", { conversationId, body }),
+  wrapUp: (conversationId, disposition, note) =>
+    call("wrap_up", { conversationId, disposition, note }),
   onDeskEvent: async (listener) => {
     const stop = await listen<DeskEvent>(DESK_EVENT, (event) => listener(event.payload));
     return stop;
