@@ -122,10 +122,33 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
     assert_eq!(defaults, json!({ "platformUrl": null, "agent": null }));
     let err = invoke(&main, "queue", json!({ "scope": "all" })).expect_err("nobody signed in");
     assert_eq!(err["code"], "not_signed_in");
-    let err = invoke(&main, "claim", json!({ "conversationId": "c1" })).expect_err("nobody");
-    assert_eq!(err["code"], "not_signed_in");
+    for (cmd, args) in [
+        ("claim", json!({ "conversationId": "c1" })),
+        ("conversation", json!({ "conversationId": "c1" })),
+        ("reply", json!({ "conversationId": "c1", "body": "在的" })),
+        (
+            "save_draft",
+            json!({ "conversationId": "c1", "body": "在" }),
+        ),
+        (
+            "wrap_up",
+            json!({ "conversationId": "c1", "disposition": "resolved", "note": null }),
+        ),
+    ] {
+        let err = invoke(&main, cmd, args).expect_err("nobody signed in");
+        assert_eq!(err["code"], "not_signed_in", "{cmd}");
+    }
     let stranger = window(&app, "untrusted-popup");
-    for cmd in ["sign_in", "queue", "claim", "sign_out"] {
+    for cmd in [
+        "sign_in",
+        "queue",
+        "claim",
+        "sign_out",
+        "conversation",
+        "reply",
+        "save_draft",
+        "wrap_up",
+    ] {
         let result = invoke(&stranger, cmd, json!({}));
         assert!(
             result.is_err(),
