@@ -17,6 +17,8 @@ const COMMANDS: &[&str] = &[
     "reply",
     "save_draft",
     "wrap_up",
+    "search_articles",
+    "article",
 ];
 
 fn main() {

@@ -6,6 +6,8 @@
 //! `capabilities/`, and add it to `ui/src/lib/host/tauri.ts`.
 
 use homedesk_core::desk::{ConversationDetail, QueueItem, QueueScope};
+use homedesk_core::search::SearchHit;
+use homedesk_core::store::views::ArticleView;
 use homedesk_core::{
     AppInfo, ConnectionStatus, ErrorBody, SignInDefaults, SignedInAgent, Workstation,
 };
@@ -125,4 +127,25 @@ pub fn wrap_up(
     desk.wrap_up(&conversation_id, &disposition, note, 0)
         .map(|_| ())
         .map_err(ErrorBody::from)
+}
+
+/// Knowledge-base search (Chinese, pinyin, English), from the local store.
+#[tauri::command]
+pub fn search_articles(
+    workstation: State<'_, Workstation>,
+    query: String,
+    limit: usize,
+) -> Result<Vec<SearchHit>, ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.search_articles(&query, limit).map_err(ErrorBody::from)
+}
+
+/// One article, its body as sanitized HTML.
+#[tauri::command]
+pub fn article(
+    workstation: State<'_, Workstation>,
+    article_id: String,
+) -> Result<Option<ArticleView>, ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.article(&article_id).map_err(ErrorBody::from)
 }

@@ -57,6 +57,8 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
             commands::reply,
             commands::save_draft,
             commands::wrap_up,
+            commands::search_articles,
+            commands::article,
         ])
 }
 

@@ -134,6 +134,8 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
             "wrap_up",
             json!({ "conversationId": "c1", "disposition": "resolved", "note": null }),
         ),
+        ("search_articles", json!({ "query": "退款", "limit": 5 })),
+        ("article", json!({ "articleId": "kb-1" })),
     ] {
         let err = invoke(&main, cmd, args).expect_err("nobody signed in");
         assert_eq!(err["code"], "not_signed_in", "{cmd}");
@@ -148,6 +150,8 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
         "reply",
         "save_draft",
         "wrap_up",
+        "search_articles",
+        "article",
     ] {
         let result = invoke(&stranger, cmd, json!({}));
         assert!(

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use homedesk_core::desk::{ConversationDetail, DeskEvent, QueueItem, QueueScope};
 use homedesk_core::search::{CannedHit, SearchHit, SearchOptions};
-use homedesk_core::store::views::ThreadMessage;
+use homedesk_core::store::views::{ArticleView, ThreadMessage};
 use homedesk_core::{
     AppInfo, ConnectionState, ConnectionStatus, ErrorBody, ErrorCode, Locale, SignInDefaults,
     SignedInAgent,
@@ -58,6 +58,7 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<Message>(&cfg),
         render::<Author>(&cfg),
         render::<MessageKind>(&cfg),
+        render::<ArticleView>(&cfg),
     ];
 
     let update = std::env::var_os("UPDATE_BINDINGS").is_some_and(|v| v == "1");

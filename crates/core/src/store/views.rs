@@ -145,7 +145,8 @@ pub fn save_draft(
 }
 
 /// A knowledge-base article ready for the webview: the body is sanitized HTML.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export_to = "ArticleView.ts")]
 pub struct ArticleView {
     pub id: String,
     pub locale: String,
@@ -153,6 +154,7 @@ pub struct ArticleView {
     pub html: String,
     pub tags: Vec<String>,
     pub category: String,
+    #[ts(type = "number")]
     pub updated_at: UnixMillis,
 }
 

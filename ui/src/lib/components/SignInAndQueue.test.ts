@@ -186,3 +186,24 @@ describe("conversation", () => {
     expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
   });
 });
+
+describe("knowledge panel", () => {
+  it("searches as the agent types, in pinyin too, and opens the article", async () => {
+    useLocale("zh-CN");
+    const host = createMockHost({ signedIn: MOCK_AGENT });
+    render(App, { props: { host } });
+    const search = await screen.findByLabelText("搜索知识库");
+    await userEvent.type(search, "tk");
+    const hits = await screen.findAllByTestId("knowledge-hit");
+    expect(hits).toHaveLength(1);
+    expect(hits[0].querySelector("mark")).toHaveTextContent("退款");
+    await userEvent.click(within(hits[0]).getByRole("button", { name: "生鲜坏果怎么退款" }));
+    const article = await screen.findByTestId("knowledge-article");
+    expect(article).toHaveTextContent("48 小时内");
+    expect(article.querySelector("strong")).not.toBeNull();
+
+    await userEvent.clear(search);
+    await userEvent.type(search, "不存在的话题");
+    expect(await screen.findByTestId("knowledge-none")).toHaveTextContent("没有找到");
+  });
+});

@@ -12,6 +12,8 @@ import type { Locale } from "./bindings/Locale";
 import type { DeskEvent } from "./bindings/DeskEvent";
 import type { ConversationDetail } from "./bindings/ConversationDetail";
 import type { ThreadMessage } from "./bindings/ThreadMessage";
+import type { ArticleView } from "./bindings/ArticleView";
+import type { SearchHit } from "./bindings/SearchHit";
 import type { QueueItem } from "./bindings/QueueItem";
 import type { QueueScope } from "./bindings/QueueScope";
 import type { SignInDefaults } from "./bindings/SignInDefaults";
@@ -19,6 +21,8 @@ import type { SignedInAgent } from "./bindings/SignedInAgent";
 
 export type {
   AppInfo,
+  ArticleView,
+  SearchHit,
   ConnectionStatus,
   ConversationDetail,
   ThreadMessage,
@@ -60,6 +64,10 @@ export interface Host {
   saveDraft(conversationId: string, body: string): Promise<void>;
   /** Resolves the conversation with a disposition code. */
   wrapUp(conversationId: string, disposition: string, note: string | null): Promise<void>;
+  /** Knowledge-base search (Chinese, pinyin, English), offline from the local store. */
+  searchArticles(query: string, limit: number): Promise<SearchHit[]>;
+  /** One article; `html` is sanitized by the core and safe to show as HTML. */
+  article(articleId: string): Promise<ArticleView | null>;
   /** Listens to the desk's events; resolves with a function that stops listening. */
   onDeskEvent(listener: (event: DeskEvent) => void): Promise<() => void>;
 }

@@ -9,6 +9,7 @@ import {
   type DeskEvent,
   type Host,
   type Locale,
+  type ArticleView,
   type ConversationDetail,
   type QueueItem,
   type SignedInAgent,
@@ -25,6 +26,28 @@ export interface MockHostOptions {
   /** The conversations the queue holds. */
   queue?: QueueItem[];
 }
+
+/** The mock's knowledge base (the core sanitizes real articles). */
+const ARTICLES: ArticleView[] = [
+  {
+    id: "kb-refund",
+    locale: "zh-CN",
+    title: "生鲜坏果怎么退款",
+    html: "<h1>生鲜坏果怎么退款</h1><p>请客户在签收后 <strong>48 小时内</strong>拍照反馈。</p>",
+    tags: ["退款", "生鲜"],
+    category: "refund",
+    updated_at: 0,
+  },
+  {
+    id: "kb-parcel",
+    locale: "zh-CN",
+    title: "查询快递物流",
+    html: "<p>在订单详情里查看物流单号。</p>",
+    tags: ["物流"],
+    category: "logistics",
+    updated_at: 0,
+  },
+];
 
 /** The demo agent the mock accepts, with the demo password. */
 export const MOCK_AGENT: SignedInAgent = {
@@ -225,6 +248,31 @@ export function createMockHost(
       needAgent();
       items = items.map((i) => (i.id === conversationId ? { ...i, status: "resolved" } : i));
       emit({ type: "changed" });
+    },
+    async searchArticles(query, limit) {
+      calls.push(`searchArticles:${query}`);
+      needAgent();
+      const q = query.trim();
+      if (q === "") return [];
+      return ARTICLES.filter(
+        (a) =>
+          a.title.includes(q) ||
+          a.tags.some((tag) => tag.includes(q)) ||
+          (q === "tk" && a.tags.includes("退款")),
+      )
+        .slice(0, limit)
+        .map((a, rank) => ({
+          id: a.id,
+          title: a.title,
+          snippet: `…<mark>${a.tags[0]}</mark>…`,
+          score: 2 - rank / 10,
+        }));
+    },
+    async article(articleId) {
+      calls.push(`article:${articleId}`);
+      needAgent();
+      const found = ARTICLES.find((a) => a.id === articleId);
+      return found ? { ...found } : null;
     },
     async onDeskEvent(listener) {
       listeners.add(listener);

@@ -31,6 +31,8 @@ export const tauriHost: Host = {
   saveDraft: (conversationId, body) => call("save_draft", { conversationId, body }),
   wrapUp: (conversationId, disposition, note) =>
     call("wrap_up", { conversationId, disposition, note }),
+  searchArticles: (query, limit) => call("search_articles", { query, limit }),
+  article: (articleId) => call("article", { articleId }),
   onDeskEvent: async (listener) => {
     const stop = await listen<DeskEvent>(DESK_EVENT, (event) => listener(event.payload));
     return stop;

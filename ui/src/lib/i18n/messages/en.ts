@@ -55,6 +55,12 @@ export const en: Messages = {
   "disposition.no_response": "No response",
   "disposition.spam": "Spam / not genuine",
 
+  "knowledge.heading": "Knowledge base",
+  "knowledge.search": "Search the knowledge base",
+  "knowledge.placeholder": "Chinese, pinyin or English, e.g. 退款, tk, refund",
+  "knowledge.none": "No matching articles. Try other words.",
+  "knowledge.closeArticle": "Close the article",
+
   "channel.chat": "Chat",
   "channel.phone": "Call-back",
   "channel.ticket": "Ticket",

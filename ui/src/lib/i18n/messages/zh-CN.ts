@@ -52,6 +52,12 @@ export const zhCN = {
   "disposition.no_response": "客户未回复",
   "disposition.spam": "骚扰/无效",
 
+  "knowledge.heading": "知识库",
+  "knowledge.search": "搜索知识库",
+  "knowledge.placeholder": "输入中文、拼音或英文，如 退款、tk",
+  "knowledge.none": "没有找到相关文章，换个说法试试。",
+  "knowledge.closeArticle": "收起文章",
+
   "channel.chat": "在线咨询",
   "channel.phone": "电话回拨",
   "channel.ticket": "工单",
