@@ -213,7 +213,7 @@ async fn sign_in_see_a_customer_arrive_and_claim_the_conversation() -> anyhow::R
     // The knowledge base was synced for offline use; pinyin initials find 退款.
     app.type_into("[data-testid=knowledge-search]", "tk")
         .await?;
-    app.wait_for("[data-testid=knowledge-hit] mark").await?;
+    app.wait_for("[data-testid=knowledge-hit]").await?;
     let shot = app.screenshot("conversation-zh-CN.png").await?;
     println!("screenshot: {}", shot.display());
 
