@@ -196,8 +196,10 @@ describe("knowledge panel", () => {
     await userEvent.type(search, "tk");
     const hits = await screen.findAllByTestId("knowledge-hit");
     expect(hits).toHaveLength(1);
-    expect(hits[0].querySelector("mark")).toHaveTextContent("退款");
-    await userEvent.click(within(hits[0]).getByRole("button", { name: "生鲜坏果怎么退款" }));
+    const [first] = hits;
+    if (!first) throw new Error("one hit expected");
+    expect(first.querySelector("mark")).toHaveTextContent("退款");
+    await userEvent.click(within(first).getByRole("button", { name: "生鲜坏果怎么退款" }));
     const article = await screen.findByTestId("knowledge-article");
     expect(article).toHaveTextContent("48 小时内");
     expect(article.querySelector("strong")).not.toBeNull();
