@@ -129,9 +129,8 @@ impl Workstation {
             s.platform_url = Some(platform.url.clone());
             s.last_agent = Some(signed_in.code.clone());
         })?;
-        if let Some(previous) = lock(&self.desk).replace(Arc::new(desk)) {
-            drop(previous);
-        }
+        // A previous agent's desk stops here; their session stays on disk.
+        *lock(&self.desk) = Some(Arc::new(desk));
         Ok(signed_in)
     }
 
