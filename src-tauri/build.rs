@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "wrap_up",
     "search_articles",
     "article",
+    "release",
 ];
 
 fn main() {

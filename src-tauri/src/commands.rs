@@ -149,3 +149,15 @@ pub fn article(
     let desk = workstation.desk().map_err(ErrorBody::from)?;
     desk.article(&article_id).map_err(ErrorBody::from)
 }
+
+/// Gives a conversation back to its queue.
+#[tauri::command]
+pub fn release(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+) -> Result<(), ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.act(Action::Release { conversation_id })
+        .map(|_| ())
+        .map_err(ErrorBody::from)
+}

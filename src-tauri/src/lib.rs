@@ -59,6 +59,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
             commands::wrap_up,
             commands::search_articles,
             commands::article,
+            commands::release,
         ])
 }
 

@@ -136,6 +136,7 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
         ),
         ("search_articles", json!({ "query": "退款", "limit": 5 })),
         ("article", json!({ "articleId": "kb-1" })),
+        ("release", json!({ "conversationId": "c1" })),
     ] {
         let err = invoke(&main, cmd, args).expect_err("nobody signed in");
         assert_eq!(err["code"], "not_signed_in", "{cmd}");
@@ -152,6 +153,7 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
         "wrap_up",
         "search_articles",
         "article",
+        "release",
     ] {
         let result = invoke(&stranger, cmd, json!({}));
         assert!(

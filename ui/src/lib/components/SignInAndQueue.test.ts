@@ -209,3 +209,43 @@ describe("knowledge panel", () => {
     expect(await screen.findByTestId("knowledge-none")).toHaveTextContent("没有找到");
   });
 });
+
+describe("status and conflicts", () => {
+  it("shows the last sync, asks to sign in again when the session ended, and explains refused actions", async () => {
+    useLocale("zh-CN");
+    const host = createMockHost({
+      signedIn: MOCK_AGENT,
+      connection: {
+        state: "offline",
+        pendingActions: 2,
+        lastSyncAt: Date.now() - 60000,
+        signInNeeded: true,
+        problem: null,
+        bytesReceived: 0,
+      },
+    });
+    render(App, { props: { host } });
+    expect(await screen.findByTestId("last-sync")).toHaveTextContent("上次同步");
+    expect(screen.getByTestId("sign-in-needed")).toHaveTextContent("请重新登录");
+    expect(screen.getByText("待发送 2 条")).toBeInTheDocument();
+
+    host.refuse(1);
+    const banner = await screen.findByTestId("conflict-banner");
+    expect(banner).toHaveTextContent("有 1 条操作没能提交");
+    await userEvent.click(within(banner).getByRole("button", { name: "知道了" }));
+    expect(screen.queryByTestId("conflict-banner")).not.toBeInTheDocument();
+  });
+
+  it("gives a conversation back to the queue", async () => {
+    useLocale("zh-CN");
+    const host = createMockHost({
+      signedIn: MOCK_AGENT,
+      queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+    });
+    render(App, { props: { host } });
+    await userEvent.click(await screen.findByRole("button", { name: "打开李桂兰的会话" }));
+    await userEvent.click(await screen.findByTestId("conversation-release"));
+    await waitFor(() => expect(host.calls).toContain("release:c1"));
+    expect(await screen.findByRole("button", { name: "领取李桂兰的会话" })).toBeInTheDocument();
+  });
+});

@@ -58,6 +58,8 @@ export interface Host {
   claim(conversationId: string): Promise<void>;
   /** A conversation with its thread, customer and saved draft; null if unknown. */
   conversation(conversationId: string): Promise<ConversationDetail | null>;
+  /** Gives a conversation back to its queue. */
+  release(conversationId: string): Promise<void>;
   /** Sends a reply (shown at once as pending, delivered when online). */
   reply(conversationId: string, body: string): Promise<void>;
   /** Keeps the composer text locally as the agent types. */

@@ -61,7 +61,7 @@ const LOCALES: readonly Locale[] = ["zh-CN", "en"];
 
 export function createMockHost(
   options: MockHostOptions = {},
-): Host & { calls: string[]; push(item: QueueItem): void } {
+): Host & { calls: string[]; push(item: QueueItem): void; refuse(count: number): void } {
   let info: AppInfo = {
     name: "Homedesk",
     version: "0.0.0-mock",
@@ -218,6 +218,18 @@ export function createMockHost(
         draft: drafts.get(item.id) ?? null,
       };
       return detail;
+    },
+    async release(conversationId) {
+      calls.push(`release:${conversationId}`);
+      needAgent();
+      items = items.map((i) =>
+        i.id === conversationId ? { ...i, assignedTo: null, status: "queued" } : i,
+      );
+      emit({ type: "changed" });
+    },
+    /** Test helper: the platform refused `count` actions. */
+    refuse(count: number) {
+      emit({ type: "conflicts", count });
     },
     async reply(conversationId, body) {
       calls.push(`reply:${conversationId}:${body}`);

@@ -27,6 +27,7 @@ export const tauriHost: Host = {
   queue: (scope) => call("queue", { scope }),
   claim: (conversationId) => call("claim", { conversationId }),
   conversation: (conversationId) => call("conversation", { conversationId }),
+  release: (conversationId) => call("release", { conversationId }),
   reply: (conversationId, body) => call("reply", { conversationId, body }),
   saveDraft: (conversationId, body) => call("save_draft", { conversationId, body }),
   wrapUp: (conversationId, disposition, note) =>

@@ -46,6 +46,9 @@ export const en: Messages = {
   "conversation.send": "Send",
   "conversation.disposition": "Outcome",
   "conversation.resolve": "Resolve",
+  "conversation.release": "Back to the queue",
+  "conflict.message":
+    "{count} action(s) could not be delivered (a colleague may have taken the conversation). Your reply text is back in the composer; open the conversation to see it.",
   "disposition.resolved": "Resolved",
   "disposition.refund_issued": "Refund issued",
   "disposition.exchange_arranged": "Exchange arranged",
@@ -79,6 +82,9 @@ export const en: Messages = {
   "connection.degraded": "Unstable",
   "connection.offline": "Offline",
   "connection.pending": "{count} waiting to send",
+  "connection.lastSync": "Last sync {time}",
+  "connection.signInNeeded":
+    "Your sign-in has expired. Please sign in again; unsent actions are kept.",
   "connection.offlineHint":
     "You can keep working offline; your actions are sent when the connection returns.",
 

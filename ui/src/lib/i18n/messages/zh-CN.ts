@@ -43,6 +43,9 @@ export const zhCN = {
   "conversation.send": "发送",
   "conversation.disposition": "处理结果",
   "conversation.resolve": "结束会话",
+  "conversation.release": "退回队列",
+  "conflict.message":
+    "有 {count} 条操作没能提交（会话可能已被同事接手），回复的文字已放回输入框，请打开会话查看。",
   "disposition.resolved": "问题已解决",
   "disposition.refund_issued": "已办理退款",
   "disposition.exchange_arranged": "已安排换货",
@@ -76,6 +79,8 @@ export const zhCN = {
   "connection.degraded": "网络不稳定",
   "connection.offline": "离线",
   "connection.pending": "待发送 {count} 条",
+  "connection.lastSync": "上次同步 {time}",
+  "connection.signInNeeded": "登录已失效，请重新登录；未发送的操作会保留。",
   "connection.offlineHint": "断网也能照常处理，网络恢复后会自动发送。",
 
   "error.invalid_input": "操作没有完成：提交的内容不对。",
