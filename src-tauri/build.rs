@@ -20,6 +20,8 @@ const COMMANDS: &[&str] = &[
     "search_articles",
     "article",
     "release",
+    "search_canned_replies",
+    "reply_template",
 ];
 
 fn main() {

@@ -5,8 +5,8 @@
 //! a command means: list it in `build.rs`, grant `allow-<name>` in
 //! `capabilities/`, and add it to `ui/src/lib/host/tauri.ts`.
 
-use homedesk_core::desk::{ConversationDetail, QueueItem, QueueScope};
-use homedesk_core::search::SearchHit;
+use homedesk_core::desk::{ConversationDetail, QueueItem, QueueScope, ReplyTemplate};
+use homedesk_core::search::{CannedHit, SearchHit};
 use homedesk_core::store::views::ArticleView;
 use homedesk_core::{
     AppInfo, ConnectionStatus, ErrorBody, SignInDefaults, SignedInAgent, Workstation,
@@ -159,5 +159,29 @@ pub fn release(
     let desk = workstation.desk().map_err(ErrorBody::from)?;
     desk.act(Action::Release { conversation_id })
         .map(|_| ())
+        .map_err(ErrorBody::from)
+}
+
+/// Canned replies by title, shortcut or pinyin (the composer's `/` menu).
+#[tauri::command]
+pub fn search_canned_replies(
+    workstation: State<'_, Workstation>,
+    query: String,
+    limit: usize,
+) -> Result<Vec<CannedHit>, ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.search_canned_replies(&query, limit)
+        .map_err(ErrorBody::from)
+}
+
+/// A canned reply with its fields prefilled from the conversation.
+#[tauri::command]
+pub fn reply_template(
+    workstation: State<'_, Workstation>,
+    canned_id: String,
+    conversation_id: Option<String>,
+) -> Result<Option<ReplyTemplate>, ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.reply_template(&canned_id, conversation_id.as_deref())
         .map_err(ErrorBody::from)
 }

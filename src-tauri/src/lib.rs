@@ -60,6 +60,8 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
             commands::search_articles,
             commands::article,
             commands::release,
+            commands::search_canned_replies,
+            commands::reply_template,
         ])
 }
 

@@ -137,6 +137,14 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
         ("search_articles", json!({ "query": "退款", "limit": 5 })),
         ("article", json!({ "articleId": "kb-1" })),
         ("release", json!({ "conversationId": "c1" })),
+        (
+            "search_canned_replies",
+            json!({ "query": "nh", "limit": 5 }),
+        ),
+        (
+            "reply_template",
+            json!({ "cannedId": "cr-1", "conversationId": null }),
+        ),
     ] {
         let err = invoke(&main, cmd, args).expect_err("nobody signed in");
         assert_eq!(err["code"], "not_signed_in", "{cmd}");
@@ -154,6 +162,8 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
         "search_articles",
         "article",
         "release",
+        "search_canned_replies",
+        "reply_template",
     ] {
         let result = invoke(&stranger, cmd, json!({}));
         assert!(

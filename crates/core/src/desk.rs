@@ -17,7 +17,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use homedesk_protocol::{
     Action, ActionEnvelope, AgentProfile, CannedReply, Channel, Conversation, ConversationStatus,
-    Customer, DISPOSITIONS, MAX_MESSAGE_CHARS, Priority,
+    Customer, DISPOSITIONS, MAX_MESSAGE_CHARS, PlaceholderKind, Priority,
 };
 use rand::RngCore;
 use rusqlite::{OptionalExtension, params};
@@ -142,6 +142,49 @@ impl From<SyncEvent> for DeskEvent {
             SyncEvent::Conflicts { keys } => DeskEvent::Conflicts { count: keys.len() },
         }
     }
+}
+
+/// One typed field of a canned reply, prefilled from the conversation when
+/// the core knows the value (customer name, latest order, the agent's name),
+/// else with the reply's fallback, else empty.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ReplyField.ts")]
+pub struct ReplyField {
+    /// Written `{name}` in the body.
+    pub name: String,
+    pub kind: PlaceholderKind,
+    pub required: bool,
+    pub value: String,
+}
+
+/// A canned reply ready to fill in: its body with `{name}` placeholders and
+/// the fields for them.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ReplyTemplate.ts")]
+pub struct ReplyTemplate {
+    pub id: String,
+    pub title: String,
+    pub shortcut: String,
+    pub body: String,
+    pub fields: Vec<ReplyField>,
+}
+
+/// Fills `{name}` placeholders; refuses while a required field is empty.
+pub fn render_reply(body: &str, fields: &[ReplyField]) -> Result<String, Error> {
+    let mut text = body.to_owned();
+    for field in fields {
+        let value = field.value.trim();
+        if value.is_empty() && field.required {
+            return Err(Error::InvalidAction(format!(
+                "fill in {:?} before sending",
+                field.name
+            )));
+        }
+        text = text.replace(&format!("{{{}}}", field.name), value);
+    }
+    Ok(text)
 }
 
 /// The agent's desk; see the module comment.
@@ -456,6 +499,55 @@ impl Desk {
         self.store()
             .read(|c| search::search_canned_replies(c, query, &options))
             .map_err(|e| store_error(StoreError::Sql(e)))
+    }
+
+    /// A canned reply with its fields prefilled from `conversation_id`'s
+    /// customer and latest order, and the agent's own name.
+    pub fn reply_template(
+        &self,
+        canned_id: &str,
+        conversation_id: Option<&str>,
+    ) -> Result<Option<ReplyTemplate>, Error> {
+        let Some(reply) = self.canned_reply(canned_id)? else {
+            return Ok(None);
+        };
+        let customer = match conversation_id {
+            Some(id) => self.conversation(id)?.and_then(|d| d.customer),
+            None => None,
+        };
+        let latest_order = customer
+            .as_ref()
+            .and_then(|c| c.orders.iter().max_by_key(|o| o.placed_at));
+        let fields = reply
+            .placeholders
+            .iter()
+            .map(|p| {
+                let known = match (p.name.as_str(), p.kind) {
+                    ("agent_name", _) => Some(self.profile.name.clone()),
+                    ("customer_name", _) => customer.as_ref().map(|c| c.name.clone()),
+                    (_, PlaceholderKind::OrderNo) => latest_order.map(|o| o.order_no.clone()),
+                    (_, PlaceholderKind::Amount) => latest_order
+                        .map(|o| format!("{}.{:02}", o.amount_fen / 100, o.amount_fen % 100)),
+                    _ => None,
+                };
+                ReplyField {
+                    name: p.name.clone(),
+                    kind: p.kind,
+                    required: p.required,
+                    value: known
+                        .filter(|v| !v.is_empty())
+                        .or_else(|| p.fallback.clone())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        Ok(Some(ReplyTemplate {
+            id: reply.id,
+            title: reply.title,
+            shortcut: reply.shortcut,
+            body: reply.body,
+            fields,
+        }))
     }
 
     pub fn canned_reply(&self, id: &str) -> Result<Option<CannedReply>, Error> {

@@ -171,6 +171,23 @@ async fn queue_claim_reply_then_offline_after_a_restart() {
         .expect("search works offline");
     assert!(!hits.is_empty());
     assert!(desk.article(&hits[0].id).expect("read").is_some());
+    // A canned reply: the order number is unknown for this customer, so the
+    // required field stays empty and rendering refuses until it is typed.
+    let hits = desk.search_canned_replies("sd", 5).expect("canned");
+    let waiting = hits.iter().find(|h| h.shortcut == "sd").expect("稍等查询");
+    let mut template = desk
+        .reply_template(&waiting.id, Some(&conversation))
+        .expect("read")
+        .expect("exists");
+    assert!(homedesk_core::desk::render_reply(&template.body, &template.fields).is_err());
+    template.fields[0].value = "5188 2233".into();
+    let text = homedesk_core::desk::render_reply(&template.body, &template.fields).expect("filled");
+    assert!(text.contains("5188 2233") && !text.contains('{'), "{text}");
+    let greeting = desk
+        .reply_template("cr-zh-greeting", Some(&conversation))
+        .expect("read")
+        .expect("exists");
+    assert_eq!(greeting.fields[0].value, "陈建国", "the agent's own name");
     let replies = desk.search_canned_replies("退款", 5).expect("canned");
     assert!(!replies.is_empty());
     assert!(desk.canned_reply(&replies[0].id).expect("read").is_some());

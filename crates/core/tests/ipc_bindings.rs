@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use homedesk_core::desk::{ConversationDetail, DeskEvent, QueueItem, QueueScope};
+use homedesk_core::desk::{
+    ConversationDetail, DeskEvent, QueueItem, QueueScope, ReplyField, ReplyTemplate,
+};
 use homedesk_core::search::{CannedHit, SearchHit, SearchOptions};
 use homedesk_core::store::views::{ArticleView, ThreadMessage};
 use homedesk_core::{
@@ -13,7 +15,7 @@ use homedesk_core::{
 };
 use homedesk_protocol::{
     Author, Channel, Conversation, ConversationStatus, Customer, Message, MessageKind,
-    OrderSummary, Priority,
+    OrderSummary, PlaceholderKind, Priority,
 };
 use ts_rs::{Config, TS};
 
@@ -59,6 +61,9 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<Author>(&cfg),
         render::<MessageKind>(&cfg),
         render::<ArticleView>(&cfg),
+        render::<ReplyField>(&cfg),
+        render::<ReplyTemplate>(&cfg),
+        render::<PlaceholderKind>(&cfg),
     ];
 
     let update = std::env::var_os("UPDATE_BINDINGS").is_some_and(|v| v == "1");

@@ -196,12 +196,22 @@ async fn sign_in_see_a_customer_arrive_and_claim_the_conversation() -> anyhow::R
     let reply = "亲，非常抱歉，麻烦拍一下桃子的照片发给我";
     app.type_into("[data-testid=composer-body]", reply).await?;
     app.click("[data-testid=composer-send]").await?;
+
+    // A canned reply by its shortcut; its required order number is typed in.
+    app.type_into("[data-testid=composer-body]", "/sd").await?;
+    app.click("[data-testid=canned-suggestion]").await?;
+    app.type_into("[data-testid=canned-field-order_no]", "5188 2233")
+        .await?;
+    app.click("[data-testid=canned-use]").await?;
+    app.click("[data-testid=composer-send]").await?;
+    let canned = "亲，您的订单5188 2233我正在帮您查询，请稍等1–2分钟哦～";
+
     app.wait_for_text("[data-testid=connection-state]", "在线")
         .await?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let replies = platform.agent_replies("a1002", &conversation).await?;
-        if replies == [reply] {
+        if replies == [reply, canned] {
             break;
         }
         anyhow::ensure!(

@@ -249,3 +249,49 @@ describe("status and conflicts", () => {
     expect(await screen.findByRole("button", { name: "领取李桂兰的会话" })).toBeInTheDocument();
   });
 });
+
+describe("canned replies", () => {
+  it("opens with /, prefills what is known, and keeps a required field from being skipped", async () => {
+    useLocale("zh-CN");
+    const host = createMockHost({
+      signedIn: MOCK_AGENT,
+      queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+    });
+    render(App, { props: { host } });
+    await userEvent.click(await screen.findByRole("button", { name: "打开李桂兰的会话" }));
+    const composer = await screen.findByLabelText("回复客户");
+    await userEvent.type(composer, "/sd");
+    expect(screen.getByTestId("composer-send")).toBeDisabled();
+    await userEvent.click(await screen.findByRole("button", { name: "/sd 稍等查询" }));
+
+    const use = await screen.findByTestId("canned-use");
+    expect(use).toBeDisabled();
+    expect(screen.getByTestId("canned-preview")).toHaveTextContent("请先填好必填项");
+    await userEvent.type(screen.getByTestId("canned-field-order_no"), "5188 2233");
+    expect(screen.getByTestId("canned-preview")).toHaveTextContent(
+      "亲，您的订单5188 2233我正在帮您查询",
+    );
+    await userEvent.click(use);
+    expect(composer).toHaveValue("亲，您的订单5188 2233我正在帮您查询，请稍等1–2分钟哦～");
+    await userEvent.click(screen.getByTestId("composer-send"));
+    await waitFor(() =>
+      expect(host.calls).toContain(
+        "reply:c1:亲，您的订单5188 2233我正在帮您查询，请稍等1–2分钟哦～",
+      ),
+    );
+  });
+
+  it("fills the agent's own name", async () => {
+    useLocale("zh-CN");
+    const host = createMockHost({
+      signedIn: MOCK_AGENT,
+      queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+    });
+    render(App, { props: { host } });
+    await userEvent.click(await screen.findByRole("button", { name: "打开李桂兰的会话" }));
+    await userEvent.type(await screen.findByLabelText("回复客户"), "/nh");
+    await userEvent.click(await screen.findByRole("button", { name: "/nh 开场问候" }));
+    expect(await screen.findByTestId("canned-preview")).toHaveTextContent("我是王秀英");
+    expect(screen.getByTestId("canned-use")).toBeEnabled();
+  });
+});

@@ -33,3 +33,15 @@ describe("mock host", () => {
     expect((await host.appInfo()).locale).toBe("zh-CN");
   });
 });
+
+describe("renderReply", () => {
+  it("fills every placeholder and refuses while a required one is empty", async () => {
+    const { renderReply } = await import("./index");
+    const fields = [
+      { name: "order_no", kind: "order_no" as const, required: true, value: " 123 " },
+      { name: "note", kind: "text" as const, required: false, value: "" },
+    ];
+    expect(renderReply("单号{order_no}{note}，{order_no}", fields)).toBe("单号123，123");
+    expect(renderReply("单号{order_no}", [{ ...fields[0]!, value: "  " }])).toBeNull();
+  });
+});

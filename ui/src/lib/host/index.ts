@@ -14,6 +14,9 @@ import type { ConversationDetail } from "./bindings/ConversationDetail";
 import type { ThreadMessage } from "./bindings/ThreadMessage";
 import type { ArticleView } from "./bindings/ArticleView";
 import type { SearchHit } from "./bindings/SearchHit";
+import type { CannedHit } from "./bindings/CannedHit";
+import type { ReplyTemplate } from "./bindings/ReplyTemplate";
+import type { ReplyField } from "./bindings/ReplyField";
 import type { QueueItem } from "./bindings/QueueItem";
 import type { QueueScope } from "./bindings/QueueScope";
 import type { SignInDefaults } from "./bindings/SignInDefaults";
@@ -22,6 +25,9 @@ import type { SignedInAgent } from "./bindings/SignedInAgent";
 export type {
   AppInfo,
   ArticleView,
+  CannedHit,
+  ReplyField,
+  ReplyTemplate,
   SearchHit,
   ConnectionStatus,
   ConversationDetail,
@@ -70,6 +76,10 @@ export interface Host {
   searchArticles(query: string, limit: number): Promise<SearchHit[]>;
   /** One article; `html` is sanitized by the core and safe to show as HTML. */
   article(articleId: string): Promise<ArticleView | null>;
+  /** Canned replies by title, shortcut or pinyin (the composer's `/` menu). */
+  searchCannedReplies(query: string, limit: number): Promise<CannedHit[]>;
+  /** A canned reply with its fields prefilled from the conversation. */
+  replyTemplate(cannedId: string, conversationId: string | null): Promise<ReplyTemplate | null>;
   /** Listens to the desk's events; resolves with a function that stops listening. */
   onDeskEvent(listener: (event: DeskEvent) => void): Promise<() => void>;
 }
@@ -123,4 +133,18 @@ export async function detectHost(): Promise<Host> {
   }
   const { createMockHost } = await import("./mock");
   return createMockHost();
+}
+
+/**
+ * Fills a canned reply's `{name}` placeholders; null while a required field
+ * is empty (the reply cannot be used yet).
+ */
+export function renderReply(body: string, fields: readonly ReplyField[]): string | null {
+  let text = body;
+  for (const field of fields) {
+    const value = field.value.trim();
+    if (value === "" && field.required) return null;
+    text = text.split(`{${field.name}}`).join(value);
+  }
+  return text;
 }

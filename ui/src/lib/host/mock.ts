@@ -11,6 +11,7 @@ import {
   type Locale,
   type ArticleView,
   type ConversationDetail,
+  type ReplyTemplate,
   type QueueItem,
   type SignedInAgent,
   type ThreadMessage,
@@ -46,6 +47,24 @@ const ARTICLES: ArticleView[] = [
     tags: ["物流"],
     category: "logistics",
     updated_at: 0,
+  },
+];
+
+/** The mock's canned replies (a few of content/canned-replies). */
+const CANNED: ReplyTemplate[] = [
+  {
+    id: "cr-zh-waiting-check",
+    title: "稍等查询",
+    shortcut: "sd",
+    body: "亲，您的订单{order_no}我正在帮您查询，请稍等1–2分钟哦～",
+    fields: [{ name: "order_no", kind: "order_no", required: true, value: "" }],
+  },
+  {
+    id: "cr-zh-greeting",
+    title: "开场问候",
+    shortcut: "nh",
+    body: "亲，您好！我是{agent_name}，很高兴为您服务，请问有什么可以帮您？",
+    fields: [{ name: "agent_name", kind: "text", required: true, value: "" }],
   },
 ];
 
@@ -285,6 +304,27 @@ export function createMockHost(
       needAgent();
       const found = ARTICLES.find((a) => a.id === articleId);
       return found ? { ...found } : null;
+    },
+    async searchCannedReplies(query, limit) {
+      calls.push(`searchCannedReplies:${query}`);
+      needAgent();
+      const q = query.trim();
+      return CANNED.filter((c) => q === "" || c.shortcut.startsWith(q) || c.title.includes(q))
+        .slice(0, limit)
+        .map((c) => ({ id: c.id, title: c.title, shortcut: c.shortcut, score: 3 }));
+    },
+    async replyTemplate(cannedId) {
+      calls.push(`replyTemplate:${cannedId}`);
+      const me = needAgent();
+      const found = CANNED.find((c) => c.id === cannedId);
+      if (!found) return null;
+      return {
+        ...found,
+        fields: found.fields.map((f) => ({
+          ...f,
+          value: f.name === "agent_name" ? me.name : f.value,
+        })),
+      };
     },
     async onDeskEvent(listener) {
       listeners.add(listener);

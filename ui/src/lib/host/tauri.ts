@@ -34,6 +34,8 @@ export const tauriHost: Host = {
     call("wrap_up", { conversationId, disposition, note }),
   searchArticles: (query, limit) => call("search_articles", { query, limit }),
   article: (articleId) => call("article", { articleId }),
+  searchCannedReplies: (query, limit) => call("search_canned_replies", { query, limit }),
+  replyTemplate: (cannedId, conversationId) => call("reply_template", { cannedId, conversationId }),
   onDeskEvent: async (listener) => {
     const stop = await listen<DeskEvent>(DESK_EVENT, (event) => listener(event.payload));
     return stop;

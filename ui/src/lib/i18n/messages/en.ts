@@ -58,6 +58,17 @@ export const en: Messages = {
   "disposition.no_response": "No response",
   "disposition.spam": "Spam / not genuine",
 
+  "canned.suggestions": "Canned replies",
+  "canned.required": "required",
+  "canned.fillRequired": "Fill in the required fields first",
+  "canned.use": "Put in the reply box",
+  "canned.cancel": "Cancel",
+  "placeholder.text": "Text",
+  "placeholder.order_no": "Order number",
+  "placeholder.date": "Date",
+  "placeholder.amount": "Amount (yuan)",
+  "placeholder.phone": "Phone",
+
   "knowledge.heading": "Knowledge base",
   "knowledge.search": "Search the knowledge base",
   "knowledge.placeholder": "Chinese, pinyin or English, e.g. 退款, tk, refund",

@@ -55,6 +55,17 @@ export const zhCN = {
   "disposition.no_response": "客户未回复",
   "disposition.spam": "骚扰/无效",
 
+  "canned.suggestions": "快捷回复",
+  "canned.required": "必填",
+  "canned.fillRequired": "请先填好必填项",
+  "canned.use": "放入回复框",
+  "canned.cancel": "取消",
+  "placeholder.text": "内容",
+  "placeholder.order_no": "订单号",
+  "placeholder.date": "日期",
+  "placeholder.amount": "金额（元）",
+  "placeholder.phone": "电话",
+
   "knowledge.heading": "知识库",
   "knowledge.search": "搜索知识库",
   "knowledge.placeholder": "输入中文、拼音或英文，如 退款、tk",
