@@ -22,6 +22,9 @@ const COMMANDS: &[&str] = &[
     "release",
     "search_canned_replies",
     "reply_template",
+    "presence",
+    "set_presence",
+    "note",
 ];
 
 fn main() {

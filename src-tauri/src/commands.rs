@@ -11,7 +11,7 @@ use homedesk_core::store::views::ArticleView;
 use homedesk_core::{
     AppInfo, ConnectionStatus, ErrorBody, SignInDefaults, SignedInAgent, Workstation,
 };
-use homedesk_protocol::Action;
+use homedesk_protocol::{Action, Presence};
 use tauri::{AppHandle, Runtime, State};
 
 #[tauri::command]
@@ -183,5 +183,36 @@ pub fn reply_template(
 ) -> Result<Option<ReplyTemplate>, ErrorBody> {
     let desk = workstation.desk().map_err(ErrorBody::from)?;
     desk.reply_template(&canned_id, conversation_id.as_deref())
+        .map_err(ErrorBody::from)
+}
+
+/// Available, busy, on break or offline (the latest choice counts at once).
+#[tauri::command]
+pub fn presence(workstation: State<'_, Workstation>) -> Result<Presence, ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.presence().map_err(ErrorBody::from)
+}
+
+#[tauri::command]
+pub fn set_presence(
+    workstation: State<'_, Workstation>,
+    presence: Presence,
+) -> Result<(), ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.act(Action::Presence { presence })
+        .map(|_| ())
+        .map_err(ErrorBody::from)
+}
+
+/// An internal note: agents only, never sent to the customer.
+#[tauri::command]
+pub fn note(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+    body: String,
+) -> Result<(), ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.note(&conversation_id, &body)
+        .map(|_| ())
         .map_err(ErrorBody::from)
 }

@@ -62,6 +62,9 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
             commands::release,
             commands::search_canned_replies,
             commands::reply_template,
+            commands::presence,
+            commands::set_presence,
+            commands::note,
         ])
 }
 

@@ -164,6 +164,9 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
         "release",
         "search_canned_replies",
         "reply_template",
+        "presence",
+        "set_presence",
+        "note",
     ] {
         let result = invoke(&stranger, cmd, json!({}));
         assert!(

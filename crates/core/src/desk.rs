@@ -17,7 +17,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use homedesk_protocol::{
     Action, ActionEnvelope, AgentProfile, CannedReply, Channel, Conversation, ConversationStatus,
-    Customer, DISPOSITIONS, MAX_MESSAGE_CHARS, PlaceholderKind, Priority,
+    Customer, DISPOSITIONS, MAX_MESSAGE_CHARS, PlaceholderKind, Presence, Priority,
 };
 use rand::RngCore;
 use rusqlite::{OptionalExtension, params};
@@ -423,6 +423,52 @@ impl Desk {
         self.engine.publish_status();
         self.engine.wake();
         Ok(envelope)
+    }
+
+    /// Available, busy, on break or offline: what the platform routes by.
+    /// The latest choice still in the outbox counts, else the platform's.
+    pub fn presence(&self) -> Result<Presence, Error> {
+        let me = self.profile.code.clone();
+        let fallback = self.profile.presence;
+        self.store()
+            .read(|c| {
+                let pending: Option<String> = c
+                    .query_row(
+                        "SELECT action FROM outbox WHERE json_extract(action, '$.type') = 'presence'
+                         ORDER BY seq DESC LIMIT 1",
+                        [],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                if let Some(json) = pending
+                    && let Action::Presence { presence } = crate::store::from_json("outbox", &json)?
+                {
+                    return Ok(presence);
+                }
+                let profile: Option<String> = c
+                    .query_row(
+                        "SELECT data FROM agent_profiles WHERE id = ?1",
+                        params![me],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                Ok::<_, StoreError>(match profile {
+                    Some(json) => {
+                        crate::store::from_json::<AgentProfile>("agent_profiles", &json)?.presence
+                    }
+                    None => fallback,
+                })
+            })
+            .map_err(store_error)
+    }
+
+    /// Writes an internal note: agents only, never sent to the customer.
+    pub fn note(&self, conversation_id: &str, body: &str) -> Result<ActionEnvelope, Error> {
+        self.act(Action::InternalNote {
+            conversation_id: conversation_id.to_owned(),
+            message_id: new_message_id(),
+            body: body.to_owned(),
+        })
     }
 
     /// Replies to the customer; the message id is chosen here.

@@ -107,6 +107,22 @@ async fn queue_claim_reply_then_offline_after_a_restart() {
     );
     desk.reply(&conversation, "亲，非常抱歉，麻烦拍一下桃子的照片发给我")
         .expect("replied");
+    desk.note(&conversation, "客户情绪激动，已安抚")
+        .expect("noted");
+    // Demo agents start as the platform has them (offline until they say).
+    assert_eq!(
+        desk.presence().expect("presence"),
+        homedesk_protocol::Presence::Offline
+    );
+    desk.act(Action::Presence {
+        presence: homedesk_protocol::Presence::OnBreak,
+    })
+    .expect("on break");
+    assert_eq!(
+        desk.presence().expect("presence"),
+        homedesk_protocol::Presence::OnBreak,
+        "shown at once"
+    );
 
     // Invalid actions never reach the outbox.
     let before = desk.status().pending_actions;

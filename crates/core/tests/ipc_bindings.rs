@@ -15,7 +15,7 @@ use homedesk_core::{
 };
 use homedesk_protocol::{
     Author, Channel, Conversation, ConversationStatus, Customer, Message, MessageKind,
-    OrderSummary, PlaceholderKind, Priority,
+    OrderSummary, PlaceholderKind, Presence, Priority,
 };
 use ts_rs::{Config, TS};
 
@@ -64,6 +64,7 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<ReplyField>(&cfg),
         render::<ReplyTemplate>(&cfg),
         render::<PlaceholderKind>(&cfg),
+        render::<Presence>(&cfg),
     ];
 
     let update = std::env::var_os("UPDATE_BINDINGS").is_some_and(|v| v == "1");

@@ -98,6 +98,7 @@ impl Platform {
                 if change["entity"] == "message"
                     && data["conversation_id"] == conversation
                     && data["author"] == "agent"
+                    && data["kind"] == "text"
                 {
                     replies.push(data["body"].as_str().unwrap_or_default().to_owned());
                 }

@@ -49,7 +49,8 @@ pub fn engine_at(
     SyncEngine::new(store, transport(server, url), quick_config(device)).expect("engine")
 }
 
-/// The bodies of agent messages in one conversation, in the platform's order,
+/// The bodies of agent replies (not internal notes) in one conversation, in
+/// the platform's order,
 /// as a fresh pull by `agent` sees them.
 pub async fn platform_messages(server: &Server, agent: &str, conversation: &str) -> Vec<String> {
     let session = server.sign_in(agent).await;
@@ -59,7 +60,8 @@ pub async fn platform_messages(server: &Server, agent: &str, conversation: &str)
         .filter_map(|c| match c.body {
             homedesk_protocol::ChangeBody::Upsert(homedesk_protocol::Record::Message(m))
                 if m.conversation_id == conversation
-                    && m.author == homedesk_protocol::Author::Agent =>
+                    && m.author == homedesk_protocol::Author::Agent
+                    && m.kind == homedesk_protocol::MessageKind::Text =>
             {
                 Some((c.seq, m.body))
             }

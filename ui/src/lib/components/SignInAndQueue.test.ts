@@ -295,3 +295,26 @@ describe("canned replies", () => {
     expect(screen.getByTestId("canned-use")).toBeEnabled();
   });
 });
+
+describe("presence and notes", () => {
+  it("changes presence and writes an internal note instead of a reply", async () => {
+    useLocale("zh-CN");
+    const host = createMockHost({
+      signedIn: MOCK_AGENT,
+      queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+    });
+    render(App, { props: { host } });
+    const presence = await screen.findByLabelText("接待状态");
+    await waitFor(() => expect(presence).toHaveValue("offline"));
+    await userEvent.selectOptions(presence, "available");
+    await waitFor(() => expect(host.calls).toContain("setPresence:available"));
+
+    await userEvent.click(await screen.findByRole("button", { name: "打开李桂兰的会话" }));
+    await userEvent.click(await screen.findByLabelText("写内部备注（客户看不到）"));
+    await userEvent.type(screen.getByLabelText("回复客户"), "客户很着急");
+    await userEvent.click(screen.getByTestId("composer-send"));
+    await waitFor(() => expect(host.calls).toContain("note:c1:客户很着急"));
+    expect(host.calls.some((c) => c.startsWith("reply:"))).toBe(false);
+    expect(await screen.findByText("内部备注")).toBeInTheDocument();
+  });
+});

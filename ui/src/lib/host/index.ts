@@ -17,6 +17,7 @@ import type { SearchHit } from "./bindings/SearchHit";
 import type { CannedHit } from "./bindings/CannedHit";
 import type { ReplyTemplate } from "./bindings/ReplyTemplate";
 import type { ReplyField } from "./bindings/ReplyField";
+import type { Presence } from "./bindings/Presence";
 import type { QueueItem } from "./bindings/QueueItem";
 import type { QueueScope } from "./bindings/QueueScope";
 import type { SignInDefaults } from "./bindings/SignInDefaults";
@@ -25,6 +26,7 @@ import type { SignedInAgent } from "./bindings/SignedInAgent";
 export type {
   AppInfo,
   ArticleView,
+  Presence,
   CannedHit,
   ReplyField,
   ReplyTemplate,
@@ -66,6 +68,12 @@ export interface Host {
   conversation(conversationId: string): Promise<ConversationDetail | null>;
   /** Gives a conversation back to its queue. */
   release(conversationId: string): Promise<void>;
+  /** Writes an internal note (agents only, never sent to the customer). */
+  note(conversationId: string, body: string): Promise<void>;
+  /** Available, busy, on break or offline. */
+  presence(): Promise<Presence>;
+  /** Changes presence; the platform routes new contacts by it. */
+  setPresence(presence: Presence): Promise<void>;
   /** Sends a reply (shown at once as pending, delivered when online). */
   reply(conversationId: string, body: string): Promise<void>;
   /** Keeps the composer text locally as the agent types. */

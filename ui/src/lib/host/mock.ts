@@ -11,6 +11,7 @@ import {
   type Locale,
   type ArticleView,
   type ConversationDetail,
+  type Presence,
   type ReplyTemplate,
   type QueueItem,
   type SignedInAgent,
@@ -100,6 +101,7 @@ export function createMockHost(
   let agent: SignedInAgent | null = options.signedIn ?? null;
   let items: QueueItem[] = (options.queue ?? []).map((item) => ({ ...item }));
   const listeners = new Set<(event: DeskEvent) => void>();
+  let presence: Presence = "offline";
   const threads = new Map<string, ThreadMessage[]>();
   const drafts = new Map<string, string>();
   const threadOf = (item: QueueItem): ThreadMessage[] => {
@@ -249,6 +251,33 @@ export function createMockHost(
     /** Test helper: the platform refused `count` actions. */
     refuse(count: number) {
       emit({ type: "conflicts", count });
+    },
+    async note(conversationId, body) {
+      calls.push(`note:${conversationId}:${body}`);
+      const me = needAgent();
+      const item = find(conversationId);
+      const thread = threadOf(item);
+      thread.push({
+        id: `${item.id}-m${thread.length}`,
+        conversation_id: item.id,
+        author: "agent",
+        agent: me.code,
+        kind: "note",
+        body,
+        sent_at: Date.now(),
+        pending: true,
+      });
+      emit({ type: "changed" });
+    },
+    async presence() {
+      calls.push("presence");
+      needAgent();
+      return presence;
+    },
+    async setPresence(next) {
+      calls.push(`setPresence:${next}`);
+      needAgent();
+      presence = next;
     },
     async reply(conversationId, body) {
       calls.push(`reply:${conversationId}:${body}`);

@@ -87,6 +87,12 @@ export const en: Messages = {
   "signIn.busy": "Signing in…",
   "agent.signedInAs": "Signed in: {name} ({code})",
   "agent.signOut": "Sign out",
+  "presence.label": "Status",
+  "presence.available": "Available",
+  "presence.busy": "Busy",
+  "presence.on_break": "On break",
+  "presence.offline": "Offline",
+  "conversation.asNote": "Internal note (the customer does not see it)",
 
   "connection.label": "Connection",
   "connection.online": "Online",

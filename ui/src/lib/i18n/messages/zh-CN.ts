@@ -84,6 +84,12 @@ export const zhCN = {
   "signIn.busy": "正在登录…",
   "agent.signedInAs": "当前客服：{name}（{code}）",
   "agent.signOut": "退出登录",
+  "presence.label": "接待状态",
+  "presence.available": "空闲可接待",
+  "presence.busy": "忙碌",
+  "presence.on_break": "小休",
+  "presence.offline": "离线",
+  "conversation.asNote": "写内部备注（客户看不到）",
 
   "connection.label": "连接状态",
   "connection.online": "在线",
