@@ -25,6 +25,8 @@ const COMMANDS: &[&str] = &[
     "presence",
     "set_presence",
     "note",
+    "accept_offer",
+    "decline_offer",
 ];
 
 fn main() {

@@ -216,3 +216,27 @@ pub fn note(
         .map(|_| ())
         .map_err(ErrorBody::from)
 }
+
+/// Takes a contact the platform offered (before it expires).
+#[tauri::command]
+pub fn accept_offer(
+    workstation: State<'_, Workstation>,
+    offer_id: String,
+) -> Result<(), ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.act(Action::AcceptOffer { offer_id })
+        .map(|_| ())
+        .map_err(ErrorBody::from)
+}
+
+/// Passes on an offered contact; the platform offers it to someone else.
+#[tauri::command]
+pub fn decline_offer(
+    workstation: State<'_, Workstation>,
+    offer_id: String,
+) -> Result<(), ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.act(Action::DeclineOffer { offer_id })
+        .map(|_| ())
+        .map_err(ErrorBody::from)
+}

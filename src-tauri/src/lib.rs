@@ -65,6 +65,8 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
             commands::presence,
             commands::set_presence,
             commands::note,
+            commands::accept_offer,
+            commands::decline_offer,
         ])
 }
 

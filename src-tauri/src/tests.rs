@@ -167,6 +167,8 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
         "presence",
         "set_presence",
         "note",
+        "accept_offer",
+        "decline_offer",
     ] {
         let result = invoke(&stranger, cmd, json!({}));
         assert!(

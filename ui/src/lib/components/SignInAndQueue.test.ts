@@ -318,3 +318,65 @@ describe("presence and notes", () => {
     expect(await screen.findByText("内部备注")).toBeInTheDocument();
   });
 });
+
+describe("offers", () => {
+  it("shows an offered contact with the time left; accepting opens it, a withdrawn one goes away", async () => {
+    useLocale("zh-CN");
+    const host = createMockHost({
+      signedIn: MOCK_AGENT,
+      queue: [item("c9", { customerName: "周芳" })],
+    });
+    render(App, { props: { host } });
+    await screen.findAllByTestId("queue-row");
+    host.send({
+      type: "offer",
+      offer_id: "o1",
+      conversation_id: "c9",
+      channel: "chat",
+      queue: "aftersales",
+      subject: "退款",
+      expires_at: Date.now() + 20000,
+    });
+    const prompt = await screen.findByRole("alertdialog", { name: "有新的客户分配给你" });
+    expect(prompt).toHaveTextContent("秒内接起");
+    expect(within(prompt).getByRole("button", { name: "接起" })).toHaveFocus();
+    await userEvent.click(within(prompt).getByRole("button", { name: "接起" }));
+    await waitFor(() => expect(host.calls).toContain("acceptOffer:o1"));
+    expect(await screen.findByTestId("conversation")).toBeInTheDocument();
+    expect(screen.queryByRole("alertdialog")).not.toBeInTheDocument();
+
+    host.send({
+      type: "offer",
+      offer_id: "o2",
+      conversation_id: "c9",
+      channel: "phone",
+      queue: "aftersales",
+      subject: "回电",
+      expires_at: Date.now() + 20000,
+    });
+    await screen.findByRole("alertdialog");
+    host.send({ type: "offer_withdrawn", offer_id: "o2" });
+    await waitFor(() => expect(screen.queryByRole("alertdialog")).not.toBeInTheDocument());
+  });
+
+  it("declines, and has no axe-core violations while an offer shows", async () => {
+    useLocale("en");
+    const host = createMockHost({ info: { locale: "en" }, signedIn: MOCK_AGENT });
+    const { container } = render(App, { props: { host } });
+    await screen.findByTestId("queue-empty");
+    host.send({
+      type: "offer",
+      offer_id: "o3",
+      conversation_id: "c1",
+      channel: "ticket",
+      queue: "aftersales",
+      subject: "Parcel",
+      expires_at: Date.now() + 20000,
+    });
+    await screen.findByRole("alertdialog");
+    const results = await axe.run(container, { rules: { "color-contrast": { enabled: false } } });
+    expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+    await userEvent.click(screen.getByRole("button", { name: "Not this one" }));
+    await waitFor(() => expect(host.calls).toContain("declineOffer:o3"));
+  });
+});

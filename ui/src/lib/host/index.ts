@@ -70,6 +70,10 @@ export interface Host {
   release(conversationId: string): Promise<void>;
   /** Writes an internal note (agents only, never sent to the customer). */
   note(conversationId: string, body: string): Promise<void>;
+  /** Takes a contact the platform offered. */
+  acceptOffer(offerId: string): Promise<void>;
+  /** Passes on an offered contact; the platform offers it to someone else. */
+  declineOffer(offerId: string): Promise<void>;
   /** Available, busy, on break or offline. */
   presence(): Promise<Presence>;
   /** Changes presence; the platform routes new contacts by it. */

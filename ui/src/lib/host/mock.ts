@@ -79,9 +79,12 @@ export const MOCK_PASSWORD = "homedesk-demo";
 
 const LOCALES: readonly Locale[] = ["zh-CN", "en"];
 
-export function createMockHost(
-  options: MockHostOptions = {},
-): Host & { calls: string[]; push(item: QueueItem): void; refuse(count: number): void } {
+export function createMockHost(options: MockHostOptions = {}): Host & {
+  calls: string[];
+  push(item: QueueItem): void;
+  refuse(count: number): void;
+  send(event: DeskEvent): void;
+} {
   let info: AppInfo = {
     name: "Homedesk",
     version: "0.0.0-mock",
@@ -268,6 +271,18 @@ export function createMockHost(
         pending: true,
       });
       emit({ type: "changed" });
+    },
+    async acceptOffer(offerId) {
+      calls.push(`acceptOffer:${offerId}`);
+      needAgent();
+    },
+    async declineOffer(offerId) {
+      calls.push(`declineOffer:${offerId}`);
+      needAgent();
+    },
+    /** Test helper: the platform sends a desk event (an offer, say). */
+    send(event: DeskEvent) {
+      emit(event);
     },
     async presence() {
       calls.push("presence");
