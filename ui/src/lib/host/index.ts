@@ -43,6 +43,7 @@ export type {
   SignedInAgent,
 };
 export type { ConnectionState } from "./bindings/ConnectionState";
+export type * from "./pending-types";
 export type { Channel } from "./bindings/Channel";
 
 export interface Host {
