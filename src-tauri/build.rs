@@ -27,6 +27,18 @@ const COMMANDS: &[&str] = &[
     "note",
     "accept_offer",
     "decline_offer",
+    "scripts",
+    "transfer_targets",
+    "transfer",
+    "my_day",
+    "preferences",
+    "set_preferences",
+    "lock",
+    "unlock",
+    "set_focused_conversation",
+    "conflicts",
+    "dismiss_conflict",
+    "recent_articles",
 ];
 
 fn main() {

@@ -5,13 +5,20 @@
 //! a command means: list it in `build.rs`, grant `allow-<name>` in
 //! `capabilities/`, and add it to `ui/src/lib/host/tauri.ts`.
 
-use homedesk_core::desk::{ConversationDetail, QueueItem, QueueScope, ReplyTemplate};
+use homedesk_core::desk::{
+    ConversationDetail, QueueItem, QueueScope, ReplyTemplate, TransferTargets,
+};
+use homedesk_core::scripts::ScriptChoice;
 use homedesk_core::search::{CannedHit, SearchHit};
-use homedesk_core::store::views::ArticleView;
+use homedesk_core::settings::Preferences;
+use homedesk_core::store::views::{ArticleView, ConflictView};
+use homedesk_core::store::worklog::{MyDay, RecentArticle};
 use homedesk_core::{
     AppInfo, ConnectionStatus, ErrorBody, SignInDefaults, SignedInAgent, Workstation,
 };
-use homedesk_protocol::{Action, Presence};
+use homedesk_protocol::{Action, Presence, TransferTarget};
+
+use crate::notifier::Focus;
 use tauri::{AppHandle, Runtime, State};
 
 #[tauri::command]
@@ -122,9 +129,10 @@ pub fn wrap_up(
     conversation_id: String,
     disposition: String,
     note: Option<String>,
+    after_contact_secs: u32,
 ) -> Result<(), ErrorBody> {
     let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.wrap_up(&conversation_id, &disposition, note, 0)
+    desk.wrap_up(&conversation_id, &disposition, note, after_contact_secs)
         .map(|_| ())
         .map_err(ErrorBody::from)
 }
@@ -239,4 +247,100 @@ pub fn decline_offer(
     desk.act(Action::DeclineOffer { offer_id })
         .map(|_| ())
         .map_err(ErrorBody::from)
+}
+
+/// Guided call scripts for a conversation, suggested ones first.
+#[tauri::command]
+pub fn scripts(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+) -> Result<Vec<ScriptChoice>, ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    let locale = workstation.app_info().locale;
+    desk.scripts(&conversation_id, locale.tag())
+        .map_err(ErrorBody::from)
+}
+
+#[tauri::command]
+pub fn transfer_targets(workstation: State<'_, Workstation>) -> Result<TransferTargets, ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.transfer_targets().map_err(ErrorBody::from)
+}
+
+/// Hands a conversation to a queue or a colleague.
+#[tauri::command]
+pub fn transfer(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+    target: TransferTarget,
+) -> Result<(), ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.transfer(&conversation_id, target)
+        .map(|_| ())
+        .map_err(ErrorBody::from)
+}
+
+#[tauri::command]
+pub fn my_day(workstation: State<'_, Workstation>) -> Result<MyDay, ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.my_day().map_err(ErrorBody::from)
+}
+
+#[tauri::command]
+pub fn preferences(workstation: State<'_, Workstation>) -> Preferences {
+    workstation.preferences()
+}
+
+#[tauri::command]
+pub fn set_preferences(
+    workstation: State<'_, Workstation>,
+    preferences: Preferences,
+) -> Result<Preferences, ErrorBody> {
+    workstation
+        .set_preferences(preferences)
+        .map_err(ErrorBody::from)
+}
+
+/// Turns the screen lock on (idle time reached, or the agent chose to).
+#[tauri::command]
+pub fn lock(workstation: State<'_, Workstation>) -> Result<(), ErrorBody> {
+    workstation.lock().map_err(ErrorBody::from)
+}
+
+/// Opens the screen lock with the password, offline too; `false` if wrong.
+#[tauri::command]
+pub fn unlock(workstation: State<'_, Workstation>, password: String) -> Result<bool, ErrorBody> {
+    workstation.unlock(&password).map_err(ErrorBody::from)
+}
+
+/// The conversation in front of the agent: its messages raise no
+/// notification while the window has the focus.
+#[tauri::command]
+pub fn set_focused_conversation(focus: State<'_, Focus>, conversation_id: Option<String>) {
+    focus.set(conversation_id);
+}
+
+/// Refused actions not yet dismissed.
+#[tauri::command]
+pub fn conflicts(workstation: State<'_, Workstation>) -> Result<Vec<ConflictView>, ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.conflicts().map_err(ErrorBody::from)
+}
+
+#[tauri::command]
+pub fn dismiss_conflict(workstation: State<'_, Workstation>, id: i64) -> Result<(), ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.dismiss_conflict(id)
+        .map(|_| ())
+        .map_err(ErrorBody::from)
+}
+
+/// Articles opened most recently first.
+#[tauri::command]
+pub fn recent_articles(
+    workstation: State<'_, Workstation>,
+    limit: usize,
+) -> Result<Vec<RecentArticle>, ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.recent_articles(limit).map_err(ErrorBody::from)
 }

@@ -13,7 +13,8 @@ pub const DESK_EVENT: &str = "homedesk://desk";
 /// Starts forwarding the current desk's events; ends when that desk does
 /// (sign-out). Call after every sign-in or resume.
 pub fn forward<R: Runtime>(app: &AppHandle<R>, workstation: &Workstation) {
-    let Ok(desk) = workstation.desk() else {
+    crate::notifier::watch_sla(app, workstation);
+    let Ok(desk) = workstation.desk_even_when_locked() else {
         return;
     };
     let mut events = desk.subscribe();
@@ -26,6 +27,7 @@ pub fn forward<R: Runtime>(app: &AppHandle<R>, workstation: &Workstation) {
                 Err(RecvError::Lagged(_)) => DeskEvent::Changed,
                 Err(RecvError::Closed) => break,
             };
+            crate::notifier::on_event(&app, &event);
             if let Err(err) = app.emit(DESK_EVENT, &event) {
                 tracing::warn!("could not pass an event to the window: {err}");
             }

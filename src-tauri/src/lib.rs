@@ -6,6 +6,7 @@
 
 mod commands;
 mod events;
+mod notifier;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +28,7 @@ pub const PLATFORM_CA_ENV: &str = "HOMEDESK_PLATFORM_CA";
 pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Builder<R> {
     builder
         .manage(workstation)
+        .manage(notifier::Focus::default())
         .setup(|app| {
             // Continue the last agent's saved session (offline too).
             let handle = app.handle().clone();
@@ -67,6 +69,18 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
             commands::note,
             commands::accept_offer,
             commands::decline_offer,
+            commands::scripts,
+            commands::transfer_targets,
+            commands::transfer,
+            commands::my_day,
+            commands::preferences,
+            commands::set_preferences,
+            commands::lock,
+            commands::unlock,
+            commands::set_focused_conversation,
+            commands::conflicts,
+            commands::dismiss_conflict,
+            commands::recent_articles,
         ])
 }
 

@@ -85,7 +85,9 @@ fn connection_status_starts_offline() {
             "lastSyncAt": null,
             "signInNeeded": false,
             "problem": null,
-            "bytesReceived": 0
+            "bytesReceived": 0,
+            "bytesSent": 0,
+            "clockOffsetMs": 0
         })
     );
 }
@@ -132,8 +134,20 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
         ),
         (
             "wrap_up",
-            json!({ "conversationId": "c1", "disposition": "resolved", "note": null }),
+            json!({ "conversationId": "c1", "disposition": "resolved", "note": null, "afterContactSecs": 30 }),
         ),
+        ("scripts", json!({ "conversationId": "c1" })),
+        ("transfer_targets", json!({})),
+        (
+            "transfer",
+            json!({ "conversationId": "c1", "target": { "queue": "aftersales" } }),
+        ),
+        ("my_day", json!({})),
+        ("lock", json!({})),
+        ("unlock", json!({ "password": "x" })),
+        ("conflicts", json!({})),
+        ("dismiss_conflict", json!({ "id": 1 })),
+        ("recent_articles", json!({ "limit": 5 })),
         ("search_articles", json!({ "query": "退款", "limit": 5 })),
         ("article", json!({ "articleId": "kb-1" })),
         ("release", json!({ "conversationId": "c1" })),
@@ -169,6 +183,18 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
         "note",
         "accept_offer",
         "decline_offer",
+        "scripts",
+        "transfer_targets",
+        "transfer",
+        "my_day",
+        "preferences",
+        "set_preferences",
+        "lock",
+        "unlock",
+        "set_focused_conversation",
+        "conflicts",
+        "dismiss_conflict",
+        "recent_articles",
     ] {
         let result = invoke(&stranger, cmd, json!({}));
         assert!(
@@ -176,4 +202,43 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
             "{cmd} must be refused to a window without the capability"
         );
     }
+}
+
+#[test]
+fn preferences_are_saved_and_out_of_range_values_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let main = window(&app, "main");
+    let defaults = invoke(&main, "preferences", json!({})).expect("allowed");
+    assert_eq!(
+        defaults,
+        json!({
+            "textSize": "normal",
+            "highContrast": false,
+            "reducedMotion": false,
+            "lockAfterMinutes": 5,
+            "notifications": true,
+            "sound": true
+        })
+    );
+    let mut chosen = defaults.clone();
+    chosen["textSize"] = json!("larger");
+    chosen["lockAfterMinutes"] = json!(15);
+    let saved = invoke(&main, "set_preferences", json!({ "preferences": chosen })).expect("saved");
+    assert_eq!(saved, chosen);
+    let mut bad = chosen.clone();
+    bad["lockAfterMinutes"] = json!(100_000);
+    let err = invoke(&main, "set_preferences", json!({ "preferences": bad })).expect_err("refused");
+    assert_eq!(err["code"], "invalid_input");
+    assert_eq!(
+        invoke(&main, "preferences", json!({})).expect("allowed"),
+        chosen,
+        "a refused change keeps what was saved"
+    );
+    invoke(
+        &main,
+        "set_focused_conversation",
+        json!({ "conversationId": "c1" }),
+    )
+    .expect("allowed without a sign-in: it only remembers the id");
 }

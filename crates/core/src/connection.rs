@@ -40,6 +40,13 @@ pub struct ConnectionStatus {
     /// Bytes received from the platform since the app started.
     #[ts(type = "number")]
     pub bytes_received: u64,
+    /// Bytes of actions sent to the platform since the app started.
+    #[ts(type = "number")]
+    pub bytes_sent: u64,
+    /// The platform's clock minus this PC's clock, in milliseconds, from
+    /// the last answer; SLA countdowns add it to the local time.
+    #[ts(type = "number")]
+    pub clock_offset_ms: i64,
 }
 
 impl ConnectionStatus {
@@ -52,6 +59,8 @@ impl ConnectionStatus {
             sign_in_needed: false,
             problem: None,
             bytes_received: 0,
+            bytes_sent: 0,
+            clock_offset_ms: 0,
         }
     }
 }

@@ -16,8 +16,9 @@ use std::sync::Arc;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use homedesk_protocol::{
-    Action, ActionEnvelope, AgentProfile, CannedReply, Channel, Conversation, ConversationStatus,
-    Customer, DISPOSITIONS, MAX_MESSAGE_CHARS, PlaceholderKind, Presence, Priority,
+    Action, ActionEnvelope, AgentProfile, Author, CannedReply, Channel, Conversation,
+    ConversationStatus, Customer, DISPOSITIONS, MAX_MESSAGE_CHARS, PlaceholderKind, Presence,
+    Priority, Queue, Role, Script, TransferTarget,
 };
 use rand::RngCore;
 use rusqlite::{OptionalExtension, params};
@@ -25,8 +26,10 @@ use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 use ts_rs::TS;
 
+use crate::scripts::{self, ScriptChoice, ScriptContext};
 use crate::search::{self, CannedHit, SearchHit, SearchOptions};
-use crate::store::views::{self, ArticleView, Conflict, ThreadMessage};
+use crate::store::views::{self, ArticleView, ConflictView, ThreadMessage};
+use crate::store::worklog::{self, MyDay, RecentArticle};
 use crate::store::{Store, StoreError, outbox};
 use crate::sync::{
     HttpConfig, HttpTransport, SyncConfig, SyncEngine, SyncError, SyncEvent, TransportError,
@@ -85,6 +88,36 @@ pub enum QueueScope {
     All,
 }
 
+/// A queue a conversation can be transferred to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "TransferQueue.ts")]
+pub struct TransferQueue {
+    pub id: String,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+/// A colleague a conversation can be transferred to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "TransferAgent.ts")]
+pub struct TransferAgent {
+    pub code: String,
+    pub name: String,
+    pub presence: Presence,
+}
+
+/// Everywhere a conversation can go; `agents` leaves out the agent
+/// themself and trainees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "TransferTargets.ts")]
+pub struct TransferTargets {
+    pub queues: Vec<TransferQueue>,
+    pub agents: Vec<TransferAgent>,
+}
+
 /// A conversation with everything the conversation view shows.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export_to = "ConversationDetail.ts")]
@@ -123,6 +156,12 @@ pub enum DeskEvent {
     Conflicts {
         count: usize,
     },
+    /// A customer wrote in one of my conversations.
+    CustomerMessage {
+        conversation_id: String,
+        subject: String,
+        preview: String,
+    },
 }
 
 impl From<SyncEvent> for DeskEvent {
@@ -140,6 +179,11 @@ impl From<SyncEvent> for DeskEvent {
             },
             SyncEvent::OfferWithdrawn { offer_id } => DeskEvent::OfferWithdrawn { offer_id },
             SyncEvent::Conflicts { keys } => DeskEvent::Conflicts { count: keys.len() },
+            SyncEvent::CustomerMessage(m) => DeskEvent::CustomerMessage {
+                conversation_id: m.conversation_id,
+                subject: m.subject,
+                preview: m.preview,
+            },
         }
     }
 }
@@ -507,8 +551,12 @@ impl Desk {
             .map_err(store_error)
     }
 
-    pub fn conflicts(&self) -> Result<Vec<Conflict>, Error> {
-        self.store().read(views::conflicts).map_err(store_error)
+    /// Refused actions the agent has not dismissed yet, newest first.
+    pub fn conflicts(&self) -> Result<Vec<ConflictView>, Error> {
+        self.store()
+            .read(views::conflicts)
+            .map(|all| all.into_iter().map(ConflictView::from).collect())
+            .map_err(store_error)
     }
 
     pub fn dismiss_conflict(&self, id: i64) -> Result<bool, Error> {
@@ -527,10 +575,160 @@ impl Desk {
             .map_err(|e| store_error(StoreError::Sql(e)))
     }
 
+    /// One article; opening it puts it first in "recently viewed".
     pub fn article(&self, id: &str) -> Result<Option<ArticleView>, Error> {
         self.store()
-            .read(|c| views::article(c, id))
+            .write(|tx| {
+                let article = views::article(tx, id)?;
+                if article.is_some() {
+                    worklog::note_article_opened(tx, id, clock::now_ms())?;
+                }
+                Ok::<_, StoreError>(article)
+            })
             .map_err(store_error)
+    }
+
+    pub fn recent_articles(&self, limit: usize) -> Result<Vec<RecentArticle>, Error> {
+        self.store()
+            .read(|c| worklog::recent_articles(c, limit.clamp(1, 50)))
+            .map_err(store_error)
+    }
+
+    /// Today's figures (the workstation's local day).
+    pub fn my_day(&self) -> Result<MyDay, Error> {
+        let (start, end) = clock::local_day(clock::now_ms());
+        self.store()
+            .read(|c| worklog::my_day(c, start, end))
+            .map_err(store_error)
+    }
+
+    /// Guided call scripts for a conversation in `locale` (all scripts when
+    /// none is written in it), suggested ones first.
+    pub fn scripts(&self, conversation_id: &str, locale: &str) -> Result<Vec<ScriptChoice>, Error> {
+        let detail = self.conversation(conversation_id)?.ok_or_else(|| {
+            Error::InvalidAction(format!("no conversation {conversation_id:?} here"))
+        })?;
+        let all: Vec<Script> = self
+            .store()
+            .read(|c| {
+                let mut statement = c.prepare("SELECT data FROM scripts ORDER BY id")?;
+                let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+                let mut scripts = Vec::new();
+                for json in rows {
+                    scripts.push(crate::store::from_json::<Script>("scripts", &json?)?);
+                }
+                Ok::<_, StoreError>(scripts)
+            })
+            .map_err(store_error)?;
+        let (mine, others): (Vec<Script>, Vec<Script>) =
+            all.into_iter().partition(|s| s.locale == locale);
+        let scripts = if mine.is_empty() { others } else { mine };
+        let conversation = &detail.conversation;
+        let mut texts = vec![conversation.subject.as_str()];
+        texts.extend(
+            detail
+                .messages
+                .iter()
+                .filter(|m| m.message.author == Author::Customer)
+                .map(|m| m.message.body.as_str()),
+        );
+        let latest_order = detail
+            .customer
+            .as_ref()
+            .and_then(|c| c.orders.iter().max_by_key(|o| o.placed_at));
+        let context = ScriptContext {
+            category: conversation.category.as_deref(),
+            texts,
+            values: vec![
+                (
+                    "customer_name",
+                    detail
+                        .customer
+                        .as_ref()
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default(),
+                ),
+                ("agent_name", self.profile.name.clone()),
+                (
+                    "order_no",
+                    latest_order.map(|o| o.order_no.clone()).unwrap_or_default(),
+                ),
+            ],
+        };
+        Ok(scripts::choose(scripts, &context))
+    }
+
+    /// The queues and colleagues a conversation can be transferred to.
+    pub fn transfer_targets(&self) -> Result<TransferTargets, Error> {
+        let me = self.profile.code.clone();
+        self.store()
+            .read(|c| {
+                let mut queues = Vec::new();
+                let mut statement = c.prepare("SELECT data FROM queues ORDER BY id")?;
+                for json in statement.query_map([], |row| row.get::<_, String>(0))? {
+                    let queue: Queue = crate::store::from_json("queues", &json?)?;
+                    queues.push(TransferQueue {
+                        id: queue.id,
+                        name_zh: queue.name_zh,
+                        name_en: queue.name_en,
+                    });
+                }
+                let mut agents = Vec::new();
+                let mut statement = c.prepare("SELECT data FROM agent_profiles ORDER BY id")?;
+                for json in statement.query_map([], |row| row.get::<_, String>(0))? {
+                    let agent: AgentProfile = crate::store::from_json("agent_profiles", &json?)?;
+                    if agent.code != me && agent.role != Role::Trainee {
+                        agents.push(TransferAgent {
+                            code: agent.code,
+                            name: agent.name,
+                            presence: agent.presence,
+                        });
+                    }
+                }
+                Ok::<_, StoreError>(TransferTargets { queues, agents })
+            })
+            .map_err(store_error)
+    }
+
+    /// Hands a conversation to a queue or a colleague; it leaves "mine" at
+    /// once and the platform gets the transfer when online.
+    pub fn transfer(
+        &self,
+        conversation_id: &str,
+        target: TransferTarget,
+    ) -> Result<ActionEnvelope, Error> {
+        let targets = self.transfer_targets()?;
+        let known = match &target {
+            TransferTarget::Queue(id) => targets.queues.iter().any(|q| &q.id == id),
+            TransferTarget::Agent(code) => {
+                if code == &self.profile.code {
+                    return Err(Error::InvalidAction(
+                        "this conversation is already yours; choose a colleague or a queue".into(),
+                    ));
+                }
+                targets.agents.iter().any(|a| &a.code == code)
+            }
+        };
+        if !known {
+            return Err(Error::InvalidAction(format!(
+                "no such queue or colleague: {target:?}"
+            )));
+        }
+        self.act(Action::Transfer {
+            conversation_id: conversation_id.to_owned(),
+            target,
+        })
+    }
+
+    /// My unanswered conversations whose first-response deadline (platform
+    /// clock) falls within `within_ms` from now, or has just passed.
+    pub fn sla_at_risk(&self, within_ms: i64) -> Result<Vec<QueueItem>, Error> {
+        let now = self.engine.server_now();
+        Ok(self
+            .queue(QueueScope::Mine)?
+            .into_iter()
+            .filter(|i| i.first_response_at.is_none() && i.first_response_due - now <= within_ms)
+            .collect())
     }
 
     pub fn search_canned_replies(

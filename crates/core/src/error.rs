@@ -55,6 +55,9 @@ pub enum Error {
     #[error("nobody is signed in on this workstation")]
     NotSignedIn,
 
+    #[error("the screen is locked: unlock it with the password first")]
+    Locked,
+
     #[error("cannot save settings to {}: {source}", path.display())]
     SaveSettings {
         path: PathBuf,
@@ -85,6 +88,8 @@ pub enum ErrorCode {
     UntrustedCertificate,
     /// The platform answered in a way the workstation cannot use.
     Platform,
+    /// The screen lock is on; unlock first.
+    Locked,
 }
 
 /// The boundary shape of an error: `{ "code": "...", "message": "..." }`.
@@ -107,6 +112,7 @@ impl Error {
             | Error::Store(_) => ErrorCode::Storage,
             Error::WrongPassword(_) => ErrorCode::WrongPassword,
             Error::NotSignedIn => ErrorCode::NotSignedIn,
+            Error::Locked => ErrorCode::Locked,
             Error::Unreachable(_) => ErrorCode::Unreachable,
             Error::UntrustedCertificate(_) => ErrorCode::UntrustedCertificate,
             Error::Platform(_) | Error::Sync(_) => ErrorCode::Platform,

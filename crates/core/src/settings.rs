@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::{Error, Locale};
 
@@ -31,6 +32,68 @@ pub struct Settings {
     pub last_agent: Option<String>,
     /// This installation's id, sent at sign-in; made once.
     pub device_id: Option<String>,
+    /// How the app looks and when it locks itself.
+    pub preferences: Preferences,
+    /// The screen lock is on: it stays on across a restart, so closing the
+    /// app is no way around it on a shared family PC.
+    pub locked: bool,
+}
+
+/// Text size of the whole interface.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export_to = "TextSize.ts")]
+pub enum TextSize {
+    #[default]
+    Normal,
+    Large,
+    Larger,
+}
+
+/// The agent's display, lock and notification choices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export_to = "Preferences.ts")]
+pub struct Preferences {
+    pub text_size: TextSize,
+    pub high_contrast: bool,
+    /// No animation, on top of the system's own reduced-motion setting.
+    pub reduced_motion: bool,
+    /// Lock the screen after this many idle minutes; 0 = never.
+    pub lock_after_minutes: u32,
+    /// Desktop notifications for offers, customer messages and SLAs at risk.
+    pub notifications: bool,
+    /// With a sound.
+    pub sound: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Preferences {
+            text_size: TextSize::Normal,
+            high_contrast: false,
+            reduced_motion: false,
+            lock_after_minutes: 5,
+            notifications: true,
+            sound: true,
+        }
+    }
+}
+
+impl Preferences {
+    /// The longest idle time before the lock: four hours.
+    pub const MAX_LOCK_AFTER_MINUTES: u32 = 240;
+
+    pub fn check(&self) -> Result<(), Error> {
+        if self.lock_after_minutes > Self::MAX_LOCK_AFTER_MINUTES {
+            return Err(Error::InvalidAction(format!(
+                "lock after at most {} minutes (0 = never), not {}",
+                Self::MAX_LOCK_AFTER_MINUTES,
+                self.lock_after_minutes
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// What [`load`] found on disk.

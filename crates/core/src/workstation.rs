@@ -15,7 +15,7 @@ use ts_rs::TS;
 
 use crate::app_info::PRODUCT_NAME;
 use crate::desk::{Desk, PlatformConfig};
-use crate::settings::{self, Settings};
+use crate::settings::{self, Preferences, Settings};
 use crate::{AppInfo, ConnectionStatus, Error, Locale};
 
 /// What the sign-in screen offers before the agent types anything.
@@ -37,14 +37,17 @@ pub struct SignedInAgent {
     pub code: String,
     pub name: String,
     pub queues: Vec<String>,
+    /// The screen lock is on (it survives a restart).
+    pub locked: bool,
 }
 
-impl From<&AgentProfile> for SignedInAgent {
-    fn from(p: &AgentProfile) -> Self {
+impl SignedInAgent {
+    fn new(p: &AgentProfile, locked: bool) -> Self {
         SignedInAgent {
             code: p.code.clone(),
             name: p.name.clone(),
             queues: p.queues.clone(),
+            locked,
         }
     }
 }
@@ -124,10 +127,12 @@ impl Workstation {
         };
         let device_id = self.device_id()?;
         let desk = Desk::sign_in(&self.data_dir, &platform, &device_id, agent, password).await?;
-        let signed_in = SignedInAgent::from(desk.profile());
+        let signed_in = SignedInAgent::new(desk.profile(), false);
+        // Signing in with the password also opens the screen lock.
         self.update_settings(|s| {
             s.platform_url = Some(platform.url.clone());
             s.last_agent = Some(signed_in.code.clone());
+            s.locked = false;
         })?;
         // A previous agent's desk stops here; their session stays on disk.
         *lock(&self.desk) = Some(Arc::new(desk));
@@ -145,20 +150,67 @@ impl Workstation {
         let Some(desk) = Desk::resume(&self.data_dir, &platform, &device_id, &agent)? else {
             return Ok(None);
         };
-        let signed_in = SignedInAgent::from(desk.profile());
+        let signed_in = SignedInAgent::new(desk.profile(), self.lock_settings().locked);
         *lock(&self.desk) = Some(Arc::new(desk));
         Ok(Some(signed_in))
     }
 
     pub fn signed_in(&self) -> Option<SignedInAgent> {
+        let locked = self.lock_settings().locked;
         lock(&self.desk)
             .as_ref()
-            .map(|d| SignedInAgent::from(d.profile()))
+            .map(|d| SignedInAgent::new(d.profile(), locked))
     }
 
-    /// The signed-in agent's desk.
+    /// The signed-in agent's desk, for what the agent does and sees;
+    /// refused while the screen is locked.
     pub fn desk(&self) -> Result<Arc<Desk>, Error> {
+        if self.lock_settings().locked {
+            return Err(Error::Locked);
+        }
+        self.desk_even_when_locked()
+    }
+
+    /// The desk for background work that shows no customer data (syncing,
+    /// forwarding events, the lock itself).
+    pub fn desk_even_when_locked(&self) -> Result<Arc<Desk>, Error> {
         lock(&self.desk).clone().ok_or(Error::NotSignedIn)
+    }
+
+    /// Turns the screen lock on (idle timeout or the agent's choice).
+    pub fn lock(&self) -> Result<(), Error> {
+        self.desk_even_when_locked()?;
+        self.update_settings(|s| s.locked = true)
+    }
+
+    /// Opens the screen lock with the agent's password, offline too.
+    /// `false` for a wrong password (the lock stays on).
+    pub fn unlock(&self, password: &str) -> Result<bool, Error> {
+        let desk = self.desk_even_when_locked()?;
+        if !desk.unlock(password)? {
+            return Ok(false);
+        }
+        self.update_settings(|s| s.locked = false)?;
+        Ok(true)
+    }
+
+    pub fn is_locked(&self) -> bool {
+        self.lock_settings().locked
+    }
+
+    pub fn preferences(&self) -> Preferences {
+        self.lock_settings().preferences.clone()
+    }
+
+    /// Saves the agent's preferences; out-of-range values are refused and
+    /// nothing is written.
+    pub fn set_preferences(&self, preferences: Preferences) -> Result<Preferences, Error> {
+        if self.is_locked() {
+            return Err(Error::Locked);
+        }
+        preferences.check()?;
+        self.update_settings(|s| s.preferences = preferences.clone())?;
+        Ok(preferences)
     }
 
     /// Signs out; actions not yet sent wait in the agent's outbox.
@@ -167,7 +219,8 @@ impl Workstation {
         if let Some(desk) = desk {
             desk.sign_out().await?;
         }
-        Ok(())
+        // The next agent signs in with a password anyway.
+        self.update_settings(|s| s.locked = false)
     }
 
     fn device_id(&self) -> Result<String, Error> {

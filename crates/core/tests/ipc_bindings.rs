@@ -5,17 +5,23 @@
 use std::path::{Path, PathBuf};
 
 use homedesk_core::desk::{
-    ConversationDetail, DeskEvent, QueueItem, QueueScope, ReplyField, ReplyTemplate,
+    ConversationDetail, DeskEvent, QueueItem, QueueScope, ReplyField, ReplyTemplate, TransferAgent,
+    TransferQueue, TransferTargets,
 };
+use homedesk_core::notice::{Notice, NoticeKind};
+use homedesk_core::scripts::ScriptChoice;
 use homedesk_core::search::{CannedHit, SearchHit, SearchOptions};
-use homedesk_core::store::views::{ArticleView, ThreadMessage};
+use homedesk_core::settings::{Preferences, TextSize};
+use homedesk_core::store::views::{ArticleView, ConflictView, ThreadMessage};
+use homedesk_core::store::worklog::{MyDay, RecentArticle};
 use homedesk_core::{
     AppInfo, ConnectionState, ConnectionStatus, ErrorBody, ErrorCode, Locale, SignInDefaults,
     SignedInAgent,
 };
 use homedesk_protocol::{
     Author, Channel, Conversation, ConversationStatus, Customer, Message, MessageKind,
-    OrderSummary, PlaceholderKind, Presence, Priority,
+    OrderSummary, PlaceholderKind, Presence, Priority, Script, ScriptBranch, ScriptStep,
+    TransferTarget,
 };
 use ts_rs::{Config, TS};
 
@@ -65,6 +71,21 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<ReplyTemplate>(&cfg),
         render::<PlaceholderKind>(&cfg),
         render::<Presence>(&cfg),
+        render::<Script>(&cfg),
+        render::<ScriptStep>(&cfg),
+        render::<ScriptBranch>(&cfg),
+        render::<ScriptChoice>(&cfg),
+        render::<TransferTarget>(&cfg),
+        render::<TransferQueue>(&cfg),
+        render::<TransferAgent>(&cfg),
+        render::<TransferTargets>(&cfg),
+        render::<MyDay>(&cfg),
+        render::<RecentArticle>(&cfg),
+        render::<Preferences>(&cfg),
+        render::<TextSize>(&cfg),
+        render::<ConflictView>(&cfg),
+        render::<Notice>(&cfg),
+        render::<NoticeKind>(&cfg),
     ];
 
     let update = std::env::var_os("UPDATE_BINDINGS").is_some_and(|v| v == "1");

@@ -29,7 +29,10 @@ pub fn is_valid_idempotency_key(key: &str) -> bool {
 
 /// Where a transfer sends a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+// (No `deny_unknown_fields`: it only affects struct variants, and ts-rs
+// cannot read it on an enum.)
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "TransferTarget.ts"))]
 pub enum TransferTarget {
     /// Back into a queue, unassigned.
     Queue(String),

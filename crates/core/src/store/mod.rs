@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod records;
 pub mod sync_state;
 pub mod views;
+pub mod worklog;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -24,10 +25,14 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 /// Migrations, in order; `user_version` is how many have run.
-const MIGRATIONS: [(&str, &str); 3] = [
+const MIGRATIONS: [(&str, &str); 4] = [
     ("0001_init", include_str!("migrations/0001_init.sql")),
     ("0002_search", crate::search::SCHEMA),
     ("0003_unlock", include_str!("migrations/0003_unlock.sql")),
+    (
+        "0004_work_log",
+        include_str!("migrations/0004_work_log.sql"),
+    ),
 ];
 
 /// How long a statement waits for a lock held by another connection (the

@@ -40,6 +40,7 @@ pub fn enqueue(
         action,
     };
     let conversation = conversation_of(&envelope.action).map(str::to_owned);
+    super::worklog::note_action(tx, &envelope.action, now)?;
     tx.execute(
         "INSERT INTO outbox (key, conversation_id, created_at, action) VALUES (?1, ?2, ?3, ?4)",
         params![
@@ -217,6 +218,7 @@ fn fold_back(
     verdict: &ActionResult,
     now: UnixMillis,
 ) -> Result<(), StoreError> {
+    super::worklog::action_refused(tx, action)?;
     if let Action::Reply {
         conversation_id,
         body,

@@ -24,6 +24,75 @@ pub fn apply_change(tx: &Connection, change: &Change, me: &str) -> Result<(), St
     }
 }
 
+/// A customer message the workstation had not seen, in a conversation
+/// assigned to this agent: worth a notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCustomerMessage {
+    pub conversation_id: String,
+    pub subject: String,
+    /// The message shortened to one line.
+    pub preview: String,
+}
+
+/// Most notifications one pulled page may raise; a flood after a long
+/// offline spell is summarised by the queue, not by 200 pop-ups.
+const MAX_NEWS_PER_PAGE: usize = 5;
+
+/// `Some` when `change` brings a customer message not yet stored. Call
+/// before applying the change.
+pub fn new_customer_message(
+    tx: &Connection,
+    change: &Change,
+) -> Result<Option<NewCustomerMessage>, StoreError> {
+    let ChangeBody::Upsert(Record::Message(m)) = &change.body else {
+        return Ok(None);
+    };
+    if m.author != homedesk_protocol::Author::Customer {
+        return Ok(None);
+    }
+    let known = tx
+        .query_row(
+            "SELECT 1 FROM messages WHERE id = ?1",
+            params![m.id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    Ok((!known).then(|| NewCustomerMessage {
+        conversation_id: m.conversation_id.clone(),
+        subject: String::new(),
+        preview: preview(&m.body),
+    }))
+}
+
+/// Keeps the messages whose conversation is (now) assigned to `me`, with
+/// the conversation's subject filled in; at most [`MAX_NEWS_PER_PAGE`].
+pub fn keep_mine(
+    tx: &Connection,
+    news: Vec<NewCustomerMessage>,
+    me: &str,
+) -> Result<Vec<NewCustomerMessage>, StoreError> {
+    let mut kept = Vec::new();
+    for mut message in news {
+        let subject: Option<String> = tx
+            .query_row(
+                "SELECT json_extract(data, '$.subject') FROM conversations
+                 WHERE id = ?1 AND assigned_to = ?2 AND status != 'resolved'",
+                params![message.conversation_id, me],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(subject) = subject {
+            message.subject = subject;
+            kept.push(message);
+        }
+        if kept.len() == MAX_NEWS_PER_PAGE {
+            break;
+        }
+    }
+    Ok(kept)
+}
+
 /// Writes one record the platform (or an import) provides.
 pub fn upsert_record(tx: &Connection, record: &Record, me: &str) -> Result<(), StoreError> {
     match record {

@@ -4,6 +4,7 @@
 use homedesk_protocol::{Conversation, Message, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+use ts_rs::TS;
 
 use super::{StoreError, from_json};
 
@@ -71,6 +72,35 @@ pub struct Conflict {
     pub code: Option<String>,
     pub message: String,
     pub created_at: UnixMillis,
+}
+
+/// A refused action as the status bar lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ConflictView.ts")]
+pub struct ConflictView {
+    pub id: i64,
+    pub conversation_id: Option<String>,
+    /// What was refused: the action's type (`reply`, `claim`, `wrap_up`, …).
+    pub action: String,
+    /// The platform's code, if any.
+    pub code: Option<String>,
+    pub message: String,
+    #[ts(type = "number")]
+    pub created_at: UnixMillis,
+}
+
+impl From<Conflict> for ConflictView {
+    fn from(c: Conflict) -> Self {
+        ConflictView {
+            id: c.id,
+            conversation_id: c.conversation_id,
+            action: c.action["type"].as_str().unwrap_or("action").to_owned(),
+            code: c.code,
+            message: c.message,
+            created_at: c.created_at,
+        }
+    }
 }
 
 pub fn conflicts(conn: &Connection) -> Result<Vec<Conflict>, StoreError> {

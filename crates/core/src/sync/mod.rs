@@ -91,6 +91,9 @@ pub enum SyncEvent {
     },
     /// The status bar's content changed.
     Status(ConnectionStatus),
+    /// A customer wrote in a conversation assigned to this agent (not sent
+    /// for the history a first sync brings).
+    CustomerMessage(records::NewCustomerMessage),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +145,7 @@ pub struct SyncEngine<T: Transport> {
     has_session: AtomicBool,
     server_offset_ms: std::sync::atomic::AtomicI64,
     bytes_received: AtomicU64,
+    bytes_sent: AtomicU64,
     events_connected: AtomicBool,
     health: std::sync::Mutex<LinkHealth>,
     wake: Notify,
@@ -171,6 +175,7 @@ impl<T: Transport> SyncEngine<T> {
             has_session: AtomicBool::new(session.is_some()),
             server_offset_ms: std::sync::atomic::AtomicI64::new(state.server_offset_ms),
             bytes_received: AtomicU64::new(0),
+            bytes_sent: AtomicU64::new(0),
             events_connected: AtomicBool::new(false),
             health: std::sync::Mutex::new(LinkHealth::default()),
             wake: Notify::new(),
@@ -425,6 +430,9 @@ impl<T: Transport> SyncEngine<T> {
 
     async fn push(&self, batch: &ActionBatch) -> Result<Vec<ActionResult>, SyncError> {
         let token = self.access_token().await?;
+        // What goes over the wire is this JSON (the status bar's data used).
+        let size = serde_json::to_vec(batch).map_or(0, |b| b.len() as u64);
+        self.bytes_sent.fetch_add(size, Ordering::Relaxed);
         match self.timed(self.transport.push(&token, batch)).await {
             Err(TransportError::Unauthorized(_)) => {
                 let token = self.token_rejected(&token).await?;
@@ -487,15 +495,25 @@ impl<T: Transport> SyncEngine<T> {
                     "skipped an unreadable change from the platform: {reason}"
                 );
             }
-            self.store.write(|tx| {
+            // The first sync brings history, not news: nothing to announce.
+            let announce = cursor.is_some();
+            let news = self.store.write(|tx| {
+                let mut news = Vec::new();
                 for change in &page.changes {
+                    if announce && let Some(message) = records::new_customer_message(tx, change)? {
+                        news.push(message);
+                    }
                     records::apply_change(tx, change, &me)?;
                 }
                 if !page.skipped.is_empty() {
                     sync_state::note_skipped(tx, page.skipped.len())?;
                 }
-                sync_state::set_cursor(tx, Some(&page.next_cursor))
+                sync_state::set_cursor(tx, Some(&page.next_cursor))?;
+                records::keep_mine(tx, news, &me)
             })?;
+            for message in news {
+                let _ = self.events.send(SyncEvent::CustomerMessage(message));
+            }
             report.pages += 1;
             report.pulled += page.changes.len();
             report.skipped += page.skipped.len();
@@ -583,6 +601,8 @@ impl<T: Transport> SyncEngine<T> {
             sign_in_needed,
             problem,
             bytes_received: self.bytes_received.load(Ordering::Relaxed),
+            bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
+            clock_offset_ms: self.server_offset_ms.load(Ordering::Relaxed),
         };
         let changed = self.status.send_if_modified(|current| {
             if *current == status {

@@ -27,4 +27,13 @@ problem: string | null,
 /**
  * Bytes received from the platform since the app started.
  */
-bytesReceived: number, };
+bytesReceived: number, 
+/**
+ * Bytes of actions sent to the platform since the app started.
+ */
+bytesSent: number, 
+/**
+ * The platform's clock minus this PC's clock, in milliseconds, from
+ * the last answer; SLA countdowns add it to the local time.
+ */
+clockOffsetMs: number, };

@@ -5,4 +5,4 @@ import type { ConnectionStatus } from "./ConnectionStatus";
 /**
  * What the UI hears from the desk, on one event channel.
  */
-export type DeskEvent = { "type": "status", status: ConnectionStatus, } | { "type": "changed" } | { "type": "offer", offer_id: string, conversation_id: string, channel: Channel, queue: string, subject: string, expires_at: number, } | { "type": "offer_withdrawn", offer_id: string, } | { "type": "conflicts", count: number, };
+export type DeskEvent = { "type": "status", status: ConnectionStatus, } | { "type": "changed" } | { "type": "offer", offer_id: string, conversation_id: string, channel: Channel, queue: string, subject: string, expires_at: number, } | { "type": "offer_withdrawn", offer_id: string, } | { "type": "conflicts", count: number, } | { "type": "customer_message", conversation_id: string, subject: string, preview: string, };

@@ -3,4 +3,8 @@
 /**
  * The signed-in agent, as the top bar shows them.
  */
-export type SignedInAgent = { code: string, name: string, queues: Array<string>, };
+export type SignedInAgent = { code: string, name: string, queues: Array<string>, 
+/**
+ * The screen lock is on (it survives a restart).
+ */
+locked: boolean, };

@@ -1,0 +1,253 @@
+//! The agent's working day against the real platform: guided scripts
+//! suggested by what the customer wrote, transfers, "My day", recently
+//! viewed articles, notifications for new customer messages and SLAs at
+//! risk, and the screen lock that survives a restart.
+
+mod common;
+
+use common::{Server, eventually};
+use homedesk_core::desk::{Desk, PlatformConfig, QueueScope};
+use homedesk_core::settings::Preferences;
+use homedesk_core::sync::SyncEvent;
+use homedesk_core::{ErrorCode, Workstation};
+use homedesk_protocol::{Action, TransferTarget};
+
+const PASSWORD: &str = common::platform::DEMO_PASSWORD;
+
+fn platform(server: &Server) -> PlatformConfig {
+    PlatformConfig {
+        url: server.url.clone(),
+        ca_file: Some(server.dir.join("tls").join("ca.pem")),
+        allow_insecure_loopback: false,
+    }
+}
+
+async fn claimed(desk: &Desk, conversation: &str) {
+    eventually("the contact reaches the workstation", || async {
+        desk.conversation(conversation).expect("read").map(|_| ())
+    })
+    .await;
+    desk.act(Action::Claim {
+        conversation_id: conversation.to_owned(),
+    })
+    .expect("claimed");
+    eventually("the claim is delivered", || async {
+        (desk.status().pending_actions == 0).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn scripts_transfer_my_day_and_recent_articles() {
+    let server = Server::start_demo(&[]);
+    let peaches = server
+        .customer_writes(
+            "phone",
+            "work-1",
+            "cust-work-1",
+            "aftersales",
+            "直播间买的桃子收到全烂了，我要投诉",
+        )
+        .await;
+    let parcel = server
+        .customer_writes(
+            "chat",
+            "work-2",
+            "cust-work-2",
+            "aftersales",
+            "快递三天没更新了",
+        )
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let desk = Desk::sign_in(dir.path(), &platform(&server), "pc-w", "a1002", PASSWORD)
+        .await
+        .expect("signs in");
+    claimed(&desk, &peaches).await;
+    claimed(&desk, &parcel).await;
+
+    // Scripts: what the customer wrote decides the suggestion.
+    let choices = desk.scripts(&peaches, "zh-CN").expect("scripts");
+    assert_eq!(
+        choices[0].script.id, "script-zh-rotten-fruit",
+        "{choices:#?}"
+    );
+    assert!(choices[0].suggested);
+    assert!(choices.iter().all(|c| c.script.locale == "zh-CN"));
+    assert!(
+        choices.iter().any(|c| !c.suggested),
+        "the other scripts stay available"
+    );
+    assert!(
+        !choices[0]
+            .script
+            .steps
+            .iter()
+            .any(|s| s.text.contains("{agent_name}")),
+        "the agent's name is filled in"
+    );
+    let english = desk.scripts(&parcel, "en").expect("scripts");
+    assert!(english.iter().all(|c| c.script.locale == "en"));
+    assert_eq!(english.iter().filter(|c| c.suggested).count(), 0);
+    let err = desk
+        .scripts("no-such-conversation", "zh-CN")
+        .expect_err("refused");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+
+    // Transfer: only to queues and colleagues that exist, never to myself.
+    let targets = desk.transfer_targets().expect("targets");
+    assert!(targets.queues.iter().any(|q| q.id == "logistics"));
+    assert!(
+        targets
+            .agents
+            .iter()
+            .all(|a| a.code != "a1002" && a.code != "t2001")
+    );
+    assert!(targets.agents.iter().any(|a| a.code == "a1003"));
+    for bad in [
+        TransferTarget::Agent("a1002".into()),
+        TransferTarget::Agent("nobody".into()),
+        TransferTarget::Queue("no-such-queue".into()),
+    ] {
+        let err = desk.transfer(&parcel, bad).expect_err("refused");
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+    }
+    desk.transfer(&parcel, TransferTarget::Queue("logistics".into()))
+        .expect("transferred");
+    assert!(
+        !desk
+            .queue(QueueScope::Mine)
+            .expect("queue")
+            .iter()
+            .any(|i| i.id == parcel),
+        "no longer mine, at once"
+    );
+
+    // My day: nothing handled yet, then one wrap-up with a reply.
+    let day = desk.my_day().expect("my day");
+    assert_eq!((day.handled, day.average_handle_secs), (0, None));
+    desk.reply(&peaches, "非常抱歉，我马上为您处理")
+        .expect("replied");
+    desk.wrap_up(&peaches, "refund_issued", None, 42)
+        .expect("wrapped up");
+    let day = desk.my_day().expect("my day");
+    assert_eq!(day.handled, 1);
+    assert!(day.average_handle_secs.is_some_and(|s| s >= 0.0));
+    assert_eq!(day.sla_total, 1, "the reply counts as the first response");
+    eventually("delivered", || async {
+        (desk.status().pending_actions == 0).then_some(())
+    })
+    .await;
+    assert_eq!(
+        desk.my_day().expect("my day").handled,
+        1,
+        "still counted once confirmed"
+    );
+    assert!(desk.conflicts().expect("conflicts").is_empty());
+
+    // Recently viewed: opening an article puts it first.
+    assert!(desk.recent_articles(5).expect("recent").is_empty());
+    let hits = desk.search_articles("退款", 3).expect("search");
+    assert!(hits.len() >= 2);
+    desk.article(&hits[1].id).expect("read").expect("exists");
+    desk.article(&hits[0].id).expect("read").expect("exists");
+    let recent = desk.recent_articles(5).expect("recent");
+    let ids: Vec<&str> = recent.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, [hits[0].id.as_str(), hits[1].id.as_str()]);
+    assert!(desk.article("no-such-article").expect("read").is_none());
+    assert_eq!(desk.recent_articles(5).expect("recent").len(), 2);
+}
+
+#[tokio::test]
+async fn a_new_customer_message_in_my_conversation_is_announced_and_slas_at_risk_are_found() {
+    let server = Server::start_demo(&[]);
+    let conversation = server
+        .customer_writes("chat", "news-1", "cust-news-1", "aftersales", "在吗？")
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let desk = Desk::sign_in(dir.path(), &platform(&server), "pc-n", "a1002", PASSWORD)
+        .await
+        .expect("signs in");
+    claimed(&desk, &conversation).await;
+    // Unanswered and mine: within the demo's first-response time.
+    let at_risk = desk.sla_at_risk(24 * 3_600_000).expect("sla");
+    assert!(at_risk.iter().any(|i| i.id == conversation));
+    assert!(
+        desk.sla_at_risk(-24 * 3_600_000).expect("sla").is_empty(),
+        "nothing is a day late"
+    );
+
+    let mut events = desk.subscribe();
+    // Another message from the same customer continues the same thread.
+    let again = server
+        .customer_writes(
+            "chat",
+            "news-2",
+            "cust-news-1",
+            "aftersales",
+            "我的订单到哪了？",
+        )
+        .await;
+    assert_eq!(again, conversation);
+    let announced = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            if let Ok(SyncEvent::CustomerMessage(m)) = events.recv().await {
+                return m;
+            }
+        }
+    })
+    .await;
+    let announced = announced.expect("announced within 30 s");
+    assert_eq!(announced.conversation_id, conversation);
+    assert_eq!(announced.preview, "我的订单到哪了？");
+
+    desk.reply(&conversation, "亲，我帮您查一下")
+        .expect("replied");
+    assert!(
+        !desk
+            .sla_at_risk(24 * 3_600_000)
+            .expect("sla")
+            .iter()
+            .any(|i| i.id == conversation),
+        "answered: no longer at risk"
+    );
+}
+
+#[tokio::test]
+async fn the_screen_lock_survives_a_restart_and_opens_with_the_password_only() {
+    let server = Server::start_demo(&[]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let ws = Workstation::open(dir.path()).expect("opens");
+    ws.set_platform_defaults(platform(&server));
+    ws.sign_in(&server.url, "a1003", PASSWORD)
+        .await
+        .expect("signs in");
+    ws.lock().expect("locks");
+    assert_eq!(ws.desk().err().map(|e| e.code()), Some(ErrorCode::Locked));
+    let err = ws
+        .set_preferences(Preferences {
+            lock_after_minutes: 0,
+            ..Preferences::default()
+        })
+        .expect_err("no turning the lock off while locked");
+    assert_eq!(err.code(), ErrorCode::Locked);
+    drop(ws);
+
+    // Closing the app is no way around the lock.
+    let ws = Workstation::open(dir.path()).expect("reopens");
+    ws.set_platform_defaults(platform(&server));
+    let resumed = ws.resume().expect("resumes").expect("a session");
+    assert!(resumed.locked);
+    assert!(ws.signed_in().is_some_and(|a| a.locked));
+    assert!(!ws.unlock("wrong password").expect("checks"));
+    assert_eq!(ws.desk().err().map(|e| e.code()), Some(ErrorCode::Locked));
+    assert!(ws.unlock(PASSWORD).expect("checks"));
+    assert!(ws.desk().is_ok());
+    let err = ws
+        .set_preferences(Preferences {
+            lock_after_minutes: 241,
+            ..Preferences::default()
+        })
+        .expect_err("out of range");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    assert_eq!(ws.preferences(), Preferences::default(), "nothing saved");
+}
