@@ -164,9 +164,12 @@ describe("conversation", () => {
     expect(await screen.findByTestId("message-pending")).toHaveTextContent("发送中");
     expect(composer).toHaveValue("");
 
-    await userEvent.selectOptions(screen.getByTestId("wrap-up-disposition"), "exchange_arranged");
-    await userEvent.click(screen.getByTestId("wrap-up-resolve"));
-    await waitFor(() => expect(host.calls).toContain("wrapUp:c1:exchange_arranged"));
+    await userEvent.click(screen.getByTestId("wrap-up-start"));
+    await userEvent.selectOptions(screen.getByTestId("disposition"), "exchange_arranged");
+    await userEvent.click(screen.getByTestId("wrap-up-submit"));
+    await waitFor(() =>
+      expect(host.calls.some((c) => c.startsWith("wrapUp:c1:exchange_arranged:"))).toBe(true),
+    );
     await waitFor(() => expect(screen.queryByTestId("conversation")).not.toBeInTheDocument());
   });
 
@@ -222,6 +225,8 @@ describe("status and conflicts", () => {
         signInNeeded: true,
         problem: null,
         bytesReceived: 0,
+        bytesSent: 0,
+        clockOffsetMs: 0,
       },
     });
     render(App, { props: { host } });

@@ -22,6 +22,16 @@ import type { QueueItem } from "./bindings/QueueItem";
 import type { QueueScope } from "./bindings/QueueScope";
 import type { SignInDefaults } from "./bindings/SignInDefaults";
 import type { SignedInAgent } from "./bindings/SignedInAgent";
+import type {
+  ConflictView,
+  MyDay,
+  Notice,
+  Preferences,
+  RecentArticle,
+  ScriptChoice,
+  TransferTarget,
+  TransferTargets,
+} from "./pending-types";
 
 export type {
   AppInfo,
@@ -45,6 +55,8 @@ export type {
 export type { ConnectionState } from "./bindings/ConnectionState";
 export type * from "./pending-types";
 export type { Channel } from "./bindings/Channel";
+export type { Customer } from "./bindings/Customer";
+export type { OrderSummary } from "./bindings/OrderSummary";
 
 export interface Host {
   /** Name, version, data folder and the saved interface language. */
@@ -83,8 +95,26 @@ export interface Host {
   reply(conversationId: string, body: string): Promise<void>;
   /** Keeps the composer text locally as the agent types. */
   saveDraft(conversationId: string, body: string): Promise<void>;
-  /** Resolves the conversation with a disposition code. */
-  wrapUp(conversationId: string, disposition: string, note: string | null): Promise<void>;
+  /**
+   * Resolves the conversation with a disposition code, an optional note and
+   * the seconds of after-contact work (0..=86400).
+   */
+  wrapUp(
+    conversationId: string,
+    disposition: string,
+    note: string | null,
+    afterContactSecs: number,
+  ): Promise<void>;
+  /** Guided call scripts in the agent's language for a conversation; suggested ones first. */
+  scripts(conversationId: string): Promise<ScriptChoice[]>;
+  /** Queues and colleagues (not me) a conversation can be transferred to. */
+  transferTargets(): Promise<TransferTargets>;
+  /** Hands a conversation to a queue or a colleague; it leaves "mine". */
+  transfer(conversationId: string, target: TransferTarget): Promise<void>;
+  /** The conversation in front (null: none), so its messages raise no notification. */
+  setFocusedConversation(conversationId: string | null): Promise<void>;
+  /** Articles opened with `article()`, most recent first. */
+  recentArticles(limit: number): Promise<RecentArticle[]>;
   /** Knowledge-base search (Chinese, pinyin, English), offline from the local store. */
   searchArticles(query: string, limit: number): Promise<SearchHit[]>;
   /** One article; `html` is sanitized by the core and safe to show as HTML. */
@@ -95,6 +125,22 @@ export interface Host {
   replyTemplate(cannedId: string, conversationId: string | null): Promise<ReplyTemplate | null>;
   /** Listens to the desk's events; resolves with a function that stops listening. */
   onDeskEvent(listener: (event: DeskEvent) => void): Promise<() => void>;
+  /** Today's figures for the signed-in agent (handled, averages, SLA kept). */
+  myDay(): Promise<MyDay>;
+  /** Text size, contrast, motion, auto-lock, notifications and sound. */
+  preferences(): Promise<Preferences>;
+  /** Saves preferences; invalid_input when lockAfterMinutes is outside 0..=240. */
+  setPreferences(preferences: Preferences): Promise<Preferences>;
+  /** Turns the screen lock on (kept across restarts). */
+  lock(): Promise<void>;
+  /** Unlocks with the agent's password; false when it is wrong. Works offline. */
+  unlock(password: string): Promise<boolean>;
+  /** Actions the platform refused and the agent has not dismissed yet, newest first. */
+  conflicts(): Promise<ConflictView[]>;
+  /** The agent has seen a refused action: it leaves the list. */
+  dismissConflict(id: number): Promise<void>;
+  /** Notifications the OS could not show, to show in the app; resolves with a stop function. */
+  onNotice(listener: (notice: Notice) => void): Promise<() => void>;
 }
 
 /**
@@ -122,6 +168,7 @@ const CORE_CODES: readonly string[] = [
   "untrusted_certificate",
   "platform",
   "not_signed_in",
+  "locked",
 ] satisfies ErrorCode[];
 
 /** Turns whatever a rejected IPC call gave us into a `HostError`. */

@@ -5,12 +5,20 @@
 import {
   HostError,
   type AppInfo,
+  type ConflictView,
   type ConnectionStatus,
   type DeskEvent,
   type Host,
   type Locale,
+  type MyDay,
+  type Notice,
+  type Preferences,
   type ArticleView,
   type ConversationDetail,
+  type Customer,
+  type RecentArticle,
+  type Script,
+  type TransferTargets,
   type Presence,
   type ReplyTemplate,
   type QueueItem,
@@ -21,12 +29,131 @@ import {
 export interface MockHostOptions {
   info?: Partial<AppInfo>;
   connection?: ConnectionStatus;
-  /** Makes `setLocale` fail as if the disk refused the write. */
+  /** Makes `setLocale` and `setPreferences` fail as if the disk refused the write. */
   failSaves?: boolean;
+  /** Saved preferences (the rest are the core's defaults). */
+  preferences?: Partial<Preferences>;
   /** Start signed in as this agent (a resumed session). */
   signedIn?: SignedInAgent;
   /** The conversations the queue holds. */
   queue?: QueueItem[];
+  /** Customer details by conversation id, over the mock's default customer. */
+  customers?: Record<string, Partial<Customer>>;
+}
+
+/** The mock's guided call scripts (a few of content/scripts). */
+const SCRIPTS: Script[] = [
+  {
+    id: "script-zh-refund-callback",
+    locale: "zh-CN",
+    title: "退款进度回访",
+    category: "refunds",
+    keywords: ["退款", "没收到钱", "到账"],
+    start: "greet",
+    steps: [
+      {
+        id: "greet",
+        text: "您好，这里是山禾优选的售后客服{agent_name}。请问是{customer_name}吗？关于您反映的退款问题，给您回个电话，现在方便说两句吗？",
+        checkpoint: false,
+        branches: [
+          { label: "是本人，方便", next: "verify" },
+          { label: "不是本人 / 现在不方便", next: "reschedule" },
+        ],
+      },
+      {
+        id: "verify",
+        text: "为了保护您的信息，跟您核对一下：麻烦您说一下收件人的名字和手机号后四位好吗？（不要询问验证码、密码）",
+        checkpoint: true,
+        branches: [{ label: "核对一致", next: "status" }],
+      },
+      {
+        id: "status",
+        text: "谢谢您。您的订单{order_no}退款已经显示成功，原路退回到付款账户。请问您收到这笔钱了吗？",
+        checkpoint: false,
+        branches: [],
+      },
+      {
+        id: "reschedule",
+        text: "好的，不打扰您了。请问您什么时间方便？我们到时候再给您打过来。",
+        checkpoint: false,
+        branches: [],
+      },
+    ],
+  },
+  {
+    id: "script-zh-delivery-callback",
+    locale: "zh-CN",
+    title: "物流延误回访",
+    category: "logistics",
+    keywords: ["快递", "物流", "没收到货"],
+    start: "greet",
+    steps: [
+      {
+        id: "greet",
+        text: "您好，我是山禾优选的客服{agent_name}，您的包裹还在路上，给您说一下进度。",
+        checkpoint: false,
+        branches: [],
+      },
+    ],
+  },
+  {
+    id: "script-en-refund-callback",
+    locale: "en",
+    title: "Refund follow-up call",
+    category: "refunds",
+    keywords: ["refund", "money back"],
+    start: "greet",
+    steps: [
+      {
+        id: "greet",
+        text: "Hello, this is {agent_name} from Shanhe Select after-sales. Am I speaking with {customer_name}? Is now a good time to talk about your refund?",
+        checkpoint: false,
+        branches: [
+          { label: "Yes, it is them", next: "verify" },
+          { label: "Not now / wrong person", next: "reschedule" },
+        ],
+      },
+      {
+        id: "verify",
+        text: "To protect your details, could you tell me the recipient's name and the last four digits of the phone number? (Never ask for codes or passwords.)",
+        checkpoint: true,
+        branches: [{ label: "Details match", next: "status" }],
+      },
+      {
+        id: "status",
+        text: "Thank you. The refund for order {order_no} shows as paid back to the original account. Have you received it?",
+        checkpoint: false,
+        branches: [],
+      },
+      {
+        id: "reschedule",
+        text: "No problem. When would suit you better? We will call you back then.",
+        checkpoint: false,
+        branches: [],
+      },
+    ],
+  },
+];
+
+/** Where the mock lets a conversation be transferred (the signed-in agent is left out). */
+const TRANSFER_TARGETS: TransferTargets = {
+  queues: [
+    { id: "presales", nameZh: "售前咨询", nameEn: "Pre-sales" },
+    { id: "aftersales", nameZh: "售后服务", nameEn: "After-sales" },
+  ],
+  agents: [
+    { code: "a1001", name: "王秀英", presence: "available" },
+    { code: "a1002", name: "李春梅", presence: "available" },
+    { code: "a1003", name: "张伟", presence: "on_break" },
+  ],
+};
+
+/** The knowledge-base category a mock conversation is about, from its subject. */
+function categoryOf(subject: string): string | null {
+  const s = subject.toLowerCase();
+  if (s.includes("退款") || s.includes("refund")) return "refunds";
+  if (s.includes("快递") || s.includes("物流") || s.includes("parcel")) return "logistics";
+  return null;
 }
 
 /** The mock's knowledge base (the core sanitizes real articles). */
@@ -74,16 +201,31 @@ export const MOCK_AGENT: SignedInAgent = {
   code: "a1001",
   name: "王秀英",
   queues: ["presales", "aftersales"],
+  locked: false,
 };
 export const MOCK_PASSWORD = "homedesk-demo";
 
 const LOCALES: readonly Locale[] = ["zh-CN", "en"];
+const TEXT_SIZES: readonly string[] = ["normal", "large", "larger"];
+/** The core's limit for auto-lock (four hours); 0 turns it off. */
+const MAX_LOCK_MINUTES = 240;
+
+/** The core's defaults for a workstation that never saved preferences. */
+export const DEFAULT_PREFERENCES: Preferences = {
+  textSize: "normal",
+  highContrast: false,
+  reducedMotion: false,
+  lockAfterMinutes: 5,
+  notifications: true,
+  sound: true,
+};
 
 export function createMockHost(options: MockHostOptions = {}): Host & {
   calls: string[];
   push(item: QueueItem): void;
-  refuse(count: number): void;
+  refuse(count: number, conflict?: Partial<ConflictView>): void;
   send(event: DeskEvent): void;
+  notice(notice: Notice): void;
 } {
   let info: AppInfo = {
     name: "Homedesk",
@@ -99,14 +241,24 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
     signInNeeded: false,
     problem: null,
     bytesReceived: 0,
+    bytesSent: 0,
+    clockOffsetMs: 0,
   };
   const calls: string[] = [];
+  let preferences: Preferences = { ...DEFAULT_PREFERENCES, ...options.preferences };
+  let conflicts: ConflictView[] = [];
+  let nextConflictId = 1;
+  const noticeListeners = new Set<(notice: Notice) => void>();
+  /** When this agent wrapped each conversation up (the store's resolved_at). */
+  const resolvedAt = new Map<string, number>();
   let agent: SignedInAgent | null = options.signedIn ?? null;
   let items: QueueItem[] = (options.queue ?? []).map((item) => ({ ...item }));
   const listeners = new Set<(event: DeskEvent) => void>();
   let presence: Presence = "offline";
   const threads = new Map<string, ThreadMessage[]>();
   const drafts = new Map<string, string>();
+  /** Articles opened with `article()`, most recent first. */
+  let recent: RecentArticle[] = [];
   const threadOf = (item: QueueItem): ThreadMessage[] => {
     if (!threads.has(item.id)) {
       threads.set(item.id, [
@@ -130,9 +282,16 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
     return item;
   };
   const emit = (event: DeskEvent) => listeners.forEach((listener) => listener(event));
-  const needAgent = (): SignedInAgent => {
+  const signedInEvenIfLocked = (): SignedInAgent => {
     if (!agent) throw new HostError("not_signed_in", "nobody is signed in on this workstation");
     return agent;
+  };
+  /** Like the core's `Workstation::desk`: customer data is refused while the screen is locked. */
+  const needAgent = (): SignedInAgent => {
+    const me = signedInEvenIfLocked();
+    if (me.locked)
+      throw new HostError("locked", "the screen is locked: unlock it with the password first");
+    return me;
   };
 
   return {
@@ -218,7 +377,7 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
           queue: item.queue,
           customer_id: `cust-${item.id}`,
           subject: item.subject,
-          category: null,
+          category: categoryOf(item.subject),
           status: item.status,
           assigned_to: item.assignedTo,
           priority: item.priority,
@@ -235,8 +394,17 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
           id: `cust-${item.id}`,
           name: item.customerName,
           phone_masked: "138****1234",
-          city: null,
-          orders: [],
+          city: "安徽 宿州",
+          orders: [
+            {
+              order_no: `TB2024${item.id.padStart(6, "0")}`,
+              item: "砀山酥梨 5斤装",
+              amount_fen: 2990,
+              status: "已签收",
+              placed_at: item.createdAt - 2 * 86_400_000,
+            },
+          ],
+          ...options.customers?.[item.id],
         },
         messages: threadOf(item).map((m) => ({ ...m })),
         draft: drafts.get(item.id) ?? null,
@@ -251,9 +419,27 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
       );
       emit({ type: "changed" });
     },
-    /** Test helper: the platform refused `count` actions. */
-    refuse(count: number) {
+    /** Test helper: the platform refused `count` actions (replies, unless `conflict` says). */
+    refuse(count: number, conflict: Partial<ConflictView> = {}) {
+      for (let i = 0; i < count; i += 1) {
+        conflicts = [
+          {
+            id: nextConflictId++,
+            conversationId: null,
+            action: "reply",
+            code: "not_assigned",
+            message: "该会话已由其他客服接手",
+            createdAt: Date.now(),
+            ...conflict,
+          },
+          ...conflicts,
+        ];
+      }
       emit({ type: "conflicts", count });
+    },
+    /** Test helper: a notification the OS could not show. */
+    notice(notice: Notice) {
+      noticeListeners.forEach((listener) => listener({ ...notice }));
     },
     async note(conversationId, body) {
       calls.push(`note:${conversationId}:${body}`);
@@ -318,10 +504,21 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
       if (body === "") drafts.delete(conversationId);
       else drafts.set(conversationId, body);
     },
-    async wrapUp(conversationId, disposition) {
-      calls.push(`wrapUp:${conversationId}:${disposition}`);
+    async wrapUp(conversationId, disposition, note, afterContactSecs) {
+      calls.push(`wrapUp:${conversationId}:${disposition}:${afterContactSecs}`);
       needAgent();
+      if (
+        !Number.isInteger(afterContactSecs) ||
+        afterContactSecs < 0 ||
+        afterContactSecs > 86_400
+      ) {
+        throw new HostError("invalid_input", "after-contact work is 0 to 86400 seconds");
+      }
+      if (note !== null && [...note].length > 10_000) {
+        throw new HostError("invalid_input", "a wrap-up note has at most 10000 characters");
+      }
       items = items.map((i) => (i.id === conversationId ? { ...i, status: "resolved" } : i));
+      resolvedAt.set(conversationId, Date.now());
       emit({ type: "changed" });
     },
     async searchArticles(query, limit) {
@@ -347,6 +544,12 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
       calls.push(`article:${articleId}`);
       needAgent();
       const found = ARTICLES.find((a) => a.id === articleId);
+      if (found) {
+        recent = [
+          { id: found.id, title: found.title, openedAt: Date.now() },
+          ...recent.filter((r) => r.id !== found.id),
+        ];
+      }
       return found ? { ...found } : null;
     },
     async searchCannedReplies(query, limit) {
@@ -373,6 +576,146 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
     async onDeskEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    async scripts(conversationId) {
+      calls.push(`scripts:${conversationId}`);
+      needAgent();
+      const item = find(conversationId);
+      const category = categoryOf(item.subject);
+      const said = [item.subject, ...threadOf(item).map((m) => m.body)].join("\n");
+      const choices = SCRIPTS.filter((s) => s.locale === info.locale).map((script) => ({
+        script: structuredClone(script),
+        suggested: script.category === category || script.keywords.some((k) => said.includes(k)),
+      }));
+      // Suggested first; otherwise the order of the content files.
+      return [...choices.filter((c) => c.suggested), ...choices.filter((c) => !c.suggested)];
+    },
+    async transferTargets() {
+      calls.push("transferTargets");
+      const me = needAgent();
+      return {
+        queues: TRANSFER_TARGETS.queues.map((q) => ({ ...q })),
+        agents: TRANSFER_TARGETS.agents.filter((a) => a.code !== me.code).map((a) => ({ ...a })),
+      };
+    },
+    async transfer(conversationId, target) {
+      const to = "queue" in target ? `queue=${target.queue}` : `agent=${target.agent}`;
+      calls.push(`transfer:${conversationId}:${to}`);
+      const me = needAgent();
+      find(conversationId);
+      if ("queue" in target) {
+        if (!TRANSFER_TARGETS.queues.some((q) => q.id === target.queue)) {
+          throw new HostError("invalid_input", `no queue ${target.queue}`);
+        }
+        items = items.map((i) =>
+          i.id === conversationId
+            ? { ...i, queue: target.queue, assignedTo: null, status: "queued" }
+            : i,
+        );
+      } else {
+        if (target.agent === me.code) {
+          throw new HostError("invalid_input", "a conversation cannot be transferred to yourself");
+        }
+        if (!TRANSFER_TARGETS.agents.some((a) => a.code === target.agent)) {
+          throw new HostError("invalid_input", `no agent ${target.agent}`);
+        }
+        items = items.map((i) =>
+          i.id === conversationId ? { ...i, assignedTo: target.agent } : i,
+        );
+      }
+      emit({ type: "changed" });
+    },
+    async setFocusedConversation(conversationId) {
+      calls.push(`setFocusedConversation:${conversationId ?? "none"}`);
+    },
+    async recentArticles(limit) {
+      calls.push(`recentArticles:${limit}`);
+      needAgent();
+      if (!Number.isInteger(limit) || limit < 0) {
+        throw new HostError("invalid_input", "limit is a whole number from 0");
+      }
+      return recent.slice(0, limit).map((r) => ({ ...r }));
+    },
+    async myDay() {
+      calls.push("myDay");
+      const me = needAgent();
+      const midnight = new Date();
+      midnight.setHours(0, 0, 0, 0);
+      // Conversations given as already resolved count as wrapped up at their last message.
+      const handled = items
+        .filter((i) => i.assignedTo === me.code && i.status === "resolved")
+        .map((i) => ({ ...i, wrappedAt: resolvedAt.get(i.id) ?? i.lastMessageAt }))
+        .filter((i) => i.wrappedAt >= midnight.getTime());
+      const answered = handled.filter((i) => i.firstResponseAt !== null);
+      const mean = (values: number[]) =>
+        values.length === 0
+          ? null
+          : Math.round(values.reduce((a, b) => a + b, 0) / values.length / 1000);
+      return {
+        handled: handled.length,
+        averageHandleSecs: mean(handled.map((i) => i.wrappedAt - i.createdAt)),
+        averageFirstResponseSecs: mean(answered.map((i) => (i.firstResponseAt ?? 0) - i.createdAt)),
+        slaKept: answered.filter((i) => (i.firstResponseAt ?? 0) <= i.firstResponseDue).length,
+        slaTotal: answered.length,
+      } satisfies MyDay;
+    },
+    async preferences() {
+      calls.push("preferences");
+      return { ...preferences };
+    },
+    async setPreferences(next) {
+      calls.push(`setPreferences:${next.textSize}:${next.lockAfterMinutes}`);
+      if (!TEXT_SIZES.includes(next.textSize)) {
+        throw new HostError("invalid_input", `unknown text size "${next.textSize}"`);
+      }
+      if (
+        !Number.isInteger(next.lockAfterMinutes) ||
+        next.lockAfterMinutes < 0 ||
+        next.lockAfterMinutes > MAX_LOCK_MINUTES
+      ) {
+        throw new HostError(
+          "invalid_input",
+          `lock_after_minutes must be 0..=${MAX_LOCK_MINUTES}, got ${next.lockAfterMinutes}`,
+        );
+      }
+      if (options.failSaves) {
+        throw new HostError("storage", "cannot save settings to /mock/homedesk/settings.json");
+      }
+      preferences = {
+        textSize: next.textSize,
+        highContrast: next.highContrast,
+        reducedMotion: next.reducedMotion,
+        lockAfterMinutes: next.lockAfterMinutes,
+        notifications: next.notifications,
+        sound: next.sound,
+      };
+      return { ...preferences };
+    },
+    async lock() {
+      calls.push("lock");
+      agent = { ...signedInEvenIfLocked(), locked: true };
+    },
+    async unlock(password) {
+      calls.push("unlock");
+      const me = signedInEvenIfLocked();
+      if (password !== MOCK_PASSWORD) return false;
+      agent = { ...me, locked: false };
+      return true;
+    },
+    async conflicts() {
+      calls.push("conflicts");
+      needAgent();
+      return conflicts.map((c) => ({ ...c }));
+    },
+    async dismissConflict(id) {
+      calls.push(`dismissConflict:${id}`);
+      needAgent();
+      // Like the core: an id already gone is not an error.
+      conflicts = conflicts.filter((c) => c.id !== id);
+    },
+    async onNotice(listener) {
+      noticeListeners.add(listener);
+      return () => noticeListeners.delete(listener);
     },
   };
 }

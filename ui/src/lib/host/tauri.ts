@@ -3,10 +3,12 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { toHostError, type DeskEvent, type Host } from "./index";
+import { toHostError, type DeskEvent, type Host, type Notice } from "./index";
 
-/** The one event the shell emits (src-tauri/src/events.rs). */
+/** The desk's event (src-tauri/src/events.rs). */
 const DESK_EVENT = "homedesk://desk";
+/** A notification the OS could not show, to show in the app instead. */
+const NOTICE_EVENT = "homedesk://notice";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -35,14 +37,30 @@ export const tauriHost: Host = {
   setPresence: (presence) => call("set_presence", { presence }),
   reply: (conversationId, body) => call("reply", { conversationId, body }),
   saveDraft: (conversationId, body) => call("save_draft", { conversationId, body }),
-  wrapUp: (conversationId, disposition, note) =>
-    call("wrap_up", { conversationId, disposition, note }),
+  wrapUp: (conversationId, disposition, note, afterContactSecs) =>
+    call("wrap_up", { conversationId, disposition, note, afterContactSecs }),
+  scripts: (conversationId) => call("scripts", { conversationId }),
+  transferTargets: () => call("transfer_targets"),
+  transfer: (conversationId, target) => call("transfer", { conversationId, target }),
+  setFocusedConversation: (conversationId) => call("set_focused_conversation", { conversationId }),
+  recentArticles: (limit) => call("recent_articles", { limit }),
   searchArticles: (query, limit) => call("search_articles", { query, limit }),
   article: (articleId) => call("article", { articleId }),
   searchCannedReplies: (query, limit) => call("search_canned_replies", { query, limit }),
   replyTemplate: (cannedId, conversationId) => call("reply_template", { cannedId, conversationId }),
   onDeskEvent: async (listener) => {
     const stop = await listen<DeskEvent>(DESK_EVENT, (event) => listener(event.payload));
+    return stop;
+  },
+  myDay: () => call("my_day"),
+  preferences: () => call("preferences"),
+  setPreferences: (preferences) => call("set_preferences", { preferences }),
+  lock: () => call("lock"),
+  unlock: (password) => call("unlock", { password }),
+  conflicts: () => call("conflicts"),
+  dismissConflict: (id) => call("dismiss_conflict", { id }),
+  onNotice: async (listener) => {
+    const stop = await listen<Notice>(NOTICE_EVENT, (event) => listener(event.payload));
     return stop;
   },
 };
