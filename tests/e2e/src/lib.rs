@@ -239,7 +239,22 @@ fn driver_ready(port: u16) -> anyhow::Result<bool> {
 }
 
 impl AppSession {
+    /// Starts tauri-driver and the app and opens a WebDriver session. On a
+    /// busy 2-core machine WebKitWebDriver now and then drops the very first
+    /// session request ("did not respond"); one fresh attempt is made then.
     pub async fn start(desktop: &Desktop, options: AppOptions<'_>) -> anyhow::Result<Self> {
+        match Self::start_once(desktop, &options).await {
+            Ok(session) => Ok(session),
+            Err(first) => {
+                eprintln!("starting the app failed, trying once more: {first:#}");
+                Self::start_once(desktop, &options)
+                    .await
+                    .context(format!("second attempt (the first failed: {first:#})"))
+            }
+        }
+    }
+
+    async fn start_once(desktop: &Desktop, options: &AppOptions<'_>) -> anyhow::Result<Self> {
         let application = app_binary()?;
         let port = free_port()?;
         let native_port = free_port()?;

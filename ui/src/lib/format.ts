@@ -37,3 +37,23 @@ export function fillKnown(text: string, values: Record<string, string>): string 
     return value === undefined || value === "" ? whole : value;
   });
 }
+
+/** A time of day in the interface language, 24-hour: "14:05:09". */
+export function timeOfDay(ms: number, locale: string): string {
+  return new Date(ms).toLocaleTimeString(locale, { hour12: false });
+}
+
+/** A date and time in the interface language, 24-hour. */
+export function dateTime(ms: number, locale: string): string {
+  return new Date(ms).toLocaleString(locale, { hour12: false });
+}
+
+/**
+ * The date `days` after today, as a customer reads it in a reply:
+ * "12月1日" in Chinese, "December 1" in English.
+ */
+export function dayFromToday(days: number, locale: string, now: number = Date.now()): string {
+  const at = new Date(now);
+  at.setDate(at.getDate() + days);
+  return at.toLocaleDateString(locale, { month: "long", day: "numeric" });
+}

@@ -401,6 +401,23 @@ describe("queue filters, platform clock and windowing", () => {
     expect(screen.getByTestId("queue-filtered-empty")).toHaveTextContent("没有符合筛选条件");
   });
 
+  it("in a narrow column shows three columns, with channel and last message under the name", async () => {
+    const { default: QueueView } = await import("./QueueView.svelte");
+    render(QueueView, {
+      host: createMockHost({
+        signedIn: MOCK_AGENT,
+        queue: [item("call1", { channel: "phone", priority: "urgent", customerName: "赵敏" })],
+      }),
+      compact: true,
+      onopen: () => {},
+    });
+    const row = await screen.findByTestId("queue-row");
+    expect(screen.getAllByRole("columnheader")).toHaveLength(3);
+    expect(row).toHaveTextContent("赵敏");
+    expect(row).toHaveTextContent("电话回拨");
+    expect(row).toHaveTextContent("紧急");
+  });
+
   it("counts SLAs down on the platform's clock, not this PC's", async () => {
     const now = Date.now();
     renderApp({

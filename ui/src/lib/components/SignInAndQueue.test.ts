@@ -286,6 +286,26 @@ describe("canned replies", () => {
     );
   });
 
+  it("fills a date field with today, tomorrow or the day after in the customer's words", async () => {
+    useLocale("zh-CN");
+    const host = createMockHost({
+      signedIn: MOCK_AGENT,
+      queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+    });
+    render(App, { props: { host } });
+    await userEvent.click(await screen.findByRole("button", { name: "打开李桂兰的会话" }));
+    await userEvent.type(await screen.findByLabelText("回复客户"), "/fh");
+    await userEvent.click(await screen.findByRole("button", { name: "/fh 预计发货时间" }));
+    expect(await screen.findByTestId("canned-use")).toBeDisabled();
+    await userEvent.click(screen.getByRole("button", { name: "明天" }));
+    const tomorrow = new Date();
+    tomorrow.setDate(tomorrow.getDate() + 1);
+    const said = `${tomorrow.getMonth() + 1}月${tomorrow.getDate()}日`;
+    expect(screen.getByTestId("canned-field-date")).toHaveValue(said);
+    expect(screen.getByTestId("canned-preview")).toHaveTextContent(`预计${said}发出`);
+    expect(screen.getByTestId("canned-use")).toBeEnabled();
+  });
+
   it("fills the agent's own name", async () => {
     useLocale("zh-CN");
     const host = createMockHost({

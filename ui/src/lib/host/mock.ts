@@ -188,6 +188,13 @@ const CANNED: ReplyTemplate[] = [
     fields: [{ name: "order_no", kind: "order_no", required: true, value: "" }],
   },
   {
+    id: "cr-zh-ship-date",
+    title: "预计发货时间",
+    shortcut: "fh",
+    body: "亲，您的订单预计{date}发出，发出后订单里就能看到快递单号哦～",
+    fields: [{ name: "date", kind: "date", required: true, value: "" }],
+  },
+  {
     id: "cr-zh-greeting",
     title: "开场问候",
     shortcut: "nh",

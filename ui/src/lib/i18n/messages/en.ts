@@ -16,6 +16,7 @@ export const en: Messages = {
   "queue.column.customer": "Customer",
   "queue.column.lastMessage": "Last message",
   "queue.column.waiting": "Waiting",
+  "queue.waited": "waited {time}",
   "queue.column.sla": "Time left",
   "queue.empty":
     "No conversations yet. Once you are connected to the platform, conversations assigned to you and unclaimed ones appear here.",
@@ -117,6 +118,10 @@ export const en: Messages = {
 
   "canned.suggestions": "Canned replies",
   "canned.required": "required",
+  "canned.datePicks": "Quick dates",
+  "canned.day0": "Today",
+  "canned.day1": "Tomorrow",
+  "canned.day2": "In 2 days",
   "canned.fillRequired": "Fill in the required fields first",
   "canned.use": "Put in the reply box",
   "canned.cancel": "Cancel",

@@ -14,6 +14,7 @@ export const zhCN = {
   "queue.column.customer": "客户",
   "queue.column.lastMessage": "最新消息",
   "queue.column.waiting": "已等待",
+  "queue.waited": "已等 {time}",
   "queue.column.sla": "剩余时限",
   "queue.empty": "暂时没有会话。连上平台后，分给你的会话和待领取的会话会显示在这里。",
   "queue.column.action": "操作",
@@ -113,6 +114,10 @@ export const zhCN = {
 
   "canned.suggestions": "快捷回复",
   "canned.required": "必填",
+  "canned.datePicks": "快速填日期",
+  "canned.day0": "今天",
+  "canned.day1": "明天",
+  "canned.day2": "后天",
   "canned.fillRequired": "请先填好必填项",
   "canned.use": "放入回复框",
   "canned.cancel": "取消",
