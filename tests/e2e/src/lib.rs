@@ -23,6 +23,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
+mod platform;
+
+pub use platform::{DEMO_PASSWORD, Platform};
+
 /// How long any single wait may take before the test fails with a message.
 pub const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -34,29 +38,43 @@ pub fn workspace_root() -> PathBuf {
         .expect("workspace root")
 }
 
-/// Where screenshots go for people to look at: `target/e2e/`.
-pub fn artifacts_dir() -> PathBuf {
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
+/// Cargo's target folder: `CARGO_TARGET_DIR` if set, else `target/` in the workspace.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"))
-        .join("e2e");
+}
+
+/// Where screenshots go for people to look at: `target/e2e/`.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = target_dir().join("e2e");
     std::fs::create_dir_all(&dir).expect("create target/e2e");
     dir
 }
 
-/// The app binary built by `make app` (UI embedded).
-pub fn app_binary() -> anyhow::Result<PathBuf> {
-    let path = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"))
-        .join("debug/homedesk");
+/// The folder of built binaries the tests start: `target/debug`, or the
+/// profile folder named by `HOMEDESK_E2E_PROFILE` (`make bench` measures the
+/// optimised build in `target/release`).
+pub fn profile_dir() -> PathBuf {
+    let profile = std::env::var("HOMEDESK_E2E_PROFILE").unwrap_or_else(|_| "debug".into());
+    target_dir().join(profile)
+}
+
+/// A binary under [`profile_dir`], e.g. `homedesk` or `examples/blank_window`.
+pub fn built_binary(relative: &str) -> anyhow::Result<PathBuf> {
+    let path = profile_dir().join(relative);
     if !path.is_file() {
         bail!(
-            "{} does not exist: run `make e2e` (it builds the app first) or `make app`",
+            "{} does not exist: run `make e2e` (it builds the app and the platform first) or `make app`",
             path.display()
         );
     }
     Ok(path)
+}
+
+/// The app binary built by `make app` (UI embedded).
+pub fn app_binary() -> anyhow::Result<PathBuf> {
+    built_binary("homedesk")
 }
 
 /// A child process that is killed, with its whole process group, on drop.
@@ -76,6 +94,28 @@ impl Supervised {
 
     pub fn child_mut(&mut self) -> &mut Child {
         &mut self.child
+    }
+
+    /// The process id (also the id of its process group).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGTERM to the group, then waits for the leader to exit; fails if it
+    /// is still running after [`DEADLINE`]. Returns its exit status.
+    pub fn stop(&mut self) -> anyhow::Result<std::process::ExitStatus> {
+        let group = Pid::from_raw(i32::try_from(self.child.id())?);
+        killpg(group, Signal::SIGTERM).with_context(|| format!("stopping {}", self.name))?;
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                bail!("{} did not stop within {DEADLINE:?} of SIGTERM", self.name);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Fails if the process has already exited.
@@ -108,23 +148,42 @@ impl Drop for Supervised {
     }
 }
 
-/// Reads the first line a child prints on stdout, within [`DEADLINE`].
-fn first_line(name: &str, child: &mut Child) -> anyhow::Result<String> {
+/// Reads a child's stdout until a line starts with `prefix` (any line for
+/// `""`), within [`DEADLINE`], and returns that line. The rest of its output
+/// is read and dropped, so the child never blocks on a full pipe.
+fn line_starting_with(name: &str, child: &mut Child, prefix: &str) -> anyhow::Result<String> {
     let stdout = child.stdout.take().context("stdout not piped")?;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            // Nobody listens once the line was found; keep draining.
+            let _ = tx.send(line);
+        }
     });
-    let line = rx
-        .recv_timeout(DEADLINE)
-        .with_context(|| format!("{name} printed nothing in {DEADLINE:?}"))?;
-    let line = line.trim().to_owned();
-    if line.is_empty() {
-        bail!("{name} exited before it was ready");
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let line = line.trim();
+                if !line.is_empty() && line.starts_with(prefix) {
+                    return Ok(line.to_owned());
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                bail!("{name} did not print {prefix:?} within {DEADLINE:?}")
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                bail!("{name} exited before it was ready")
+            }
+        }
     }
-    Ok(line)
+}
+
+/// The first line a child prints on stdout, within [`DEADLINE`].
+fn first_line(name: &str, child: &mut Child) -> anyhow::Result<String> {
+    line_starting_with(name, child, "")
 }
 
 /// A virtual desktop: Xvfb, a private D-Bus session bus and a notification
@@ -321,9 +380,96 @@ impl AppSession {
         })
     }
 
+    /// Signs in on the sign-in screen and waits until the agent bar shows
+    /// who is signed in.
+    pub async fn sign_in(&self, agent: &str, password: &str) -> anyhow::Result<()> {
+        self.wait_for("[data-testid=sign-in-form]").await?;
+        self.type_into("[data-testid=sign-in-agent]", agent).await?;
+        self.type_into("[data-testid=sign-in-password]", password)
+            .await?;
+        self.click("[data-testid=sign-in-submit]").await?;
+        self.wait_for("[data-testid=signed-in-as]").await
+    }
+
+    /// Claims a queued conversation and waits until the platform has
+    /// confirmed it (the row reads 我在处理, "Mine", in the default zh-CN).
+    /// Returns the CSS selector of its queue row.
+    pub async fn claim(&self, conversation: &str) -> anyhow::Result<String> {
+        let row = format!("[data-testid=queue-row][data-conversation='{conversation}']");
+        self.wait_for(&row).await?;
+        self.click(&format!("{row} [data-testid=queue-claim]"))
+            .await?;
+        self.wait_for_text(&format!("{row} [data-testid=queue-state]"), "我在处理")
+            .await?;
+        Ok(row)
+    }
+
+    /// Opens a conversation of mine from its queue row and waits for its thread.
+    pub async fn open_conversation(&self, conversation: &str) -> anyhow::Result<()> {
+        let row = format!("[data-testid=queue-row][data-conversation='{conversation}']");
+        self.click(&format!("{row} [data-testid=queue-open]"))
+            .await?;
+        self.wait_for("[data-testid=thread]").await
+    }
+
+    /// Sends what the composer holds and waits until it is empty again (the
+    /// app took the reply), so typing on cannot race the send.
+    pub async fn send_composer(&self) -> anyhow::Result<()> {
+        self.click("[data-testid=composer-send]").await?;
+        self.wait_for_value("[data-testid=composer-body]", "").await
+    }
+
+    /// Types a reply into the open conversation's composer and sends it.
+    pub async fn reply(&self, text: &str) -> anyhow::Result<()> {
+        self.type_into("[data-testid=composer-body]", text).await?;
+        self.send_composer().await
+    }
+
+    /// Picks the option with `value` in the `<select>` matched by `css`.
+    pub async fn select(&self, css: &str, value: &str) -> anyhow::Result<()> {
+        within(&format!("choosing {value:?} in {css}"), async {
+            self.client
+                .find(Locator::Css(css))
+                .await?
+                .select_by_value(value)
+                .await
+        })
+        .await
+    }
+
+    /// Waits until the form field's value equals `expected`.
+    pub async fn wait_for_value(&self, css: &str, expected: &str) -> anyhow::Result<()> {
+        let script = format!(
+            "const e = document.querySelector({}); return e ? e.value : null",
+            serde_json::Value::from(css)
+        );
+        let deadline = Instant::now() + DEADLINE;
+        let mut last_seen = serde_json::Value::Null;
+        while Instant::now() < deadline {
+            if let Ok(value) = self.eval(&script).await {
+                if value == expected {
+                    return Ok(());
+                }
+                last_seen = value;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{css} should hold {expected:?} but held {last_seen} after {DEADLINE:?}")
+    }
+
     /// Waits until the element's text equals `expected`; fails with what it saw.
     pub async fn wait_for_text(&self, css: &str, expected: &str) -> anyhow::Result<()> {
-        let deadline = Instant::now() + DEADLINE;
+        self.wait_for_text_within(css, expected, DEADLINE).await
+    }
+
+    /// [`Self::wait_for_text`] with a longer or shorter deadline.
+    pub async fn wait_for_text_within(
+        &self,
+        css: &str,
+        expected: &str,
+        wait: Duration,
+    ) -> anyhow::Result<()> {
+        let deadline = Instant::now() + wait;
         let mut last_seen = String::from("<element not found>");
         while Instant::now() < deadline {
             let read = within(&format!("reading {css}"), async {
@@ -338,7 +484,7 @@ impl AppSession {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        bail!("{css} should read {expected:?} but read {last_seen:?} after {DEADLINE:?}")
+        bail!("{css} should read {expected:?} but read {last_seen:?} after {wait:?}")
     }
 
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {

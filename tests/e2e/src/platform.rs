@@ -1,0 +1,230 @@
+//! The reference platform (`homedesk-platform serve --demo`) as a real
+//! process on loopback TLS, for tests that need the app to talk to it: start,
+//! stop and start again on the same address and data folder, send customer
+//! messages to its ingress, and read back what it has as an agent would.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use crate::{
+    AppOptions, DEADLINE, Supervised, artifacts_dir, built_binary, line_starting_with,
+    workspace_root,
+};
+
+/// The password of the demo agents (a1001–a1005).
+pub const DEMO_PASSWORD: &str = "homedesk-demo";
+
+const READY: &str = "homedesk-platform ready at ";
+
+/// The platform with the demo world (no live demo traffic) in a fresh data
+/// folder; stopped with its process group when dropped.
+pub struct Platform {
+    /// `https://127.0.0.1:PORT`, the same across restarts.
+    pub url: String,
+    ca: PathBuf,
+    dir: tempfile::TempDir,
+    process: Option<Supervised>,
+}
+
+impl Platform {
+    /// Starts on a free loopback port.
+    pub fn start() -> anyhow::Result<Platform> {
+        let dir = tempfile::tempdir()?;
+        let (process, url) = spawn(&dir, "127.0.0.1:0")?;
+        Ok(Platform {
+            url,
+            ca: dir.path().join("tls").join("ca.pem"),
+            dir,
+            process: Some(process),
+        })
+    }
+
+    /// Stops the process (SIGTERM, as a service manager would) and checks
+    /// that it exited cleanly. The data folder stays.
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        let mut process = self.process.take().context("the platform is not running")?;
+        let status = process.stop()?;
+        anyhow::ensure!(status.success(), "the platform stopped with {status}");
+        Ok(())
+    }
+
+    /// Starts it again on the same address and data folder (same database,
+    /// certificates and ingress token).
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.process.is_none(), "the platform is still running");
+        let address = self.url.trim_start_matches("https://");
+        let (process, url) = spawn(&self.dir, address)?;
+        anyhow::ensure!(
+            url == self.url,
+            "restarted at {url} instead of {}",
+            self.url
+        );
+        self.process = Some(process);
+        Ok(())
+    }
+
+    /// The development CA the platform created; the app and [`Self::client`] trust it.
+    pub fn ca(&self) -> &Path {
+        &self.ca
+    }
+
+    /// Options for an app with its data in `data_dir` that offers this
+    /// platform on its sign-in screen and trusts its CA.
+    pub fn app_options<'a>(&'a self, data_dir: &'a Path) -> AppOptions<'a> {
+        AppOptions {
+            data_dir,
+            platform: Some((&self.url, &self.ca)),
+        }
+    }
+
+    /// An HTTPS client that trusts only this platform's CA.
+    pub fn client(&self) -> anyhow::Result<reqwest::Client> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let ca = reqwest::Certificate::from_pem(&std::fs::read(self.ca())?)?;
+        Ok(reqwest::Client::builder()
+            .tls_certs_only([ca])
+            .timeout(DEADLINE)
+            .build()?)
+    }
+
+    /// A customer message through the chat channel, as a channel adapter
+    /// sends it: `customer` is `(id, name)`. Returns the conversation id.
+    pub async fn ingress(
+        &self,
+        client: &reqwest::Client,
+        external_id: &str,
+        customer: (&str, &str),
+        body: &str,
+    ) -> anyhow::Result<String> {
+        let token = std::fs::read_to_string(self.dir.path().join("ingress-token"))?;
+        let answer: Value = client
+            .post(format!("{}/v1/ingress/chat", self.url))
+            .bearer_auth(token.trim())
+            .json(&json!({
+                "external_id": external_id,
+                "customer": {"id": customer.0, "name": customer.1, "phone": "13800001234"},
+                "queue": "aftersales",
+                "subject": "生鲜售后",
+                "body": body,
+            }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        answer["conversation_id"]
+            .as_str()
+            .map(str::to_owned)
+            .context("the ingress answer has no conversation_id")
+    }
+
+    /// One customer (李桂兰) writes in to the after-sales queue, which demo
+    /// agent a1002 works; returns the conversation id.
+    pub async fn customer_writes(&self, external_id: &str, body: &str) -> anyhow::Result<String> {
+        self.ingress(&self.client()?, external_id, ("cust-e2e", "李桂兰"), body)
+            .await
+    }
+
+    /// Every change in `agent`'s view of the change log, oldest first, read
+    /// with a session of its own (device `e2e-check`).
+    pub async fn changes(&self, agent: &str) -> anyhow::Result<Vec<Value>> {
+        let client = self.client()?;
+        let session: Value = client
+            .post(format!("{}/v1/sessions", self.url))
+            .json(&json!({"agent": agent, "password": DEMO_PASSWORD, "device_id": "e2e-check"}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let token = session["access_token"].as_str().unwrap_or_default();
+        let mut cursor: Option<String> = None;
+        let mut changes = Vec::new();
+        loop {
+            let mut url = format!("{}/v1/changes?limit=1000", self.url);
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let page: Value = client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            changes.extend(page["changes"].as_array().into_iter().flatten().cloned());
+            cursor = page["next_cursor"].as_str().map(str::to_owned);
+            if page["has_more"] != true {
+                return Ok(changes);
+            }
+        }
+    }
+
+    /// The bodies of the agent replies (not notes) in a conversation, in the
+    /// order the platform logged them; each message once, however often the
+    /// log re-sent it (a claim re-sends the history to the new audience).
+    pub async fn agent_replies(
+        &self,
+        agent: &str,
+        conversation: &str,
+    ) -> anyhow::Result<Vec<String>> {
+        let mut seen = std::collections::HashSet::new();
+        Ok(self
+            .changes(agent)
+            .await?
+            .iter()
+            .filter(|change| change["entity"] == "message" && seen.insert(change["id"].clone()))
+            .map(|change| &change["data"])
+            .filter(|data| {
+                data["conversation_id"] == conversation
+                    && data["author"] == "agent"
+                    && data["kind"] == "text"
+            })
+            .map(|data| data["body"].as_str().unwrap_or_default().to_owned())
+            .collect())
+    }
+
+    /// The platform's latest copy of a conversation, as `agent` sees it.
+    pub async fn conversation(&self, agent: &str, id: &str) -> anyhow::Result<Value> {
+        self.changes(agent)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|change| change["entity"] == "conversation" && change["id"] == id)
+            .map(|change| change["data"].clone())
+            .with_context(|| format!("{agent} cannot see conversation {id} on the platform"))
+    }
+}
+
+/// `serve --demo` on `listen` with `dir` as data folder; returns the process
+/// and the URL it reports once it is ready. Its log goes to `target/e2e/platform.log`.
+fn spawn(dir: &tempfile::TempDir, listen: &str) -> anyhow::Result<(Supervised, String)> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(artifacts_dir().join("platform.log"))?;
+    let root = workspace_root();
+    let mut process = Supervised::spawn(
+        "homedesk-platform",
+        Command::new(built_binary("homedesk-platform")?)
+            .args(["serve", "--demo", "--listen", listen, "--data-dir"])
+            .arg(dir.path())
+            .arg("--content")
+            .arg(root.join("content"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log),
+    )?;
+    let line = line_starting_with("homedesk-platform", process.child_mut(), READY)?;
+    let url = line
+        .trim_start_matches(READY)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    Ok((process, url))
+}
