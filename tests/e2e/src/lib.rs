@@ -248,6 +248,33 @@ impl Desktop {
     }
 }
 
+impl Desktop {
+    /// How many notifications the desktop's notification daemon (dunst)
+    /// has received: waiting, on screen and in its history. Fails when no
+    /// daemon runs, so a test that counts on one says so.
+    pub fn notifications_received(&self) -> anyhow::Result<u32> {
+        anyhow::ensure!(
+            self._dunst.is_some(),
+            "no notification daemon (dunst) is running in the test desktop"
+        );
+        let out = Command::new("dunstctl")
+            .arg("count")
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus_address)
+            .output()
+            .context("running dunstctl count")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "dunstctl count failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // "Waiting: 0\nCurrently displayed: 1\nHistory: 0"
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|line| line.rsplit(':').next()?.trim().parse::<u32>().ok())
+            .sum())
+    }
+}
+
 /// Options for one run of the app.
 pub struct AppOptions<'a> {
     /// Data folder for this run; reuse one to test what survives a restart.
@@ -435,6 +462,18 @@ impl AppSession {
                 .await
         })
         .await
+    }
+
+    /// Waits until nothing matches `css` any more.
+    pub async fn wait_for_gone(&self, css: &str) -> anyhow::Result<()> {
+        let deadline = Instant::now() + DEADLINE;
+        while Instant::now() < deadline {
+            if self.client.find_all(Locator::Css(css)).await?.is_empty() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{css} should have gone within {DEADLINE:?}")
     }
 
     /// Waits until the form field's value equals `expected`.

@@ -99,9 +99,22 @@ impl Platform {
         customer: (&str, &str),
         body: &str,
     ) -> anyhow::Result<String> {
+        self.ingress_via(client, "chat", external_id, customer, body)
+            .await
+    }
+
+    /// A customer message through `channel` (`chat`, `phone`, `ticket`).
+    pub async fn ingress_via(
+        &self,
+        client: &reqwest::Client,
+        channel: &str,
+        external_id: &str,
+        customer: (&str, &str),
+        body: &str,
+    ) -> anyhow::Result<String> {
         let token = std::fs::read_to_string(self.dir.path().join("ingress-token"))?;
         let answer: Value = client
-            .post(format!("{}/v1/ingress/chat", self.url))
+            .post(format!("{}/v1/ingress/{channel}", self.url))
             .bearer_auth(token.trim())
             .json(&json!({
                 "external_id": external_id,

@@ -24,14 +24,12 @@ const DISPOSITION: &str = "refund_issued";
 const RECONNECT: Duration = Duration::from_secs(90);
 
 /// Wraps up the open conversation with `disposition`: the only place that
-/// knows the wrap-up controls. Today they are `select[data-testid=wrap-up-disposition]`
-/// and the button `[data-testid=wrap-up-resolve]`. (The reworked view will
-/// have `wrap-up-start`, then `select[data-testid=disposition]`, then
-/// `wrap-up-submit`.)
+/// knows the wrap-up controls (start the wrap-up, which starts the
+/// after-contact timer; choose the disposition; send).
 async fn wrap_up(app: &AppSession, disposition: &str) -> anyhow::Result<()> {
-    app.select("[data-testid=wrap-up-disposition]", disposition)
-        .await?;
-    app.click("[data-testid=wrap-up-resolve]").await
+    app.click("[data-testid=wrap-up-start]").await?;
+    app.select("[data-testid=disposition]", disposition).await?;
+    app.click("[data-testid=wrap-up-submit]").await
 }
 
 #[tokio::test]
