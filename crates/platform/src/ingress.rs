@@ -123,8 +123,11 @@ pub fn accept(
                 assigned_to: None,
                 priority: msg.priority.unwrap_or(Priority::Normal),
                 created_at: now,
-                first_response_due: now + i64::from(queue.first_response_secs) * 1000,
-                resolve_due: now + i64::from(queue.resolve_secs) * 1000,
+                // SLA clocks run only while the queue is open.
+                first_response_due: queue
+                    .business_hours
+                    .add_open_time(now, queue.first_response_secs),
+                resolve_due: queue.business_hours.add_open_time(now, queue.resolve_secs),
                 first_response_at: None,
                 last_message_at: now,
                 last_message_preview: crate::actions::preview(&msg.body),
