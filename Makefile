@@ -4,7 +4,8 @@
 #   make run       build everything, start a local platform with demo data and
 #                  live demo customers, then open the app
 #   make test      every check: format, house rules, svelte-check, clippy + Rust tests, vitest, end-to-end
-#   make bench     benchmarks: sync throughput, search recall and latency (docs/benchmarks.md)
+#   make bench     benchmarks: sync throughput, search recall and latency, desktop
+#                  start-up and memory (docs/benchmarks.md)
 #   make dist      installable packages (not built yet; see below)
 #
 # Smaller steps: make platform (only the demo platform, no display needed),
@@ -19,7 +20,7 @@ UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/package-loc
 # WebKitGTK without a GPU (VMs, Xvfb): disable the DMA-BUF renderer or the window stays blank.
 APP_ENV := WEBKIT_DISABLE_DMABUF_RENDERER=1
 
-.PHONY: run platform platform-bin test bench dist bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit vitest e2e bindings icons clean
+.PHONY: run platform platform-bin test bench bench-desktop dist bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit vitest e2e bindings icons clean
 
 ## ---------------------------------------------------------------- the two commands
 
@@ -48,13 +49,24 @@ test: bootstrap
 	@echo "make test: all stages passed (lint, Rust tests, vitest, end-to-end)"
 
 # Figures for docs/benchmarks.md, each against a baseline measured in the same
-# run: platform sync throughput, knowledge-base recall (against FTS5 trigram)
-# and search latency at 10k/100k articles. Optimised build: the first run
-# compiles for a while; the search benchmark then takes about 3 minutes.
-bench:
+# run: platform sync throughput, knowledge-base recall (against FTS5 trigram),
+# search latency at 10k/100k articles, and the desktop app's start-up time and
+# memory (against a blank Tauri window). Optimised build: the first run
+# compiles for a while; the search benchmark then takes about 3 minutes, the
+# desktop one about 2.5.
+bench: ui
 	$(CARGO) bench --locked -p homedesk-platform --bench sync
 	$(CARGO) bench --locked -p homedesk-core --bench recall
 	$(CARGO) bench --locked -p homedesk-core --bench search
+	@$(MAKE) --no-print-directory bench-desktop
+
+# The app and the blank window (src-tauri/examples/blank_window.rs) are built
+# in one invocation, so they share one build of tauri with the same features;
+# the `bench` profile puts them in target/release. The benchmark is an ignored
+# test of the end-to-end crate (Xvfb, tauri-driver), so `make test` skips it.
+bench-desktop: ui
+	$(CARGO) build --locked --profile bench -p homedesk -p homedesk-platform --bins --example blank_window
+	HOMEDESK_E2E_PROFILE=release $(CARGO) test --locked -p homedesk-e2e --test desktop_bench -- --ignored --nocapture
 
 dist:
 	@echo "make dist: not built yet. It will run 'tauri build' to produce .deb, AppImage"

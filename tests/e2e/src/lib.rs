@@ -24,6 +24,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 mod platform;
+pub mod procfs;
 
 pub use platform::{DEMO_PASSWORD, Platform};
 
@@ -288,7 +289,8 @@ pub struct AppOptions<'a> {
 pub struct AppSession {
     pub client: Client,
     display: String,
-    _driver: Supervised,
+    application: PathBuf,
+    driver: Supervised,
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -325,23 +327,36 @@ fn driver_ready(port: u16) -> anyhow::Result<bool> {
 }
 
 impl AppSession {
-    /// Starts tauri-driver and the app and opens a WebDriver session. On a
-    /// busy 2-core machine WebKitWebDriver now and then drops the very first
-    /// session request ("did not respond"); one fresh attempt is made then.
+    /// Starts the Homedesk app ([`app_binary`]).
     pub async fn start(desktop: &Desktop, options: AppOptions<'_>) -> anyhow::Result<Self> {
-        match Self::start_once(desktop, &options).await {
+        Self::start_application(desktop, &app_binary()?, options).await
+    }
+
+    /// Starts any Tauri binary the same way (the benchmark's blank window)
+    /// and opens a WebDriver session. On a busy 2-core machine
+    /// WebKitWebDriver now and then drops the very first session request
+    /// ("did not respond"); one fresh attempt is made then.
+    pub async fn start_application(
+        desktop: &Desktop,
+        application: &Path,
+        options: AppOptions<'_>,
+    ) -> anyhow::Result<Self> {
+        match Self::start_once(desktop, application, &options).await {
             Ok(session) => Ok(session),
             Err(first) => {
                 eprintln!("starting the app failed, trying once more: {first:#}");
-                Self::start_once(desktop, &options)
+                Self::start_once(desktop, application, &options)
                     .await
                     .context(format!("second attempt (the first failed: {first:#})"))
             }
         }
     }
 
-    async fn start_once(desktop: &Desktop, options: &AppOptions<'_>) -> anyhow::Result<Self> {
-        let application = app_binary()?;
+    async fn start_once(
+        desktop: &Desktop,
+        application: &Path,
+        options: &AppOptions<'_>,
+    ) -> anyhow::Result<Self> {
         let port = free_port()?;
         let native_port = free_port()?;
         let log = std::fs::File::create(artifacts_dir().join("tauri-driver.log"))?;
@@ -403,8 +418,21 @@ impl AppSession {
         Ok(AppSession {
             client,
             display: desktop.display.clone(),
-            _driver: driver,
+            application: application.to_path_buf(),
+            driver,
         })
+    }
+
+    /// The id of the application process (a grandchild: tauri-driver starts
+    /// WebKitWebDriver, which starts the application).
+    pub fn app_pid(&self) -> anyhow::Result<u32> {
+        let wanted = self.application.canonicalize()?;
+        procfs::tree(self.driver.id())
+            .into_iter()
+            .find(|&pid| {
+                std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == wanted)
+            })
+            .with_context(|| format!("no process of {} under tauri-driver", wanted.display()))
     }
 
     /// Signs in on the sign-in screen and waits until the agent bar shows
@@ -564,6 +592,16 @@ impl AppSession {
         within(
             &format!("running {script:?}"),
             self.client.execute(script, vec![]),
+        )
+        .await
+    }
+
+    /// Runs an asynchronous script (it answers by calling its last argument)
+    /// and returns what it answered.
+    pub async fn eval_async(&self, script: &str) -> anyhow::Result<serde_json::Value> {
+        within(
+            &format!("running {script:?}"),
+            self.client.execute_async(script, vec![]),
         )
         .await
     }
