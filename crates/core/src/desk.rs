@@ -465,6 +465,7 @@ impl Desk {
             .write(|tx| outbox::enqueue(tx, &me, action, clock::now_ms()))
             .map_err(store_error)?;
         self.engine.publish_status();
+        self.engine.announce_local_change();
         self.engine.wake();
         Ok(envelope)
     }

@@ -200,8 +200,16 @@ async fn a_new_customer_message_in_my_conversation_is_announced_and_slas_at_risk
     assert_eq!(announced.conversation_id, conversation);
     assert_eq!(announced.preview, "我的订单到哪了？");
 
+    // The agent's own action makes the screens re-read at once, link or not:
+    // the event is there before anything else can run (no await in between).
+    while events.try_recv().is_ok() {}
     desk.reply(&conversation, "亲，我帮您查一下")
         .expect("replied");
+    let mut announced = false;
+    while let Ok(event) = events.try_recv() {
+        announced |= matches!(event, SyncEvent::Changed);
+    }
+    assert!(announced, "a local action announces a change at once");
     assert!(
         !desk
             .sla_at_risk(24 * 3_600_000)

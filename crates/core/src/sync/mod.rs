@@ -78,7 +78,7 @@ impl SyncConfig {
 /// Something the UI may want to react to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncEvent {
-    /// Local data changed because of pulled changes.
+    /// Local data changed (pulled changes, or the agent's own action).
     Changed,
     /// The platform offers this agent a contact.
     Offer(Offer),
@@ -577,6 +577,12 @@ impl<T: Transport> SyncEngine<T> {
         } else {
             (ConnectionState::Online, None)
         }
+    }
+
+    /// Tells watchers the local data changed without a pull (the agent
+    /// acted), so every screen re-reads, online or not.
+    pub fn announce_local_change(&self) {
+        let _ = self.events.send(SyncEvent::Changed);
     }
 
     /// Recomputes the status bar and tells watchers if it changed.
