@@ -13,6 +13,8 @@
 //! each naming its file and, where it can, the line. Nothing half-valid ever
 //! reaches the platform, and an author fixes all mistakes in one pass.
 
+pub mod scenario;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::OsStr;
 use std::fmt;
