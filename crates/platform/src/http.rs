@@ -75,6 +75,12 @@ pub fn router(platform: Shared) -> Router {
             post(post_actions).layer(DefaultBodyLimit::max(ACTIONS_BODY_LIMIT)),
         )
         .route(
+            "/v1/training-records",
+            post(post_training_records)
+                .get(get_training_records)
+                .layer(DefaultBodyLimit::max(TRAINING_BODY_LIMIT)),
+        )
+        .route(
             "/v1/ingress/{channel}",
             post(post_ingress).layer(DefaultBodyLimit::max(INGRESS_BODY_LIMIT)),
         )
@@ -463,6 +469,48 @@ async fn post_actions(
         platform.reroute.notify_one();
     }
     Ok(Json(ActionResults { results }))
+}
+
+/// Biggest training upload: 50 records with their reports.
+const TRAINING_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// A trainee's workstation reports practice results (idempotent by id).
+async fn post_training_records(
+    State(platform): State<Shared>,
+    Agent(caller): Agent,
+    JsonBody(upload): JsonBody<homedesk_protocol::TrainingUpload>,
+) -> Result<Json<homedesk_protocol::TrainingUploadResult>, ApiError> {
+    crate::training::check(&upload)?;
+    let now = now_ms();
+    let result = platform
+        .blocking(move |p| {
+            p.storage
+                .write_with(|tx| crate::training::store(tx, &caller.agent, &upload, now))
+        })
+        .await?;
+    Ok(Json(result))
+}
+
+/// A trainer reads who is ready: `?trainee=CODE` (supervisors), or one's own.
+async fn get_training_records(
+    State(platform): State<Shared>,
+    Agent(caller): Agent,
+    query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
+) -> Result<Json<homedesk_protocol::TrainingRecords>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::invalid(format!("query: {e}")))?;
+    if let Some(unknown) = query.keys().find(|k| *k != "trainee") {
+        return Err(ApiError::invalid(format!(
+            "{unknown}: not a parameter of /v1/training-records (trainee)"
+        )));
+    }
+    let trainee = query.get("trainee").cloned();
+    let records = platform
+        .blocking(move |p| {
+            p.storage
+                .read_with(|tx| crate::training::read(tx, &caller.agent, trainee.as_deref()))
+        })
+        .await??;
+    Ok(Json(homedesk_protocol::TrainingRecords { records }))
 }
 
 async fn post_ingress(

@@ -22,6 +22,7 @@ pub mod routing;
 pub mod server;
 pub mod storage;
 pub mod tls;
+pub mod training;
 pub mod visibility;
 
 use std::sync::Arc;

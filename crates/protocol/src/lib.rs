@@ -19,6 +19,7 @@ pub mod error;
 pub mod events;
 pub mod ingress;
 pub mod session;
+pub mod training;
 pub mod version;
 
 pub use actions::*;
@@ -29,4 +30,5 @@ pub use error::{ErrorBody, ErrorCode, Health};
 pub use events::*;
 pub use ingress::*;
 pub use session::*;
+pub use training::*;
 pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, ProtocolVersion, VersionError};

@@ -198,6 +198,22 @@ pub trait Tx {
     fn set_offer_state(&mut self, offer_id: &str, state: OfferState) -> anyhow::Result<()>;
     fn offers_for_conversation(&mut self, conversation_id: &str) -> anyhow::Result<Vec<OfferRow>>;
     fn open_offers(&mut self) -> anyhow::Result<Vec<OfferRow>>;
+
+    /// Stores a training record; `false` when (trainee, id) was already there.
+    fn insert_training_record(
+        &mut self,
+        trainee: &str,
+        id: &str,
+        data: &str,
+        now: UnixMillis,
+    ) -> anyhow::Result<bool>;
+    /// (trainee, received_at, record JSON), newest first; all trainees when
+    /// `trainee` is `None`.
+    fn training_records(
+        &mut self,
+        trainee: Option<&str>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<(String, UnixMillis, String)>>;
 }
 
 /// A database the platform can run transactions on.

@@ -23,7 +23,10 @@ use super::{
 };
 
 /// Migrations, in order; entry `i` brings the schema to `user_version = i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_training.sql"),
+];
 
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
@@ -568,6 +571,39 @@ impl Tx for SqliteTx<'_> {
 
     fn open_offers(&mut self) -> anyhow::Result<Vec<OfferRow>> {
         self.query_offers("WHERE state = 'open'", params![])
+    }
+
+    fn insert_training_record(
+        &mut self,
+        trainee: &str,
+        id: &str,
+        data: &str,
+        now: UnixMillis,
+    ) -> anyhow::Result<bool> {
+        let inserted = self.tx.execute(
+            "INSERT OR IGNORE INTO training_records (trainee, id, received_at, data)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![trainee, id, now, data],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn training_records(
+        &mut self,
+        trainee: Option<&str>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<(String, UnixMillis, String)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT trainee, received_at, data FROM training_records
+             WHERE ?1 IS NULL OR trainee = ?1
+             ORDER BY received_at DESC, id LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![trainee, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
     }
 }
 
