@@ -5,6 +5,8 @@
 //! subcommand is a thin call into `homedesk-core`, so what it prints is what
 //! the app sees. Errors are one clear line each and a non-zero exit.
 
+mod practice;
+
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -49,6 +51,12 @@ enum Command {
     /// Agent actions waiting to be delivered.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Practice mode without a window: play scenarios with scripted replies.
+    #[command(subcommand)]
+    Practice(practice::PracticeCommand),
+    /// Practice scenarios for the sandbox.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
 }
 
 #[derive(Args, Debug)]
@@ -97,6 +105,17 @@ enum SyncCommand {
         db: DbArg,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ScenarioCommand {
+    /// Check scenario files, packs and play-throughs; print every problem as
+    /// file:line: message. Exit status 1 when there is any.
+    Check {
+        /// A content folder (holding scenarios/, with kb/ and scripts/ the
+        /// scenarios refer to) or its scenarios/ folder
+        dir: PathBuf,
     },
 }
 
@@ -189,6 +208,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sync(SyncCommand::Status { db, json }) => sync_status(&db.db, json),
+        Command::Practice(command) => practice::run(command),
+        Command::Scenario(ScenarioCommand::Check { dir }) => scenario_check(&dir),
         Command::Outbox(OutboxCommand::List { db, limit, json }) => {
             let store = open_existing(&db.db)?;
             let entries = store.read(|c| outbox::list(c, limit))?;
@@ -245,6 +266,38 @@ fn kb_import(db: &Path, source: &Path) -> anyhow::Result<()> {
     })?;
     println!("imported {count} articles into {}", db.display());
     Ok(())
+}
+
+/// The same checks as the platform's `content import` and the app: every
+/// problem on its own line (stderr), then a one-line summary.
+fn scenario_check(dir: &Path) -> anyhow::Result<()> {
+    match homedesk_content::check_scenarios(dir, clock::now_ms()) {
+        Ok(set) => {
+            println!(
+                "{}: {} scenario(s), {} pack(s), {} play-through file(s) checked, no problems",
+                dir.display(),
+                set.docs.len(),
+                set.packs.len(),
+                set.plays.len()
+            );
+            Ok(())
+        }
+        Err(problems) => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            let files: std::collections::BTreeSet<&Path> = problems
+                .iter()
+                .map(|problem| problem.file.as_path())
+                .collect();
+            bail!(
+                "{} problem(s) in {} file(s) under {}; fix them and check again",
+                problems.len(),
+                files.len(),
+                dir.display()
+            )
+        }
+    }
 }
 
 fn sync_status(db: &Path, json: bool) -> anyhow::Result<()> {

@@ -9,13 +9,20 @@
 //! types. Invariant: a loader returns either a complete, consistent set (unique
 //! ids, supported locales, no empty required text, every placeholder declared
 //! and used, every script step reachable and every branch target existing,
-//! every queue an agent or traffic names defined) or every problem it found,
+//! every queue an agent or traffic names defined, every scenario's turns
+//! connected and its references to intents, articles, script steps, wrap-up
+//! codes and rubric items resolved) or every problem it found,
 //! each naming its file and, where it can, the line. Nothing half-valid ever
 //! reaches the platform, and an author fixes all mistakes in one pass.
 
 pub mod scenario;
+mod scenario_check;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+pub use scenario_check::{
+    ANSWERS_FOLDER, PACKS_FOLDER, ScenarioSet, check_scenarios, load_scenarios_dir,
+};
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::ffi::OsStr;
 use std::fmt;
 use std::fs;
@@ -78,7 +85,16 @@ pub struct ContentSet {
     pub kb: Vec<KbArticle>,
     pub canned_replies: Vec<CannedReply>,
     pub scripts: Vec<Script>,
+    /// Practice scenarios as the platform stores and syncs them (the file
+    /// text travels in `source`).
     pub scenarios: Vec<Scenario>,
+    /// The same scenarios, parsed and checked; same order as `scenarios`.
+    pub scenario_docs: Vec<scenario::ScenarioDoc>,
+    /// Practice shifts and exams (`scenarios/packs/*.toml`).
+    pub packs: Vec<scenario::Pack>,
+    /// Scripted play-throughs (`scenarios/answers/<scenario-id>.toml`), by
+    /// scenario id.
+    pub plays: BTreeMap<String, scenario::PlayFile>,
 }
 
 /// The demo world: queues, staff, customers and the kinds of contact the demo
@@ -190,7 +206,18 @@ pub fn load_content_dir(dir: &Path, now: UnixMillis) -> Result<ContentSet, Vec<C
     }
     let scenarios_dir = dir.join(SCENARIOS_FOLDER);
     if scenarios_dir.is_dir() {
-        set.scenarios = read_scenarios(&scenarios_dir, &mut problems);
+        // Scenarios refer to articles and scripts; check those references
+        // against the folders that are here.
+        let references = scenario_check::References::new(
+            kb_dir.is_dir().then_some(set.kb.as_slice()),
+            scripts_dir.is_dir().then_some(set.scripts.as_slice()),
+        );
+        let practice =
+            scenario_check::read_scenario_folder(&scenarios_dir, &references, &mut problems);
+        set.scenarios = practice.records;
+        set.scenario_docs = practice.docs;
+        set.packs = practice.packs;
+        set.plays = practice.plays;
     }
     problems.into_result(set)
 }
@@ -364,7 +391,7 @@ impl<'a> TomlDoc<'a> {
             Ok(value) => Some(value),
             Err(err) => {
                 let line = err.span().map(|span| self.line_at(span.start));
-                problems.add(self.path, line, err.message().trim());
+                problems.add(self.path, line, plain_toml_message(err.message().trim()));
                 None
             }
         }
@@ -392,18 +419,51 @@ impl<'a> TomlDoc<'a> {
     }
 }
 
+/// The `toml` crate's words for a table that must hold exactly one key (a
+/// scenario trigger or rubric check) are serde's internals; say it the way an
+/// author writes the file.
+fn plain_toml_message(message: &str) -> String {
+    match message {
+        "wanted exactly 1 element, more than 1 element" => {
+            "this table must hold exactly one key (one kind of trigger or check), but it has \
+             several; split it into separate reactions or rubric items"
+                .to_owned()
+        }
+        "wanted exactly 1 element, found 0 elements" => {
+            "this table is empty; it must hold exactly one key (one kind of trigger or check, \
+             e.g. keywords = [\"退款\"])"
+                .to_owned()
+        }
+        "invalid type: unit variant, expected newtype variant" => {
+            "write this as a table with exactly one key and its value, e.g. \
+             { keywords = [\"退款\"] } or { no_escalation = true }, not a bare name"
+                .to_owned()
+        }
+        other => other.to_owned(),
+    }
+}
+
 /// The first place each id was seen, so a duplicate is reported with both
 /// locations.
 struct IdRegistry {
     /// What the ids name, for messages: "article", "reply", "step", ...
     kind: &'static str,
+    /// What the unique value is called: "id", or e.g. "name", "number".
+    noun: &'static str,
     first_seen: HashMap<String, (PathBuf, Option<usize>)>,
 }
 
 impl IdRegistry {
     fn new(kind: &'static str) -> Self {
+        Self::with_noun(kind, "id")
+    }
+
+    /// For unique values that are not called ids: `with_noun("play",
+    /// "name")` reports "play name "x" is already used …".
+    fn with_noun(kind: &'static str, noun: &'static str) -> Self {
         IdRegistry {
             kind,
+            noun,
             first_seen: HashMap::new(),
         }
     }
@@ -418,10 +478,12 @@ impl IdRegistry {
                 path,
                 id.line,
                 format!(
-                    "{} id \"{}\" is already used at {}; ids must be unique",
+                    "{} {} \"{}\" is already used at {}; {}s must be unique",
                     self.kind,
+                    self.noun,
                     id.value,
-                    describe_location(first_path, *first_line)
+                    describe_location(first_path, *first_line),
+                    self.noun
                 ),
             ),
             None => {
@@ -1261,45 +1323,7 @@ fn steps_reachable_from<'a>(start: &'a str, steps: &'a [StepDraft]) -> HashSet<&
 }
 
 // ---------------------------------------------------------------------------
-// Practice scenarios.
-
-/// Only the keys the platform needs; the practice mode owns the rest of the
-/// format, so other keys are allowed (no `deny_unknown_fields`).
-#[derive(Deserialize)]
-struct ScenarioHeader {
-    id: Spanned<String>,
-    locale: Spanned<String>,
-    title: Spanned<String>,
-}
-
-fn read_scenarios(dir: &Path, problems: &mut Problems) -> Vec<Scenario> {
-    let mut scenarios = Vec::new();
-    let mut ids = IdRegistry::new("scenario");
-    for path in files_with_extension(dir, "toml", false, problems) {
-        let Some(text) = read_text(&path, problems) else {
-            continue;
-        };
-        let doc = TomlDoc::whole_file(&path, &text);
-        let Some(header) = doc.parse::<ScenarioHeader>(problems) else {
-            continue;
-        };
-        let id = doc.locate(header.id);
-        let locale = doc.locate(header.locale);
-        let title = doc.locate(header.title);
-        let context = format!("scenario \"{}\"", id.value);
-        ids.claim(&path, &id, problems);
-        require_text(problems, &path, &context, "id", &id);
-        require_locale(problems, &path, &context, &locale);
-        require_text(problems, &path, &context, "title", &title);
-        scenarios.push(Scenario {
-            id: id.value,
-            locale: locale.value,
-            title: title.value,
-            source: text.clone(),
-        });
-    }
-    scenarios
-}
+// Practice scenarios: see `scenario_check.rs`.
 
 // ---------------------------------------------------------------------------
 // Demo world.
@@ -1567,13 +1591,13 @@ fn check_business_hours(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use tempfile::TempDir;
 
-    const NOW: UnixMillis = 1_700_000_000_000;
+    pub(crate) const NOW: UnixMillis = 1_700_000_000_000;
 
-    fn write(dir: &Path, relative: &str, text: &str) -> PathBuf {
+    pub(crate) fn write(dir: &Path, relative: &str, text: &str) -> PathBuf {
         let path = dir.join(relative);
         let parent = path.parent().expect("relative path has a parent");
         fs::create_dir_all(parent).expect("create parent folders");
@@ -1583,7 +1607,7 @@ mod tests {
 
     /// Asserts exactly one problem, in the file ending with `file_name`, on
     /// `line`, whose message contains every one of `needles`.
-    fn assert_single_error(
+    pub(crate) fn assert_single_error(
         errors: &[ContentError],
         file_name: &str,
         line: Option<usize>,
@@ -1593,7 +1617,12 @@ mod tests {
         assert_error(&errors[0], file_name, line, needles);
     }
 
-    fn assert_error(error: &ContentError, file_name: &str, line: Option<usize>, needles: &[&str]) {
+    pub(crate) fn assert_error(
+        error: &ContentError,
+        file_name: &str,
+        line: Option<usize>,
+        needles: &[&str],
+    ) {
         assert!(
             error.file.ends_with(file_name),
             "error should name {file_name}: {error}"
@@ -1607,7 +1636,7 @@ mod tests {
         }
     }
 
-    const ARTICLE_ZH: &str = "+++\n\
+    pub(crate) const ARTICLE_ZH: &str = "+++\n\
         id = \"kb-zh-refund\"\n\
         locale = \"zh-CN\"\n\
         title = \"退款多久到账\"\n\
@@ -1617,7 +1646,7 @@ mod tests {
         \n\
         原路退回，一般 1-3 个工作日到账。\n\n";
 
-    const ARTICLE_EN: &str = "+++\n\
+    pub(crate) const ARTICLE_EN: &str = "+++\n\
         id = \"kb-en-refund\"\n\
         locale = \"en\"\n\
         title = \"Refund timeline\"\n\
@@ -1916,7 +1945,7 @@ body = "您好，请问有什么可以帮您？{ 不是占位符 }"
         assert_error(&errors[4], "fr.toml", None, &["[[reply]]"]);
     }
 
-    const SCRIPT: &str = r#"id = "sc-zh-verify"
+    pub(crate) const SCRIPT: &str = r#"id = "sc-zh-verify"
 locale = "zh-CN"
 title = "核实身份"
 category = "security"
@@ -2043,29 +2072,6 @@ text = "感谢来电。"
     }
 
     #[test]
-    fn scenario_keeps_its_source_and_allows_other_keys() {
-        let dir = TempDir::new().expect("temp dir");
-        let text = "id = \"pr-en-late\"\nlocale = \"en\"\ntitle = \"Late parcel\"\n\n[customer]\nmood = \"angry\"\n";
-        write(dir.path(), "scenarios/late.toml", text);
-        let set = load_content_dir(dir.path(), NOW).expect("valid scenario");
-        assert_eq!(set.scenarios.len(), 1);
-        assert_eq!(set.scenarios[0].id, "pr-en-late");
-        assert_eq!(set.scenarios[0].source, text);
-    }
-
-    #[test]
-    fn scenario_without_title() {
-        let dir = TempDir::new().expect("temp dir");
-        write(
-            dir.path(),
-            "scenarios/x.toml",
-            "id = \"pr-x\"\nlocale = \"en\"\n",
-        );
-        let errors = load_content_dir(dir.path(), NOW).expect_err("no title");
-        assert_single_error(&errors, "x.toml", Some(1), &["title"]);
-    }
-
-    #[test]
     fn content_dir_loads_every_folder_and_needs_one() {
         let dir = TempDir::new().expect("temp dir");
         let errors = load_content_dir(dir.path(), NOW).expect_err("empty dir");
@@ -2077,18 +2083,18 @@ text = "感谢来电。"
         );
 
         write(dir.path(), "kb/en/refund.md", ARTICLE_EN);
+        write(dir.path(), "kb/zh-CN/refund.md", ARTICLE_ZH);
         write(dir.path(), "canned-replies/zh-CN.toml", REPLIES_ZH);
         write(dir.path(), "scripts/verify.toml", SCRIPT);
-        write(
-            dir.path(),
-            "scenarios/a.toml",
-            "id = \"pr-a\"\nlocale = \"zh-CN\"\ntitle = \"A\"\n",
-        );
+        crate::scenario_check::tests::write_practice(dir.path());
         let set = load_content_dir(dir.path(), NOW).expect("valid content");
-        assert_eq!(set.kb.len(), 1);
+        assert_eq!(set.kb.len(), 2);
         assert_eq!(set.canned_replies.len(), 2);
         assert_eq!(set.scripts.len(), 1);
         assert_eq!(set.scenarios.len(), 1);
+        assert_eq!(set.scenario_docs.len(), 1);
+        assert_eq!(set.packs.len(), 1);
+        assert_eq!(set.plays.len(), 1);
     }
 
     const WORLD: &str = r#"
@@ -2225,6 +2231,26 @@ order_no_prefix = "JD"
             set.canned_replies.len()
         );
         assert!(set.scripts.len() >= 6, "only {} scripts", set.scripts.len());
+        let in_locale = |locale: &str| {
+            set.scenario_docs
+                .iter()
+                .filter(|doc| doc.locale == locale)
+                .count()
+        };
+        assert!(
+            in_locale("zh-CN") >= 12,
+            "only {} zh-CN scenarios",
+            in_locale("zh-CN")
+        );
+        assert!(
+            in_locale("en") >= 6,
+            "only {} en scenarios",
+            in_locale("en")
+        );
+        assert!(
+            set.packs.iter().any(|pack| pack.exam),
+            "an exam pack is shipped"
+        );
 
         let world = load_world(&root.join("demo/world.toml")).unwrap_or_else(|errors| {
             let report: Vec<String> = errors.iter().map(ToString::to_string).collect();

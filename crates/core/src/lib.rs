@@ -19,6 +19,7 @@ pub mod locale;
 pub mod markdown;
 pub mod notice;
 pub mod paths;
+pub mod practice;
 pub mod scripts;
 pub mod search;
 pub mod settings;

@@ -9,6 +9,9 @@ use homedesk_core::desk::{
     TransferQueue, TransferTargets,
 };
 use homedesk_core::notice::{Notice, NoticeKind};
+use homedesk_core::practice::{
+    CheckKind, ReplayEntry, ReplayKind, ResponseTime, RubricResult, ScoreReport,
+};
 use homedesk_core::scripts::ScriptChoice;
 use homedesk_core::search::{CannedHit, SearchHit, SearchOptions};
 use homedesk_core::settings::{Preferences, TextSize};
@@ -86,6 +89,12 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<ConflictView>(&cfg),
         render::<Notice>(&cfg),
         render::<NoticeKind>(&cfg),
+        render::<ScoreReport>(&cfg),
+        render::<RubricResult>(&cfg),
+        render::<CheckKind>(&cfg),
+        render::<ResponseTime>(&cfg),
+        render::<ReplayEntry>(&cfg),
+        render::<ReplayKind>(&cfg),
     ];
 
     let update = std::env::var_os("UPDATE_BINDINGS").is_some_and(|v| v == "1");

@@ -220,3 +220,89 @@ fn content_import_takes_the_shipped_content() {
         "articles, canned replies and scripts: {stdout}"
     );
 }
+
+/// `content import` checks scenarios exactly as `homedesk-cli scenario
+/// check` does (both call homedesk-content) and imports nothing when one is
+/// invalid.
+#[test]
+fn content_import_refuses_an_invalid_scenario_with_its_file_and_line() {
+    let scenario = r#"id = "sc-en-hello"
+locale = "en"
+title = "Hello"
+level = "easy"
+channel = "chat"
+category = "general"
+summary = "A customer says hello."
+opening = "Hello?"
+
+[customer]
+name = "Sam Lee"
+phone = "13800000042"
+persona = "Polite."
+mood = "calm"
+
+[patience]
+nudge_after_secs = 60
+nudge = "Hello??"
+escalate_after_secs = 180
+escalation = "Nobody is there."
+
+[[turn]]
+id = "start"
+
+[[turn.reaction]]
+when = { disposition = "sorted" }
+next = "done"
+
+[[turn]]
+id = "done"
+
+[rubric]
+pass_mark = 50
+response_secs = 60
+disposition = "resolved"
+
+[[rubric.item]]
+id = "wrap_up"
+description = "Wrap up as resolved."
+points = 10
+check = { correct_disposition = true }
+"#;
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let content_dir = dir.path().join("content");
+    let file = content_dir.join("scenarios/sc-en-hello.toml");
+    std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&file, scenario).expect("write");
+    let import = || {
+        platform(
+            &[
+                "content",
+                "import",
+                "--data-dir",
+                data.to_str().expect("utf-8"),
+                content_dir.to_str().expect("utf-8"),
+            ],
+            "",
+        )
+    };
+
+    let out = import();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    let expected = format!(
+        "{}:26: turn \"start\", reaction 1: disposition = \"sorted\" is not a wrap-up code",
+        file.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+
+    std::fs::write(&file, scenario.replace("\"sorted\"", "\"resolved\"")).expect("write");
+    let out = import();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 added"));
+}
