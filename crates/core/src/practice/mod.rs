@@ -30,6 +30,7 @@
 
 mod matching;
 mod score;
+pub mod transport;
 
 #[cfg(test)]
 mod tests;

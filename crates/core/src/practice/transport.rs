@@ -1,0 +1,521 @@
+//! The sandbox's platform: a [`Transport`] whose customers are simulations.
+//!
+//! Practice runs on the same sync engine, store, outbox, queue and screens
+//! as live work; only this transport (and the database file) differ. It
+//! keeps an in-memory change log the engine pulls from, applies the
+//! trainee's pushed actions (a reply goes to that customer's
+//! [`Simulation`]), and pokes the engine through its event stream whenever
+//! a customer writes on their own (nudge, escalation) or a new practice
+//! customer arrives. It never opens a socket: nothing in the sandbox can
+//! reach a live endpoint.
+//!
+//! Time comes from a [`PracticeClock`] so tests run on a fake clock.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use homedesk_content::scenario::{ScenarioDoc, SimCustomer};
+use homedesk_protocol::{
+    Action, ActionBatch, ActionCode, ActionResult, ActionStatus, AgentProfile, Author,
+    BusinessHours, Change, ChangeBody, Conversation, ConversationStatus, Customer, Message,
+    MessageKind, OrderSummary, Presence, Priority, Queue, Record, Role, ServerEvent, Session,
+    SignIn, UnixMillis, preview,
+};
+use tokio::sync::watch;
+
+use super::{CustomerMessage, ScoreReport, Simulation};
+use crate::sync::{EventStream, LinkQuality, PulledPage, Transport, TransportError};
+
+/// The one queue practice customers arrive in.
+pub const PRACTICE_QUEUE: &str = "practice";
+
+/// Where practice time comes from.
+pub type PracticeClock = Arc<dyn Fn() -> UnixMillis + Send + Sync>;
+
+/// The practice platform for one trainee.
+#[derive(Clone)]
+pub struct SimulatorTransport {
+    world: Arc<Mutex<World>>,
+    /// The latest change-log seq, for the event stream.
+    latest: watch::Sender<u64>,
+    clock: PracticeClock,
+}
+
+struct Contact {
+    conversation: Conversation,
+    sim: Simulation,
+}
+
+struct World {
+    trainee: AgentProfile,
+    log: Vec<Change>,
+    /// Scenarios still to arrive: (arrival time, scenario).
+    waiting: Vec<(UnixMillis, ScenarioDoc)>,
+    contacts: BTreeMap<String, Contact>,
+    next_id: u64,
+}
+
+impl World {
+    fn push(&mut self, record: Record) {
+        let seq = self.log.len() as u64 + 1;
+        self.log.push(Change {
+            seq,
+            body: ChangeBody::Upsert(record),
+        });
+    }
+
+    fn next(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        format!("{prefix}-practice-{}", self.next_id)
+    }
+
+    /// Customers who arrived and customer messages that came due by `now`.
+    fn advance(&mut self, now: UnixMillis) {
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .partition(|(at, _)| *at <= now);
+        self.waiting = later;
+        for (at, doc) in due {
+            self.arrive(doc, at);
+        }
+        let ids: Vec<String> = self.contacts.keys().cloned().collect();
+        for id in ids {
+            let messages = match self.contacts.get_mut(&id) {
+                Some(contact) => contact.sim.advance(now),
+                None => continue,
+            };
+            self.customer_wrote(&id, messages);
+        }
+    }
+
+    fn arrive(&mut self, doc: ScenarioDoc, at: UnixMillis) {
+        let (sim, opening) = Simulation::start(&doc, at);
+        let customer_id = format!("cust-{}", doc.id);
+        self.push(Record::Customer(customer_of(
+            &customer_id,
+            &doc.customer,
+            at,
+        )));
+        let conversation = Conversation {
+            id: format!("conv-{}", doc.id),
+            channel: doc.channel,
+            queue: PRACTICE_QUEUE.to_owned(),
+            customer_id,
+            subject: doc.title.clone(),
+            category: Some(doc.category.clone()),
+            status: ConversationStatus::Queued,
+            assigned_to: None,
+            priority: Priority::Normal,
+            created_at: at,
+            first_response_due: at + i64::from(doc.rubric.response_secs) * 1000,
+            resolve_due: at + 3_600_000,
+            first_response_at: None,
+            last_message_at: at,
+            last_message_preview: preview(&opening.text),
+            disposition: None,
+            version: 1,
+        };
+        let id = conversation.id.clone();
+        self.contacts
+            .insert(id.clone(), Contact { conversation, sim });
+        self.customer_wrote(&id, vec![opening]);
+    }
+
+    /// Logs customer messages and the conversation they changed.
+    fn customer_wrote(&mut self, id: &str, messages: Vec<CustomerMessage>) {
+        if messages.is_empty() {
+            return;
+        }
+        for message in messages {
+            let message_id = self.next("msg");
+            let Some(contact) = self.contacts.get_mut(id) else {
+                return;
+            };
+            let c = &mut contact.conversation;
+            c.last_message_at = message.at_ms;
+            c.last_message_preview = preview(&message.text);
+            if c.status == ConversationStatus::Pending {
+                c.status = ConversationStatus::Active;
+            }
+            self.push(Record::Message(Message {
+                id: message_id,
+                conversation_id: id.to_owned(),
+                author: Author::Customer,
+                agent: None,
+                kind: MessageKind::Text,
+                body: message.text,
+                sent_at: message.at_ms,
+            }));
+        }
+        self.bump(id);
+    }
+
+    fn bump(&mut self, id: &str) {
+        if let Some(contact) = self.contacts.get_mut(id) {
+            contact.conversation.version += 1;
+            let record = Record::Conversation(contact.conversation.clone());
+            self.push(record);
+        }
+    }
+
+    fn apply(&mut self, key: &str, action: &Action, now: UnixMillis) -> ActionResult {
+        let me = self.trainee.code.clone();
+        let refuse =
+            |code, message: &str| ActionResult::refused(key, ActionStatus::Conflict, code, message);
+        let conversation_id = match action {
+            Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => {
+                return ActionResult::applied(key);
+            }
+            Action::Claim { conversation_id }
+            | Action::Release { conversation_id }
+            | Action::Reply {
+                conversation_id, ..
+            }
+            | Action::InternalNote {
+                conversation_id, ..
+            }
+            | Action::SetStatus {
+                conversation_id, ..
+            }
+            | Action::Transfer {
+                conversation_id, ..
+            }
+            | Action::WrapUp {
+                conversation_id, ..
+            } => conversation_id.clone(),
+        };
+        let Some(contact) = self.contacts.get_mut(&conversation_id) else {
+            return ActionResult::refused(
+                key,
+                ActionStatus::Rejected,
+                ActionCode::NotFound,
+                "no such practice conversation",
+            );
+        };
+        if contact.conversation.status == ConversationStatus::Resolved {
+            return refuse(ActionCode::AlreadyResolved, "this practice contact is over");
+        }
+        let c = &mut contact.conversation;
+        let mut customer = Vec::new();
+        match action {
+            Action::Claim { .. } => {
+                c.assigned_to = Some(me);
+                c.status = ConversationStatus::Active;
+            }
+            Action::Release { .. } => {
+                c.assigned_to = None;
+                c.status = ConversationStatus::Queued;
+            }
+            Action::Transfer { .. } => {
+                return refuse(
+                    ActionCode::Forbidden,
+                    "in practice there is nobody to transfer to: handle the customer yourself",
+                );
+            }
+            Action::SetStatus { status, .. } => c.status = *status,
+            Action::Reply {
+                message_id, body, ..
+            }
+            | Action::InternalNote {
+                message_id, body, ..
+            } => {
+                let note = matches!(action, Action::InternalNote { .. });
+                if !note {
+                    c.first_response_at.get_or_insert(now);
+                    c.last_message_at = now;
+                    c.last_message_preview = preview(body);
+                    customer = contact.sim.reply(now, body);
+                }
+                let message = Message {
+                    id: message_id.clone(),
+                    conversation_id: conversation_id.clone(),
+                    author: Author::Agent,
+                    agent: Some(me),
+                    kind: if note {
+                        MessageKind::Note
+                    } else {
+                        MessageKind::Text
+                    },
+                    body: body.clone(),
+                    sent_at: now,
+                };
+                self.push(Record::Message(message));
+            }
+            Action::WrapUp { disposition, .. } => {
+                customer = contact.sim.wrap_up(now, disposition);
+                let c = &mut contact.conversation;
+                c.status = ConversationStatus::Resolved;
+                c.disposition = Some(disposition.clone());
+            }
+            Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => {}
+        }
+        self.customer_wrote(&conversation_id, customer);
+        self.bump(&conversation_id);
+        ActionResult::applied(key)
+    }
+}
+
+fn customer_of(id: &str, sim: &SimCustomer, now: UnixMillis) -> Customer {
+    let digits: String = sim.phone.chars().filter(char::is_ascii_digit).collect();
+    let phone_masked = if digits.len() >= 7 {
+        format!("{}****{}", &digits[..3], &digits[digits.len() - 4..])
+    } else {
+        "****".to_owned()
+    };
+    Customer {
+        id: id.to_owned(),
+        name: sim.name.clone(),
+        phone_masked,
+        city: sim.city.clone(),
+        orders: sim
+            .orders
+            .iter()
+            .map(|o| OrderSummary {
+                order_no: o.order_no.clone(),
+                item: o.item.clone(),
+                amount_fen: o.amount_fen,
+                status: o.status.clone(),
+                placed_at: now - i64::from(o.placed_days_ago) * 86_400_000,
+            })
+            .collect(),
+    }
+}
+
+impl SimulatorTransport {
+    /// A practice world: `reference` records (knowledge base, canned
+    /// replies, scripts) synced to the sandbox store as from a platform, and
+    /// `scenarios` arriving `arrival_secs` apart from `clock()` on.
+    pub fn new(
+        trainee_code: &str,
+        trainee_name: &str,
+        reference: Vec<Record>,
+        scenarios: Vec<ScenarioDoc>,
+        arrival_secs: u32,
+        clock: PracticeClock,
+    ) -> SimulatorTransport {
+        let start = clock();
+        let trainee = AgentProfile {
+            code: trainee_code.to_owned(),
+            name: trainee_name.to_owned(),
+            role: Role::Trainee,
+            queues: vec![PRACTICE_QUEUE.to_owned()],
+            skills: Vec::new(),
+            max_chats: 10,
+            presence: Presence::Available,
+        };
+        let mut world = World {
+            trainee: trainee.clone(),
+            log: Vec::new(),
+            waiting: scenarios
+                .into_iter()
+                .enumerate()
+                .map(|(i, doc)| (start + i as i64 * i64::from(arrival_secs) * 1000, doc))
+                .collect(),
+            contacts: BTreeMap::new(),
+            next_id: 0,
+        };
+        world.push(Record::AgentProfile(trainee));
+        world.push(Record::Queue(Queue {
+            id: PRACTICE_QUEUE.to_owned(),
+            name_zh: "练习".to_owned(),
+            name_en: "Practice".to_owned(),
+            first_response_secs: 60,
+            resolve_secs: 3600,
+            skills: Vec::new(),
+            business_hours: BusinessHours {
+                open_minute: 0,
+                close_minute: 24 * 60,
+                utc_offset_minutes: 480,
+            },
+        }));
+        for record in reference {
+            world.push(record);
+        }
+        world.advance(start);
+        let (latest, _) = watch::channel(world.log.len() as u64);
+        SimulatorTransport {
+            world: Arc::new(Mutex::new(world)),
+            latest,
+            clock,
+        }
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Lets time pass: arrivals, nudges, escalations. Pokes the engine when
+    /// the log grew.
+    pub fn tick(&self) {
+        let now = (self.clock)();
+        let len = {
+            let mut world = self.world();
+            world.advance(now);
+            world.log.len() as u64
+        };
+        self.latest.send_if_modified(|seq| {
+            let grew = *seq != len;
+            *seq = len;
+            grew
+        });
+    }
+
+    /// When a customer will next act on their own (or arrive).
+    pub fn next_deadline(&self) -> Option<UnixMillis> {
+        let world = self.world();
+        let arrivals = world.waiting.iter().map(|(at, _)| *at);
+        let patience = world
+            .contacts
+            .values()
+            .filter_map(|c| c.sim.next_deadline());
+        arrivals.chain(patience).min()
+    }
+
+    /// The trainee opened or inserted a knowledge article while handling
+    /// `conversation_id` (articles are read locally, not pushed).
+    pub fn article(&self, conversation_id: &str, article_id: &str) {
+        self.trainee_did(conversation_id, |sim, now| sim.article(now, article_id));
+    }
+
+    /// The trainee reached a guided-script step (`script-id#step-id`).
+    pub fn script_step(&self, conversation_id: &str, step: &str) {
+        self.trainee_did(conversation_id, |sim, now| sim.script_step(now, step));
+    }
+
+    fn trainee_did(
+        &self,
+        conversation_id: &str,
+        act: impl FnOnce(&mut Simulation, UnixMillis) -> Vec<CustomerMessage>,
+    ) {
+        let now = (self.clock)();
+        {
+            let mut world = self.world();
+            world.advance(now);
+            let Some(contact) = world.contacts.get_mut(conversation_id) else {
+                return;
+            };
+            let messages = act(&mut contact.sim, now);
+            world.customer_wrote(conversation_id, messages);
+        }
+        self.tick();
+    }
+
+    /// The score report of a practice contact, at any moment (final once
+    /// it is wrapped up).
+    pub fn report(&self, conversation_id: &str) -> Option<ScoreReport> {
+        self.world()
+            .contacts
+            .get(conversation_id)
+            .map(|c| c.sim.report())
+    }
+
+    fn session(&self) -> Session {
+        let now = (self.clock)();
+        Session {
+            access_token: "practice".to_owned(),
+            access_expires_at: now + 365 * 86_400_000,
+            refresh_token: "practice".to_owned(),
+            refresh_expires_at: now + 365 * 86_400_000,
+            agent: self.world().trainee.clone(),
+            server_time: now,
+        }
+    }
+}
+
+impl Transport for SimulatorTransport {
+    async fn sign_in(&self, _request: &SignIn) -> Result<Session, TransportError> {
+        Ok(self.session())
+    }
+
+    async fn refresh(&self, _refresh_token: &str) -> Result<Session, TransportError> {
+        Ok(self.session())
+    }
+
+    async fn push(
+        &self,
+        _access_token: &str,
+        batch: &ActionBatch,
+    ) -> Result<Vec<ActionResult>, TransportError> {
+        let now = (self.clock)();
+        let results = {
+            let mut world = self.world();
+            world.advance(now);
+            batch
+                .actions
+                .iter()
+                .map(|a| world.apply(&a.key, &a.action, now))
+                .collect()
+        };
+        self.tick();
+        Ok(results)
+    }
+
+    async fn pull(
+        &self,
+        _access_token: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<PulledPage, TransportError> {
+        self.tick();
+        let from = match cursor {
+            None => 0,
+            Some(c) => c.parse::<usize>().map_err(|_| {
+                TransportError::CursorExpired(format!("{c:?} is not a practice position"))
+            })?,
+        };
+        let world = self.world();
+        let end = world.log.len().min(from + limit.max(1));
+        let changes = world.log.get(from..end).unwrap_or_default().to_vec();
+        Ok(PulledPage {
+            changes,
+            skipped: Vec::new(),
+            next_cursor: end.to_string(),
+            has_more: end < world.log.len(),
+            server_time: (self.clock)(),
+            wire_bytes: 0,
+        })
+    }
+
+    async fn events(
+        &self,
+        _access_token: &str,
+        _link: LinkQuality,
+    ) -> Result<EventStream, TransportError> {
+        let transport = self.clone();
+        let mut latest = self.latest.subscribe();
+        latest.mark_unchanged();
+        let stream = futures_util::stream::unfold(latest, move |mut latest| {
+            let transport = transport.clone();
+            async move {
+                // Wake for the next customer deadline, a poke, or a heartbeat.
+                let now = (transport.clock)();
+                let wait = transport
+                    .next_deadline()
+                    .map_or(HEARTBEAT, |at| {
+                        Duration::from_millis(u64::try_from(at - now).unwrap_or(0) + 10)
+                    })
+                    .min(HEARTBEAT);
+                tokio::select! {
+                    changed = latest.changed() => {
+                        if changed.is_err() {
+                            return None;
+                        }
+                    }
+                    () = tokio::time::sleep(wait) => transport.tick(),
+                }
+                // A poke (also serves as the heartbeat): pulling an
+                // in-memory log with nothing new costs nothing.
+                let event = ServerEvent::Changes {
+                    latest_seq: *latest.borrow_and_update(),
+                };
+                Some((Ok(event), latest))
+            }
+        });
+        Ok(Box::pin(stream))
+    }
+}
+
+/// The event stream's heartbeat interval (well inside the engine's
+/// `HEARTBEAT_SECS * 3` deadline).
+const HEARTBEAT: Duration = Duration::from_secs(10);

@@ -1,0 +1,230 @@
+//! The sandbox end to end in the core: the real sync engine, store and
+//! outbox on the sandbox's own database file, with the SimulatorTransport as
+//! the platform. A bundled scenario's model answer, typed as a trainee would
+//! (claim, replies, the helpful article, wrap-up) on a fake practice clock,
+//! is scored as its play-through file expects; a poor answer fails; and the
+//! live agent database next to it is byte-for-byte unchanged.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use homedesk_content::scenario::PlayStep;
+use homedesk_core::practice::transport::{PRACTICE_QUEUE, SimulatorTransport};
+use homedesk_core::store::{Store, outbox, views};
+use homedesk_core::sync::{SyncConfig, SyncEngine};
+use homedesk_core::{clock, paths};
+use homedesk_protocol::{Action, ConversationStatus, Record};
+
+fn content_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content")
+}
+
+struct Sandbox {
+    engine: Arc<SyncEngine<SimulatorTransport>>,
+    transport: SimulatorTransport,
+    now: Arc<AtomicI64>,
+    start: i64,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+async fn sandbox(data: &Path, scenario: &str) -> Sandbox {
+    let content = homedesk_content::load_content_dir(&content_dir(), 0).expect("content loads");
+    let doc = content
+        .scenario_docs
+        .iter()
+        .find(|d| d.id == scenario)
+        .expect("bundled scenario")
+        .clone();
+    let reference: Vec<Record> = content
+        .kb
+        .iter()
+        .cloned()
+        .map(Record::KbArticle)
+        .chain(
+            content
+                .canned_replies
+                .iter()
+                .cloned()
+                .map(Record::CannedReply),
+        )
+        .chain(content.scripts.iter().cloned().map(Record::Script))
+        .collect();
+    let start = clock::now_ms();
+    let now = Arc::new(AtomicI64::new(start));
+    let clock_now = Arc::clone(&now);
+    let transport = SimulatorTransport::new(
+        "t2001",
+        "赵小满",
+        reference,
+        vec![doc],
+        0,
+        Arc::new(move || clock_now.load(Ordering::SeqCst)),
+    );
+    let db = paths::sandbox_db(data);
+    std::fs::create_dir_all(db.parent().expect("folder")).expect("sandbox folder");
+    let store = Arc::new(Store::open(&db).expect("sandbox store"));
+    let mut config = SyncConfig::new("pc-practice");
+    config.poll_interval = Duration::from_millis(200);
+    let engine = SyncEngine::new(store, transport.clone(), config).expect("engine");
+    engine.sign_in("t2001", "").await.expect("practice sign-in");
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    tokio::spawn(Arc::clone(&engine).run(shutdown));
+    Sandbox {
+        engine,
+        transport,
+        now,
+        start,
+        stop,
+    }
+}
+
+impl Sandbox {
+    async fn act(&self, action: Action) {
+        self.engine
+            .store()
+            .write(|tx| outbox::enqueue(tx, "t2001", action, clock::now_ms()))
+            .expect("enqueued");
+        self.engine.wake();
+        for _ in 0..200 {
+            if self.engine.store().read(outbox::count).expect("count") == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the practice platform did not take the action");
+    }
+
+    /// Plays `steps` as a trainee would, at their times on the practice clock.
+    async fn play(&self, conversation: &str, steps: &[PlayStep]) {
+        self.act(Action::Claim {
+            conversation_id: conversation.to_owned(),
+        })
+        .await;
+        for (i, step) in steps.iter().enumerate() {
+            self.now.store(
+                self.start + i64::from(step.at_secs) * 1000,
+                Ordering::SeqCst,
+            );
+            if let Some(text) = &step.reply {
+                self.act(Action::Reply {
+                    conversation_id: conversation.to_owned(),
+                    message_id: format!("msg-trainee-{i}"),
+                    body: text.clone(),
+                })
+                .await;
+            } else if let Some(article) = &step.article {
+                self.transport.article(conversation, article);
+            } else if let Some(step) = &step.script_step {
+                self.transport.script_step(conversation, step);
+            } else if let Some(code) = &step.wrap_up {
+                self.act(Action::WrapUp {
+                    conversation_id: conversation.to_owned(),
+                    disposition: code.clone(),
+                    note: None,
+                    after_contact_secs: 0,
+                })
+                .await;
+            }
+        }
+    }
+}
+
+async fn arrived(sandbox: &Sandbox) -> String {
+    for _ in 0..200 {
+        let found = sandbox
+            .engine
+            .store()
+            .read(|c| views::conversations(c, 10))
+            .expect("read");
+        if let Some(c) = found.into_iter().find(|c| c.queue == PRACTICE_QUEUE) {
+            return c.id;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the practice customer never arrived in the sandbox store");
+}
+
+#[tokio::test]
+async fn a_model_answer_passes_through_the_real_engine_and_live_data_is_untouched() {
+    let data = tempfile::tempdir().expect("tmp");
+    // A live agent's database, as a signed-in PC has it.
+    let live = paths::agent_db(data.path(), "a1001").expect("path");
+    drop(Store::open(&live).expect("live store"));
+    let live_before = std::fs::read(&live).expect("live bytes");
+
+    let scenario = "sc-zh-where-parcel";
+    let plays = homedesk_content::load_content_dir(&content_dir(), 0)
+        .expect("content")
+        .plays;
+    let model = plays[scenario]
+        .plays
+        .iter()
+        .find(|p| p.expect_pass)
+        .expect("a model answer")
+        .clone();
+    let sandbox = sandbox(data.path(), scenario).await;
+    let conversation = arrived(&sandbox).await;
+    sandbox.play(&conversation, &model.steps).await;
+
+    let report = sandbox.transport.report(&conversation).expect("a report");
+    assert!(report.passed, "{report:#?}");
+    assert_eq!(report.percent, 100);
+    // The customer's reactions reached the sandbox store like live messages.
+    let messages = sandbox
+        .engine
+        .store()
+        .read(|c| views::messages(c, &conversation))
+        .expect("messages");
+    assert!(
+        messages.len() > model.steps.len(),
+        "customer and trainee messages: {}",
+        messages.len()
+    );
+    let resolved = sandbox
+        .engine
+        .store()
+        .read(|c| views::conversation(c, &conversation))
+        .expect("read")
+        .expect("there");
+    assert_eq!(resolved.status, ConversationStatus::Resolved);
+    let _ = sandbox.stop.send(true);
+
+    assert_eq!(
+        std::fs::read(&live).expect("live bytes"),
+        live_before,
+        "practice never touches the live database"
+    );
+    assert!(paths::sandbox_db(data.path()).exists());
+}
+
+#[tokio::test]
+async fn a_poor_answer_fails_and_says_why() {
+    let data = tempfile::tempdir().expect("tmp");
+    let scenario = "sc-zh-rotten-peaches";
+    let plays = homedesk_content::load_content_dir(&content_dir(), 0)
+        .expect("content")
+        .plays;
+    let poor = plays[scenario]
+        .plays
+        .iter()
+        .find(|p| !p.expect_pass)
+        .expect("a poor play")
+        .clone();
+    let sandbox = sandbox(data.path(), scenario).await;
+    let conversation = arrived(&sandbox).await;
+    sandbox.play(&conversation, &poor.steps).await;
+    let report = sandbox.transport.report(&conversation).expect("a report");
+    assert!(!report.passed, "{report:#?}");
+    for missed in &poor.expect_missed {
+        let item = report
+            .items
+            .iter()
+            .find(|i| &i.id == missed)
+            .expect("rubric item");
+        assert!(!item.met, "{missed} should be missed");
+        assert!(!item.reason.is_empty());
+    }
+    let _ = sandbox.stop.send(true);
+}
