@@ -39,6 +39,13 @@ const COMMANDS: &[&str] = &[
     "conflicts",
     "dismiss_conflict",
     "recent_articles",
+    "practice_catalog",
+    "start_practice",
+    "stop_practice",
+    "practice_status",
+    "practice_report",
+    "practice_history",
+    "practice_mark",
 ];
 
 fn main() {

@@ -8,6 +8,10 @@
 use homedesk_core::desk::{
     ConversationDetail, QueueItem, QueueScope, ReplyTemplate, TransferTargets,
 };
+use homedesk_core::practice::ScoreReport;
+use homedesk_core::practice::session::{
+    PracticeCatalog, PracticeChoice, PracticeMark, PracticeResult, PracticeStatus,
+};
 use homedesk_core::scripts::ScriptChoice;
 use homedesk_core::search::{CannedHit, SearchHit};
 use homedesk_core::settings::Preferences;
@@ -343,4 +347,67 @@ pub fn recent_articles(
 ) -> Result<Vec<RecentArticle>, ErrorBody> {
     let desk = workstation.desk().map_err(ErrorBody::from)?;
     desk.recent_articles(limit).map_err(ErrorBody::from)
+}
+
+/// The practice scenarios and packs, in the interface language.
+#[tauri::command]
+pub fn practice_catalog(workstation: State<'_, Workstation>) -> Result<PracticeCatalog, ErrorBody> {
+    workstation.practice_catalog().map_err(ErrorBody::from)
+}
+
+/// Switches to the sandbox (signed in or not; no platform needed).
+#[tauri::command]
+pub async fn start_practice<R: Runtime>(
+    app: AppHandle<R>,
+    workstation: State<'_, Workstation>,
+    choice: PracticeChoice,
+) -> Result<SignedInAgent, ErrorBody> {
+    let agent = workstation
+        .start_practice(&choice)
+        .await
+        .map_err(ErrorBody::from)?;
+    crate::events::forward(&app, &workstation);
+    Ok(agent)
+}
+
+/// Leaves the sandbox: back to the live agent, or to the sign-in screen.
+#[tauri::command]
+pub fn stop_practice(workstation: State<'_, Workstation>) -> Option<SignedInAgent> {
+    workstation.stop_practice()
+}
+
+#[tauri::command]
+pub fn practice_status(workstation: State<'_, Workstation>) -> Result<PracticeStatus, ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    Ok(desk.practice_status())
+}
+
+/// A practice contact's score report (saved to the history once over).
+#[tauri::command]
+pub fn practice_report(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+) -> Result<Option<ScoreReport>, ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.practice_report(&conversation_id)
+        .map_err(ErrorBody::from)
+}
+
+#[tauri::command]
+pub fn practice_history(
+    workstation: State<'_, Workstation>,
+) -> Result<Vec<PracticeResult>, ErrorBody> {
+    workstation.practice_history().map_err(ErrorBody::from)
+}
+
+/// An article or script step the trainee used, for the practice customer.
+#[tauri::command]
+pub fn practice_mark(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+    mark: PracticeMark,
+) -> Result<(), ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.practice_mark(&conversation_id, &mark);
+    Ok(())
 }

@@ -4,7 +4,7 @@
 
 use homedesk_core::Workstation;
 use homedesk_core::desk::DeskEvent;
-use tauri::{AppHandle, Emitter, Runtime};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::broadcast::error::RecvError;
 
 /// The one event name the UI listens to.
@@ -19,6 +19,7 @@ pub fn forward<R: Runtime>(app: &AppHandle<R>, workstation: &Workstation) {
     };
     let mut events = desk.subscribe();
     let app = app.clone();
+    let desk = std::sync::Arc::downgrade(&desk);
     tauri::async_runtime::spawn(async move {
         loop {
             let event = match events.recv().await {
@@ -27,6 +28,18 @@ pub fn forward<R: Runtime>(app: &AppHandle<R>, workstation: &Workstation) {
                 Err(RecvError::Lagged(_)) => DeskEvent::Changed,
                 Err(RecvError::Closed) => break,
             };
+            // Only the desk in front talks to the window: a live desk
+            // syncing behind practice stays quiet (no live offers in the
+            // sandbox), and speaks again when practice ends.
+            let in_front = app
+                .state::<Workstation>()
+                .desk_even_when_locked()
+                .ok()
+                .zip(desk.upgrade())
+                .is_some_and(|(current, mine)| std::sync::Arc::ptr_eq(&current, &mine));
+            if !in_front {
+                continue;
+            }
             crate::notifier::on_event(&app, &event);
             if let Err(err) = app.emit(DESK_EVENT, &event) {
                 tracing::warn!("could not pass an event to the window: {err}");

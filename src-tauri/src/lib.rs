@@ -22,6 +22,18 @@ pub const PLATFORM_URL_ENV: &str = "HOMEDESK_PLATFORM_URL";
 /// A CA file (PEM) to trust for that platform (a county centre's own CA, the
 /// development CA of `make run`).
 pub const PLATFORM_CA_ENV: &str = "HOMEDESK_PLATFORM_CA";
+/// The content folder practice mode reads (scenarios, knowledge base,
+/// scripts); by default the repository's `content/` this build came from.
+pub const CONTENT_DIR_ENV: &str = "HOMEDESK_CONTENT_DIR";
+
+/// Where practice content is: the environment's choice, else the
+/// repository's `content/` (development builds; installers will bundle it).
+fn content_dir() -> PathBuf {
+    std::env::var_os(CONTENT_DIR_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../content")))
+}
 
 /// Registers state and commands on a builder. Shared by [`run`] and the
 /// mock-runtime tests so they exercise the same wiring.
@@ -81,6 +93,13 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
             commands::conflicts,
             commands::dismiss_conflict,
             commands::recent_articles,
+            commands::practice_catalog,
+            commands::start_practice,
+            commands::stop_practice,
+            commands::practice_status,
+            commands::practice_report,
+            commands::practice_history,
+            commands::practice_mark,
         ])
 }
 
@@ -96,6 +115,7 @@ pub fn run() -> ExitCode {
         }
     };
     tracing::info!(data_dir = %workstation.data_dir().display(), "starting Homedesk");
+    workstation.set_content_dir(content_dir());
     if let Some(url) = std::env::var_os(PLATFORM_URL_ENV).filter(|v| !v.is_empty()) {
         workstation.set_platform_defaults(PlatformConfig {
             url: url.to_string_lossy().into_owned(),

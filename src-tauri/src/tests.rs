@@ -195,6 +195,13 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
         "conflicts",
         "dismiss_conflict",
         "recent_articles",
+        "practice_catalog",
+        "start_practice",
+        "stop_practice",
+        "practice_status",
+        "practice_report",
+        "practice_history",
+        "practice_mark",
     ] {
         let result = invoke(&stranger, cmd, json!({}));
         assert!(
@@ -241,4 +248,23 @@ fn preferences_are_saved_and_out_of_range_values_refused() {
         json!({ "conversationId": "c1" }),
     )
     .expect("allowed without a sign-in: it only remembers the id");
+}
+
+#[test]
+fn practice_commands_answer_before_any_sign_in() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let main = window(&app, "main");
+    let err = invoke(&main, "practice_catalog", json!({})).expect_err("no content set");
+    assert_eq!(err["code"], "invalid_input", "{err}");
+    assert_eq!(
+        invoke(&main, "practice_history", json!({})).expect("allowed"),
+        json!([])
+    );
+    assert_eq!(
+        invoke(&main, "stop_practice", json!({})).expect("allowed"),
+        Value::Null
+    );
+    let err = invoke(&main, "practice_status", json!({})).expect_err("nobody at the desk");
+    assert_eq!(err["code"], "not_signed_in");
 }

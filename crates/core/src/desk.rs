@@ -26,13 +26,16 @@ use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 use ts_rs::TS;
 
+use crate::practice::ScoreReport;
+use crate::practice::session::{PracticeChoice, PracticeMark, PracticeSession, PracticeStatus};
 use crate::scripts::{self, ScriptChoice, ScriptContext};
 use crate::search::{self, CannedHit, SearchHit, SearchOptions};
 use crate::store::views::{self, ArticleView, ConflictView, ThreadMessage};
 use crate::store::worklog::{self, MyDay, RecentArticle};
 use crate::store::{Store, StoreError, outbox};
 use crate::sync::{
-    HttpConfig, HttpTransport, SyncConfig, SyncEngine, SyncError, SyncEvent, TransportError,
+    DeskTransport, HttpConfig, HttpTransport, SyncConfig, SyncEngine, SyncError, SyncEvent,
+    TransportError,
 };
 use crate::{ConnectionStatus, Error, clock, paths};
 
@@ -234,8 +237,10 @@ pub fn render_reply(body: &str, fields: &[ReplyField]) -> Result<String, Error> 
 /// The agent's desk; see the module comment.
 pub struct Desk {
     profile: AgentProfile,
-    engine: Arc<SyncEngine<HttpTransport>>,
+    engine: Arc<SyncEngine<DeskTransport>>,
     stop: watch::Sender<bool>,
+    /// Set on a practice desk (the sandbox): its simulated platform.
+    practice: Option<PracticeSession>,
 }
 
 impl Desk {
@@ -287,13 +292,69 @@ impl Desk {
         Ok(session.map(|s| Desk::start(s.agent, engine)))
     }
 
-    fn start(profile: AgentProfile, engine: Arc<SyncEngine<HttpTransport>>) -> Desk {
+    fn start(profile: AgentProfile, engine: Arc<SyncEngine<DeskTransport>>) -> Desk {
         let (stop, shutdown) = watch::channel(false);
         tokio::spawn(Arc::clone(&engine).run(shutdown));
         Desk {
             profile,
             engine,
             stop,
+            practice: None,
+        }
+    }
+
+    /// A practice desk: the sandbox's own database file (started afresh),
+    /// the simulated customers of `choice` as its platform, no network at
+    /// all. Call inside a tokio runtime.
+    pub async fn practice(
+        data_dir: &Path,
+        content: &homedesk_content::ContentSet,
+        choice: &PracticeChoice,
+        trainee: (&str, &str),
+    ) -> Result<Desk, Error> {
+        let session =
+            PracticeSession::start(data_dir, content, choice, trainee, Arc::new(clock::now_ms))?;
+        let db = crate::practice::session::fresh_working_db(data_dir)?;
+        let store = Arc::new(Store::open(&db).map_err(store_error)?);
+        let engine = SyncEngine::new(
+            store,
+            DeskTransport::Practice(session.transport.clone()),
+            SyncConfig::new("practice"),
+        )
+        .map_err(|e| Error::Sync(e.to_string()))?;
+        let profile = engine
+            .sign_in(trainee.0, "")
+            .await
+            .map_err(|e| Error::Sync(e.to_string()))?;
+        let mut desk = Desk::start(profile, engine);
+        desk.practice = Some(session);
+        Ok(desk)
+    }
+
+    /// This desk is the sandbox.
+    pub fn is_practice(&self) -> bool {
+        self.practice.is_some()
+    }
+
+    pub fn practice_status(&self) -> PracticeStatus {
+        self.practice
+            .as_ref()
+            .map_or_else(PracticeStatus::inactive, PracticeSession::status)
+    }
+
+    /// A practice contact's score report (kept in the history once over).
+    pub fn practice_report(&self, conversation_id: &str) -> Result<Option<ScoreReport>, Error> {
+        match &self.practice {
+            Some(session) => session.report(conversation_id),
+            None => Ok(None),
+        }
+    }
+
+    /// Tells the practice customer what the trainee used; nothing on a
+    /// live desk.
+    pub fn practice_mark(&self, conversation_id: &str, mark: &PracticeMark) {
+        if let Some(session) = &self.practice {
+            session.mark(conversation_id, mark);
         }
     }
 
@@ -301,7 +362,7 @@ impl Desk {
         &self.profile
     }
 
-    pub fn engine(&self) -> &Arc<SyncEngine<HttpTransport>> {
+    pub fn engine(&self) -> &Arc<SyncEngine<DeskTransport>> {
         &self.engine
     }
 
@@ -849,15 +910,19 @@ fn open_engine(
     platform: &PlatformConfig,
     device_id: &str,
     agent: &str,
-) -> Result<Arc<SyncEngine<HttpTransport>>, Error> {
+) -> Result<Arc<SyncEngine<DeskTransport>>, Error> {
     let db = paths::agent_db(data_dir, agent)?;
     let store = Arc::new(Store::open(&db).map_err(store_error)?);
     let mut http = HttpConfig::new(platform.url.clone());
     http.ca_file.clone_from(&platform.ca_file);
     http.allow_insecure_loopback = platform.allow_insecure_loopback;
     let transport = HttpTransport::new(&http).map_err(|e| Error::Platform(e.to_string()))?;
-    SyncEngine::new(store, transport, SyncConfig::new(device_id))
-        .map_err(|e| Error::Sync(e.to_string()))
+    SyncEngine::new(
+        store,
+        DeskTransport::Live(transport),
+        SyncConfig::new(device_id),
+    )
+    .map_err(|e| Error::Sync(e.to_string()))
 }
 
 fn sign_in_error(err: SyncError) -> Error {

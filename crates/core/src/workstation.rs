@@ -15,6 +15,7 @@ use ts_rs::TS;
 
 use crate::app_info::PRODUCT_NAME;
 use crate::desk::{Desk, PlatformConfig};
+use crate::practice::session::{PracticeCatalog, PracticeChoice, PracticeResult};
 use crate::settings::{self, Preferences, Settings};
 use crate::{AppInfo, ConnectionStatus, Error, Locale};
 
@@ -39,6 +40,8 @@ pub struct SignedInAgent {
     pub queues: Vec<String>,
     /// The screen lock is on (it survives a restart).
     pub locked: bool,
+    /// This is the practice sandbox, not live work.
+    pub practice: bool,
 }
 
 impl SignedInAgent {
@@ -48,6 +51,14 @@ impl SignedInAgent {
             name: p.name.clone(),
             queues: p.queues.clone(),
             locked,
+            practice: false,
+        }
+    }
+
+    fn of(desk: &Desk, locked: bool) -> Self {
+        SignedInAgent {
+            practice: desk.is_practice(),
+            ..SignedInAgent::new(desk.profile(), locked && !desk.is_practice())
         }
     }
 }
@@ -63,6 +74,11 @@ pub struct Workstation {
     /// otherwise (set by the shell, e.g. from `make run`).
     platform: Mutex<PlatformConfig>,
     desk: Mutex<Option<Arc<Desk>>>,
+    /// The live desk, kept (and syncing) while the practice desk is in front.
+    live: Mutex<Option<Arc<Desk>>>,
+    /// Where practice scenarios, the knowledge base and scripts for the
+    /// sandbox are read from (set by the shell).
+    content_dir: Mutex<Option<PathBuf>>,
 }
 
 impl Workstation {
@@ -88,6 +104,8 @@ impl Workstation {
             settings: Mutex::new(settings),
             platform: Mutex::new(platform),
             desk: Mutex::new(None),
+            live: Mutex::new(None),
+            content_dir: Mutex::new(None),
         })
     }
 
@@ -134,7 +152,9 @@ impl Workstation {
             s.last_agent = Some(signed_in.code.clone());
             s.locked = false;
         })?;
-        // A previous agent's desk stops here; their session stays on disk.
+        // A previous agent's desk (or practice) stops here; their session
+        // stays on disk.
+        *lock(&self.live) = None;
         *lock(&self.desk) = Some(Arc::new(desk));
         Ok(signed_in)
     }
@@ -159,7 +179,78 @@ impl Workstation {
         let locked = self.lock_settings().locked;
         lock(&self.desk)
             .as_ref()
-            .map(|d| SignedInAgent::new(d.profile(), locked))
+            .map(|d| SignedInAgent::of(d, locked))
+    }
+
+    /// Where the sandbox reads its scenarios, knowledge base and scripts.
+    pub fn set_content_dir(&self, dir: PathBuf) {
+        *lock(&self.content_dir) = Some(dir);
+    }
+
+    fn content(&self) -> Result<homedesk_content::ContentSet, Error> {
+        let dir = lock(&self.content_dir).clone().ok_or_else(|| {
+            Error::InvalidAction("no practice content is installed with this app".into())
+        })?;
+        homedesk_content::load_content_dir(&dir, crate::clock::now_ms()).map_err(|problems| {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            Error::InvalidAction(format!(
+                "the practice content has problems:\n{}",
+                lines.join("\n")
+            ))
+        })
+    }
+
+    /// The scenarios and packs in the interface language.
+    pub fn practice_catalog(&self) -> Result<PracticeCatalog, Error> {
+        let locale = self.lock_settings().locale;
+        Ok(crate::practice::session::catalog(
+            &self.content()?,
+            locale.tag(),
+        ))
+    }
+
+    /// Switches to the sandbox: signed in or not, no platform needed. The
+    /// live desk (if any) keeps syncing its own file in the background.
+    /// Call inside a tokio runtime.
+    pub async fn start_practice(&self, choice: &PracticeChoice) -> Result<SignedInAgent, Error> {
+        if self.is_locked() {
+            return Err(Error::Locked);
+        }
+        let content = self.content()?;
+        let current = lock(&self.desk).clone();
+        let live = match current {
+            Some(desk) if desk.is_practice() => lock(&self.live).clone(),
+            other => other,
+        };
+        let zh = self.lock_settings().locale == Locale::ZhCn;
+        let (code, name) = match &live {
+            Some(desk) => (desk.profile().code.clone(), desk.profile().name.clone()),
+            None => (
+                "trainee".to_owned(),
+                if zh { "练习学员" } else { "Trainee" }.to_owned(),
+            ),
+        };
+        let desk = Desk::practice(&self.data_dir, &content, choice, (&code, &name)).await?;
+        let signed_in = SignedInAgent::of(&desk, false);
+        *lock(&self.live) = live;
+        *lock(&self.desk) = Some(Arc::new(desk));
+        Ok(signed_in)
+    }
+
+    /// Leaves the sandbox: back to the live desk, or to nobody.
+    pub fn stop_practice(&self) -> Option<SignedInAgent> {
+        let live = lock(&self.live).take();
+        let mut desk = lock(&self.desk);
+        if desk.as_ref().is_some_and(|d| d.is_practice()) {
+            *desk = live;
+        }
+        let locked = self.lock_settings().locked;
+        desk.as_ref().map(|d| SignedInAgent::of(d, locked))
+    }
+
+    /// Finished practice contacts on this PC, newest first.
+    pub fn practice_history(&self) -> Result<Vec<PracticeResult>, Error> {
+        crate::practice::session::history(&self.data_dir)
     }
 
     /// The signed-in agent's desk, for what the agent does and sees;
@@ -179,14 +270,23 @@ impl Workstation {
 
     /// Turns the screen lock on (idle timeout or the agent's choice).
     pub fn lock(&self) -> Result<(), Error> {
-        self.desk_even_when_locked()?;
+        let desk = self.desk_even_when_locked()?;
+        if desk.is_practice() && lock(&self.live).is_none() {
+            return Err(Error::InvalidAction(
+                "practice without signing in has no password to lock the screen with".into(),
+            ));
+        }
         self.update_settings(|s| s.locked = true)
     }
 
     /// Opens the screen lock with the agent's password, offline too.
     /// `false` for a wrong password (the lock stays on).
     pub fn unlock(&self, password: &str) -> Result<bool, Error> {
-        let desk = self.desk_even_when_locked()?;
+        // In practice, the live agent's password opens the lock.
+        let desk = match lock(&self.live).clone() {
+            Some(live) => live,
+            None => self.desk_even_when_locked()?,
+        };
         if !desk.unlock(password)? {
             return Ok(false);
         }
@@ -215,7 +315,13 @@ impl Workstation {
 
     /// Signs out; actions not yet sent wait in the agent's outbox.
     pub async fn sign_out(&self) -> Result<(), Error> {
-        let desk = lock(&self.desk).take();
+        // Signing out ends practice too, and signs the live agent out.
+        let live = lock(&self.live).take();
+        let current = lock(&self.desk).take();
+        let desk = match current {
+            Some(desk) if desk.is_practice() => live,
+            other => other,
+        };
         if let Some(desk) = desk {
             desk.sign_out().await?;
         }

@@ -9,6 +9,10 @@ use homedesk_core::desk::{
     TransferQueue, TransferTargets,
 };
 use homedesk_core::notice::{Notice, NoticeKind};
+use homedesk_core::practice::session::{
+    PracticeCatalog, PracticeChoice, PracticeContact, PracticeMark, PracticePack, PracticeResult,
+    PracticeScenario, PracticeStatus,
+};
 use homedesk_core::practice::{
     CheckKind, ReplayEntry, ReplayKind, ResponseTime, RubricResult, ScoreReport,
 };
@@ -89,6 +93,14 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<ConflictView>(&cfg),
         render::<Notice>(&cfg),
         render::<NoticeKind>(&cfg),
+        render::<PracticeScenario>(&cfg),
+        render::<PracticePack>(&cfg),
+        render::<PracticeCatalog>(&cfg),
+        render::<PracticeChoice>(&cfg),
+        render::<PracticeMark>(&cfg),
+        render::<PracticeContact>(&cfg),
+        render::<PracticeStatus>(&cfg),
+        render::<PracticeResult>(&cfg),
         render::<ScoreReport>(&cfg),
         render::<RubricResult>(&cfg),
         render::<CheckKind>(&cfg),

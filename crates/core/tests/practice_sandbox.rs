@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use homedesk_content::scenario::PlayStep;
+use homedesk_core::practice::session::PracticeChoice;
 use homedesk_core::practice::transport::{PRACTICE_QUEUE, SimulatorTransport};
 use homedesk_core::store::{Store, outbox, views};
 use homedesk_core::sync::{SyncConfig, SyncEngine};
@@ -227,4 +228,90 @@ async fn a_poor_answer_fails_and_says_why() {
         assert!(!item.reason.is_empty());
     }
     let _ = sandbox.stop.send(true);
+}
+
+#[tokio::test]
+async fn the_workstation_switches_to_practice_without_a_platform_and_back() {
+    let data = tempfile::tempdir().expect("tmp");
+    let ws = homedesk_core::Workstation::open(data.path()).expect("opens");
+    let err = ws
+        .start_practice(&PracticeChoice::Scenario("sc-zh-where-parcel".into()))
+        .await
+        .expect_err("no content folder set");
+    assert_eq!(err.code(), homedesk_core::ErrorCode::InvalidInput);
+    ws.set_content_dir(content_dir());
+
+    let catalog = ws.practice_catalog().expect("catalog");
+    assert!(catalog.scenarios.len() >= 12, "the Chinese scenarios");
+    assert!(catalog.scenarios.iter().all(|s| s.locale == "zh-CN"));
+    assert!(catalog.packs.iter().any(|p| p.exam));
+    let err = ws
+        .start_practice(&PracticeChoice::Scenario("sc-zh-no-such".into()))
+        .await
+        .expect_err("unknown scenario");
+    assert_eq!(err.code(), homedesk_core::ErrorCode::InvalidInput);
+
+    let trainee = ws
+        .start_practice(&PracticeChoice::Scenario("sc-zh-where-parcel".into()))
+        .await
+        .expect("practice starts offline");
+    assert!(trainee.practice);
+    assert_eq!(trainee.name, "练习学员");
+    assert!(ws.signed_in().is_some_and(|a| a.practice));
+    assert!(
+        ws.lock().is_err(),
+        "no password to lock with in offline practice"
+    );
+
+    let desk = ws.desk().expect("the practice desk");
+    let conversation = "conv-sc-zh-where-parcel";
+    for _ in 0..200 {
+        if desk
+            .queue(homedesk_core::desk::QueueScope::All)
+            .expect("queue")
+            .iter()
+            .any(|i| i.id == conversation)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    desk.act(Action::Claim {
+        conversation_id: conversation.into(),
+    })
+    .expect("claimed");
+    desk.reply(conversation, "亲，您好，我帮您查一下物流")
+        .expect("replied");
+    desk.wrap_up(conversation, "info_given", None, 5)
+        .expect("wrapped up");
+    let mut report = None;
+    for _ in 0..200 {
+        report = desk.practice_report(conversation).expect("report");
+        if report.as_ref().is_some_and(|r| r.disposition.is_some()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let report = report.expect("a report");
+    assert_eq!(report.disposition.as_deref(), Some("info_given"));
+    let status = desk.practice_status();
+    assert!(status.active && status.passed.is_some());
+    let history = ws.practice_history().expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].scenario_id, "sc-zh-where-parcel");
+    desk.practice_report(conversation).expect("again");
+    assert_eq!(
+        ws.practice_history().expect("history").len(),
+        1,
+        "kept once"
+    );
+
+    assert!(ws.stop_practice().is_none(), "back to the sign-in screen");
+    assert!(ws.signed_in().is_none());
+    assert!(
+        !paths::agent_db(data.path(), "trainee")
+            .expect("path")
+            .exists(),
+        "practice wrote no live agent file"
+    );
 }

@@ -30,6 +30,7 @@
 
 mod matching;
 mod score;
+pub mod session;
 pub mod transport;
 
 #[cfg(test)]

@@ -25,13 +25,17 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 /// Migrations, in order; `user_version` is how many have run.
-const MIGRATIONS: [(&str, &str); 4] = [
+const MIGRATIONS: [(&str, &str); 5] = [
     ("0001_init", include_str!("migrations/0001_init.sql")),
     ("0002_search", crate::search::SCHEMA),
     ("0003_unlock", include_str!("migrations/0003_unlock.sql")),
     (
         "0004_work_log",
         include_str!("migrations/0004_work_log.sql"),
+    ),
+    (
+        "0005_practice",
+        include_str!("migrations/0005_practice.sql"),
     ),
 ];
 

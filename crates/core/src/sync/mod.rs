@@ -17,6 +17,7 @@
 //! degraded, offline; pending actions; last sync) and [`SyncEvent`]s.
 
 mod backoff;
+mod desk_transport;
 pub mod http;
 pub mod transport;
 
@@ -33,6 +34,7 @@ use homedesk_protocol::{
 use tokio::sync::{Mutex, Notify, broadcast, watch};
 
 pub use backoff::Backoff;
+pub use desk_transport::DeskTransport;
 pub use http::{HttpConfig, HttpSetupError, HttpTransport};
 pub use transport::{EventStream, LinkQuality, PulledPage, Transport, TransportError};
 

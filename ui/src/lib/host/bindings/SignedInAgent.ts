@@ -7,4 +7,8 @@ export type SignedInAgent = { code: string, name: string, queues: Array<string>,
 /**
  * The screen lock is on (it survives a restart).
  */
-locked: boolean, };
+locked: boolean, 
+/**
+ * This is the practice sandbox, not live work.
+ */
+practice: boolean, };

@@ -1,0 +1,65 @@
+//! The transport a desk runs on: the live platform over HTTPS, or the
+//! sandbox's simulated customers. One enum rather than a trait object
+//! (the `Transport` trait returns `impl Future`), so the desk, the sync
+//! engine and every screen are the same code in both modes (ARCHITECTURE.md:
+//! "nothing else branches on the mode").
+
+use homedesk_protocol::{ActionBatch, ActionResult, Session, SignIn};
+
+use super::{EventStream, HttpTransport, LinkQuality, PulledPage, Transport, TransportError};
+use crate::practice::transport::SimulatorTransport;
+
+pub enum DeskTransport {
+    Live(HttpTransport),
+    Practice(SimulatorTransport),
+}
+
+impl Transport for DeskTransport {
+    async fn sign_in(&self, request: &SignIn) -> Result<Session, TransportError> {
+        match self {
+            DeskTransport::Live(t) => t.sign_in(request).await,
+            DeskTransport::Practice(t) => t.sign_in(request).await,
+        }
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> Result<Session, TransportError> {
+        match self {
+            DeskTransport::Live(t) => t.refresh(refresh_token).await,
+            DeskTransport::Practice(t) => t.refresh(refresh_token).await,
+        }
+    }
+
+    async fn push(
+        &self,
+        access_token: &str,
+        batch: &ActionBatch,
+    ) -> Result<Vec<ActionResult>, TransportError> {
+        match self {
+            DeskTransport::Live(t) => t.push(access_token, batch).await,
+            DeskTransport::Practice(t) => t.push(access_token, batch).await,
+        }
+    }
+
+    async fn pull(
+        &self,
+        access_token: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<PulledPage, TransportError> {
+        match self {
+            DeskTransport::Live(t) => t.pull(access_token, cursor, limit).await,
+            DeskTransport::Practice(t) => t.pull(access_token, cursor, limit).await,
+        }
+    }
+
+    async fn events(
+        &self,
+        access_token: &str,
+        link: LinkQuality,
+    ) -> Result<EventStream, TransportError> {
+        match self {
+            DeskTransport::Live(t) => t.events(access_token, link).await,
+            DeskTransport::Practice(t) => t.events(access_token, link).await,
+        }
+    }
+}
