@@ -23,7 +23,7 @@ use homedesk_core::{
 use homedesk_protocol::{Action, Presence, TransferTarget};
 
 use crate::notifier::Focus;
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State};
 
 #[tauri::command]
 pub fn app_info(workstation: State<'_, Workstation>) -> AppInfo {
@@ -67,6 +67,7 @@ pub async fn sign_in<R: Runtime>(
         .await
         .map_err(ErrorBody::from)?;
     crate::events::forward(&app, &workstation);
+    send_training_records(&app);
     Ok(signed_in)
 }
 
@@ -384,13 +385,33 @@ pub fn practice_status(workstation: State<'_, Workstation>) -> Result<PracticeSt
 
 /// A practice contact's score report (saved to the history once over).
 #[tauri::command]
-pub fn practice_report(
+pub fn practice_report<R: Runtime>(
+    app: AppHandle<R>,
     workstation: State<'_, Workstation>,
     conversation_id: String,
 ) -> Result<Option<ScoreReport>, ErrorBody> {
     let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.practice_report(&conversation_id)
-        .map_err(ErrorBody::from)
+    let report = desk
+        .practice_report(&conversation_id)
+        .map_err(ErrorBody::from)?;
+    if report.as_ref().is_some_and(|r| r.disposition.is_some()) {
+        send_training_records(&app);
+    }
+    Ok(report)
+}
+
+/// In the background: practice results to the platform as training
+/// records, when a live session exists (otherwise they wait).
+pub fn send_training_records<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let workstation = app.state::<Workstation>();
+        match workstation.sync_training().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("sent {n} practice results as training records"),
+            Err(err) => tracing::info!("practice results wait for the platform: {err}"),
+        }
+    });
 }
 
 #[tauri::command]

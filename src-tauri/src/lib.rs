@@ -50,6 +50,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
                     Ok(Some(agent)) => {
                         tracing::info!(agent = %agent.code, "resumed the saved session");
                         events::forward(&handle, &workstation);
+                        commands::send_training_records(&handle);
                     }
                     Ok(None) => {}
                     Err(err) => tracing::warn!("could not resume the saved session: {err}"),

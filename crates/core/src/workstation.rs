@@ -253,6 +253,39 @@ impl Workstation {
         crate::practice::session::history(&self.data_dir)
     }
 
+    /// Sends practice results the platform does not have yet as training
+    /// records, with the live agent's session; nothing without one (offline
+    /// practice waits for the next sign-in). Returns how many it took.
+    pub async fn sync_training(&self) -> Result<usize, Error> {
+        let live = {
+            let current = lock(&self.desk).clone();
+            match current {
+                Some(desk) if desk.is_practice() => lock(&self.live).clone(),
+                other => other,
+            }
+        };
+        let Some(live) = live else {
+            return Ok(0);
+        };
+        let mut sent = 0;
+        loop {
+            let records = crate::practice::session::pending_uploads(
+                &self.data_dir,
+                homedesk_protocol::MAX_TRAINING_RECORDS_PER_UPLOAD,
+            )?;
+            if records.is_empty() {
+                return Ok(sent);
+            }
+            let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+            live.engine()
+                .upload_training(&homedesk_protocol::TrainingUpload { records })
+                .await
+                .map_err(|e| Error::Sync(e.to_string()))?;
+            crate::practice::session::mark_uploaded(&self.data_dir, &ids, crate::clock::now_ms())?;
+            sent += ids.len();
+        }
+    }
+
     /// The signed-in agent's desk, for what the agent does and sees;
     /// refused while the screen is locked.
     pub fn desk(&self) -> Result<Arc<Desk>, Error> {

@@ -259,3 +259,78 @@ async fn the_screen_lock_survives_a_restart_and_opens_with_the_password_only() {
     assert_eq!(err.code(), ErrorCode::InvalidInput);
     assert_eq!(ws.preferences(), Preferences::default(), "nothing saved");
 }
+
+#[tokio::test]
+async fn practice_results_reach_the_platform_as_training_records_and_nothing_else() {
+    let server = Server::start_demo(&[]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let ws = Workstation::open(dir.path()).expect("opens");
+    ws.set_platform_defaults(platform(&server));
+    ws.set_content_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content"));
+    ws.sign_in(&server.url, "t2001", PASSWORD)
+        .await
+        .expect("the trainee signs in");
+    eventually("synced", || async {
+        ws.connection_status().last_sync_at.map(|_| ())
+    })
+    .await;
+    let watcher = server.sign_in("t2001").await;
+    let (_, live_cursor) = server.pull_all(&watcher.access_token, None).await;
+
+    let choice =
+        homedesk_core::practice::session::PracticeChoice::Scenario("sc-zh-where-parcel".into());
+    let trainee = ws.start_practice(&choice).await.expect("practice");
+    assert!(trainee.practice);
+    assert_eq!(trainee.code, "t2001", "practising as the signed-in trainee");
+    let desk = ws.desk().expect("practice desk");
+    let conversation = "conv-sc-zh-where-parcel";
+    eventually("the practice customer arrives", || async {
+        desk.conversation(conversation).expect("read").map(|_| ())
+    })
+    .await;
+    desk.act(Action::Claim {
+        conversation_id: conversation.into(),
+    })
+    .expect("claimed");
+    desk.reply(conversation, "您好，我帮您查一下")
+        .expect("replied");
+    desk.wrap_up(conversation, "info_given", None, 3)
+        .expect("wrapped up");
+    eventually("the contact is over", || async {
+        desk.practice_report(conversation)
+            .expect("report")
+            .filter(|r| r.disposition.is_some())
+            .map(|_| ())
+    })
+    .await;
+    assert_eq!(ws.sync_training().await.expect("uploaded"), 1);
+    assert_eq!(ws.sync_training().await.expect("nothing left"), 0);
+
+    let supervisor = server.sign_in("s3001").await;
+    let (status, records) = server
+        .get(
+            "/v1/training-records?trainee=t2001",
+            Some(&supervisor.access_token),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert_eq!(records["records"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        records["records"][0]["record"]["scenario_id"],
+        "sc-zh-where-parcel"
+    );
+    // The practice reply never reached live work.
+    let (changes, _) = server
+        .pull_all(&watcher.access_token, Some(live_cursor))
+        .await;
+    assert!(
+        !changes
+            .iter()
+            .any(|c| format!("{c:?}").contains("我帮您查一下")),
+        "practice stays out of the live change log: {changes:?}"
+    );
+    assert!(
+        ws.stop_practice()
+            .is_some_and(|a| !a.practice && a.code == "t2001")
+    );
+}

@@ -447,3 +447,60 @@ pub fn history(data_dir: &Path) -> Result<Vec<PracticeResult>, Error> {
         })
         .map_err(|e| Error::Store(e.to_string()))
 }
+
+/// Finished practice contacts the platform has not taken yet, as training
+/// records (at most `limit`, oldest first).
+pub fn pending_uploads(
+    data_dir: &Path,
+    limit: usize,
+) -> Result<Vec<homedesk_protocol::TrainingRecord>, Error> {
+    if !history_path(data_dir).exists() {
+        return Ok(Vec::new());
+    }
+    let store = open_history(data_dir)?;
+    store
+        .read(|c| {
+            let mut statement = c.prepare(
+                "SELECT id, scenario_id, title, pack_id, exam, percent, passed, finished_at, report
+                 FROM practice_results WHERE uploaded_at IS NULL
+                 ORDER BY finished_at, id LIMIT ?1",
+            )?;
+            let rows = statement.query_map(params![limit as i64], |r| {
+                let report: String = r.get(8)?;
+                let report: serde_json::Value =
+                    serde_json::from_str(&report).unwrap_or(serde_json::Value::Null);
+                let finished_at: i64 = r.get(7)?;
+                let duration_ms = report["durationSecs"].as_i64().unwrap_or(0) * 1000;
+                Ok(homedesk_protocol::TrainingRecord {
+                    id: r.get(0)?,
+                    scenario_id: r.get(1)?,
+                    scenario_title: r.get(2)?,
+                    pack_id: r.get(3)?,
+                    exam: r.get(4)?,
+                    percent: r.get::<_, u32>(5)?.min(100) as u8,
+                    passed: r.get(6)?,
+                    started_at: finished_at - duration_ms,
+                    finished_at,
+                    report,
+                })
+            })?;
+            rows.collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| Error::Store(e.to_string()))
+}
+
+/// Notes that the platform took these records.
+pub fn mark_uploaded(data_dir: &Path, ids: &[String], now: UnixMillis) -> Result<(), Error> {
+    let store = open_history(data_dir)?;
+    store
+        .write(|tx| {
+            for id in ids {
+                tx.execute(
+                    "UPDATE practice_results SET uploaded_at = ?2 WHERE id = ?1",
+                    params![id, now],
+                )?;
+            }
+            Ok::<_, rusqlite::Error>(())
+        })
+        .map_err(|e| Error::Store(e.to_string()))
+}

@@ -63,3 +63,23 @@ impl Transport for DeskTransport {
         }
     }
 }
+
+impl super::SyncEngine<DeskTransport> {
+    /// Uploads practice results as training records with this live desk's
+    /// session (refreshing it if needed). Refused on a practice desk: the
+    /// sandbox has no way to the platform.
+    pub async fn upload_training(
+        &self,
+        upload: &homedesk_protocol::TrainingUpload,
+    ) -> Result<homedesk_protocol::TrainingUploadResult, super::SyncError> {
+        let DeskTransport::Live(http) = &self.transport else {
+            return Err(super::SyncError::Transport(TransportError::Refused {
+                status: 0,
+                code: "practice".into(),
+                message: "the sandbox cannot reach the platform".into(),
+            }));
+        };
+        let token = self.access_token().await?;
+        Ok(http.upload_training(&token, upload).await?)
+    }
+}

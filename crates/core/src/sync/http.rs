@@ -172,6 +172,24 @@ impl HttpTransport {
     }
 }
 
+impl HttpTransport {
+    /// Reports practice results as training records (their own endpoint,
+    /// never the change log).
+    pub async fn upload_training(
+        &self,
+        access_token: &str,
+        upload: &homedesk_protocol::TrainingUpload,
+    ) -> Result<homedesk_protocol::TrainingUploadResult, TransportError> {
+        self.json(
+            self.api
+                .post(self.url("/v1/training-records"))
+                .bearer_auth(access_token)
+                .json(upload),
+        )
+        .await
+    }
+}
+
 impl Transport for HttpTransport {
     async fn sign_in(&self, request: &SignIn) -> Result<Session, TransportError> {
         self.json(self.api.post(self.url("/v1/sessions")).json(request))

@@ -9,5 +9,7 @@ CREATE TABLE practice_results (
     percent     INTEGER NOT NULL,
     passed      INTEGER NOT NULL,
     finished_at INTEGER NOT NULL,
-    report      TEXT NOT NULL
+    report      TEXT NOT NULL,
+    -- When the platform took it as a training record; NULL until then.
+    uploaded_at INTEGER
 ) STRICT;
