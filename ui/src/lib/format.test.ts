@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { clock, dayFromToday, elapsedSecs, fillKnown, formatYuan, timeOfDay } from "./format";
+import {
+  clock,
+  dayFromToday,
+  elapsedSecs,
+  fillKnown,
+  formatYuan,
+  offset,
+  timeOfDay,
+} from "./format";
 
 describe("format", () => {
   it("shows fen as yuan with thousands separators", () => {
@@ -12,6 +20,13 @@ describe("format", () => {
     expect(clock(187)).toBe("03:07");
     expect(clock(-3)).toBe("00:00");
     expect(elapsedSecs(10_000, 4_000)).toBe(0);
+  });
+
+  it("shows offsets into a contact as m:ss, like the score report's reasons", () => {
+    expect(offset(150)).toBe("2:30");
+    expect(offset(5.9)).toBe("0:05");
+    expect(offset(3725)).toBe("62:05");
+    expect(offset(-1)).toBe("0:00");
   });
 
   it("fills only the placeholders it knows", () => {

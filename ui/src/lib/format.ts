@@ -22,6 +22,12 @@ export function clock(seconds: number): string {
   return `${minutes}:${rest}`;
 }
 
+/** Seconds since a contact began as m:ss, like the score report's reasons: 150 → "2:30". */
+export function offset(seconds: number): string {
+  const whole = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(whole / 60)}:${(whole % 60).toString().padStart(2, "0")}`;
+}
+
 /** Seconds from `since` to `now` (both in ms), never negative. */
 export function elapsedSecs(since: number, now: number): number {
   return Math.max(0, Math.floor((now - since) / 1000));

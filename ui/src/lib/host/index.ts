@@ -32,6 +32,14 @@ import type {
   TransferTarget,
   TransferTargets,
 } from "./pending-types";
+import type {
+  PracticeCatalog,
+  PracticeChoice,
+  PracticeMark,
+  PracticeResult,
+  PracticeStatus,
+  ScoreReport,
+} from "./practice-types";
 
 export type {
   AppInfo,
@@ -54,6 +62,7 @@ export type {
 };
 export type { ConnectionState } from "./bindings/ConnectionState";
 export type * from "./pending-types";
+export type * from "./practice-types";
 export type { Channel } from "./bindings/Channel";
 export type { Customer } from "./bindings/Customer";
 export type { OrderSummary } from "./bindings/OrderSummary";
@@ -141,6 +150,34 @@ export interface Host {
   dismissConflict(id: number): Promise<void>;
   /** Notifications the OS could not show, to show in the app; resolves with a stop function. */
   onNotice(listener: (notice: Notice) => void): Promise<() => void>;
+
+  // ---- Practice mode: the sandbox (own database, simulated customers) ----
+
+  /** The practice scenarios and packs, in the interface language. */
+  practiceCatalog(): Promise<PracticeCatalog>;
+  /**
+   * Switches to the sandbox, signed in or not (offline, no platform needed);
+   * resolves with the practice identity, which `signedIn()` returns from now
+   * on. invalid_input for an unknown scenario or pack.
+   */
+  startPractice(choice: PracticeChoice): Promise<SignedInAgent>;
+  /** Leaves the sandbox: back to the live agent, or null (the sign-in screen). */
+  stopPractice(): Promise<SignedInAgent | null>;
+  /** The running session: its contacts so far, score and result. */
+  practiceStatus(): Promise<PracticeStatus>;
+  /**
+   * A practice contact's score report, final once it is wrapped up (and
+   * saved to the history then); null if unknown, and in an exam until every
+   * contact is over.
+   */
+  practiceReport(conversationId: string): Promise<ScoreReport | null>;
+  /** Finished practice contacts on this PC, newest first. */
+  practiceHistory(): Promise<PracticeResult[]>;
+  /**
+   * Tells the practice customer what the trainee used: an article opened or
+   * inserted, or a script step reached (`script-id#step-id`). Practice only.
+   */
+  practiceMark(conversationId: string, mark: PracticeMark): Promise<void>;
 }
 
 /**

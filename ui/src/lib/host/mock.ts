@@ -12,6 +12,9 @@ import {
   type Locale,
   type MyDay,
   type Notice,
+  type PracticeResult,
+  type PracticeScenario,
+  type PracticeStatus,
   type Preferences,
   type ArticleView,
   type ConversationDetail,
@@ -25,6 +28,7 @@ import {
   type SignedInAgent,
   type ThreadMessage,
 } from "./index";
+import { MOCK_PACKS, MOCK_SCENARIOS, MockPracticeContact, mockCatalog } from "./mock-practice";
 
 export interface MockHostOptions {
   info?: Partial<AppInfo>;
@@ -39,6 +43,13 @@ export interface MockHostOptions {
   queue?: QueueItem[];
   /** Customer details by conversation id, over the mock's default customer. */
   customers?: Record<string, Partial<Customer>>;
+  /** Finished practice contacts already on this PC, newest first. */
+  practiceHistory?: PracticeResult[];
+  /**
+   * Scenarios the practice catalogue lists that cannot be started (their
+   * file was removed or broken since): `startPractice` refuses them.
+   */
+  unplayableScenarios?: PracticeScenario[];
 }
 
 /** The mock's guided call scripts (a few of content/scripts). */
@@ -176,6 +187,24 @@ const ARTICLES: ArticleView[] = [
     category: "logistics",
     updated_at: 0,
   },
+  {
+    id: "kb-zh-delivery-stuck",
+    locale: "zh-CN",
+    title: "物流好几天不更新",
+    html: "<h2>先核对</h2><p>订单号、快递公司、快递单号，最后一条物流信息的时间和地点。超过正常时效就给快递提交催件，一般24小时内有回复。</p>",
+    tags: ["物流", "不更新", "催件", "快递"],
+    category: "delivery",
+    updated_at: 0,
+  },
+  {
+    id: "kb-zh-farm-rotten-fruit",
+    locale: "zh-CN",
+    title: "生鲜水果坏果包赔",
+    html: "<h2>本店规则</h2><p>助农直播间卖的水果都是坏果包赔：签收后24小时内拍照反馈，核实后按坏果比例退款或补发。</p>",
+    tags: ["坏果", "生鲜", "坏果包赔", "售后"],
+    category: "farm-produce",
+    updated_at: 0,
+  },
 ];
 
 /** The mock's canned replies (a few of content/canned-replies). */
@@ -209,6 +238,7 @@ export const MOCK_AGENT: SignedInAgent = {
   name: "王秀英",
   queues: ["presales", "aftersales"],
   locked: false,
+  practice: false,
 };
 export const MOCK_PASSWORD = "homedesk-demo";
 
@@ -266,6 +296,19 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
   const drafts = new Map<string, string>();
   /** Articles opened with `article()`, most recent first. */
   let recent: RecentArticle[] = [];
+  /** The running practice session, with the live state it replaced. */
+  let practice: {
+    startedAt: number;
+    title: string;
+    exam: boolean;
+    passMark: number;
+    packId: string | null;
+    contacts: MockPracticeContact[];
+    live: { agent: SignedInAgent | null; items: QueueItem[]; presence: Presence };
+  } | null = null;
+  let history: PracticeResult[] = (options.practiceHistory ?? []).map((r) => ({ ...r }));
+  const contactOf = (conversationId: string) =>
+    practice?.contacts.find((c) => c.conversationId === conversationId) ?? null;
   const threadOf = (item: QueueItem): ThreadMessage[] => {
     if (!threads.has(item.id)) {
       threads.set(item.id, [
@@ -289,6 +332,51 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
     return item;
   };
   const emit = (event: DeskEvent) => listeners.forEach((listener) => listener(event));
+  /** The practice customer writes: into the thread, and the queue row's last message. */
+  const customerSays = (conversationId: string, lines: { atMs: number; text: string }[]) => {
+    const item = items.find((i) => i.id === conversationId);
+    if (!item || lines.length === 0) return;
+    const thread = threadOf(item);
+    for (const line of lines) {
+      thread.push({
+        id: `${item.id}-m${thread.length}`,
+        conversation_id: item.id,
+        author: "customer",
+        agent: null,
+        kind: "text",
+        body: line.text,
+        sent_at: line.atMs,
+        pending: false,
+      });
+    }
+    const last = lines[lines.length - 1]!;
+    items = items.map((i) =>
+      i.id === conversationId
+        ? { ...i, lastMessageAt: last.atMs, lastMessagePreview: last.text }
+        : i,
+    );
+  };
+  /** Practice customers who waited too long nudge, then escalate; true if one did. */
+  const tickPractice = (): boolean => {
+    const now = Date.now();
+    let said = false;
+    for (const contact of practice?.contacts ?? []) {
+      const lines = contact.tick(now);
+      customerSays(contact.conversationId, lines);
+      said ||= lines.length > 0;
+    }
+    return said;
+  };
+  /** While practising, impatient customers speak up on their own (as the core's events say). */
+  let patience: ReturnType<typeof setInterval> | null = null;
+  const watchPatience = (on: boolean) => {
+    if (patience !== null) clearInterval(patience);
+    patience = on
+      ? setInterval(() => {
+          if (tickPractice()) emit({ type: "changed" });
+        }, 5000)
+      : null;
+  };
   const signedInEvenIfLocked = (): SignedInAgent => {
     if (!agent) throw new HostError("not_signed_in", "nobody is signed in on this workstation");
     return agent;
@@ -348,11 +436,17 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
     },
     async signOut() {
       calls.push("signOut");
+      if (practice) {
+        items = practice.live.items;
+        practice = null;
+        watchPatience(false);
+      }
       agent = null;
     },
     async queue(scope) {
       calls.push(`queue:${scope}`);
       const me = needAgent();
+      tickPractice();
       return items
         .filter((item) => {
           const mine = item.assignedTo === me.code && item.status !== "resolved";
@@ -375,8 +469,10 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
     async conversation(conversationId) {
       calls.push(`conversation:${conversationId}`);
       needAgent();
+      tickPractice();
       const item = items.find((i) => i.id === conversationId);
       if (!item) return null;
+      const scenario = contactOf(item.id)?.scenario;
       const detail: ConversationDetail = {
         conversation: {
           id: item.id,
@@ -412,6 +508,17 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
             },
           ],
           ...options.customers?.[item.id],
+          ...(scenario && {
+            name: scenario.customer.name,
+            phone_masked: scenario.customer.phoneMasked,
+            city: scenario.customer.city,
+            orders: [
+              {
+                ...scenario.customer.order,
+                placed_at: item.createdAt - scenario.customer.order.placedDaysAgo * 86_400_000,
+              },
+            ],
+          }),
         },
         messages: threadOf(item).map((m) => ({ ...m })),
         draft: drafts.get(item.id) ?? null,
@@ -490,6 +597,7 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
     async reply(conversationId, body) {
       calls.push(`reply:${conversationId}:${body}`);
       const me = needAgent();
+      tickPractice();
       if (body.trim() === "") throw new HostError("invalid_input", "the message is empty");
       const item = find(conversationId);
       const thread = threadOf(item);
@@ -504,6 +612,14 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
         pending: true,
       });
       drafts.delete(item.id);
+      const contact = contactOf(item.id);
+      if (contact) {
+        const now = Date.now();
+        items = items.map((i) =>
+          i.id === item.id ? { ...i, firstResponseAt: i.firstResponseAt ?? now } : i,
+        );
+        customerSays(item.id, contact.reply(body, now));
+      }
       emit({ type: "changed" });
     },
     async saveDraft(conversationId, body) {
@@ -514,6 +630,7 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
     async wrapUp(conversationId, disposition, note, afterContactSecs) {
       calls.push(`wrapUp:${conversationId}:${disposition}:${afterContactSecs}`);
       needAgent();
+      tickPractice();
       if (
         !Number.isInteger(afterContactSecs) ||
         afterContactSecs < 0 ||
@@ -526,6 +643,7 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
       }
       items = items.map((i) => (i.id === conversationId ? { ...i, status: "resolved" } : i));
       resolvedAt.set(conversationId, Date.now());
+      contactOf(conversationId)?.wrapUp(disposition, Date.now());
       emit({ type: "changed" });
     },
     async searchArticles(query, limit) {
@@ -535,6 +653,7 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
       if (q === "") return [];
       return ARTICLES.filter(
         (a) =>
+          a.id === q ||
           a.title.includes(q) ||
           a.tags.some((tag) => tag.includes(q)) ||
           (q === "tk" && a.tags.includes("退款")),
@@ -700,7 +819,14 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
     },
     async lock() {
       calls.push("lock");
-      agent = { ...signedInEvenIfLocked(), locked: true };
+      const me = signedInEvenIfLocked();
+      if (practice && practice.live.agent === null) {
+        throw new HostError(
+          "invalid_input",
+          "practice without signing in has no password to lock the screen with",
+        );
+      }
+      agent = { ...me, locked: true };
     },
     async unlock(password) {
       calls.push("unlock");
@@ -723,6 +849,179 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
     async onNotice(listener) {
       noticeListeners.add(listener);
       return () => noticeListeners.delete(listener);
+    },
+    async practiceCatalog() {
+      calls.push("practiceCatalog");
+      return mockCatalog(info.locale, options.unplayableScenarios);
+    },
+    async startPractice(choice) {
+      const id = "scenario" in choice ? choice.scenario : choice.pack;
+      calls.push(`startPractice:${id}`);
+      if (agent?.locked) {
+        throw new HostError("locked", "the screen is locked: unlock it with the password first");
+      }
+      const find = (scenarioId: string) => {
+        const found = MOCK_SCENARIOS.find((s) => s.id === scenarioId);
+        if (!found) throw new HostError("invalid_input", `no practice scenario "${scenarioId}"`);
+        return found;
+      };
+      let session: Omit<NonNullable<typeof practice>, "contacts" | "live" | "startedAt">;
+      let scenarios;
+      if ("scenario" in choice) {
+        const scenario = find(choice.scenario);
+        scenarios = [scenario];
+        session = {
+          title: scenario.title,
+          exam: false,
+          passMark: scenario.rubric.passMark,
+          packId: null,
+        };
+      } else {
+        const pack = MOCK_PACKS.find((p) => p.id === choice.pack);
+        if (!pack) throw new HostError("invalid_input", `no practice pack "${choice.pack}"`);
+        scenarios = pack.scenarioIds.map(find);
+        session = { title: pack.title, exam: pack.exam, passMark: pack.passMark, packId: pack.id };
+      }
+      // Starting again while practising replaces the session, not the live desk behind it.
+      const live = practice?.live ?? { agent, items, presence };
+      const now = Date.now();
+      const contacts = scenarios.map((s) => new MockPracticeContact(`conv-${s.id}`, s, now));
+      for (const contact of contacts) {
+        threads.delete(contact.conversationId);
+        drafts.delete(contact.conversationId);
+      }
+      // The mock lets every customer of a pack arrive at once (the core paces them).
+      items = contacts.map((contact) => ({
+        id: contact.conversationId,
+        channel: contact.scenario.channel,
+        queue: "practice",
+        subject: contact.scenario.title,
+        customerName: contact.scenario.customer.name,
+        status: "queued",
+        assignedTo: null,
+        priority: "normal",
+        createdAt: now,
+        lastMessageAt: now,
+        lastMessagePreview: contact.scenario.opening,
+        firstResponseDue: now + contact.scenario.rubric.responseSecs * 1000,
+        firstResponseAt: null,
+        resolveDue: now + 3_600_000,
+        pendingActions: 0,
+      }));
+      practice = { ...session, startedAt: now, contacts, live };
+      watchPatience(true);
+      presence = "available";
+      agent = {
+        code: live.agent?.code ?? "trainee",
+        name: live.agent?.name ?? (info.locale === "en" ? "Trainee" : "练习学员"),
+        queues: ["practice"],
+        locked: false,
+        practice: true,
+      };
+      emit({ type: "changed" });
+      return { ...agent };
+    },
+    async stopPractice() {
+      calls.push("stopPractice");
+      if (practice) {
+        for (const contact of practice.contacts) {
+          threads.delete(contact.conversationId);
+          drafts.delete(contact.conversationId);
+        }
+        ({ agent, items, presence } = practice.live);
+        practice = null;
+        watchPatience(false);
+        emit({ type: "changed" });
+      }
+      return agent ? { ...agent } : null;
+    },
+    async practiceStatus() {
+      calls.push("practiceStatus");
+      needAgent();
+      tickPractice();
+      if (!practice) {
+        return {
+          active: false,
+          title: null,
+          exam: false,
+          passMark: null,
+          contacts: [],
+          percent: null,
+          passed: null,
+        } satisfies PracticeStatus;
+      }
+      let got = 0;
+      let total = 0;
+      const contacts = practice.contacts.map((contact) => {
+        const report = contact.report();
+        got += report.pointsGot;
+        total += report.pointsTotal;
+        return {
+          conversationId: contact.conversationId,
+          scenarioId: contact.scenario.id,
+          title: contact.scenario.title,
+          over: contact.over,
+          percent: report.percent,
+          passed: report.passed,
+        };
+      });
+      const allOver = contacts.every((c) => c.over);
+      return {
+        active: true,
+        title: practice.title,
+        exam: practice.exam,
+        passMark: practice.passMark,
+        contacts,
+        percent: total > 0 ? Math.floor((got * 100) / total) : null,
+        passed: allOver ? got * 100 >= practice.passMark * total : null,
+      } satisfies PracticeStatus;
+    },
+    async practiceReport(conversationId) {
+      calls.push(`practiceReport:${conversationId}`);
+      needAgent();
+      tickPractice();
+      const contact = contactOf(conversationId);
+      if (!practice || !contact) return null;
+      const report = contact.report();
+      // Like the core: a finished contact goes into the history when its report is read.
+      if (contact.over && !contact.saved) {
+        contact.saved = true;
+        history = [
+          {
+            id: `practice-${practice.startedAt}-${contact.scenario.id}`,
+            scenarioId: contact.scenario.id,
+            title: contact.scenario.title,
+            packId: practice.packId,
+            exam: practice.exam,
+            percent: report.percent,
+            passed: report.passed,
+            finishedAt: Date.now(),
+          },
+          ...history,
+        ];
+      }
+      // An exam shows no report until every contact is over.
+      if (practice.exam && !practice.contacts.every((c) => c.over)) return null;
+      return report;
+    },
+    async practiceHistory() {
+      calls.push("practiceHistory");
+      return history.map((r) => ({ ...r }));
+    },
+    async practiceMark(conversationId, mark) {
+      const [kind, text] =
+        "article" in mark
+          ? (["article", mark.article] as const)
+          : (["script_step", mark.script_step] as const);
+      calls.push(`practiceMark:${conversationId}:${kind}=${text}`);
+      needAgent();
+      tickPractice();
+      // Nothing on a live desk, like the core.
+      const contact = contactOf(conversationId);
+      if (!contact) return;
+      const lines = contact.mark(kind, text, Date.now());
+      customerSays(conversationId, lines);
+      if (lines.length > 0) emit({ type: "changed" });
     },
   };
 }

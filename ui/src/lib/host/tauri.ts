@@ -63,4 +63,11 @@ export const tauriHost: Host = {
     const stop = await listen<Notice>(NOTICE_EVENT, (event) => listener(event.payload));
     return stop;
   },
+  practiceCatalog: () => call("practice_catalog"),
+  startPractice: (choice) => call("start_practice", { choice }),
+  stopPractice: () => call("stop_practice"),
+  practiceStatus: () => call("practice_status"),
+  practiceReport: (conversationId) => call("practice_report", { conversationId }),
+  practiceHistory: () => call("practice_history"),
+  practiceMark: (conversationId, mark) => call("practice_mark", { conversationId, mark }),
 };
