@@ -272,7 +272,7 @@ impl PracticeSession {
         let started = clock();
         let transport =
             SimulatorTransport::new(trainee.0, trainee.1, reference, docs, arrival_secs, clock);
-        Ok(PracticeSession {
+        let session = PracticeSession {
             transport,
             id: format!("practice-{started}"),
             title,
@@ -281,7 +281,28 @@ impl PracticeSession {
             pack_id,
             contacts,
             history: Arc::new(open_history(data_dir)?),
-        })
+        };
+        // Each finished contact goes to the history the moment it ends, so
+        // closing the app before looking at the report loses nothing.
+        let keeper = session.keeper();
+        session
+            .transport
+            .on_finished(Arc::new(move |conversation_id, report| {
+                if let Err(err) = keeper.keep(conversation_id, report) {
+                    tracing::warn!("could not keep a practice result: {err}");
+                }
+            }));
+        Ok(session)
+    }
+
+    fn keeper(&self) -> Keeper {
+        Keeper {
+            id: self.id.clone(),
+            exam: self.exam,
+            pack_id: self.pack_id.clone(),
+            contacts: self.contacts.clone(),
+            history: Arc::clone(&self.history),
+        }
     }
 
     pub fn exam(&self) -> bool {
@@ -322,29 +343,14 @@ impl PracticeSession {
     /// The report of one contact; once it is over it is kept in the history
     /// (once). In an exam, reports wait until every contact is over.
     pub fn report(&self, conversation_id: &str) -> Result<Option<ScoreReport>, Error> {
-        let Some((_, scenario_id, title)) =
-            self.contacts.iter().find(|(c, _, _)| c == conversation_id)
-        else {
+        if !self.contacts.iter().any(|(c, _, _)| c == conversation_id) {
             return Ok(None);
-        };
+        }
         let Some(report) = self.transport.report(conversation_id) else {
             return Ok(None);
         };
         if report.disposition.is_some() {
-            let result = PracticeResult {
-                id: format!("{}-{scenario_id}", self.id),
-                scenario_id: scenario_id.clone(),
-                title: title.clone(),
-                pack_id: self.pack_id.clone(),
-                exam: self.exam,
-                percent: report.percent,
-                passed: report.passed,
-                finished_at: crate::clock::now_ms(),
-            };
-            let json = serde_json::to_string(&report).unwrap_or_default();
-            self.history
-                .write(|tx| save_result(tx, &result, &json))
-                .map_err(|e| Error::Store(e.to_string()))?;
+            self.keeper().keep(conversation_id, &report)?;
         }
         if self.exam && self.status().passed.is_none() {
             return Ok(None);
@@ -357,6 +363,39 @@ impl PracticeSession {
             PracticeMark::Article(id) => self.transport.article(conversation_id, id),
             PracticeMark::ScriptStep(step) => self.transport.script_step(conversation_id, step),
         }
+    }
+}
+
+/// Keeps finished contacts of one session in the history (once each).
+struct Keeper {
+    id: String,
+    exam: bool,
+    pack_id: Option<String>,
+    contacts: Vec<(String, String, String)>,
+    history: Arc<Store>,
+}
+
+impl Keeper {
+    fn keep(&self, conversation_id: &str, report: &ScoreReport) -> Result<(), Error> {
+        let Some((_, scenario_id, title)) =
+            self.contacts.iter().find(|(c, _, _)| c == conversation_id)
+        else {
+            return Ok(());
+        };
+        let result = PracticeResult {
+            id: format!("{}-{scenario_id}", self.id),
+            scenario_id: scenario_id.clone(),
+            title: title.clone(),
+            pack_id: self.pack_id.clone(),
+            exam: self.exam,
+            percent: report.percent,
+            passed: report.passed,
+            finished_at: crate::clock::now_ms(),
+        };
+        let json = serde_json::to_string(report).unwrap_or_default();
+        self.history
+            .write(|tx| save_result(tx, &result, &json))
+            .map_err(|e| Error::Store(e.to_string()))
     }
 }
 

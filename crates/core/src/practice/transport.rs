@@ -33,6 +33,10 @@ pub const PRACTICE_QUEUE: &str = "practice";
 /// Where practice time comes from.
 pub type PracticeClock = Arc<dyn Fn() -> UnixMillis + Send + Sync>;
 
+/// Told about every contact the trainee wraps up, with its final report
+/// (the session keeps it in the history at once).
+pub type OnFinished = Arc<dyn Fn(&str, &ScoreReport) + Send + Sync>;
+
 /// The practice platform for one trainee.
 #[derive(Clone)]
 pub struct SimulatorTransport {
@@ -40,6 +44,7 @@ pub struct SimulatorTransport {
     /// The latest change-log seq, for the event stream.
     latest: watch::Sender<u64>,
     clock: PracticeClock,
+    on_finished: Arc<Mutex<Option<OnFinished>>>,
 }
 
 struct Contact {
@@ -338,7 +343,14 @@ impl SimulatorTransport {
             world: Arc::new(Mutex::new(world)),
             latest,
             clock,
+            on_finished: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// Calls `hook` with the final report of every contact wrapped up from
+    /// now on.
+    pub fn on_finished(&self, hook: OnFinished) {
+        *self.on_finished.lock().unwrap_or_else(|p| p.into_inner()) = Some(hook);
     }
 
     fn world(&self) -> MutexGuard<'_, World> {
@@ -438,7 +450,7 @@ impl Transport for SimulatorTransport {
         batch: &ActionBatch,
     ) -> Result<Vec<ActionResult>, TransportError> {
         let now = (self.clock)();
-        let results = {
+        let results: Vec<ActionResult> = {
             let mut world = self.world();
             world.advance(now);
             batch
@@ -448,6 +460,23 @@ impl Transport for SimulatorTransport {
                 .collect()
         };
         self.tick();
+        let hook = self
+            .on_finished
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(hook) = hook {
+            for (envelope, result) in batch.actions.iter().zip(&results) {
+                if let Action::WrapUp {
+                    conversation_id, ..
+                } = &envelope.action
+                    && result.status == ActionStatus::Applied
+                    && let Some(report) = self.report(conversation_id)
+                {
+                    hook(conversation_id, &report);
+                }
+            }
+        }
         Ok(results)
     }
 
