@@ -276,6 +276,7 @@ async fn practice_results_reach_the_platform_as_training_records_and_nothing_els
     .await;
     let watcher = server.sign_in("t2001").await;
     let (_, live_cursor) = server.pull_all(&watcher.access_token, None).await;
+    let live_tables = platform_live_tables(&server);
 
     let choice =
         homedesk_core::practice::session::PracticeChoice::Scenario("sc-zh-where-parcel".into());
@@ -333,4 +334,42 @@ async fn practice_results_reach_the_platform_as_training_records_and_nothing_els
         ws.stop_practice()
             .is_some_and(|a| !a.practice && a.code == "t2001")
     );
+    assert_eq!(
+        platform_live_tables(&server),
+        live_tables,
+        "the platform's live tables are unchanged by a practice session"
+    );
+}
+
+/// Every row of the platform's live-work tables (records, the change log
+/// and who sees it, action keys, offers), read from its database file.
+fn platform_live_tables(server: &Server) -> Vec<String> {
+    let db = rusqlite::Connection::open_with_flags(
+        server.dir.join("platform.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("platform database");
+    let mut rows = Vec::new();
+    for table in [
+        "records",
+        "changes",
+        "change_audience",
+        "action_keys",
+        "offers",
+    ] {
+        let mut statement = db
+            .prepare(&format!("SELECT * FROM {table}"))
+            .expect("table");
+        let columns = statement.column_count();
+        let mut query = statement.query([]).expect("rows");
+        while let Some(row) = query.next().expect("row") {
+            let values: Vec<String> = (0..columns)
+                .map(|i| format!("{:?}", row.get_ref(i).expect("value")))
+                .collect();
+            rows.push(format!("{table}: {}", values.join(" | ")));
+        }
+    }
+    assert!(!rows.is_empty(), "the demo world is in the live tables");
+    rows.sort();
+    rows
 }
