@@ -321,3 +321,40 @@ async fn the_workstation_switches_to_practice_without_a_platform_and_back() {
         "practice wrote no live agent file"
     );
 }
+
+#[tokio::test]
+async fn the_app_refuses_broken_practice_content_with_the_checker_s_words() {
+    let data = tempfile::tempdir().expect("tmp");
+    let content = tempfile::tempdir().expect("tmp");
+    let scenarios = content.path().join("scenarios");
+    std::fs::create_dir_all(&scenarios).expect("folder");
+    let good = std::fs::read_to_string(content_dir().join("scenarios/sc-zh-where-parcel.toml"))
+        .expect("a bundled scenario");
+    let broken = good.replacen(
+        "disposition = \"info_given\"",
+        "disposition = \"sorted\"",
+        1,
+    );
+    assert_ne!(good, broken, "the fixture changed something");
+    std::fs::write(scenarios.join("sc-zh-where-parcel.toml"), broken).expect("write");
+
+    let ws = homedesk_core::Workstation::open(data.path()).expect("opens");
+    ws.set_content_dir(content.path().to_path_buf());
+    let err = ws
+        .start_practice(&PracticeChoice::Scenario("sc-zh-where-parcel".into()))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.code(), homedesk_core::ErrorCode::InvalidInput);
+    let checker =
+        homedesk_content::check_scenarios(content.path(), 0).expect_err("the checker too");
+    let first = checker[0].to_string();
+    assert!(
+        err.to_string().contains(&first),
+        "the app says what the checker says:\n{err}\n---\n{first}"
+    );
+    assert!(
+        first.contains("sc-zh-where-parcel.toml:"),
+        "file and line: {first}"
+    );
+    assert!(ws.signed_in().is_none(), "nothing started");
+}
