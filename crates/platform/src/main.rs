@@ -47,6 +47,22 @@ enum Command {
     /// Import canned replies, call scripts and practice scenarios.
     #[command(subcommand)]
     Content(ContentCommand),
+    /// Trainees' practice results (training records).
+    #[command(subcommand)]
+    Training(TrainingCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum TrainingCommand {
+    /// Who is ready: each trainee's practice results, newest first, with
+    /// their average and the exams they passed.
+    List {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Only this trainee.
+        #[arg(long)]
+        trainee: Option<String>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -180,6 +196,9 @@ fn main() -> ExitCode {
         Command::Content(ContentCommand::Import { data_dir, dir }) => {
             content_import(&data_dir, &dir)
         }
+        Command::Training(TrainingCommand::List { data_dir, trainee }) => {
+            training_list(&data_dir, trainee.as_deref())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -235,6 +254,49 @@ fn content_import(data_dir: &Path, dir: &Path) -> anyhow::Result<()> {
     records.extend(set.scenarios.into_iter().map(Record::Scenario));
     let report = import_records(&storage, records, now_ms())?;
     println!("content: {report}");
+    Ok(())
+}
+
+fn training_list(data_dir: &Path, trainee: Option<&str>) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        data_dir.join("platform.db").exists(),
+        "{} holds no platform database",
+        data_dir.display()
+    );
+    let storage = SqliteStorage::open(data_dir)?;
+    let storage: &dyn homedesk_platform::storage::Storage = &storage;
+    let rows = storage.read_with(|tx| {
+        tx.training_records(trainee, homedesk_platform::training::MAX_RECORDS_READ)
+    })?;
+    if rows.is_empty() {
+        println!("no practice results yet");
+        return Ok(());
+    }
+    let mut by_trainee: std::collections::BTreeMap<String, Vec<homedesk_protocol::TrainingRecord>> =
+        std::collections::BTreeMap::new();
+    for (who, _, data) in rows {
+        let record: homedesk_protocol::TrainingRecord = serde_json::from_str(&data)?;
+        by_trainee.entry(who).or_default().push(record);
+    }
+    for (who, records) in &by_trainee {
+        let average = records.iter().map(|r| u32::from(r.percent)).sum::<u32>()
+            / u32::try_from(records.len()).unwrap_or(1);
+        let exams_passed = records.iter().filter(|r| r.exam && r.passed).count();
+        println!(
+            "{who}: {} results, average {average}%, {exams_passed} exam contacts passed",
+            records.len()
+        );
+        for r in records {
+            println!(
+                "  {:>3}%  {:<6} {}{}  ({})",
+                r.percent,
+                if r.passed { "passed" } else { "failed" },
+                r.scenario_title,
+                if r.exam { " [exam]" } else { "" },
+                r.scenario_id
+            );
+        }
+    }
     Ok(())
 }
 

@@ -77,6 +77,20 @@ async fn trainees_upload_results_once_and_trainers_read_them() {
     assert_eq!(percents.len(), 2);
     assert!(percents.contains(&85) && percents.contains(&40));
 
+    // A trainer reads who is ready from the command line too.
+    let out = std::process::Command::new(platform_binary())
+        .args(["training", "list", "--data-dir"])
+        .arg(&server.dir)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("t2001: 2 results, average 62%, 1 exam contacts passed"),
+        "{text}"
+    );
+    assert!(text.contains("我的快递到哪了 [exam]"), "{text}");
+
     // Practice never reaches live sync.
     let (changes, _) = server.pull_all(&trainee.access_token, Some(before)).await;
     assert!(
