@@ -358,3 +358,91 @@ async fn the_app_refuses_broken_practice_content_with_the_checker_s_words() {
     );
     assert!(ws.signed_in().is_none(), "nothing started");
 }
+
+#[tokio::test]
+async fn customers_arrive_over_a_shift_and_nudge_on_their_own_through_the_event_stream() {
+    let data = tempfile::tempdir().expect("tmp");
+    let content = homedesk_content::load_content_dir(&content_dir(), 0).expect("content");
+    let shift: Vec<_> = ["sc-zh-where-parcel", "sc-zh-coupon-expired"]
+        .iter()
+        .map(|id| {
+            content
+                .scenario_docs
+                .iter()
+                .find(|d| d.id == *id)
+                .expect("bundled")
+                .clone()
+        })
+        .collect();
+    let start = clock::now_ms();
+    let now = Arc::new(AtomicI64::new(start));
+    let clock_now = Arc::clone(&now);
+    let transport = SimulatorTransport::new(
+        "trainee",
+        "练习学员",
+        Vec::new(),
+        shift,
+        60,
+        Arc::new(move || clock_now.load(Ordering::SeqCst)),
+    );
+    let db = paths::sandbox_db(data.path());
+    std::fs::create_dir_all(db.parent().expect("folder")).expect("folder");
+    let store = Arc::new(Store::open(&db).expect("store"));
+    let mut config = SyncConfig::new("pc-practice");
+    // Long polls: only the event stream's pokes can bring news quickly.
+    config.poll_interval = Duration::from_secs(600);
+    config.safety_poll = Duration::from_secs(600);
+    let engine = SyncEngine::new(store, transport.clone(), config).expect("engine");
+    engine.sign_in("trainee", "").await.expect("sign-in");
+    let (_stop, shutdown) = tokio::sync::watch::channel(false);
+    tokio::spawn(Arc::clone(&engine).run(shutdown));
+
+    let count = |engine: &SyncEngine<SimulatorTransport>| {
+        engine
+            .store()
+            .read(|c| views::conversations(c, 10))
+            .expect("read")
+            .len()
+    };
+    let wait_for = |what: &'static str, check: Box<dyn Fn() -> bool + Send>| async move {
+        for _ in 0..250 {
+            if check() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{what}");
+    };
+    let e = Arc::clone(&engine);
+    wait_for(
+        "the first customer arrives",
+        Box::new(move || count(&e) == 1),
+    )
+    .await;
+
+    // A minute later (practice clock) the second customer arrives by itself.
+    now.store(start + 61_000, Ordering::SeqCst);
+    transport.tick();
+    let e = Arc::clone(&engine);
+    wait_for(
+        "the second customer arrives",
+        Box::new(move || count(&e) == 2),
+    )
+    .await;
+
+    // Left unanswered past their patience, the first customer nudges.
+    now.store(start + 95_000, Ordering::SeqCst);
+    transport.tick();
+    let e = Arc::clone(&engine);
+    wait_for(
+        "the nudge reaches the sandbox store",
+        Box::new(move || {
+            e.store()
+                .read(|c| views::messages(c, "conv-sc-zh-where-parcel"))
+                .expect("read")
+                .iter()
+                .any(|m| m.message.body == "？？人呢")
+        }),
+    )
+    .await;
+}
