@@ -99,6 +99,10 @@ describe("practice without signing in", () => {
     expect(await host.signedIn()).toMatchObject({ code: "trainee", practice: true });
     expect(screen.queryByTestId("sign-out"), "practice ends with its own button").toBeNull();
     expect(screen.queryByTestId("practice-open")).toBeNull();
+    expect(
+      screen.getByTestId("connection-state"),
+      "not 'online': no platform here",
+    ).toHaveTextContent("练习中（模拟客户，不联网）");
     const rows = await screen.findAllByTestId("queue-row");
     expect(rows).toHaveLength(1);
     expect(rows[0]).toHaveTextContent("在吗 我买的卫衣怎么还没到啊");
@@ -302,6 +306,15 @@ describe("exam", () => {
     ] as const;
     for (const [index, [customer, reply, disposition]] of customers.entries()) {
       await takeCustomer(customer);
+      if (customer === "陈建国") {
+        // A phone call-back lists the call scripts, but an exam gives no hints.
+        const choices = await screen.findAllByTestId("script-choice");
+        expect(choices.length).toBeGreaterThan(1);
+        for (const choice of choices) {
+          expect(choice).toHaveAttribute("data-suggested", "false");
+          expect(choice).not.toHaveTextContent("推荐");
+        }
+      }
       await send(reply);
       await wrapUp(disposition);
       if (index < customers.length - 1) {

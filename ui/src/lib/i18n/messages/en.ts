@@ -168,6 +168,7 @@ export const en: Messages = {
   "conversation.asNote": "Internal note (the customer does not see it)",
 
   "connection.label": "Connection",
+  "connection.practice": "Practising (simulated customers, no platform)",
   "connection.online": "Online",
   "connection.degraded": "Unstable",
   "connection.offline": "Offline",

@@ -162,6 +162,7 @@ export const zhCN = {
   "conversation.asNote": "写内部备注（客户看不到）",
 
   "connection.label": "连接状态",
+  "connection.practice": "练习中（模拟客户，不联网）",
   "connection.online": "在线",
   "connection.degraded": "网络不稳定",
   "connection.offline": "离线",
