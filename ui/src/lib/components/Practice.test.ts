@@ -238,6 +238,17 @@ describe("practice without signing in", () => {
   });
 });
 
+describe("the practice identity", () => {
+  it("is called a trainee in the interface language, even after switching it", async () => {
+    renderApp();
+    await practiseWithoutSigningIn("我的快递到哪了");
+    await waitFor(() => expect(screen.getByTestId("signed-in-as")).toHaveTextContent("练习学员"));
+    await userEvent.click(screen.getByRole("button", { name: "English" }));
+    await waitFor(() => expect(screen.getByTestId("signed-in-as")).toHaveTextContent("Trainee"));
+    expect(screen.getByTestId("signed-in-as")).not.toHaveTextContent("练习学员");
+  });
+});
+
 describe("an impatient customer", () => {
   it("nudges and escalates when left waiting, and the report marks the late reply and the escalation", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });

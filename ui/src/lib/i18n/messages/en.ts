@@ -287,6 +287,7 @@ export const en: Messages = {
   "priority.normal": "Normal",
   "priority.low": "Low",
 
+  "practice.trainee": "Trainee",
   "practice.open": "Practice",
   "practice.withoutSignIn": "Practise without signing in",
   "practice.withoutSignInHint":

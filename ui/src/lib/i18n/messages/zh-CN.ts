@@ -277,6 +277,7 @@ export const zhCN = {
   "priority.normal": "普通",
   "priority.low": "低",
 
+  "practice.trainee": "练习学员",
   "practice.open": "练习",
   "practice.withoutSignIn": "不登录，直接练习",
   "practice.withoutSignInHint": "练习用的是模拟客户，不用连平台，也不会接触真实客户。",
