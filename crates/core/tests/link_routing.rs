@@ -329,3 +329,80 @@ async fn a_bad_link_routes_chats_elsewhere_and_loses_no_reply() {
     let _ = agent_task.await;
     let _ = colleague_task.await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offers_missed_in_a_row_reach_the_desk_as_a_break_with_its_reason() {
+    let server = Server::start_demo(&["--offer-timeout", "1"]);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let agent = engine(&server, &server.url, tmp.path(), "dev-missed");
+    agent.sign_in(AGENT, PASSWORD).await.expect("signs in");
+    agent.sync_once().await.expect("first sync");
+    let mut events = agent.subscribe();
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(Arc::clone(&agent).run(shutdown));
+    act(
+        &agent,
+        Action::Presence {
+            presence: Presence::Available,
+        },
+    );
+    eventually("the agent is available and listening", || async {
+        drained(&agent).filter(|_| agent.listening())
+    })
+    .await;
+    for i in 0..3 {
+        server
+            .customer_writes(
+                "chat",
+                &format!("missed-{i}"),
+                &format!("cust-missed-{i}"),
+                "aftersales",
+                "有人吗",
+            )
+            .await;
+    }
+
+    // Nobody answers the offers: after two the desk hears why it is on a break.
+    let until = tokio::time::Instant::now() + common::platform::DEADLINE;
+    let (presence, reason) = loop {
+        match tokio::time::timeout_at(until, events.recv()).await {
+            // (The echo of the agent's own `available` may come first.)
+            Ok(Ok(SyncEvent::Presence { presence, reason })) if presence != Presence::Available => {
+                break (presence, reason);
+            }
+            Ok(Ok(_) | Err(broadcast::error::RecvError::Lagged(_))) => {}
+            other => panic!("no break reached the desk: {other:?}"),
+        }
+    };
+    assert_eq!(presence, Presence::OnBreak);
+    assert_eq!(
+        reason,
+        Some(homedesk_protocol::PresenceReason::MissedOffers(
+            homedesk_protocol::MissedOffers { count: 2 }
+        )),
+        "the reason the desk shows"
+    );
+
+    // The agent chooses again: the platform clears the reason.
+    act(
+        &agent,
+        Action::Presence {
+            presence: Presence::Available,
+        },
+    );
+    eventually("the stored profile has no reason any more", || async {
+        drained(&agent)?;
+        let me = agent.store().read(|c| {
+            Ok::<_, homedesk_core::store::StoreError>(c.query_row(
+                "SELECT json_extract(data, '$.presence'), json_extract(data, '$.presence_reason')
+                     FROM agent_profiles WHERE id = ?1",
+                [AGENT],
+                |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?)),
+            )?)
+        });
+        (me.expect("profile") == ("available".to_owned(), None)).then_some(())
+    })
+    .await;
+    let _ = stop.send(true);
+    let _ = task.await;
+}

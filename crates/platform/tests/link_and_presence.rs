@@ -152,7 +152,8 @@ async fn profile(server: &Server, token: &str) -> homedesk_protocol::AgentProfil
 #[tokio::test]
 async fn two_offers_in_a_row_that_run_out_set_the_agent_on_a_break_and_an_answer_resets_the_count()
 {
-    let server = Server::start_demo(&["--offer-timeout", "1"]);
+    // 2 s to answer: time enough to decline, and to look, before one runs out.
+    let server = Server::start_demo(&["--offer-timeout", "2"]);
     let agent = server.sign_in("a1001").await; // presales, the only one connected
     let token = agent.access_token.as_str();
     let mut events = server.events(token, None).await;

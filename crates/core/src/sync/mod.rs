@@ -789,6 +789,8 @@ impl<T: Transport> SyncEngine<T> {
 
 /// `Some((presence, reason))` when `change` brings a new presence (or
 /// reason) for the signed-in agent `me`. Call before applying the change.
+/// `None` while the agent's own choice of presence waits in the outbox: that
+/// newer choice is what the desk shows.
 fn my_presence_change(
     tx: &rusqlite::Connection,
     change: &homedesk_protocol::Change,
@@ -798,6 +800,17 @@ fn my_presence_change(
         return Ok(None);
     };
     if profile.code != me {
+        return Ok(None);
+    }
+    let choice_pending = tx
+        .query_row(
+            "SELECT 1 FROM outbox WHERE json_extract(action, '$.type') = 'presence' LIMIT 1",
+            [],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if choice_pending {
         return Ok(None);
     }
     let stored: Option<String> = tx
