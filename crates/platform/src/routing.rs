@@ -113,12 +113,6 @@ impl Connections {
         })
     }
 
-    /// Whether the agent's workstation last said its link is degraded.
-    pub fn is_degraded(&self, agent: &str) -> bool {
-        let links = self.links.lock().unwrap_or_else(|p| p.into_inner());
-        links.get(agent).is_some_and(|l| l.degraded)
-    }
-
     pub fn stream_opened(&self, agent: &str, now: UnixMillis) {
         self.with(agent, |l| {
             l.streams += 1;
