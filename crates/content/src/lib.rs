@@ -1353,6 +1353,10 @@ struct QueueDoc {
     skills: Vec<String>,
     #[serde(default)]
     business_hours: Option<Spanned<BusinessHours>>,
+    #[serde(default)]
+    vanished_grace_secs: Option<u32>,
+    #[serde(default)]
+    away_after_missed_offers: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -1552,6 +1556,12 @@ fn check_queue(
         resolve_secs: queue.resolve_secs,
         skills: queue.skills,
         business_hours,
+        vanished_grace_secs: queue
+            .vanished_grace_secs
+            .unwrap_or(homedesk_protocol::DEFAULT_VANISHED_GRACE_SECS),
+        away_after_missed_offers: queue
+            .away_after_missed_offers
+            .unwrap_or(homedesk_protocol::DEFAULT_AWAY_AFTER_MISSED_OFFERS),
     }
 }
 

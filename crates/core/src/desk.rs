@@ -165,6 +165,12 @@ pub enum DeskEvent {
         subject: String,
         preview: String,
     },
+    /// The platform changed my presence; `reason` (when the platform chose
+    /// it) is for a short notice saying why.
+    Presence {
+        presence: Presence,
+        reason: Option<homedesk_protocol::PresenceReason>,
+    },
 }
 
 impl From<SyncEvent> for DeskEvent {
@@ -187,6 +193,7 @@ impl From<SyncEvent> for DeskEvent {
                 subject: m.subject,
                 preview: m.preview,
             },
+            SyncEvent::Presence { presence, reason } => DeskEvent::Presence { presence, reason },
         }
     }
 }

@@ -27,8 +27,8 @@ use homedesk_core::{
 };
 use homedesk_protocol::{
     Author, Channel, Conversation, ConversationStatus, Customer, Message, MessageKind,
-    OrderSummary, PlaceholderKind, Presence, Priority, Script, ScriptBranch, ScriptStep,
-    TransferTarget,
+    MissedOffers, OrderSummary, PlaceholderKind, Presence, PresenceReason, Priority, Script,
+    ScriptBranch, ScriptStep, TransferTarget,
 };
 use ts_rs::{Config, TS};
 
@@ -78,6 +78,8 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<ReplyTemplate>(&cfg),
         render::<PlaceholderKind>(&cfg),
         render::<Presence>(&cfg),
+        render::<PresenceReason>(&cfg),
+        render::<MissedOffers>(&cfg),
         render::<Script>(&cfg),
         render::<ScriptStep>(&cfg),
         render::<ScriptBranch>(&cfg),

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use homedesk_core::store::{Store, outbox};
 use homedesk_core::sync::{
-    EventStream, LinkQuality, PulledPage, SyncConfig, SyncEngine, Transport, TransportError,
+    EventStream, PulledPage, SyncConfig, SyncEngine, Transport, TransportError,
 };
 use homedesk_protocol::{
     Action, ActionBatch, ActionResult, ActionStatus, AgentProfile, Presence, Role, Session, SignIn,
@@ -57,6 +57,7 @@ fn session() -> Session {
             skills: vec![],
             max_chats: 4,
             presence: Presence::Available,
+            presence_reason: None,
         },
         server_time: homedesk_core::clock::now_ms(),
     }
@@ -122,11 +123,7 @@ impl Transport for ModelTransport {
         })
     }
 
-    async fn events(
-        &self,
-        _access_token: &str,
-        _link: LinkQuality,
-    ) -> Result<EventStream, TransportError> {
+    async fn events(&self, _access_token: &str) -> Result<EventStream, TransportError> {
         Err(TransportError::Unreachable("no events in the model".into()))
     }
 }

@@ -516,11 +516,13 @@ impl homedesk_core::sync::Transport for NoEvents {
     async fn events(
         &self,
         _access_token: &str,
-        _link: homedesk_core::sync::LinkQuality,
     ) -> Result<homedesk_core::sync::EventStream, homedesk_core::sync::TransportError> {
         Err(homedesk_core::sync::TransportError::Unreachable(
             "event stream blocked".into(),
         ))
+    }
+    fn report_link(&self, link: homedesk_core::sync::LinkQuality) {
+        self.0.report_link(link);
     }
 }
 

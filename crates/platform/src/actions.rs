@@ -436,9 +436,11 @@ fn apply_action(
             effects.reroute = true;
         }
         Action::Presence { presence } => {
-            if me.presence != *presence {
+            if me.presence != *presence || me.presence_reason.is_some() {
                 let mut after = me.clone();
                 after.presence = *presence;
+                // The agent's own choice: the platform's reason no longer applies.
+                after.presence_reason = None;
                 tx.put(&Record::AgentProfile(after), &everyone(), now)?;
                 if *presence == Presence::Available {
                     effects.reroute = true;

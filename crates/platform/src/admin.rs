@@ -128,9 +128,9 @@ pub fn add_agent(
                 );
             }
         }
-        let presence = match tx.get(EntityKind::AgentProfile, &agent.code)? {
-            Some(Record::AgentProfile(p)) => p.presence,
-            _ => Presence::Offline,
+        let (presence, presence_reason) = match tx.get(EntityKind::AgentProfile, &agent.code)? {
+            Some(Record::AgentProfile(p)) => (p.presence, p.presence_reason),
+            _ => (Presence::Offline, None),
         };
         let profile = AgentProfile {
             code: agent.code.clone(),
@@ -140,6 +140,7 @@ pub fn add_agent(
             skills: agent.skills.clone(),
             max_chats: agent.max_chats,
             presence,
+            presence_reason,
         };
         let record = Record::AgentProfile(profile);
         if tx.get(EntityKind::AgentProfile, &agent.code)?.as_ref() != Some(&record) {

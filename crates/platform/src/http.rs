@@ -25,9 +25,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use homedesk_protocol::{
-    ActionBatch, ActionResults, ActionStatus, ChangesPage, Channel, DecodeError, EntityKind,
-    ErrorCode, Health, IngressMessage, MAX_ACTIONS_PER_BATCH, PROTOCOL_HEADER, PROTOCOL_VERSION,
-    ProtocolVersion, Record, Refresh, ServerEvent, SignIn, decode,
+    Action, ActionBatch, ActionResults, ActionStatus, ChangesPage, Channel, DecodeError,
+    EntityKind, ErrorCode, Health, IngressMessage, MAX_ACTIONS_PER_BATCH, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, ProtocolVersion, Record, Refresh, ServerEvent, SignIn, decode,
 };
 use tokio::sync::broadcast::error::RecvError;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -36,6 +36,7 @@ use tower_http::compression::CompressionLayer;
 use crate::auth::{self, Caller};
 use crate::error::ApiError;
 use crate::hub::{Addressee, Envelope};
+use crate::routing::LinkReport;
 use crate::storage::OfferState;
 use crate::visibility::viewers_of;
 use crate::{Platform, actions, ingress, now_ms};
@@ -51,8 +52,25 @@ pub const INGRESS_BODY_LIMIT: usize = 64 * 1024;
 pub const DEFAULT_PAGE: usize = 500;
 pub const MAX_PAGE: usize = 1000;
 
-/// Header a workstation sets to `degraded` when its link is slow or flapping.
+/// Header in which a workstation states its link, `ok` or `degraded` (slow
+/// or flapping). The platform keeps the last statement for the agent's
+/// connection; a request without the header leaves it as it was.
 pub const LINK_HEADER: &str = "Homedesk-Link";
+
+/// Reads [`LINK_HEADER`]: `None` when absent; any value other than `ok` or
+/// `degraded` (case-insensitive) is refused.
+pub fn link_report(parts: &Parts) -> Result<Option<LinkReport>, ApiError> {
+    let Some(value) = parts.headers.get(LINK_HEADER) else {
+        return Ok(None);
+    };
+    match value.to_str().map(str::trim) {
+        Ok(v) if v.eq_ignore_ascii_case("ok") => Ok(Some(LinkReport::Ok)),
+        Ok(v) if v.eq_ignore_ascii_case("degraded") => Ok(Some(LinkReport::Degraded)),
+        _ => Err(ApiError::invalid(format!(
+            "{LINK_HEADER}: {value:?} is neither ok nor degraded"
+        ))),
+    }
+}
 
 pub fn router(platform: Shared) -> Router {
     Router::new()
@@ -232,6 +250,7 @@ impl FromRequestParts<Shared> for Agent {
         platform: &Shared,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?;
+        let report = link_report(parts)?;
         let now = now_ms();
         let caller = platform
             .blocking(move |p| {
@@ -239,12 +258,10 @@ impl FromRequestParts<Shared> for Agent {
                     .read_with(|tx| auth::authenticate(tx, &token, now))
             })
             .await??;
-        let degraded = parts
-            .headers
-            .get(LINK_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.eq_ignore_ascii_case("degraded"));
-        platform.connections.seen(&caller.agent, degraded, now);
+        if platform.connections.seen(&caller.agent, report, now) {
+            // Chats may go to (or no longer to) this agent.
+            platform.reroute.notify_one();
+        }
         Ok(Agent(caller))
     }
 }
@@ -258,10 +275,13 @@ async fn health() -> Json<Health> {
 }
 
 async fn metrics(State(platform): State<Shared>) -> impl IntoResponse {
-    (
-        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
-        platform.metrics.render(platform.connections.open_streams()),
-    )
+    let mut text = platform.metrics.render(platform.connections.open_streams());
+    text.push_str(&format!(
+        "# HELP homedesk_degraded_links Agents whose workstation says its link is degraded\n\
+         # TYPE homedesk_degraded_links gauge\nhomedesk_degraded_links {}\n",
+        platform.connections.degraded_links()
+    ));
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 async fn sign_in(
@@ -432,6 +452,18 @@ async fn post_actions(
         )));
     }
     let now = now_ms();
+    // Answering an offer, or choosing a presence, starts the missed-offer count again.
+    let answers: Vec<bool> = batch
+        .actions
+        .iter()
+        .map(|a| {
+            matches!(
+                a.action,
+                Action::AcceptOffer { .. } | Action::DeclineOffer { .. } | Action::Presence { .. }
+            )
+        })
+        .collect();
+    let agent = caller.agent.clone();
     let (results, effects, latest) = platform
         .blocking(move |p| {
             p.storage.write_with(|tx| {
@@ -442,6 +474,13 @@ async fn post_actions(
             })
         })
         .await?;
+    if results
+        .iter()
+        .zip(&answers)
+        .any(|(r, answer)| *answer && r.status == ActionStatus::Applied)
+    {
+        platform.connections.offer_answered(&agent);
+    }
     for result in &results {
         let status = match result.status {
             ActionStatus::Applied => "applied",

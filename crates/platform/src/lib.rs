@@ -72,7 +72,7 @@ impl Platform {
             settings,
             hub: Hub::default(),
             metrics: Metrics::default(),
-            connections: Connections::default(),
+            connections: Connections::new(now_ms()),
             reroute: Notify::new(),
             shutting_down: watch::channel(false).0,
         }
@@ -93,12 +93,22 @@ impl Platform {
             .send(Addressee::Everyone, ServerEvent::Changes { latest_seq });
     }
 
-    /// One routing pass, announcing new and expired offers.
+    /// One routing pass, announcing new, expired and withdrawn offers, and
+    /// poking workstations when it changed records (a chat taken back from
+    /// a vanished agent, an agent set on a break).
     pub fn route_once(&self) -> anyhow::Result<()> {
-        let now = now_ms();
-        let outcome = self.storage.write_with(|tx| {
-            routing::route(tx, &self.connections, self.settings.offer_timeout_ms, now)
+        self.route_at(now_ms())
+    }
+
+    /// [`Platform::route_once`] at a given time (tests move the clock).
+    pub fn route_at(&self, now: UnixMillis) -> anyhow::Result<()> {
+        let (outcome, latest) = self.storage.write_with(|tx| {
+            let outcome =
+                routing::route(tx, &self.connections, self.settings.offer_timeout_ms, now)?;
+            let latest = tx.latest_seq()?;
+            Ok((outcome, latest))
         })?;
+        let changed_log = outcome.changed_log();
         for (agent, offer_id) in outcome.expired {
             self.metrics
                 .inc("homedesk_offers_total", "outcome=\"expired\"".into());
@@ -106,6 +116,27 @@ impl Platform {
                 Addressee::Agent(agent),
                 ServerEvent::OfferWithdrawn { offer_id },
             );
+        }
+        for (agent, offer_id) in outcome.withdrawn {
+            self.metrics
+                .inc("homedesk_offers_total", "outcome=\"withdrawn\"".into());
+            self.hub.send(
+                Addressee::Agent(agent),
+                ServerEvent::OfferWithdrawn { offer_id },
+            );
+        }
+        for agent in &outcome.set_away {
+            tracing::info!(agent, "offers ran out in a row: set on a break");
+        }
+        for (agent, conversation) in &outcome.requeued {
+            tracing::info!(
+                agent,
+                conversation,
+                "the agent's link is gone past the grace period: their waiting chat goes back to its queue"
+            );
+        }
+        if changed_log {
+            self.poke(latest);
         }
         for (agent, offer) in outcome.offers {
             self.metrics

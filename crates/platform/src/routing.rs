@@ -1,4 +1,5 @@
-//! Routing: which agent is offered which waiting contact.
+//! Routing: which agent is offered which waiting contact, and what happens
+//! to contacts when an agent's link is bad or gone.
 //!
 //! A queued conversation is offered to one agent at a time. Eligible agents
 //! are available, connected, in the conversation's queue, have the queue's
@@ -8,52 +9,115 @@
 //! offer not accepted in time is withdrawn and the contact goes to the next
 //! agent, never back to one who let it pass.
 //!
+//! Link state is a property of the agent's live connection: it changes only
+//! when the workstation states it (`Homedesk-Link: ok` or `degraded` on any
+//! request); a request without the header leaves it as it was.
+//!
+//! A vanished agent (no event stream for their queue's
+//! `vanished_grace_secs`) keeps tickets and call-backs, but each of their
+//! live chats whose customer is waiting for an answer goes back to its
+//! queue, to be offered to someone else in the same pass.
+//!
+//! Offers that run out unanswered in a row (the queue's
+//! `away_after_missed_offers`) set the agent `on_break` with a
+//! [`PresenceReason`] the desk shows; an accepted or declined offer, or the
+//! agent choosing a presence, starts the count again.
+//!
 //! Routing runs in one task (`Platform::route`), so two passes never race;
 //! the actions that end offers run under the same database write lock.
+//! Connection state lives in memory: after a restart every workstation
+//! reconnects within seconds, and an agent not seen since the start counts
+//! as gone since the start.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use homedesk_protocol::{
-    AgentProfile, Conversation, ConversationStatus, EntityKind, Offer, Presence, Queue, Record,
-    Role, UnixMillis,
+    AgentProfile, Author, Channel, Conversation, ConversationStatus, DEFAULT_VANISHED_GRACE_SECS,
+    EntityKind, MessageKind, MissedOffers, Offer, Presence, PresenceReason, Queue, Record, Role,
+    UnixMillis,
 };
 
-use crate::storage::{OfferRow, OfferState, Tx};
+use crate::storage::{OfferRow, OfferState, Tx, everyone};
+use crate::visibility::save_conversation;
 
-#[derive(Debug, Default, Clone, Copy)]
+/// What a workstation says of its own link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkReport {
+    Ok,
+    Degraded,
+}
+
+#[derive(Debug, Clone, Copy)]
 struct Link {
     streams: u32,
     last_seen: UnixMillis,
     degraded: bool,
     last_offered: UnixMillis,
+    /// When the last event stream closed; `None` while one is open.
+    gone_since: Option<UnixMillis>,
+    /// Offers in a row that ran out unanswered.
+    missed_in_a_row: u32,
+}
+
+impl Link {
+    fn new(started_at: UnixMillis) -> Link {
+        Link {
+            streams: 0,
+            last_seen: 0,
+            degraded: false,
+            last_offered: 0,
+            gone_since: Some(started_at),
+            missed_in_a_row: 0,
+        }
+    }
 }
 
 /// What the platform knows of each agent's connection (in memory: after a
 /// restart everyone reconnects within seconds).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Connections {
     links: Mutex<HashMap<String, Link>>,
+    /// An agent not seen since this moment counts as gone since it.
+    started_at: UnixMillis,
 }
 
 impl Connections {
-    fn with<R>(&self, agent: &str, f: impl FnOnce(&mut Link) -> R) -> R {
-        let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
-        f(links.entry(agent.to_owned()).or_default())
+    pub fn new(started_at: UnixMillis) -> Connections {
+        Connections {
+            links: Mutex::new(HashMap::new()),
+            started_at,
+        }
     }
 
-    /// A request arrived; `degraded` is what the workstation reported.
-    pub fn seen(&self, agent: &str, degraded: bool, now: UnixMillis) {
+    fn with<R>(&self, agent: &str, f: impl FnOnce(&mut Link) -> R) -> R {
+        let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        f(links
+            .entry(agent.to_owned())
+            .or_insert_with(|| Link::new(self.started_at)))
+    }
+
+    /// A request arrived with `report` (`None`: the workstation said nothing
+    /// of its link, which stays as it was). Returns whether the degraded
+    /// flag changed, so routing can run again.
+    pub fn seen(&self, agent: &str, report: Option<LinkReport>, now: UnixMillis) -> bool {
         self.with(agent, |l| {
             l.last_seen = now;
+            let Some(report) = report else {
+                return false;
+            };
+            let degraded = report == LinkReport::Degraded;
+            let changed = l.degraded != degraded;
             l.degraded = degraded;
-        });
+            changed
+        })
     }
 
     pub fn stream_opened(&self, agent: &str, now: UnixMillis) {
         self.with(agent, |l| {
             l.streams += 1;
             l.last_seen = now;
+            l.gone_since = None;
         });
     }
 
@@ -61,12 +125,27 @@ impl Connections {
         self.with(agent, |l| {
             l.streams = l.streams.saturating_sub(1);
             l.last_seen = now;
+            if l.streams == 0 {
+                l.gone_since = Some(now);
+            }
         });
+    }
+
+    /// Agents whose workstation last said its link is degraded.
+    pub fn degraded_links(&self) -> usize {
+        let links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        links.values().filter(|l| l.degraded).count()
     }
 
     pub fn open_streams(&self) -> u32 {
         let links = self.links.lock().unwrap_or_else(|p| p.into_inner());
         links.values().map(|l| l.streams).sum()
+    }
+
+    /// The agent answered an offer (accepted or declined it) or chose a
+    /// presence: missed offers count from zero again.
+    pub fn offer_answered(&self, agent: &str) {
+        self.with(agent, |l| l.missed_in_a_row = 0);
     }
 
     fn snapshot(&self) -> HashMap<String, Link> {
@@ -76,6 +155,24 @@ impl Connections {
     fn offered(&self, agent: &str, now: UnixMillis) {
         self.with(agent, |l| l.last_offered = now);
     }
+
+    /// One more offer ran out; returns how many in a row.
+    fn missed(&self, agent: &str) -> u32 {
+        self.with(agent, |l| {
+            l.missed_in_a_row += 1;
+            l.missed_in_a_row
+        })
+    }
+
+    /// Since when the agent has had no event stream open (`None`: one is open).
+    fn gone_since(&self, agent: &str) -> Option<UnixMillis> {
+        let links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        match links.get(agent) {
+            Some(l) if l.streams > 0 => None,
+            Some(l) => l.gone_since,
+            None => Some(self.started_at),
+        }
+    }
 }
 
 /// What one routing pass did, for the event hub.
@@ -84,6 +181,19 @@ pub struct RoutingOutcome {
     pub offers: Vec<(String, Offer)>,
     /// Offers that timed out: (agent, offer id).
     pub expired: Vec<(String, String)>,
+    /// Open offers ended because their agent was set on a break: (agent, offer id).
+    pub withdrawn: Vec<(String, String)>,
+    /// Agents set `on_break` for letting offers run out.
+    pub set_away: Vec<String>,
+    /// Live chats taken back from a vanished agent: (agent, conversation id).
+    pub requeued: Vec<(String, String)>,
+}
+
+impl RoutingOutcome {
+    /// Whether the pass wrote to the change log (workstations should pull).
+    pub fn changed_log(&self) -> bool {
+        !self.set_away.is_empty() || !self.requeued.is_empty()
+    }
 }
 
 /// Offers travel on the event stream, so only an agent with one open can
@@ -92,8 +202,9 @@ fn is_connected(link: Option<&Link>) -> bool {
     link.is_some_and(|l| l.streams > 0)
 }
 
-/// One routing pass: expire stale offers, then offer every waiting contact
-/// that has an eligible agent.
+/// One routing pass: expire stale offers (setting on a break an agent who
+/// let too many run out), take back a vanished agent's unanswered chats,
+/// then offer every waiting contact that has an eligible agent.
 pub fn route(
     tx: &mut dyn Tx,
     connections: &Connections,
@@ -101,15 +212,47 @@ pub fn route(
     now: UnixMillis,
 ) -> anyhow::Result<RoutingOutcome> {
     let mut outcome = RoutingOutcome::default();
+    let queues: HashMap<String, Queue> = tx
+        .list(EntityKind::Queue)?
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Queue(q) => Some((q.id.clone(), q)),
+            _ => None,
+        })
+        .collect();
+
     let mut open: Vec<OfferRow> = Vec::new();
     for offer in tx.open_offers()? {
-        if offer.expires_at <= now {
-            tx.set_offer_state(&offer.offer_id, OfferState::Expired)?;
-            outcome.expired.push((offer.agent, offer.offer_id));
-        } else {
+        if offer.expires_at > now {
             open.push(offer);
+            continue;
         }
+        tx.set_offer_state(&offer.offer_id, OfferState::Expired)?;
+        let in_a_row = connections.missed(&offer.agent);
+        let limit = match tx.get(EntityKind::Conversation, &offer.conversation_id)? {
+            Some(Record::Conversation(c)) => {
+                queues.get(&c.queue).map(|q| q.away_after_missed_offers)
+            }
+            _ => None,
+        }
+        .unwrap_or(homedesk_protocol::DEFAULT_AWAY_AFTER_MISSED_OFFERS);
+        if limit > 0 && in_a_row >= limit && set_on_break(tx, &offer.agent, in_a_row, now)? {
+            connections.offer_answered(&offer.agent);
+            outcome.set_away.push(offer.agent.clone());
+        }
+        outcome.expired.push((offer.agent, offer.offer_id));
     }
+    // An agent set on a break keeps no other offer.
+    let (ended, kept): (Vec<OfferRow>, Vec<OfferRow>) = open
+        .into_iter()
+        .partition(|o| outcome.set_away.contains(&o.agent));
+    let mut open = kept;
+    for offer in ended {
+        tx.set_offer_state(&offer.offer_id, OfferState::Withdrawn)?;
+        outcome.withdrawn.push((offer.agent, offer.offer_id));
+    }
+
+    requeue_from_vanished(tx, connections, &queues, now, &mut outcome)?;
 
     let mut waiting = tx.conversations_with_status(ConversationStatus::Queued)?;
     if waiting.is_empty() {
@@ -122,14 +265,6 @@ pub fn route(
     });
 
     let links = connections.snapshot();
-    let queues: HashMap<String, Queue> = tx
-        .list(EntityKind::Queue)?
-        .into_iter()
-        .filter_map(|r| match r {
-            Record::Queue(q) => Some((q.id.clone(), q)),
-            _ => None,
-        })
-        .collect();
     let mut candidates: Vec<(AgentProfile, usize)> = Vec::new();
     for record in tx.list(EntityKind::AgentProfile)? {
         let Record::AgentProfile(agent) = record else {
@@ -197,6 +332,78 @@ pub fn route(
         open.push(row);
     }
     Ok(outcome)
+}
+
+/// Sets an available agent `on_break` because `count` offers in a row ran
+/// out. Returns `false` (and changes nothing) if they were not available.
+fn set_on_break(tx: &mut dyn Tx, agent: &str, count: u32, now: UnixMillis) -> anyhow::Result<bool> {
+    let Some(Record::AgentProfile(profile)) = tx.get(EntityKind::AgentProfile, agent)? else {
+        return Ok(false);
+    };
+    if profile.presence != Presence::Available {
+        return Ok(false);
+    }
+    let after = AgentProfile {
+        presence: Presence::OnBreak,
+        presence_reason: Some(PresenceReason::MissedOffers(MissedOffers { count })),
+        ..profile
+    };
+    tx.put(&Record::AgentProfile(after), &everyone(), now)?;
+    Ok(true)
+}
+
+/// Puts back in their queues the live chats of agents whose event stream
+/// has been gone for the queue's grace period, when the customer is waiting
+/// for an answer. Tickets and call-backs stay with the agent.
+fn requeue_from_vanished(
+    tx: &mut dyn Tx,
+    connections: &Connections,
+    queues: &HashMap<String, Queue>,
+    now: UnixMillis,
+    outcome: &mut RoutingOutcome,
+) -> anyhow::Result<()> {
+    for record in tx.list(EntityKind::AgentProfile)? {
+        let Record::AgentProfile(agent) = record else {
+            continue;
+        };
+        let Some(gone_since) = connections.gone_since(&agent.code) else {
+            continue;
+        };
+        for chat in tx.conversations_assigned_to(&agent.code)? {
+            if chat.channel != Channel::Chat
+                || !matches!(
+                    chat.status,
+                    ConversationStatus::Active | ConversationStatus::Pending
+                )
+            {
+                continue;
+            }
+            let grace_secs = queues
+                .get(&chat.queue)
+                .map_or(DEFAULT_VANISHED_GRACE_SECS, |q| q.vanished_grace_secs);
+            if now - gone_since < i64::from(grace_secs) * 1000 || !customer_waiting(tx, &chat.id)? {
+                continue;
+            }
+            let mut after = chat.clone();
+            after.version += 1;
+            after.assigned_to = None;
+            after.status = ConversationStatus::Queued;
+            save_conversation(tx, Some(&chat), &after, now)?;
+            outcome.requeued.push((agent.code.clone(), chat.id));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the customer's last message has no agent reply after it (notes
+/// and system messages do not count as answers).
+fn customer_waiting(tx: &mut dyn Tx, conversation_id: &str) -> anyhow::Result<bool> {
+    let messages = tx.messages_of(conversation_id)?;
+    let last = messages
+        .iter()
+        .rev()
+        .find(|m| m.kind == MessageKind::Text && m.author != Author::System);
+    Ok(last.is_none_or(|m| m.author == Author::Customer))
 }
 
 fn eligible(

@@ -303,6 +303,43 @@ pub struct AgentProfile {
     /// Most chats this agent handles at once.
     pub max_chats: u32,
     pub presence: Presence,
+    /// Why the platform set `presence` on its own (the desk tells the
+    /// agent); `null` when the agent chose it. Cleared by the agent's next
+    /// choice of presence.
+    #[serde(default)]
+    pub presence_reason: Option<PresenceReason>,
+}
+
+/// Why the platform, not the agent, changed an agent's presence. On the
+/// wire: `{"code": "missed_offers", "count": 2}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "PresenceReason.ts"))]
+pub enum PresenceReason {
+    /// Offers in a row ran out unanswered, so the agent was set `on_break`
+    /// (the queue's `away_after_missed_offers`).
+    MissedOffers(MissedOffers),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "MissedOffers.ts"))]
+pub struct MissedOffers {
+    /// How many offers in a row ran out.
+    pub count: u32,
+}
+
+/// Default of [`Queue::vanished_grace_secs`].
+pub const DEFAULT_VANISHED_GRACE_SECS: u32 = 120;
+/// Default of [`Queue::away_after_missed_offers`].
+pub const DEFAULT_AWAY_AFTER_MISSED_OFFERS: u32 = 2;
+
+fn default_vanished_grace_secs() -> u32 {
+    DEFAULT_VANISHED_GRACE_SECS
+}
+
+fn default_away_after_missed_offers() -> u32 {
+    DEFAULT_AWAY_AFTER_MISSED_OFFERS
 }
 
 /// Opening hours of a queue, in minutes after local midnight.
@@ -363,6 +400,15 @@ pub struct Queue {
     #[serde(default)]
     pub skills: Vec<String>,
     pub business_hours: BusinessHours,
+    /// Seconds an agent's event stream may stay gone before their unanswered
+    /// live chats from this queue go back to it for others (tickets and
+    /// call-backs stay with the agent). Default 120.
+    #[serde(default = "default_vanished_grace_secs")]
+    pub vanished_grace_secs: u32,
+    /// Offers from this queue that may run out unanswered in a row before
+    /// the platform sets the agent `on_break`; 0 never does. Default 2.
+    #[serde(default = "default_away_after_missed_offers")]
+    pub away_after_missed_offers: u32,
 }
 
 #[cfg(test)]

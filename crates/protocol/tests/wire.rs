@@ -124,6 +124,7 @@ fn every_record_kind_round_trips_inside_a_change() {
             skills: vec!["zh".into()],
             max_chats: 4,
             presence: Presence::OnBreak,
+            presence_reason: Some(PresenceReason::MissedOffers(MissedOffers { count: 2 })),
         }),
         Record::Queue(Queue {
             id: "presales".into(),
@@ -137,6 +138,8 @@ fn every_record_kind_round_trips_inside_a_change() {
                 close_minute: 1320,
                 utc_offset_minutes: 480,
             },
+            vanished_grace_secs: 90,
+            away_after_missed_offers: 3,
         }),
     ];
     assert_eq!(records.len(), EntityKind::ALL.len(), "one sample per kind");
@@ -363,4 +366,46 @@ fn idempotency_keys_have_a_bounded_shape() {
         !is_valid_idempotency_key("has space 123"),
         "spaces are refused"
     );
+}
+
+#[test]
+fn queues_and_profiles_stored_before_the_link_rules_still_decode_with_defaults() {
+    let queue: Queue = decode(
+        r#"{"id":"presales","name_zh":"售前咨询","name_en":"Pre-sales",
+             "first_response_secs":30,"resolve_secs":3600,"skills":[],
+             "business_hours":{"open_minute":0,"close_minute":1440,"utc_offset_minutes":480}}"#
+            .as_bytes(),
+    )
+    .expect("a queue written before vanished_grace_secs existed");
+    assert_eq!(queue.vanished_grace_secs, DEFAULT_VANISHED_GRACE_SECS);
+    assert_eq!(queue.vanished_grace_secs, 120);
+    assert_eq!(
+        queue.away_after_missed_offers,
+        DEFAULT_AWAY_AFTER_MISSED_OFFERS
+    );
+    assert_eq!(queue.away_after_missed_offers, 2);
+
+    let profile: AgentProfile = decode(
+        r#"{"code":"a1001","name":"王丽","role":"agent","queues":[],"skills":[],
+             "max_chats":4,"presence":"available"}"#
+            .as_bytes(),
+    )
+    .expect("a profile written before presence_reason existed");
+    assert_eq!(profile.presence_reason, None);
+
+    let reason = serde_json::to_value(PresenceReason::MissedOffers(MissedOffers { count: 2 }))
+        .expect("json");
+    assert_eq!(reason, json!({"code": "missed_offers", "count": 2}));
+    let err = decode::<PresenceReason>(br#"{"code":"tired"}"#).expect_err("unknown code");
+    assert!(err.to_string().contains("tired"), "{err}");
+}
+
+#[test]
+fn a_presence_reason_with_an_unknown_field_is_refused() {
+    let err = decode::<PresenceReason>(br#"{"code":"missed_offers","count":2,"why":"x"}"#)
+        .expect_err("unknown field");
+    assert!(err.to_string().contains("why"), "{err}");
+    let ok: PresenceReason =
+        decode(br#"{"code":"missed_offers","count":3}"#).expect("the documented shape");
+    assert_eq!(ok, PresenceReason::MissedOffers(MissedOffers { count: 3 }));
 }

@@ -25,7 +25,7 @@ use homedesk_protocol::{
 use tokio::sync::watch;
 
 use super::{CustomerMessage, ScoreReport, Simulation};
-use crate::sync::{EventStream, LinkQuality, PulledPage, Transport, TransportError};
+use crate::sync::{EventStream, PulledPage, Transport, TransportError};
 
 /// The one queue practice customers arrive in.
 pub const PRACTICE_QUEUE: &str = "practice";
@@ -308,6 +308,7 @@ impl SimulatorTransport {
             skills: Vec::new(),
             max_chats: 10,
             presence: Presence::Available,
+            presence_reason: None,
         };
         let mut world = World {
             trainee: trainee.clone(),
@@ -333,6 +334,8 @@ impl SimulatorTransport {
                 close_minute: 24 * 60,
                 utc_offset_minutes: 480,
             },
+            vanished_grace_secs: homedesk_protocol::DEFAULT_VANISHED_GRACE_SECS,
+            away_after_missed_offers: homedesk_protocol::DEFAULT_AWAY_AFTER_MISSED_OFFERS,
         }));
         for record in reference {
             world.push(record);
@@ -506,11 +509,7 @@ impl Transport for SimulatorTransport {
         })
     }
 
-    async fn events(
-        &self,
-        _access_token: &str,
-        _link: LinkQuality,
-    ) -> Result<EventStream, TransportError> {
+    async fn events(&self, _access_token: &str) -> Result<EventStream, TransportError> {
         let transport = self.clone();
         let mut latest = self.latest.subscribe();
         latest.mark_unchanged();

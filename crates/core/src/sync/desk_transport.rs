@@ -52,14 +52,17 @@ impl Transport for DeskTransport {
         }
     }
 
-    async fn events(
-        &self,
-        access_token: &str,
-        link: LinkQuality,
-    ) -> Result<EventStream, TransportError> {
+    async fn events(&self, access_token: &str) -> Result<EventStream, TransportError> {
         match self {
-            DeskTransport::Live(t) => t.events(access_token, link).await,
-            DeskTransport::Practice(t) => t.events(access_token, link).await,
+            DeskTransport::Live(t) => t.events(access_token).await,
+            DeskTransport::Practice(t) => t.events(access_token).await,
+        }
+    }
+
+    fn report_link(&self, link: LinkQuality) {
+        match self {
+            DeskTransport::Live(t) => t.report_link(link),
+            DeskTransport::Practice(t) => t.report_link(link),
         }
     }
 }

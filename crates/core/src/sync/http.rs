@@ -7,10 +7,14 @@
 //! - Timeouts: a connect timeout and an idle (read) timeout, never one total
 //!   timeout: a big first sync on a slow link may take minutes while bytes
 //!   keep arriving, but a stalled link is noticed in seconds.
+//! - Every request states the engine's judgement of the link in
+//!   `Homedesk-Link: ok|degraded`; the platform keeps the last statement.
 //! - Every answer is size-capped while it streams in and decoded strictly; a
 //!   page of changes is decoded entry by entry (see [`PulledPage`]).
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use eventsource_stream::Eventsource;
@@ -81,6 +85,8 @@ pub struct HttpTransport {
     api: reqwest::Client,
     /// The event stream waits for heartbeats: its idle timeout is longer.
     stream: reqwest::Client,
+    /// The engine judges the link degraded (shared by clones).
+    degraded: Arc<AtomicBool>,
 }
 
 impl HttpTransport {
@@ -140,6 +146,7 @@ impl HttpTransport {
             base,
             api: build(config.idle_timeout)?,
             stream: build(config.idle_timeout.max(heartbeat * 3))?,
+            degraded: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -150,8 +157,14 @@ impl HttpTransport {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Response, TransportError> {
+        let link = if self.degraded.load(Ordering::Relaxed) {
+            "degraded"
+        } else {
+            "ok"
+        };
         let response = request
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .header(LINK_HEADER, link)
             .send()
             .await
             .map_err(classify)?;
@@ -252,19 +265,12 @@ impl Transport for HttpTransport {
         decode_page(&bytes, wire_bytes)
     }
 
-    async fn events(
-        &self,
-        access_token: &str,
-        link: LinkQuality,
-    ) -> Result<EventStream, TransportError> {
-        let mut request = self
+    async fn events(&self, access_token: &str) -> Result<EventStream, TransportError> {
+        let request = self
             .stream
             .get(self.url("/v1/events"))
             .bearer_auth(access_token)
             .header(reqwest::header::ACCEPT, "text/event-stream");
-        if link == LinkQuality::Degraded {
-            request = request.header(LINK_HEADER, "degraded");
-        }
         let response = self.send(request).await?;
         let stream = response
             .bytes_stream()
@@ -283,6 +289,11 @@ impl Transport for HttpTransport {
                 Err(err) => Err(TransportError::Unreachable(format!("event stream: {err}"))),
             });
         Ok(Box::pin(stream))
+    }
+
+    fn report_link(&self, link: LinkQuality) {
+        self.degraded
+            .store(link == LinkQuality::Degraded, Ordering::Relaxed);
     }
 }
 

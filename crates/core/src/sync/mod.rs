@@ -15,6 +15,10 @@
 //!
 //! What the agent sees of all this is a [`ConnectionStatus`] (online,
 //! degraded, offline; pending actions; last sync) and [`SyncEvent`]s.
+//!
+//! The platform routes by the engine's judgement of the link: every request
+//! states it (`Homedesk-Link`), and when the judgement turns between online
+//! and degraded the engine syncs at once so the platform hears it.
 
 mod backoff;
 mod desk_transport;
@@ -28,9 +32,10 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use homedesk_protocol::{
-    ActionBatch, ActionEnvelope, ActionResult, ActionStatus, AgentProfile, Offer, ServerEvent,
-    Session, SignIn, UnixMillis,
+    ActionBatch, ActionEnvelope, ActionResult, ActionStatus, AgentProfile, ChangeBody, Offer,
+    Presence, PresenceReason, Record, ServerEvent, Session, SignIn, UnixMillis,
 };
+use rusqlite::OptionalExtension;
 use tokio::sync::{Mutex, Notify, broadcast, watch};
 
 pub use backoff::Backoff;
@@ -96,6 +101,12 @@ pub enum SyncEvent {
     /// A customer wrote in a conversation assigned to this agent (not sent
     /// for the history a first sync brings).
     CustomerMessage(records::NewCustomerMessage),
+    /// The platform changed this agent's presence; `reason` says why when
+    /// the platform chose it (e.g. offers ran out in a row).
+    Presence {
+        presence: Presence,
+        reason: Option<PresenceReason>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +160,8 @@ pub struct SyncEngine<T: Transport> {
     bytes_received: AtomicU64,
     bytes_sent: AtomicU64,
     events_connected: AtomicBool,
+    /// The link judgement last given to the transport (true: degraded).
+    link_reported_degraded: AtomicBool,
     health: std::sync::Mutex<LinkHealth>,
     wake: Notify,
     status: watch::Sender<ConnectionStatus>,
@@ -179,6 +192,7 @@ impl<T: Transport> SyncEngine<T> {
             bytes_received: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
             events_connected: AtomicBool::new(false),
+            link_reported_degraded: AtomicBool::new(false),
             health: std::sync::Mutex::new(LinkHealth::default()),
             wake: Notify::new(),
             status,
@@ -499,11 +513,15 @@ impl<T: Transport> SyncEngine<T> {
             }
             // The first sync brings history, not news: nothing to announce.
             let announce = cursor.is_some();
+            let mut presence_news = None;
             let news = self.store.write(|tx| {
                 let mut news = Vec::new();
                 for change in &page.changes {
                     if announce && let Some(message) = records::new_customer_message(tx, change)? {
                         news.push(message);
+                    }
+                    if announce && let Some(changed) = my_presence_change(tx, change, &me)? {
+                        presence_news = Some(changed);
                     }
                     records::apply_change(tx, change, &me)?;
                 }
@@ -515,6 +533,9 @@ impl<T: Transport> SyncEngine<T> {
             })?;
             for message in news {
                 let _ = self.events.send(SyncEvent::CustomerMessage(message));
+            }
+            if let Some((presence, reason)) = presence_news {
+                let _ = self.events.send(SyncEvent::Presence { presence, reason });
             }
             report.pages += 1;
             report.pulled += page.changes.len();
@@ -602,6 +623,27 @@ impl<T: Transport> SyncEngine<T> {
         } else {
             (ConnectionState::Offline, None)
         };
+        // Offline keeps the last judgement: the next request that gets
+        // through says what the link was like before it went.
+        let degraded = match state {
+            ConnectionState::Online => Some(false),
+            ConnectionState::Degraded => Some(true),
+            ConnectionState::Offline => None,
+        };
+        if let Some(degraded) = degraded
+            && self
+                .link_reported_degraded
+                .swap(degraded, Ordering::Relaxed)
+                != degraded
+        {
+            self.transport.report_link(if degraded {
+                LinkQuality::Degraded
+            } else {
+                LinkQuality::Good
+            });
+            // Tell the platform now, not at the next poll.
+            self.wake();
+        }
         let status = ConnectionStatus {
             state,
             pending_actions: pending,
@@ -674,14 +716,10 @@ impl<T: Transport> SyncEngine<T> {
             }
             let connected = async {
                 let token = self.access_token().await?;
-                let link = match self.link_state().0 {
-                    ConnectionState::Degraded => LinkQuality::Degraded,
-                    _ => LinkQuality::Good,
-                };
-                match self.timed(self.transport.events(&token, link)).await {
+                match self.timed(self.transport.events(&token)).await {
                     Err(TransportError::Unauthorized(_)) => {
                         let token = self.token_rejected(&token).await?;
-                        Ok::<_, SyncError>(self.timed(self.transport.events(&token, link)).await?)
+                        Ok::<_, SyncError>(self.timed(self.transport.events(&token)).await?)
                     }
                     other => Ok(other?),
                 }
@@ -747,6 +785,52 @@ impl<T: Transport> SyncEngine<T> {
             }
         }
     }
+}
+
+/// `Some((presence, reason))` when `change` brings a new presence (or
+/// reason) for the signed-in agent `me`. Call before applying the change.
+/// `None` while the agent's own choice of presence waits in the outbox: that
+/// newer choice is what the desk shows.
+fn my_presence_change(
+    tx: &rusqlite::Connection,
+    change: &homedesk_protocol::Change,
+    me: &str,
+) -> Result<Option<(Presence, Option<PresenceReason>)>, StoreError> {
+    let ChangeBody::Upsert(Record::AgentProfile(profile)) = &change.body else {
+        return Ok(None);
+    };
+    if profile.code != me {
+        return Ok(None);
+    }
+    let choice_pending = tx
+        .query_row(
+            "SELECT 1 FROM outbox WHERE json_extract(action, '$.type') = 'presence' LIMIT 1",
+            [],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if choice_pending {
+        return Ok(None);
+    }
+    let stored: Option<String> = tx
+        .query_row(
+            "SELECT data FROM agent_profiles WHERE id = ?1",
+            rusqlite::params![me],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let before = match stored {
+        Some(json) => Some(crate::store::from_json::<AgentProfile>(
+            "agent_profiles",
+            &json,
+        )?),
+        None => None,
+    };
+    let same = before.is_some_and(|b| {
+        b.presence == profile.presence && b.presence_reason == profile.presence_reason
+    });
+    Ok((!same).then_some((profile.presence, profile.presence_reason)))
 }
 
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {

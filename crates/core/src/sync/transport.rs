@@ -13,8 +13,9 @@ use homedesk_protocol::{
     ActionBatch, ActionResult, Change, ServerEvent, Session, SignIn, UnixMillis,
 };
 
-/// How the workstation judges its own link; sent with the event stream so
-/// the platform offers a degraded workstation only asynchronous work.
+/// How the workstation judges its own link; stated on every request
+/// (`Homedesk-Link: ok|degraded`) so the platform offers a degraded
+/// workstation only asynchronous work, and chats again once it is good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkQuality {
     Good,
@@ -109,6 +110,9 @@ pub trait Transport: Send + Sync + 'static {
     fn events(
         &self,
         access_token: &str,
-        link: LinkQuality,
     ) -> impl Future<Output = Result<EventStream, TransportError>> + Send;
+
+    /// The engine's judgement of the link changed; a transport that talks
+    /// to the platform states it with every later request.
+    fn report_link(&self, _link: LinkQuality) {}
 }

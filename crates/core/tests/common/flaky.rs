@@ -23,6 +23,8 @@ pub enum Mode {
     Up,
     /// New connections are reset at once; open ones are cut.
     Down,
+    /// Every forwarded chunk waits this long: a slow but working link.
+    Slow(Duration),
     /// Each forwarded chunk may be delayed, or the connection cut, reset or
     /// stalled, with these chances (0.0..=1.0).
     Faulty {
@@ -138,6 +140,9 @@ enum Fault {
 }
 
 fn pick(mode: Mode, rng: &Mutex<StdRng>) -> Fault {
+    if let Mode::Slow(wait) = mode {
+        return Fault::Delay(wait);
+    }
     let Mode::Faulty {
         delay,
         cut,

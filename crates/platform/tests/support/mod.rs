@@ -92,7 +92,8 @@ impl Server {
     }
 
     /// `serve` on an existing data folder (on a free port unless `extra`
-    /// names `--listen`).
+    /// names `--listen`; with the repository's content unless it names
+    /// `--content`).
     pub fn start_at(dir: &Path, extra: &[&str]) -> Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -107,8 +108,11 @@ impl Server {
             } else {
                 &["--listen", "127.0.0.1:0"][..]
             })
-            .arg("--content")
-            .arg(content_dir())
+            .args(if extra.contains(&"--content") {
+                Vec::new()
+            } else {
+                vec!["--content".into(), content_dir().into_os_string()]
+            })
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -18,6 +18,7 @@ import type { CannedHit } from "./bindings/CannedHit";
 import type { ReplyTemplate } from "./bindings/ReplyTemplate";
 import type { ReplyField } from "./bindings/ReplyField";
 import type { Presence } from "./bindings/Presence";
+import type { PresenceReason } from "./bindings/PresenceReason";
 import type { QueueItem } from "./bindings/QueueItem";
 import type { QueueScope } from "./bindings/QueueScope";
 import type { SignInDefaults } from "./bindings/SignInDefaults";
@@ -45,6 +46,7 @@ export type {
   AppInfo,
   ArticleView,
   Presence,
+  PresenceReason,
   CannedHit,
   ReplyField,
   ReplyTemplate,

@@ -165,6 +165,8 @@ export const en: Messages = {
   "presence.busy": "Busy",
   "presence.on_break": "On break",
   "presence.offline": "Offline",
+  "presence.reason.missed_offers":
+    "{count} offers in a row went unanswered, so you were set to On break. Switch back to Available when you're ready.",
   "conversation.asNote": "Internal note (the customer does not see it)",
 
   "connection.label": "Connection",

@@ -159,6 +159,8 @@ export const zhCN = {
   "presence.busy": "忙碌",
   "presence.on_break": "小休",
   "presence.offline": "离线",
+  "presence.reason.missed_offers":
+    "连续 {count} 次没接，已帮你切换为小休；准备好了再切回空闲可接待。",
   "conversation.asNote": "写内部备注（客户看不到）",
 
   "connection.label": "连接状态",
