@@ -193,8 +193,10 @@ pub fn record_results(
             ActionStatus::Conflict | ActionStatus::Rejected
         ) {
             let action: Action = from_json("outbox", &action_json)?;
-            fold_back(tx, &result.key, &action, verdict, now)?;
-            recorded.conflicts.push(result.key.clone());
+            if !already_as_wanted(&action, verdict) {
+                fold_back(tx, &result.key, &action, verdict, now)?;
+                recorded.conflicts.push(result.key.clone());
+            }
         }
         if let Some(conversation) = conversation {
             rebuild_conversation(tx, &conversation, me)?;
@@ -207,6 +209,14 @@ pub fn record_results(
         [],
     )?;
     Ok(recorded)
+}
+
+/// A refusal that leaves things as the agent wanted them: declining an
+/// offer that had already ended (e.g. withdrawn when a locked desk went
+/// away). Nothing to tell the agent.
+fn already_as_wanted(action: &Action, verdict: &ActionResult) -> bool {
+    matches!(action, Action::DeclineOffer { .. })
+        && verdict.code == Some(homedesk_protocol::ActionCode::OfferExpired)
 }
 
 /// A refused action comes back to the agent: a reply's text returns to the
@@ -252,15 +262,16 @@ fn fold_back(
         .clone()
         .unwrap_or_else(|| "the platform did not accept this action".to_owned());
     tx.execute(
-        "INSERT OR IGNORE INTO conflicts (key, conversation_id, action, code, message, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR IGNORE INTO conflicts (key, conversation_id, action, code, message, created_at, params)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             key,
             conversation_of(action),
             to_json(action),
             verdict.code.as_ref().map(enum_str),
             message,
-            now
+            now,
+            (!verdict.params.is_empty()).then(|| to_json(&verdict.params))
         ],
     )?;
     Ok(())

@@ -312,7 +312,10 @@ pub fn apply_action(c: &mut Conversation, action: &Action, at: UnixMillis, me: &
             c.status = ConversationStatus::Resolved;
             c.disposition = Some(disposition.clone());
         }
-        Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => {}
+        Action::CallLog { .. }
+        | Action::Presence { .. }
+        | Action::AcceptOffer { .. }
+        | Action::DeclineOffer { .. } => {}
     }
 }
 
@@ -334,6 +337,9 @@ pub fn conversation_of(action: &Action) -> Option<&str> {
             conversation_id, ..
         }
         | Action::WrapUp {
+            conversation_id, ..
+        }
+        | Action::CallLog {
             conversation_id, ..
         } => Some(conversation_id),
         Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => None,
