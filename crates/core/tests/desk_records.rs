@@ -269,11 +269,19 @@ async fn locking_shows_the_agent_away_and_unlocking_restores_their_choice_after_
     })
     .expect("busy");
     delivered(&desk).await;
+    eventually("the desk shows the agent's choice", || async {
+        (desk.presence().expect("presence") == Presence::Busy).then_some(())
+    })
+    .await;
 
     ws.lock().expect("locks");
     assert_eq!(desk.presence().expect("presence"), AWAY, "away at once");
     delivered(&desk).await;
     assert_eq!(platform_presence(&server, "a1003").await, AWAY);
+    eventually("the desk has pulled its own away back", || async {
+        (desk.presence().expect("presence") == AWAY).then_some(())
+    })
+    .await;
     ws.lock().expect("locking twice is harmless");
     drop(desk);
     drop(ws);
@@ -373,4 +381,30 @@ async fn an_offer_that_reaches_a_locked_desk_is_declined_and_never_shown() {
         "nobody took it for the locked agent"
     );
     assert_eq!(read["conversation"]["assigned_to"], serde_json::Value::Null);
+
+    // Away, the locked desk is offered nothing: contacts go to a colleague.
+    let colleague = server.sign_in("a1003").await;
+    let mut colleague_events = server.events(&colleague.access_token, None).await;
+    let available = server
+        .act(
+            &colleague.access_token,
+            json!([{"key": "key-rc-avail", "created_at": 1,
+            "action": {"type": "presence", "presence": "available"}}]),
+        )
+        .await;
+    assert_eq!(available[0]["status"], "applied");
+    server
+        .customer_writes("chat", "rec-core-4", "cust-rc-4", "presales", "还有货吗")
+        .await;
+    colleague_events
+        .wait_for("an offer to the available colleague", |e| {
+            matches!(e, homedesk_protocol::ServerEvent::Offer(_))
+        })
+        .await;
+    while let Ok(event) = events.try_recv() {
+        assert!(
+            !matches!(event, SyncEvent::Offer(_)),
+            "the platform offered a contact to a locked (away) desk: {event:?}"
+        );
+    }
 }

@@ -45,7 +45,7 @@ impl Desk {
     }
 
     /// The screen was unlocked: the presence chosen before the lock comes
-    /// back (unless the agent is already there).
+    /// back.
     pub fn restore_presence(&self) -> Result<(), Error> {
         let before: Option<String> = self
             .store()
@@ -69,9 +69,10 @@ impl Desk {
             return Ok(());
         };
         let before: Presence = from_json("sync_state", &json).map_err(store_error)?;
-        if self.presence()? != before {
-            self.act(Action::Presence { presence: before })?;
-        }
+        // Sent even if the local copy already shows it: just after the away
+        // was delivered the local profile can still be the old one until
+        // the next pull, and a presence the platform already has is a no-op.
+        self.act(Action::Presence { presence: before })?;
         Ok(())
     }
 

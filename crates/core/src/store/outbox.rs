@@ -188,6 +188,9 @@ pub fn record_results(
         )?;
         tx.execute("DELETE FROM outbox WHERE key = ?1", params![result.key])?;
         recorded.acknowledged += 1;
+        if verdict.status == ActionStatus::Applied {
+            keep_own_presence(tx, &action_json, me)?;
+        }
         if matches!(
             verdict.status,
             ActionStatus::Conflict | ActionStatus::Rejected
@@ -209,6 +212,20 @@ pub fn record_results(
         [],
     )?;
     Ok(recorded)
+}
+
+/// An applied presence change leaves the outbox now, but the platform's
+/// copy of the profile arrives only with the next pull: the local profile
+/// takes it at once, so the desk never shows (or remembers, for the screen
+/// lock) the presence from before.
+fn keep_own_presence(tx: &Connection, action_json: &str, me: &str) -> Result<(), StoreError> {
+    if let Action::Presence { presence } = from_json("outbox", action_json)? {
+        tx.execute(
+            "UPDATE agent_profiles SET data = json_set(data, '$.presence', ?2) WHERE id = ?1",
+            params![me, enum_str(&presence)],
+        )?;
+    }
+    Ok(())
 }
 
 /// A refusal that leaves things as the agent wanted them: declining an

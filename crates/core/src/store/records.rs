@@ -603,4 +603,50 @@ mod tests {
             "the note is still delivered"
         );
     }
+
+    #[test]
+    fn an_applied_presence_shows_before_the_platform_sends_the_profile_back() {
+        let (_dir, store) = store();
+        let me = homedesk_protocol::AgentProfile {
+            code: "a1".into(),
+            name: "王丽".into(),
+            role: homedesk_protocol::Role::Agent,
+            queues: vec!["aftersales".into()],
+            skills: vec![],
+            max_chats: 3,
+            presence: homedesk_protocol::Presence::Offline,
+        };
+        store
+            .write(|tx| apply_change(tx, &upsert(1, Record::AgentProfile(me)), "a1"))
+            .expect("pull");
+        let sent = store
+            .write(|tx| {
+                outbox::enqueue(
+                    tx,
+                    "a1",
+                    Action::Presence {
+                        presence: homedesk_protocol::Presence::Busy,
+                    },
+                    5,
+                )
+            })
+            .expect("presence");
+        store
+            .write(|tx| outbox::record_results(tx, &[ActionResult::applied(&sent.key)], "a1", 6))
+            .expect("verdict");
+        let json: String = store
+            .read(|c| {
+                c.query_row(
+                    "SELECT json_extract(data, '$.presence') FROM agent_profiles WHERE id = 'a1'",
+                    [],
+                    |row| row.get(0),
+                )
+            })
+            .expect("read");
+        assert_eq!(
+            json, "busy",
+            "out of the outbox and not yet pulled, the presence is still the agent's choice \
+             (the screen lock remembers it)"
+        );
+    }
 }
