@@ -416,6 +416,28 @@ describe("status bar", () => {
   });
 });
 
+describe("refused call log", () => {
+  for (const [language, says] of [
+    ["zh-CN", ["记录通话没能提交", "不能超过 4 小时"]],
+    ["en", ["Call log was not accepted", "last over 4 hours"]],
+  ] as const) {
+    it(`says in ${language} that a call log was refused and why, with the limit`, async () => {
+      const { host } = renderApp({ queue: [mine("c1")] }, language);
+      host.refuse(1, {
+        conversationId: "c1",
+        action: "call_log",
+        code: "invalid_duration",
+        params: { limit: 14_400, field: "ended_at" },
+        holderName: null,
+        message: "ended_at: a call of 20000 s is longer than 14400 s",
+      });
+      const item = await screen.findByTestId("conflict-item");
+      for (const text of says) expect(item).toHaveTextContent(text);
+      expect(item).not.toHaveTextContent("longer than");
+    });
+  }
+});
+
 describe("queue filters, platform clock and windowing", () => {
   it("filters by channel and by priority", async () => {
     renderApp({

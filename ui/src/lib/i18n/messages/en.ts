@@ -265,6 +265,7 @@ export const en: Messages = {
   "conflict.action.set_status": "Status change",
   "conflict.action.transfer": "Transfer",
   "conflict.action.wrap_up": "Wrap-up",
+  "conflict.action.call_log": "Call log",
   "conflict.action.presence": "Presence change",
   "conflict.action.accept_offer": "Accepting an offer",
   "conflict.action.decline_offer": "Declining an offer",

@@ -247,6 +247,7 @@ export const zhCN = {
   "conflict.action.set_status": "修改会话状态",
   "conflict.action.transfer": "转接会话",
   "conflict.action.wrap_up": "结束会话",
+  "conflict.action.call_log": "记录通话",
   "conflict.action.presence": "切换接待状态",
   "conflict.action.accept_offer": "接起分配",
   "conflict.action.decline_offer": "拒接分配",
