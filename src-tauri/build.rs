@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "reply",
     "save_draft",
     "wrap_up",
+    "log_call",
     "search_articles",
     "article",
     "release",

@@ -134,10 +134,24 @@ pub fn wrap_up(
     conversation_id: String,
     disposition: String,
     note: Option<String>,
-    after_contact_secs: u32,
+    after_contact_secs: i64,
 ) -> Result<(), ErrorBody> {
     let desk = workstation.desk().map_err(ErrorBody::from)?;
     desk.wrap_up(&conversation_id, &disposition, note, after_contact_secs)
+        .map(|_| ())
+        .map_err(ErrorBody::from)
+}
+
+/// A call made from the call screen, for the platform to keep.
+#[tauri::command]
+pub fn log_call(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+    started_at: i64,
+    ended_at: i64,
+) -> Result<(), ErrorBody> {
+    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    desk.log_call(&conversation_id, started_at, ended_at)
         .map(|_| ())
         .map_err(ErrorBody::from)
 }

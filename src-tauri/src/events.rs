@@ -23,7 +23,14 @@ pub fn forward<R: Runtime>(app: &AppHandle<R>, workstation: &Workstation) {
     tauri::async_runtime::spawn(async move {
         loop {
             let event = match events.recv().await {
-                Ok(event) => DeskEvent::from(event),
+                Ok(event) => {
+                    let Some(mine) = desk.upgrade() else { break };
+                    // A locked desk declines offers instead of showing them.
+                    match app.state::<Workstation>().screen_event(&mine, event) {
+                        Some(event) => event,
+                        None => continue,
+                    }
+                }
                 // Missed some: the UI re-reads everything on `changed`.
                 Err(RecvError::Lagged(_)) => DeskEvent::Changed,
                 Err(RecvError::Closed) => break,

@@ -72,6 +72,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
             commands::reply,
             commands::save_draft,
             commands::wrap_up,
+            commands::log_call,
             commands::search_articles,
             commands::article,
             commands::release,

@@ -136,6 +136,10 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
             "wrap_up",
             json!({ "conversationId": "c1", "disposition": "resolved", "note": null, "afterContactSecs": 30 }),
         ),
+        (
+            "log_call",
+            json!({ "conversationId": "c1", "startedAt": 1_000, "endedAt": 66_000 }),
+        ),
         ("scripts", json!({ "conversationId": "c1" })),
         ("transfer_targets", json!({})),
         (
@@ -173,6 +177,7 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
         "reply",
         "save_draft",
         "wrap_up",
+        "log_call",
         "search_articles",
         "article",
         "release",

@@ -8,7 +8,13 @@
 //!
 //! Sign-in needs the platform; [`Desk::resume`] continues a saved session
 //! without it. A password verifier (Argon2) is kept locally so the screen
-//! lock can be opened offline.
+//! lock can be opened offline; what the lock does to presence is in
+//! [`away`].
+
+pub mod away;
+mod checks;
+
+use checks::check_action;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,8 +23,8 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use homedesk_protocol::{
     Action, ActionEnvelope, AgentProfile, Author, CannedReply, Channel, Conversation,
-    ConversationStatus, Customer, DISPOSITIONS, MAX_MESSAGE_CHARS, PlaceholderKind, Presence,
-    Priority, Queue, Role, Script, TransferTarget,
+    ConversationStatus, Customer, MAX_MESSAGE_CHARS, PlaceholderKind, Presence, Priority, Queue,
+    Role, Script, TransferTarget, UnixMillis,
 };
 use rand::RngCore;
 use rusqlite::{OptionalExtension, params};
@@ -429,13 +435,14 @@ impl Desk {
     }
 
     /// The queue view: most urgent first (first-response deadline for
-    /// unanswered contacts, then the newest activity).
+    /// unanswered contacts, then the newest activity). Every open or
+    /// waiting conversation is read, however old; resolved ones never.
     pub fn queue(&self, scope: QueueScope) -> Result<Vec<QueueItem>, Error> {
         let me = self.profile.code.as_str();
         let queues = self.profile.queues.clone();
         self.store()
             .read(|c| {
-                let conversations = views::conversations(c, 5_000)?;
+                let conversations = views::open_conversations(c)?;
                 let mut items = Vec::new();
                 for conv in conversations {
                     let mine = conv.assigned_to.as_deref() == Some(me)
@@ -593,19 +600,35 @@ impl Desk {
         })
     }
 
-    /// Resolves a conversation with a disposition code (and an optional note).
+    /// Resolves a conversation with a disposition code (and an optional
+    /// note); the platform keeps the note and the after-contact work.
     pub fn wrap_up(
         &self,
         conversation_id: &str,
         disposition: &str,
         note: Option<String>,
-        after_contact_secs: u32,
+        after_contact_secs: i64,
     ) -> Result<ActionEnvelope, Error> {
         self.act(Action::WrapUp {
             conversation_id: conversation_id.to_owned(),
             disposition: disposition.to_owned(),
             note: note.filter(|n| !n.trim().is_empty()),
             after_contact_secs,
+        })
+    }
+
+    /// Logs a call made from the call screen (workstation clock) for the
+    /// platform to keep.
+    pub fn log_call(
+        &self,
+        conversation_id: &str,
+        started_at: UnixMillis,
+        ended_at: UnixMillis,
+    ) -> Result<ActionEnvelope, Error> {
+        self.act(Action::CallLog {
+            conversation_id: conversation_id.to_owned(),
+            started_at,
+            ended_at,
         })
     }
 
@@ -623,8 +646,12 @@ impl Desk {
     /// Refused actions the agent has not dismissed yet, newest first.
     pub fn conflicts(&self) -> Result<Vec<ConflictView>, Error> {
         self.store()
-            .read(views::conflicts)
-            .map(|all| all.into_iter().map(ConflictView::from).collect())
+            .read(|c| {
+                views::conflicts(c)?
+                    .into_iter()
+                    .map(|conflict| views::conflict_view(c, conflict))
+                    .collect()
+            })
             .map_err(store_error)
     }
 
@@ -965,49 +992,4 @@ fn new_message_id() -> String {
     rand::rng().fill_bytes(&mut bytes);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     format!("msg-{hex}")
-}
-
-/// The checks the platform would make that need no server state.
-fn check_action(action: &Action) -> Result<(), Error> {
-    let invalid = |why: String| Err(Error::InvalidAction(why));
-    match action {
-        Action::Reply { body, .. } | Action::InternalNote { body, .. } => {
-            if body.trim().is_empty() {
-                return invalid("the message is empty".into());
-            }
-            if body.chars().count() > MAX_MESSAGE_CHARS {
-                return invalid(format!(
-                    "a message has at most {MAX_MESSAGE_CHARS} characters"
-                ));
-            }
-        }
-        Action::WrapUp {
-            disposition, note, ..
-        } => {
-            if !DISPOSITIONS.contains(&disposition.as_str()) {
-                return invalid(format!(
-                    "unknown disposition {disposition:?}; choose one of {}",
-                    DISPOSITIONS.join(", ")
-                ));
-            }
-            if note
-                .as_ref()
-                .is_some_and(|n| n.chars().count() > MAX_MESSAGE_CHARS)
-            {
-                return invalid(format!(
-                    "a wrap-up note has at most {MAX_MESSAGE_CHARS} characters"
-                ));
-            }
-        }
-        Action::SetStatus { status, .. }
-            if !matches!(
-                status,
-                ConversationStatus::Active | ConversationStatus::Pending
-            ) =>
-        {
-            return invalid("status: active or pending (resolve with a wrap-up)".into());
-        }
-        _ => {}
-    }
-    Ok(())
 }

@@ -152,6 +152,8 @@ impl Workstation {
             s.last_agent = Some(signed_in.code.clone());
             s.locked = false;
         })?;
+        // The lock is open: the presence chosen before it comes back.
+        desk.restore_presence()?;
         // A previous agent's desk (or practice) stops here; their session
         // stays on disk.
         *lock(&self.live) = None;
@@ -301,15 +303,18 @@ impl Workstation {
         lock(&self.desk).clone().ok_or(Error::NotSignedIn)
     }
 
-    /// Turns the screen lock on (idle timeout or the agent's choice).
+    /// Turns the screen lock on (idle timeout or the agent's choice); the
+    /// live agent shows as away until it opens (see [`crate::desk::away`]).
     pub fn lock(&self) -> Result<(), Error> {
         let desk = self.desk_even_when_locked()?;
-        if desk.is_practice() && lock(&self.live).is_none() {
+        let live = lock(&self.live).clone();
+        if desk.is_practice() && live.is_none() {
             return Err(Error::InvalidAction(
                 "practice without signing in has no password to lock the screen with".into(),
             ));
         }
-        self.update_settings(|s| s.locked = true)
+        self.update_settings(|s| s.locked = true)?;
+        live.unwrap_or(desk).lock_presence()
     }
 
     /// Opens the screen lock with the agent's password, offline too.
@@ -324,7 +329,18 @@ impl Workstation {
             return Ok(false);
         }
         self.update_settings(|s| s.locked = false)?;
+        desk.restore_presence()?;
         Ok(true)
+    }
+
+    /// What the window hears of `desk`'s sync event: nothing of an offer
+    /// while the screen is locked (it is declined).
+    pub fn screen_event(
+        &self,
+        desk: &Desk,
+        event: crate::sync::SyncEvent,
+    ) -> Option<crate::desk::DeskEvent> {
+        desk.screen_event(event, self.is_locked())
     }
 
     pub fn is_locked(&self) -> bool {

@@ -26,9 +26,9 @@ use homedesk_core::{
     SignedInAgent,
 };
 use homedesk_protocol::{
-    Author, Channel, Conversation, ConversationStatus, Customer, Message, MessageKind,
-    MissedOffers, OrderSummary, PlaceholderKind, Presence, PresenceReason, Priority, Script,
-    ScriptBranch, ScriptStep, TransferTarget,
+    ActionCode, Author, Channel, Conversation, ConversationStatus, Customer, Message, MessageKind,
+    MissedOffers, OrderSummary, PlaceholderKind, Presence, PresenceReason, Priority, RefusalParams,
+    Script, ScriptBranch, ScriptStep, TransferTarget,
 };
 use ts_rs::{Config, TS};
 
@@ -93,6 +93,8 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<Preferences>(&cfg),
         render::<TextSize>(&cfg),
         render::<ConflictView>(&cfg),
+        render::<ActionCode>(&cfg),
+        render::<RefusalParams>(&cfg),
         render::<Notice>(&cfg),
         render::<NoticeKind>(&cfg),
         render::<PracticeScenario>(&cfg),

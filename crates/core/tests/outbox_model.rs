@@ -90,6 +90,7 @@ impl Transport for ModelTransport {
                     status: ActionStatus::Duplicate,
                     code: None,
                     message: None,
+                    params: Default::default(),
                     original: Some(Box::new(first.clone())),
                 },
                 None => {

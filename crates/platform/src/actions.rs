@@ -6,12 +6,18 @@
 //! `key_reused`; otherwise the action is checked against the current state,
 //! applied (or refused) and its verdict stored under the key. A refused
 //! action changes nothing but its key record, so a resend is answered the
-//! same way.
+//! same way. A refusal carries its code and [`RefusalParams`] (who holds the
+//! conversation now, the limit exceeded) so the workstation can say it in
+//! the agent's language.
+//!
+//! Wrap-ups and call logs also leave a contact record (note, after-contact
+//! work, call times) that supervisors read with `GET /v1/conversations/{id}`.
 
 use homedesk_protocol::{
     Action, ActionCode, ActionEnvelope, ActionResult, ActionStatus, AgentProfile, Author,
-    Conversation, ConversationStatus, DISPOSITIONS, EntityKind, Message, MessageKind, Presence,
-    Record, TransferTarget, UnixMillis, is_valid_idempotency_key,
+    CallRecord, Conversation, ConversationStatus, DISPOSITIONS, EntityKind, InvalidRecord, Message,
+    MessageKind, Presence, Record, RefusalParams, TransferTarget, UnixMillis, WrapUpRecord,
+    check_call, check_wrap_up, is_valid_idempotency_key,
 };
 use sha2::{Digest, Sha256};
 
@@ -37,6 +43,14 @@ struct Refusal {
     status: ActionStatus,
     code: ActionCode,
     message: String,
+    params: RefusalParams,
+}
+
+impl Refusal {
+    fn with(mut self, params: RefusalParams) -> Refusal {
+        self.params = params;
+        self
+    }
 }
 
 fn conflict(code: ActionCode, message: impl Into<String>) -> Refusal {
@@ -44,6 +58,7 @@ fn conflict(code: ActionCode, message: impl Into<String>) -> Refusal {
         status: ActionStatus::Conflict,
         code,
         message: message.into(),
+        params: RefusalParams::default(),
     }
 }
 
@@ -52,6 +67,20 @@ fn rejected(code: ActionCode, message: impl Into<String>) -> Refusal {
         status: ActionStatus::Rejected,
         code,
         message: message.into(),
+        params: RefusalParams::default(),
+    }
+}
+
+impl From<InvalidRecord> for Refusal {
+    fn from(invalid: InvalidRecord) -> Refusal {
+        rejected(invalid.code, invalid.message).with(invalid.params)
+    }
+}
+
+fn holder(agent: Option<&String>) -> RefusalParams {
+    RefusalParams {
+        holder: agent.cloned(),
+        ..RefusalParams::default()
     }
 }
 
@@ -105,6 +134,7 @@ fn apply_one(
                 status: ActionStatus::Duplicate,
                 code: stored.result.code,
                 message: stored.result.message.clone(),
+                params: stored.result.params.clone(),
                 original: Some(Box::new(stored.result)),
             });
         }
@@ -118,7 +148,8 @@ fn apply_one(
     }
     let result = match apply_action(tx, agent, &envelope.action, now, effects)? {
         Ok(()) => ActionResult::applied(key),
-        Err(refusal) => ActionResult::refused(key, refusal.status, refusal.code, refusal.message),
+        Err(refusal) => ActionResult::refused(key, refusal.status, refusal.code, refusal.message)
+            .with_params(refusal.params),
     };
     tx.put_action_key(
         agent,
@@ -172,7 +203,8 @@ fn held_by(tx: &mut dyn Tx, id: &str, agent: &str) -> Step<Conversation> {
         return Ok(Err(conflict(
             ActionCode::NotAssigned,
             format!("conversation {id} is not assigned to you: {holder}"),
-        )));
+        )
+        .with(self::holder(c.assigned_to.as_ref()))));
     }
     Ok(Ok(c))
 }
@@ -203,9 +235,14 @@ fn check_message(message_id: &str, body: &str) -> Result<(), Refusal> {
     }
     if body.chars().count() > MAX_MESSAGE_CHARS {
         return Err(rejected(
-            ActionCode::Invalid,
+            ActionCode::TooLong,
             format!("body: longer than {MAX_MESSAGE_CHARS} characters"),
-        ));
+        )
+        .with(RefusalParams {
+            field: Some("body".into()),
+            limit: Some(MAX_MESSAGE_CHARS as i64),
+            ..RefusalParams::default()
+        }));
     }
     Ok(())
 }
@@ -259,7 +296,11 @@ fn apply_action(
                         "conversation {conversation_id} is in queue {}, which is not yours",
                         c.queue
                     ),
-                )));
+                )
+                .with(RefusalParams {
+                    queue: Some(c.queue.clone()),
+                    ..RefusalParams::default()
+                })));
             }
             match c.status {
                 ConversationStatus::Queued => {}
@@ -274,7 +315,8 @@ fn apply_action(
                     return Ok(Err(conflict(
                         ActionCode::AlreadyClaimed,
                         format!("conversation {conversation_id} was already taken by {holder}"),
-                    )));
+                    )
+                    .with(self::holder(c.assigned_to.as_ref()))));
                 }
             }
             withdraw_offers(tx, conversation_id, None, effects)?;
@@ -308,7 +350,11 @@ fn apply_action(
                     return Ok(Err(rejected(
                         ActionCode::Forbidden,
                         format!("conversation {conversation_id} is not visible to you"),
-                    )));
+                    )
+                    .with(RefusalParams {
+                        queue: Some(c.queue.clone()),
+                        ..RefusalParams::default()
+                    })));
                 }
                 c
             } else {
@@ -408,7 +454,7 @@ fn apply_action(
             conversation_id,
             disposition,
             note,
-            after_contact_secs: _,
+            after_contact_secs,
         } => {
             if !DISPOSITIONS.contains(&disposition.as_str()) {
                 return Ok(Err(rejected(
@@ -419,21 +465,60 @@ fn apply_action(
                     ),
                 )));
             }
-            if note
-                .as_ref()
-                .is_some_and(|n| n.chars().count() > MAX_MESSAGE_CHARS)
-            {
-                return Ok(Err(rejected(
-                    ActionCode::Invalid,
-                    format!("note: longer than {MAX_MESSAGE_CHARS} characters"),
-                )));
+            if let Err(invalid) = check_wrap_up(note.as_deref(), *after_contact_secs) {
+                return Ok(Err(invalid.into()));
             }
             let c = check!(held_by(tx, conversation_id, agent));
             let mut after = bumped(c.clone());
             after.status = ConversationStatus::Resolved;
             after.disposition = Some(disposition.clone());
             save_conversation(tx, Some(&c), &after, now)?;
+            tx.insert_wrap_up(
+                conversation_id,
+                &WrapUpRecord {
+                    agent: agent.to_owned(),
+                    disposition: disposition.clone(),
+                    note: note.clone(),
+                    after_contact_secs: *after_contact_secs,
+                    wrapped_at: now,
+                },
+            )?;
             effects.reroute = true;
+        }
+        Action::CallLog {
+            conversation_id,
+            started_at,
+            ended_at,
+        } => {
+            let duration_secs = match check_call(*started_at, *ended_at) {
+                Ok(secs) => secs,
+                Err(invalid) => return Ok(Err(invalid.into())),
+            };
+            // A call that happened is kept even if the conversation moved
+            // on meanwhile; it only has to be one the agent may see.
+            let c = check!(load_conversation(tx, conversation_id));
+            if !can_see(&me, &c) {
+                return Ok(Err(rejected(
+                    ActionCode::Forbidden,
+                    format!("conversation {conversation_id} is not visible to you"),
+                )
+                .with(RefusalParams {
+                    queue: Some(c.queue.clone()),
+                    ..RefusalParams::default()
+                })));
+            }
+            tx.insert_call(
+                conversation_id,
+                &CallRecord {
+                    agent: agent.to_owned(),
+                    started_at: *started_at,
+                    ended_at: *ended_at,
+                    duration_secs,
+                    logged_at: now,
+                },
+            )?;
+            // Nothing in the change log moved.
+            return Ok(Ok(()));
         }
         Action::Presence { presence } => {
             if me.presence != *presence || me.presence_reason.is_some() {
@@ -482,7 +567,8 @@ fn apply_action(
                     return Ok(Err(conflict(
                         ActionCode::AlreadyClaimed,
                         format!("conversation {} was already taken", c.id),
-                    )));
+                    )
+                    .with(holder(c.assigned_to.as_ref()))));
                 }
                 tx.set_offer_state(offer_id, OfferState::Accepted)?;
                 withdraw_offers(tx, &c.id, Some(agent), effects)?;

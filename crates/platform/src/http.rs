@@ -93,6 +93,10 @@ pub fn router(platform: Shared) -> Router {
             post(post_actions).layer(DefaultBodyLimit::max(ACTIONS_BODY_LIMIT)),
         )
         .route(
+            "/v1/conversations/{id}",
+            get(crate::contact_records::get_conversation),
+        )
+        .route(
             "/v1/training-records",
             post(post_training_records)
                 .get(get_training_records)

@@ -3,14 +3,15 @@
 //! actions exactly once, routes customer contacts, and pushes events.
 //!
 //! Layout: `http` (routes, extractors, error mapping) calls the domain
-//! modules `auth`, `actions`, `ingress`, `routing` and `visibility`, which run
-//! inside transactions of a `storage::Storage`. `server` owns TLS and
+//! modules `auth`, `actions`, `contact_records`, `ingress`, `routing` and
+//! `visibility`, which run inside transactions of a `storage::Storage`. `server` owns TLS and
 //! graceful shutdown, `tls` the development certificates, `content` and
 //! `admin` the import of knowledge and accounts, `demo` the demo world.
 
 pub mod actions;
 pub mod admin;
 pub mod auth;
+pub mod contact_records;
 pub use homedesk_content as content;
 pub mod demo;
 pub mod error;

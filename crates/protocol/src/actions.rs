@@ -73,15 +73,27 @@ pub enum Action {
         conversation_id: String,
         target: TransferTarget,
     },
-    /// Resolve with a disposition code after the contact.
+    /// Resolve with a disposition code after the contact. The platform
+    /// keeps the note and the after-contact work for supervisors
+    /// (`GET /v1/conversations/{id}`).
     WrapUp {
         conversation_id: String,
         disposition: String,
         #[serde(default)]
         note: Option<String>,
-        /// After-contact work, in seconds.
+        /// After-contact work, in seconds: 0 to [`MAX_AFTER_CONTACT_SECS`].
+        /// Signed so that a negative value is refused as an action
+        /// (`invalid_duration`) rather than failing the whole batch.
         #[serde(default)]
-        after_contact_secs: u32,
+        after_contact_secs: i64,
+    },
+    /// A phone call the agent made from the call screen, logged when it
+    /// ends. Times are the workstation's clock; the platform keeps them for
+    /// supervisors with the duration it derives (`ended_at - started_at`).
+    CallLog {
+        conversation_id: String,
+        started_at: UnixMillis,
+        ended_at: UnixMillis,
     },
     Presence {
         presence: Presence,
@@ -96,6 +108,13 @@ pub enum Action {
 
 /// Longest message body or wrap-up note, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 10_000;
+
+/// Most after-contact work one wrap-up may claim: a day (the wrap-up form
+/// stops its timer there). More is a broken clock, not work.
+pub const MAX_AFTER_CONTACT_SECS: i64 = 24 * 60 * 60;
+
+/// Longest call the call screen may log: 4 hours.
+pub const MAX_CALL_SECS: i64 = 4 * 60 * 60;
 
 /// A message shortened to one line for the queue view
 /// (`Conversation::last_message_preview`): whitespace folded, at most 80
@@ -156,21 +175,81 @@ pub enum ActionStatus {
     Rejected,
 }
 
-/// Why an action was not applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Why an action was not applied: a closed set the workstation turns into
+/// a message in the agent's language (with [`RefusalParams`]); the
+/// platform's `message` is for logs and people reading the wire, never
+/// shown in the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "ActionCode.ts"))]
 pub enum ActionCode {
     NotFound,
-    /// Someone else holds the conversation.
+    /// Someone else holds the conversation (`holder`), or it is back in its
+    /// queue (no `holder`).
     NotAssigned,
+    /// Someone else (`holder`) took it first.
     AlreadyClaimed,
     AlreadyResolved,
     OfferExpired,
+    /// Not in one of the agent's queues.
     Forbidden,
     Invalid,
     UnknownDisposition,
     /// The key was used before for a different action.
     KeyReused,
+    /// A text is longer than `limit` characters.
+    TooLong,
+    /// A duration is negative, longer than `limit` seconds, or ends before
+    /// it starts.
+    InvalidDuration,
+}
+
+impl ActionCode {
+    /// Every code, for tests that check each one is explained.
+    pub const ALL: [ActionCode; 11] = [
+        ActionCode::NotFound,
+        ActionCode::NotAssigned,
+        ActionCode::AlreadyClaimed,
+        ActionCode::AlreadyResolved,
+        ActionCode::OfferExpired,
+        ActionCode::Forbidden,
+        ActionCode::Invalid,
+        ActionCode::UnknownDisposition,
+        ActionCode::KeyReused,
+        ActionCode::TooLong,
+        ActionCode::InvalidDuration,
+    ];
+}
+
+/// What a refusal is about, so the workstation can say it in the agent's
+/// language: only the fields that apply are present.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "RefusalParams.ts"))]
+pub struct RefusalParams {
+    /// The agent code of the colleague who holds the conversation now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub holder: Option<String>,
+    /// The limit that was exceeded (characters for `too_long`, seconds for
+    /// `invalid_duration`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub limit: Option<i64>,
+    /// The field at fault (`note`, `body`, `after_contact_secs`, `ended_at`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub field: Option<String>,
+    /// The queue the conversation is in (`forbidden`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub queue: Option<String>,
+}
+
+impl RefusalParams {
+    pub fn is_empty(&self) -> bool {
+        *self == RefusalParams::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,6 +261,10 @@ pub struct ActionResult {
     pub code: Option<ActionCode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// What the refusal is about (who holds the conversation, the limit
+    /// exceeded), for a message in the agent's language.
+    #[serde(default, skip_serializing_if = "RefusalParams::is_empty")]
+    pub params: RefusalParams,
     /// For `duplicate`: the verdict the first delivery got.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original: Option<Box<ActionResult>>,
@@ -194,6 +277,7 @@ impl ActionResult {
             status: ActionStatus::Applied,
             code: None,
             message: None,
+            params: RefusalParams::default(),
             original: None,
         }
     }
@@ -209,8 +293,15 @@ impl ActionResult {
             status,
             code: Some(code),
             message: Some(message.into()),
+            params: RefusalParams::default(),
             original: None,
         }
+    }
+
+    /// The same verdict with what it is about.
+    pub fn with_params(mut self, params: RefusalParams) -> ActionResult {
+        self.params = params;
+        self
     }
 }
 

@@ -17,8 +17,8 @@ pub type UnixMillis = i64;
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Channel.ts"))]
 pub enum Channel {
     Chat,
-    /// A phone call-back: the agent calls the customer through the platform's
-    /// telephony.
+    /// A phone call-back. Until the platform has telephony, the agent dials
+    /// the customer from their own phone and logs the call (`call_log`).
     Phone,
     Ticket,
 }
@@ -154,8 +154,8 @@ pub struct OrderSummary {
 pub struct Customer {
     pub id: String,
     pub name: String,
-    /// Masked by the platform (e.g. `138****5678`); agents never see the
-    /// full number, calls go through the platform's telephony.
+    /// Masked by the platform (e.g. `138****5678`) wherever it is shown to
+    /// agents.
     pub phone_masked: String,
     #[serde(default)]
     pub city: Option<String>,

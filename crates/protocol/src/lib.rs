@@ -13,6 +13,7 @@
 
 pub mod actions;
 pub mod changes;
+pub mod contact_records;
 pub mod decode;
 pub mod entities;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod version;
 
 pub use actions::*;
 pub use changes::*;
+pub use contact_records::*;
 pub use decode::{DecodeError, decode};
 pub use entities::*;
 pub use error::{ErrorBody, ErrorCode, Health};

@@ -211,6 +211,11 @@ fn actions_sessions_events_and_pages_round_trip() {
             note: None,
             after_contact_secs: 30,
         },
+        Action::CallLog {
+            conversation_id: "c".into(),
+            started_at: 1_000,
+            ended_at: 66_000,
+        },
         Action::Presence {
             presence: Presence::Available,
         },
@@ -267,6 +272,54 @@ fn actions_sessions_events_and_pages_round_trip() {
         code: ErrorCode::UnknownCursor,
         message: "m".into(),
     });
+}
+
+#[test]
+fn a_refusal_carries_its_params_and_leaves_them_out_when_empty() {
+    let refused = ActionResult::refused(
+        "key-000003",
+        ActionStatus::Conflict,
+        ActionCode::AlreadyClaimed,
+        "conversation c was already taken by a1003",
+    )
+    .with_params(homedesk_protocol::RefusalParams {
+        holder: Some("a1003".into()),
+        ..Default::default()
+    });
+    assert_eq!(
+        serde_json::to_value(&refused).expect("json"),
+        serde_json::json!({"key": "key-000003", "status": "conflict", "code": "already_claimed",
+            "message": "conversation c was already taken by a1003", "params": {"holder": "a1003"}})
+    );
+    let plain = serde_json::to_value(ActionResult::applied("key-000004")).expect("json");
+    assert_eq!(
+        plain,
+        serde_json::json!({"key": "key-000004", "status": "applied"})
+    );
+    let codes: Vec<_> = ActionCode::ALL
+        .iter()
+        .map(|c| serde_json::to_value(c).expect("json"))
+        .collect();
+    assert_eq!(
+        codes,
+        serde_json::json!([
+            "not_found",
+            "not_assigned",
+            "already_claimed",
+            "already_resolved",
+            "offer_expired",
+            "forbidden",
+            "invalid",
+            "unknown_disposition",
+            "key_reused",
+            "too_long",
+            "invalid_duration"
+        ])
+        .as_array()
+        .expect("array")
+        .clone(),
+        "the closed set the workstation translates (ui/src/lib/refusal.ts)"
+    );
 }
 
 #[test]

@@ -169,7 +169,11 @@ impl World {
         let refuse =
             |code, message: &str| ActionResult::refused(key, ActionStatus::Conflict, code, message);
         let conversation_id = match action {
-            Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => {
+            // A practice call is logged nowhere: there is no supervisor.
+            Action::CallLog { .. }
+            | Action::Presence { .. }
+            | Action::AcceptOffer { .. }
+            | Action::DeclineOffer { .. } => {
                 return ActionResult::applied(key);
             }
             Action::Claim { conversation_id }
@@ -253,7 +257,10 @@ impl World {
                 c.status = ConversationStatus::Resolved;
                 c.disposition = Some(disposition.clone());
             }
-            Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => {}
+            Action::CallLog { .. }
+            | Action::Presence { .. }
+            | Action::AcceptOffer { .. }
+            | Action::DeclineOffer { .. } => {}
         }
         self.customer_wrote(&conversation_id, customer);
         self.bump(&conversation_id);

@@ -25,7 +25,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 /// Migrations, in order; `user_version` is how many have run.
-const MIGRATIONS: [(&str, &str); 5] = [
+const MIGRATIONS: [(&str, &str); 6] = [
     ("0001_init", include_str!("migrations/0001_init.sql")),
     ("0002_search", crate::search::SCHEMA),
     ("0003_unlock", include_str!("migrations/0003_unlock.sql")),
@@ -36,6 +36,10 @@ const MIGRATIONS: [(&str, &str); 5] = [
     (
         "0005_practice",
         include_str!("migrations/0005_practice.sql"),
+    ),
+    (
+        "0006_refusals_and_lock",
+        include_str!("migrations/0006_refusals_and_lock.sql"),
     ),
 ];
 

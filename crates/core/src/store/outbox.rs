@@ -188,13 +188,18 @@ pub fn record_results(
         )?;
         tx.execute("DELETE FROM outbox WHERE key = ?1", params![result.key])?;
         recorded.acknowledged += 1;
+        if verdict.status == ActionStatus::Applied {
+            keep_own_presence(tx, &action_json, me)?;
+        }
         if matches!(
             verdict.status,
             ActionStatus::Conflict | ActionStatus::Rejected
         ) {
             let action: Action = from_json("outbox", &action_json)?;
-            fold_back(tx, &result.key, &action, verdict, now)?;
-            recorded.conflicts.push(result.key.clone());
+            if !already_as_wanted(&action, verdict) {
+                fold_back(tx, &result.key, &action, verdict, now)?;
+                recorded.conflicts.push(result.key.clone());
+            }
         }
         if let Some(conversation) = conversation {
             rebuild_conversation(tx, &conversation, me)?;
@@ -207,6 +212,28 @@ pub fn record_results(
         [],
     )?;
     Ok(recorded)
+}
+
+/// An applied presence change leaves the outbox now, but the platform's
+/// copy of the profile arrives only with the next pull: the local profile
+/// takes it at once, so the desk never shows (or remembers, for the screen
+/// lock) the presence from before.
+fn keep_own_presence(tx: &Connection, action_json: &str, me: &str) -> Result<(), StoreError> {
+    if let Action::Presence { presence } = from_json("outbox", action_json)? {
+        tx.execute(
+            "UPDATE agent_profiles SET data = json_set(data, '$.presence', ?2) WHERE id = ?1",
+            params![me, enum_str(&presence)],
+        )?;
+    }
+    Ok(())
+}
+
+/// A refusal that leaves things as the agent wanted them: declining an
+/// offer that had already ended (e.g. withdrawn when a locked desk went
+/// away). Nothing to tell the agent.
+fn already_as_wanted(action: &Action, verdict: &ActionResult) -> bool {
+    matches!(action, Action::DeclineOffer { .. })
+        && verdict.code == Some(homedesk_protocol::ActionCode::OfferExpired)
 }
 
 /// A refused action comes back to the agent: a reply's text returns to the
@@ -252,15 +279,16 @@ fn fold_back(
         .clone()
         .unwrap_or_else(|| "the platform did not accept this action".to_owned());
     tx.execute(
-        "INSERT OR IGNORE INTO conflicts (key, conversation_id, action, code, message, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR IGNORE INTO conflicts (key, conversation_id, action, code, message, created_at, params)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             key,
             conversation_of(action),
             to_json(action),
             verdict.code.as_ref().map(enum_str),
             message,
-            now
+            now,
+            (!verdict.params.is_empty()).then(|| to_json(&verdict.params))
         ],
     )?;
     Ok(())

@@ -312,7 +312,10 @@ pub fn apply_action(c: &mut Conversation, action: &Action, at: UnixMillis, me: &
             c.status = ConversationStatus::Resolved;
             c.disposition = Some(disposition.clone());
         }
-        Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => {}
+        Action::CallLog { .. }
+        | Action::Presence { .. }
+        | Action::AcceptOffer { .. }
+        | Action::DeclineOffer { .. } => {}
     }
 }
 
@@ -334,6 +337,9 @@ pub fn conversation_of(action: &Action) -> Option<&str> {
             conversation_id, ..
         }
         | Action::WrapUp {
+            conversation_id, ..
+        }
+        | Action::CallLog {
             conversation_id, ..
         } => Some(conversation_id),
         Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => None,
@@ -595,6 +601,52 @@ mod tests {
             store.read(outbox::count).expect("count"),
             1,
             "the note is still delivered"
+        );
+    }
+
+    #[test]
+    fn an_applied_presence_shows_before_the_platform_sends_the_profile_back() {
+        let (_dir, store) = store();
+        let me = homedesk_protocol::AgentProfile {
+            code: "a1".into(),
+            name: "王丽".into(),
+            role: homedesk_protocol::Role::Agent,
+            queues: vec!["aftersales".into()],
+            skills: vec![],
+            max_chats: 3,
+            presence: homedesk_protocol::Presence::Offline,
+        };
+        store
+            .write(|tx| apply_change(tx, &upsert(1, Record::AgentProfile(me)), "a1"))
+            .expect("pull");
+        let sent = store
+            .write(|tx| {
+                outbox::enqueue(
+                    tx,
+                    "a1",
+                    Action::Presence {
+                        presence: homedesk_protocol::Presence::Busy,
+                    },
+                    5,
+                )
+            })
+            .expect("presence");
+        store
+            .write(|tx| outbox::record_results(tx, &[ActionResult::applied(&sent.key)], "a1", 6))
+            .expect("verdict");
+        let json: String = store
+            .read(|c| {
+                c.query_row(
+                    "SELECT json_extract(data, '$.presence') FROM agent_profiles WHERE id = 'a1'",
+                    [],
+                    |row| row.get(0),
+                )
+            })
+            .expect("read");
+        assert_eq!(
+            json, "busy",
+            "out of the outbox and not yet pulled, the presence is still the agent's choice \
+             (the screen lock remembers it)"
         );
     }
 }

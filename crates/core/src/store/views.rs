@@ -1,7 +1,7 @@
 //! What the screens and the CLI read from the local store. Everything here
 //! works offline: it reads only the local file.
 
-use homedesk_protocol::{Conversation, Message, UnixMillis};
+use homedesk_protocol::{ActionCode, Conversation, Message, RefusalParams, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use ts_rs::TS;
@@ -17,12 +17,28 @@ pub struct ThreadMessage {
     pub pending: bool,
 }
 
-/// Conversations, most recent activity first.
+/// Conversations: open and waiting ones first (however old), then resolved
+/// ones; each group by most recent activity. `limit` can only cut resolved
+/// ones unless there are more open ones than that.
 pub fn conversations(conn: &Connection, limit: usize) -> Result<Vec<Conversation>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT data FROM conversations ORDER BY last_message_at DESC, id LIMIT ?1",
+        "SELECT data FROM conversations
+         ORDER BY status = 'resolved', last_message_at DESC, id LIMIT ?1",
     )?;
     let rows = stmt.query_map(params![limit as i64], |row| row.get::<_, String>(0))?;
+    rows.map(|json| from_json("conversations", &json?))
+        .collect()
+}
+
+/// Every conversation that is not resolved, the longest-waiting first: the
+/// work a queue must never hide, however old it is or however many resolved
+/// conversations are newer.
+pub fn open_conversations(conn: &Connection) -> Result<Vec<Conversation>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT data FROM conversations WHERE status <> 'resolved'
+         ORDER BY last_message_at, id",
+    )?;
+    let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
     rows.map(|json| from_json("conversations", &json?))
         .collect()
 }
@@ -71,10 +87,14 @@ pub struct Conflict {
     /// The platform's code (`not_assigned`, `already_resolved`, …), if any.
     pub code: Option<String>,
     pub message: String,
+    /// What the refusal is about (who holds the conversation, the limit).
+    pub params: RefusalParams,
     pub created_at: UnixMillis,
 }
 
-/// A refused action as the status bar lists it.
+/// A refused action as the status bar lists it. The interface explains it
+/// from `code` and `params` in its own language; the platform's English
+/// `message` is kept for troubleshooting (`homedesk-cli`), never shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "ConflictView.ts")]
@@ -83,8 +103,13 @@ pub struct ConflictView {
     pub conversation_id: Option<String>,
     /// What was refused: the action's type (`reply`, `claim`, `wrap_up`, …).
     pub action: String,
-    /// The platform's code, if any.
-    pub code: Option<String>,
+    /// Why, as the platform's closed set of codes; `None` when there was no
+    /// code or one this build does not know (the interface then says so in
+    /// general words).
+    pub code: Option<ActionCode>,
+    pub params: RefusalParams,
+    /// The name of the colleague in `params.holder`, when this desk knows them.
+    pub holder_name: Option<String>,
     pub message: String,
     #[ts(type = "number")]
     pub created_at: UnixMillis,
@@ -96,16 +121,37 @@ impl From<Conflict> for ConflictView {
             id: c.id,
             conversation_id: c.conversation_id,
             action: c.action["type"].as_str().unwrap_or("action").to_owned(),
-            code: c.code,
+            code: c
+                .code
+                .and_then(|code| serde_json::from_value(serde_json::Value::String(code)).ok()),
+            params: c.params,
+            holder_name: None,
             message: c.message,
             created_at: c.created_at,
         }
     }
 }
 
+/// A conflict for the interface, with the holder's name from the local
+/// agent profiles.
+pub fn conflict_view(conn: &Connection, conflict: Conflict) -> Result<ConflictView, StoreError> {
+    let mut view = ConflictView::from(conflict);
+    if let Some(holder) = &view.params.holder {
+        view.holder_name = conn
+            .query_row(
+                "SELECT json_extract(data, '$.name') FROM agent_profiles WHERE id = ?1",
+                params![holder],
+                |row| row.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten();
+    }
+    Ok(view)
+}
+
 pub fn conflicts(conn: &Connection) -> Result<Vec<Conflict>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, key, conversation_id, action, code, message, created_at FROM conflicts
+        "SELECT id, key, conversation_id, action, code, message, created_at, params FROM conflicts
          WHERE dismissed_at IS NULL ORDER BY id",
     )?;
     let rows = stmt.query_map([], |row| {
@@ -117,11 +163,12 @@ pub fn conflicts(conn: &Connection) -> Result<Vec<Conflict>, StoreError> {
             row.get::<_, Option<String>>(4)?,
             row.get::<_, String>(5)?,
             row.get::<_, i64>(6)?,
+            row.get::<_, Option<String>>(7)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, key, conversation_id, action, code, message, created_at) = row?;
+        let (id, key, conversation_id, action, code, message, created_at, params) = row?;
         out.push(Conflict {
             id,
             key,
@@ -129,6 +176,10 @@ pub fn conflicts(conn: &Connection) -> Result<Vec<Conflict>, StoreError> {
             action: from_json("conflicts", &action)?,
             code,
             message,
+            params: params
+                .map(|json| from_json("conflicts", &json))
+                .transpose()?
+                .unwrap_or_default(),
             created_at,
         });
     }

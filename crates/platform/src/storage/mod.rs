@@ -15,7 +15,8 @@ pub mod sqlite;
 use std::collections::BTreeSet;
 
 use homedesk_protocol::{
-    ActionResult, Change, Conversation, ConversationStatus, EntityKind, Message, Record, UnixMillis,
+    ActionResult, CallRecord, Change, Conversation, ConversationStatus, EntityKind, Message,
+    Record, UnixMillis, WrapUpRecord,
 };
 
 pub use sqlite::SqliteStorage;
@@ -214,6 +215,19 @@ pub trait Tx {
         trainee: Option<&str>,
         limit: usize,
     ) -> anyhow::Result<Vec<(String, UnixMillis, String)>>;
+
+    /// Keeps a wrap-up's note and after-contact work (contact records).
+    fn insert_wrap_up(
+        &mut self,
+        conversation_id: &str,
+        wrap_up: &WrapUpRecord,
+    ) -> anyhow::Result<()>;
+    /// Keeps a call logged from the call screen.
+    fn insert_call(&mut self, conversation_id: &str, call: &CallRecord) -> anyhow::Result<()>;
+    /// A conversation's wrap-ups, oldest first.
+    fn wrap_ups_of(&mut self, conversation_id: &str) -> anyhow::Result<Vec<WrapUpRecord>>;
+    /// A conversation's calls, oldest first.
+    fn calls_of(&mut self, conversation_id: &str) -> anyhow::Result<Vec<CallRecord>>;
 }
 
 /// A database the platform can run transactions on.

@@ -12,8 +12,8 @@ use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 use homedesk_protocol::{
-    ActionResult, Change, ChangeBody, Conversation, ConversationStatus, EntityKind, Message,
-    Record, UnixMillis,
+    ActionResult, CallRecord, Change, ChangeBody, Conversation, ConversationStatus, EntityKind,
+    Message, Record, UnixMillis, WrapUpRecord,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
@@ -26,6 +26,7 @@ use super::{
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_training.sql"),
+    include_str!("migrations/0003_contact_records.sql"),
 ];
 
 pub struct SqliteStorage {
@@ -601,6 +602,76 @@ impl Tx for SqliteTx<'_> {
         let rows = stmt
             .query_map(params![trainee, limit as i64], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn insert_wrap_up(&mut self, conversation_id: &str, w: &WrapUpRecord) -> anyhow::Result<()> {
+        self.tx.execute(
+            "INSERT INTO wrap_ups (conversation_id, agent, disposition, note, after_contact_secs, wrapped_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                conversation_id,
+                w.agent,
+                w.disposition,
+                w.note,
+                w.after_contact_secs,
+                w.wrapped_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_call(&mut self, conversation_id: &str, c: &CallRecord) -> anyhow::Result<()> {
+        self.tx.execute(
+            "INSERT INTO calls (conversation_id, agent, started_at, ended_at, duration_secs, logged_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                conversation_id,
+                c.agent,
+                c.started_at,
+                c.ended_at,
+                c.duration_secs,
+                c.logged_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn wrap_ups_of(&mut self, conversation_id: &str) -> anyhow::Result<Vec<WrapUpRecord>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT agent, disposition, note, after_contact_secs, wrapped_at FROM wrap_ups
+             WHERE conversation_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map(params![conversation_id], |r| {
+                Ok(WrapUpRecord {
+                    agent: r.get(0)?,
+                    disposition: r.get(1)?,
+                    note: r.get(2)?,
+                    after_contact_secs: r.get(3)?,
+                    wrapped_at: r.get(4)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn calls_of(&mut self, conversation_id: &str) -> anyhow::Result<Vec<CallRecord>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT agent, started_at, ended_at, duration_secs, logged_at FROM calls
+             WHERE conversation_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map(params![conversation_id], |r| {
+                Ok(CallRecord {
+                    agent: r.get(0)?,
+                    started_at: r.get(1)?,
+                    ended_at: r.get(2)?,
+                    duration_secs: r.get(3)?,
+                    logged_at: r.get(4)?,
+                })
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)

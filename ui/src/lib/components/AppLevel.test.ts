@@ -261,6 +261,35 @@ describe("screen lock", () => {
     expect(host.calls).toContain("lock");
   });
 
+  it("declines the offer on screen when the screen locks, before the desk closes, and shows none after", async () => {
+    const { host } = renderApp({ queue: [item("c2")] });
+    await screen.findAllByTestId("queue-row");
+    host.send({
+      type: "offer",
+      offer_id: "o-1",
+      conversation_id: "c2",
+      channel: "chat",
+      queue: "presales",
+      subject: "退款",
+      expires_at: Date.now() + 600_000,
+    });
+    expect(await screen.findByTestId("offer")).toBeInTheDocument();
+
+    await userEvent.click(screen.getByTestId("lock-now"));
+    const lock = await screen.findByTestId("lock-screen");
+    await waitFor(() => expect(host.calls).toContain("lock"));
+    const declined = host.calls.indexOf("declineOffer:o-1");
+    expect(declined, "nobody is at the desk to take it: a colleague should").toBeGreaterThan(-1);
+    expect(declined, "declined while the desk still takes actions").toBeLessThan(
+      host.calls.indexOf("lock"),
+    );
+
+    await userEvent.type(within(lock).getByTestId("unlock-password"), MOCK_PASSWORD);
+    await userEvent.click(within(lock).getByTestId("unlock-submit"));
+    await waitFor(() => expect(screen.queryByTestId("lock-screen")).not.toBeInTheDocument());
+    expect(screen.queryByTestId("offer"), "the declined offer does not come back").toBeNull();
+  });
+
   it("never locks by itself when the agent chose 0 minutes", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const { host } = renderApp({ preferences: { lockAfterMinutes: 0 } });
@@ -350,18 +379,30 @@ describe("status bar", () => {
     );
   });
 
-  it("lists refused actions with the platform's words; opens the conversation and dismisses each", async () => {
+  it("explains refused actions in the interface language; opens the conversation and dismisses each", async () => {
     const { host } = renderApp({ queue: [mine("c1")] });
     // One refused before this start: it is read at once.
-    host.refuse(1, { conversationId: "c1", action: "wrap_up", message: "会话已被主管关闭" });
+    host.refuse(1, {
+      conversationId: "c1",
+      action: "wrap_up",
+      code: "already_resolved",
+      params: {},
+      holderName: null,
+      message: "conversation c1 was already resolved",
+    });
     const list = await screen.findByTestId("conflict-list");
     expect(within(list).getAllByTestId("conflict-item")).toHaveLength(1);
 
-    host.refuse(1, { conversationId: "c1", action: "reply", message: "该会话已由其他客服接手" });
+    host.refuse(1, { conversationId: "c1", action: "reply" });
     await waitFor(() => expect(within(list).getAllByTestId("conflict-item")).toHaveLength(2));
-    const [newest] = within(list).getAllByTestId("conflict-item");
+    const [newest, oldest] = within(list).getAllByTestId("conflict-item");
     expect(newest).toHaveTextContent("回复客户没能提交");
-    expect(newest).toHaveTextContent("平台说明：该会话已由其他客服接手");
+    expect(newest).toHaveTextContent("原因：这个会话现在由李春梅负责，你的操作没有生效。");
+    expect(oldest).toHaveTextContent("原因：这个会话已经结束了");
+    expect(
+      list,
+      "the platform's English never shows in the Chinese interface",
+    ).not.toHaveTextContent(/assigned to you|already resolved/);
     expect(newest).toHaveTextContent("会话 c1");
     expect(screen.getByTestId("conflict-banner")).toHaveTextContent("有 2 条操作没能提交");
 
@@ -373,6 +414,28 @@ describe("status bar", () => {
     expect(host.calls.some((c) => c.startsWith("dismissConflict:"))).toBe(true);
     expect(await host.conflicts(), "dismissed for good, not just hidden").toHaveLength(1);
   });
+});
+
+describe("refused call log", () => {
+  for (const [language, says] of [
+    ["zh-CN", ["记录通话没能提交", "不能超过 4 小时"]],
+    ["en", ["Call log was not accepted", "last over 4 hours"]],
+  ] as const) {
+    it(`says in ${language} that a call log was refused and why, with the limit`, async () => {
+      const { host } = renderApp({ queue: [mine("c1")] }, language);
+      host.refuse(1, {
+        conversationId: "c1",
+        action: "call_log",
+        code: "invalid_duration",
+        params: { limit: 14_400, field: "ended_at" },
+        holderName: null,
+        message: "ended_at: a call of 20000 s is longer than 14400 s",
+      });
+      const item = await screen.findByTestId("conflict-item");
+      for (const text of says) expect(item).toHaveTextContent(text);
+      expect(item).not.toHaveTextContent("longer than");
+    });
+  }
 });
 
 describe("queue filters, platform clock and windowing", () => {

@@ -206,10 +206,11 @@ describe("wrap-up", () => {
 });
 
 describe("phone call-back", () => {
-  it("shows the call screen with a call timer and the telephony note; wrapping up ends the call", async () => {
-    await openConversation({ queue: [PHONE_CALL] }, "赵大伯");
+  it("shows the call screen with a call timer and says the agent dials; each call is logged to the platform", async () => {
+    const { host } = await openConversation({ queue: [PHONE_CALL] }, "赵大伯");
     const call = screen.getByTestId("call");
-    expect(call).toHaveTextContent("通话走平台的电话线路，接到你自己的手机上");
+    expect(call).toHaveTextContent("请用你自己的手机给客户打过去");
+    expect(call, "no telephony that does not exist yet").not.toHaveTextContent("平台的电话线路");
     expect(screen.queryByTestId("call-timer")).not.toBeInTheDocument();
     vi.useFakeTimers();
 
@@ -222,6 +223,7 @@ describe("phone call-back", () => {
     expect(within(call).getByTestId("call-timer"), "the time stops at the end").toHaveTextContent(
       "01:05",
     );
+    expect(host.calls, "the call's times go to the platform").toContain("logCall:p1:65");
 
     fireEvent.click(within(call).getByTestId("call-start"));
     await vi.advanceTimersByTimeAsync(3_000);
@@ -229,6 +231,12 @@ describe("phone call-back", () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(within(call).getByTestId("call-ended")).toHaveTextContent("00:03");
     expect(within(call).queryByTestId("call-end")).not.toBeInTheDocument();
+    expect(host.calls, "a call ended by wrapping up is logged too").toContain("logCall:p1:3");
+  });
+
+  it("says in English what the agent does on a call", async () => {
+    await openConversation({ queue: [PHONE_CALL] }, "赵大伯", "en");
+    expect(screen.getByTestId("call")).toHaveTextContent("Call the customer from your own phone");
   });
 
   it("shows the scripts by default, the suggested one first and marked", async () => {

@@ -108,7 +108,7 @@ export interface Host {
   saveDraft(conversationId: string, body: string): Promise<void>;
   /**
    * Resolves the conversation with a disposition code, an optional note and
-   * the seconds of after-contact work (0..=86400).
+   * the seconds of after-contact work (0..=86400); the platform keeps them.
    */
   wrapUp(
     conversationId: string,
@@ -116,6 +116,12 @@ export interface Host {
     note: string | null,
     afterContactSecs: number,
   ): Promise<void>;
+  /**
+   * Logs a call made from the call screen (PC clock, Unix ms) for the
+   * platform to keep; `invalid_input` if it ends before it starts or lasts
+   * over four hours.
+   */
+  logCall(conversationId: string, startedAt: number, endedAt: number): Promise<void>;
   /** Guided call scripts in the agent's language for a conversation; suggested ones first. */
   scripts(conversationId: string): Promise<ScriptChoice[]>;
   /** Queues and colleagues (not me) a conversation can be transferred to. */

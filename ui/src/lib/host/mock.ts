@@ -542,7 +542,10 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
             conversationId: null,
             action: "reply",
             code: "not_assigned",
-            message: "该会话已由其他客服接手",
+            params: { holder: "a1002" },
+            holderName: "李春梅",
+            // As the platform words it, in English: never shown.
+            message: "conversation c1 is not assigned to you: it is now assigned to a1002",
             createdAt: Date.now(),
             ...conflict,
           },
@@ -645,6 +648,13 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
       resolvedAt.set(conversationId, Date.now());
       contactOf(conversationId)?.wrapUp(disposition, Date.now());
       emit({ type: "changed" });
+    },
+    async logCall(conversationId, startedAt, endedAt) {
+      calls.push(`logCall:${conversationId}:${Math.round((endedAt - startedAt) / 1000)}`);
+      needAgent();
+      if (endedAt < startedAt || endedAt - startedAt > 4 * 3_600_000) {
+        throw new HostError("invalid_input", "a call ends after it starts and lasts at most 4 h");
+      }
     },
     async searchArticles(query, limit) {
       calls.push(`searchArticles:${query}`);

@@ -39,6 +39,8 @@ export const tauriHost: Host = {
   saveDraft: (conversationId, body) => call("save_draft", { conversationId, body }),
   wrapUp: (conversationId, disposition, note, afterContactSecs) =>
     call("wrap_up", { conversationId, disposition, note, afterContactSecs }),
+  logCall: (conversationId, startedAt, endedAt) =>
+    call("log_call", { conversationId, startedAt, endedAt }),
   scripts: (conversationId) => call("scripts", { conversationId }),
   transferTargets: () => call("transfer_targets"),
   transfer: (conversationId, target) => call("transfer", { conversationId, target }),

@@ -3,7 +3,7 @@ import type { OrderSummary } from "./OrderSummary";
 
 export type Customer = { id: string, name: string, 
 /**
- * Masked by the platform (e.g. `138****5678`); agents never see the
- * full number, calls go through the platform's telephony.
+ * Masked by the platform (e.g. `138****5678`) wherever it is shown to
+ * agents.
  */
 phone_masked: string, city: string | null, orders: Array<OrderSummary>, };

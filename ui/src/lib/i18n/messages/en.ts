@@ -82,7 +82,7 @@ export const en: Messages = {
 
   "call.heading": "Call-back",
   "call.via":
-    "The call runs over the platform's telephony to your own phone; the customer sees the platform's number, never yours. Press Start call once you are connected, to time the call.",
+    "Call the customer from your own phone; this screen is for the script, the call timer and your notes. Press Start call once you are connected and End call when you hang up: the call time is kept on the platform.",
   "call.start": "Start call",
   "call.end": "End call",
   "call.duration": "Call time",
@@ -232,7 +232,32 @@ export const en: Messages = {
   "conflict.listLabel": "Actions the platform refused",
   "conflict.detail": "{time}: {action} was not accepted",
   "conflict.conversation": "Conversation {id}",
-  "conflict.platformSays": "The platform says: {message}",
+  "conflict.why": "Why: {reason}",
+  "refusal.not_found":
+    "The platform no longer has what this was about (it may have been removed or moved), so nothing was done.",
+  "refusal.not_assigned":
+    "{holder} is handling this conversation now, so your action did not go through.",
+  "refusal.not_assigned.queue":
+    "This conversation went back to its queue and is no longer yours, so your action did not go through.",
+  "refusal.already_claimed": "Too late: {holder} took this conversation first.",
+  "refusal.already_claimed.someone": "Too late: a colleague took this conversation first.",
+  "refusal.already_resolved":
+    "This conversation was already closed, so your action did not go through.",
+  "refusal.offer_expired":
+    "This offer had already ended (it timed out or went to someone else); nothing to do.",
+  "refusal.forbidden": "This conversation is not in one of your queues, so you may not act on it.",
+  "refusal.invalid":
+    "The platform did not accept this action: something in it was not valid. Check it and try again.",
+  "refusal.unknown_disposition":
+    "The platform does not know this disposition. Choose another one and wrap up again.",
+  "refusal.key_reused":
+    "This action reused the number of an earlier one, so the platform refused it. Please do it again.",
+  "refusal.too_long":
+    "The text is too long: the platform takes at most {limit} characters. Shorten it and send it again.",
+  "refusal.invalid_duration":
+    "The recorded time was not valid: it cannot be negative, end before it starts, or last over {hours} hours. The platform kept nothing.",
+  "refusal.unknown":
+    "The platform did not accept this action. Open the conversation to see where it stands.",
   "conflict.open": "Open conversation",
   "conflict.dismiss": "Got it",
   "conflict.action.claim": "Claiming a conversation",
@@ -242,6 +267,7 @@ export const en: Messages = {
   "conflict.action.set_status": "Status change",
   "conflict.action.transfer": "Transfer",
   "conflict.action.wrap_up": "Wrap-up",
+  "conflict.action.call_log": "Call log",
   "conflict.action.presence": "Presence change",
   "conflict.action.accept_offer": "Accepting an offer",
   "conflict.action.decline_offer": "Declining an offer",
