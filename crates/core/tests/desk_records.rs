@@ -84,6 +84,7 @@ async fn the_queue_never_hides_the_longest_waiting_contacts() {
         skills: vec![],
         max_chats: 4,
         presence: Presence::Available,
+        presence_reason: None,
     };
     let store = Store::open(paths::agent_db(dir.path(), "a1001").expect("path")).expect("store");
     store

@@ -615,6 +615,7 @@ mod tests {
             skills: vec![],
             max_chats: 3,
             presence: homedesk_protocol::Presence::Offline,
+            presence_reason: None,
         };
         store
             .write(|tx| apply_change(tx, &upsert(1, Record::AgentProfile(me)), "a1"))
