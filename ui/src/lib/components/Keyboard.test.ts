@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import App from "../../App.svelte";
-import { MOCK_AGENT, createMockHost, type MockHostOptions } from "../host/mock";
+import { MOCK_AGENT, MOCK_PASSWORD, createMockHost, type MockHostOptions } from "../host/mock";
 import type { ConnectionStatus, Locale, QueueItem } from "../host";
 import { useLocale } from "../i18n/index.svelte";
 
@@ -42,7 +42,7 @@ function renderApp(options: MockHostOptions = {}, language: Locale = "zh-CN") {
   return { host, ...render(App, { props: { host } }) };
 }
 
-const focused = () => document.activeElement;
+const focused = () => document.activeElement as HTMLElement | null;
 const composer = () => screen.getByTestId("composer-body");
 
 /** Focuses a control and presses Enter on it, as a keyboard user does. */
@@ -62,6 +62,18 @@ afterEach(() => {
 });
 
 describe("the focus after an action removes the focused control", () => {
+  it("signing in by keyboard leaves the focus in the queue, not on the page", async () => {
+    useLocale("zh-CN");
+    render(App, { props: { host: createMockHost({ queue: [item("c1")] }) } });
+    await userEvent.type(await screen.findByTestId("sign-in-agent"), MOCK_AGENT.code);
+    await userEvent.type(screen.getByTestId("sign-in-password"), `${MOCK_PASSWORD}{Enter}`);
+    await screen.findByTestId("signed-in-as");
+    // The queue: its first row, or the list itself while the rows are still on the way.
+    await waitFor(() => expect(screen.getByTestId("queue-rows")).toContainElement(focused()));
+    await userEvent.keyboard("{Home}");
+    expect(screen.getByRole("button", { name: "领取李桂兰的会话" })).toHaveFocus();
+  });
+
   it("claiming by Enter keeps the focus in the row, on its Open button; Open puts it in the reply box", async () => {
     const { host } = renderApp({
       queue: [item("c1"), item("c2", { customerName: "周芳" })],
@@ -87,6 +99,25 @@ describe("the focus after an action removes the focused control", () => {
     await userEvent.keyboard("{Enter}");
     await screen.findByTestId("queue-empty");
     await waitFor(() => expect(screen.getByTestId("queue-rows")).toHaveFocus());
+  });
+
+  it("a re-read that swaps the focused row's button keeps the focus in the row, else the next row", async () => {
+    const { host } = renderApp({ queue: [mine("c1"), item("c2", { customerName: "周芳" })] });
+    (await screen.findByRole("button", { name: "打开李桂兰的会话" })).focus();
+    // The platform's copy arrives without the claim for a moment, then with it.
+    await host.release("c1");
+    await waitFor(() =>
+      expect(screen.getByRole("button", { name: "领取李桂兰的会话" })).toHaveFocus(),
+    );
+    await host.claim("c1");
+    await waitFor(() =>
+      expect(screen.getByRole("button", { name: "打开李桂兰的会话" })).toHaveFocus(),
+    );
+    // A supervisor gives it to a colleague: the row leaves, the next one takes the focus.
+    await host.transfer("c1", { agent: "a1002" });
+    await waitFor(() =>
+      expect(screen.getByRole("button", { name: "领取周芳的会话" })).toHaveFocus(),
+    );
   });
 
   it("releasing goes back to the conversation's row, now with its Claim button", async () => {
