@@ -8,7 +8,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import userEvent from "@testing-library/user-event";
 import App from "../../App.svelte";
 import { MOCK_AGENT, MOCK_PASSWORD, createMockHost, type MockHostOptions } from "../host/mock";
-import type { ConnectionStatus, Locale, QueueItem } from "../host";
+import { HostError, type ConnectionStatus, type Locale, type QueueItem } from "../host";
 import { useLocale } from "../i18n/index.svelte";
 
 function item(id: string, overrides: Partial<QueueItem> = {}): QueueItem {
@@ -258,6 +258,27 @@ describe("the focus after an action removes the focused control", () => {
     await waitFor(() => expect(host.calls).toContain("acceptOffer:o2"));
     await waitFor(() => expect(screen.getByRole("heading", { level: 2, name: /周芳/ })));
     await waitFor(() => expect(composer()).toHaveFocus());
+  });
+
+  it("dismissing an error leaves the focus on the desk, or in the dialog it was in", async () => {
+    const { host } = renderApp({ queue: [item("c1")] });
+    vi.spyOn(host, "claim").mockRejectedValue(new HostError("storage", "disk full"));
+    await enterOn(await screen.findByRole("button", { name: "领取李桂兰的会话" }));
+    const banner = await screen.findByTestId("error-banner");
+    await enterOn(within(banner).getByRole("button"));
+    await waitFor(() => expect(screen.queryByTestId("error-banner")).toBeNull());
+    await waitFor(() =>
+      expect(screen.getByRole("button", { name: "领取李桂兰的会话" })).toHaveFocus(),
+    );
+
+    vi.spyOn(host, "setPreferences").mockRejectedValue(new HostError("storage", "disk full"));
+    await userEvent.keyboard("{Alt>}s{/Alt}");
+    const dialog = await screen.findByRole("dialog", { name: "设置" });
+    await enterOn(await within(dialog).findByTestId("settings-save"));
+    const inDialog = await within(dialog).findByTestId("error-banner");
+    await enterOn(within(inDialog).getByRole("button"));
+    await waitFor(() => expect(within(dialog).queryByTestId("error-banner")).toBeNull());
+    await waitFor(() => expect(dialog).toHaveFocus());
   });
 
   it("closing a knowledge article goes back to the search box", async () => {
