@@ -74,6 +74,12 @@ describe("the focus after an action removes the focused control", () => {
     expect(screen.getByRole("button", { name: "领取李桂兰的会话" })).toHaveFocus();
   });
 
+  it("signing out by keyboard leaves the focus in the sign-in form", async () => {
+    renderApp({ queue: [item("c1")] });
+    await enterOn(await screen.findByTestId("sign-out"));
+    await waitFor(() => expect(screen.getByTestId("sign-in-agent")).toHaveFocus());
+  });
+
   it("claiming by Enter keeps the focus in the row, on its Open button; Open puts it in the reply box", async () => {
     const { host } = renderApp({
       queue: [item("c1"), item("c2", { customerName: "周芳" })],
