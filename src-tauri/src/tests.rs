@@ -230,18 +230,28 @@ fn preferences_are_saved_and_out_of_range_values_refused() {
             "reducedMotion": false,
             "lockAfterMinutes": 5,
             "notifications": true,
-            "sound": true
+            "sound": true,
+            "sendKey": "enter"
         })
     );
     let mut chosen = defaults.clone();
     chosen["textSize"] = json!("larger");
     chosen["lockAfterMinutes"] = json!(15);
+    chosen["sendKey"] = json!("ctrl_enter");
     let saved = invoke(&main, "set_preferences", json!({ "preferences": chosen })).expect("saved");
     assert_eq!(saved, chosen);
     let mut bad = chosen.clone();
     bad["lockAfterMinutes"] = json!(100_000);
     let err = invoke(&main, "set_preferences", json!({ "preferences": bad })).expect_err("refused");
     assert_eq!(err["code"], "invalid_input");
+    let mut unknown_key = chosen.clone();
+    unknown_key["sendKey"] = json!("alt_enter");
+    invoke(
+        &main,
+        "set_preferences",
+        json!({ "preferences": unknown_key }),
+    )
+    .expect_err("only enter and ctrl_enter send");
     assert_eq!(
         invoke(&main, "preferences", json!({})).expect("allowed"),
         chosen,

@@ -50,7 +50,19 @@ pub enum TextSize {
     Larger,
 }
 
-/// The agent's display, lock and notification choices.
+/// Which key sends the reply (or internal note) from the reply box.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export_to = "SendKey.ts")]
+pub enum SendKey {
+    /// Enter sends and Shift+Enter starts a new line, as in WeChat and 千牛.
+    #[default]
+    Enter,
+    /// Ctrl+Enter sends and Enter starts a new line.
+    CtrlEnter,
+}
+
+/// The agent's display, lock, notification and reply-key choices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 #[ts(export_to = "Preferences.ts")]
@@ -65,6 +77,9 @@ pub struct Preferences {
     pub notifications: bool,
     /// With a sound.
     pub sound: bool,
+    /// The key that sends from the reply box; a settings file from before
+    /// this choice existed reads as Enter.
+    pub send_key: SendKey,
 }
 
 impl Default for Preferences {
@@ -76,6 +91,7 @@ impl Default for Preferences {
             lock_after_minutes: 5,
             notifications: true,
             sound: true,
+            send_key: SendKey::Enter,
         }
     }
 }
@@ -217,6 +233,32 @@ mod tests {
                 ..Settings::default()
             })
         );
+    }
+
+    #[test]
+    fn the_send_key_is_kept_and_an_older_file_without_it_means_enter() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        fs::write(
+            dir.path().join(SETTINGS_FILE),
+            r#"{"preferences":{"textSize":"large","sound":false}}"#,
+        )
+        .expect("write");
+        let read = load(dir.path()).expect("loads").into_settings();
+        assert_eq!(read.preferences.send_key, SendKey::Enter, "the default");
+        assert_eq!(read.preferences.text_size, TextSize::Large);
+
+        let mut chosen = read.clone();
+        chosen.preferences.send_key = SendKey::CtrlEnter;
+        save(dir.path(), &chosen).expect("saves");
+        let text = fs::read_to_string(dir.path().join(SETTINGS_FILE)).expect("read");
+        assert!(text.contains(r#""sendKey": "ctrl_enter""#), "{text}");
+        assert_eq!(load(dir.path()).expect("loads"), Loaded::Read(chosen));
+    }
+
+    #[test]
+    fn an_unknown_send_key_is_refused_at_the_boundary() {
+        let refused = serde_json::from_str::<Preferences>(r#"{"sendKey":"alt_enter"}"#);
+        assert!(refused.is_err(), "only enter and ctrl_enter exist");
     }
 
     #[test]

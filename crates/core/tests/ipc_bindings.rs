@@ -18,7 +18,7 @@ use homedesk_core::practice::{
 };
 use homedesk_core::scripts::ScriptChoice;
 use homedesk_core::search::{CannedHit, SearchHit, SearchOptions};
-use homedesk_core::settings::{Preferences, TextSize};
+use homedesk_core::settings::{Preferences, SendKey, TextSize};
 use homedesk_core::store::views::{ArticleView, ConflictView, ThreadMessage};
 use homedesk_core::store::worklog::{MyDay, RecentArticle};
 use homedesk_core::{
@@ -92,6 +92,7 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<RecentArticle>(&cfg),
         render::<Preferences>(&cfg),
         render::<TextSize>(&cfg),
+        render::<SendKey>(&cfg),
         render::<ConflictView>(&cfg),
         render::<ActionCode>(&cfg),
         render::<RefusalParams>(&cfg),

@@ -165,7 +165,12 @@ describe("mock host preferences", () => {
       lockAfterMinutes: 5,
       notifications: true,
       sound: true,
+      sendKey: "enter",
     });
+    await expect(
+      host.setPreferences({ ...good, sendKey: "alt_enter" as never }),
+      "only Enter and Ctrl+Enter send",
+    ).rejects.toMatchObject({ code: "invalid_input" });
     for (const lockAfterMinutes of [-1, 241, 2.5, Number.NaN]) {
       await expect(
         host.setPreferences({ ...good, lockAfterMinutes }),

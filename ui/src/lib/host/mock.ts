@@ -255,6 +255,7 @@ export const DEFAULT_PREFERENCES: Preferences = {
   lockAfterMinutes: 5,
   notifications: true,
   sound: true,
+  sendKey: "enter",
 };
 
 export function createMockHost(options: MockHostOptions = {}): Host & {
@@ -801,8 +802,8 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
     },
     async setPreferences(next) {
       calls.push(`setPreferences:${next.textSize}:${next.lockAfterMinutes}`);
-      if (!TEXT_SIZES.includes(next.textSize)) {
-        throw new HostError("invalid_input", `unknown text size "${next.textSize}"`);
+      if (!TEXT_SIZES.includes(next.textSize) || !["enter", "ctrl_enter"].includes(next.sendKey)) {
+        throw new HostError("invalid_input", "unknown text size or send key");
       }
       if (
         !Number.isInteger(next.lockAfterMinutes) ||
@@ -824,6 +825,7 @@ export function createMockHost(options: MockHostOptions = {}): Host & {
         lockAfterMinutes: next.lockAfterMinutes,
         notifications: next.notifications,
         sound: next.sound,
+        sendKey: next.sendKey,
       };
       return { ...preferences };
     },

@@ -11,6 +11,7 @@ export type { TransferTargets } from "./bindings/TransferTargets";
 export type { TransferTarget } from "./bindings/TransferTarget";
 export type { MyDay } from "./bindings/MyDay";
 export type { TextSize } from "./bindings/TextSize";
+export type { SendKey } from "./bindings/SendKey";
 export type { Preferences } from "./bindings/Preferences";
 export type { ConflictView } from "./bindings/ConflictView";
 export type { RecentArticle } from "./bindings/RecentArticle";

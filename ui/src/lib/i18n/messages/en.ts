@@ -201,6 +201,11 @@ export const en: Messages = {
   "settings.alerts": "Notifications",
   "settings.notifications": "Notify me of new customers and new messages",
   "settings.sound": "Play a sound with notifications",
+  "settings.sendKey": "Key that sends from the reply box",
+  "settings.sendKey.enter": "Enter sends, Shift+Enter starts a new line",
+  "settings.sendKey.ctrl_enter": "Ctrl+Enter sends, Enter starts a new line",
+  "settings.sendKeyHint":
+    "While the input method is still choosing characters, Enter only confirms them; nothing is sent.",
   "settings.save": "Save",
   "settings.saving": "Saving…",
   "settings.cancel": "Cancel",
@@ -299,6 +304,10 @@ export const en: Messages = {
   "shortcut.help": "Show the keyboard shortcuts",
   "shortcut.close": "Close the open dialog",
   "shortcut.rows": "Move up and down the queue (press Alt+1 first)",
+  "shortcuts.replyBox": "In the reply box (you can change this in Settings)",
+  "sendKey.send": "Send the reply or internal note",
+  "sendKey.newLine": "Start a new line",
+  "sendKey.hint": "{send} sends, {newLine} starts a new line",
 
   "dialog.close": "Close",
 

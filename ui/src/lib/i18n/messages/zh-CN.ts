@@ -193,6 +193,10 @@ export const zhCN = {
   "settings.alerts": "提醒",
   "settings.notifications": "有新客户、新消息时弹出提醒",
   "settings.sound": "提醒时响一声",
+  "settings.sendKey": "回复框里用哪个键发送",
+  "settings.sendKey.enter": "按 Enter 发送，Shift+Enter 换行",
+  "settings.sendKey.ctrl_enter": "按 Ctrl+Enter 发送，Enter 换行",
+  "settings.sendKeyHint": "打字时输入法候选框还开着，按 Enter 只是选字上屏，不会发出去。",
   "settings.save": "保存",
   "settings.saving": "正在保存…",
   "settings.cancel": "取消",
@@ -279,6 +283,10 @@ export const zhCN = {
   "shortcut.help": "查看快捷键",
   "shortcut.close": "关闭弹出的窗口",
   "shortcut.rows": "在队列里上下移动（先按 Alt+1）",
+  "shortcuts.replyBox": "在回复框里（设置里可以改）",
+  "sendKey.send": "发送回复或内部备注",
+  "sendKey.newLine": "换行",
+  "sendKey.hint": "{send} 发送，{newLine} 换行",
 
   "dialog.close": "关闭",
 
