@@ -119,7 +119,10 @@ const target = (n) => n.target.map((t) => (Array.isArray(t) ? t.join(" ") : Stri
 /// empty, visible field with a placeholder and where its inside is on the
 /// screen; the test then reads those pixels from the X screen.
 const PLACEHOLDER_FIELDS: &str = r#"
+const done = arguments[arguments.length - 1];
 const px = (v) => parseFloat(v) || 0;
+// Two animation frames: what the script sees has been painted.
+requestAnimationFrame(() => requestAnimationFrame(() => {
 const fields = [];
 for (const field of document.querySelectorAll("input[placeholder], textarea[placeholder]")) {
   if (!field.placeholder || field.value || field.closest("[inert], [aria-hidden=true]")) continue;
@@ -137,7 +140,8 @@ for (const field of document.querySelectorAll("input[placeholder], textarea[plac
     left, top, right, bottom,
   });
 }
-return JSON.stringify({ fields, screenX: window.screenX, screenY: window.screenY, scale: window.devicePixelRatio || 1 });
+done(JSON.stringify({ fields, screenX: window.screenX, screenY: window.screenY, scale: window.devicePixelRatio || 1 }));
+}));
 "#;
 
 /// Relative luminance of an sRGB colour (WCAG 2).
@@ -211,7 +215,7 @@ impl AppSession {
     /// Placeholders whose text, as drawn on the screen, has less than the
     /// 4.5:1 contrast WCAG asks of text (see [`PLACEHOLDER_FIELDS`]).
     pub async fn placeholder_violations(&self) -> anyhow::Result<Vec<Violation>> {
-        let answer = self.eval(PLACEHOLDER_FIELDS).await?;
+        let answer = self.eval_async(PLACEHOLDER_FIELDS).await?;
         let page: Value = serde_json::from_str(
             answer
                 .as_str()

@@ -297,15 +297,9 @@ async fn desk_tour(audit: &mut Audit<'_>, state: State, live: &Live<'_>) -> anyh
     app.wait_for_gone("[data-testid=lock-screen]").await
 }
 
-#[tokio::test]
-async fn every_screen_has_no_serious_accessibility_violation_in_both_languages_and_contrasts()
--> anyhow::Result<()> {
-    let platform = Platform::start()?;
-    let desktop = Desktop::start()?;
-    let data = tempfile::tempdir()?;
-    let app = AppSession::start(&desktop, platform.app_options(data.path())).await?;
-    app.wait_for("[data-testid=sign-in-form]").await?;
-
+/// Proves, in the same window, that the checks can fail: a faint text that
+/// axe must find, and a faint placeholder that the pixel check must find.
+async fn the_checks_can_fail(app: &AppSession) -> anyhow::Result<()> {
     // The check itself can fail: text too faint to read is found in WebKit.
     let faint = app
         .eval(
@@ -326,19 +320,32 @@ async fn every_screen_has_no_serious_accessibility_violation_in_both_languages_a
         "axe in the real app should find the faint probe text, found: {probe:?}"
     );
 
-    // And a placeholder too faint to read (axe leaves placeholders out).
+    // And a placeholder too faint to read (axe leaves placeholders out). The
+    // rule goes in through the CSSOM: the app's CSP refuses a <style> element.
     app.eval(
         "const f = document.createElement('input'); f.id = 'a11y-probe-field'; \
-         f.placeholder = '搜索 search'; \
-         const s = document.createElement('style'); s.id = 'a11y-probe-style'; \
-         s.textContent = '#a11y-probe-field::placeholder { color: #c8c8c8; opacity: 1 }'; \
-         document.head.append(s); document.body.prepend(f); return true",
+         f.placeholder = '搜索 search'; document.body.prepend(f); \
+         const sheet = document.styleSheets[0]; \
+         sheet.insertRule('#a11y-probe-field::placeholder { color: #c8c8c8; opacity: 1 }', sheet.cssRules.length); \
+         return true",
     )
     .await?;
-    let faint_placeholder = app.placeholder_violations().await?;
+    // The window shows the new field once WebKit has painted and the frame
+    // reached the X screen: poll for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let faint_placeholder = loop {
+        let found = app.placeholder_violations().await?;
+        if found.iter().any(|v| v.target.contains("a11y-probe-field"))
+            || std::time::Instant::now() > deadline
+        {
+            break found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     app.eval(
         "document.getElementById('a11y-probe-field').remove(); \
-         document.getElementById('a11y-probe-style').remove(); return true",
+         const sheet = document.styleSheets[0]; sheet.deleteRule(sheet.cssRules.length - 1); \
+         return true",
     )
     .await?;
     anyhow::ensure!(
@@ -347,6 +354,19 @@ async fn every_screen_has_no_serious_accessibility_violation_in_both_languages_a
             .any(|v| v.target.contains("a11y-probe-field")),
         "the placeholder check should find the faint probe placeholder, found: {faint_placeholder:?}"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_screen_has_no_serious_accessibility_violation_in_both_languages_and_contrasts()
+-> anyhow::Result<()> {
+    let platform = Platform::start()?;
+    let desktop = Desktop::start()?;
+    let data = tempfile::tempdir()?;
+    let app = AppSession::start(&desktop, platform.app_options(data.path())).await?;
+    app.wait_for("[data-testid=sign-in-form]").await?;
+
+    the_checks_can_fail(&app).await?;
 
     let mut audit = Audit {
         app: &app,
