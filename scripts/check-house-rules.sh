@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# House rules that the compiler cannot see (ARCHITECTURE.md, "Rule of the house"):
+# House rules that the compiler cannot see (docs/architecture.md, "House rules"):
 #  1. only src-tauri depends on tauri: no crate under crates/ may, even indirectly;
 #  2. only ui/src/lib/host imports @tauri-apps/*;
 #  3. Tauri crates resolve to major version 2 (3.0 alphas are published).

@@ -23,9 +23,11 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
+mod a11y;
 mod platform;
 pub mod procfs;
 
+pub use a11y::Violation;
 pub use platform::{DEMO_PASSWORD, Platform};
 
 /// How long any single wait may take before the test fails with a message.

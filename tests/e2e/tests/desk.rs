@@ -44,6 +44,8 @@ async fn sign_in_see_a_customer_arrive_and_claim_the_conversation() -> anyhow::R
 
     // A canned reply by its shortcut; its required order number is typed in.
     app.type_into("[data-testid=composer-body]", "/sd").await?;
+    // The suggestions come from a search after the keystrokes: wait for them.
+    app.wait_for("[data-testid=canned-suggestion]").await?;
     app.click("[data-testid=canned-suggestion]").await?;
     app.type_into("[data-testid=canned-field-order_no]", "5188 2233")
         .await?;

@@ -1,8 +1,8 @@
 //! The transport a desk runs on: the live platform over HTTPS, or the
 //! sandbox's simulated customers. One enum rather than a trait object
 //! (the `Transport` trait returns `impl Future`), so the desk, the sync
-//! engine and every screen are the same code in both modes (ARCHITECTURE.md:
-//! "nothing else branches on the mode").
+//! engine and every screen are the same code in both modes (docs/architecture.md:
+//! "Nothing else branches on the mode").
 
 use homedesk_protocol::{ActionBatch, ActionResult, Session, SignIn};
 

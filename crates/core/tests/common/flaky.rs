@@ -3,7 +3,7 @@
 //! It sits between the workstation and the real platform on loopback (TLS
 //! passes through untouched) and, depending on its mode, delays chunks, cuts
 //! connections mid-answer, resets them, or stalls them. This kernel has no
-//! `tc netem`, so faults are made here (PITFALLS.md).
+//! `tc netem`, so faults are made here.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};

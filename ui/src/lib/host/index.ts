@@ -1,7 +1,7 @@
 // The host: everything the UI asks of the desktop shell, in one typed place.
 //
 // This folder is the ONLY code that imports `@tauri-apps/*` (see
-// ARCHITECTURE.md). Components receive a `Host` and never call `invoke`
+// docs/architecture.md). Components receive a `Host` and never call `invoke`
 // themselves, so they run unchanged against the mock host in tests and in a
 // plain browser.
 
