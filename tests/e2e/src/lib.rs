@@ -556,11 +556,38 @@ impl AppSession {
         bail!("{css} should read {expected:?} but read {last_seen:?} after {wait:?}")
     }
 
+    /// Clicks the element `css` matches. Svelte may replace an element
+    /// between finding and clicking it (a pull re-renders the row just
+    /// claimed): a click that fails because the element went stale, was
+    /// covered for a moment or not yet interactable finds it again and
+    /// retries until the [`DEADLINE`]. Any other error fails at once.
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
-        within(&format!("clicking {css}"), async {
-            self.client.find(Locator::Css(css)).await?.click().await
-        })
-        .await
+        let started = Instant::now();
+        loop {
+            let attempt = within(&format!("clicking {css}"), async {
+                self.client.find(Locator::Css(css)).await?.click().await
+            })
+            .await;
+            let Err(error) = attempt else {
+                return Ok(());
+            };
+            let passing = error
+                .downcast_ref::<fantoccini::error::CmdError>()
+                .is_some_and(|e| match e {
+                    fantoccini::error::CmdError::Standard(w) => matches!(
+                        w.error,
+                        fantoccini::error::ErrorStatus::StaleElementReference
+                            | fantoccini::error::ErrorStatus::ElementClickIntercepted
+                            | fantoccini::error::ErrorStatus::ElementNotInteractable
+                    ),
+                    _ => false,
+                });
+            if !passing || started.elapsed() > DEADLINE {
+                let kind = format!("{:?}", error.root_cause());
+                return Err(error.context(kind));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Types `text` into the input matched by `css`.
