@@ -4,6 +4,7 @@
 // into reply" and recently viewed list, which conversation is in front —
 // and the bad paths next to each, plus no accessibility violations.
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { tick } from "svelte";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import axe from "axe-core";
@@ -481,6 +482,49 @@ describe("draft", () => {
     expect(host.calls, "saved as the view closes, not 400 ms later").toContain("saveDraft:c1");
     await userEvent.click(screen.getByRole("button", { name: "打开李桂兰的会话" }));
     await waitFor(() => expect(screen.getByTestId("composer-body")).toHaveValue("马上帮您查"));
+  });
+});
+
+describe("a refused reply in an open conversation", () => {
+  // The core folds a refused reply back into the stored draft, ahead of what
+  // was saved, and announces a change; the mock host's saveDraft plays that
+  // part here.
+  it("comes back into the composer without reopening the conversation", async () => {
+    const { host } = await openConversation();
+    await host.saveDraft("c1", "您好，退款已经给您办好了");
+    host.send({ type: "changed" });
+    await waitFor(() =>
+      expect(
+        screen.getByTestId("composer-body"),
+        "the agent sees the refused text at once, ready to send again",
+      ).toHaveValue("您好，退款已经给您办好了"),
+    );
+  });
+
+  it("goes ahead of what the agent typed since, and both are kept", async () => {
+    const { host } = await openConversation();
+    await userEvent.type(screen.getByTestId("composer-body"), "还有别的问题吗");
+    await waitFor(() => expect(host.calls).toContain("saveDraft:c1"));
+    await host.saveDraft("c1", "您好，退款已经给您办好了\n\n还有别的问题吗");
+    host.send({ type: "changed" });
+    await waitFor(() =>
+      expect(screen.getByTestId("composer-body")).toHaveValue(
+        "您好，退款已经给您办好了\n\n还有别的问题吗",
+      ),
+    );
+  });
+
+  it("does not bring back a reply that was just sent", async () => {
+    const { host } = await openConversation();
+    await userEvent.type(screen.getByTestId("composer-body"), "马上帮您查");
+    await userEvent.click(screen.getByTestId("composer-send"));
+    await waitFor(() => expect(screen.getByTestId("composer-body")).toHaveValue(""));
+    const reloads = () => host.calls.filter((c) => c === "conversation:c1").length;
+    const before = reloads();
+    host.send({ type: "changed" });
+    await waitFor(() => expect(reloads()).toBeGreaterThan(before));
+    await tick();
+    expect(screen.getByTestId("composer-body")).toHaveValue("");
   });
 });
 
