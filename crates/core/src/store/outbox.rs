@@ -201,7 +201,14 @@ pub fn record_results(
                 recorded.conflicts.push(result.key.clone());
             }
         }
-        if let Some(conversation) = conversation {
+        // An applied action's effect is already in the view, and the
+        // platform's copy that includes it comes with the next pull:
+        // rebuilding now from the older copy would show the conversation as
+        // it was before (a claimed row flips back to 领取 for a moment).
+        // A refused action is taken out of the view here.
+        if let Some(conversation) = conversation
+            && verdict.status != ActionStatus::Applied
+        {
             rebuild_conversation(tx, &conversation, me)?;
         }
     }

@@ -605,6 +605,59 @@ mod tests {
     }
 
     #[test]
+    fn an_applied_claim_stays_shown_until_the_platform_sends_the_conversation_back() {
+        let (_dir, store) = store();
+        store
+            .write(|tx| {
+                apply_change(
+                    tx,
+                    &upsert(1, Record::Conversation(conversation("c1", 1))),
+                    "a1",
+                )
+            })
+            .expect("pull");
+        let sent = store
+            .write(|tx| {
+                outbox::enqueue(
+                    tx,
+                    "a1",
+                    Action::Claim {
+                        conversation_id: "c1".into(),
+                    },
+                    5,
+                )
+            })
+            .expect("claim");
+        store
+            .write(|tx| outbox::record_results(tx, &[ActionResult::applied(&sent.key)], "a1", 6))
+            .expect("verdict");
+        let view = store
+            .read(|c| views::conversation(c, "c1"))
+            .expect("read")
+            .expect("there");
+        assert_eq!(
+            view.assigned_to.as_deref(),
+            Some("a1"),
+            "acknowledged but not yet pulled, the conversation is still shown as mine \
+             (the queue row must not flip back to 领取)"
+        );
+        let mut claimed = conversation("c1", 2);
+        claimed.assigned_to = Some("a1".into());
+        claimed.status = ConversationStatus::Active;
+        store
+            .write(|tx| apply_change(tx, &upsert(2, Record::Conversation(claimed)), "a1"))
+            .expect("pull");
+        let view = store
+            .read(|c| views::conversation(c, "c1"))
+            .expect("read")
+            .expect("there");
+        assert_eq!(
+            view.version, 2,
+            "the platform's copy takes over once pulled"
+        );
+    }
+
+    #[test]
     fn an_applied_presence_shows_before_the_platform_sends_the_profile_back() {
         let (_dir, store) = store();
         let me = homedesk_protocol::AgentProfile {
