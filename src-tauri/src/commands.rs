@@ -1,9 +1,10 @@
 //! Tauri commands: one-line adapters from IPC to `homedesk-core` use-cases.
 //!
-//! Each takes the managed [`Workstation`], calls one use-case and maps the
-//! error to the boundary shape [`ErrorBody`]. No business rules here. Adding
-//! a command means: list it in `build.rs`, grant `allow-<name>` in
-//! `capabilities/`, and add it to `ui/src/lib/host/tauri.ts`.
+//! Each takes the managed [`Workstation`], calls one use-case and returns its
+//! result; `?` turns a core error into the boundary shape [`ErrorBody`]. No
+//! business rules here. Adding a command means: write it here and add its
+//! name to `command_list.rs`; the build, the shell tests and the TypeScript
+//! host check follow from that list (docs/development.md, "Adding a command").
 
 use homedesk_core::desk::{
     ConversationDetail, QueueItem, QueueScope, ReplyTemplate, TransferTargets,
@@ -22,8 +23,22 @@ use homedesk_core::{
 };
 use homedesk_protocol::{Action, Presence, TransferTarget};
 
+use crate::command_list::with_commands;
 use crate::notifier::Focus;
+use tauri::ipc::Invoke;
 use tauri::{AppHandle, Manager, Runtime, State};
+
+/// The invoke handler: every command of `command_list.rs`, each routed to
+/// the function of that name below (a listed name without one does not
+/// compile).
+pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'static {
+    macro_rules! handler {
+        ($($name:ident),* $(,)?) => {
+            tauri::generate_handler![$($name),*]
+        };
+    }
+    with_commands!(handler)
+}
 
 #[tauri::command]
 pub fn app_info(workstation: State<'_, Workstation>) -> AppInfo {
@@ -35,7 +50,7 @@ pub fn set_locale(
     workstation: State<'_, Workstation>,
     locale: String,
 ) -> Result<AppInfo, ErrorBody> {
-    workstation.set_locale(&locale).map_err(ErrorBody::from)
+    Ok(workstation.set_locale(&locale)?)
 }
 
 #[tauri::command]
@@ -64,8 +79,7 @@ pub async fn sign_in<R: Runtime>(
 ) -> Result<SignedInAgent, ErrorBody> {
     let signed_in = workstation
         .sign_in(&platform_url, &agent, &password)
-        .await
-        .map_err(ErrorBody::from)?;
+        .await?;
     crate::events::forward(&app, &workstation);
     send_training_records(&app);
     Ok(signed_in)
@@ -73,7 +87,7 @@ pub async fn sign_in<R: Runtime>(
 
 #[tauri::command]
 pub async fn sign_out(workstation: State<'_, Workstation>) -> Result<(), ErrorBody> {
-    workstation.sign_out().await.map_err(ErrorBody::from)
+    Ok(workstation.sign_out().await?)
 }
 
 #[tauri::command]
@@ -81,8 +95,8 @@ pub fn queue(
     workstation: State<'_, Workstation>,
     scope: QueueScope,
 ) -> Result<Vec<QueueItem>, ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.queue(scope).map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    Ok(desk.queue(scope)?)
 }
 
 #[tauri::command]
@@ -90,10 +104,9 @@ pub fn claim(
     workstation: State<'_, Workstation>,
     conversation_id: String,
 ) -> Result<(), ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.act(Action::Claim { conversation_id })
-        .map(|_| ())
-        .map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    desk.act(Action::Claim { conversation_id })?;
+    Ok(())
 }
 
 #[tauri::command]
@@ -101,8 +114,8 @@ pub fn conversation(
     workstation: State<'_, Workstation>,
     conversation_id: String,
 ) -> Result<Option<ConversationDetail>, ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.conversation(&conversation_id).map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    Ok(desk.conversation(&conversation_id)?)
 }
 
 #[tauri::command]
@@ -111,10 +124,9 @@ pub fn reply(
     conversation_id: String,
     body: String,
 ) -> Result<(), ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.reply(&conversation_id, &body)
-        .map(|_| ())
-        .map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    desk.reply(&conversation_id, &body)?;
+    Ok(())
 }
 
 #[tauri::command]
@@ -123,9 +135,8 @@ pub fn save_draft(
     conversation_id: String,
     body: String,
 ) -> Result<(), ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.save_draft(&conversation_id, &body)
-        .map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    Ok(desk.save_draft(&conversation_id, &body)?)
 }
 
 #[tauri::command]
@@ -136,10 +147,9 @@ pub fn wrap_up(
     note: Option<String>,
     after_contact_secs: i64,
 ) -> Result<(), ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.wrap_up(&conversation_id, &disposition, note, after_contact_secs)
-        .map(|_| ())
-        .map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    desk.wrap_up(&conversation_id, &disposition, note, after_contact_secs)?;
+    Ok(())
 }
 
 /// A call made from the call screen, for the platform to keep.
@@ -150,10 +160,9 @@ pub fn log_call(
     started_at: i64,
     ended_at: i64,
 ) -> Result<(), ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.log_call(&conversation_id, started_at, ended_at)
-        .map(|_| ())
-        .map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    desk.log_call(&conversation_id, started_at, ended_at)?;
+    Ok(())
 }
 
 /// Knowledge-base search (Chinese, pinyin, English), from the local store.
@@ -163,8 +172,8 @@ pub fn search_articles(
     query: String,
     limit: usize,
 ) -> Result<Vec<SearchHit>, ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.search_articles(&query, limit).map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    Ok(desk.search_articles(&query, limit)?)
 }
 
 /// One article, its body as sanitized HTML.
@@ -173,8 +182,8 @@ pub fn article(
     workstation: State<'_, Workstation>,
     article_id: String,
 ) -> Result<Option<ArticleView>, ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.article(&article_id).map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    Ok(desk.article(&article_id)?)
 }
 
 /// Gives a conversation back to its queue.
@@ -183,10 +192,9 @@ pub fn release(
     workstation: State<'_, Workstation>,
     conversation_id: String,
 ) -> Result<(), ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.act(Action::Release { conversation_id })
-        .map(|_| ())
-        .map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    desk.act(Action::Release { conversation_id })?;
+    Ok(())
 }
 
 /// Canned replies by title, shortcut or pinyin (the composer's `/` menu).
@@ -196,9 +204,8 @@ pub fn search_canned_replies(
     query: String,
     limit: usize,
 ) -> Result<Vec<CannedHit>, ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.search_canned_replies(&query, limit)
-        .map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    Ok(desk.search_canned_replies(&query, limit)?)
 }
 
 /// A canned reply with its fields prefilled from the conversation.
@@ -208,16 +215,15 @@ pub fn reply_template(
     canned_id: String,
     conversation_id: Option<String>,
 ) -> Result<Option<ReplyTemplate>, ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.reply_template(&canned_id, conversation_id.as_deref())
-        .map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    Ok(desk.reply_template(&canned_id, conversation_id.as_deref())?)
 }
 
 /// Available, busy, on break or offline (the latest choice counts at once).
 #[tauri::command]
 pub fn presence(workstation: State<'_, Workstation>) -> Result<Presence, ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.presence().map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    Ok(desk.presence()?)
 }
 
 #[tauri::command]
@@ -225,10 +231,9 @@ pub fn set_presence(
     workstation: State<'_, Workstation>,
     presence: Presence,
 ) -> Result<(), ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.act(Action::Presence { presence })
-        .map(|_| ())
-        .map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    desk.act(Action::Presence { presence })?;
+    Ok(())
 }
 
 /// An internal note: agents only, never sent to the customer.
@@ -238,10 +243,9 @@ pub fn note(
     conversation_id: String,
     body: String,
 ) -> Result<(), ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.note(&conversation_id, &body)
-        .map(|_| ())
-        .map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    desk.note(&conversation_id, &body)?;
+    Ok(())
 }
 
 /// Takes a contact the platform offered (before it expires).
@@ -250,10 +254,9 @@ pub fn accept_offer(
     workstation: State<'_, Workstation>,
     offer_id: String,
 ) -> Result<(), ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.act(Action::AcceptOffer { offer_id })
-        .map(|_| ())
-        .map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    desk.act(Action::AcceptOffer { offer_id })?;
+    Ok(())
 }
 
 /// Passes on an offered contact; the platform offers it to someone else.
@@ -262,10 +265,9 @@ pub fn decline_offer(
     workstation: State<'_, Workstation>,
     offer_id: String,
 ) -> Result<(), ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.act(Action::DeclineOffer { offer_id })
-        .map(|_| ())
-        .map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    desk.act(Action::DeclineOffer { offer_id })?;
+    Ok(())
 }
 
 /// Guided call scripts for a conversation, suggested ones first.
@@ -274,16 +276,15 @@ pub fn scripts(
     workstation: State<'_, Workstation>,
     conversation_id: String,
 ) -> Result<Vec<ScriptChoice>, ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    let desk = workstation.desk()?;
     let locale = workstation.app_info().locale;
-    desk.scripts(&conversation_id, locale.tag())
-        .map_err(ErrorBody::from)
+    Ok(desk.scripts(&conversation_id, locale.tag())?)
 }
 
 #[tauri::command]
 pub fn transfer_targets(workstation: State<'_, Workstation>) -> Result<TransferTargets, ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.transfer_targets().map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    Ok(desk.transfer_targets()?)
 }
 
 /// Hands a conversation to a queue or a colleague.
@@ -293,16 +294,15 @@ pub fn transfer(
     conversation_id: String,
     target: TransferTarget,
 ) -> Result<(), ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.transfer(&conversation_id, target)
-        .map(|_| ())
-        .map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    desk.transfer(&conversation_id, target)?;
+    Ok(())
 }
 
 #[tauri::command]
 pub fn my_day(workstation: State<'_, Workstation>) -> Result<MyDay, ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.my_day().map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    Ok(desk.my_day()?)
 }
 
 #[tauri::command]
@@ -315,21 +315,19 @@ pub fn set_preferences(
     workstation: State<'_, Workstation>,
     preferences: Preferences,
 ) -> Result<Preferences, ErrorBody> {
-    workstation
-        .set_preferences(preferences)
-        .map_err(ErrorBody::from)
+    Ok(workstation.set_preferences(preferences)?)
 }
 
 /// Turns the screen lock on (idle time reached, or the agent chose to).
 #[tauri::command]
 pub fn lock(workstation: State<'_, Workstation>) -> Result<(), ErrorBody> {
-    workstation.lock().map_err(ErrorBody::from)
+    Ok(workstation.lock()?)
 }
 
 /// Opens the screen lock with the password, offline too; `false` if wrong.
 #[tauri::command]
 pub fn unlock(workstation: State<'_, Workstation>, password: String) -> Result<bool, ErrorBody> {
-    workstation.unlock(&password).map_err(ErrorBody::from)
+    Ok(workstation.unlock(&password)?)
 }
 
 /// The conversation in front of the agent: its messages raise no
@@ -342,16 +340,15 @@ pub fn set_focused_conversation(focus: State<'_, Focus>, conversation_id: Option
 /// Refused actions not yet dismissed.
 #[tauri::command]
 pub fn conflicts(workstation: State<'_, Workstation>) -> Result<Vec<ConflictView>, ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.conflicts().map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    Ok(desk.conflicts()?)
 }
 
 #[tauri::command]
 pub fn dismiss_conflict(workstation: State<'_, Workstation>, id: i64) -> Result<(), ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.dismiss_conflict(id)
-        .map(|_| ())
-        .map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    desk.dismiss_conflict(id)?;
+    Ok(())
 }
 
 /// Articles opened most recently first.
@@ -360,14 +357,14 @@ pub fn recent_articles(
     workstation: State<'_, Workstation>,
     limit: usize,
 ) -> Result<Vec<RecentArticle>, ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    desk.recent_articles(limit).map_err(ErrorBody::from)
+    let desk = workstation.desk()?;
+    Ok(desk.recent_articles(limit)?)
 }
 
 /// The practice scenarios and packs, in the interface language.
 #[tauri::command]
 pub fn practice_catalog(workstation: State<'_, Workstation>) -> Result<PracticeCatalog, ErrorBody> {
-    workstation.practice_catalog().map_err(ErrorBody::from)
+    Ok(workstation.practice_catalog()?)
 }
 
 /// Switches to the sandbox (signed in or not; no platform needed).
@@ -377,10 +374,7 @@ pub async fn start_practice<R: Runtime>(
     workstation: State<'_, Workstation>,
     choice: PracticeChoice,
 ) -> Result<SignedInAgent, ErrorBody> {
-    let agent = workstation
-        .start_practice(&choice)
-        .await
-        .map_err(ErrorBody::from)?;
+    let agent = workstation.start_practice(&choice).await?;
     crate::events::forward(&app, &workstation);
     Ok(agent)
 }
@@ -393,7 +387,7 @@ pub fn stop_practice(workstation: State<'_, Workstation>) -> Option<SignedInAgen
 
 #[tauri::command]
 pub fn practice_status(workstation: State<'_, Workstation>) -> Result<PracticeStatus, ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    let desk = workstation.desk()?;
     Ok(desk.practice_status())
 }
 
@@ -404,10 +398,8 @@ pub fn practice_report<R: Runtime>(
     workstation: State<'_, Workstation>,
     conversation_id: String,
 ) -> Result<Option<ScoreReport>, ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
-    let report = desk
-        .practice_report(&conversation_id)
-        .map_err(ErrorBody::from)?;
+    let desk = workstation.desk()?;
+    let report = desk.practice_report(&conversation_id)?;
     if report.as_ref().is_some_and(|r| r.disposition.is_some()) {
         send_training_records(&app);
     }
@@ -432,7 +424,7 @@ pub fn send_training_records<R: Runtime>(app: &AppHandle<R>) {
 pub fn practice_history(
     workstation: State<'_, Workstation>,
 ) -> Result<Vec<PracticeResult>, ErrorBody> {
-    workstation.practice_history().map_err(ErrorBody::from)
+    Ok(workstation.practice_history()?)
 }
 
 /// An article or script step the trainee used, for the practice customer.
@@ -442,7 +434,7 @@ pub fn practice_mark(
     conversation_id: String,
     mark: PracticeMark,
 ) -> Result<(), ErrorBody> {
-    let desk = workstation.desk().map_err(ErrorBody::from)?;
+    let desk = workstation.desk()?;
     desk.practice_mark(&conversation_id, &mark);
     Ok(())
 }

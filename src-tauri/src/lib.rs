@@ -4,6 +4,7 @@
 //! nothing else. Every decision about data lives in the core, which this
 //! crate `manage()`s as one [`Workstation`].
 
+mod command_list;
 mod commands;
 mod events;
 mod notifier;
@@ -58,51 +59,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
             });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::set_locale,
-            commands::connection_status,
-            commands::sign_in_defaults,
-            commands::signed_in,
-            commands::sign_in,
-            commands::sign_out,
-            commands::queue,
-            commands::claim,
-            commands::conversation,
-            commands::reply,
-            commands::save_draft,
-            commands::wrap_up,
-            commands::log_call,
-            commands::search_articles,
-            commands::article,
-            commands::release,
-            commands::search_canned_replies,
-            commands::reply_template,
-            commands::presence,
-            commands::set_presence,
-            commands::note,
-            commands::accept_offer,
-            commands::decline_offer,
-            commands::scripts,
-            commands::transfer_targets,
-            commands::transfer,
-            commands::my_day,
-            commands::preferences,
-            commands::set_preferences,
-            commands::lock,
-            commands::unlock,
-            commands::set_focused_conversation,
-            commands::conflicts,
-            commands::dismiss_conflict,
-            commands::recent_articles,
-            commands::practice_catalog,
-            commands::start_practice,
-            commands::stop_practice,
-            commands::practice_status,
-            commands::practice_report,
-            commands::practice_history,
-            commands::practice_mark,
-        ])
+        .invoke_handler(commands::handler())
 }
 
 /// Starts the desktop app; returns when the last window closes.

@@ -1,12 +1,25 @@
 //! Mock-runtime tests of the shell's wiring: the real config, capabilities and
-//! command handlers, with Tauri's `MockRuntime` instead of a window.
+//! command handlers, with Tauri's `MockRuntime` instead of a window; and the
+//! check that the TypeScript host invokes exactly the declared commands.
+
+use std::collections::BTreeSet;
 
 use homedesk_core::Workstation;
 use serde_json::{Value, json};
-use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::ipc::{CallbackFn, CapabilityBuilder, InvokeBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
+
+/// Every declared command, from `command_list.rs`.
+const COMMANDS: &[&str] = {
+    macro_rules! names {
+        ($($name:ident),* $(,)?) => {
+            &[$(stringify!($name)),*]
+        };
+    }
+    crate::command_list::with_commands!(names)
+};
 
 fn app(data_dir: &std::path::Path) -> App<MockRuntime> {
     let workstation = Workstation::open(data_dir).expect("open workstation");
@@ -92,23 +105,150 @@ fn connection_status_starts_offline() {
     );
 }
 
+/// Panics unless `result` is Tauri's ACL refusing `cmd`: a plain string
+/// (not the core's `{code, message}`) saying the command is not allowed
+/// ("… <cmd> not allowed on window …" in debug builds, "Command <cmd> not
+/// allowed by ACL" in release). A missing argument or an unknown command
+/// reads differently ("missing required key", "not found").
+fn assert_acl_refused(cmd: &str, result: &Result<Value, Value>) {
+    match result {
+        Err(Value::String(text)) if text.contains(&format!("{cmd} not allowed")) => {}
+        other => panic!("{cmd}: expected the ACL's refusal, got {other:?}"),
+    }
+}
+
 #[test]
-fn windows_without_a_capability_cannot_call_app_commands() {
+fn windows_without_a_capability_are_refused_by_the_acl() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = app(dir.path());
     let stranger = window(&app, "untrusted-popup");
-    for cmd in ["app_info", "set_locale", "connection_status"] {
-        let result = invoke(&stranger, cmd, json!({ "locale": "en" }));
-        assert!(
-            result.is_err(),
-            "{cmd} must be denied to a window no capability names: {result:?}"
-        );
-    }
-    let info = invoke(&window(&app, "main"), "app_info", json!({})).expect("main still allowed");
+    // Valid arguments: the only thing wrong with these calls is the window.
+    assert_acl_refused("app_info", &invoke(&stranger, "app_info", json!({})));
+    assert_acl_refused(
+        "set_locale",
+        &invoke(&stranger, "set_locale", json!({ "locale": "en" })),
+    );
+    let main = window(&app, "main");
+    let info = invoke(&main, "app_info", json!({})).expect("main still allowed");
     assert_eq!(
         info["locale"], "zh-CN",
-        "the denied set_locale changed nothing"
+        "the refused set_locale changed nothing"
     );
+
+    // The same call from a window that is granted the command goes through:
+    // the refusal above came from the missing grant, nothing else.
+    app.add_capability(
+        CapabilityBuilder::new("granted-popup")
+            .window("granted-popup")
+            .permission("allow-set-locale"),
+    )
+    .expect("add a capability");
+    let granted = window(&app, "granted-popup");
+    let info = invoke(&granted, "set_locale", json!({ "locale": "en" }))
+        .expect("a granted window may call set_locale");
+    assert_eq!(info["locale"], "en");
+    assert_acl_refused("app_info", &invoke(&granted, "app_info", json!({})));
+
+    // Every declared command: the ACL refuses it before its arguments are read.
+    for cmd in COMMANDS {
+        assert_acl_refused(cmd, &invoke(&stranger, cmd, json!({})));
+    }
+}
+
+#[test]
+fn the_main_window_may_call_every_declared_command() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let main = window(&app, "main");
+    for cmd in COMMANDS {
+        // No arguments: whatever the command answers (a result, missing
+        // arguments, nobody signed in), it is neither refused nor unknown.
+        if let Err(Value::String(text)) = invoke(&main, cmd, json!({})) {
+            assert!(
+                !text.contains("not allowed") && !text.contains("not found"),
+                "{cmd} must be handled and granted to the main window: {text}"
+            );
+        }
+    }
+}
+
+/// The command names `tauri.ts` passes to `call(…)`, in order; an error if a
+/// call names its command other than as a string literal, or if anything
+/// but `call` invokes.
+fn invoked_commands(source: &str) -> Result<Vec<String>, String> {
+    let invokes = source.matches("invoke<").count() + source.matches("invoke(").count();
+    if invokes != 1 {
+        return Err(format!(
+            "expected one `invoke` (inside `call`), found {invokes}"
+        ));
+    }
+    let mut names = Vec::new();
+    for (at, _) in source.match_indices("call(") {
+        let rest = &source[at + "call(".len()..];
+        let name = rest
+            .strip_prefix('"')
+            .and_then(|rest| rest.split_once('"'))
+            .map(|(name, _)| name)
+            .filter(|name| name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .ok_or_else(|| {
+                let line = source[..at].lines().count();
+                format!("line {line}: `call(` without a literal command name")
+            })?;
+        names.push(name.to_owned());
+    }
+    Ok(names)
+}
+
+#[test]
+fn the_typescript_host_invokes_exactly_the_declared_commands() {
+    let host = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/host");
+    let source = std::fs::read_to_string(format!("{host}/tauri.ts")).expect("read tauri.ts");
+    let invoked = invoked_commands(&source).expect("tauri.ts names each command literally");
+    let invoked_set: BTreeSet<&str> = invoked.iter().map(String::as_str).collect();
+    let declared: BTreeSet<&str> = COMMANDS.iter().copied().collect();
+    let missing: Vec<_> = declared.difference(&invoked_set).collect();
+    let unknown: Vec<_> = invoked_set.difference(&declared).collect();
+    assert!(
+        missing.is_empty() && unknown.is_empty(),
+        "ui/src/lib/host/tauri.ts must call every command of src-tauri/src/command_list.rs \
+         and no other: not called {missing:?}, not declared {unknown:?}"
+    );
+    assert_eq!(
+        invoked.len(),
+        invoked_set.len(),
+        "each command has one adapter in tauri.ts: {invoked:?}"
+    );
+    // No other file of the host talks to the shell.
+    for entry in std::fs::read_dir(host).expect("host folder") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name == "tauri.ts" || !name.ends_with(".ts") || name.ends_with(".test.ts") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read host file");
+        assert!(
+            !text.contains("invoke(") && !text.contains("invoke<"),
+            "{name} invokes a command: only tauri.ts may"
+        );
+    }
+}
+
+#[test]
+fn the_host_check_rejects_computed_or_extra_invokes() {
+    let ok = r#"import { invoke } from "x";
+async function call<T>(command: string) { return await invoke<T>(command); }
+const host = { a: () => call("app_info"), b: (id) => call("claim", { id }) };"#;
+    assert_eq!(
+        invoked_commands(ok).expect("literal names"),
+        ["app_info", "claim"]
+    );
+    let computed = ok.replace(r#"call("claim""#, "call(name");
+    assert!(invoked_commands(&computed).is_err(), "a computed name");
+    let direct = format!("{ok}\nconst x = () => invoke(\"lock\");");
+    assert!(invoked_commands(&direct).is_err(), "an invoke outside call");
 }
 
 #[test]
@@ -166,53 +306,6 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
     ] {
         let err = invoke(&main, cmd, args).expect_err("nobody signed in");
         assert_eq!(err["code"], "not_signed_in", "{cmd}");
-    }
-    let stranger = window(&app, "untrusted-popup");
-    for cmd in [
-        "sign_in",
-        "queue",
-        "claim",
-        "sign_out",
-        "conversation",
-        "reply",
-        "save_draft",
-        "wrap_up",
-        "log_call",
-        "search_articles",
-        "article",
-        "release",
-        "search_canned_replies",
-        "reply_template",
-        "presence",
-        "set_presence",
-        "note",
-        "accept_offer",
-        "decline_offer",
-        "scripts",
-        "transfer_targets",
-        "transfer",
-        "my_day",
-        "preferences",
-        "set_preferences",
-        "lock",
-        "unlock",
-        "set_focused_conversation",
-        "conflicts",
-        "dismiss_conflict",
-        "recent_articles",
-        "practice_catalog",
-        "start_practice",
-        "stop_practice",
-        "practice_status",
-        "practice_report",
-        "practice_history",
-        "practice_mark",
-    ] {
-        let result = invoke(&stranger, cmd, json!({}));
-        assert!(
-            result.is_err(),
-            "{cmd} must be refused to a window without the capability"
-        );
     }
 }
 

@@ -1,5 +1,7 @@
 // The host inside the Tauri shell: one typed wrapper per command of
-// src-tauri/src/commands.rs. Command names live here and nowhere else.
+// src-tauri/src/commands.rs. The names are declared once, in
+// src-tauri/src/command_list.rs; a shell test fails unless this file calls
+// each of them (as a string literal passed to `call`) and no other.
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
