@@ -11,6 +11,11 @@
 //! to the workspace; without it the bench prints a skip line and succeeds.
 //! Run without `--bench` (`cargo test --benches`), only the first 100
 //! queries are searched, to check that the bench works.
+//!
+//! Each search is timed over `RUNS` runs (alternating which goes first) and
+//! the median time per query is printed; recall is the same in every run
+//! (checked). The last row is each Homedesk figure divided by the baseline's
+//! from the same run.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,6 +35,9 @@ struct Pair {
 
 const KS: [usize; 3] = [1, 5, 10];
 
+/// Timed runs of each search with `--bench` (one without).
+const RUNS: usize = 5;
+
 fn data_file() -> PathBuf {
     match std::env::var_os("HOMEDESK_AFQMC") {
         Some(path) => PathBuf::from(path),
@@ -39,7 +47,8 @@ fn data_file() -> PathBuf {
     }
 }
 
-/// Recall@k for each k, and the mean time per query.
+/// Recall@k for each k, and the mean time per query of one run.
+#[derive(Clone, Copy)]
 struct Outcome {
     found_at: [usize; 3],
     queries: usize,
@@ -47,15 +56,33 @@ struct Outcome {
 }
 
 impl Outcome {
+    fn recall(&self, i: usize) -> f64 {
+        self.found_at[i] as f64 / self.queries.max(1) as f64
+    }
+
     fn row(&self, name: &str) -> String {
-        let recall = |i: usize| self.found_at[i] as f64 / self.queries.max(1) as f64;
         format!(
             "| {name} | {:.3} | {:.3} | {:.3} | {:.2} ms |",
-            recall(0),
-            recall(1),
-            recall(2),
+            self.recall(0),
+            self.recall(1),
+            self.recall(2),
             self.millis_per_query
         )
+    }
+}
+
+/// One outcome from several runs: recall must not differ between runs (the
+/// search is deterministic); the time is the median of the runs' means.
+fn median_outcome(runs: &[Outcome]) -> Outcome {
+    let first = runs[0];
+    for run in runs {
+        assert_eq!(run.found_at, first.found_at, "recall differs between runs");
+    }
+    let mut times: Vec<f64> = runs.iter().map(|r| r.millis_per_query).collect();
+    times.sort_by(f64::total_cmp);
+    Outcome {
+        millis_per_query: times[times.len() / 2],
+        ..first
     }
 }
 
@@ -159,15 +186,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         limit: 10,
         locale: None,
     };
-    let homedesk = measure(&queries, |query| {
+    let mut stmt =
+        conn.prepare("SELECT doc_id FROM trigram WHERE trigram MATCH ?1 ORDER BY rank LIMIT 10")?;
+    let mut homedesk_search = |query: &str| -> Vec<String> {
         match search::search_articles(&conn, query, &opts) {
             Ok(hits) => hits.into_iter().map(|hit| hit.id).collect(),
             Err(error) => panic!("search failed for {query:?}: {error}"),
         }
-    });
-    let mut stmt =
-        conn.prepare("SELECT doc_id FROM trigram WHERE trigram MATCH ?1 ORDER BY rank LIMIT 10")?;
-    let trigram = measure(&queries, |query| {
+    };
+    let mut trigram_search = |query: &str| -> Vec<String> {
         let Some(expr) = trigram_expression(query) else {
             return Vec::new();
         };
@@ -175,10 +202,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(rows) => rows.filter_map(Result::ok).collect(),
             Err(error) => panic!("trigram search failed for {query:?}: {error}"),
         }
-    });
+    };
+    let runs = if full { RUNS } else { 1 };
+    let mut homedesk_runs = Vec::new();
+    let mut trigram_runs = Vec::new();
+    for run in 0..runs {
+        if run % 2 == 0 {
+            homedesk_runs.push(measure(&queries, &mut homedesk_search));
+            trigram_runs.push(measure(&queries, &mut trigram_search));
+        } else {
+            trigram_runs.push(measure(&queries, &mut trigram_search));
+            homedesk_runs.push(measure(&queries, &mut homedesk_search));
+        }
+    }
+    let homedesk = median_outcome(&homedesk_runs);
+    let trigram = median_outcome(&trigram_runs);
 
     println!(
-        "recall on {} ({} docs, {} same-meaning queries{}; both indexes built in {:.2} s)",
+        "recall on {} ({} docs, {} same-meaning queries{}; both indexes built in {:.2} s; \
+         time per query: median of {runs} run(s))",
         path.display(),
         docs.len(),
         queries.len(),
@@ -195,6 +237,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "{}",
         trigram.row("FTS5 `trigram`, trigrams OR-ed (baseline)")
+    );
+    let ratio = |i: usize| homedesk.recall(i) / trigram.recall(i);
+    println!(
+        "| ratio Homedesk / baseline | {:.2} | {:.2} | {:.2} | {:.1} |",
+        ratio(0),
+        ratio(1),
+        ratio(2),
+        homedesk.millis_per_query / trigram.millis_per_query
     );
     Ok(())
 }

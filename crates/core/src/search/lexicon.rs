@@ -184,6 +184,40 @@ mod tests {
         assert_eq!(SYNONYMS.han_max_chars_from('的'), 0);
     }
 
+    /// The file's own rule: shop vocabulary, not a payments help desk's
+    /// (the recall test set comes from one; see docs/search.md).
+    #[test]
+    fn synonyms_are_shop_words_not_payment_desk_words() {
+        for word in [
+            "收款",
+            "收钱",
+            "还款",
+            "还钱",
+            "扣款",
+            "扣费",
+            "余额",
+            "零钱",
+            "手续费",
+            "入账",
+            "开通",
+            "激活",
+            "绑定",
+            "解绑",
+            "注销",
+            "动态码",
+            "申诉",
+            "返款",
+        ] {
+            assert_eq!(SYNONYMS.han(word), None, "{word} is in a synonym group");
+        }
+        // Shop words stay: a buyer's refund, payment, parcel and delivery.
+        assert_eq!(SYNONYMS.han("退费"), Some("退款"));
+        assert_eq!(SYNONYMS.han("付钱"), Some("付款"));
+        assert_eq!(SYNONYMS.han("到帐"), Some("到账"));
+        assert_eq!(SYNONYMS.han("包裹"), Some("快递"));
+        assert_eq!(SYNONYMS.han("签收"), Some("收货"));
+    }
+
     #[test]
     fn stop_words_are_loaded() {
         assert!(STOP_WORDS.is_han_stop('的'));

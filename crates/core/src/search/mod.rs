@@ -31,7 +31,7 @@ use query::{Columns, Expr, Loose, Plan};
 /// them changes: FTS5 removes a row's old tokens by tokenizing its stored
 /// text again, so an index built by another version must be rebuilt
 /// ([`rebuild_if_stale`]) before rows are updated.
-pub const TOKENIZER_VERSION: u32 = 1;
+pub const TOKENIZER_VERSION: u32 = 2;
 
 /// Tables of the search index, run once by the store's migrations (after
 /// [`register`] on that connection: creating an FTS5 table needs its

@@ -71,3 +71,26 @@ pub async fn platform_messages(server: &Server, agent: &str, conversation: &str)
     messages.sort();
     messages.into_iter().map(|(_, body)| body).collect()
 }
+
+/// What the platform received from `agent`: the verdict it stored for each
+/// idempotency key (its `action_keys` table, read from its database file in
+/// the server's data folder), by key.
+pub fn platform_action_verdicts(
+    server: &Server,
+    agent: &str,
+) -> std::collections::BTreeMap<String, homedesk_protocol::ActionResult> {
+    let db = rusqlite::Connection::open(server.dir.join("platform.db")).expect("platform.db");
+    db.busy_timeout(Duration::from_secs(10)).expect("timeout");
+    let mut stmt = db
+        .prepare("SELECT key, result FROM action_keys WHERE agent = ?1")
+        .expect("action_keys");
+    stmt.query_map([agent], |row| {
+        let result: String = row.get(1)?;
+        Ok((
+            row.get(0)?,
+            serde_json::from_str(&result).expect("a stored verdict"),
+        ))
+    })
+    .and_then(Iterator::collect)
+    .expect("verdicts")
+}
