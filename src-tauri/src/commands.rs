@@ -8,6 +8,7 @@
 use homedesk_core::desk::{
     ConversationDetail, QueueItem, QueueScope, ReplyTemplate, TransferTargets,
 };
+use homedesk_core::host::DeskStarted;
 use homedesk_core::practice::ScoreReport;
 use homedesk_core::practice::session::{
     PracticeCatalog, PracticeChoice, PracticeMark, PracticeResult, PracticeStatus,
@@ -23,7 +24,7 @@ use homedesk_core::{
 use homedesk_protocol::{Action, Presence, TransferTarget};
 
 use crate::notifier::Focus;
-use tauri::{AppHandle, Manager, Runtime, State};
+use tauri::{AppHandle, Runtime, State};
 
 #[tauri::command]
 pub fn app_info(workstation: State<'_, Workstation>) -> AppInfo {
@@ -66,8 +67,7 @@ pub async fn sign_in<R: Runtime>(
         .sign_in(&platform_url, &agent, &password)
         .await
         .map_err(ErrorBody::from)?;
-    crate::events::forward(&app, &workstation);
-    send_training_records(&app);
+    crate::events::desk_started(&app, DeskStarted::SignedIn);
     Ok(signed_in)
 }
 
@@ -381,7 +381,7 @@ pub async fn start_practice<R: Runtime>(
         .start_practice(&choice)
         .await
         .map_err(ErrorBody::from)?;
-    crate::events::forward(&app, &workstation);
+    crate::events::desk_started(&app, DeskStarted::Practice);
     Ok(agent)
 }
 
@@ -408,24 +408,8 @@ pub fn practice_report<R: Runtime>(
     let report = desk
         .practice_report(&conversation_id)
         .map_err(ErrorBody::from)?;
-    if report.as_ref().is_some_and(|r| r.disposition.is_some()) {
-        send_training_records(&app);
-    }
+    crate::events::report_read(&app, report.as_ref());
     Ok(report)
-}
-
-/// In the background: practice results to the platform as training
-/// records, when a live session exists (otherwise they wait).
-pub fn send_training_records<R: Runtime>(app: &AppHandle<R>) {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let workstation = app.state::<Workstation>();
-        match workstation.sync_training().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("sent {n} practice results as training records"),
-            Err(err) => tracing::info!("practice results wait for the platform: {err}"),
-        }
-    });
 }
 
 #[tauri::command]
