@@ -9,6 +9,7 @@
 use homedesk_core::desk::{
     ConversationDetail, QueueItem, QueueScope, ReplyTemplate, TransferTargets,
 };
+use homedesk_core::host::DeskStarted;
 use homedesk_core::practice::ScoreReport;
 use homedesk_core::practice::session::{
     PracticeCatalog, PracticeChoice, PracticeMark, PracticeResult, PracticeStatus,
@@ -26,7 +27,7 @@ use homedesk_protocol::{Action, Presence, TransferTarget};
 use crate::command_list::with_commands;
 use crate::notifier::Focus;
 use tauri::ipc::Invoke;
-use tauri::{AppHandle, Manager, Runtime, State};
+use tauri::{AppHandle, Runtime, State};
 
 /// The invoke handler: every command of `command_list.rs`, each routed to
 /// the function of that name below (a listed name without one does not
@@ -80,8 +81,7 @@ pub async fn sign_in<R: Runtime>(
     let signed_in = workstation
         .sign_in(&platform_url, &agent, &password)
         .await?;
-    crate::events::forward(&app, &workstation);
-    send_training_records(&app);
+    crate::events::desk_started(&app, DeskStarted::SignedIn);
     Ok(signed_in)
 }
 
@@ -375,7 +375,7 @@ pub async fn start_practice<R: Runtime>(
     choice: PracticeChoice,
 ) -> Result<SignedInAgent, ErrorBody> {
     let agent = workstation.start_practice(&choice).await?;
-    crate::events::forward(&app, &workstation);
+    crate::events::desk_started(&app, DeskStarted::Practice);
     Ok(agent)
 }
 
@@ -400,24 +400,8 @@ pub fn practice_report<R: Runtime>(
 ) -> Result<Option<ScoreReport>, ErrorBody> {
     let desk = workstation.desk()?;
     let report = desk.practice_report(&conversation_id)?;
-    if report.as_ref().is_some_and(|r| r.disposition.is_some()) {
-        send_training_records(&app);
-    }
+    crate::events::report_read(&app, report.as_ref());
     Ok(report)
-}
-
-/// In the background: practice results to the platform as training
-/// records, when a live session exists (otherwise they wait).
-pub fn send_training_records<R: Runtime>(app: &AppHandle<R>) {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let workstation = app.state::<Workstation>();
-        match workstation.sync_training().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("sent {n} practice results as training records"),
-            Err(err) => tracing::info!("practice results wait for the platform: {err}"),
-        }
-    });
 }
 
 #[tauri::command]

@@ -1,56 +1,56 @@
-//! Core events to the UI: everything the signed-in agent's desk reports
-//! reaches the webview as one typed event, [`DESK_EVENT`], carrying a
-//! `DeskEvent` (generated TypeScript in `ui/src/lib/host/bindings/`).
+//! The shell's side of the core's host interface ([`homedesk_core::host`]):
+//! plain adapters that run the core's background tasks on Tauri's runtime,
+//! pass desk events to the webview as one typed event, [`DESK_EVENT`]
+//! (a `DeskEvent`, generated TypeScript in `ui/src/lib/host/bindings/`),
+//! and show notifications. Which desk talks to the window, the SLA watch
+//! and when training records upload are decided in the core.
 
 use homedesk_core::Workstation;
-use homedesk_core::desk::DeskEvent;
+use homedesk_core::desk::{DeskEvent, QueueItem};
+use homedesk_core::host::{self, DeskStarted, Host, Task};
+use homedesk_core::practice::ScoreReport;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-use tokio::sync::broadcast::error::RecvError;
 
 /// The one event name the UI listens to.
 pub const DESK_EVENT: &str = "homedesk://desk";
 
-/// Starts forwarding the current desk's events; ends when that desk does
-/// (sign-out). Call after every sign-in or resume.
-pub fn forward<R: Runtime>(app: &AppHandle<R>, workstation: &Workstation) {
-    crate::notifier::watch_sla(app, workstation);
-    let Ok(desk) = workstation.desk_even_when_locked() else {
-        return;
-    };
-    let mut events = desk.subscribe();
-    let app = app.clone();
-    let desk = std::sync::Arc::downgrade(&desk);
-    tauri::async_runtime::spawn(async move {
-        loop {
-            let event = match events.recv().await {
-                Ok(event) => {
-                    let Some(mine) = desk.upgrade() else { break };
-                    // A locked desk declines offers instead of showing them.
-                    match app.state::<Workstation>().screen_event(&mine, event) {
-                        Some(event) => event,
-                        None => continue,
-                    }
-                }
-                // Missed some: the UI re-reads everything on `changed`.
-                Err(RecvError::Lagged(_)) => DeskEvent::Changed,
-                Err(RecvError::Closed) => break,
-            };
-            // Only the desk in front talks to the window: a live desk
-            // syncing behind practice stays quiet (no live offers in the
-            // sandbox), and speaks again when practice ends.
-            let in_front = app
-                .state::<Workstation>()
-                .desk_even_when_locked()
-                .ok()
-                .zip(desk.upgrade())
-                .is_some_and(|(current, mine)| std::sync::Arc::ptr_eq(&current, &mine));
-            if !in_front {
-                continue;
-            }
-            crate::notifier::on_event(&app, &event);
-            if let Err(err) = app.emit(DESK_EVENT, &event) {
-                tracing::warn!("could not pass an event to the window: {err}");
-            }
+/// The app as the core's [`Host`].
+pub struct TauriHost<R: Runtime>(AppHandle<R>);
+
+impl<R: Runtime> Clone for TauriHost<R> {
+    fn clone(&self) -> Self {
+        TauriHost(self.0.clone())
+    }
+}
+
+impl<R: Runtime> Host for TauriHost<R> {
+    fn workstation(&self) -> &Workstation {
+        self.0.state::<Workstation>().inner()
+    }
+
+    fn spawn(&self, task: Task) {
+        tauri::async_runtime::spawn(task);
+    }
+
+    fn desk_event(&self, event: &DeskEvent) {
+        crate::notifier::on_event(&self.0, event);
+        if let Err(err) = self.0.emit(DESK_EVENT, event) {
+            tracing::warn!("could not pass an event to the window: {err}");
         }
-    });
+    }
+
+    fn sla_at_risk(&self, item: &QueueItem) {
+        crate::notifier::on_sla(&self.0, item);
+    }
+}
+
+/// A desk came to the front: the core starts its background work. Call
+/// after every sign-in, resume and start of practice.
+pub fn desk_started<R: Runtime>(app: &AppHandle<R>, how: DeskStarted) {
+    host::desk_started(&TauriHost(app.clone()), how);
+}
+
+/// The UI read a practice report: the core uploads it if it is due.
+pub fn report_read<R: Runtime>(app: &AppHandle<R>, report: Option<&ScoreReport>) {
+    host::report_read(&TauriHost(app.clone()), report);
 }

@@ -1,8 +1,10 @@
 //! The Homedesk desktop shell: a thin Tauri v2 layer over `homedesk-core`.
 //!
-//! It owns windows, IPC commands and (later) events, tray and notifications;
-//! nothing else. Every decision about data lives in the core, which this
-//! crate `manage()`s as one [`Workstation`].
+//! It owns windows, IPC commands, events and notifications; nothing else.
+//! Every decision lives in the core, which this crate `manage()`s as one
+//! [`Workstation`]; background work for a desk (events to the window, the
+//! SLA watch, training uploads) is decided in `homedesk_core::host`, and
+//! `events` adapts it to Tauri.
 
 mod command_list;
 mod commands;
@@ -13,6 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use homedesk_core::desk::PlatformConfig;
+use homedesk_core::host::DeskStarted;
 use homedesk_core::{Workstation, paths};
 use tauri::{Builder, Manager, Runtime};
 
@@ -50,8 +53,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
                 match workstation.resume() {
                     Ok(Some(agent)) => {
                         tracing::info!(agent = %agent.code, "resumed the saved session");
-                        events::forward(&handle, &workstation);
-                        commands::send_training_records(&handle);
+                        events::desk_started(&handle, DeskStarted::Resumed);
                     }
                     Ok(None) => {}
                     Err(err) => tracing::warn!("could not resume the saved session: {err}"),

@@ -1,24 +1,20 @@
 //! Desktop notifications for a new offer, a customer message in a
 //! conversation that is not in front, and a first reply about to miss its
-//! SLA. What deserves one is decided in `homedesk_core::notice`; this module
-//! only shows it: through the desktop's notification service (notify-rust,
-//! D-Bus), or, when no service runs (common on minimal desktops and under
-//! Xvfb), as a [`NOTICE_EVENT`] the app shows itself.
+//! SLA. What deserves one is decided in `homedesk_core::notice`, and which
+//! SLAs are at risk in `homedesk_core::host`; this module only shows it:
+//! through the desktop's notification service (notify-rust, D-Bus), or,
+//! when no service runs (common on minimal desktops and under Xvfb), as a
+//! [`NOTICE_EVENT`] the app shows itself.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Mutex;
 
 use homedesk_core::Workstation;
-use homedesk_core::desk::DeskEvent;
-use homedesk_core::notice::{self, Notice, SLA_WARNING_MS, Situation};
+use homedesk_core::desk::{DeskEvent, QueueItem};
+use homedesk_core::notice::{self, Notice, Situation};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 /// The event the app shows a notice on when the desktop cannot.
 pub const NOTICE_EVENT: &str = "homedesk://notice";
-
-/// How often the SLA watch looks at the queue.
-const SLA_CHECK_EVERY: Duration = Duration::from_secs(15);
 
 /// The conversation open in the app (managed state, set by the UI).
 #[derive(Debug, Default)]
@@ -41,36 +37,12 @@ pub fn on_event<R: Runtime>(app: &AppHandle<R>, event: &DeskEvent) {
     }
 }
 
-/// Watches the agent's conversations for first replies about to be late,
-/// once per conversation, until the desk stops (sign-out).
-pub fn watch_sla<R: Runtime>(app: &AppHandle<R>, workstation: &Workstation) {
-    let Ok(desk) = workstation.desk_even_when_locked() else {
-        return;
-    };
-    let desk = Arc::downgrade(&desk);
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let mut warned: HashSet<String> = HashSet::new();
-        loop {
-            tokio::time::sleep(SLA_CHECK_EVERY).await;
-            let Some(desk) = desk.upgrade() else { break };
-            let at_risk = match desk.sla_at_risk(SLA_WARNING_MS) {
-                Ok(items) => items,
-                Err(err) => {
-                    tracing::warn!("SLA watch could not read the queue: {err}");
-                    continue;
-                }
-            };
-            drop(desk);
-            for item in at_risk {
-                if warned.insert(item.id.clone())
-                    && let Some(notice) = decide(&app, |s| notice::for_sla(&item, s))
-                {
-                    show(&app, notice);
-                }
-            }
-        }
-    });
+/// Raises the notification for a first reply about to be late (the core's
+/// SLA watch says which, once each).
+pub fn on_sla<R: Runtime>(app: &AppHandle<R>, item: &QueueItem) {
+    if let Some(notice) = decide(app, |situation| notice::for_sla(item, situation)) {
+        show(app, notice);
+    }
 }
 
 fn decide<R: Runtime>(

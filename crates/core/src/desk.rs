@@ -9,10 +9,19 @@
 //! Sign-in needs the platform; [`Desk::resume`] continues a saved session
 //! without it. A password verifier (Argon2) is kept locally so the screen
 //! lock can be opened offline; what the lock does to presence is in
-//! [`away`].
+//! [`away`]. The shapes the screens get are in `types`; every read and
+//! write of the store goes through named functions of [`crate::store`]
+//! (no SQL here). Time comes from the desk's clock, shared with its sync
+//! engine ([`crate::clock`]).
 
 pub mod away;
 mod checks;
+mod types;
+
+pub use types::{
+    ConversationDetail, DeskEvent, QueueItem, QueueScope, ReplyField, ReplyTemplate, TransferAgent,
+    TransferQueue, TransferTargets, render_reply,
+};
 
 use checks::check_action;
 
@@ -22,23 +31,20 @@ use std::sync::Arc;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use homedesk_protocol::{
-    Action, ActionEnvelope, AgentProfile, Author, CannedReply, Channel, Conversation,
-    ConversationStatus, Customer, MAX_MESSAGE_CHARS, PlaceholderKind, Presence, Priority, Queue,
-    Role, Script, TransferTarget, UnixMillis,
+    Action, ActionEnvelope, AgentProfile, Author, CannedReply, ConversationStatus,
+    MAX_MESSAGE_CHARS, PlaceholderKind, Presence, Role, Script, TransferTarget, UnixMillis,
 };
 use rand::RngCore;
-use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
 use tokio::sync::{broadcast, watch};
-use ts_rs::TS;
 
+use crate::clock::SharedClock;
 use crate::practice::ScoreReport;
 use crate::practice::session::{PracticeChoice, PracticeMark, PracticeSession, PracticeStatus};
 use crate::scripts::{self, ScriptChoice, ScriptContext};
 use crate::search::{self, CannedHit, SearchHit, SearchOptions};
-use crate::store::views::{self, ArticleView, ConflictView, ThreadMessage};
+use crate::store::views::{self, ArticleView, ConflictView};
 use crate::store::worklog::{self, MyDay, RecentArticle};
-use crate::store::{Store, StoreError, outbox};
+use crate::store::{Store, StoreError, outbox, reference, sync_state};
 use crate::sync::{
     DeskTransport, HttpConfig, HttpTransport, SyncConfig, SyncEngine, SyncError, SyncEvent,
     TransportError,
@@ -54,197 +60,6 @@ pub struct PlatformConfig {
     pub ca_file: Option<PathBuf>,
     /// Development only: `http://` to a loopback address.
     pub allow_insecure_loopback: bool,
-}
-
-/// One row of the queue view.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "QueueItem.ts")]
-pub struct QueueItem {
-    pub id: String,
-    pub channel: Channel,
-    pub queue: String,
-    pub subject: String,
-    pub customer_name: String,
-    pub status: ConversationStatus,
-    pub assigned_to: Option<String>,
-    pub priority: Priority,
-    #[ts(type = "number")]
-    pub created_at: i64,
-    #[ts(type = "number")]
-    pub last_message_at: i64,
-    pub last_message_preview: String,
-    #[ts(type = "number")]
-    pub first_response_due: i64,
-    #[ts(type = "number | null")]
-    pub first_response_at: Option<i64>,
-    #[ts(type = "number")]
-    pub resolve_due: i64,
-    /// This agent's actions on it not yet acknowledged by the platform.
-    pub pending_actions: u32,
-}
-
-/// Which conversations the queue view lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export_to = "QueueScope.ts")]
-pub enum QueueScope {
-    /// Assigned to me and not resolved.
-    Mine,
-    /// Waiting in one of my queues, nobody assigned.
-    Unassigned,
-    /// Both of the above.
-    All,
-}
-
-/// A queue a conversation can be transferred to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "TransferQueue.ts")]
-pub struct TransferQueue {
-    pub id: String,
-    pub name_zh: String,
-    pub name_en: String,
-}
-
-/// A colleague a conversation can be transferred to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "TransferAgent.ts")]
-pub struct TransferAgent {
-    pub code: String,
-    pub name: String,
-    pub presence: Presence,
-}
-
-/// Everywhere a conversation can go; `agents` leaves out the agent
-/// themself and trainees.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "TransferTargets.ts")]
-pub struct TransferTargets {
-    pub queues: Vec<TransferQueue>,
-    pub agents: Vec<TransferAgent>,
-}
-
-/// A conversation with everything the conversation view shows.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[ts(export_to = "ConversationDetail.ts")]
-pub struct ConversationDetail {
-    pub conversation: Conversation,
-    pub customer: Option<Customer>,
-    pub messages: Vec<ThreadMessage>,
-    pub draft: Option<String>,
-}
-
-/// What the UI hears from the desk, on one event channel.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(tag = "type", rename_all = "snake_case")]
-#[ts(export_to = "DeskEvent.ts")]
-pub enum DeskEvent {
-    /// The status bar changed.
-    Status {
-        status: ConnectionStatus,
-    },
-    /// Local data changed: re-read what is on screen.
-    Changed,
-    /// The platform offers this agent a contact until `expires_at`.
-    Offer {
-        offer_id: String,
-        conversation_id: String,
-        channel: Channel,
-        queue: String,
-        subject: String,
-        #[ts(type = "number")]
-        expires_at: i64,
-    },
-    OfferWithdrawn {
-        offer_id: String,
-    },
-    /// Actions the platform refused; their text is back in the drafts.
-    Conflicts {
-        count: usize,
-    },
-    /// A customer wrote in one of my conversations.
-    CustomerMessage {
-        conversation_id: String,
-        subject: String,
-        preview: String,
-    },
-    /// The platform changed my presence; `reason` (when the platform chose
-    /// it) is for a short notice saying why.
-    Presence {
-        presence: Presence,
-        reason: Option<homedesk_protocol::PresenceReason>,
-    },
-}
-
-impl From<SyncEvent> for DeskEvent {
-    fn from(event: SyncEvent) -> Self {
-        match event {
-            SyncEvent::Status(status) => DeskEvent::Status { status },
-            SyncEvent::Changed => DeskEvent::Changed,
-            SyncEvent::Offer(o) => DeskEvent::Offer {
-                offer_id: o.offer_id,
-                conversation_id: o.conversation_id,
-                channel: o.channel,
-                queue: o.queue,
-                subject: o.subject,
-                expires_at: o.expires_at,
-            },
-            SyncEvent::OfferWithdrawn { offer_id } => DeskEvent::OfferWithdrawn { offer_id },
-            SyncEvent::Conflicts { keys } => DeskEvent::Conflicts { count: keys.len() },
-            SyncEvent::CustomerMessage(m) => DeskEvent::CustomerMessage {
-                conversation_id: m.conversation_id,
-                subject: m.subject,
-                preview: m.preview,
-            },
-            SyncEvent::Presence { presence, reason } => DeskEvent::Presence { presence, reason },
-        }
-    }
-}
-
-/// One typed field of a canned reply, prefilled from the conversation when
-/// the core knows the value (customer name, latest order, the agent's name),
-/// else with the reply's fallback, else empty.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "ReplyField.ts")]
-pub struct ReplyField {
-    /// Written `{name}` in the body.
-    pub name: String,
-    pub kind: PlaceholderKind,
-    pub required: bool,
-    pub value: String,
-}
-
-/// A canned reply ready to fill in: its body with `{name}` placeholders and
-/// the fields for them.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "ReplyTemplate.ts")]
-pub struct ReplyTemplate {
-    pub id: String,
-    pub title: String,
-    pub shortcut: String,
-    pub body: String,
-    pub fields: Vec<ReplyField>,
-}
-
-/// Fills `{name}` placeholders; refuses while a required field is empty.
-pub fn render_reply(body: &str, fields: &[ReplyField]) -> Result<String, Error> {
-    let mut text = body.to_owned();
-    for field in fields {
-        let value = field.value.trim();
-        if value.is_empty() && field.required {
-            return Err(Error::InvalidAction(format!(
-                "fill in {:?} before sending",
-                field.name
-            )));
-        }
-        text = text.replace(&format!("{{{}}}", field.name), value);
-    }
-    Ok(text)
 }
 
 /// The agent's desk; see the module comment.
@@ -266,8 +81,9 @@ impl Desk {
         device_id: &str,
         agent: &str,
         password: &str,
+        clock: SharedClock,
     ) -> Result<Desk, Error> {
-        let engine = open_engine(data_dir, platform, device_id, agent)?;
+        let engine = open_engine(data_dir, platform, device_id, agent, clock)?;
         let profile = engine
             .sign_in(agent, password)
             .await
@@ -275,13 +91,8 @@ impl Desk {
         let verifier = password_verifier(password)?;
         engine
             .store()
-            .write(|tx| {
-                tx.execute(
-                    "UPDATE sync_state SET unlock_verifier = ?1 WHERE id = 1",
-                    params![verifier],
-                )
-            })
-            .map_err(|e| store_error(StoreError::Sql(e)))?;
+            .write(|tx| sync_state::set_unlock_verifier(tx, Some(&verifier)))
+            .map_err(store_error)?;
         Ok(Desk::start(profile, engine))
     }
 
@@ -292,15 +103,16 @@ impl Desk {
         platform: &PlatformConfig,
         device_id: &str,
         agent: &str,
+        clock: SharedClock,
     ) -> Result<Option<Desk>, Error> {
         let db = paths::agent_db(data_dir, agent)?;
         if !db.exists() {
             return Ok(None);
         }
-        let engine = open_engine(data_dir, platform, device_id, agent)?;
+        let engine = open_engine(data_dir, platform, device_id, agent, clock)?;
         let session = engine
             .store()
-            .read(crate::store::sync_state::session)
+            .read(sync_state::session)
             .map_err(store_error)?;
         Ok(session.map(|s| Desk::start(s.agent, engine)))
     }
@@ -324,15 +136,18 @@ impl Desk {
         content: &homedesk_content::ContentSet,
         choice: &PracticeChoice,
         trainee: (&str, &str),
+        clock: SharedClock,
     ) -> Result<Desk, Error> {
         let session =
-            PracticeSession::start(data_dir, content, choice, trainee, Arc::new(clock::now_ms))?;
+            PracticeSession::start(data_dir, content, choice, trainee, Arc::clone(&clock))?;
         let db = crate::practice::session::fresh_working_db(data_dir)?;
         let store = Arc::new(Store::open(&db).map_err(store_error)?);
+        let mut config = SyncConfig::new("practice");
+        config.clock = clock;
         let engine = SyncEngine::new(
             store,
             DeskTransport::Practice(session.transport.clone()),
-            SyncConfig::new("practice"),
+            config,
         )
         .map_err(|e| Error::Sync(e.to_string()))?;
         let profile = engine
@@ -383,21 +198,23 @@ impl Desk {
         self.engine.store()
     }
 
+    /// The desk's clock (shared with its sync engine and, in practice, the
+    /// simulated customers).
+    pub fn clock(&self) -> &SharedClock {
+        self.engine.clock()
+    }
+
+    fn now_ms(&self) -> UnixMillis {
+        self.clock().now_ms()
+    }
+
     /// Checks the agent's password against the local verifier (the screen
     /// lock; works offline).
     pub fn unlock(&self, password: &str) -> Result<bool, Error> {
-        let verifier: Option<String> = self
+        let verifier = self
             .store()
-            .read(|c| {
-                c.query_row(
-                    "SELECT unlock_verifier FROM sync_state WHERE id = 1",
-                    [],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map(Option::flatten)
-            })
-            .map_err(|e| store_error(StoreError::Sql(e)))?;
+            .read(sync_state::unlock_verifier)
+            .map_err(store_error)?;
         Ok(verifier.is_some_and(|v| {
             PasswordHash::new(&v).is_ok_and(|parsed| {
                 Argon2::default()
@@ -416,13 +233,8 @@ impl Desk {
             .await
             .map_err(|e| Error::Sync(e.to_string()))?;
         self.store()
-            .write(|tx| {
-                tx.execute(
-                    "UPDATE sync_state SET unlock_verifier = NULL WHERE id = 1",
-                    [],
-                )
-            })
-            .map_err(|e| store_error(StoreError::Sql(e)))?;
+            .write(|tx| sync_state::set_unlock_verifier(tx, None))
+            .map_err(store_error)?;
         Ok(())
     }
 
@@ -458,20 +270,8 @@ impl Desk {
                     if !wanted {
                         continue;
                     }
-                    let customer_name = c
-                        .query_row(
-                            "SELECT json_extract(data, '$.name') FROM customers WHERE id = ?1",
-                            params![conv.customer_id],
-                            |row| row.get::<_, Option<String>>(0),
-                        )
-                        .optional()?
-                        .flatten()
-                        .unwrap_or_default();
-                    let pending: i64 = c.query_row(
-                        "SELECT count(*) FROM outbox WHERE conversation_id = ?1",
-                        params![conv.id],
-                        |row| row.get(0),
-                    )?;
+                    let customer_name = reference::customer_name(c, &conv.customer_id)?;
+                    let pending_actions = outbox::pending_for_conversation(c, &conv.id)?;
                     items.push(QueueItem {
                         id: conv.id,
                         channel: conv.channel,
@@ -487,7 +287,7 @@ impl Desk {
                         first_response_due: conv.first_response_due,
                         first_response_at: conv.first_response_at,
                         resolve_due: conv.resolve_due,
-                        pending_actions: u32::try_from(pending).unwrap_or(u32::MAX),
+                        pending_actions,
                     });
                 }
                 items.sort_by_key(|i| {
@@ -509,16 +309,7 @@ impl Desk {
                 let Some(conversation) = views::conversation(c, id)? else {
                     return Ok(None);
                 };
-                let customer: Option<String> = c
-                    .query_row(
-                        "SELECT data FROM customers WHERE id = ?1",
-                        params![conversation.customer_id],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                let customer = customer
-                    .map(|json| crate::store::from_json("customers", &json))
-                    .transpose()?;
+                let customer = reference::customer(c, &conversation.customer_id)?;
                 Ok::<_, StoreError>(Some(ConversationDetail {
                     messages: views::messages(c, id)?,
                     draft: views::draft(c, id)?,
@@ -537,7 +328,7 @@ impl Desk {
         let me = self.profile.code.clone();
         let envelope = self
             .store()
-            .write(|tx| outbox::enqueue(tx, &me, action, clock::now_ms()))
+            .write(|tx| outbox::enqueue(tx, &me, action, self.now_ms()))
             .map_err(store_error)?;
         self.engine.publish_status();
         self.engine.announce_local_change();
@@ -552,32 +343,12 @@ impl Desk {
         let fallback = self.profile.presence;
         self.store()
             .read(|c| {
-                let pending: Option<String> = c
-                    .query_row(
-                        "SELECT action FROM outbox WHERE json_extract(action, '$.type') = 'presence'
-                         ORDER BY seq DESC LIMIT 1",
-                        [],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                if let Some(json) = pending
-                    && let Action::Presence { presence } = crate::store::from_json("outbox", &json)?
-                {
+                if let Some(presence) = outbox::pending_presence(c)? {
                     return Ok(presence);
                 }
-                let profile: Option<String> = c
-                    .query_row(
-                        "SELECT data FROM agent_profiles WHERE id = ?1",
-                        params![me],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                Ok::<_, StoreError>(match profile {
-                    Some(json) => {
-                        crate::store::from_json::<AgentProfile>("agent_profiles", &json)?.presence
-                    }
-                    None => fallback,
-                })
+                Ok::<_, StoreError>(
+                    reference::agent_profile(c, &me)?.map_or(fallback, |p| p.presence),
+                )
             })
             .map_err(store_error)
     }
@@ -639,7 +410,7 @@ impl Desk {
             )));
         }
         self.store()
-            .write(|tx| views::save_draft(tx, conversation_id, body, clock::now_ms()))
+            .write(|tx| views::save_draft(tx, conversation_id, body, self.now_ms()))
             .map_err(store_error)
     }
 
@@ -657,7 +428,7 @@ impl Desk {
 
     pub fn dismiss_conflict(&self, id: i64) -> Result<bool, Error> {
         self.store()
-            .write(|tx| views::dismiss_conflict(tx, id, clock::now_ms()))
+            .write(|tx| views::dismiss_conflict(tx, id, self.now_ms()))
             .map_err(store_error)
     }
 
@@ -677,7 +448,7 @@ impl Desk {
             .write(|tx| {
                 let article = views::article(tx, id)?;
                 if article.is_some() {
-                    worklog::note_article_opened(tx, id, clock::now_ms())?;
+                    worklog::note_article_opened(tx, id, self.now_ms())?;
                 }
                 Ok::<_, StoreError>(article)
             })
@@ -692,7 +463,7 @@ impl Desk {
 
     /// Today's figures (the workstation's local day).
     pub fn my_day(&self) -> Result<MyDay, Error> {
-        let (start, end) = clock::local_day(clock::now_ms());
+        let (start, end) = clock::local_day(self.now_ms());
         self.store()
             .read(|c| worklog::my_day(c, start, end))
             .map_err(store_error)
@@ -704,18 +475,7 @@ impl Desk {
         let detail = self.conversation(conversation_id)?.ok_or_else(|| {
             Error::InvalidAction(format!("no conversation {conversation_id:?} here"))
         })?;
-        let all: Vec<Script> = self
-            .store()
-            .read(|c| {
-                let mut statement = c.prepare("SELECT data FROM scripts ORDER BY id")?;
-                let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
-                let mut scripts = Vec::new();
-                for json in rows {
-                    scripts.push(crate::store::from_json::<Script>("scripts", &json?)?);
-                }
-                Ok::<_, StoreError>(scripts)
-            })
-            .map_err(store_error)?;
+        let all = self.store().read(reference::scripts).map_err(store_error)?;
         let (mine, others): (Vec<Script>, Vec<Script>) =
             all.into_iter().partition(|s| s.locale == locale);
         let scripts = if mine.is_empty() { others } else { mine };
@@ -759,28 +519,23 @@ impl Desk {
         let me = self.profile.code.clone();
         self.store()
             .read(|c| {
-                let mut queues = Vec::new();
-                let mut statement = c.prepare("SELECT data FROM queues ORDER BY id")?;
-                for json in statement.query_map([], |row| row.get::<_, String>(0))? {
-                    let queue: Queue = crate::store::from_json("queues", &json?)?;
-                    queues.push(TransferQueue {
+                let queues = reference::queues(c)?
+                    .into_iter()
+                    .map(|queue| TransferQueue {
                         id: queue.id,
                         name_zh: queue.name_zh,
                         name_en: queue.name_en,
-                    });
-                }
-                let mut agents = Vec::new();
-                let mut statement = c.prepare("SELECT data FROM agent_profiles ORDER BY id")?;
-                for json in statement.query_map([], |row| row.get::<_, String>(0))? {
-                    let agent: AgentProfile = crate::store::from_json("agent_profiles", &json?)?;
-                    if agent.code != me && agent.role != Role::Trainee {
-                        agents.push(TransferAgent {
-                            code: agent.code,
-                            name: agent.name,
-                            presence: agent.presence,
-                        });
-                    }
-                }
+                    })
+                    .collect();
+                let agents = reference::agent_profiles(c)?
+                    .into_iter()
+                    .filter(|agent| agent.code != me && agent.role != Role::Trainee)
+                    .map(|agent| TransferAgent {
+                        code: agent.code,
+                        name: agent.name,
+                        presence: agent.presence,
+                    })
+                    .collect();
                 Ok::<_, StoreError>(TransferTargets { queues, agents })
             })
             .map_err(store_error)
@@ -892,34 +647,7 @@ impl Desk {
 
     pub fn canned_reply(&self, id: &str) -> Result<Option<CannedReply>, Error> {
         self.store()
-            .read(|c| {
-                c.query_row(
-                    "SELECT id, locale, title, shortcut, category, body, placeholders
-                     FROM canned_replies WHERE id = ?1",
-                    params![id],
-                    |row| {
-                        Ok((
-                            CannedReply {
-                                id: row.get(0)?,
-                                locale: row.get(1)?,
-                                title: row.get(2)?,
-                                shortcut: row.get(3)?,
-                                category: row.get(4)?,
-                                body: row.get(5)?,
-                                placeholders: Vec::new(),
-                            },
-                            row.get::<_, String>(6)?,
-                        ))
-                    },
-                )
-                .optional()
-                .map_err(StoreError::Sql)?
-                .map(|(mut reply, placeholders)| {
-                    reply.placeholders = crate::store::from_json("canned_replies", &placeholders)?;
-                    Ok(reply)
-                })
-                .transpose()
-            })
+            .read(|c| reference::canned_reply(c, id))
             .map_err(store_error)
     }
 }
@@ -944,6 +672,7 @@ fn open_engine(
     platform: &PlatformConfig,
     device_id: &str,
     agent: &str,
+    clock: SharedClock,
 ) -> Result<Arc<SyncEngine<DeskTransport>>, Error> {
     let db = paths::agent_db(data_dir, agent)?;
     let store = Arc::new(Store::open(&db).map_err(store_error)?);
@@ -951,12 +680,10 @@ fn open_engine(
     http.ca_file.clone_from(&platform.ca_file);
     http.allow_insecure_loopback = platform.allow_insecure_loopback;
     let transport = HttpTransport::new(&http).map_err(|e| Error::Platform(e.to_string()))?;
-    SyncEngine::new(
-        store,
-        DeskTransport::Live(transport),
-        SyncConfig::new(device_id),
-    )
-    .map_err(|e| Error::Sync(e.to_string()))
+    let mut config = SyncConfig::new(device_id);
+    config.clock = clock;
+    SyncEngine::new(store, DeskTransport::Live(transport), config)
+        .map_err(|e| Error::Sync(e.to_string()))
 }
 
 fn sign_in_error(err: SyncError) -> Error {

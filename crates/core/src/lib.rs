@@ -7,14 +7,16 @@
 //!
 //! House rule: this crate never depends on `tauri` and never reads global
 //! state such as environment variables; callers pass in what it needs (a data
-//! folder, later a store, a transport and a clock), so every use-case runs in
-//! a plain `cargo test`.
+//! folder, a transport, a [`clock::Clock`]), so every use-case runs in a
+//! plain `cargo test`. What the shell runs in the background for a desk is
+//! decided in [`host`]; the shell only implements its adapters.
 
 pub mod app_info;
 pub mod clock;
 pub mod connection;
 pub mod desk;
 pub mod error;
+pub mod host;
 pub mod locale;
 pub mod markdown;
 pub mod notice;

@@ -14,6 +14,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::app_info::PRODUCT_NAME;
+use crate::clock::SharedClock;
 use crate::desk::{Desk, PlatformConfig};
 use crate::practice::session::{PracticeCatalog, PracticeChoice, PracticeResult};
 use crate::settings::{self, Preferences, Settings};
@@ -79,11 +80,21 @@ pub struct Workstation {
     /// Where practice scenarios, the knowledge base and scripts for the
     /// sandbox are read from (set by the shell).
     content_dir: Mutex<Option<PathBuf>>,
+    /// The one clock of this workstation's desks, SLA watch and practice.
+    clock: SharedClock,
 }
 
 impl Workstation {
     /// Opens (creating if needed) the data folder and reads the settings.
     pub fn open(data_dir: impl Into<PathBuf>) -> Result<Self, Error> {
+        Workstation::open_with_clock(data_dir, crate::clock::system())
+    }
+
+    /// [`Workstation::open`] with another clock (tests: a fake one).
+    pub fn open_with_clock(
+        data_dir: impl Into<PathBuf>,
+        clock: SharedClock,
+    ) -> Result<Self, Error> {
         let data_dir = data_dir.into();
         fs::create_dir_all(&data_dir).map_err(|source| Error::DataDir {
             path: data_dir.clone(),
@@ -106,6 +117,7 @@ impl Workstation {
             desk: Mutex::new(None),
             live: Mutex::new(None),
             content_dir: Mutex::new(None),
+            clock,
         })
     }
 
@@ -144,7 +156,15 @@ impl Workstation {
             platform
         };
         let device_id = self.device_id()?;
-        let desk = Desk::sign_in(&self.data_dir, &platform, &device_id, agent, password).await?;
+        let desk = Desk::sign_in(
+            &self.data_dir,
+            &platform,
+            &device_id,
+            agent,
+            password,
+            Arc::clone(&self.clock),
+        )
+        .await?;
         let signed_in = SignedInAgent::new(desk.profile(), false);
         // Signing in with the password also opens the screen lock.
         self.update_settings(|s| {
@@ -169,7 +189,14 @@ impl Workstation {
         };
         let platform = lock(&self.platform).clone();
         let device_id = self.device_id()?;
-        let Some(desk) = Desk::resume(&self.data_dir, &platform, &device_id, &agent)? else {
+        let Some(desk) = Desk::resume(
+            &self.data_dir,
+            &platform,
+            &device_id,
+            &agent,
+            Arc::clone(&self.clock),
+        )?
+        else {
             return Ok(None);
         };
         let signed_in = SignedInAgent::new(desk.profile(), self.lock_settings().locked);
@@ -193,7 +220,7 @@ impl Workstation {
         let dir = lock(&self.content_dir).clone().ok_or_else(|| {
             Error::InvalidAction("no practice content is installed with this app".into())
         })?;
-        homedesk_content::load_content_dir(&dir, crate::clock::now_ms()).map_err(|problems| {
+        homedesk_content::load_content_dir(&dir, self.clock.now_ms()).map_err(|problems| {
             let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
             Error::InvalidAction(format!(
                 "the practice content has problems:\n{}",
@@ -232,7 +259,14 @@ impl Workstation {
                 if zh { "练习学员" } else { "Trainee" }.to_owned(),
             ),
         };
-        let desk = Desk::practice(&self.data_dir, &content, choice, (&code, &name)).await?;
+        let desk = Desk::practice(
+            &self.data_dir,
+            &content,
+            choice,
+            (&code, &name),
+            Arc::clone(&self.clock),
+        )
+        .await?;
         let signed_in = SignedInAgent::of(&desk, false);
         *lock(&self.live) = live;
         *lock(&self.desk) = Some(Arc::new(desk));
@@ -283,7 +317,7 @@ impl Workstation {
                 .upload_training(&homedesk_protocol::TrainingUpload { records })
                 .await
                 .map_err(|e| Error::Sync(e.to_string()))?;
-            crate::practice::session::mark_uploaded(&self.data_dir, &ids, crate::clock::now_ms())?;
+            crate::practice::session::mark_uploaded(&self.data_dir, &ids, self.clock.now_ms())?;
             sent += ids.len();
         }
     }
@@ -397,6 +431,11 @@ impl Workstation {
         settings::save(&self.data_dir, &updated)?;
         *current = updated;
         Ok(())
+    }
+
+    /// The workstation's clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     pub fn data_dir(&self) -> &Path {

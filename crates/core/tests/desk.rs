@@ -27,7 +27,15 @@ async fn sign_in_failures_say_what_the_agent_can_do_about_them() {
     let dir = tempfile::tempdir().expect("tmp");
     let config = platform(&server);
 
-    let wrong = Desk::sign_in(dir.path(), &config, "pc-1", "a1001", "guess").await;
+    let wrong = Desk::sign_in(
+        dir.path(),
+        &config,
+        "pc-1",
+        "a1001",
+        "guess",
+        homedesk_core::clock::system(),
+    )
+    .await;
     assert_eq!(
         wrong.err().map(|e| e.code()),
         Some(ErrorCode::WrongPassword)
@@ -37,7 +45,15 @@ async fn sign_in_failures_say_what_the_agent_can_do_about_them() {
         ca_file: None,
         ..config.clone()
     };
-    let err = Desk::sign_in(dir.path(), &untrusted, "pc-1", "a1001", PASSWORD).await;
+    let err = Desk::sign_in(
+        dir.path(),
+        &untrusted,
+        "pc-1",
+        "a1001",
+        PASSWORD,
+        homedesk_core::clock::system(),
+    )
+    .await;
     assert_eq!(
         err.err().map(|e| e.code()),
         Some(ErrorCode::UntrustedCertificate)
@@ -51,10 +67,26 @@ async fn sign_in_failures_say_what_the_agent_can_do_about_them() {
         url: format!("https://127.0.0.1:{port}"),
         ..config.clone()
     };
-    let err = Desk::sign_in(dir.path(), &nowhere, "pc-1", "a1001", PASSWORD).await;
+    let err = Desk::sign_in(
+        dir.path(),
+        &nowhere,
+        "pc-1",
+        "a1001",
+        PASSWORD,
+        homedesk_core::clock::system(),
+    )
+    .await;
     assert_eq!(err.err().map(|e| e.code()), Some(ErrorCode::Unreachable));
 
-    let bad_code = Desk::sign_in(dir.path(), &config, "pc-1", "../etc", PASSWORD).await;
+    let bad_code = Desk::sign_in(
+        dir.path(),
+        &config,
+        "pc-1",
+        "../etc",
+        PASSWORD,
+        homedesk_core::clock::system(),
+    )
+    .await;
     assert_eq!(
         bad_code.err().map(|e| e.code()),
         Some(ErrorCode::InvalidInput)
@@ -75,9 +107,16 @@ async fn queue_claim_reply_then_offline_after_a_restart() {
         .await;
     let dir = tempfile::tempdir().expect("tmp");
     let config = platform(&server);
-    let desk = Desk::sign_in(dir.path(), &config, "pc-2", "a1002", PASSWORD)
-        .await
-        .expect("signs in");
+    let desk = Desk::sign_in(
+        dir.path(),
+        &config,
+        "pc-2",
+        "a1002",
+        PASSWORD,
+        homedesk_core::clock::system(),
+    )
+    .await
+    .expect("signs in");
     eventually("the contact shows in the team queue", || async {
         let queue = desk.queue(QueueScope::Unassigned).expect("queue");
         queue
@@ -168,9 +207,15 @@ async fn queue_claim_reply_then_offline_after_a_restart() {
     // The app restarts while the platform is down: the agent continues.
     drop(desk);
     server.stop();
-    let desk = Desk::resume(dir.path(), &config, "pc-2", "a1002")
-        .expect("opens")
-        .expect("a saved session");
+    let desk = Desk::resume(
+        dir.path(),
+        &config,
+        "pc-2",
+        "a1002",
+        homedesk_core::clock::system(),
+    )
+    .expect("opens")
+    .expect("a saved session");
     assert!(
         desk.unlock(PASSWORD).expect("checks"),
         "the lock opens offline"
@@ -210,9 +255,15 @@ async fn queue_claim_reply_then_offline_after_a_restart() {
 
     desk.sign_out().await.expect("signed out");
     assert!(
-        Desk::resume(dir.path(), &config, "pc-2", "a1002")
-            .expect("opens")
-            .is_none(),
+        Desk::resume(
+            dir.path(),
+            &config,
+            "pc-2",
+            "a1002",
+            homedesk_core::clock::system()
+        )
+        .expect("opens")
+        .is_none(),
         "after signing out, the password is needed again"
     );
 }

@@ -131,9 +131,15 @@ async fn the_queue_never_hides_the_longest_waiting_contacts() {
         ca_file: None,
         allow_insecure_loopback: false,
     };
-    let desk = Desk::resume(dir.path(), &nowhere, "pc-q", "a1001")
-        .expect("resumes")
-        .expect("a session");
+    let desk = Desk::resume(
+        dir.path(),
+        &nowhere,
+        "pc-q",
+        "a1001",
+        homedesk_core::clock::system(),
+    )
+    .expect("resumes")
+    .expect("a session");
     let unassigned = desk.queue(QueueScope::Unassigned).expect("queue");
     assert_eq!(
         unassigned.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
@@ -156,9 +162,16 @@ async fn wrap_up_note_after_contact_work_and_calls_reach_the_platform() {
         .customer_writes("phone", "rec-core-1", "cust-rc-1", "complaints", "请回电")
         .await;
     let dir = tempfile::tempdir().expect("tmp");
-    let desk = Desk::sign_in(dir.path(), &platform(&server), "pc-r", "a1004", PASSWORD)
-        .await
-        .expect("signs in");
+    let desk = Desk::sign_in(
+        dir.path(),
+        &platform(&server),
+        "pc-r",
+        "a1004",
+        PASSWORD,
+        homedesk_core::clock::system(),
+    )
+    .await
+    .expect("signs in");
     eventually("the contact reaches the workstation", || async {
         desk.conversation(&phone).expect("read").map(|_| ())
     })
@@ -221,9 +234,16 @@ async fn a_refusal_keeps_its_code_and_names_the_colleague_who_has_it() {
         .customer_writes("chat", "rec-core-2", "cust-rc-2", "presales", "在吗")
         .await;
     let dir = tempfile::tempdir().expect("tmp");
-    let desk = Desk::sign_in(dir.path(), &platform(&server), "pc-c", "a1001", PASSWORD)
-        .await
-        .expect("signs in");
+    let desk = Desk::sign_in(
+        dir.path(),
+        &platform(&server),
+        "pc-c",
+        "a1001",
+        PASSWORD,
+        homedesk_core::clock::system(),
+    )
+    .await
+    .expect("signs in");
     eventually("the contact reaches the workstation", || async {
         desk.conversation(&chat).expect("read").map(|_| ())
     })

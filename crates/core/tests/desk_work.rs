@@ -59,9 +59,16 @@ async fn scripts_transfer_my_day_and_recent_articles() {
         )
         .await;
     let dir = tempfile::tempdir().expect("tmp");
-    let desk = Desk::sign_in(dir.path(), &platform(&server), "pc-w", "a1002", PASSWORD)
-        .await
-        .expect("signs in");
+    let desk = Desk::sign_in(
+        dir.path(),
+        &platform(&server),
+        "pc-w",
+        "a1002",
+        PASSWORD,
+        homedesk_core::clock::system(),
+    )
+    .await
+    .expect("signs in");
     claimed(&desk, &peaches).await;
     claimed(&desk, &parcel).await;
 
@@ -164,9 +171,16 @@ async fn a_new_customer_message_in_my_conversation_is_announced_and_slas_at_risk
         .customer_writes("chat", "news-1", "cust-news-1", "aftersales", "在吗？")
         .await;
     let dir = tempfile::tempdir().expect("tmp");
-    let desk = Desk::sign_in(dir.path(), &platform(&server), "pc-n", "a1002", PASSWORD)
-        .await
-        .expect("signs in");
+    let desk = Desk::sign_in(
+        dir.path(),
+        &platform(&server),
+        "pc-n",
+        "a1002",
+        PASSWORD,
+        homedesk_core::clock::system(),
+    )
+    .await
+    .expect("signs in");
     claimed(&desk, &conversation).await;
     // Unanswered and mine: within the demo's first-response time.
     let at_risk = desk.sla_at_risk(24 * 3_600_000).expect("sla");

@@ -9,11 +9,10 @@
 //! change on the wire) is declined here, never shown.
 
 use homedesk_protocol::{Action, Presence};
-use rusqlite::{OptionalExtension, params};
 
 use super::{Desk, DeskEvent, store_error};
 use crate::Error;
-use crate::store::{StoreError, from_json, to_json};
+use crate::store::sync_state;
 use crate::sync::SyncEvent;
 
 /// The presence of an agent whose screen is locked: on a break, so the
@@ -30,15 +29,9 @@ impl Desk {
         let current = self.presence()?;
         let remembered = self
             .store()
-            .write(|tx| {
-                tx.execute(
-                    "UPDATE sync_state SET presence_before_lock = ?1
-                     WHERE id = 1 AND presence_before_lock IS NULL",
-                    params![to_json(&current)],
-                )
-            })
-            .map_err(|e| store_error(StoreError::Sql(e)))?;
-        if remembered == 1 && current != AWAY {
+            .write(|tx| sync_state::remember_presence_before_lock(tx, current))
+            .map_err(store_error)?;
+        if remembered && current != AWAY {
             self.act(Action::Presence { presence: AWAY })?;
         }
         Ok(())
@@ -47,28 +40,13 @@ impl Desk {
     /// The screen was unlocked: the presence chosen before the lock comes
     /// back.
     pub fn restore_presence(&self) -> Result<(), Error> {
-        let before: Option<String> = self
+        let before = self
             .store()
-            .write(|tx| {
-                let before = tx
-                    .query_row(
-                        "SELECT presence_before_lock FROM sync_state WHERE id = 1",
-                        [],
-                        |row| row.get::<_, Option<String>>(0),
-                    )
-                    .optional()?
-                    .flatten();
-                tx.execute(
-                    "UPDATE sync_state SET presence_before_lock = NULL WHERE id = 1",
-                    [],
-                )?;
-                Ok(before)
-            })
-            .map_err(|e: rusqlite::Error| store_error(StoreError::Sql(e)))?;
-        let Some(json) = before else {
+            .write(|tx| sync_state::take_presence_before_lock(tx))
+            .map_err(store_error)?;
+        let Some(before) = before else {
             return Ok(());
         };
-        let before: Presence = from_json("sync_state", &json).map_err(store_error)?;
         // Sent even if the local copy already shows it: just after the away
         // was delivered the local profile can still be the old one until
         // the next pull, and a presence the platform already has is a no-op.

@@ -14,14 +14,13 @@ use std::sync::Arc;
 use homedesk_content::ContentSet;
 use homedesk_content::scenario::{Level, ScenarioDoc};
 use homedesk_protocol::{Channel, Record, UnixMillis};
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::ScoreReport;
 use super::transport::{PracticeClock, SimulatorTransport};
 use crate::Error;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, practice_results};
 
 /// A scenario the trainee can pick.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -199,6 +198,7 @@ pub struct PracticeSession {
     /// (conversation id, scenario id, title), in arrival order.
     contacts: Vec<(String, String, String)>,
     history: Arc<Store>,
+    clock: PracticeClock,
 }
 
 impl PracticeSession {
@@ -269,9 +269,15 @@ impl PracticeSession {
             )
             .chain(content.scripts.iter().cloned().map(Record::Script))
             .collect();
-        let started = clock();
-        let transport =
-            SimulatorTransport::new(trainee.0, trainee.1, reference, docs, arrival_secs, clock);
+        let started = clock.now_ms();
+        let transport = SimulatorTransport::new(
+            trainee.0,
+            trainee.1,
+            reference,
+            docs,
+            arrival_secs,
+            Arc::clone(&clock),
+        );
         let session = PracticeSession {
             transport,
             id: format!("practice-{started}"),
@@ -281,6 +287,7 @@ impl PracticeSession {
             pack_id,
             contacts,
             history: Arc::new(open_history(data_dir)?),
+            clock,
         };
         // Each finished contact goes to the history the moment it ends, so
         // closing the app before looking at the report loses nothing.
@@ -302,6 +309,7 @@ impl PracticeSession {
             pack_id: self.pack_id.clone(),
             contacts: self.contacts.clone(),
             history: Arc::clone(&self.history),
+            clock: Arc::clone(&self.clock),
         }
     }
 
@@ -373,6 +381,7 @@ struct Keeper {
     pack_id: Option<String>,
     contacts: Vec<(String, String, String)>,
     history: Arc<Store>,
+    clock: PracticeClock,
 }
 
 impl Keeper {
@@ -390,11 +399,11 @@ impl Keeper {
             exam: self.exam,
             percent: report.percent,
             passed: report.passed,
-            finished_at: crate::clock::now_ms(),
+            finished_at: self.clock.now_ms(),
         };
         let json = serde_json::to_string(report).unwrap_or_default();
         self.history
-            .write(|tx| save_result(tx, &result, &json))
+            .write(|tx| practice_results::save(tx, &result, &json))
             .map_err(|e| Error::Store(e.to_string()))
     }
 }
@@ -434,30 +443,6 @@ fn open_history(data_dir: &Path) -> Result<Store, Error> {
     Store::open(&path).map_err(|e| Error::Store(e.to_string()))
 }
 
-fn save_result(
-    tx: &rusqlite::Connection,
-    result: &PracticeResult,
-    report: &str,
-) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT OR IGNORE INTO practice_results
-             (id, scenario_id, title, pack_id, exam, percent, passed, finished_at, report)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            result.id,
-            result.scenario_id,
-            result.title,
-            result.pack_id,
-            result.exam,
-            result.percent,
-            result.passed,
-            result.finished_at,
-            report
-        ],
-    )?;
-    Ok(())
-}
-
 /// Finished practice contacts on this PC, newest first.
 pub fn history(data_dir: &Path) -> Result<Vec<PracticeResult>, Error> {
     if !history_path(data_dir).exists() {
@@ -465,25 +450,7 @@ pub fn history(data_dir: &Path) -> Result<Vec<PracticeResult>, Error> {
     }
     let store = open_history(data_dir)?;
     store
-        .read(|c| {
-            let mut statement = c.prepare(
-                "SELECT id, scenario_id, title, pack_id, exam, percent, passed, finished_at
-                 FROM practice_results ORDER BY finished_at DESC, id LIMIT 500",
-            )?;
-            let rows = statement.query_map([], |r| {
-                Ok(PracticeResult {
-                    id: r.get(0)?,
-                    scenario_id: r.get(1)?,
-                    title: r.get(2)?,
-                    pack_id: r.get(3)?,
-                    exam: r.get(4)?,
-                    percent: r.get(5)?,
-                    passed: r.get(6)?,
-                    finished_at: r.get(7)?,
-                })
-            })?;
-            rows.collect::<Result<Vec<_>, _>>()
-        })
+        .read(|c| practice_results::newest(c, 500))
         .map_err(|e| Error::Store(e.to_string()))
 }
 
@@ -498,33 +465,7 @@ pub fn pending_uploads(
     }
     let store = open_history(data_dir)?;
     store
-        .read(|c| {
-            let mut statement = c.prepare(
-                "SELECT id, scenario_id, title, pack_id, exam, percent, passed, finished_at, report
-                 FROM practice_results WHERE uploaded_at IS NULL
-                 ORDER BY finished_at, id LIMIT ?1",
-            )?;
-            let rows = statement.query_map(params![limit as i64], |r| {
-                let report: String = r.get(8)?;
-                let report: serde_json::Value =
-                    serde_json::from_str(&report).unwrap_or(serde_json::Value::Null);
-                let finished_at: i64 = r.get(7)?;
-                let duration_ms = report["durationSecs"].as_i64().unwrap_or(0) * 1000;
-                Ok(homedesk_protocol::TrainingRecord {
-                    id: r.get(0)?,
-                    scenario_id: r.get(1)?,
-                    scenario_title: r.get(2)?,
-                    pack_id: r.get(3)?,
-                    exam: r.get(4)?,
-                    percent: r.get::<_, u32>(5)?.min(100) as u8,
-                    passed: r.get(6)?,
-                    started_at: finished_at - duration_ms,
-                    finished_at,
-                    report,
-                })
-            })?;
-            rows.collect::<Result<Vec<_>, _>>()
-        })
+        .read(|c| practice_results::not_uploaded(c, limit))
         .map_err(|e| Error::Store(e.to_string()))
 }
 
@@ -532,14 +473,6 @@ pub fn pending_uploads(
 pub fn mark_uploaded(data_dir: &Path, ids: &[String], now: UnixMillis) -> Result<(), Error> {
     let store = open_history(data_dir)?;
     store
-        .write(|tx| {
-            for id in ids {
-                tx.execute(
-                    "UPDATE practice_results SET uploaded_at = ?2 WHERE id = ?1",
-                    params![id, now],
-                )?;
-            }
-            Ok::<_, rusqlite::Error>(())
-        })
+        .write(|tx| practice_results::mark_uploaded(tx, ids, now))
         .map_err(|e| Error::Store(e.to_string()))
 }

@@ -30,8 +30,8 @@ use crate::sync::{EventStream, PulledPage, Transport, TransportError};
 /// The one queue practice customers arrive in.
 pub const PRACTICE_QUEUE: &str = "practice";
 
-/// Where practice time comes from.
-pub type PracticeClock = Arc<dyn Fn() -> UnixMillis + Send + Sync>;
+/// Where practice time comes from: the desk's clock.
+pub type PracticeClock = crate::clock::SharedClock;
 
 /// Told about every contact the trainee wraps up, with its final report
 /// (the session keeps it in the history at once).
@@ -306,7 +306,7 @@ impl SimulatorTransport {
         arrival_secs: u32,
         clock: PracticeClock,
     ) -> SimulatorTransport {
-        let start = clock();
+        let start = clock.now_ms();
         let trainee = AgentProfile {
             code: trainee_code.to_owned(),
             name: trainee_name.to_owned(),
@@ -370,7 +370,7 @@ impl SimulatorTransport {
     /// Lets time pass: arrivals, nudges, escalations. Pokes the engine when
     /// the log grew.
     pub fn tick(&self) {
-        let now = (self.clock)();
+        let now = self.clock.now_ms();
         let len = {
             let mut world = self.world();
             world.advance(now);
@@ -410,7 +410,7 @@ impl SimulatorTransport {
         conversation_id: &str,
         act: impl FnOnce(&mut Simulation, UnixMillis) -> Vec<CustomerMessage>,
     ) {
-        let now = (self.clock)();
+        let now = self.clock.now_ms();
         {
             let mut world = self.world();
             world.advance(now);
@@ -433,7 +433,7 @@ impl SimulatorTransport {
     }
 
     fn session(&self) -> Session {
-        let now = (self.clock)();
+        let now = self.clock.now_ms();
         Session {
             access_token: "practice".to_owned(),
             access_expires_at: now + 365 * 86_400_000,
@@ -459,7 +459,7 @@ impl Transport for SimulatorTransport {
         _access_token: &str,
         batch: &ActionBatch,
     ) -> Result<Vec<ActionResult>, TransportError> {
-        let now = (self.clock)();
+        let now = self.clock.now_ms();
         let results: Vec<ActionResult> = {
             let mut world = self.world();
             world.advance(now);
@@ -511,7 +511,7 @@ impl Transport for SimulatorTransport {
             skipped: Vec::new(),
             next_cursor: end.to_string(),
             has_more: end < world.log.len(),
-            server_time: (self.clock)(),
+            server_time: self.clock.now_ms(),
             wire_bytes: 0,
         })
     }
@@ -524,7 +524,7 @@ impl Transport for SimulatorTransport {
             let transport = transport.clone();
             async move {
                 // Wake for the next customer deadline, a poke, or a heartbeat.
-                let now = (transport.clock)();
+                let now = transport.clock.now_ms();
                 let wait = transport
                     .next_deadline()
                     .map_or(HEARTBEAT, |at| {

@@ -10,10 +10,17 @@
 //!
 //! Modules: [`records`] applies the platform's change log, [`outbox`] holds
 //! agent actions until the platform acknowledges them, [`sync_state`] the
-//! cursor and session, [`views`] what the screens and the CLI read.
+//! cursor, session and screen-lock state, [`views`] what the screens and the
+//! CLI read, [`reference`] the customers, queues, colleagues, scripts and
+//! canned replies the desk looks things up in, [`worklog`] the agent's own
+//! day, [`practice_results`] the sandbox's history. All SQL of the
+//! workstation lives in these modules (and the search index's in
+//! [`crate::search`]); the desk calls them by name.
 
 pub mod outbox;
+pub mod practice_results;
 pub mod records;
+pub mod reference;
 pub mod sync_state;
 pub mod views;
 pub mod worklog;

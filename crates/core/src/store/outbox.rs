@@ -128,6 +128,42 @@ pub fn count(conn: &Connection) -> Result<u32, StoreError> {
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+/// This agent's actions on one conversation not yet acknowledged (the
+/// queue view's "pending" badge).
+pub fn pending_for_conversation(
+    conn: &Connection,
+    conversation_id: &str,
+) -> Result<u32, StoreError> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM outbox WHERE conversation_id = ?1",
+        params![conversation_id],
+        |row| row.get(0),
+    )?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// The latest presence the agent chose that still waits in the outbox: it
+/// counts over what the platform last said.
+pub fn pending_presence(
+    conn: &Connection,
+) -> Result<Option<homedesk_protocol::Presence>, StoreError> {
+    let json: Option<String> = conn
+        .query_row(
+            "SELECT action FROM outbox WHERE json_extract(action, '$.type') = 'presence'
+             ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    match json
+        .map(|json| from_json::<Action>("outbox", &json))
+        .transpose()?
+    {
+        Some(Action::Presence { presence }) => Ok(Some(presence)),
+        _ => Ok(None),
+    }
+}
+
 /// Notes a failed delivery attempt of these entries (shown by
 /// `homedesk-cli outbox list`).
 pub fn note_attempt(tx: &Connection, keys: &[String], error: &str) -> Result<(), StoreError> {

@@ -5,8 +5,8 @@
 //! belongs to ([`crate::sync`] does that), so a crash between the two cannot
 //! skip or repeat changes.
 
-use homedesk_protocol::{Session, UnixMillis};
-use rusqlite::{Connection, params};
+use homedesk_protocol::{Presence, Session, UnixMillis};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{StoreError, from_json, to_json};
 
@@ -81,4 +81,59 @@ pub fn set_session(tx: &Connection, session: Option<&Session>) -> Result<(), Sto
         params![session.map(to_json)],
     )?;
     Ok(())
+}
+
+/// The Argon2 verifier of the agent's password (PHC string), kept so the
+/// screen lock opens offline; `None` after sign-out.
+pub fn unlock_verifier(conn: &Connection) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT unlock_verifier FROM sync_state WHERE id = 1",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+pub fn set_unlock_verifier(tx: &Connection, verifier: Option<&str>) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE sync_state SET unlock_verifier = ?1 WHERE id = 1",
+        params![verifier],
+    )?;
+    Ok(())
+}
+
+/// Keeps the presence the agent had when the screen locked, unless one is
+/// kept already (locking twice keeps the first). `true` when it was kept
+/// now.
+pub fn remember_presence_before_lock(
+    tx: &Connection,
+    presence: Presence,
+) -> Result<bool, StoreError> {
+    let changed = tx.execute(
+        "UPDATE sync_state SET presence_before_lock = ?1
+         WHERE id = 1 AND presence_before_lock IS NULL",
+        params![to_json(&presence)],
+    )?;
+    Ok(changed == 1)
+}
+
+/// Takes (reads and clears) the presence kept when the screen locked.
+pub fn take_presence_before_lock(tx: &Connection) -> Result<Option<Presence>, StoreError> {
+    let before = tx
+        .query_row(
+            "SELECT presence_before_lock FROM sync_state WHERE id = 1",
+            [],
+            |row| row.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten();
+    tx.execute(
+        "UPDATE sync_state SET presence_before_lock = NULL WHERE id = 1",
+        [],
+    )?;
+    before
+        .map(|json| from_json("sync_state", &json))
+        .transpose()
 }

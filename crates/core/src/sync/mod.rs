@@ -35,7 +35,6 @@ use homedesk_protocol::{
     ActionBatch, ActionEnvelope, ActionResult, ActionStatus, AgentProfile, ChangeBody, Offer,
     Presence, PresenceReason, Record, ServerEvent, Session, SignIn, UnixMillis,
 };
-use rusqlite::OptionalExtension;
 use tokio::sync::{Mutex, Notify, broadcast, watch};
 
 pub use backoff::Backoff;
@@ -65,6 +64,8 @@ pub struct SyncConfig {
     pub slow_request: Duration,
     /// A failure this recent marks a working link degraded (flapping).
     pub flap_window: Duration,
+    /// The workstation's clock: action times, the platform clock offset.
+    pub clock: crate::clock::SharedClock,
 }
 
 impl SyncConfig {
@@ -78,6 +79,7 @@ impl SyncConfig {
             backoff: Backoff::default(),
             slow_request: Duration::from_secs(3),
             flap_window: Duration::from_secs(60),
+            clock: crate::clock::system(),
         }
     }
 }
@@ -223,9 +225,18 @@ impl<T: Transport> SyncEngine<T> {
         self.events.subscribe()
     }
 
+    /// The workstation's clock (the one this engine was configured with).
+    pub fn clock(&self) -> &crate::clock::SharedClock {
+        &self.config.clock
+    }
+
+    fn now_ms(&self) -> UnixMillis {
+        self.config.clock.now_ms()
+    }
+
     /// The platform's clock, estimated from its last answer.
     pub fn server_now(&self) -> UnixMillis {
-        crate::clock::now_ms() + self.server_offset_ms.load(Ordering::Relaxed)
+        self.now_ms() + self.server_offset_ms.load(Ordering::Relaxed)
     }
 
     /// Whether the platform's event stream is open (news arrives at once
@@ -287,7 +298,7 @@ impl<T: Transport> SyncEngine<T> {
     ) -> Result<(), SyncError> {
         if let Some(s) = &session {
             self.server_offset_ms
-                .store(s.server_time - crate::clock::now_ms(), Ordering::Relaxed);
+                .store(s.server_time - self.now_ms(), Ordering::Relaxed);
             *lock(&self.me) = Some(s.agent.code.clone());
         }
         self.store
@@ -359,7 +370,7 @@ impl<T: Transport> SyncEngine<T> {
         if result.is_ok() {
             let offset = self.server_offset_ms.load(Ordering::Relaxed);
             self.store
-                .write(|tx| sync_state::set_synced(tx, crate::clock::now_ms(), offset))?;
+                .write(|tx| sync_state::set_synced(tx, self.now_ms(), offset))?;
         }
         self.publish_status();
         result.map(|()| report)
@@ -438,7 +449,7 @@ impl<T: Transport> SyncEngine<T> {
             .cloned()
             .collect();
         let me = self.agent().unwrap_or_default();
-        let now = crate::clock::now_ms();
+        let now = self.now_ms();
         Ok(self
             .store
             .write(|tx| outbox::record_results(tx, &results, &me, now))?)
@@ -504,7 +515,7 @@ impl<T: Transport> SyncEngine<T> {
             self.bytes_received
                 .fetch_add(page.wire_bytes, Ordering::Relaxed);
             self.server_offset_ms
-                .store(page.server_time - crate::clock::now_ms(), Ordering::Relaxed);
+                .store(page.server_time - self.now_ms(), Ordering::Relaxed);
             for (index, reason) in &page.skipped {
                 tracing::warn!(
                     index,
@@ -781,7 +792,7 @@ impl<T: Transport> SyncEngine<T> {
             }
             ServerEvent::Heartbeat { server_time } => {
                 self.server_offset_ms
-                    .store(server_time - crate::clock::now_ms(), Ordering::Relaxed);
+                    .store(server_time - self.now_ms(), Ordering::Relaxed);
             }
         }
     }
@@ -802,31 +813,10 @@ fn my_presence_change(
     if profile.code != me {
         return Ok(None);
     }
-    let choice_pending = tx
-        .query_row(
-            "SELECT 1 FROM outbox WHERE json_extract(action, '$.type') = 'presence' LIMIT 1",
-            [],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some();
-    if choice_pending {
+    if crate::store::outbox::pending_presence(tx)?.is_some() {
         return Ok(None);
     }
-    let stored: Option<String> = tx
-        .query_row(
-            "SELECT data FROM agent_profiles WHERE id = ?1",
-            rusqlite::params![me],
-            |row| row.get(0),
-        )
-        .optional()?;
-    let before = match stored {
-        Some(json) => Some(crate::store::from_json::<AgentProfile>(
-            "agent_profiles",
-            &json,
-        )?),
-        None => None,
-    };
+    let before = crate::store::reference::agent_profile(tx, me)?;
     let same = before.is_some_and(|b| {
         b.presence == profile.presence && b.presence_reason == profile.presence_reason
     });
