@@ -325,8 +325,19 @@ impl Desk {
         choice: &PracticeChoice,
         trainee: (&str, &str),
     ) -> Result<Desk, Error> {
-        let session =
-            PracticeSession::start(data_dir, content, choice, trainee, Arc::new(clock::now_ms))?;
+        Desk::practice_on_clock(data_dir, content, choice, trainee, Arc::new(clock::now_ms)).await
+    }
+
+    /// [`Desk::practice`] with the simulated customers on `clock` (the UI's
+    /// practice fixtures are recorded on a fake one).
+    pub async fn practice_on_clock(
+        data_dir: &Path,
+        content: &homedesk_content::ContentSet,
+        choice: &PracticeChoice,
+        trainee: (&str, &str),
+        clock: crate::practice::transport::PracticeClock,
+    ) -> Result<Desk, Error> {
+        let session = PracticeSession::start(data_dir, content, choice, trainee, clock)?;
         let db = crate::practice::session::fresh_working_db(data_dir)?;
         let store = Arc::new(Store::open(&db).map_err(store_error)?);
         let engine = SyncEngine::new(
