@@ -575,3 +575,32 @@ async fn ui_practice_fixtures_are_what_the_engine_answers() {
          the result, so the UI tests see what the practice engine really answers."
     );
 }
+
+/// The mock host refuses a practice choice it has no recording of with
+/// `invalid_input`, as the core refuses an unknown scenario or pack.
+#[tokio::test]
+async fn an_unknown_scenario_or_pack_is_refused_as_invalid_input() {
+    let data = tempfile::tempdir().expect("tmp");
+    let content = content();
+    for choice in [
+        PracticeChoice::Scenario("sc-zh-no-such".into()),
+        PracticeChoice::Pack("pack-no-such".into()),
+    ] {
+        let Err(err) = Desk::practice_on_clock(
+            data.path(),
+            &content,
+            &choice,
+            ("trainee", "练习学员"),
+            Arc::new(|| START_MS),
+        )
+        .await
+        else {
+            panic!("{choice:?} was not refused");
+        };
+        assert_eq!(
+            err.code(),
+            homedesk_core::ErrorCode::InvalidInput,
+            "{choice:?}"
+        );
+    }
+}
