@@ -554,6 +554,16 @@ async fn ui_practice_fixtures_are_what_the_engine_answers() {
     }
     for play in plays() {
         let recording = record(&play).await;
+        // An exam keeps every contact's report until the last one is over.
+        for frame in recording.frames.iter().filter(|f| f.status.exam) {
+            let all_over = frame.status.contacts.iter().all(|c| c.over);
+            assert!(
+                frame.reports.values().all(|r| r.is_some() == all_over),
+                "{}: reports at {} s",
+                play.name,
+                frame.at_secs
+            );
+        }
         generated.push((format!("practice.{}.json", play.name), render(&recording)));
     }
 
