@@ -10,7 +10,8 @@
 #
 # Smaller steps: make platform (only the demo platform, no display needed),
 # make ui, make app, make lint, make unit, make vitest, make e2e,
-# make bindings (regenerate ui/src/lib/host/bindings), make icons, make fmt.
+# make bindings (regenerate ui/src/lib/host/bindings), make fixtures (regenerate
+# the UI's practice fixtures from the Rust engine), make icons, make fmt.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -20,7 +21,7 @@ UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/package-loc
 # WebKitGTK without a GPU (VMs, Xvfb): disable the DMA-BUF renderer or the window stays blank.
 APP_ENV := WEBKIT_DISABLE_DMABUF_RENDERER=1
 
-.PHONY: run platform platform-bin test bench bench-desktop dist bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit vitest e2e bindings icons clean
+.PHONY: run platform platform-bin test bench bench-desktop dist bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit vitest e2e bindings fixtures icons clean
 
 ## ---------------------------------------------------------------- the two commands
 
@@ -134,6 +135,12 @@ e2e: ui
 
 bindings:
 	UPDATE_BINDINGS=1 $(CARGO) test --locked -p homedesk-core --test ipc_bindings
+
+# The UI's practice tests replay sessions played on the real practice engine
+# (ui/src/lib/host/fixtures); `make unit` fails while they are stale. Same
+# flags as `make unit`, so nothing is rebuilt for other features.
+fixtures:
+	UPDATE_FIXTURES=1 $(LINTING_CARGO) test --locked --workspace --exclude homedesk-e2e --test practice_fixtures
 
 icons:
 	cd ui && npx tauri icon ../icons/homedesk.svg -o ../icons

@@ -5,7 +5,7 @@ import { render, screen, waitFor } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import axe from "axe-core";
 import App from "./App.svelte";
-import { MOCK_AGENT, createMockHost } from "./lib/host/mock";
+import { MOCK_AGENT, createMockHost, fails } from "./lib/host/mock";
 import { useLocale } from "./lib/i18n/index.svelte";
 
 function renderApp(options: Parameters<typeof createMockHost>[0] = {}) {
@@ -54,7 +54,7 @@ describe("shell page", () => {
   });
 
   it("keeps the current language and explains in Chinese when saving fails", async () => {
-    renderApp({ failSaves: true });
+    renderApp({ answers: { setLocale: fails("storage", "cannot save settings.json") } });
     await screen.findByTestId("connection-state");
     await userEvent.click(screen.getByRole("button", { name: "English" }));
 

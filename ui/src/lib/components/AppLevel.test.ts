@@ -7,7 +7,15 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import userEvent from "@testing-library/user-event";
 import axe from "axe-core";
 import App from "../../App.svelte";
-import { MOCK_AGENT, MOCK_PASSWORD, createMockHost, type MockHostOptions } from "../host/mock";
+import {
+  MOCK_AGENT,
+  MOCK_PASSWORD,
+  createMockHost,
+  fails,
+  type MockHost,
+  type MockHostOptions,
+} from "../host/mock";
+import { refuse } from "../host/mock-data";
 import type { Locale, QueueItem } from "../host";
 import { useLocale } from "../i18n/index.svelte";
 import { SHORTCUTS } from "../shortcuts";
@@ -45,6 +53,12 @@ function renderApp(options: MockHostOptions = {}, language: Locale = "zh-CN") {
     ...options,
   });
   return { host, ...render(App, { props: { host } }) };
+}
+
+/** The preferences the UI last asked the host to save. */
+function savedPreferences(host: MockHost) {
+  const call = host.calls.filter((c) => c.startsWith("setPreferences:")).pop();
+  return call ? JSON.parse(call.slice("setPreferences:".length)) : null;
 }
 
 const root = () => document.documentElement;
@@ -85,9 +99,10 @@ describe("settings", () => {
     await userEvent.click(within(dialog).getByTestId("settings-save"));
 
     await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
-    expect(host.calls, "full-width digits from the input method count").toContain(
-      "setPreferences:large:15",
-    );
+    expect(savedPreferences(host), "full-width digits from the input method count").toMatchObject({
+      textSize: "large",
+      lockAfterMinutes: 15,
+    });
     expect(root().dataset.textSize).toBe("large");
     expect(root()).toHaveClass("high-contrast");
     expect(root()).toHaveClass("reduced-motion");
@@ -116,7 +131,10 @@ describe("settings", () => {
   });
 
   it("keeps the old settings in force and says why when saving fails", async () => {
-    const { host } = renderApp({ failSaves: true, preferences: { textSize: "larger" } });
+    const { host } = renderApp({
+      preferences: { textSize: "larger" },
+      answers: { setPreferences: fails("storage", "cannot save settings.json") },
+    });
     await waitFor(() => expect(root().dataset.textSize).toBe("larger"));
     await userEvent.click(await screen.findByTestId("settings-open"));
     const size = await screen.findByTestId("settings-text-size");
@@ -128,7 +146,7 @@ describe("settings", () => {
     expect(await within(dialog).findByRole("alert")).toHaveTextContent("保存失败");
     expect(root().dataset.textSize, "nothing changes until the host has saved").toBe("larger");
     expect(root()).not.toHaveClass("high-contrast");
-    expect(host.calls).toContain("setPreferences:normal:5");
+    expect(savedPreferences(host)).toMatchObject({ textSize: "normal", lockAfterMinutes: 5 });
 
     await userEvent.click(within(dialog).getByTestId("settings-cancel"));
     await userEvent.click(screen.getByTestId("settings-open"));
@@ -151,50 +169,6 @@ describe("settings", () => {
     await userEvent.keyboard("{Escape}");
     await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
     await waitFor(() => expect(screen.getByTestId("settings-open")).toHaveFocus());
-  });
-});
-
-describe("mock host preferences", () => {
-  it("refuses what the core refuses and keeps what was saved", async () => {
-    const host = createMockHost();
-    const good = await host.preferences();
-    expect(good, "the core's defaults").toEqual({
-      textSize: "normal",
-      highContrast: false,
-      reducedMotion: false,
-      lockAfterMinutes: 5,
-      notifications: true,
-      sound: true,
-      sendKey: "enter",
-    });
-    await expect(
-      host.setPreferences({ ...good, sendKey: "alt_enter" as never }),
-      "only Enter and Ctrl+Enter send",
-    ).rejects.toMatchObject({ code: "invalid_input" });
-    for (const lockAfterMinutes of [-1, 241, 2.5, Number.NaN]) {
-      await expect(
-        host.setPreferences({ ...good, lockAfterMinutes }),
-        `${lockAfterMinutes} minutes`,
-      ).rejects.toMatchObject({ code: "invalid_input" });
-    }
-    expect(await host.setPreferences({ ...good, lockAfterMinutes: 0 })).toMatchObject({
-      lockAfterMinutes: 0,
-    });
-    expect(await host.setPreferences({ ...good, lockAfterMinutes: 240 })).toMatchObject({
-      lockAfterMinutes: 240,
-    });
-    expect((await host.preferences()).lockAfterMinutes).toBe(240);
-  });
-
-  it("locks customer data away until the right password, offline", async () => {
-    const host = createMockHost({ signedIn: MOCK_AGENT });
-    await host.lock();
-    expect((await host.signedIn())?.locked).toBe(true);
-    await expect(host.queue("all")).rejects.toMatchObject({ code: "locked" });
-    expect(await host.unlock("wrong")).toBe(false);
-    expect(await host.unlock(MOCK_PASSWORD)).toBe(true);
-    expect((await host.signedIn())?.locked).toBe(false);
-    await expect(host.queue("all")).resolves.toEqual([]);
   });
 });
 
@@ -307,18 +281,17 @@ describe("screen lock", () => {
 
 describe("my day", () => {
   it("shows today's figures, '—' where there are none yet, and refreshes while open", async () => {
-    const now = Date.now();
     const { host } = renderApp({
-      queue: [
-        mine("done", {
-          status: "resolved",
-          createdAt: now - 10 * 60000,
-          lastMessageAt: now,
-          firstResponseAt: now - 8 * 60000,
-          firstResponseDue: now - 5 * 60000,
+      queue: [mine("next")],
+      answers: {
+        myDay: async () => ({
+          handled: 1,
+          averageHandleSecs: 600,
+          averageFirstResponseSecs: 120,
+          slaKept: 1,
+          slaTotal: 1,
         }),
-        mine("next", { createdAt: now - 4 * 60000, firstResponseAt: now - 200_000 }),
-      ],
+      },
     });
     await screen.findAllByTestId("queue-row");
     await userEvent.click(screen.getByTestId("my-day-open"));
@@ -331,7 +304,15 @@ describe("my day", () => {
     expect(within(day).getByTestId("my-day-first-response")).toHaveTextContent("2 分 0 秒");
     expect(within(day).getByTestId("my-day-sla")).toHaveTextContent("1 个里按时 1 个（100%）");
 
-    await host.wrapUp("next", "resolved", null, 0);
+    // Another contact is wrapped up: the desk says something changed.
+    host.answers.myDay = async () => ({
+      handled: 2,
+      averageHandleSecs: 500,
+      averageFirstResponseSecs: 150,
+      slaKept: 2,
+      slaTotal: 2,
+    });
+    host.send({ type: "changed" });
     await waitFor(() =>
       expect(within(day).getByTestId("my-day-handled")).toHaveTextContent("2 个"),
     );
@@ -387,7 +368,7 @@ describe("status bar", () => {
   it("explains refused actions in the interface language; opens the conversation and dismisses each", async () => {
     const { host } = renderApp({ queue: [mine("c1")] });
     // One refused before this start: it is read at once.
-    host.refuse(1, {
+    refuse(host, 1, {
       conversationId: "c1",
       action: "wrap_up",
       code: "already_resolved",
@@ -398,7 +379,7 @@ describe("status bar", () => {
     const list = await screen.findByTestId("conflict-list");
     expect(within(list).getAllByTestId("conflict-item")).toHaveLength(1);
 
-    host.refuse(1, { conversationId: "c1", action: "reply" });
+    refuse(host, 1, { conversationId: "c1", action: "reply" });
     await waitFor(() => expect(within(list).getAllByTestId("conflict-item")).toHaveLength(2));
     const [newest, oldest] = within(list).getAllByTestId("conflict-item");
     expect(newest).toHaveTextContent("回复客户没能提交");
@@ -428,7 +409,7 @@ describe("refused call log", () => {
   ] as const) {
     it(`says in ${language} that a call log was refused and why, with the limit`, async () => {
       const { host } = renderApp({ queue: [mine("c1")] }, language);
-      host.refuse(1, {
+      refuse(host, 1, {
         conversationId: "c1",
         action: "call_log",
         code: "invalid_duration",
@@ -698,7 +679,7 @@ describe("accessibility", () => {
     it(`has no serious or critical axe violations in ${language}: dialogs, notices, conflicts, lock`, async () => {
       const { host } = renderApp({ queue: [mine("c1"), item("c2")] }, language);
       await screen.findAllByTestId("queue-row");
-      host.refuse(1, { conversationId: "c1" });
+      refuse(host, 1, { conversationId: "c1" });
       host.notice({ kind: "offer", conversationId: "c2", title: "新客户", body: "退款" });
       await screen.findByTestId("conflict-list");
       await screen.findByTestId("notice");

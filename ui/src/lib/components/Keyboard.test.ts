@@ -8,6 +8,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import userEvent from "@testing-library/user-event";
 import App from "../../App.svelte";
 import { MOCK_AGENT, MOCK_PASSWORD, createMockHost, type MockHostOptions } from "../host/mock";
+import { deskAnswers, refuse, rowAnswers } from "../host/mock-data";
 import { HostError, type ConnectionStatus, type Locale, type QueueItem } from "../host";
 import { useLocale } from "../i18n/index.svelte";
 
@@ -38,7 +39,13 @@ const mine = (id: string, overrides: Partial<QueueItem> = {}) =>
 
 function renderApp(options: MockHostOptions = {}, language: Locale = "zh-CN") {
   useLocale(language);
-  const host = createMockHost({ signedIn: MOCK_AGENT, info: { locale: language }, ...options });
+  const host = createMockHost({
+    signedIn: MOCK_AGENT,
+    info: { locale: language },
+    ...options,
+    answers: { ...deskAnswers(), ...options.answers },
+  });
+  rowAnswers(host);
   return { host, ...render(App, { props: { host } }) };
 }
 
@@ -200,7 +207,7 @@ describe("the focus after an action removes the focused control", () => {
   it("'Got it' on a refused action moves to the next one, and from the last to the desk", async () => {
     const { host } = renderApp({ queue: [mine("c1")] });
     await openByKeyboard("李桂兰");
-    host.refuse(2, { conversationId: "c1" });
+    refuse(host, 2, { conversationId: "c1" });
     let buttons = await screen.findAllByTestId("conflict-dismiss");
     expect(buttons).toHaveLength(2);
     await enterOn(buttons[0]!);

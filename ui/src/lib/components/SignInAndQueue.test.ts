@@ -6,8 +6,9 @@ import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import axe from "axe-core";
 import App from "../../App.svelte";
-import { MOCK_AGENT, MOCK_PASSWORD, createMockHost } from "../host/mock";
-import type { QueueItem } from "../host";
+import { MOCK_AGENT, MOCK_PASSWORD, createMockHost, message } from "../host/mock";
+import { conflict, conflictAnswers, deskAnswers } from "../host/mock-data";
+import { HostError, type Host, type QueueItem } from "../host";
 import { useLocale } from "../i18n/index.svelte";
 
 function item(id: string, overrides: Partial<QueueItem> = {}): QueueItem {
@@ -32,6 +33,15 @@ function item(id: string, overrides: Partial<QueueItem> = {}): QueueItem {
   };
 }
 
+/** The platform's answer to a sign-in: the demo agent with the demo password over HTTPS. */
+const platformSignIn: Host["signIn"] = async (url, agent, password) => {
+  if (!url.startsWith("https://")) throw new HostError("unreachable", `cannot reach ${url}`);
+  if (agent !== MOCK_AGENT.code || password !== MOCK_PASSWORD) {
+    throw new HostError("wrong_password", "wrong agent code or password");
+  }
+  return { ...MOCK_AGENT };
+};
+
 async function signIn(password = MOCK_PASSWORD) {
   await userEvent.type(await screen.findByTestId("sign-in-agent"), MOCK_AGENT.code);
   await userEvent.type(screen.getByTestId("sign-in-password"), password);
@@ -41,7 +51,7 @@ async function signIn(password = MOCK_PASSWORD) {
 describe("sign-in", () => {
   it("offers the remembered platform and says a wrong password plainly, then signs in", async () => {
     useLocale("zh-CN");
-    const host = createMockHost({ queue: [item("c1")] });
+    const host = createMockHost({ queue: [item("c1")], answers: { signIn: platformSignIn } });
     render(App, { props: { host } });
     await waitFor(() =>
       expect(screen.getByTestId("sign-in-platform")).toHaveValue("https://127.0.0.1:8443"),
@@ -58,7 +68,7 @@ describe("sign-in", () => {
 
   it("says when the platform cannot be reached", async () => {
     useLocale("en");
-    const host = createMockHost({ info: { locale: "en" } });
+    const host = createMockHost({ info: { locale: "en" }, answers: { signIn: platformSignIn } });
     render(App, { props: { host } });
     const platform = await screen.findByTestId("sign-in-platform");
     await waitFor(() => expect(platform).toHaveValue("https://127.0.0.1:8443"));
@@ -88,7 +98,12 @@ describe("queue", () => {
     expect(sla[0]).toHaveTextContent("已超时");
     expect(sla[1]).toHaveClass("amber");
 
-    host.push(item("new", { customerName: "孙丽" }));
+    host.answers.claim = async (id) =>
+      host.update(id, { assignedTo: MOCK_AGENT.code, status: "active", pendingActions: 1 });
+    host.answers.queue = async (scope) =>
+      host.rows.filter((row) => scope !== "mine" || row.assignedTo === MOCK_AGENT.code);
+    host.rows.push(item("new", { customerName: "孙丽" }));
+    host.send({ type: "changed" });
     await waitFor(() => expect(screen.getAllByTestId("queue-row")).toHaveLength(3));
 
     const row = screen
@@ -157,8 +172,14 @@ describe("conversation", () => {
 
     const composer = screen.getByLabelText("回复客户");
     expect(screen.getByTestId("composer-send")).toBeDisabled();
+    host.answers.reply = async (id, body) => {
+      host.messages[id] = [message(id, body)];
+      host.send({ type: "changed" });
+    };
     await userEvent.type(composer, "亲，麻烦拍张照片");
-    await waitFor(() => expect(host.calls).toContain("saveDraft:c1"), { timeout: 2000 });
+    await waitFor(() => expect(host.calls).toContain("saveDraft:c1:亲，麻烦拍张照片"), {
+      timeout: 2000,
+    });
     await userEvent.click(screen.getByTestId("composer-send"));
     await waitFor(() => expect(host.calls).toContain("reply:c1:亲，麻烦拍张照片"));
     expect(await screen.findByTestId("message-pending")).toHaveTextContent("发送中");
@@ -193,7 +214,11 @@ describe("conversation", () => {
 describe("knowledge panel", () => {
   it("searches as the agent types, in pinyin too, and opens the article", async () => {
     useLocale("zh-CN");
-    const host = createMockHost({ signedIn: MOCK_AGENT });
+    const host = createMockHost({ signedIn: MOCK_AGENT, answers: deskAnswers() });
+    host.answers.searchArticles = async (query) =>
+      query === "tk"
+        ? [{ id: "kb-refund", title: "生鲜坏果怎么退款", snippet: "…<mark>退款</mark>…", score: 2 }]
+        : [];
     render(App, { props: { host } });
     const search = await screen.findByLabelText("搜索知识库");
     await userEvent.type(search, "tk");
@@ -234,7 +259,8 @@ describe("status and conflicts", () => {
     expect(screen.getByTestId("sign-in-needed")).toHaveTextContent("请重新登录");
     expect(screen.getByText("待发送 2 条")).toBeInTheDocument();
 
-    host.refuse(1);
+    Object.assign(host.answers, conflictAnswers([conflict(1)]));
+    host.send({ type: "conflicts", count: 1 });
     const banner = await screen.findByTestId("conflict-banner");
     expect(banner).toHaveTextContent("有 1 条操作没能提交");
     await userEvent.click(within(banner).getByRole("button", { name: "知道了" }));
@@ -247,6 +273,7 @@ describe("status and conflicts", () => {
       signedIn: MOCK_AGENT,
       queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
     });
+    host.answers.release = async (id) => host.update(id, { assignedTo: null, status: "queued" });
     render(App, { props: { host } });
     await userEvent.click(await screen.findByRole("button", { name: "打开李桂兰的会话" }));
     await userEvent.click(await screen.findByTestId("conversation-release"));
@@ -261,6 +288,7 @@ describe("canned replies", () => {
     const host = createMockHost({
       signedIn: MOCK_AGENT,
       queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+      answers: deskAnswers(),
     });
     render(App, { props: { host } });
     await userEvent.click(await screen.findByRole("button", { name: "打开李桂兰的会话" }));
@@ -291,6 +319,7 @@ describe("canned replies", () => {
     const host = createMockHost({
       signedIn: MOCK_AGENT,
       queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+      answers: deskAnswers(),
     });
     render(App, { props: { host } });
     await userEvent.click(await screen.findByRole("button", { name: "打开李桂兰的会话" }));
@@ -311,6 +340,7 @@ describe("canned replies", () => {
     const host = createMockHost({
       signedIn: MOCK_AGENT,
       queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+      answers: deskAnswers(),
     });
     render(App, { props: { host } });
     await userEvent.click(await screen.findByRole("button", { name: "打开李桂兰的会话" }));
@@ -335,6 +365,10 @@ describe("presence and notes", () => {
     await waitFor(() => expect(host.calls).toContain("setPresence:available"));
 
     await userEvent.click(await screen.findByRole("button", { name: "打开李桂兰的会话" }));
+    host.answers.note = async (id, body) => {
+      host.messages[id] = [message(id, body, { kind: "note" })];
+      host.send({ type: "changed" });
+    };
     await userEvent.click(await screen.findByLabelText("写内部备注（客户看不到）"));
     await userEvent.type(screen.getByLabelText("回复客户"), "客户很着急");
     await userEvent.click(screen.getByTestId("composer-send"));

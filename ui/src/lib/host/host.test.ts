@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HostError, toHostError } from "./index";
-import { createMockHost } from "./mock";
+import { createMockHost, recording } from "./mock";
 
 describe("toHostError", () => {
   it("keeps the core's code and message", () => {
@@ -24,13 +24,21 @@ describe("toHostError", () => {
 });
 
 describe("mock host", () => {
-  it("behaves like the core: Chinese and offline by default, refuses unknown languages", async () => {
-    const host = createMockHost();
-    expect((await host.appInfo()).locale).toBe("zh-CN");
-    expect((await host.connectionStatus()).state).toBe("offline");
-    // @ts-expect-error -- a language we do not ship
-    await expect(host.setLocale("fr")).rejects.toMatchObject({ code: "invalid_input" });
-    expect((await host.appInfo()).locale).toBe("zh-CN");
+  it("replays a recording of the engine and refuses an action the recording did not make", async () => {
+    const rec = recording("where-parcel");
+    const host = createMockHost({ recordings: [rec] });
+    await expect(host.startPractice({ scenario: "sc-zh-coupon-expired" })).rejects.toMatchObject({
+      code: "invalid_input",
+    });
+    expect(await host.startPractice(rec.choice)).toEqual(rec.trainee);
+    expect(await host.queue("all")).toEqual(rec.frames[0]!.queue);
+    const id = "conv-sc-zh-where-parcel";
+    await host.claim(id);
+    await expect(host.reply(id, "a reply the engine never saw")).rejects.toThrow(
+      /off the recording "where-parcel"/,
+    );
+    expect(await host.practiceStatus()).toEqual(rec.frames[1]!.status);
+    expect(await host.stopPractice()).toBeNull();
   });
 });
 
