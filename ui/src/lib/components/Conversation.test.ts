@@ -535,10 +535,11 @@ describe("draft", () => {
 
 describe("a refused reply in an open conversation", () => {
   // The core folds a refused reply back into the stored draft, ahead of what
-  // was saved, and announces a change; the mock host's saveDraft plays that
-  // part here.
+  // was saved, and announces a change; the test writes the stored draft
+  // (`keepDrafts`) and sends the change, as the core would.
   it("comes back into the composer without reopening the conversation", async () => {
     const { host } = await openConversation();
+    keepDrafts(host);
     await host.saveDraft("c1", "您好，退款已经给您办好了");
     host.send({ type: "changed" });
     await waitFor(() =>
@@ -551,8 +552,9 @@ describe("a refused reply in an open conversation", () => {
 
   it("goes ahead of what the agent typed since, and both are kept", async () => {
     const { host } = await openConversation();
+    keepDrafts(host);
     await userEvent.type(screen.getByTestId("composer-body"), "还有别的问题吗");
-    await waitFor(() => expect(host.calls).toContain("saveDraft:c1"));
+    await waitFor(() => expect(host.calls).toContain("saveDraft:c1:还有别的问题吗"));
     await host.saveDraft("c1", "您好，退款已经给您办好了\n\n还有别的问题吗");
     host.send({ type: "changed" });
     await waitFor(() =>
@@ -564,6 +566,7 @@ describe("a refused reply in an open conversation", () => {
 
   it("does not bring back a reply that was just sent", async () => {
     const { host } = await openConversation();
+    keepDrafts(host);
     await userEvent.type(screen.getByTestId("composer-body"), "马上帮您查");
     await userEvent.click(screen.getByTestId("composer-send"));
     await waitFor(() => expect(screen.getByTestId("composer-body")).toHaveValue(""));
