@@ -106,6 +106,38 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The conversation this action is about, if any (presence and offers
+    /// are about the agent).
+    pub fn conversation_id(&self) -> Option<&str> {
+        match self {
+            Action::Claim { conversation_id }
+            | Action::Release { conversation_id }
+            | Action::Reply {
+                conversation_id, ..
+            }
+            | Action::InternalNote {
+                conversation_id, ..
+            }
+            | Action::SetStatus {
+                conversation_id, ..
+            }
+            | Action::Transfer {
+                conversation_id, ..
+            }
+            | Action::WrapUp {
+                conversation_id, ..
+            }
+            | Action::CallLog {
+                conversation_id, ..
+            } => Some(conversation_id),
+            Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => {
+                None
+            }
+        }
+    }
+}
+
 /// Longest message body or wrap-up note, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 10_000;
 
