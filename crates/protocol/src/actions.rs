@@ -175,6 +175,36 @@ pub const DISPOSITIONS: [&str; 8] = [
     "spam",
 ];
 
+/// The codes and limits the desk's forms follow, defined once in this module and
+/// handed to the UI as they are: `crates/core/tests/ipc_bindings.rs` writes
+/// [`ActionLimits::current`] to `ui/src/lib/host/bindings/action-limits.ts`
+/// (typed by the ts-rs export of this struct) and fails when it is stale,
+/// so the interface never keeps its own copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "ActionLimits.ts"))]
+pub struct ActionLimits {
+    /// [`DISPOSITIONS`], in the order the wrap-up form lists them.
+    pub dispositions: Vec<String>,
+    /// [`MAX_MESSAGE_CHARS`]: a reply, a note, a wrap-up note.
+    pub max_message_chars: i64,
+    /// [`MAX_AFTER_CONTACT_SECS`].
+    pub max_after_contact_secs: i64,
+    /// [`MAX_CALL_SECS`].
+    pub max_call_secs: i64,
+}
+
+impl ActionLimits {
+    pub fn current() -> ActionLimits {
+        ActionLimits {
+            dispositions: DISPOSITIONS.iter().map(|d| (*d).to_owned()).collect(),
+            max_message_chars: MAX_MESSAGE_CHARS as i64,
+            max_after_contact_secs: MAX_AFTER_CONTACT_SECS,
+            max_call_secs: MAX_CALL_SECS,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionEnvelope {
