@@ -514,3 +514,74 @@ impl Transport for SimulatorTransport {
 /// The event stream's heartbeat interval (well inside the engine's
 /// `HEARTBEAT_SECS * 3` deadline).
 const HEARTBEAT: Duration = Duration::from_secs(10);
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use homedesk_protocol::ActionEnvelope;
+
+    use super::*;
+
+    const T0: UnixMillis = 1_795_968_000_000;
+
+    fn batch(key: &str, action: Action) -> ActionBatch {
+        ActionBatch {
+            actions: vec![ActionEnvelope {
+                key: key.to_owned(),
+                created_at: T0,
+                action,
+            }],
+        }
+    }
+
+    /// The simulator follows the platform's rule: a reply needs the
+    /// conversation claimed first, as it would live.
+    #[tokio::test]
+    async fn a_trainee_claims_before_replying_as_on_the_platform() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content/scenarios");
+        let set = homedesk_content::load_scenarios_dir(&dir, None, None)
+            .unwrap_or_else(|_| panic!("the bundled scenarios load"));
+        let doc = set.docs.first().expect("a bundled scenario").clone();
+        let conversation_id = format!("conv-{}", doc.id);
+        let sim =
+            SimulatorTransport::new("t2001", "赵小满", Vec::new(), vec![doc], 0, Arc::new(|| T0));
+        let reply = || Action::Reply {
+            conversation_id: conversation_id.clone(),
+            message_id: "msg-trainee-1".into(),
+            body: "您好，我来帮您查一下".into(),
+        };
+        let early = sim
+            .push("", &batch("key-reply-1", reply()))
+            .await
+            .expect("push");
+        assert_eq!(early[0].status, ActionStatus::Conflict);
+        assert_eq!(
+            early[0].code,
+            Some(ActionCode::NotAssigned),
+            "an unclaimed practice contact takes no reply"
+        );
+        let claimed = sim
+            .push(
+                "",
+                &batch(
+                    "key-claim-1",
+                    Action::Claim {
+                        conversation_id: conversation_id.clone(),
+                    },
+                ),
+            )
+            .await
+            .expect("push");
+        assert_eq!(claimed[0].status, ActionStatus::Applied);
+        let replied = sim
+            .push("", &batch("key-reply-2", reply()))
+            .await
+            .expect("push");
+        assert_eq!(
+            replied[0].status,
+            ActionStatus::Applied,
+            "once claimed it does"
+        );
+    }
+}

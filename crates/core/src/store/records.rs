@@ -398,6 +398,67 @@ mod tests {
         );
     }
 
+    /// The local view follows the platform's rule (`protocol::rules`): a
+    /// reply wakes a conversation waiting on the customer, and a claim of a
+    /// conversation a colleague holds shows nothing it will not do.
+    #[test]
+    fn the_local_view_shows_what_the_platform_will_make_of_an_action() {
+        let (_dir, store) = store();
+        let mut waiting = conversation("c1", 3);
+        waiting.status = ConversationStatus::Pending;
+        waiting.assigned_to = Some("a1".into());
+        let mut taken = conversation("c2", 3);
+        taken.status = ConversationStatus::Active;
+        taken.assigned_to = Some("a2".into());
+        store
+            .write(|tx| {
+                apply_change(tx, &upsert(1, Record::Conversation(waiting)), "a1")?;
+                apply_change(tx, &upsert(2, Record::Conversation(taken)), "a1")?;
+                outbox::enqueue(
+                    tx,
+                    "a1",
+                    Action::Reply {
+                        conversation_id: "c1".into(),
+                        message_id: "m-1".into(),
+                        body: "您好，已为您查到".into(),
+                    },
+                    5,
+                )?;
+                outbox::enqueue(
+                    tx,
+                    "a1",
+                    Action::Claim {
+                        conversation_id: "c2".into(),
+                    },
+                    6,
+                )
+            })
+            .expect("act");
+        let view = |id: &str| {
+            store
+                .read(|c| views::conversation(c, id))
+                .expect("read")
+                .expect("there")
+        };
+        let replied = view("c1");
+        assert_eq!(
+            replied.status,
+            ConversationStatus::Active,
+            "a reply wakes a pending conversation"
+        );
+        assert_eq!(replied.version, 4, "one pending change, one version");
+        assert_eq!(
+            view("c2").assigned_to.as_deref(),
+            Some("a2"),
+            "a claim the platform will refuse does not show as done"
+        );
+        assert_eq!(
+            store.read(outbox::count).expect("count"),
+            2,
+            "both still go to the platform, which decides"
+        );
+    }
+
     #[test]
     fn a_refused_reply_returns_to_the_composer_ahead_of_what_was_typed_since() {
         let (_dir, store) = store();
