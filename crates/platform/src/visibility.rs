@@ -31,10 +31,9 @@ pub fn viewers_of(profile: &AgentProfile, all_queues: &[String]) -> Vec<Viewer> 
     viewers
 }
 
+/// The rule is the one actions obey ([`homedesk_protocol::rules::Actor`]).
 pub fn can_see(profile: &AgentProfile, c: &Conversation) -> bool {
-    profile.role == Role::Supervisor
-        || c.assigned_to.as_deref() == Some(profile.code.as_str())
-        || profile.queues.contains(&c.queue)
+    homedesk_protocol::rules::Actor::of(profile).can_see(c)
 }
 
 /// Saves a conversation's new state, logging it for the old and the new

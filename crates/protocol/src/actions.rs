@@ -106,6 +106,38 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The conversation this action is about, if any (presence and offers
+    /// are about the agent).
+    pub fn conversation_id(&self) -> Option<&str> {
+        match self {
+            Action::Claim { conversation_id }
+            | Action::Release { conversation_id }
+            | Action::Reply {
+                conversation_id, ..
+            }
+            | Action::InternalNote {
+                conversation_id, ..
+            }
+            | Action::SetStatus {
+                conversation_id, ..
+            }
+            | Action::Transfer {
+                conversation_id, ..
+            }
+            | Action::WrapUp {
+                conversation_id, ..
+            }
+            | Action::CallLog {
+                conversation_id, ..
+            } => Some(conversation_id),
+            Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => {
+                None
+            }
+        }
+    }
+}
+
 /// Longest message body or wrap-up note, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 10_000;
 
@@ -142,6 +174,36 @@ pub const DISPOSITIONS: [&str; 8] = [
     "no_response",
     "spam",
 ];
+
+/// The codes and limits the desk's forms follow, defined once in this module and
+/// handed to the UI as they are: `crates/core/tests/ipc_bindings.rs` writes
+/// [`ActionLimits::current`] to `ui/src/lib/host/bindings/action-limits.ts`
+/// (typed by the ts-rs export of this struct) and fails when it is stale,
+/// so the interface never keeps its own copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "ActionLimits.ts"))]
+pub struct ActionLimits {
+    /// [`DISPOSITIONS`], in the order the wrap-up form lists them.
+    pub dispositions: Vec<String>,
+    /// [`MAX_MESSAGE_CHARS`]: a reply, a note, a wrap-up note.
+    pub max_message_chars: i64,
+    /// [`MAX_AFTER_CONTACT_SECS`].
+    pub max_after_contact_secs: i64,
+    /// [`MAX_CALL_SECS`].
+    pub max_call_secs: i64,
+}
+
+impl ActionLimits {
+    pub fn current() -> ActionLimits {
+        ActionLimits {
+            dispositions: DISPOSITIONS.iter().map(|d| (*d).to_owned()).collect(),
+            max_message_chars: MAX_MESSAGE_CHARS as i64,
+            max_after_contact_secs: MAX_AFTER_CONTACT_SECS,
+            max_call_secs: MAX_CALL_SECS,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,10 +1,12 @@
 //! Wire types of the sync protocol between the Homedesk workstation and the
 //! central platform.
 //!
-//! This crate owns what crosses the network and nothing else: serde types and
-//! the rules for reading them. It does no I/O and knows nothing of storage or
-//! HTTP clients, so the workstation, the platform and the CLI share one
-//! definition of every message. `docs/protocol.md` explains the model and
+//! This crate owns what crosses the network and nothing else: serde types,
+//! the rules for reading them, and what an agent action does to a
+//! conversation ([`rules`], a pure function the platform, the workstation's
+//! local view and the practice simulator all call). It does no I/O and knows
+//! nothing of storage or HTTP clients, so the workstation, the platform and
+//! the CLI share one definition of every message and every action rule. `docs/protocol.md` explains the model and
 //! `docs/openapi.yaml` lists the endpoints.
 //!
 //! Invariants: a message from a peer that speaks another *major* protocol
@@ -19,6 +21,7 @@ pub mod entities;
 pub mod error;
 pub mod events;
 pub mod ingress;
+pub mod rules;
 pub mod session;
 pub mod training;
 pub mod version;

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use homedesk_content::scenario::{ScenarioDoc, SimCustomer};
+use homedesk_protocol::rules::{self, Actor};
 use homedesk_protocol::{
     Action, ActionBatch, ActionCode, ActionResult, ActionStatus, AgentProfile, Author,
     BusinessHours, Change, ChangeBody, Conversation, ConversationStatus, Customer, Message,
@@ -164,37 +165,20 @@ impl World {
         }
     }
 
+    /// Applies one trainee action with the platform's own rule
+    /// ([`rules::apply`]); practice adds only what a simulation cannot do.
     fn apply(&mut self, key: &str, action: &Action, now: UnixMillis) -> ActionResult {
-        let me = self.trainee.code.clone();
         let refuse =
             |code, message: &str| ActionResult::refused(key, ActionStatus::Conflict, code, message);
-        let conversation_id = match action {
-            // A practice call is logged nowhere: there is no supervisor.
-            Action::CallLog { .. }
-            | Action::Presence { .. }
-            | Action::AcceptOffer { .. }
-            | Action::DeclineOffer { .. } => {
-                return ActionResult::applied(key);
-            }
-            Action::Claim { conversation_id }
-            | Action::Release { conversation_id }
-            | Action::Reply {
-                conversation_id, ..
-            }
-            | Action::InternalNote {
-                conversation_id, ..
-            }
-            | Action::SetStatus {
-                conversation_id, ..
-            }
-            | Action::Transfer {
-                conversation_id, ..
-            }
-            | Action::WrapUp {
-                conversation_id, ..
-            } => conversation_id.clone(),
+        // A practice call is logged nowhere (there is no supervisor), and
+        // presence and offers mean nothing without other agents.
+        let Some(conversation_id) = action.conversation_id().map(str::to_owned) else {
+            return ActionResult::applied(key);
         };
-        let Some(contact) = self.contacts.get_mut(&conversation_id) else {
+        if matches!(action, Action::CallLog { .. }) {
+            return ActionResult::applied(key);
+        }
+        let Some(contact) = self.contacts.get(&conversation_id) else {
             return ActionResult::refused(
                 key,
                 ActionStatus::Rejected,
@@ -205,65 +189,41 @@ impl World {
         if contact.conversation.status == ConversationStatus::Resolved {
             return refuse(ActionCode::AlreadyResolved, "this practice contact is over");
         }
-        let c = &mut contact.conversation;
+        if matches!(action, Action::Transfer { .. }) {
+            return refuse(
+                ActionCode::Forbidden,
+                "in practice there is nobody to transfer to: handle the customer yourself",
+            );
+        }
+        let effects = match rules::apply(
+            &contact.conversation,
+            &Actor::of(&self.trainee),
+            action,
+            now,
+        ) {
+            Ok(effects) => effects,
+            Err(refusal) => return refusal.into_result(key),
+        };
         let mut customer = Vec::new();
-        match action {
-            Action::Claim { .. } => {
-                c.assigned_to = Some(me);
-                c.status = ConversationStatus::Active;
-            }
-            Action::Release { .. } => {
-                c.assigned_to = None;
-                c.status = ConversationStatus::Queued;
-            }
-            Action::Transfer { .. } => {
-                return refuse(
-                    ActionCode::Forbidden,
-                    "in practice there is nobody to transfer to: handle the customer yourself",
-                );
-            }
-            Action::SetStatus { status, .. } => c.status = *status,
-            Action::Reply {
-                message_id, body, ..
-            }
-            | Action::InternalNote {
-                message_id, body, ..
-            } => {
-                let note = matches!(action, Action::InternalNote { .. });
-                if !note {
-                    c.first_response_at.get_or_insert(now);
-                    c.last_message_at = now;
-                    c.last_message_preview = preview(body);
-                    customer = contact.sim.reply(now, body);
+        if let Some(contact) = self.contacts.get_mut(&conversation_id) {
+            match action {
+                Action::Reply { body, .. } => customer = contact.sim.reply(now, body),
+                Action::WrapUp { disposition, .. } => {
+                    customer = contact.sim.wrap_up(now, disposition);
                 }
-                let message = Message {
-                    id: message_id.clone(),
-                    conversation_id: conversation_id.clone(),
-                    author: Author::Agent,
-                    agent: Some(me),
-                    kind: if note {
-                        MessageKind::Note
-                    } else {
-                        MessageKind::Text
-                    },
-                    body: body.clone(),
-                    sent_at: now,
-                };
-                self.push(Record::Message(message));
+                _ => {}
             }
-            Action::WrapUp { disposition, .. } => {
-                customer = contact.sim.wrap_up(now, disposition);
-                let c = &mut contact.conversation;
-                c.status = ConversationStatus::Resolved;
-                c.disposition = Some(disposition.clone());
+            if let Some(after) = &effects.conversation {
+                contact.conversation = after.clone();
             }
-            Action::CallLog { .. }
-            | Action::Presence { .. }
-            | Action::AcceptOffer { .. }
-            | Action::DeclineOffer { .. } => {}
+        }
+        if let Some(message) = effects.message {
+            self.push(Record::Message(message));
+        }
+        if let Some(after) = effects.conversation {
+            self.push(Record::Conversation(after));
         }
         self.customer_wrote(&conversation_id, customer);
-        self.bump(&conversation_id);
         ActionResult::applied(key)
     }
 }
@@ -554,3 +514,74 @@ impl Transport for SimulatorTransport {
 /// The event stream's heartbeat interval (well inside the engine's
 /// `HEARTBEAT_SECS * 3` deadline).
 const HEARTBEAT: Duration = Duration::from_secs(10);
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use homedesk_protocol::ActionEnvelope;
+
+    use super::*;
+
+    const T0: UnixMillis = 1_795_968_000_000;
+
+    fn batch(key: &str, action: Action) -> ActionBatch {
+        ActionBatch {
+            actions: vec![ActionEnvelope {
+                key: key.to_owned(),
+                created_at: T0,
+                action,
+            }],
+        }
+    }
+
+    /// The simulator follows the platform's rule: a reply needs the
+    /// conversation claimed first, as it would live.
+    #[tokio::test]
+    async fn a_trainee_claims_before_replying_as_on_the_platform() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content/scenarios");
+        let set = homedesk_content::load_scenarios_dir(&dir, None, None)
+            .unwrap_or_else(|_| panic!("the bundled scenarios load"));
+        let doc = set.docs.first().expect("a bundled scenario").clone();
+        let conversation_id = format!("conv-{}", doc.id);
+        let sim =
+            SimulatorTransport::new("t2001", "赵小满", Vec::new(), vec![doc], 0, Arc::new(|| T0));
+        let reply = || Action::Reply {
+            conversation_id: conversation_id.clone(),
+            message_id: "msg-trainee-1".into(),
+            body: "您好，我来帮您查一下".into(),
+        };
+        let early = sim
+            .push("", &batch("key-reply-1", reply()))
+            .await
+            .expect("push");
+        assert_eq!(early[0].status, ActionStatus::Conflict);
+        assert_eq!(
+            early[0].code,
+            Some(ActionCode::NotAssigned),
+            "an unclaimed practice contact takes no reply"
+        );
+        let claimed = sim
+            .push(
+                "",
+                &batch(
+                    "key-claim-1",
+                    Action::Claim {
+                        conversation_id: conversation_id.clone(),
+                    },
+                ),
+            )
+            .await
+            .expect("push");
+        assert_eq!(claimed[0].status, ActionStatus::Applied);
+        let replied = sim
+            .push("", &batch("key-reply-2", reply()))
+            .await
+            .expect("push");
+        assert_eq!(
+            replied[0].status,
+            ActionStatus::Applied,
+            "once claimed it does"
+        );
+    }
+}

@@ -8,14 +8,13 @@
 //! leave the outbox; a refused reply is folded back into the composer draft
 //! and a conflict the UI shows, never dropped.
 
-use homedesk_protocol::{
-    Action, ActionEnvelope, ActionResult, ActionStatus, Author, Message, MessageKind, UnixMillis,
-};
+use homedesk_protocol::rules;
+use homedesk_protocol::{Action, ActionEnvelope, ActionResult, ActionStatus, UnixMillis};
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::records::{conversation_of, enum_str, rebuild_conversation};
+use super::records::{enum_str, rebuild_conversation};
 use super::{StoreError, from_json, to_json};
 
 /// A new idempotency key: 128 random bits, hex, with a readable prefix.
@@ -39,7 +38,7 @@ pub fn enqueue(
         created_at: now,
         action,
     };
-    let conversation = conversation_of(&envelope.action).map(str::to_owned);
+    let conversation = envelope.action.conversation_id().map(str::to_owned);
     super::worklog::note_action(tx, &envelope.action, now)?;
     tx.execute(
         "INSERT INTO outbox (key, conversation_id, created_at, action) VALUES (?1, ?2, ?3, ?4)",
@@ -50,49 +49,23 @@ pub fn enqueue(
             to_json(&envelope.action)
         ],
     )?;
-    match &envelope.action {
-        Action::Reply {
-            conversation_id,
-            message_id,
-            body,
-        }
-        | Action::InternalNote {
-            conversation_id,
-            message_id,
-            body,
-        } => {
-            let kind = if matches!(envelope.action, Action::Reply { .. }) {
-                MessageKind::Text
-            } else {
-                MessageKind::Note
-            };
-            let message = Message {
-                id: message_id.clone(),
-                conversation_id: conversation_id.clone(),
-                author: Author::Agent,
-                agent: Some(me.to_owned()),
-                kind,
-                body: body.clone(),
-                sent_at: now,
-            };
-            tx.execute(
-                "INSERT INTO messages (id, conversation_id, sent_at, pending_key, data)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    message.id,
-                    message.conversation_id,
-                    message.sent_at,
-                    envelope.key,
-                    to_json(&message)
-                ],
-            )?;
-            // What the agent sent is no longer a draft.
-            tx.execute(
-                "DELETE FROM drafts WHERE conversation_id = ?1",
-                params![conversation_id],
-            )?;
-        }
-        _ => {}
+    if let Some(message) = rules::agent_message(&envelope.action, me, now) {
+        tx.execute(
+            "INSERT INTO messages (id, conversation_id, sent_at, pending_key, data)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                message.id,
+                message.conversation_id,
+                message.sent_at,
+                envelope.key,
+                to_json(&message)
+            ],
+        )?;
+        // What the agent sent is no longer a draft.
+        tx.execute(
+            "DELETE FROM drafts WHERE conversation_id = ?1",
+            params![message.conversation_id],
+        )?;
     }
     if let Some(conversation) = &conversation {
         rebuild_conversation(tx, conversation, me)?;
@@ -326,7 +299,7 @@ fn fold_back(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             key,
-            conversation_of(action),
+            action.conversation_id(),
             to_json(action),
             verdict.code.as_ref().map(enum_str),
             message,

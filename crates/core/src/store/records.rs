@@ -7,9 +7,9 @@
 //! So a pulled page never hides what the agent just did, and an action the
 //! platform refused disappears from the view as soon as it leaves the outbox.
 
+use homedesk_protocol::rules::{self, Actor};
 use homedesk_protocol::{
-    Action, Change, ChangeBody, Conversation, ConversationStatus, EntityKind, Record,
-    TransferTarget, UnixMillis, preview,
+    Action, Change, ChangeBody, Conversation, EntityKind, Record, Role, UnixMillis, preview,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -278,71 +278,25 @@ pub fn rebuild_conversation(tx: &Connection, id: &str, me: &str) -> Result<(), S
 }
 
 /// What an agent action does to a conversation as the agent sees it before
-/// the platform confirms. Mirrors the platform's rules for the success case;
-/// if the platform disagrees, the action leaves the outbox and
-/// [`rebuild_conversation`] shows the platform's copy again.
+/// the platform confirms: the platform's own rule ([`rules::apply`]), so the
+/// view shows what the platform will make of it. An action the rule refuses
+/// here leaves the view as it is; it is delivered anyway, and the
+/// platform's verdict comes back as a conflict. If the platform disagrees,
+/// the action leaves the outbox and [`rebuild_conversation`] shows the
+/// platform's copy again.
 pub fn apply_action(c: &mut Conversation, action: &Action, at: UnixMillis, me: &str) {
-    match action {
-        Action::Claim { .. } => {
-            c.assigned_to = Some(me.to_owned());
-            c.status = ConversationStatus::Active;
-        }
-        Action::Release { .. } => {
-            c.assigned_to = None;
-            c.status = ConversationStatus::Queued;
-        }
-        Action::Reply { body, .. } => {
-            c.last_message_at = c.last_message_at.max(at);
-            c.last_message_preview = preview(body);
-            c.first_response_at.get_or_insert(at);
-        }
-        Action::InternalNote { .. } => {}
-        Action::SetStatus { status, .. } => c.status = *status,
-        Action::Transfer { target, .. } => match target {
-            TransferTarget::Queue(queue) => {
-                c.queue.clone_from(queue);
-                c.assigned_to = None;
-                c.status = ConversationStatus::Queued;
-            }
-            TransferTarget::Agent(agent) => {
-                c.assigned_to = Some(agent.clone());
-            }
-        },
-        Action::WrapUp { disposition, .. } => {
-            c.status = ConversationStatus::Resolved;
-            c.disposition = Some(disposition.clone());
-        }
-        Action::CallLog { .. }
-        | Action::Presence { .. }
-        | Action::AcceptOffer { .. }
-        | Action::DeclineOffer { .. } => {}
-    }
-}
-
-/// The conversation an action is about, if any.
-pub fn conversation_of(action: &Action) -> Option<&str> {
-    match action {
-        Action::Claim { conversation_id }
-        | Action::Release { conversation_id }
-        | Action::Reply {
-            conversation_id, ..
-        }
-        | Action::InternalNote {
-            conversation_id, ..
-        }
-        | Action::SetStatus {
-            conversation_id, ..
-        }
-        | Action::Transfer {
-            conversation_id, ..
-        }
-        | Action::WrapUp {
-            conversation_id, ..
-        }
-        | Action::CallLog {
-            conversation_id, ..
-        } => Some(conversation_id),
-        Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => None,
+    // Whatever is in the local store, the platform showed this agent: they
+    // may see it, as far as their own view goes.
+    let queues = [c.queue.clone()];
+    let actor = Actor {
+        code: me,
+        role: Role::Agent,
+        queues: &queues,
+    };
+    if let Ok(effects) = rules::apply(c, &actor, action, at)
+        && let Some(after) = effects.conversation
+    {
+        *c = after;
     }
 }
 
@@ -357,7 +311,8 @@ pub(crate) fn enum_str<T: serde::Serialize>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use homedesk_protocol::{
-        ActionCode, ActionResult, ActionStatus, Author, Channel, Message, MessageKind, Priority,
+        ActionCode, ActionResult, ActionStatus, Author, Channel, ConversationStatus, Message,
+        MessageKind, Priority,
     };
 
     use super::*;
@@ -440,6 +395,67 @@ mod tests {
         assert_eq!(
             view.last_message_preview, "还在吗",
             "and the platform's news is there"
+        );
+    }
+
+    /// The local view follows the platform's rule (`protocol::rules`): a
+    /// reply wakes a conversation waiting on the customer, and a claim of a
+    /// conversation a colleague holds shows nothing it will not do.
+    #[test]
+    fn the_local_view_shows_what_the_platform_will_make_of_an_action() {
+        let (_dir, store) = store();
+        let mut waiting = conversation("c1", 3);
+        waiting.status = ConversationStatus::Pending;
+        waiting.assigned_to = Some("a1".into());
+        let mut taken = conversation("c2", 3);
+        taken.status = ConversationStatus::Active;
+        taken.assigned_to = Some("a2".into());
+        store
+            .write(|tx| {
+                apply_change(tx, &upsert(1, Record::Conversation(waiting)), "a1")?;
+                apply_change(tx, &upsert(2, Record::Conversation(taken)), "a1")?;
+                outbox::enqueue(
+                    tx,
+                    "a1",
+                    Action::Reply {
+                        conversation_id: "c1".into(),
+                        message_id: "m-1".into(),
+                        body: "您好，已为您查到".into(),
+                    },
+                    5,
+                )?;
+                outbox::enqueue(
+                    tx,
+                    "a1",
+                    Action::Claim {
+                        conversation_id: "c2".into(),
+                    },
+                    6,
+                )
+            })
+            .expect("act");
+        let view = |id: &str| {
+            store
+                .read(|c| views::conversation(c, id))
+                .expect("read")
+                .expect("there")
+        };
+        let replied = view("c1");
+        assert_eq!(
+            replied.status,
+            ConversationStatus::Active,
+            "a reply wakes a pending conversation"
+        );
+        assert_eq!(replied.version, 4, "one pending change, one version");
+        assert_eq!(
+            view("c2").assigned_to.as_deref(),
+            Some("a2"),
+            "a claim the platform will refuse does not show as done"
+        );
+        assert_eq!(
+            store.read(outbox::count).expect("count"),
+            2,
+            "both still go to the platform, which decides"
         );
     }
 

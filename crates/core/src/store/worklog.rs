@@ -12,7 +12,6 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::StoreError;
-use super::records::conversation_of;
 
 /// Today's figures for the signed-in agent.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -36,7 +35,7 @@ pub struct MyDay {
 /// Records that the agent acted on a conversation; a wrap-up stamps it
 /// handled.
 pub fn note_action(tx: &Connection, action: &Action, now: UnixMillis) -> Result<(), StoreError> {
-    let Some(conversation) = conversation_of(action) else {
+    let Some(conversation) = action.conversation_id() else {
         return Ok(());
     };
     tx.execute(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ACTION_LIMITS } from "../host/bindings/action-limits";
 import { catalogs, format, t, useLocale } from "./index.svelte";
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
@@ -9,6 +10,13 @@ describe("message catalogues", () => {
 
   it("have the same keys in every language", () => {
     expect(Object.keys(en).sort()).toEqual(Object.keys(zh).sort());
+  });
+
+  it("name every disposition code the platform accepts (bindings/action-limits.ts)", () => {
+    for (const code of ACTION_LIMITS.dispositions) {
+      expect(Object.keys(en), code).toContain(`disposition.${code}`);
+      expect(Object.keys(zh), code).toContain(`disposition.${code}`);
+    }
   });
 
   it("have no empty texts", () => {
