@@ -172,10 +172,20 @@ impl Desk {
 
     /// A practice contact's score report (kept in the history once over).
     pub fn practice_report(&self, conversation_id: &str) -> Result<Option<ScoreReport>, Error> {
-        match &self.practice {
-            Some(session) => session.report(conversation_id),
-            None => Ok(None),
+        let Some(session) = &self.practice else {
+            return Ok(None);
+        };
+        let mut report = session.report(conversation_id)?;
+        if let Some(report) = report.as_mut()
+            && let Some(id) = report.helpful_article.clone()
+        {
+            let article = self
+                .store()
+                .read(|c| views::article(c, &id))
+                .map_err(store_error)?;
+            report.helpful_article_title = article.map(|a| a.title);
         }
+        Ok(report)
     }
 
     /// Tells the practice customer what the trainee used; nothing on a

@@ -57,6 +57,10 @@ pub struct ScoreReport {
     /// The knowledge article that would have helped, when the trainee did
     /// not use it (`null` when they did, or the scenario names none).
     pub helpful_article: Option<String>,
+    /// That article's title as the knowledge base on this PC has it; filled
+    /// in by the desk (scoring knows only the id). `null` when the article
+    /// is not on the PC.
+    pub helpful_article_title: Option<String>,
     /// The customer's turn when the contact ended.
     pub end_turn: String,
     /// From the customer's first message to the last thing that happened.
@@ -181,6 +185,7 @@ pub(super) fn report(sim: &Simulation) -> ScoreReport {
         disposition: sim.wrapped_up.clone(),
         expected_disposition: rubric.disposition.clone(),
         helpful_article,
+        helpful_article_title: None,
         end_turn: sim.turn_id().to_owned(),
         duration_secs: judge.offset_secs(last_at),
         replay: sim

@@ -34,6 +34,12 @@ disposition: string | null, expectedDisposition: string,
  */
 helpfulArticle: string | null, 
 /**
+ * That article's title as the knowledge base on this PC has it; filled
+ * in by the desk (scoring knows only the id). `null` when the article
+ * is not on the PC.
+ */
+helpfulArticleTitle: string | null, 
+/**
  * The customer's turn when the contact ended.
  */
 endTurn: string, 
