@@ -11,7 +11,7 @@
 //!
 //! Time comes from a [`PracticeClock`] so tests run on a fake clock.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -20,8 +20,8 @@ use homedesk_protocol::rules::{self, Actor};
 use homedesk_protocol::{
     Action, ActionBatch, ActionCode, ActionResult, ActionStatus, AgentProfile, Author,
     BusinessHours, Change, ChangeBody, Conversation, ConversationStatus, Customer, Message,
-    MessageKind, OrderSummary, Presence, Priority, Queue, Record, Role, ServerEvent, Session,
-    SignIn, UnixMillis, preview,
+    MessageKind, OrderSummary, Presence, Priority, Queue, Record, RefusalParams, Role, ServerEvent,
+    Session, SignIn, UnixMillis, preview,
 };
 use tokio::sync::watch;
 
@@ -60,6 +60,10 @@ struct World {
     waiting: Vec<(UnixMillis, ScenarioDoc)>,
     contacts: BTreeMap<String, Contact>,
     next_id: u64,
+    /// The verdict each idempotency key got, as the platform keeps them: an
+    /// action delivered twice (two pushes overlapping) reaches the simulated
+    /// customer once.
+    answered: HashMap<String, ActionResult>,
 }
 
 impl World {
@@ -163,6 +167,24 @@ impl World {
             let record = Record::Conversation(contact.conversation.clone());
             self.push(record);
         }
+    }
+
+    /// [`World::apply`] once per idempotency key; a key seen before answers
+    /// `duplicate` with the first verdict, as the platform does.
+    fn apply_once(&mut self, key: &str, action: &Action, now: UnixMillis) -> ActionResult {
+        if let Some(first) = self.answered.get(key) {
+            return ActionResult {
+                key: key.to_owned(),
+                status: ActionStatus::Duplicate,
+                code: None,
+                message: None,
+                params: RefusalParams::default(),
+                original: Some(Box::new(first.clone())),
+            };
+        }
+        let verdict = self.apply(key, action, now);
+        self.answered.insert(key.to_owned(), verdict.clone());
+        verdict
     }
 
     /// Applies one trainee action with the platform's own rule
@@ -287,6 +309,7 @@ impl SimulatorTransport {
                 .collect(),
             contacts: BTreeMap::new(),
             next_id: 0,
+            answered: HashMap::new(),
         };
         world.push(Record::AgentProfile(trainee));
         world.push(Record::Queue(Queue {
@@ -426,7 +449,7 @@ impl Transport for SimulatorTransport {
             batch
                 .actions
                 .iter()
-                .map(|a| world.apply(&a.key, &a.action, now))
+                .map(|a| world.apply_once(&a.key, &a.action, now))
                 .collect()
         };
         self.tick();
@@ -582,6 +605,35 @@ mod tests {
             replied[0].status,
             ActionStatus::Applied,
             "once claimed it does"
+        );
+        let customer_lines = |sim: &SimulatorTransport| {
+            sim.world()
+                .log
+                .iter()
+                .filter(|c| {
+                    matches!(&c.body, ChangeBody::Upsert(Record::Message(m)) if m.id == "msg-trainee-1")
+                })
+                .count()
+        };
+        let before = customer_lines(&sim);
+        let again = sim
+            .push("", &batch("key-reply-2", reply()))
+            .await
+            .expect("push");
+        assert_eq!(
+            again[0].status,
+            ActionStatus::Duplicate,
+            "a reply delivered twice is answered as a duplicate, as the platform does"
+        );
+        assert_eq!(
+            again[0].original.as_deref().map(|o| o.status),
+            Some(ActionStatus::Applied),
+            "with the first verdict"
+        );
+        assert_eq!(
+            customer_lines(&sim),
+            before,
+            "and reaches the simulated customer once"
         );
     }
 }
