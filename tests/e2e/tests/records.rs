@@ -188,13 +188,18 @@ async fn call_times_and_the_wrap_up_note_reach_the_platform_and_a_refusal_reads_
     )
     .await?;
     assert_eq!(taken["results"][0]["status"], "applied", "{taken}");
-    app.send_composer().await?;
+    // Not `send_composer`: the refused text comes back into the open
+    // composer, possibly before an empty box could be seen.
+    app.click("[data-testid=composer-send]").await?;
 
     let reason = wait_for_containing(&app, "[data-testid=conflict-reason]", "王丽").await?;
     assert_eq!(
         reason.trim(),
         "原因：这个会话现在由王丽负责，你的操作没有生效。"
     );
+    app.wait_for_value("[data-testid=composer-body]", "亲，我帮您查一下物流")
+        .await
+        .context("the refused reply is back in the open composer, nothing lost")?;
     let banner = text_of(&app, "[data-testid=conflict-banner]").await?;
     anyhow::ensure!(
         !banner.contains("assigned") && !banner.contains("conversation"),
