@@ -1,22 +1,14 @@
 // The shell page against the mock host: Chinese by default, English on
 // request, errors said in the agent's language, no accessibility violations.
 import { describe, expect, it } from "vitest";
-import { render, screen, waitFor } from "@testing-library/svelte";
+import { screen, waitFor } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import axe from "axe-core";
-import App from "./App.svelte";
-import { MOCK_AGENT, createMockHost, fails } from "./lib/host/mock";
-import { useLocale } from "./lib/i18n/index.svelte";
-
-function renderApp(options: Parameters<typeof createMockHost>[0] = {}) {
-  useLocale("zh-CN");
-  const host = createMockHost(options);
-  return { host, ...render(App, { props: { host } }) };
-}
+import { MOCK_AGENT, fails } from "./lib/host/mock";
+import { expectNoViolations, renderDesk } from "./lib/testing/render";
 
 describe("shell page", () => {
   it("shows the Chinese title, offline state and the sign-in form by default", async () => {
-    renderApp();
+    renderDesk({ signedOut: true });
     expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("居家客服工作台");
     expect(await screen.findByTestId("connection-state")).toHaveTextContent("离线");
     expect(screen.getByText("待发送 0 条")).toBeInTheDocument();
@@ -25,13 +17,13 @@ describe("shell page", () => {
   });
 
   it("goes straight to the empty queue when a saved session was resumed", async () => {
-    renderApp({ signedIn: MOCK_AGENT });
+    renderDesk({ signedOut: true, signedIn: MOCK_AGENT });
     expect(await screen.findByTestId("queue-empty")).toHaveTextContent("暂时没有会话");
     expect(screen.getByTestId("signed-in-as")).toHaveTextContent("王秀英");
   });
 
   it("starts in the language saved on disk", async () => {
-    renderApp({ info: { locale: "en" } });
+    renderDesk({ signedOut: true, info: { locale: "en" } });
     await waitFor(() =>
       expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Homedesk Agent Desk"),
     );
@@ -39,7 +31,7 @@ describe("shell page", () => {
   });
 
   it("switches to English, saves the choice through the host and marks the pressed button", async () => {
-    const { host } = renderApp();
+    const { host } = renderDesk({ signedOut: true });
     await screen.findByTestId("connection-state");
     await userEvent.click(screen.getByRole("button", { name: "English" }));
 
@@ -54,7 +46,10 @@ describe("shell page", () => {
   });
 
   it("keeps the current language and explains in Chinese when saving fails", async () => {
-    renderApp({ answers: { setLocale: fails("storage", "cannot save settings.json") } });
+    renderDesk({
+      signedOut: true,
+      answers: { setLocale: fails("storage", "cannot save settings.json") },
+    });
     await screen.findByTestId("connection-state");
     await userEvent.click(screen.getByRole("button", { name: "English" }));
 
@@ -67,7 +62,7 @@ describe("shell page", () => {
   });
 
   it("is reachable by keyboard alone", async () => {
-    renderApp();
+    renderDesk({ signedOut: true });
     await screen.findByTestId("connection-state");
     await userEvent.tab();
     expect(screen.getByRole("button", { name: "中文" })).toHaveFocus();
@@ -80,12 +75,11 @@ describe("shell page", () => {
   });
 
   it("has no axe-core accessibility violations in either language", async () => {
-    const { container } = renderApp();
+    const { container } = renderDesk({ signedOut: true });
     await screen.findByTestId("connection-state");
     for (const language of ["中文", "English"]) {
       await userEvent.click(screen.getByRole("button", { name: language }));
-      const results = await axe.run(container, { rules: { "color-contrast": { enabled: false } } });
-      expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+      await expectNoViolations(container);
     }
   });
 });

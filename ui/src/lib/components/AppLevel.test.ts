@@ -5,55 +5,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import axe from "axe-core";
-import App from "../../App.svelte";
-import {
-  MOCK_AGENT,
-  MOCK_PASSWORD,
-  createMockHost,
-  fails,
-  type MockHost,
-  type MockHostOptions,
-} from "../host/mock";
+import { MOCK_AGENT, MOCK_PASSWORD, createMockHost, fails, type MockHost } from "../host/mock";
 import { refuse } from "../host/mock-data";
-import type { Locale, QueueItem } from "../host";
-import { useLocale } from "../i18n/index.svelte";
+import { myItem, queueItem, renderDesk, seriousViolations } from "../testing/render";
 import { SHORTCUTS } from "../shortcuts";
-
-function item(id: string, overrides: Partial<QueueItem> = {}): QueueItem {
-  const now = Date.now();
-  return {
-    id,
-    channel: "chat",
-    queue: "aftersales",
-    subject: "退款",
-    customerName: "李桂兰",
-    status: "queued",
-    assignedTo: null,
-    priority: "normal",
-    createdAt: now - 3 * 60000,
-    lastMessageAt: now - 60000,
-    lastMessagePreview: "桃子收到就坏了，怎么办？",
-    firstResponseDue: now + 20 * 60000,
-    firstResponseAt: null,
-    resolveDue: now + 3600000,
-    pendingActions: 0,
-    ...overrides,
-  };
-}
-
-const mine = (id: string, overrides: Partial<QueueItem> = {}) =>
-  item(id, { assignedTo: MOCK_AGENT.code, status: "active", ...overrides });
-
-function renderApp(options: MockHostOptions = {}, language: Locale = "zh-CN") {
-  useLocale(language);
-  const host = createMockHost({
-    signedIn: MOCK_AGENT,
-    info: { locale: language },
-    ...options,
-  });
-  return { host, ...render(App, { props: { host } }) };
-}
 
 /** The preferences the UI last asked the host to save. */
 function savedPreferences(host: MockHost) {
@@ -65,13 +20,6 @@ const root = () => document.documentElement;
 const shell = () => document.querySelector<HTMLElement>(".shell")!;
 
 /** Serious and critical axe findings (colour contrast cannot be computed in jsdom). */
-async function seriousViolations(container: HTMLElement = document.body) {
-  const results = await axe.run(container, { rules: { "color-contrast": { enabled: false } } });
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-}
-
 afterEach(() => {
   vi.useRealTimers();
   delete root().dataset.textSize;
@@ -80,7 +28,7 @@ afterEach(() => {
 
 describe("settings", () => {
   it("saves text size and high contrast through the host and applies them to the whole page at once", async () => {
-    const { host } = renderApp();
+    const { host } = renderDesk();
     await screen.findByTestId("queue-empty");
     const open = screen.getByTestId("settings-open");
     await userEvent.click(open);
@@ -114,7 +62,7 @@ describe("settings", () => {
   });
 
   it("refuses lock minutes outside 0 to 240 at the field, without asking the host", async () => {
-    const { host } = renderApp();
+    const { host } = renderDesk();
     await userEvent.click(await screen.findByTestId("settings-open"));
     const minutes = await screen.findByTestId("settings-lock-minutes");
     for (const bad of ["241", "-1", "1.5", "abc", ""]) {
@@ -131,7 +79,7 @@ describe("settings", () => {
   });
 
   it("keeps the old settings in force and says why when saving fails", async () => {
-    const { host } = renderApp({
+    const { host } = renderDesk({
       preferences: { textSize: "larger" },
       answers: { setPreferences: fails("storage", "cannot save settings.json") },
     });
@@ -155,7 +103,7 @@ describe("settings", () => {
   });
 
   it("traps Tab inside the dialog and closes on Esc", async () => {
-    renderApp();
+    renderDesk();
     await userEvent.click(await screen.findByTestId("settings-open"));
     const dialog = await screen.findByRole("dialog", { name: "设置" });
     await within(dialog).findByTestId("settings-text-size");
@@ -174,7 +122,7 @@ describe("settings", () => {
 
 describe("screen lock", () => {
   it("locks by button, hides the desk, says a wrong password plainly and returns where the agent was", async () => {
-    const { host } = renderApp({ queue: [mine("c1")] });
+    const { host } = renderDesk({ queue: [myItem("c1")] });
     await userEvent.click(await screen.findByRole("button", { name: "打开李桂兰的会话" }));
     await screen.findByTestId("conversation");
     const lockButton = screen.getByTestId("lock-now");
@@ -207,9 +155,9 @@ describe("screen lock", () => {
   });
 
   it("starts locked when the core says so, and asks for no customer data until unlocked", async () => {
-    const { host } = renderApp({
+    const { host } = renderDesk({
       signedIn: { ...MOCK_AGENT, locked: true },
-      queue: [mine("c1")],
+      queue: [myItem("c1")],
     });
     const lock = await screen.findByTestId("lock-screen");
     await userEvent.type(within(lock).getByTestId("unlock-password"), MOCK_PASSWORD);
@@ -224,7 +172,7 @@ describe("screen lock", () => {
 
   it("locks by itself after the chosen minutes without keyboard or mouse", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
-    const { host } = renderApp({ preferences: { lockAfterMinutes: 1 } });
+    const { host } = renderDesk({ preferences: { lockAfterMinutes: 1 } });
     await screen.findByTestId("queue-empty");
     // Give the preferences a moment to arrive and the watch to start.
     await vi.advanceTimersByTimeAsync(100);
@@ -241,7 +189,7 @@ describe("screen lock", () => {
   });
 
   it("declines the offer on screen when the screen locks, before the desk closes, and shows none after", async () => {
-    const { host } = renderApp({ queue: [item("c2")] });
+    const { host } = renderDesk({ queue: [queueItem("c2")] });
     await screen.findAllByTestId("queue-row");
     host.send({
       type: "offer",
@@ -271,7 +219,7 @@ describe("screen lock", () => {
 
   it("never locks by itself when the agent chose 0 minutes", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
-    const { host } = renderApp({ preferences: { lockAfterMinutes: 0 } });
+    const { host } = renderDesk({ preferences: { lockAfterMinutes: 0 } });
     await screen.findByTestId("queue-empty");
     await vi.advanceTimersByTimeAsync(5 * 3600_000);
     expect(host.calls).not.toContain("lock");
@@ -281,8 +229,8 @@ describe("screen lock", () => {
 
 describe("my day", () => {
   it("shows today's figures, '—' where there are none yet, and refreshes while open", async () => {
-    const { host } = renderApp({
-      queue: [mine("next")],
+    const { host } = renderDesk({
+      queue: [myItem("next")],
       answers: {
         myDay: async () => ({
           handled: 1,
@@ -320,7 +268,7 @@ describe("my day", () => {
   });
 
   it("says '—' (and 'none yet' to screen readers) before anything was handled", async () => {
-    renderApp();
+    renderDesk();
     await userEvent.click(await screen.findByTestId("my-day-open"));
     const day = await screen.findByTestId("my-day");
     await waitFor(() =>
@@ -334,7 +282,7 @@ describe("my day", () => {
 
 describe("status bar", () => {
   it("shows the data this session used, sent and received together, and follows the desk", async () => {
-    const { host } = renderApp({
+    const { host } = renderDesk({
       connection: {
         state: "online",
         pendingActions: 0,
@@ -366,7 +314,7 @@ describe("status bar", () => {
   });
 
   it("explains refused actions in the interface language; opens the conversation and dismisses each", async () => {
-    const { host } = renderApp({ queue: [mine("c1")] });
+    const { host } = renderDesk({ queue: [myItem("c1")] });
     // One refused before this start: it is read at once.
     refuse(host, 1, {
       conversationId: "c1",
@@ -408,7 +356,7 @@ describe("refused call log", () => {
     ["en", ["Call log was not accepted", "last over 4 hours"]],
   ] as const) {
     it(`says in ${language} that a call log was refused and why, with the limit`, async () => {
-      const { host } = renderApp({ queue: [mine("c1")] }, language);
+      const { host } = renderDesk({ queue: [myItem("c1")] }, language);
       refuse(host, 1, {
         conversationId: "c1",
         action: "call_log",
@@ -426,11 +374,11 @@ describe("refused call log", () => {
 
 describe("queue filters, platform clock and windowing", () => {
   it("filters by channel and by priority", async () => {
-    renderApp({
+    renderDesk({
       queue: [
-        item("chat1", { channel: "chat", priority: "urgent", customerName: "张建国" }),
-        item("call1", { channel: "phone", priority: "normal", customerName: "赵敏" }),
-        item("tick1", { channel: "ticket", priority: "urgent", customerName: "孙丽" }),
+        queueItem("chat1", { channel: "chat", priority: "urgent", customerName: "张建国" }),
+        queueItem("call1", { channel: "phone", priority: "normal", customerName: "赵敏" }),
+        queueItem("tick1", { channel: "ticket", priority: "urgent", customerName: "孙丽" }),
       ],
     });
     expect(await screen.findAllByTestId("queue-row")).toHaveLength(3);
@@ -455,7 +403,7 @@ describe("queue filters, platform clock and windowing", () => {
     render(QueueView, {
       host: createMockHost({
         signedIn: MOCK_AGENT,
-        queue: [item("call1", { channel: "phone", priority: "urgent", customerName: "赵敏" })],
+        queue: [queueItem("call1", { channel: "phone", priority: "urgent", customerName: "赵敏" })],
       }),
       compact: true,
       onopen: () => {},
@@ -469,7 +417,7 @@ describe("queue filters, platform clock and windowing", () => {
 
   it("counts SLAs down on the platform's clock, not this PC's", async () => {
     const now = Date.now();
-    renderApp({
+    renderDesk({
       connection: {
         state: "online",
         pendingActions: 0,
@@ -481,7 +429,7 @@ describe("queue filters, platform clock and windowing", () => {
         // The platform is eight minutes ahead of this PC.
         clockOffsetMs: 8 * 60000,
       },
-      queue: [item("c1", { firstResponseDue: now + 10 * 60000 })],
+      queue: [queueItem("c1", { firstResponseDue: now + 10 * 60000 })],
     });
     const sla = await screen.findByTestId("queue-sla");
     expect(sla).toHaveTextContent("2 分钟");
@@ -490,9 +438,9 @@ describe("queue filters, platform clock and windowing", () => {
 
   it("keeps only a window of a 500-row queue in the DOM and brings later rows in on scroll and by keyboard", async () => {
     const many = Array.from({ length: 500 }, (_, i) =>
-      item(`q${String(i).padStart(3, "0")}`, { customerName: `客户${i}` }),
+      queueItem(`q${String(i).padStart(3, "0")}`, { customerName: `客户${i}` }),
     );
-    renderApp({ queue: many });
+    renderDesk({ queue: many });
     const rows = await screen.findAllByTestId("queue-row");
     expect(rows.length, "a window, not all 500").toBeLessThan(60);
     expect(rows[0]).toHaveAttribute("aria-rowindex", "2");
@@ -544,7 +492,7 @@ describe("in-app notices", () => {
   };
 
   it("lists notices politely; Open opens the conversation, dismiss removes one", async () => {
-    const { host } = renderApp({ queue: [mine("c1")] });
+    const { host } = renderDesk({ queue: [myItem("c1")] });
     await screen.findAllByTestId("queue-row");
     host.notice(message);
     host.notice({ kind: "sla", conversationId: "c1", title: "李桂兰的会话快超时了", body: "" });
@@ -567,7 +515,7 @@ describe("in-app notices", () => {
 
   it("goes away by itself after ten seconds, but not while it has the focus", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
-    const { host } = renderApp({ queue: [mine("c1")] });
+    const { host } = renderDesk({ queue: [myItem("c1")] });
     await screen.findAllByTestId("queue-row");
     host.notice(message);
     host.notice({ ...message, title: "第二条" });
@@ -586,7 +534,7 @@ describe("in-app notices", () => {
 
   it("stays until dismissed when the agent asked for less motion, and none show with notifications off", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
-    const { host, unmount } = renderApp({ preferences: { reducedMotion: true } });
+    const { host, unmount } = renderDesk({ preferences: { reducedMotion: true } });
     await screen.findByTestId("queue-empty");
     await waitFor(() => expect(root()).toHaveClass("reduced-motion"));
     host.notice(message);
@@ -596,7 +544,7 @@ describe("in-app notices", () => {
     unmount();
     vi.useRealTimers();
 
-    const quiet = renderApp({ preferences: { notifications: false } });
+    const quiet = renderDesk({ preferences: { notifications: false } });
     await screen.findByTestId("queue-empty");
     await waitFor(() => expect(quiet.host.calls).toContain("preferences"));
     await new Promise((resolve) => setTimeout(resolve, 0));
@@ -608,7 +556,7 @@ describe("in-app notices", () => {
 
 describe("keyboard shortcuts", () => {
   it("opens settings, My day and the help with Alt+S, Alt+D and F1; Esc closes each", async () => {
-    renderApp();
+    renderDesk();
     await screen.findByTestId("queue-empty");
     for (const [keys, name] of [
       ["{Alt>}s{/Alt}", "设置"],
@@ -624,7 +572,7 @@ describe("keyboard shortcuts", () => {
   });
 
   it("lists every shortcut in the help, in this language and the other", async () => {
-    renderApp({}, "en");
+    renderDesk({}, "en");
     await screen.findByTestId("queue-empty");
     await userEvent.click(screen.getByTestId("shortcuts-open"));
     const help = await screen.findByTestId("shortcuts-help");
@@ -636,7 +584,7 @@ describe("keyboard shortcuts", () => {
   });
 
   it("moves to the queue, the reply box and the knowledge search with Alt+1/2/3", async () => {
-    renderApp({ queue: [mine("c1")] });
+    renderDesk({ queue: [myItem("c1")] });
     const open = await screen.findByRole("button", { name: "打开李桂兰的会话" });
     await userEvent.keyboard("{Alt>}2{/Alt}");
     expect(await screen.findByTestId("announcer")).toHaveTextContent("现在没有可以跳过去的地方");
@@ -652,7 +600,7 @@ describe("keyboard shortcuts", () => {
   });
 
   it("locks with Alt+L, and no shortcut works behind the lock", async () => {
-    const { host } = renderApp();
+    const { host } = renderDesk();
     await screen.findByTestId("queue-empty");
     await userEvent.keyboard("{Alt>}l{/Alt}");
     await screen.findByTestId("lock-screen");
@@ -664,7 +612,7 @@ describe("keyboard shortcuts", () => {
   });
 
   it("leaves the webview's own keys alone", async () => {
-    renderApp();
+    renderDesk();
     await screen.findByTestId("queue-empty");
     await userEvent.keyboard("{Control>}s{/Control}");
     await userEvent.keyboard("{Control>}{Alt>}s{/Alt}{/Control}");
@@ -677,7 +625,7 @@ describe("keyboard shortcuts", () => {
 describe("accessibility", () => {
   for (const language of ["zh-CN", "en"] as const) {
     it(`has no serious or critical axe violations in ${language}: dialogs, notices, conflicts, lock`, async () => {
-      const { host } = renderApp({ queue: [mine("c1"), item("c2")] }, language);
+      const { host } = renderDesk({ queue: [myItem("c1"), queueItem("c2")] }, language);
       await screen.findAllByTestId("queue-row");
       refuse(host, 1, { conversationId: "c1" });
       host.notice({ kind: "offer", conversationId: "c2", title: "新客户", body: "退款" });

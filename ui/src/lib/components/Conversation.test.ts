@@ -7,64 +7,14 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { tick } from "svelte";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import axe from "axe-core";
 import App from "../../App.svelte";
 import ScriptRunner from "./ScriptRunner.svelte";
-import {
-  MOCK_AGENT,
-  createMockHost,
-  detailOf,
-  type MockHost,
-  type MockHostOptions,
-} from "../host/mock";
+import { MOCK_AGENT, createMockHost, detailOf, type MockHost } from "../host/mock";
 import { deskAnswers } from "../host/mock-data";
-import { HostError, type QueueItem, type RecentArticle, type Script } from "../host";
+import { HostError, type RecentArticle, type Script } from "../host";
 import { useLocale } from "../i18n/index.svelte";
+import { myItem, openConversation, seriousViolations } from "../testing/render";
 import { clock, fillKnown, formatYuan } from "../format";
-
-function item(id: string, overrides: Partial<QueueItem> = {}): QueueItem {
-  const now = Date.now();
-  return {
-    id,
-    channel: "chat",
-    queue: "aftersales",
-    subject: "退款",
-    customerName: "李桂兰",
-    status: "active",
-    assignedTo: MOCK_AGENT.code,
-    priority: "normal",
-    createdAt: now - 3 * 60000,
-    lastMessageAt: now - 60000,
-    lastMessagePreview: "桃子收到就坏了，怎么办？",
-    firstResponseDue: now + 20 * 60000,
-    firstResponseAt: null,
-    resolveDue: now + 3600000,
-    pendingActions: 0,
-    ...overrides,
-  };
-}
-
-/** Signs in (a resumed session), opens the conversation with `customer` and waits for it. */
-async function openConversation(
-  options: MockHostOptions = {},
-  customer = "李桂兰",
-  language: "zh-CN" | "en" = "zh-CN",
-) {
-  useLocale(language);
-  const host = createMockHost({
-    signedIn: MOCK_AGENT,
-    queue: [item("c1")],
-    ...options,
-    answers: { ...deskAnswers(), ...options.answers },
-    info: { locale: language },
-  });
-  const view = render(App, { props: { host } });
-  const name =
-    language === "zh-CN" ? `打开${customer}的会话` : `Open the conversation with ${customer}`;
-  await userEvent.click(await screen.findByRole("button", { name }));
-  await screen.findByTestId("thread");
-  return { host, ...view };
-}
 
 /** The drafts the UI saves come back with the conversation, as the core keeps them. */
 function keepDrafts(host: MockHost) {
@@ -85,7 +35,7 @@ const loggedCalls = (host: MockHost, id: string) =>
       return Math.round((Number(end) - Number(start)) / 1000);
     });
 
-const PHONE_CALL = item("p1", {
+const PHONE_CALL = myItem("p1", {
   channel: "phone",
   subject: "退款回访",
   customerName: "赵大伯",
@@ -93,12 +43,8 @@ const PHONE_CALL = item("p1", {
 });
 
 async function noSeriousViolations(container: HTMLElement, where: string) {
-  const results = await axe.run(container, { rules: { "color-contrast": { enabled: false } } });
-  const serious = results.violations.filter(
-    (v) => v.impact === "serious" || v.impact === "critical",
-  );
   expect(
-    serious.map((v) => `${where} ${v.id}: ${v.help}`),
+    (await seriousViolations(container)).map((v) => `${where} ${v}`),
     "every control needs a name and a valid role for screen readers",
   ).toEqual([]);
 }

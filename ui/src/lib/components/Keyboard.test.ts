@@ -7,47 +7,15 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import App from "../../App.svelte";
-import { MOCK_AGENT, MOCK_PASSWORD, createMockHost, type MockHostOptions } from "../host/mock";
-import { deskAnswers, refuse, rowAnswers } from "../host/mock-data";
-import { HostError, type ConnectionStatus, type Locale, type QueueItem } from "../host";
+import { MOCK_AGENT, MOCK_PASSWORD, createMockHost } from "../host/mock";
+import { refuse } from "../host/mock-data";
+import { HostError, type ConnectionStatus, type Locale } from "../host";
 import { useLocale } from "../i18n/index.svelte";
+import { myItem, queueItem, renderDesk, type DeskOptions } from "../testing/render";
 
-function item(id: string, overrides: Partial<QueueItem> = {}): QueueItem {
-  const now = Date.now();
-  return {
-    id,
-    channel: "chat",
-    queue: "aftersales",
-    subject: "退款",
-    customerName: "李桂兰",
-    status: "queued",
-    assignedTo: null,
-    priority: "normal",
-    createdAt: now - 3 * 60000,
-    lastMessageAt: now - 60000,
-    lastMessagePreview: "桃子收到就坏了，怎么办？",
-    firstResponseDue: now + 20 * 60000,
-    firstResponseAt: null,
-    resolveDue: now + 3600000,
-    pendingActions: 0,
-    ...overrides,
-  };
-}
-
-const mine = (id: string, overrides: Partial<QueueItem> = {}) =>
-  item(id, { assignedTo: MOCK_AGENT.code, status: "active", ...overrides });
-
-function renderApp(options: MockHostOptions = {}, language: Locale = "zh-CN") {
-  useLocale(language);
-  const host = createMockHost({
-    signedIn: MOCK_AGENT,
-    info: { locale: language },
-    ...options,
-    answers: { ...deskAnswers(), ...options.answers },
-  });
-  rowAnswers(host);
-  return { host, ...render(App, { props: { host } }) };
-}
+/** The desk with rows that claims, releases and wrap-ups change. */
+const renderApp = (options: DeskOptions = {}, language?: Locale) =>
+  renderDesk({ desk: true, rows: true, ...options }, language);
 
 const focused = () => document.activeElement as HTMLElement | null;
 const composer = () => screen.getByTestId("composer-body");
@@ -71,7 +39,7 @@ afterEach(() => {
 describe("the focus after an action removes the focused control", () => {
   it("signing in by keyboard leaves the focus in the queue, not on the page", async () => {
     useLocale("zh-CN");
-    render(App, { props: { host: createMockHost({ queue: [item("c1")] }) } });
+    render(App, { props: { host: createMockHost({ queue: [queueItem("c1")] }) } });
     await userEvent.type(await screen.findByTestId("sign-in-agent"), MOCK_AGENT.code);
     await userEvent.type(screen.getByTestId("sign-in-password"), `${MOCK_PASSWORD}{Enter}`);
     await screen.findByTestId("signed-in-as");
@@ -82,14 +50,14 @@ describe("the focus after an action removes the focused control", () => {
   });
 
   it("signing out by keyboard leaves the focus in the sign-in form", async () => {
-    renderApp({ queue: [item("c1")] });
+    renderApp({ queue: [queueItem("c1")] });
     await enterOn(await screen.findByTestId("sign-out"));
     await waitFor(() => expect(screen.getByTestId("sign-in-agent")).toHaveFocus());
   });
 
   it("claiming by Enter keeps the focus in the row, on its Open button; Open puts it in the reply box", async () => {
     const { host } = renderApp({
-      queue: [item("c1"), item("c2", { customerName: "周芳" })],
+      queue: [queueItem("c1"), queueItem("c2", { customerName: "周芳" })],
     });
     await enterOn(await screen.findByRole("button", { name: "领取周芳的会话" }));
     await waitFor(() => expect(host.calls).toContain("claim:c2"));
@@ -103,7 +71,7 @@ describe("the focus after an action removes the focused control", () => {
   });
 
   it("claiming from the unassigned list, where the row leaves, moves to the next row, else the list", async () => {
-    renderApp({ queue: [item("c1"), item("c2", { customerName: "周芳" })] });
+    renderApp({ queue: [queueItem("c1"), queueItem("c2", { customerName: "周芳" })] });
     await userEvent.click(await screen.findByTestId("queue-scope-unassigned"));
     await enterOn(await screen.findByRole("button", { name: "领取李桂兰的会话" }));
     await waitFor(() =>
@@ -115,7 +83,9 @@ describe("the focus after an action removes the focused control", () => {
   });
 
   it("a re-read that swaps the focused row's button keeps the focus in the row, else the next row", async () => {
-    const { host } = renderApp({ queue: [mine("c1"), item("c2", { customerName: "周芳" })] });
+    const { host } = renderApp({
+      queue: [myItem("c1"), queueItem("c2", { customerName: "周芳" })],
+    });
     (await screen.findByRole("button", { name: "打开李桂兰的会话" })).focus();
     // The platform's copy arrives without the claim for a moment, then with it.
     await host.release("c1");
@@ -134,7 +104,9 @@ describe("the focus after an action removes the focused control", () => {
   });
 
   it("releasing goes back to the conversation's row, now with its Claim button", async () => {
-    const { host } = renderApp({ queue: [mine("c1"), item("c2", { customerName: "周芳" })] });
+    const { host } = renderApp({
+      queue: [myItem("c1"), queueItem("c2", { customerName: "周芳" })],
+    });
     await openByKeyboard("李桂兰");
     await enterOn(screen.getByTestId("conversation-release"));
     await waitFor(() => expect(host.calls).toContain("release:c1"));
@@ -145,7 +117,9 @@ describe("the focus after an action removes the focused control", () => {
   });
 
   it("wrapping up by keyboard reaches the next contact", async () => {
-    const { host } = renderApp({ queue: [mine("c1"), item("c2", { customerName: "周芳" })] });
+    const { host } = renderApp({
+      queue: [myItem("c1"), queueItem("c2", { customerName: "周芳" })],
+    });
     await openByKeyboard("李桂兰");
     await enterOn(screen.getByTestId("wrap-up-start"));
     await waitFor(() => expect(screen.getByTestId("disposition")).toHaveFocus());
@@ -157,7 +131,7 @@ describe("the focus after an action removes the focused control", () => {
   });
 
   it("transferring to a colleague reaches the next contact, and the queue list when none is left", async () => {
-    const { host } = renderApp({ queue: [mine("c1")] });
+    const { host } = renderApp({ queue: [myItem("c1")] });
     await openByKeyboard("李桂兰");
     await enterOn(screen.getByTestId("transfer-open"));
     const colleague = await screen.findByRole("radio", { name: /李春梅/ });
@@ -170,7 +144,7 @@ describe("the focus after an action removes the focused control", () => {
   });
 
   it("closing the conversation goes back to its row", async () => {
-    renderApp({ queue: [mine("c1"), mine("c2", { customerName: "周芳" })] });
+    renderApp({ queue: [myItem("c1"), myItem("c2", { customerName: "周芳" })] });
     await openByKeyboard("周芳");
     await enterOn(screen.getByTestId("conversation-close"));
     await waitFor(() =>
@@ -179,7 +153,7 @@ describe("the focus after an action removes the focused control", () => {
   });
 
   it("dismissing a notice moves to the next one, and from the last to the desk", async () => {
-    const { host } = renderApp({ preferences: { reducedMotion: true }, queue: [mine("c1")] });
+    const { host } = renderApp({ preferences: { reducedMotion: true }, queue: [myItem("c1")] });
     await screen.findAllByTestId("queue-row");
     for (const title of ["第一条", "第二条"]) {
       host.notice({ kind: "message", conversationId: "c1", title, body: "" });
@@ -196,7 +170,7 @@ describe("the focus after an action removes the focused control", () => {
   });
 
   it("opening a notice's conversation puts the focus in its reply box", async () => {
-    const { host } = renderApp({ queue: [mine("c1")] });
+    const { host } = renderApp({ queue: [myItem("c1")] });
     await screen.findAllByTestId("queue-row");
     host.notice({ kind: "message", conversationId: "c1", title: "李桂兰发来新消息", body: "" });
     await enterOn(await screen.findByRole("button", { name: "打开：李桂兰发来新消息" }));
@@ -205,7 +179,7 @@ describe("the focus after an action removes the focused control", () => {
   });
 
   it("'Got it' on a refused action moves to the next one, and from the last to the desk", async () => {
-    const { host } = renderApp({ queue: [mine("c1")] });
+    const { host } = renderApp({ queue: [myItem("c1")] });
     await openByKeyboard("李桂兰");
     refuse(host, 2, { conversationId: "c1" });
     let buttons = await screen.findAllByTestId("conflict-dismiss");
@@ -220,7 +194,7 @@ describe("the focus after an action removes the focused control", () => {
   });
 
   it("closing a dialog returns to what opened it: a shortcut from the reply box, a button", async () => {
-    renderApp({ queue: [mine("c1")] });
+    renderApp({ queue: [myItem("c1")] });
     await openByKeyboard("李桂兰");
     await userEvent.keyboard("{Alt>}s{/Alt}");
     await screen.findByRole("dialog", { name: "设置" });
@@ -235,7 +209,7 @@ describe("the focus after an action removes the focused control", () => {
   });
 
   it("closing a dialog that nothing focused had opened lands on the desk, not the page", async () => {
-    renderApp({ queue: [mine("c1")] });
+    renderApp({ queue: [myItem("c1")] });
     await openByKeyboard("李桂兰");
     // A click on blank space: the page has the focus as F1 opens the help.
     (focused() as HTMLElement).blur();
@@ -247,7 +221,9 @@ describe("the focus after an action removes the focused control", () => {
   });
 
   it("an offer takes the focus; declining gives it back, accepting opens the reply box", async () => {
-    const { host } = renderApp({ queue: [mine("c1"), item("c9", { customerName: "周芳" })] });
+    const { host } = renderApp({
+      queue: [myItem("c1"), queueItem("c9", { customerName: "周芳" })],
+    });
     await openByKeyboard("李桂兰");
     const offer = (id: string) =>
       host.send({
@@ -274,7 +250,7 @@ describe("the focus after an action removes the focused control", () => {
   });
 
   it("dismissing an error leaves the focus on the desk, or in the dialog it was in", async () => {
-    const { host } = renderApp({ queue: [item("c1")] });
+    const { host } = renderApp({ queue: [queueItem("c1")] });
     vi.spyOn(host, "claim").mockRejectedValue(new HostError("storage", "disk full"));
     await enterOn(await screen.findByRole("button", { name: "领取李桂兰的会话" }));
     const banner = await screen.findByTestId("error-banner");
@@ -308,7 +284,7 @@ describe("the focus after an action removes the focused control", () => {
 
 describe("the key that sends a reply", () => {
   it("sends with Enter and starts a new line with Shift+Enter", async () => {
-    const { host } = renderApp({ queue: [mine("c1")] });
+    const { host } = renderApp({ queue: [myItem("c1")] });
     await openByKeyboard("李桂兰");
     expect(screen.getByTestId("composer-keys")).toHaveTextContent("Enter 发送，Shift+Enter 换行");
     await userEvent.keyboard("亲，您好{Shift>}{Enter}{/Shift}马上帮您查");
@@ -321,7 +297,7 @@ describe("the key that sends a reply", () => {
   });
 
   it("never sends while the input method is composing", async () => {
-    const { host } = renderApp({ queue: [mine("c1")] });
+    const { host } = renderApp({ queue: [myItem("c1")] });
     await openByKeyboard("李桂兰");
     await userEvent.keyboard("tuikuan");
     // Enter confirms the candidate: isComposing (Chromium, Firefox) or keyCode 229 (WebKit).
@@ -337,7 +313,7 @@ describe("the key that sends a reply", () => {
   });
 
   it("with Ctrl+Enter chosen in Settings, Enter starts a new line and Ctrl+Enter sends; notes too", async () => {
-    const { host } = renderApp({ queue: [mine("c1")] });
+    const { host } = renderApp({ queue: [myItem("c1")] });
     await screen.findAllByTestId("queue-row");
     await userEvent.click(screen.getByTestId("settings-open"));
     const dialog = await screen.findByRole("dialog", { name: "设置" });
@@ -372,7 +348,7 @@ describe("the key that sends a reply", () => {
   });
 
   it("sends an internal note with Enter by default, the same as a reply", async () => {
-    const { host } = renderApp({ queue: [mine("c1")] });
+    const { host } = renderApp({ queue: [myItem("c1")] });
     await openByKeyboard("李桂兰");
     await userEvent.click(screen.getByTestId("composer-as-note"));
     composer().focus();
@@ -382,7 +358,7 @@ describe("the key that sends a reply", () => {
   });
 
   it("takes a canned reply by keys: / and Enter, its field, Enter, then Enter sends", async () => {
-    const { host } = renderApp({ queue: [mine("c1")] });
+    const { host } = renderApp({ queue: [myItem("c1")] });
     await openByKeyboard("李桂兰");
     await userEvent.keyboard("/sd");
     await screen.findByTestId("canned-suggestion");
@@ -400,7 +376,7 @@ describe("the key that sends a reply", () => {
   });
 
   it("walks the / menu with the arrow keys and goes back with Esc", async () => {
-    renderApp({ queue: [mine("c1")] });
+    renderApp({ queue: [myItem("c1")] });
     await openByKeyboard("李桂兰");
     await userEvent.keyboard("/");
     const suggestions = await screen.findAllByTestId("canned-suggestion");
@@ -441,7 +417,7 @@ describe("the offer countdown on the platform's clock", () => {
       vi.useFakeTimers({ shouldAdvanceTime: true, toFake: ["setInterval", "Date"] });
       vi.setSystemTime(PLATFORM_NOW + skewMs);
       // The platform minus this PC: what the sync engine measured.
-      const { host } = renderApp({ connection: online(-skewMs), queue: [item("c9")] });
+      const { host } = renderApp({ connection: online(-skewMs), queue: [queueItem("c9")] });
       await screen.findAllByTestId("queue-row");
       host.send({
         type: "offer",

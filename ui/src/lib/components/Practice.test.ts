@@ -8,58 +8,23 @@
 // tested in Rust (crates/core/src/practice/tests.rs); these tests check that
 // the UI shows what the engine answered.
 import { describe, expect, it } from "vitest";
-import { render, screen, waitFor, within } from "@testing-library/svelte";
+import { screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import axe from "axe-core";
-import App from "../../App.svelte";
 import {
   MOCK_AGENT,
   catalog,
-  createMockHost,
   recording,
-  type MockHostOptions,
   type PracticeRecording,
   type PracticeStep,
 } from "../host/mock";
-import type { Locale, QueueItem, ScoreReport } from "../host";
+import type { Locale, ScoreReport } from "../host";
 import { HostError } from "../host";
-import { useLocale } from "../i18n/index.svelte";
-
-function liveItem(id: string, overrides: Partial<QueueItem> = {}): QueueItem {
-  const now = Date.now();
-  return {
-    id,
-    channel: "chat",
-    queue: "aftersales",
-    subject: "退款",
-    customerName: "李桂兰",
-    status: "active",
-    assignedTo: MOCK_AGENT.code,
-    priority: "normal",
-    createdAt: now - 3 * 60000,
-    lastMessageAt: now - 60000,
-    lastMessagePreview: "桃子收到就坏了，怎么办？",
-    firstResponseDue: now + 20 * 60000,
-    firstResponseAt: null,
-    resolveDue: now + 3600000,
-    pendingActions: 0,
-    ...overrides,
-  };
-}
-
-function renderApp(options: MockHostOptions = {}, language: Locale = "zh-CN") {
-  useLocale(language);
-  const host = createMockHost({ info: { locale: language }, ...options });
-  return { host, ...render(App, { props: { host } }) };
-}
+import { myItem, renderDesk, seriousViolations, type DeskOptions } from "../testing/render";
 
 /** Serious and critical axe findings (colour contrast cannot be computed in jsdom). */
-async function seriousViolations(container: HTMLElement = document.body) {
-  const results = await axe.run(container, { rules: { "color-contrast": { enabled: false } } });
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-}
+/** Practice starts signed out unless a test signs in. */
+const renderApp = (options: DeskOptions = {}, language?: Locale) =>
+  renderDesk({ signedOut: true, ...options }, language);
 
 const band = () => screen.getByTestId("practice-band");
 
@@ -336,7 +301,7 @@ describe("exam", () => {
     const contacts = result.contacts;
     const { host } = renderApp({
       signedIn: MOCK_AGENT,
-      queue: [liveItem("live-1", { customerName: "王大妈" })],
+      queue: [myItem("live-1", { customerName: "王大妈" })],
       recordings: [rec],
     });
     await screen.findByRole("button", { name: "打开王大妈的会话" });
@@ -449,7 +414,7 @@ describe("practice marks", () => {
     const rec = recording("refund-marks");
     const { host } = renderApp({
       signedIn: MOCK_AGENT,
-      queue: [liveItem("c1", { channel: "phone", customerName: "李桂兰" })],
+      queue: [myItem("c1", { channel: "phone", customerName: "李桂兰" })],
       answers: {
         scripts: async () => rec.scripts["conv-sc-zh-refund-not-received"]!,
         searchArticles: async (query) => rec.searches[query] ?? [],

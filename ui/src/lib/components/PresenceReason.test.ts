@@ -8,6 +8,7 @@ import userEvent from "@testing-library/user-event";
 import App from "../../App.svelte";
 import { MOCK_AGENT, createMockHost } from "../host/mock";
 import { useLocale } from "../i18n/index.svelte";
+import { renderDesk } from "../testing/render";
 
 describe("presence set by the platform", () => {
   for (const [locale, text] of [
@@ -18,9 +19,7 @@ describe("presence set by the platform", () => {
     ],
   ] as const) {
     it(`says why in ${locale}, and the agent's own choice clears it`, async () => {
-      useLocale(locale);
-      const host = createMockHost({ signedIn: MOCK_AGENT, info: { locale } });
-      render(App, { props: { host } });
+      const { host } = renderDesk({}, locale);
       const picker = (await screen.findByTestId("presence")) as HTMLSelectElement;
       expect(screen.queryByTestId("presence-reason")).toBeNull();
 

@@ -8,30 +8,9 @@ import axe from "axe-core";
 import App from "../../App.svelte";
 import { MOCK_AGENT, MOCK_PASSWORD, createMockHost, message } from "../host/mock";
 import { conflict, conflictAnswers, deskAnswers } from "../host/mock-data";
-import { HostError, type Host, type QueueItem } from "../host";
+import { HostError, type Host } from "../host";
 import { useLocale } from "../i18n/index.svelte";
-
-function item(id: string, overrides: Partial<QueueItem> = {}): QueueItem {
-  const now = Date.now();
-  return {
-    id,
-    channel: "chat",
-    queue: "aftersales",
-    subject: "退款",
-    customerName: "李桂兰",
-    status: "queued",
-    assignedTo: null,
-    priority: "normal",
-    createdAt: now - 3 * 60000,
-    lastMessageAt: now - 60000,
-    lastMessagePreview: "桃子收到就坏了，怎么办？",
-    firstResponseDue: now + 20 * 60000,
-    firstResponseAt: null,
-    resolveDue: now + 3600000,
-    pendingActions: 0,
-    ...overrides,
-  };
-}
+import { expectNoViolations, queueItem } from "../testing/render";
 
 /** The platform's answer to a sign-in: the demo agent with the demo password over HTTPS. */
 const platformSignIn: Host["signIn"] = async (url, agent, password) => {
@@ -51,7 +30,7 @@ async function signIn(password = MOCK_PASSWORD) {
 describe("sign-in", () => {
   it("offers the remembered platform and says a wrong password plainly, then signs in", async () => {
     useLocale("zh-CN");
-    const host = createMockHost({ queue: [item("c1")], answers: { signIn: platformSignIn } });
+    const host = createMockHost({ queue: [queueItem("c1")], answers: { signIn: platformSignIn } });
     render(App, { props: { host } });
     await waitFor(() =>
       expect(screen.getByTestId("sign-in-platform")).toHaveValue("https://127.0.0.1:8443"),
@@ -86,8 +65,8 @@ describe("queue", () => {
     const host = createMockHost({
       signedIn: MOCK_AGENT,
       queue: [
-        item("late", { customerName: "张建国", firstResponseDue: now - 60000 }),
-        item("soon", { customerName: "赵敏", firstResponseDue: now + 2 * 60000 }),
+        queueItem("late", { customerName: "张建国", firstResponseDue: now - 60000 }),
+        queueItem("soon", { customerName: "赵敏", firstResponseDue: now + 2 * 60000 }),
       ],
     });
     render(App, { props: { host } });
@@ -102,7 +81,7 @@ describe("queue", () => {
       host.update(id, { assignedTo: MOCK_AGENT.code, status: "active", pendingActions: 1 });
     host.answers.queue = async (scope) =>
       host.rows.filter((row) => scope !== "mine" || row.assignedTo === MOCK_AGENT.code);
-    host.rows.push(item("new", { customerName: "孙丽" }));
+    host.rows.push(queueItem("new", { customerName: "孙丽" }));
     host.send({ type: "changed" });
     await waitFor(() => expect(screen.getAllByTestId("queue-row")).toHaveLength(3));
 
@@ -138,7 +117,7 @@ describe("queue", () => {
       signedOut.unmount();
 
       const signedIn = render(App, {
-        props: { host: createMockHost({ info, signedIn: MOCK_AGENT, queue: [item("c1")] }) },
+        props: { host: createMockHost({ info, signedIn: MOCK_AGENT, queue: [queueItem("c1")] }) },
       });
       await screen.findAllByTestId("queue-row");
       results = await axe.run(signedIn.container, {
@@ -156,7 +135,7 @@ describe("conversation", () => {
     const host = createMockHost({
       signedIn: MOCK_AGENT,
       queue: [
-        item("c1", {
+        queueItem("c1", {
           assignedTo: MOCK_AGENT.code,
           status: "active",
           lastMessagePreview: "<img src=x onerror=alert(1)>桃子坏了",
@@ -199,15 +178,14 @@ describe("conversation", () => {
     const host = createMockHost({
       info: { locale: "en" },
       signedIn: MOCK_AGENT,
-      queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+      queue: [queueItem("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
     });
     const { container } = render(App, { props: { host } });
     await userEvent.click(
       await screen.findByRole("button", { name: "Open the conversation with 李桂兰" }),
     );
     await screen.findByTestId("thread");
-    const results = await axe.run(container, { rules: { "color-contrast": { enabled: false } } });
-    expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+    await expectNoViolations(container);
   });
 });
 
@@ -271,7 +249,7 @@ describe("status and conflicts", () => {
     useLocale("zh-CN");
     const host = createMockHost({
       signedIn: MOCK_AGENT,
-      queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+      queue: [queueItem("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
     });
     host.answers.release = async (id) => host.update(id, { assignedTo: null, status: "queued" });
     render(App, { props: { host } });
@@ -287,7 +265,7 @@ describe("canned replies", () => {
     useLocale("zh-CN");
     const host = createMockHost({
       signedIn: MOCK_AGENT,
-      queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+      queue: [queueItem("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
       answers: deskAnswers(),
     });
     render(App, { props: { host } });
@@ -318,7 +296,7 @@ describe("canned replies", () => {
     useLocale("zh-CN");
     const host = createMockHost({
       signedIn: MOCK_AGENT,
-      queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+      queue: [queueItem("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
       answers: deskAnswers(),
     });
     render(App, { props: { host } });
@@ -339,7 +317,7 @@ describe("canned replies", () => {
     useLocale("zh-CN");
     const host = createMockHost({
       signedIn: MOCK_AGENT,
-      queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+      queue: [queueItem("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
       answers: deskAnswers(),
     });
     render(App, { props: { host } });
@@ -356,7 +334,7 @@ describe("presence and notes", () => {
     useLocale("zh-CN");
     const host = createMockHost({
       signedIn: MOCK_AGENT,
-      queue: [item("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
+      queue: [queueItem("c1", { assignedTo: MOCK_AGENT.code, status: "active" })],
     });
     render(App, { props: { host } });
     const presence = await screen.findByLabelText("接待状态");
@@ -383,7 +361,7 @@ describe("offers", () => {
     useLocale("zh-CN");
     const host = createMockHost({
       signedIn: MOCK_AGENT,
-      queue: [item("c9", { customerName: "周芳" })],
+      queue: [queueItem("c9", { customerName: "周芳" })],
     });
     render(App, { props: { host } });
     await screen.findAllByTestId("queue-row");
@@ -433,8 +411,7 @@ describe("offers", () => {
       expires_at: Date.now() + 20000,
     });
     await screen.findByRole("alertdialog");
-    const results = await axe.run(container, { rules: { "color-contrast": { enabled: false } } });
-    expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+    await expectNoViolations(container);
     await userEvent.click(screen.getByRole("button", { name: "Not this one" }));
     await waitFor(() => expect(host.calls).toContain("declineOffer:o3"));
   });
