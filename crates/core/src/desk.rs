@@ -378,6 +378,7 @@ impl Desk {
             conversation_id: conversation_id.to_owned(),
             message_id: new_message_id(),
             body: body.to_owned(),
+            attachments: Vec::new(),
         })
     }
 

@@ -170,6 +170,7 @@ async fn queue_claim_reply_then_offline_after_a_restart() {
             conversation_id: conversation.clone(),
             message_id: "m-empty".into(),
             body: "   ".into(),
+            attachments: Vec::new(),
         },
         Action::WrapUp {
             conversation_id: conversation.clone(),

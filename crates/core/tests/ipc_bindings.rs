@@ -26,9 +26,10 @@ use homedesk_core::{
     SignedInAgent,
 };
 use homedesk_protocol::{
-    ActionCode, ActionLimits, Author, Channel, Conversation, ConversationStatus, Customer, Message,
-    MessageKind, MissedOffers, OrderSummary, PlaceholderKind, Presence, PresenceReason, Priority,
-    RefusalParams, Script, ScriptBranch, ScriptStep, TransferTarget,
+    ActionCode, ActionLimits, Attachment, Author, Channel, Conversation, ConversationStatus,
+    Customer, Delivery, DeliveryState, Message, MessageKind, MissedOffers, OrderSummary,
+    PlaceholderKind, Presence, PresenceReason, Priority, RefusalParams, Script, ScriptBranch,
+    ScriptStep, TransferTarget,
 };
 use ts_rs::{Config, TS};
 
@@ -85,6 +86,9 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<Customer>(&cfg),
         render::<OrderSummary>(&cfg),
         render::<Message>(&cfg),
+        render::<Attachment>(&cfg),
+        render::<Delivery>(&cfg),
+        render::<DeliveryState>(&cfg),
         render::<Author>(&cfg),
         render::<MessageKind>(&cfg),
         render::<ArticleView>(&cfg),

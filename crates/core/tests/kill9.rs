@@ -371,6 +371,7 @@ fn child_producer() {
                 conversation_id: conversation.clone(),
                 message_id: format!("k9-{n:04}"),
                 body: body.clone(),
+                attachments: Vec::new(),
             };
             engine
                 .store()

@@ -233,6 +233,7 @@ async fn a_bad_link_routes_chats_elsewhere_and_loses_no_reply() {
             conversation_id: chat.clone(),
             message_id: "msg-offline-1".into(),
             body: offline_text.into(),
+            attachments: Vec::new(),
         },
     );
 
@@ -265,6 +266,7 @@ async fn a_bad_link_routes_chats_elsewhere_and_loses_no_reply() {
             conversation_id: chat.clone(),
             message_id: "msg-colleague-1".into(),
             body: colleague_text.into(),
+            attachments: Vec::new(),
         },
     );
     eventually("the colleague's reply is delivered", || async {

@@ -187,7 +187,7 @@ proptest! {
                     let action = Action::Reply {
                         conversation_id: format!("c{c}"),
                         message_id: format!("m{counter}"),
-                        body: format!("reply {counter}"),
+                        body: format!("reply {counter}"), attachments: Vec::new(),
                     };
                     let envelope = engine
                         .store()

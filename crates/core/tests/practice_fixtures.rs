@@ -384,6 +384,7 @@ async fn record(play: &Play) -> Recording {
                     conversation_id: conversation_id.clone(),
                     message_id: format!("msg-trainee-{i}"),
                     body: body.clone(),
+                    attachments: Vec::new(),
                 })
                 .expect("reply");
             }

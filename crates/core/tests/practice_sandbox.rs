@@ -113,6 +113,7 @@ impl Sandbox {
                     conversation_id: conversation.to_owned(),
                     message_id: format!("msg-trainee-{i}"),
                     body: text.clone(),
+                    attachments: Vec::new(),
                 })
                 .await;
             } else if let Some(article) = &step.article {

@@ -22,6 +22,7 @@ fn reply(conversation: &str, n: usize, body: &str) -> Action {
         conversation_id: conversation.to_owned(),
         message_id: format!("msg-{conversation}-{n}"),
         body: body.to_owned(),
+        attachments: Vec::new(),
     }
 }
 

@@ -21,7 +21,7 @@
 use homedesk_protocol::rules::{self, Actor, Refusal};
 use homedesk_protocol::{
     Action, ActionCode, ActionEnvelope, ActionResult, ActionStatus, AgentProfile, Conversation,
-    EntityKind, Presence, Record, TransferTarget, UnixMillis, is_valid_idempotency_key,
+    EntityKind, Message, Presence, Record, TransferTarget, UnixMillis, is_valid_idempotency_key,
 };
 use sha2::{Digest, Sha256};
 
@@ -173,8 +173,12 @@ fn write_effects(
     now: UnixMillis,
 ) -> anyhow::Result<()> {
     if let Some(message) = &effects.message {
+        let message = Message {
+            delivery: crate::delivery::initial(message, now),
+            ..message.clone()
+        };
         tx.put(
-            &Record::Message(message.clone()),
+            &Record::Message(message),
             &conversation_audience(before),
             now,
         )?;

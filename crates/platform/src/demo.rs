@@ -179,6 +179,7 @@ impl Traffic {
             } else {
                 Priority::Normal
             }),
+            attachments: Vec::new(),
         };
         storage.write_with(|tx| {
             let has_orders = matches!(

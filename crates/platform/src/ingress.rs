@@ -149,6 +149,8 @@ pub fn accept(
             kind: MessageKind::Text,
             body: msg.body.clone(),
             sent_at: now,
+            attachments: Vec::new(),
+            delivery: None,
         }),
         &audience,
         now,

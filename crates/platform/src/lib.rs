@@ -13,6 +13,7 @@ pub mod admin;
 pub mod auth;
 pub mod contact_records;
 pub use homedesk_content as content;
+pub mod delivery;
 pub mod demo;
 pub mod error;
 pub mod http;

@@ -46,6 +46,14 @@ async fn actions_are_idempotent_and_a_reused_key_is_refused() {
         .filter(|c| matches!(&c.body, ChangeBody::Upsert(Record::Message(m)) if m.id == "m-idem-1"))
         .count();
     assert_eq!(replies, 1, "the reply exists once");
+    let stored = changes.iter().find_map(|c| match &c.body {
+        ChangeBody::Upsert(Record::Message(m)) if m.id == "m-idem-1" => Some(m.clone()),
+        _ => None,
+    });
+    let delivery = stored
+        .and_then(|m| m.delivery)
+        .expect("a reply has a delivery state");
+    assert_eq!(delivery.state, homedesk_protocol::DeliveryState::Queued);
 
     let reused = server
         .act(token, json!([{"key": "key-reply-0001", "created_at": 3, "action": {"type": "reply", "conversation_id": conversation, "message_id": "m-idem-2", "body": "另一条"}}]))

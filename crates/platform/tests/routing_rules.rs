@@ -103,6 +103,7 @@ impl Desk {
             body: body.to_owned(),
             category: None,
             priority: None,
+            attachments: Vec::new(),
         };
         self.storage()
             .write_with(|tx| ingress::accept(tx, channel, &message, now))
@@ -169,6 +170,7 @@ fn reply(id: &str, message_id: &str, body: &str) -> Action {
         conversation_id: id.to_owned(),
         message_id: message_id.to_owned(),
         body: body.to_owned(),
+        attachments: Vec::new(),
     }
 }
 

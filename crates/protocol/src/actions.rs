@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{ConversationStatus, Presence, UnixMillis};
+use crate::entities::{Attachment, ConversationStatus, Presence, UnixMillis};
 
 /// How long the platform keeps idempotency keys: longer than a PC may sit
 /// offline.
@@ -52,11 +52,17 @@ pub enum Action {
         conversation_id: String,
     },
     /// A message to the customer. `message_id` is chosen by the workstation
-    /// so the local copy and the platform's agree.
+    /// so the local copy and the platform's agree. `body` may be empty when
+    /// the reply carries photos; each attachment must have been uploaded
+    /// first (`POST /v1/attachments`): the platform keeps only its own
+    /// record of each id and refuses an id it does not hold
+    /// (`unknown_attachment`).
     Reply {
         conversation_id: String,
         message_id: String,
         body: String,
+        #[serde(default)]
+        attachments: Vec<Attachment>,
     },
     /// A note for colleagues, never shown to the customer.
     InternalNote {
@@ -148,6 +154,24 @@ pub const MAX_AFTER_CONTACT_SECS: i64 = 24 * 60 * 60;
 /// Longest call the call screen may log: 4 hours.
 pub const MAX_CALL_SECS: i64 = 4 * 60 * 60;
 
+/// Most photos one message may carry.
+pub const MAX_ATTACHMENTS_PER_MESSAGE: usize = 4;
+
+/// Largest photo accepted, in bytes (5 MB).
+pub const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
+
+/// Largest photo accepted, in pixels (40 megapixels): a bigger one is
+/// refused before it is decoded, so a small file cannot unpack into
+/// gigabytes.
+pub const MAX_ATTACHMENT_PIXELS: u64 = 40_000_000;
+
+/// Largest thumbnail the platform makes, in bytes: what a workstation
+/// downloads for a photo nobody opened.
+pub const MAX_THUMBNAIL_BYTES: usize = 30 * 1024;
+
+/// The image types a message may carry, by the stored bytes' real type.
+pub const ATTACHMENT_MEDIA_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
+
 /// A message shortened to one line for the queue view
 /// (`Conversation::last_message_preview`): whitespace folded, at most 80
 /// characters, cut with `…`.
@@ -192,6 +216,14 @@ pub struct ActionLimits {
     pub max_after_contact_secs: i64,
     /// [`MAX_CALL_SECS`].
     pub max_call_secs: i64,
+    /// [`MAX_ATTACHMENTS_PER_MESSAGE`].
+    pub max_attachments_per_message: i64,
+    /// [`MAX_ATTACHMENT_BYTES`].
+    pub max_attachment_bytes: i64,
+    /// [`MAX_ATTACHMENT_PIXELS`].
+    pub max_attachment_pixels: i64,
+    /// [`ATTACHMENT_MEDIA_TYPES`].
+    pub attachment_media_types: Vec<String>,
 }
 
 impl ActionLimits {
@@ -201,6 +233,13 @@ impl ActionLimits {
             max_message_chars: MAX_MESSAGE_CHARS as i64,
             max_after_contact_secs: MAX_AFTER_CONTACT_SECS,
             max_call_secs: MAX_CALL_SECS,
+            max_attachments_per_message: MAX_ATTACHMENTS_PER_MESSAGE as i64,
+            max_attachment_bytes: MAX_ATTACHMENT_BYTES as i64,
+            max_attachment_pixels: MAX_ATTACHMENT_PIXELS as i64,
+            attachment_media_types: ATTACHMENT_MEDIA_TYPES
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect(),
         }
     }
 }
@@ -264,11 +303,14 @@ pub enum ActionCode {
     /// A duration is negative, longer than `limit` seconds, or ends before
     /// it starts.
     InvalidDuration,
+    /// A reply names a photo the platform does not hold (it was never
+    /// uploaded, or not by this platform).
+    UnknownAttachment,
 }
 
 impl ActionCode {
     /// Every code, for tests that check each one is explained.
-    pub const ALL: [ActionCode; 11] = [
+    pub const ALL: [ActionCode; 12] = [
         ActionCode::NotFound,
         ActionCode::NotAssigned,
         ActionCode::AlreadyClaimed,
@@ -280,6 +322,7 @@ impl ActionCode {
         ActionCode::KeyReused,
         ActionCode::TooLong,
         ActionCode::InvalidDuration,
+        ActionCode::UnknownAttachment,
     ];
 }
 

@@ -131,9 +131,72 @@ pub struct Message {
     #[serde(default)]
     pub agent: Option<String>,
     pub kind: MessageKind,
-    /// Plain text. Clients render it as text, never as HTML.
+    /// Plain text. Clients render it as text, never as HTML. May be empty
+    /// when the message carries attachments.
     pub body: String,
     pub sent_at: UnixMillis,
+    /// Photos, in the order they were attached (at most
+    /// [`crate::MAX_ATTACHMENTS_PER_MESSAGE`]).
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    /// How far an agent's reply has got towards the customer. `None` for
+    /// the customer's own messages, internal notes, and a reply the
+    /// platform has not received yet.
+    #[serde(default)]
+    pub delivery: Option<Delivery>,
+}
+
+/// A photo carried by a message: JPEG, PNG or WebP, checked and re-encoded
+/// by the platform (metadata such as an EXIF location stripped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Attachment.ts"))]
+pub struct Attachment {
+    /// Content address: the hex SHA-256 of the stored image, so the same
+    /// photo sent twice is stored once. A photo an agent attached that the
+    /// workstation has not uploaded yet has [`LOCAL_ATTACHMENT_PREFIX`] +
+    /// the hex SHA-256 of the file as chosen; it never reaches the platform
+    /// under that id.
+    pub id: String,
+    /// `image/jpeg`, `image/png` or `image/webp`: what the stored bytes are.
+    pub media_type: String,
+    /// Size of the stored image.
+    pub bytes: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Prefix of an [`Attachment::id`] that only exists on one workstation.
+pub const LOCAL_ATTACHMENT_PREFIX: &str = "local-";
+
+/// Where an agent's reply stands on its way to the customer:
+/// `queued → sent → delivered`, or `failed` with a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "DeliveryState.ts"))]
+pub enum DeliveryState {
+    /// The platform has it and will hand it to the channel.
+    Queued,
+    /// The channel took it (a 2xx from its adapter; on the web chat, the
+    /// customer's page was sent it).
+    Sent,
+    /// The channel reports the customer has it.
+    Delivered,
+    /// Given up: `reason` says why. A supervisor can retry it.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Delivery.ts"))]
+pub struct Delivery {
+    pub state: DeliveryState,
+    /// Why it failed (for people; not translated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub reason: Option<String>,
+    /// When the state last changed (platform clock).
+    pub updated_at: UnixMillis,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -27,7 +27,11 @@ pub struct IngressMessage {
     pub customer: IngressCustomer,
     pub queue: String,
     pub subject: String,
+    /// May be empty when the message carries photos.
     pub body: String,
+    /// Photos the adapter uploaded first (`POST /v1/attachments`), by id.
+    #[serde(default)]
+    pub attachments: Vec<String>,
     #[serde(default)]
     pub category: Option<String>,
     #[serde(default)]

@@ -17,12 +17,13 @@
 //! caller answers in the same order and the same words.
 
 use crate::actions::{
-    Action, ActionCode, ActionResult, ActionStatus, DISPOSITIONS, MAX_MESSAGE_CHARS, RefusalParams,
-    TransferTarget, preview,
+    Action, ActionCode, ActionResult, ActionStatus, DISPOSITIONS, MAX_ATTACHMENTS_PER_MESSAGE,
+    MAX_MESSAGE_CHARS, RefusalParams, TransferTarget, preview,
 };
 use crate::contact_records::{CallRecord, InvalidRecord, WrapUpRecord, check_call, check_wrap_up};
 use crate::entities::{
-    AgentProfile, Author, Conversation, ConversationStatus, Message, MessageKind, Role, UnixMillis,
+    AgentProfile, Attachment, Author, Conversation, ConversationStatus, LOCAL_ATTACHMENT_PREFIX,
+    Message, MessageKind, Role, UnixMillis,
 };
 
 /// Longest message id a workstation may choose, in bytes.
@@ -162,14 +163,26 @@ fn forbidden(message: String, queue: &str) -> Refusal {
     })
 }
 
-fn check_message(message_id: &str, body: &str) -> Result<(), Refusal> {
+fn check_message(message_id: &str, body: &str, attachments: &[Attachment]) -> Result<(), Refusal> {
     if message_id.is_empty() || message_id.len() > MAX_MESSAGE_ID_LEN {
         return Err(Refusal::rejected(
             ActionCode::Invalid,
             "message_id: 1 to 128 characters",
         ));
     }
-    if body.trim().is_empty() {
+    if attachments.len() > MAX_ATTACHMENTS_PER_MESSAGE {
+        return Err(Refusal::rejected(
+            ActionCode::Invalid,
+            format!("attachments: at most {MAX_ATTACHMENTS_PER_MESSAGE} photos per message"),
+        ));
+    }
+    if let Some(bad) = attachments.iter().find(|a| !is_attachment_id(&a.id)) {
+        return Err(Refusal::rejected(
+            ActionCode::UnknownAttachment,
+            format!("attachments: {:?} is not an attachment id", bad.id),
+        ));
+    }
+    if body.trim().is_empty() && attachments.is_empty() {
         return Err(Refusal::rejected(
             ActionCode::Invalid,
             "body: the message is empty",
@@ -196,11 +209,14 @@ fn check_message(message_id: &str, body: &str) -> Result<(), Refusal> {
 pub fn check(action: &Action) -> Result<(), Refusal> {
     match action {
         Action::Reply {
+            message_id,
+            body,
+            attachments,
+            ..
+        } => check_message(message_id, body, attachments),
+        Action::InternalNote {
             message_id, body, ..
-        }
-        | Action::InternalNote {
-            message_id, body, ..
-        } => check_message(message_id, body),
+        } => check_message(message_id, body, &[]),
         Action::SetStatus { status, .. } => {
             if matches!(
                 status,
@@ -284,19 +300,39 @@ fn assigned(c: &Conversation, agent: &str) -> Conversation {
     after
 }
 
+/// Whether `id` is shaped like an [`Attachment::id`]: 64 lowercase hex
+/// digits, with or without [`LOCAL_ATTACHMENT_PREFIX`].
+pub fn is_attachment_id(id: &str) -> bool {
+    let hex = id.strip_prefix(LOCAL_ATTACHMENT_PREFIX).unwrap_or(id);
+    hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// The message a reply or note adds, as every copy of it reads.
 pub fn agent_message(action: &Action, agent: &str, now: UnixMillis) -> Option<Message> {
-    let (conversation_id, message_id, body, kind) = match action {
+    let (conversation_id, message_id, body, attachments, kind) = match action {
         Action::Reply {
             conversation_id,
             message_id,
             body,
-        } => (conversation_id, message_id, body, MessageKind::Text),
+            attachments,
+        } => (
+            conversation_id,
+            message_id,
+            body,
+            attachments.as_slice(),
+            MessageKind::Text,
+        ),
         Action::InternalNote {
             conversation_id,
             message_id,
             body,
-        } => (conversation_id, message_id, body, MessageKind::Note),
+        } => (
+            conversation_id,
+            message_id,
+            body,
+            &[][..],
+            MessageKind::Note,
+        ),
         _ => return None,
     };
     Some(Message {
@@ -307,6 +343,9 @@ pub fn agent_message(action: &Action, agent: &str, now: UnixMillis) -> Option<Me
         kind,
         body: body.clone(),
         sent_at: now,
+        attachments: attachments.to_vec(),
+        // The platform sets `queued` when it stores a reply.
+        delivery: None,
     })
 }
 

@@ -49,6 +49,7 @@ fn reply(body: &str) -> Action {
         conversation_id: "c1".into(),
         message_id: "m-1".into(),
         body: body.into(),
+        attachments: Vec::new(),
     }
 }
 
@@ -136,6 +137,71 @@ fn a_reply_sets_first_response_once_and_wakes_a_pending_conversation() {
         "the first one counts"
     );
     assert_eq!(second.last_message_at, T0 + 20);
+}
+
+fn photo(n: u8) -> Attachment {
+    Attachment {
+        id: format!("{n:02x}").repeat(32),
+        media_type: "image/jpeg".into(),
+        bytes: 1000,
+        width: 64,
+        height: 48,
+    }
+}
+
+fn reply_with(body: &str, attachments: Vec<Attachment>) -> Action {
+    Action::Reply {
+        conversation_id: "c1".into(),
+        message_id: "m-1".into(),
+        body: body.into(),
+        attachments,
+    }
+}
+
+#[test]
+fn a_reply_may_be_photos_alone_and_its_message_carries_them() {
+    let q = queues();
+    let me = agent("a1", &q);
+    let c = conversation(ConversationStatus::Active, Some("a1"));
+    let effects = apply(&c, &me, &reply_with("", vec![photo(1), photo(2)]), T0).expect("applied");
+    let message = effects.message.expect("a message");
+    assert_eq!(message.attachments, vec![photo(1), photo(2)]);
+    assert_eq!(message.delivery, None, "the platform sets the delivery");
+    let local = reply_with(
+        "",
+        vec![Attachment {
+            id: format!("{LOCAL_ATTACHMENT_PREFIX}{}", "ab".repeat(32)),
+            ..photo(3)
+        }],
+    );
+    assert_eq!(
+        check(&local),
+        Ok(()),
+        "a photo not uploaded yet has a local id"
+    );
+}
+
+#[test]
+fn a_reply_without_text_or_photos_too_many_photos_or_a_bad_id_is_refused() {
+    let empty = check(&reply_with(" ", vec![])).expect_err("empty");
+    assert_eq!(empty.code, ActionCode::Invalid);
+    let many = (0..=MAX_ATTACHMENTS_PER_MESSAGE as u8).map(photo).collect();
+    let too_many = check(&reply_with("看图", many)).expect_err("too many");
+    assert_eq!(too_many.code, ActionCode::Invalid);
+    let bad = check(&reply_with(
+        "看图",
+        vec![Attachment {
+            id: "../../etc/passwd".into(),
+            ..photo(1)
+        }],
+    ))
+    .expect_err("bad id");
+    assert_eq!(bad.code, ActionCode::UnknownAttachment);
+    assert!(
+        !is_attachment_id(&"AB".repeat(32)),
+        "upper case is not an id"
+    );
+    assert!(!is_attachment_id(&"ab".repeat(31)), "too short");
 }
 
 #[test]
@@ -308,7 +374,8 @@ fn any_action() -> impl Strategy<Value = Action> {
         (any_body(), "m-[0-9]{1,4}").prop_map(|(body, message_id)| Action::Reply {
             conversation_id: "c1".into(),
             message_id,
-            body
+            body,
+            attachments: Vec::new(),
         }),
         (any_body(), "m-[0-9]{1,4}").prop_map(|(body, message_id)| Action::InternalNote {
             conversation_id: "c1".into(),

@@ -48,6 +48,8 @@ fn every_record_kind_round_trips_inside_a_change() {
             kind: MessageKind::Text,
             body: "<b>not html</b>".into(),
             sent_at: 1,
+            attachments: Vec::new(),
+            delivery: None,
         }),
         Record::Customer(Customer {
             id: "cust-0001".into(),
@@ -187,6 +189,7 @@ fn actions_sessions_events_and_pages_round_trip() {
             conversation_id: "c".into(),
             message_id: "m".into(),
             body: "好的".into(),
+            attachments: Vec::new(),
         },
         Action::InternalNote {
             conversation_id: "c".into(),

@@ -34,6 +34,7 @@ const EXPLAIN: Record<
     "refusal.invalid_duration",
     { hours: Math.round((p.limit ?? 86_400) / 3600) },
   ],
+  unknown_attachment: () => ["refusal.unknown_attachment", {}],
 };
 
 /** The codes this build explains (the rest get `refusal.unknown`). */

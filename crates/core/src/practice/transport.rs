@@ -156,6 +156,8 @@ impl World {
                 kind: MessageKind::Text,
                 body: message.text,
                 sent_at: message.at_ms,
+                attachments: Vec::new(),
+                delivery: None,
             }));
         }
         self.bump(id);
@@ -573,6 +575,7 @@ mod tests {
             conversation_id: conversation_id.clone(),
             message_id: "msg-trainee-1".into(),
             body: "您好，我来帮您查一下".into(),
+            attachments: Vec::new(),
         };
         let early = sim
             .push("", &batch("key-reply-1", reply()))

@@ -421,6 +421,7 @@ mod tests {
                         conversation_id: "c1".into(),
                         message_id: "m-1".into(),
                         body: "您好，已为您查到".into(),
+                        attachments: Vec::new(),
                     },
                     5,
                 )?;
@@ -480,6 +481,7 @@ mod tests {
                         conversation_id: "c1".into(),
                         message_id: "m1".into(),
                         body: "亲，已为您登记退款".into(),
+                        attachments: Vec::new(),
                     },
                     5,
                 )
@@ -542,6 +544,7 @@ mod tests {
                         conversation_id: "c1".into(),
                         message_id: "m1".into(),
                         body: "好的".into(),
+                        attachments: Vec::new(),
                     },
                     5,
                 )
@@ -558,6 +561,8 @@ mod tests {
             kind: MessageKind::Text,
             body: "好的".into(),
             sent_at: 7,
+            attachments: Vec::new(),
+            delivery: None,
         };
         store
             .write(|tx| apply_change(tx, &upsert(3, Record::Message(confirmed)), "a1"))

@@ -104,6 +104,8 @@ export function message(
     body,
     sent_at: Date.now(),
     pending: true,
+    attachments: [],
+    delivery: null,
     ...fields,
   };
 }
@@ -156,6 +158,8 @@ export function detailOf(item: QueueItem, customer: Partial<Customer> = {}): Con
         body: item.lastMessagePreview,
         sent_at: item.lastMessageAt,
         pending: false,
+        attachments: [],
+        delivery: null,
       },
     ],
     draft: null,

@@ -6,4 +6,4 @@
  * platform's `message` is for logs and people reading the wire, never
  * shown in the interface.
  */
-export type ActionCode = "not_found" | "not_assigned" | "already_claimed" | "already_resolved" | "offer_expired" | "forbidden" | "invalid" | "unknown_disposition" | "key_reused" | "too_long" | "invalid_duration";
+export type ActionCode = "not_found" | "not_assigned" | "already_claimed" | "already_resolved" | "offer_expired" | "forbidden" | "invalid" | "unknown_disposition" | "key_reused" | "too_long" | "invalid_duration" | "unknown_attachment";

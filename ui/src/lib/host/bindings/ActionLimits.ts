@@ -23,4 +23,20 @@ max_after_contact_secs: number,
 /**
  * [`MAX_CALL_SECS`].
  */
-max_call_secs: number, };
+max_call_secs: number, 
+/**
+ * [`MAX_ATTACHMENTS_PER_MESSAGE`].
+ */
+max_attachments_per_message: number, 
+/**
+ * [`MAX_ATTACHMENT_BYTES`].
+ */
+max_attachment_bytes: number, 
+/**
+ * [`MAX_ATTACHMENT_PIXELS`].
+ */
+max_attachment_pixels: number, 
+/**
+ * [`ATTACHMENT_MEDIA_TYPES`].
+ */
+attachment_media_types: Array<string>, };

@@ -16,5 +16,13 @@ export const ACTION_LIMITS: ActionLimits = {
   ],
   "max_message_chars": 10000,
   "max_after_contact_secs": 86400,
-  "max_call_secs": 14400
+  "max_call_secs": 14400,
+  "max_attachments_per_message": 4,
+  "max_attachment_bytes": 5242880,
+  "max_attachment_pixels": 40000000,
+  "attachment_media_types": [
+    "image/jpeg",
+    "image/png",
+    "image/webp"
+  ]
 };

@@ -261,6 +261,8 @@ export const en: Messages = {
     "The text is too long: the platform takes at most {limit} characters. Shorten it and send it again.",
   "refusal.invalid_duration":
     "The recorded time was not valid: it cannot be negative, end before it starts, or last over {hours} hours. The platform kept nothing.",
+  "refusal.unknown_attachment":
+    "The photo never reached the platform, so this reply was not sent. Attach the photo again and send it.",
   "refusal.unknown":
     "The platform did not accept this action. Open the conversation to see where it stands.",
   "conflict.open": "Open conversation",

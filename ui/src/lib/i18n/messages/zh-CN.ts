@@ -243,6 +243,7 @@ export const zhCN = {
   "refusal.too_long": "内容太长了，平台最多收 {limit} 个字，请删减后再提交。",
   "refusal.invalid_duration":
     "记下的时长不对：不能是负数，结束不能早于开始，也不能超过 {hours} 小时。平台没有保存。",
+  "refusal.unknown_attachment": "图片没有传到平台上，这条回复没发出去。请重新添加图片再发一次。",
   "refusal.unknown": "平台没有接受这次操作。请打开会话看看现在是什么情况。",
   "conflict.open": "打开会话",
   "conflict.dismiss": "知道了",
