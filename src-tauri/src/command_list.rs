@@ -12,7 +12,8 @@
 //!   missing here is dead code (a clippy error in `make unit`);
 //! - the shell tests (`tests.rs`) check that the main window may call every
 //!   command, that other windows are refused by the ACL, and that the
-//!   TypeScript host (`ui/src/lib/host/tauri.ts`) invokes exactly these names.
+//!   TypeScript host (`ui/src/lib/host/tauri.ts`) invokes exactly these names,
+//!   each with the argument names of its function in `commands.rs`.
 
 /// Calls `$then! { name, name, … }` with every command, in one list.
 macro_rules! with_commands {

@@ -1,8 +1,9 @@
 //! Mock-runtime tests of the shell's wiring: the real config, capabilities and
 //! command handlers, with Tauri's `MockRuntime` instead of a window; and the
-//! check that the TypeScript host invokes exactly the declared commands.
+//! check that the TypeScript host invokes exactly the declared commands, with
+//! the argument names of their Rust functions.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use homedesk_core::Workstation;
 use serde_json::{Value, json};
@@ -172,39 +173,134 @@ fn the_main_window_may_call_every_declared_command() {
     }
 }
 
-/// The command names `tauri.ts` passes to `call(…)`, in order; an error if a
-/// call names its command other than as a string literal, or if anything
-/// but `call` invokes.
-fn invoked_commands(source: &str) -> Result<Vec<String>, String> {
+/// One `call(…)` of `tauri.ts`: the command's name and the argument keys it
+/// passes (none without an argument object).
+#[derive(Debug, PartialEq)]
+struct Invocation {
+    command: String,
+    keys: BTreeSet<String>,
+}
+
+/// Each `call(…)` of `tauri.ts`, in order; an error if a call names its
+/// command other than as a string literal, passes its arguments other than
+/// as a flat object literal (`{ conversationId, body }`), or if anything but
+/// `call` invokes.
+fn invoked_commands(source: &str) -> Result<Vec<Invocation>, String> {
     let invokes = source.matches("invoke<").count() + source.matches("invoke(").count();
     if invokes != 1 {
         return Err(format!(
             "expected one `invoke` (inside `call`), found {invokes}"
         ));
     }
-    let mut names = Vec::new();
+    let mut calls = Vec::new();
     for (at, _) in source.match_indices("call(") {
+        let line = source[..at].lines().count();
         let rest = &source[at + "call(".len()..];
-        let name = rest
+        let (command, rest) = rest
             .strip_prefix('"')
             .and_then(|rest| rest.split_once('"'))
-            .map(|(name, _)| name)
-            .filter(|name| name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-            .ok_or_else(|| {
-                let line = source[..at].lines().count();
-                format!("line {line}: `call(` without a literal command name")
-            })?;
-        names.push(name.to_owned());
+            .filter(|(name, _)| name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .ok_or_else(|| format!("line {line}: `call(` without a literal command name"))?;
+        let mut keys = BTreeSet::new();
+        if let Some(args) = rest.trim_start().strip_prefix(',') {
+            let object = args
+                .trim_start()
+                .strip_prefix('{')
+                .and_then(|object| object.split_once('}'))
+                .map(|(object, _)| object)
+                .filter(|object| !object.contains('{'))
+                .ok_or_else(|| {
+                    format!("line {line}: `{command}` takes its arguments as a flat object literal")
+                })?;
+            for entry in object.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+                let key = entry.split(':').next().unwrap_or_default().trim();
+                if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    return Err(format!("line {line}: `{command}`: argument `{entry}`"));
+                }
+                keys.insert(key.to_owned());
+            }
+        }
+        calls.push(Invocation {
+            command: command.to_owned(),
+            keys,
+        });
     }
-    Ok(names)
+    Ok(calls)
+}
+
+/// The IPC arguments of each `#[tauri::command]` function in `commands.rs`,
+/// as the webview names them (camelCase, Tauri's default); managed state and
+/// the app handle are not arguments.
+fn command_arguments(source: &str) -> Result<BTreeMap<String, BTreeSet<String>>, String> {
+    let mut commands = BTreeMap::new();
+    for (at, _) in source.match_indices("#[tauri::command") {
+        let rest = &source[at..];
+        if !rest.starts_with("#[tauri::command]") {
+            return Err(format!(
+                "{}: only plain #[tauri::command] (default camelCase arguments) is checked",
+                &rest[..rest.find('\n').unwrap_or(rest.len())]
+            ));
+        }
+        let after_fn = rest
+            .find("fn ")
+            .map(|fn_at| &rest[fn_at + 3..])
+            .ok_or("a #[tauri::command] without a function")?;
+        let name_end = after_fn
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after_fn.len());
+        let name = &after_fn[..name_end];
+        let open = after_fn
+            .find('(')
+            .ok_or_else(|| format!("{name}: no parameters"))?;
+        let mut depth = 0usize;
+        let mut params = Vec::new();
+        let mut current = String::new();
+        for c in after_fn[open + 1..].chars() {
+            match c {
+                '(' | '<' | '[' => depth += 1,
+                ')' | '>' | ']' if depth > 0 => depth -= 1,
+                ')' => break,
+                ',' if depth == 0 => {
+                    params.push(std::mem::take(&mut current));
+                    continue;
+                }
+                _ => {}
+            }
+            current.push(c);
+        }
+        params.push(current);
+        let mut arguments = BTreeSet::new();
+        for param in params.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+            let (binding, ty) = param
+                .split_once(':')
+                .ok_or_else(|| format!("{name}: parameter `{param}`"))?;
+            let ty = ty.trim();
+            if ty.starts_with("State<") || ty.starts_with("AppHandle") {
+                continue;
+            }
+            let binding = binding.trim().trim_start_matches("mut ");
+            let mut camel = String::new();
+            for (i, part) in binding.split('_').enumerate() {
+                let mut chars = part.chars();
+                if i > 0 {
+                    camel.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+                }
+                camel.extend(chars);
+            }
+            arguments.insert(camel);
+        }
+        commands.insert(name.to_owned(), arguments);
+    }
+    Ok(commands)
 }
 
 #[test]
 fn the_typescript_host_invokes_exactly_the_declared_commands() {
     let host = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/host");
     let source = std::fs::read_to_string(format!("{host}/tauri.ts")).expect("read tauri.ts");
-    let invoked = invoked_commands(&source).expect("tauri.ts names each command literally");
-    let invoked_set: BTreeSet<&str> = invoked.iter().map(String::as_str).collect();
+    let calls = invoked_commands(&source).expect("tauri.ts names each command literally");
+    let invoked: Vec<&str> = calls.iter().map(|call| call.command.as_str()).collect();
+    let invoked_set: BTreeSet<&str> = invoked.iter().copied().collect();
     let declared: BTreeSet<&str> = COMMANDS.iter().copied().collect();
     let missing: Vec<_> = declared.difference(&invoked_set).collect();
     let unknown: Vec<_> = invoked_set.difference(&declared).collect();
@@ -241,14 +337,99 @@ fn the_host_check_rejects_computed_or_extra_invokes() {
     let ok = r#"import { invoke } from "x";
 async function call<T>(command: string) { return await invoke<T>(command); }
 const host = { a: () => call("app_info"), b: (id) => call("claim", { id }) };"#;
-    assert_eq!(
-        invoked_commands(ok).expect("literal names"),
-        ["app_info", "claim"]
-    );
+    let names: Vec<String> = invoked_commands(ok)
+        .expect("literal names")
+        .into_iter()
+        .map(|call| call.command)
+        .collect();
+    assert_eq!(names, ["app_info", "claim"]);
     let computed = ok.replace(r#"call("claim""#, "call(name");
     assert!(invoked_commands(&computed).is_err(), "a computed name");
     let direct = format!("{ok}\nconst x = () => invoke(\"lock\");");
     assert!(invoked_commands(&direct).is_err(), "an invoke outside call");
+}
+
+/// The argument keys `tauri.ts` passes must be the parameters of the Rust
+/// command, as Tauri names them: a misspelt key would reach the command as
+/// a missing argument (or, for an `Option`, silently as `None`).
+#[test]
+fn the_typescript_host_passes_each_command_its_arguments_by_their_rust_names() {
+    let commands_rs = concat!(env!("CARGO_MANIFEST_DIR"), "/src/commands.rs");
+    let tauri_ts = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/host/tauri.ts");
+    let rust = std::fs::read_to_string(commands_rs).expect("read commands.rs");
+    let ts = std::fs::read_to_string(tauri_ts).expect("read tauri.ts");
+    let arguments = command_arguments(&rust).expect("commands.rs parses");
+    let declared: BTreeSet<&str> = COMMANDS.iter().copied().collect();
+    let found: BTreeSet<&str> = arguments.keys().map(String::as_str).collect();
+    assert_eq!(
+        found, declared,
+        "every listed command, and only those, is read from commands.rs"
+    );
+    let mismatches: Vec<String> = invoked_commands(&ts)
+        .expect("tauri.ts parses")
+        .iter()
+        .filter(|call| arguments.get(&call.command) != Some(&call.keys))
+        .map(|call| {
+            format!(
+                "{}: tauri.ts passes {:?}, the command takes {:?}",
+                call.command,
+                call.keys,
+                arguments.get(&call.command)
+            )
+        })
+        .collect();
+    assert!(
+        mismatches.is_empty(),
+        "ui/src/lib/host/tauri.ts must pass each command exactly the arguments of its function \
+         in src-tauri/src/commands.rs (snake_case there, camelCase here):\n{}",
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn the_argument_check_reads_keys_and_parameters_and_sees_a_misspelt_one() {
+    let rust = r#"
+#[tauri::command]
+pub async fn wrap_up<R: Runtime>(
+    app: AppHandle<R>,
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+    note: Option<Vec<(String, u8)>>,
+) -> Result<(), ErrorBody> { Ok(()) }
+#[tauri::command]
+pub fn lock(workstation: State<'_, Workstation>) -> Result<(), ErrorBody> { Ok(()) }
+"#;
+    let arguments = command_arguments(rust).expect("parses");
+    let keys = |list: &[&str]| list.iter().map(|k| k.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(arguments["wrap_up"], keys(&["conversationId", "note"]));
+    assert_eq!(arguments["lock"], keys(&[]));
+    let ts = r#"import { invoke } from "x";
+async function call<T>(command: string, args?: object) { return await invoke<T>(command, args); }
+const host = {
+  wrapUp: (id, text) => call("wrap_up", { conversationId: id, notes: text }),
+  lock: () => call("lock"),
+};"#;
+    let calls = invoked_commands(ts).expect("parses");
+    assert_eq!(calls[0].keys, keys(&["conversationId", "notes"]));
+    assert_ne!(
+        Some(&calls[0].keys),
+        arguments.get("wrap_up"),
+        "a misspelt key is a mismatch"
+    );
+    assert_eq!(Some(&calls[1].keys), arguments.get("lock"));
+    let nested = ts.replace("{ conversationId: id, notes: text }", "{ a: { b } }");
+    assert!(
+        invoked_commands(&nested).is_err(),
+        "only flat argument objects"
+    );
+    let renamed = rust.replace(
+        "#[tauri::command]\npub fn lock",
+        "#[tauri::command(rename_all = \"snake_case\")]\npub fn lock",
+    );
+    assert!(
+        command_arguments(&renamed).is_err(),
+        "renamed arguments are not guessed"
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::toml_doc::{Located, TomlDoc};
-use crate::validate::{IdRegistry, describe_location, is_snake_case, require_text};
+use crate::validate::{IdRegistry, describe_location, is_snake_case, require_texts};
 use crate::{LOCALES, Problems, files_with_extension, read_text};
 
 /// Longest canned-reply shortcut: it is typed after `/` in the composer.
@@ -150,10 +150,13 @@ fn check_canned_reply(
     let context = format!("reply \"{}\"", id.value);
 
     ids.claim(path, &id, problems);
-    require_text(problems, path, &context, "id", &id);
-    require_text(problems, path, &context, "title", &title);
-    require_text(problems, path, &context, "category", &category);
-    require_text(problems, path, &context, "body", &body);
+    let fields = [
+        ("id", &id),
+        ("title", &title),
+        ("category", &category),
+        ("body", &body),
+    ];
+    require_texts(problems, path, &context, &fields);
     if let Some(locale) = reply.locale.map(|locale| doc.locate(locale))
         && locale.value != file_locale
     {

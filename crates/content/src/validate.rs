@@ -80,6 +80,18 @@ pub(crate) fn require_text(
     }
 }
 
+/// `require_text` for each `(key, field)` of one record, in order.
+pub(crate) fn require_texts(
+    problems: &mut Problems,
+    path: &Path,
+    context: &str,
+    fields: &[(&str, &Located<String>)],
+) {
+    for (key, field) in fields {
+        require_text(problems, path, context, key, field);
+    }
+}
+
 pub(crate) fn require_no_empty_entries(
     problems: &mut Problems,
     path: &Path,

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::toml_doc::{Located, TomlDoc};
-use crate::validate::{IdRegistry, require_no_empty_entries, require_text};
+use crate::validate::{IdRegistry, require_no_empty_entries, require_texts};
 use crate::{ContentError, Problems, read_text};
 
 /// Demo queues without explicit hours are open 08:00–23:00 China time.
@@ -173,21 +173,16 @@ fn read_world(path: &Path, problems: &mut Problems) -> World {
         let name = doc.locate(agent.name);
         let context = format!("agent \"{}\"", code.value);
         agent_codes.claim(path, &code, problems);
-        require_text(problems, path, &context, "code", &code);
-        require_text(problems, path, &context, "name", &name);
+        require_texts(
+            problems,
+            path,
+            &context,
+            &[("code", &code), ("name", &name)],
+        );
         let mut queues = Vec::new();
         for queue in agent.queues {
             let queue = doc.locate(queue);
-            if !known_queues.contains(&queue.value) {
-                problems.add(
-                    path,
-                    queue.line,
-                    format!(
-                        "{context}: queue \"{}\" is not a [[queue]] of this world",
-                        queue.value
-                    ),
-                );
-            }
+            require_known_queue(problems, path, &context, &known_queues, &queue);
             queues.push(queue.value);
         }
         world.agents.push(WorldAgent {
@@ -208,10 +203,13 @@ fn read_world(path: &Path, problems: &mut Problems) -> World {
         let city = doc.locate(customer.city);
         let context = format!("customer \"{}\"", id.value);
         customer_ids.claim(path, &id, problems);
-        require_text(problems, path, &context, "id", &id);
-        require_text(problems, path, &context, "name", &name);
-        require_text(problems, path, &context, "phone", &phone);
-        require_text(problems, path, &context, "city", &city);
+        let fields = [
+            ("id", &id),
+            ("name", &name),
+            ("phone", &phone),
+            ("city", &city),
+        ];
+        require_texts(problems, path, &context, &fields);
         world.customers.push(WorldCustomer {
             id: id.value,
             name: name.value,
@@ -226,18 +224,9 @@ fn read_world(path: &Path, problems: &mut Problems) -> World {
         let subject = doc.locate(traffic.subject);
         let messages = doc.locate(traffic.messages);
         let context = format!("traffic \"{}\"", subject.value);
-        if !known_queues.contains(&queue.value) {
-            problems.add(
-                path,
-                queue.line,
-                format!(
-                    "{context}: queue \"{}\" is not a [[queue]] of this world",
-                    queue.value
-                ),
-            );
-        }
-        require_text(problems, path, &context, "category", &category);
-        require_text(problems, path, &context, "subject", &subject);
+        require_known_queue(problems, path, &context, &known_queues, &queue);
+        let fields = [("category", &category), ("subject", &subject)];
+        require_texts(problems, path, &context, &fields);
         if messages.value.is_empty() {
             problems.add(
                 path,
@@ -259,6 +248,26 @@ fn read_world(path: &Path, problems: &mut Problems) -> World {
     world
 }
 
+/// A queue an agent or a kind of traffic names must be a `[[queue]]` of this world.
+fn require_known_queue(
+    problems: &mut Problems,
+    path: &Path,
+    context: &str,
+    known: &HashSet<String>,
+    queue: &Located<String>,
+) {
+    if !known.contains(&queue.value) {
+        problems.add(
+            path,
+            queue.line,
+            format!(
+                "{context}: queue \"{}\" is not a [[queue]] of this world",
+                queue.value
+            ),
+        );
+    }
+}
+
 fn check_queue(
     doc: TomlDoc<'_>,
     queue: QueueDoc,
@@ -272,9 +281,8 @@ fn check_queue(
     let first_response_secs = doc.locate(queue.first_response_secs);
     let context = format!("queue \"{}\"", id.value);
     ids.claim(path, &id, problems);
-    require_text(problems, path, &context, "id", &id);
-    require_text(problems, path, &context, "name_zh", &name_zh);
-    require_text(problems, path, &context, "name_en", &name_en);
+    let fields = [("id", &id), ("name_zh", &name_zh), ("name_en", &name_en)];
+    require_texts(problems, path, &context, &fields);
     if first_response_secs.value == 0 || first_response_secs.value > queue.resolve_secs {
         problems.add(
             path,

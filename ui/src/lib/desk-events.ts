@@ -3,7 +3,7 @@
 // state; this module only subscribes, translates the wire names and returns
 // one function that stops both subscriptions.
 
-import type { OfferView } from "./components/OfferPrompt.svelte";
+import type { OfferView } from "./components/offers/offers.svelte";
 import type { ConnectionStatus, Host, Notice, Presence, PresenceReason } from "./host";
 
 export interface DeskHandlers {

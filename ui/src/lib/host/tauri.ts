@@ -1,7 +1,9 @@
 // The host inside the Tauri shell: one typed wrapper per command of
 // src-tauri/src/commands.rs. The names are declared once, in
 // src-tauri/src/command_list.rs; a shell test fails unless this file calls
-// each of them (as a string literal passed to `call`) and no other.
+// each of them (as a string literal passed to `call`) and no other, each
+// with the parameters of its Rust function as the keys of a flat object
+// (camelCase: `conversation_id` there is `conversationId` here).
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
