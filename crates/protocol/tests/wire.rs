@@ -316,7 +316,8 @@ fn a_refusal_carries_its_params_and_leaves_them_out_when_empty() {
             "unknown_disposition",
             "key_reused",
             "too_long",
-            "invalid_duration"
+            "invalid_duration",
+            "unknown_attachment"
         ])
         .as_array()
         .expect("array")
