@@ -394,7 +394,7 @@ async fn a_wrong_secret_is_caught_by_the_receivers_check_and_rotation_re_keys_th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_given_up_is_listed_as_failed_and_a_supervisor_retries_it_from_the_cli() {
-    let desk = desk(None, &["--egress-give-up-after", "1"], true).await;
+    let desk = desk(None, &["--egress-give-up-after", "3"], true).await;
     let dir = desk.server.dir.clone();
     let conversation = desk.conversation("cust-eg-f").await;
     desk.reply(&conversation, "f-1").await;
@@ -406,7 +406,7 @@ async fn a_reply_given_up_is_listed_as_failed_and_a_supervisor_retries_it_from_t
         .expect("message");
     let reason = failed.delivery.and_then(|d| d.reason).unwrap_or_default();
     assert!(
-        reason.contains("gave up after 1 s") && reason.contains("503"),
+        reason.contains("gave up after 3 s") && reason.contains("503"),
         "the desk sees why: {reason}"
     );
 
@@ -423,12 +423,33 @@ async fn a_reply_given_up_is_listed_as_failed_and_a_supervisor_retries_it_from_t
     desk.reply(&conversation, "f-2").await;
     assert_eq!(desk.wait_accepted(1).await, ["f-2"]);
 
+    // The supervisor retries while the adapter is still down: the desks
+    // hear at once that the reply is queued again.
+    desk.receiver.set_failing(true);
+    let mut events = desk.server.events(&desk.token, None).await;
+    let before = match events.next(support::DEADLINE).await {
+        Some(ServerEvent::Changes { latest_seq }) => latest_seq,
+        other => panic!("a stream starts with the latest seq, got {other:?}"),
+    };
     let out = cli(&["egress", "retry", "f-1", "--data-dir", dir_arg(&dir)]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    events
+        .wait_for(
+            "a changes poke after the retry",
+            |e| matches!(e, ServerEvent::Changes { latest_seq } if *latest_seq > before),
+        )
+        .await;
+    assert_eq!(
+        desk.server.delivery_state(&desk.token, "f-1").await,
+        Some(DeliveryState::Queued),
+        "a retried reply shows queued again"
+    );
+
+    desk.receiver.set_failing(false);
     assert_eq!(desk.wait_accepted(2).await, ["f-2", "f-1"]);
     desk.wait_state("f-1", DeliveryState::Sent).await;
     let out = cli(&["egress", "list", "--failed", "--data-dir", dir_arg(&dir)]);

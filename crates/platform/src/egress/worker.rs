@@ -160,6 +160,9 @@ impl Worker {
         let config = self.config;
         let random: u64 = rand::rng().random();
         let message_id = row.message_id.clone();
+        // A round's first attempt follows a new reply or an `egress retry`
+        // (written by another process, which could not announce it).
+        let first_of_round = row.attempts == 0;
         let (label, latest) = self
             .platform
             .blocking(move |p| {
@@ -174,6 +177,8 @@ impl Worker {
             .inc("homedesk_egress_total", format!("outcome=\"{label}\""));
         if label == "sent" || label == "failed" {
             tracing::info!(message = %message_id, "egress: {label}");
+        }
+        if label == "sent" || label == "failed" || (label == "retry" && first_of_round) {
             self.platform.poke(latest);
         }
         Ok(())
