@@ -28,7 +28,7 @@ mod platform;
 pub mod procfs;
 
 pub use a11y::Violation;
-pub use platform::{DEMO_PASSWORD, Platform};
+pub use platform::{DEMO_PASSWORD, Platform, WebhookSink};
 
 /// How long any single wait may take before the test fails with a message.
 pub const DEADLINE: Duration = Duration::from_secs(30);

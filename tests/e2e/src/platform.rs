@@ -52,7 +52,7 @@ impl Platform {
     }
 
     /// Starts it again on the same address and data folder (same database,
-    /// certificates and ingress token).
+    /// certificates and demo adapter secret).
     pub fn restart(&mut self) -> anyhow::Result<()> {
         anyhow::ensure!(self.process.is_none(), "the platform is still running");
         let address = self.url.trim_start_matches("https://");
@@ -112,7 +112,7 @@ impl Platform {
         customer: (&str, &str),
         body: &str,
     ) -> anyhow::Result<String> {
-        let token = std::fs::read_to_string(self.dir.path().join("ingress-token"))?;
+        let token = std::fs::read_to_string(self.dir.path().join("demo-adapter-secret"))?;
         let answer: Value = client
             .post(format!("{}/v1/ingress/{channel}", self.url))
             .bearer_auth(token.trim())
@@ -201,6 +201,54 @@ impl Platform {
             .collect())
     }
 
+    /// The id of the agent reply with `body` in a conversation.
+    pub async fn reply_id(
+        &self,
+        agent: &str,
+        conversation: &str,
+        body: &str,
+    ) -> anyhow::Result<String> {
+        self.changes(agent)
+            .await?
+            .iter()
+            .map(|change| &change["data"])
+            .find(|data| {
+                data["conversation_id"] == conversation
+                    && data["author"] == "agent"
+                    && data["body"] == body
+            })
+            .and_then(|data| data["id"].as_str().map(str::to_owned))
+            .with_context(|| format!("no reply {body:?} in {conversation} on the platform"))
+    }
+
+    /// `homedesk-platform channel webhook demo URL`: from now on, replies to
+    /// customers of the demo adapter are pushed to `url`.
+    pub fn set_demo_webhook(&self, url: &str) -> anyhow::Result<()> {
+        let out = Command::new(built_binary("homedesk-platform")?)
+            .args(["channel", "webhook", "demo", url, "--data-dir"])
+            .arg(self.dir.path())
+            .stdin(Stdio::null())
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "channel webhook failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(())
+    }
+
+    /// The demo adapter reports that the customer has reply `message_id`.
+    pub async fn report_delivered(&self, message_id: &str) -> anyhow::Result<()> {
+        let secret = std::fs::read_to_string(self.dir.path().join("demo-adapter-secret"))?;
+        self.client()?
+            .post(format!("{}/v1/egress/{message_id}/delivered", self.url))
+            .bearer_auth(secret.trim())
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
     /// The platform's latest copy of a conversation, as `agent` sees it.
     pub async fn conversation(&self, agent: &str, id: &str) -> anyhow::Result<Value> {
         self.changes(agent)
@@ -240,4 +288,59 @@ fn spawn(dir: &tempfile::TempDir, listen: &str) -> anyhow::Result<(Supervised, S
         .unwrap_or_default()
         .to_owned();
     Ok((process, url))
+}
+
+/// A channel adapter's webhook as plain HTTP on loopback that takes every
+/// reply (answers 200) and keeps the message ids it got. The platform's own
+/// tests check signatures and retries; here it only has to be there.
+pub struct WebhookSink {
+    pub url: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl WebhookSink {
+    pub async fn start() -> anyhow::Result<WebhookSink> {
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = std::sync::Arc::clone(&received);
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: axum::http::HeaderMap| {
+                let log = std::sync::Arc::clone(&log);
+                async move {
+                    let id = headers
+                        .get("Idempotency-Key")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    log.lock().unwrap_or_else(|e| e.into_inner()).push(id);
+                    axum::http::StatusCode::OK
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}/hook", listener.local_addr()?);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(WebhookSink {
+            url,
+            received,
+            task,
+        })
+    }
+
+    /// Message ids pushed to the webhook so far, in order.
+    pub fn received(&self) -> Vec<String> {
+        self.received
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for WebhookSink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }

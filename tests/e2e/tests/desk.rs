@@ -1,14 +1,19 @@
 //! The real app against a real platform process: sign in with the demo
 //! credentials, see a customer's message (sent to the platform's ingress)
-//! arrive in the queue without a refresh, and claim it.
+//! arrive in the queue without a refresh, claim it, reply, and watch each
+//! reply's tick follow it to the customer's channel (a real webhook on
+//! loopback takes it: sent; the adapter reports it: delivered).
 
 use std::time::{Duration, Instant};
 
-use homedesk_e2e::{AppSession, DEMO_PASSWORD, Desktop, Platform};
+use homedesk_e2e::{AppSession, DEMO_PASSWORD, Desktop, Platform, WebhookSink};
 
 #[tokio::test]
 async fn sign_in_see_a_customer_arrive_and_claim_the_conversation() -> anyhow::Result<()> {
     let platform = Platform::start()?;
+    // The demo adapter's replies go to a webhook, as a real channel's would.
+    let webhook = WebhookSink::start().await?;
+    platform.set_demo_webhook(&webhook.url)?;
     let desktop = Desktop::start()?;
     let data = tempfile::tempdir()?;
     let app = AppSession::start(&desktop, platform.app_options(data.path())).await?;
@@ -67,6 +72,25 @@ async fn sign_in_see_a_customer_arrive_and_claim_the_conversation() -> anyhow::R
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // Both replies reached the channel's webhook: one grey tick each. The
+    // adapter then says the customer has the first: two ticks.
+    let first = platform.reply_id("a1002", &conversation, reply).await?;
+    let second = platform.reply_id("a1002", &conversation, canned).await?;
+    let tick = |id: &str, state: &str| {
+        format!("[data-message='{id}'] [data-testid=delivery][data-state={state}]")
+    };
+    app.wait_for(&tick(&first, "sent")).await?;
+    app.wait_for(&tick(&second, "sent")).await?;
+    assert_eq!(
+        webhook.received(),
+        [first.clone(), second.clone()],
+        "each reply reaches the webhook once, in order"
+    );
+    platform.report_delivered(&first).await?;
+    app.wait_for(&tick(&first, "delivered")).await?;
+    let shot = app.screenshot("delivery-ticks-zh-CN.png").await?;
+    println!("screenshot: {}", shot.display());
+
     // The knowledge base was synced for offline use; pinyin initials find 退款.
     app.type_into("[data-testid=knowledge-search]", "tk")
         .await?;

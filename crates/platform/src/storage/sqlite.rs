@@ -27,7 +27,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_training.sql"),
     include_str!("migrations/0003_contact_records.sql"),
+    include_str!("migrations/0005_channels_egress.sql"),
 ];
+
+mod channels;
 
 pub struct SqliteStorage {
     conn: Mutex<Connection>,

@@ -67,6 +67,8 @@ export type * from "./pending-types";
 export type * from "./practice-types";
 export type { Channel } from "./bindings/Channel";
 export type { Customer } from "./bindings/Customer";
+export type { Delivery } from "./bindings/Delivery";
+export type { DeliveryState } from "./bindings/DeliveryState";
 export type { OrderSummary } from "./bindings/OrderSummary";
 
 export interface Host {
