@@ -3,13 +3,14 @@
 #
 #   make run       build everything, start a local platform with demo data and
 #                  live demo customers, then open the app
-#   make test      every check: format, house rules, svelte-check, clippy + Rust tests, vitest, end-to-end
+#   make test      every check: format, house rules, svelte-check, clippy + Rust tests,
+#                  the API contract (Schemathesis), vitest, end-to-end
 #   make bench     benchmarks: sync throughput, search recall and latency, desktop
 #                  start-up and memory (docs/benchmarks.md)
 #   make dist      installable packages (not built yet; see below)
 #
 # Smaller steps: make platform (only the demo platform, no display needed),
-# make ui, make app, make lint, make unit, make vitest, make e2e,
+# make ui, make app, make lint, make unit, make conformance, make vitest, make e2e,
 # make bindings (regenerate ui/src/lib/host/bindings), make fixtures (regenerate
 # the UI's practice fixtures from the Rust engine), make icons, make fmt.
 
@@ -21,7 +22,7 @@ UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/package-loc
 # WebKitGTK without a GPU (VMs, Xvfb): disable the DMA-BUF renderer or the window stays blank.
 APP_ENV := WEBKIT_DISABLE_DMABUF_RENDERER=1
 
-.PHONY: run platform platform-bin test bench bench-desktop dist bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit vitest e2e bindings fixtures icons clean
+.PHONY: run platform platform-bin test bench bench-desktop dist bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit conformance vitest e2e bindings fixtures icons clean
 
 ## ---------------------------------------------------------------- the two commands
 
@@ -45,9 +46,10 @@ platform-bin:
 test: bootstrap
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory conformance
 	@$(MAKE) --no-print-directory vitest
 	@$(MAKE) --no-print-directory e2e
-	@echo "make test: all stages passed (lint, Rust tests, vitest, end-to-end)"
+	@echo "make test: all stages passed (lint, Rust tests, API contract, vitest, end-to-end)"
 
 # Figures for docs/benchmarks.md, each against a baseline measured in the same
 # run: platform sync throughput, knowledge-base recall (against FTS5 trigram),
@@ -121,6 +123,17 @@ unit: ui
 	$(LINTING_CARGO) test --locked --workspace --exclude homedesk-e2e --all-targets --no-run
 	$(LINTING_CARGO) test --locked --workspace --exclude homedesk-e2e
 	scripts/test-bootstrap.sh
+
+# docs/openapi.yaml checked by an independent tool: Schemathesis (installed
+# by the bootstrap into target/conformance-venv) against a real demo platform
+# on loopback HTTPS, signed in as an agent and as a supervisor, every phase,
+# 40 s each (docs/decisions/0020-openapi-contract.md). The platform binary
+# comes from the very build `make unit` makes (same command, so nothing is
+# built again after it; a `cargo build` would resolve other features without
+# the dev-dependencies and rebuild tokio, hyper and axum both ways).
+conformance:
+	$(LINTING_CARGO) test --locked --workspace --exclude homedesk-e2e --all-targets --no-run
+	scripts/conformance.sh
 
 vitest:
 	$(NPM) run test --silent

@@ -5,8 +5,8 @@
 #
 #   scripts/bootstrap.sh          everything (build, run, test)
 #
-# It never downloads toolchains or browsers: Debian packages, npm modules
-# and crates only.
+# It never downloads toolchains or browsers: Debian packages, npm modules,
+# crates and (for the API contract check) Python packages from PyPI only.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -30,12 +30,14 @@ esac
 # --- 2. Debian packages.
 # Build: WebKitGTK 4.1 and GTK dev files for Tauri v2, a C toolchain.
 # Test: WebKitWebDriver, Xvfb, a D-Bus session, a notification daemon, a CJK
-# font so Chinese renders in screenshots.
+# font so Chinese renders in screenshots; Python with venv for Schemathesis
+# (`python3 -m venv` needs python3-venv on Debian: it brings ensurepip).
 PACKAGES=(
   build-essential pkg-config curl file
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   webkit2gtk-driver xvfb xauth dbus dbus-x11 dunst fonts-noto-cjk
   nodejs npm
+  python3 python3-venv
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -79,6 +81,23 @@ fi
 if ! tauri-driver --help >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   say "installing tauri-driver 2 (cargo install, takes a minute)"
   cargo install tauri-driver --version '^2' --locked --quiet
+fi
+
+# --- 6. Schemathesis for `make conformance`, every package pinned
+# (scripts/conformance/requirements.txt), in a virtual environment of this
+# checkout; made again only when the pins change. It needs Python 3.11+
+# (Debian 12 has it); with an older one `make run` still works and
+# `make conformance` says what is missing.
+venv=target/conformance-venv
+requirements=scripts/conformance/requirements.txt
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  say "not installing Schemathesis: it needs Python 3.11 or newer, this is $(python3 --version 2>&1); make conformance (part of make test) will not run"
+elif [ ! -x "$venv/bin/st" ] || ! cmp -s "$requirements" "$venv/.homedesk-requirements"; then
+  say "installing Schemathesis into $venv (pip, from PyPI)"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$requirements"
+  cp "$requirements" "$venv/.homedesk-requirements"
 fi
 
 say "all set"

@@ -86,18 +86,21 @@ fn wrong_credentials() -> ApiError {
     ApiError::unauthorized("wrong agent code or password")
 }
 
-/// Checks the request before any hashing: field sizes, demo password.
+/// Checks the request before any hashing: field sizes (in characters, as
+/// `docs/openapi.yaml` states them), demo password.
 pub fn check_sign_in(config: &AuthConfig, req: &SignIn) -> Result<(), ApiError> {
-    if req.agent.trim().is_empty() || req.agent.len() > 64 {
-        return Err(ApiError::invalid("agent: give the agent code, e.g. a1001"));
+    if req.agent.trim().is_empty() || req.agent.chars().count() > 64 {
+        return Err(ApiError::invalid(
+            "agent: give the agent code, e.g. a1001 (at most 64 characters)",
+        ));
     }
-    if req.device_id.trim().is_empty() || req.device_id.len() > 128 {
+    if req.device_id.trim().is_empty() || req.device_id.chars().count() > 128 {
         return Err(ApiError::invalid(
             "device_id: give a stable id of this workstation (1 to 128 characters)",
         ));
     }
-    if req.password.len() > 1024 {
-        return Err(ApiError::invalid("password: longer than 1024 bytes"));
+    if req.password.chars().count() > 1024 {
+        return Err(ApiError::invalid("password: longer than 1024 characters"));
     }
     if req.password == DEMO_PASSWORD && !config.demo {
         return Err(ApiError::unauthorized(

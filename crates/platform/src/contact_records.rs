@@ -50,7 +50,7 @@ pub async fn get_conversation(
     Agent(caller): Agent,
     Path(id): Path<String>,
 ) -> Result<Json<ConversationRecord>, ApiError> {
-    if id.is_empty() || id.len() > 128 {
+    if id.is_empty() || id.chars().count() > 128 {
         return Err(ApiError::invalid("id: 1 to 128 characters"));
     }
     let record = platform

@@ -1,5 +1,7 @@
-//! The HTTP surface: routes, body and token extractors, and the layers every
-//! response passes through (protocol header, compression, metrics, panics).
+//! The HTTP surface: the one table of endpoints (held to docs/openapi.yaml by
+//! `tests/openapi_routes.rs`), body and token extractors, and the layers every
+//! request passes through (whole body read first, protocol header,
+//! compression, metrics, panics).
 //!
 //! Handlers are thin: they read and check the request, run one domain
 //! function in a storage transaction on a blocking thread, and then announce
@@ -16,13 +18,14 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{
     DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Path, Query, Request, State,
 };
+use axum::handler::Handler;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, on};
 use axum::{Json, Router};
 use homedesk_protocol::{
     Action, ActionBatch, ActionResults, ActionStatus, ChangesPage, Channel, DecodeError,
@@ -43,10 +46,14 @@ use crate::{Platform, actions, ingress, now_ms};
 
 type Shared = Arc<Platform>;
 
-/// Body limits per endpoint.
-pub const SESSION_BODY_LIMIT: usize = 4 * 1024;
+/// Body limits per endpoint. Where the schema bounds every string, the limit
+/// holds any body the schema allows even with every character sent as a
+/// JSON escape (12 bytes for one outside the BMP): a sign-in is at most
+/// (64 + 128 + 1024) characters, an ingress message (128 + 128 + 100 + 64 +
+/// 64 + 100 + 64 + 200 + 10 000) = 10 848 characters, 130 KB so escaped.
+pub const SESSION_BODY_LIMIT: usize = 16 * 1024;
 pub const ACTIONS_BODY_LIMIT: usize = 1024 * 1024;
-pub const INGRESS_BODY_LIMIT: usize = 64 * 1024;
+pub const INGRESS_BODY_LIMIT: usize = 256 * 1024;
 
 /// Page size of `/v1/changes` when none is asked, and the most it gives.
 pub const DEFAULT_PAGE: usize = 500;
@@ -57,65 +64,141 @@ pub const MAX_PAGE: usize = 1000;
 /// connection; a request without the header leaves it as it was.
 pub const LINK_HEADER: &str = "Homedesk-Link";
 
-/// Reads [`LINK_HEADER`]: `None` when absent; any value other than `ok` or
-/// `degraded` (case-insensitive) is refused.
+/// Reads [`LINK_HEADER`]: `None` when absent; any value other than exactly
+/// `ok` or `degraded` is refused (the enum in docs/openapi.yaml).
 pub fn link_report(parts: &Parts) -> Result<Option<LinkReport>, ApiError> {
     let Some(value) = parts.headers.get(LINK_HEADER) else {
         return Ok(None);
     };
-    match value.to_str().map(str::trim) {
-        Ok(v) if v.eq_ignore_ascii_case("ok") => Ok(Some(LinkReport::Ok)),
-        Ok(v) if v.eq_ignore_ascii_case("degraded") => Ok(Some(LinkReport::Degraded)),
+    match value.as_bytes() {
+        b"ok" => Ok(Some(LinkReport::Ok)),
+        b"degraded" => Ok(Some(LinkReport::Degraded)),
         _ => Err(ApiError::invalid(format!(
             "{LINK_HEADER}: {value:?} is neither ok nor degraded"
         ))),
     }
 }
 
-pub fn router(platform: Shared) -> Router {
-    Router::new()
-        .route("/v1/health", get(health))
-        .route("/metrics", get(metrics))
-        .route(
-            "/v1/sessions",
-            post(sign_in)
-                .delete(sign_out)
-                .layer(DefaultBodyLimit::max(SESSION_BODY_LIMIT)),
-        )
-        .route(
-            "/v1/sessions/refresh",
-            post(refresh).layer(DefaultBodyLimit::max(SESSION_BODY_LIMIT)),
-        )
-        .route("/v1/changes", get(changes))
-        .route("/v1/events", get(events))
-        .route(
-            "/v1/actions",
-            post(post_actions).layer(DefaultBodyLimit::max(ACTIONS_BODY_LIMIT)),
-        )
-        .route(
+/// Every endpoint, registered once: [`router`] serves them and
+/// [`endpoints`] lists them, and `tests/openapi_routes.rs` holds
+/// `docs/openapi.yaml` to that list (method and path, both ways). Routes are
+/// added nowhere else (that test also checks the source), so a new endpoint
+/// cannot reach clients undocumented.
+struct Endpoints {
+    router: Router<Shared>,
+    listed: Vec<Endpoint>,
+}
+
+/// One endpoint of the table: method, path (`{name}` for a parameter) and
+/// the most body bytes it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub body_limit: usize,
+}
+
+impl Endpoints {
+    fn new() -> Endpoints {
+        Endpoints {
+            router: Router::new(),
+            listed: Vec::new(),
+        }
+    }
+
+    fn add<H, T>(mut self, filter: MethodFilter, endpoint: Endpoint, handler: H) -> Self
+    where
+        H: Handler<T, Shared>,
+        T: 'static,
+    {
+        let handler = handler.layer(DefaultBodyLimit::max(endpoint.body_limit));
+        // The one place a route is added (see `tests/openapi_routes.rs`).
+        self.router = self.router.route(endpoint.path, on(filter, handler));
+        self.listed.push(endpoint);
+        self
+    }
+
+    fn get<H: Handler<T, Shared>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        let endpoint = Endpoint {
+            method: "GET",
+            path,
+            body_limit: IGNORED_BODY_LIMIT,
+        };
+        self.add(MethodFilter::GET, endpoint, handler)
+    }
+
+    fn delete<H: Handler<T, Shared>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        let endpoint = Endpoint {
+            method: "DELETE",
+            path,
+            body_limit: IGNORED_BODY_LIMIT,
+        };
+        self.add(MethodFilter::DELETE, endpoint, handler)
+    }
+
+    /// A POST whose body may be at most `body_limit` bytes.
+    fn post<H: Handler<T, Shared>, T: 'static>(
+        self,
+        path: &'static str,
+        body_limit: usize,
+        handler: H,
+    ) -> Self {
+        let endpoint = Endpoint {
+            method: "POST",
+            path,
+            body_limit,
+        };
+        self.add(MethodFilter::POST, endpoint, handler)
+    }
+}
+
+fn api() -> Endpoints {
+    Endpoints::new()
+        .get("/v1/health", health)
+        .get("/metrics", metrics)
+        .post("/v1/sessions", SESSION_BODY_LIMIT, sign_in)
+        .delete("/v1/sessions", sign_out)
+        .post("/v1/sessions/refresh", SESSION_BODY_LIMIT, refresh)
+        .get("/v1/changes", changes)
+        .get("/v1/events", events)
+        .post("/v1/actions", ACTIONS_BODY_LIMIT, post_actions)
+        .get(
             "/v1/conversations/{id}",
-            get(crate::contact_records::get_conversation),
+            crate::contact_records::get_conversation,
         )
-        .route(
+        .post(
             "/v1/training-records",
-            post(post_training_records)
-                .get(get_training_records)
-                .layer(DefaultBodyLimit::max(TRAINING_BODY_LIMIT)),
+            TRAINING_BODY_LIMIT,
+            post_training_records,
         )
-        .route(
-            "/v1/ingress/{channel}",
-            post(post_ingress).layer(DefaultBodyLimit::max(INGRESS_BODY_LIMIT)),
-        )
-        .route(
+        .get("/v1/training-records", get_training_records)
+        .post("/v1/ingress/{channel}", INGRESS_BODY_LIMIT, post_ingress)
+        .post(
             "/v1/egress/{message_id}/delivered",
-            post(crate::egress::post_delivered)
-                .layer(DefaultBodyLimit::max(crate::egress::REPORT_BODY_LIMIT)),
+            crate::egress::REPORT_BODY_LIMIT,
+            crate::egress::post_delivered,
         )
-        .route(
+        .post(
             "/v1/egress/{message_id}/failed",
-            post(crate::egress::post_failed)
-                .layer(DefaultBodyLimit::max(crate::egress::REPORT_BODY_LIMIT)),
+            crate::egress::REPORT_BODY_LIMIT,
+            crate::egress::post_failed,
         )
+}
+
+/// Every endpoint the router serves, in the order they were registered.
+pub fn endpoints() -> Vec<Endpoint> {
+    api().listed
+}
+
+pub fn router(platform: Shared) -> Router {
+    let api = api();
+    let limits: Arc<BodyLimits> = Arc::new(
+        api.listed
+            .iter()
+            .map(|e| ((e.method, e.path), e.body_limit))
+            .collect(),
+    );
+    api.router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -123,11 +206,67 @@ pub fn router(platform: Shared) -> Router {
             count_requests,
         ))
         .layer(middleware::from_fn(protocol_header))
+        .layer(middleware::from_fn_with_state(limits, read_body_first))
         .layer(CompressionLayer::new().gzip(true).zstd(true))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal().into_response()
         }))
         .with_state(platform)
+}
+
+/// Most bytes read (and ignored) of a body sent to an endpoint that takes
+/// none, or to no endpoint at all.
+pub const IGNORED_BODY_LIMIT: usize = 64 * 1024;
+
+/// Body limit of each (method, path) of the table.
+type BodyLimits = std::collections::HashMap<(&'static str, &'static str), usize>;
+
+fn payload_too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::PayloadTooLarge,
+        "the body is larger than this endpoint accepts (see docs/protocol.md, body limits)",
+    )
+}
+
+/// Reads the whole body (up to the endpoint's limit) before anything may
+/// refuse the request. A refusal sent while the client is still sending, or
+/// with its body unread, makes hyper close the connection: the client then
+/// sees a reset instead of the answer, or its next request on that
+/// keep-alive connection fails (Schemathesis found it: a 401, or a 400 for a
+/// bad header, was lost that way). Only a body over the limit is left unread.
+async fn read_body_first(
+    State(limits): State<Arc<BodyLimits>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = request
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|path| {
+            limits
+                .get(&(request.method().as_str(), path.as_str()))
+                .copied()
+        })
+        .unwrap_or(IGNORED_BODY_LIMIT);
+    let (parts, body) = request.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut read: Vec<u8> = Vec::new();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(err) => {
+                return ApiError::invalid(format!("the body could not be read: {err}"))
+                    .into_response();
+            }
+        };
+        if read.len() + chunk.len() > limit {
+            return payload_too_large().into_response();
+        }
+        read.extend_from_slice(&chunk);
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(read)))
+        .await
 }
 
 async fn not_found() -> ApiError {
@@ -213,11 +352,7 @@ where
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    ErrorCode::PayloadTooLarge,
-                    "the body is larger than this endpoint accepts (see docs/protocol.md, body limits)",
-                )
+                payload_too_large()
             } else {
                 ApiError::invalid(format!("the body could not be read: {rejection}"))
             }
@@ -377,6 +512,23 @@ async fn sign_out(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `limit` of `/v1/changes`: any whole number of 1 or more (the schema's
+/// `integer, minimum 1`), however many digits, clamped to [`MAX_PAGE`].
+fn page_limit(text: &str) -> Option<usize> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits = text.trim_start_matches('0');
+    if digits.is_empty() {
+        return None;
+    }
+    Some(
+        digits
+            .parse::<usize>()
+            .map_or(MAX_PAGE, |n| n.min(MAX_PAGE)),
+    )
+}
+
 fn unknown_cursor(why: &str) -> ApiError {
     ApiError::new(
         StatusCode::GONE,
@@ -398,14 +550,11 @@ async fn changes(
     }
     let limit = match query.get("limit") {
         None => DEFAULT_PAGE,
-        Some(text) => match text.parse::<usize>() {
-            Ok(0) | Err(_) => {
-                return Err(ApiError::invalid(format!(
-                    "limit: {text:?} is not a whole number from 1 to {MAX_PAGE}"
-                )));
-            }
-            Ok(n) => n.min(MAX_PAGE),
-        },
+        Some(text) => page_limit(text).ok_or_else(|| {
+            ApiError::invalid(format!(
+                "limit: {text:?} is not a whole number of 1 or more (pages hold at most {MAX_PAGE})"
+            ))
+        })?,
     };
     let cursor = query.get("cursor").cloned();
     let page = platform

@@ -26,15 +26,24 @@ pub fn mask_phone(phone: &str) -> String {
     format!("{head}****{tail}")
 }
 
+/// Longest `customer.phone`, `customer.city` and `category`, in characters.
+pub const MAX_PHONE_CHARS: usize = 64;
+pub const MAX_CITY_CHARS: usize = 100;
+pub const MAX_CATEGORY_CHARS: usize = 64;
+
+/// The limits `docs/openapi.yaml` states for `IngressMessage`: the required
+/// texts must not be blank (only whitespace), and no text may be longer than
+/// its limit in characters (Unicode scalar values, as JSON Schema counts).
 fn check(msg: &IngressMessage) -> Result<(), ApiError> {
-    let fields = [
+    let required = [
         ("external_id", msg.external_id.as_str(), 128),
         ("customer.id", msg.customer.id.as_str(), 128),
         ("customer.name", msg.customer.name.as_str(), 100),
         ("queue", msg.queue.as_str(), 64),
         ("subject", msg.subject.as_str(), 200),
+        ("body", msg.body.as_str(), crate::actions::MAX_MESSAGE_CHARS),
     ];
-    for (name, value, max) in fields {
+    for (name, value, max) in required {
         if value.trim().is_empty() {
             return Err(ApiError::invalid(format!("{name}: must not be empty")));
         }
@@ -44,11 +53,25 @@ fn check(msg: &IngressMessage) -> Result<(), ApiError> {
             )));
         }
     }
-    if msg.body.trim().is_empty() {
-        return Err(ApiError::invalid("body: the message is empty"));
-    }
-    if msg.body.chars().count() > crate::actions::MAX_MESSAGE_CHARS {
-        return Err(ApiError::invalid("body: longer than 10000 characters"));
+    let optional = [
+        (
+            "customer.phone",
+            Some(msg.customer.phone.as_str()),
+            MAX_PHONE_CHARS,
+        ),
+        (
+            "customer.city",
+            msg.customer.city.as_deref(),
+            MAX_CITY_CHARS,
+        ),
+        ("category", msg.category.as_deref(), MAX_CATEGORY_CHARS),
+    ];
+    for (name, value, max) in optional {
+        if value.is_some_and(|v| v.chars().count() > max) {
+            return Err(ApiError::invalid(format!(
+                "{name}: longer than {max} characters"
+            )));
+        }
     }
     Ok(())
 }
@@ -72,7 +95,8 @@ pub fn accept(
         return Ok(Ok(first));
     }
     let Some(Record::Queue(queue)) = tx.get(EntityKind::Queue, &msg.queue)? else {
-        return Ok(Err(ApiError::invalid(format!(
+        // Well formed, but naming nothing: 404, like an unknown conversation.
+        return Ok(Err(ApiError::not_found(format!(
             "queue: {:?} is not a queue of this platform",
             msg.queue
         ))));

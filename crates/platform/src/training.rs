@@ -43,12 +43,11 @@ pub fn check(upload: &TrainingUpload) -> Result<(), ApiError> {
                 r.percent
             )));
         }
-        if r.finished_at < r.started_at {
-            return Err(ApiError::invalid(format!(
-                "{}: before started_at",
-                at("finished_at")
-            )));
-        }
+        // `finished_at` before `started_at` is kept, and `report` may be any
+        // JSON: both times come from the workstation's clock (which may be
+        // set back during a session), and a workstation whose stored report
+        // no longer parses sends `null`. Refusing either would refuse the
+        // whole upload every time it is retried, losing every result in it.
         if serde_json::to_vec(&r.report).map_or(0, |b| b.len()) > MAX_TRAINING_REPORT_BYTES {
             return Err(ApiError::invalid(format!(
                 "{}: larger than {MAX_TRAINING_REPORT_BYTES} bytes",

@@ -251,8 +251,8 @@ async fn bad_input_gets_the_error_shape_and_writes_nothing() {
     let ingress = server.ingress_token();
     // Just over each limit: a client that already sent its whole body reads the
     // answer reliably (far larger bodies get the connection closed mid-send).
-    let over_session = "x".repeat(5 * 1024);
-    let over_ingress = "x".repeat(70 * 1024);
+    let over_session = "x".repeat(17 * 1024);
+    let over_ingress = "x".repeat(257 * 1024);
 
     struct Case {
         name: &'static str,
@@ -283,7 +283,7 @@ async fn bad_input_gets_the_error_shape_and_writes_nothing() {
         Case { name: "ingress: no token", path: "/v1/ingress/chat", token: None, body: b"{}".to_vec(), content_type: json_ct, status: StatusCode::UNAUTHORIZED, code: "unauthorized", mentions: "" },
         Case { name: "ingress: an agent token is not the ingress token", path: "/v1/ingress/chat", token: Some(agent.clone()), body: b"{}".to_vec(), content_type: json_ct, status: StatusCode::UNAUTHORIZED, code: "unauthorized", mentions: "" },
         Case { name: "ingress: unknown channel", path: "/v1/ingress/fax", token: Some(ingress.clone()), body: serde_json::to_vec(&ingress_message("e-fax", "c", "presales", "hi")).unwrap_or_default(), content_type: json_ct, status: StatusCode::BAD_REQUEST, code: "invalid_request", mentions: "fax" },
-        Case { name: "ingress: unknown queue", path: "/v1/ingress/chat", token: Some(ingress.clone()), body: serde_json::to_vec(&ingress_message("e-q", "c", "no-such-queue", "hi")).unwrap_or_default(), content_type: json_ct, status: StatusCode::BAD_REQUEST, code: "invalid_request", mentions: "queue" },
+        Case { name: "ingress: unknown queue", path: "/v1/ingress/chat", token: Some(ingress.clone()), body: serde_json::to_vec(&ingress_message("e-q", "c", "no-such-queue", "hi")).unwrap_or_default(), content_type: json_ct, status: StatusCode::NOT_FOUND, code: "not_found", mentions: "queue" },
         Case { name: "ingress: empty body text", path: "/v1/ingress/chat", token: Some(ingress.clone()), body: serde_json::to_vec(&ingress_message("e-empty", "c", "presales", "  ")).unwrap_or_default(), content_type: json_ct, status: StatusCode::BAD_REQUEST, code: "invalid_request", mentions: "body" },
         Case { name: "ingress: oversize", path: "/v1/ingress/chat", token: Some(ingress.clone()), body: serde_json::to_vec(&ingress_message("e-big", "c", "presales", &over_ingress)).unwrap_or_default(), content_type: json_ct, status: StatusCode::PAYLOAD_TOO_LARGE, code: "payload_too_large", mentions: "" },
         Case { name: "ingress: missing field", path: "/v1/ingress/chat", token: Some(ingress.clone()), body: br#"{"external_id":"x"}"#.to_vec(), content_type: json_ct, status: StatusCode::BAD_REQUEST, code: "invalid_request", mentions: "customer" },

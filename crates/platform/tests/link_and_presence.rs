@@ -128,9 +128,18 @@ async fn a_link_statement_other_than_ok_or_degraded_is_refused_and_changes_nothi
         "homedesk_degraded_links 1",
         "the refused statement did not change the link state"
     );
-    // Any case is accepted.
+    // Exactly the two words of the schema's enum: another spelling is refused
+    // too (docs/openapi.yaml, LinkHeader), and changes nothing either.
+    for other in ["OK", "Degraded", "okay"] {
+        assert_eq!(
+            pull_with_link(&server, token, Some(other)).await,
+            StatusCode::BAD_REQUEST,
+            "Homedesk-Link: {other:?} is not in the enum"
+        );
+    }
+    assert_eq!(degraded_links(&server).await, "homedesk_degraded_links 1");
     assert_eq!(
-        pull_with_link(&server, token, Some("OK")).await,
+        pull_with_link(&server, token, Some("ok")).await,
         StatusCode::OK
     );
     assert_eq!(degraded_links(&server).await, "homedesk_degraded_links 0");

@@ -36,4 +36,6 @@ pub use events::*;
 pub use ingress::*;
 pub use session::*;
 pub use training::*;
-pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, ProtocolVersion, VersionError};
+pub use version::{
+    PROTOCOL_HEADER, PROTOCOL_HEADER_PATTERN, PROTOCOL_VERSION, ProtocolVersion, VersionError,
+};

@@ -1,7 +1,9 @@
 //! The protocol version carried in the `Homedesk-Protocol` header.
 //!
 //! Every request and response carries `Homedesk-Protocol: <major>` (optionally
-//! `<major>.<minor>`). Messages refuse unknown fields, so any change to a
+//! `<major>.<minor>`), each part a whole number of 1 to 9 digits written
+//! without leading zeros — exactly [`PROTOCOL_HEADER_PATTERN`] for the version
+//! this build speaks. Messages refuse unknown fields, so any change to a
 //! message's shape is a new *major* version; a minor version only changes
 //! documented behaviour, and peers with the same major version always
 //! understand each other. A different major version is refused before any
@@ -16,6 +18,14 @@ pub const PROTOCOL_HEADER: &str = "Homedesk-Protocol";
 /// The version this build speaks.
 pub const PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion { major: 1, minor: 0 };
 
+/// The header values a peer of [`PROTOCOL_VERSION`] accepts, as the regular
+/// expression `docs/openapi.yaml` states (the platform's tests check the two
+/// agree): major version 1, any minor version.
+pub const PROTOCOL_HEADER_PATTERN: &str = "^1(\\.(0|[1-9][0-9]{0,8}))?$";
+
+/// Most digits in one part of a version: any such number fits a `u32`.
+const MAX_DIGITS: usize = 9;
+
 /// A protocol version as sent in [`PROTOCOL_HEADER`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProtocolVersion {
@@ -27,7 +37,7 @@ pub struct ProtocolVersion {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VersionError {
     #[error(
-        "the {PROTOCOL_HEADER} header is malformed: {0:?} (expected a number such as \"1\" or \"1.2\")"
+        "the {PROTOCOL_HEADER} header is malformed: {0:?} (expected a number such as \"1\" or \"1.2\", without leading zeros)"
     )]
     Malformed(String),
     #[error(
@@ -67,7 +77,11 @@ impl FromStr for ProtocolVersion {
             None => (trimmed, "0"),
         };
         let parse = |part: &str| {
-            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            let canonical = !part.is_empty()
+                && part.len() <= MAX_DIGITS
+                && part.bytes().all(|b| b.is_ascii_digit())
+                && (part == "0" || !part.starts_with('0'));
+            if !canonical {
                 return Err(malformed());
             }
             part.parse::<u32>().map_err(|_| malformed())
@@ -87,6 +101,19 @@ mod tests {
     fn reads_major_only_and_major_minor() {
         assert_eq!("1".parse(), Ok(ProtocolVersion { major: 1, minor: 0 }));
         assert_eq!(" 1.3 ".parse(), Ok(ProtocolVersion { major: 1, minor: 3 }));
+    }
+
+    #[test]
+    fn the_longest_and_shortest_canonical_parts_are_read() {
+        assert_eq!(
+            "1.999999999".parse(),
+            Ok(ProtocolVersion {
+                major: 1,
+                minor: 999_999_999
+            })
+        );
+        assert_eq!("1.0".parse(), Ok(ProtocolVersion { major: 1, minor: 0 }));
+        assert_eq!("0".parse(), Ok(ProtocolVersion { major: 0, minor: 0 }));
     }
 
     #[test]
@@ -113,7 +140,24 @@ mod tests {
 
     #[test]
     fn garbage_headers_are_malformed_not_panics() {
-        for bad in ["", "v1", "1.", ".1", "1.2.3", "-1", "99999999999", "一"] {
+        for bad in [
+            "",
+            "v1",
+            "1.",
+            ".1",
+            "1.2.3",
+            "-1",
+            "+1",
+            "99999999999",
+            "一",
+            // Leading zeros and numbers of ten digits or more: one spelling per
+            // version, so the pattern in docs/openapi.yaml is exact.
+            "01",
+            "00.00",
+            "1.01",
+            "1.1234567890",
+            "1.0000000000",
+        ] {
             assert!(
                 matches!(
                     bad.parse::<ProtocolVersion>(),

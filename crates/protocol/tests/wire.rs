@@ -466,3 +466,75 @@ fn a_presence_reason_with_an_unknown_field_is_refused() {
         decode(br#"{"code":"missed_offers","count":3}"#).expect("the documented shape");
     assert_eq!(ok, PresenceReason::MissedOffers(MissedOffers { count: 3 }));
 }
+
+#[test]
+fn whole_numbers_written_as_floats_are_integers_as_json_schema_says() {
+    // `5.0` and `1e3` are JSON Schema integers; Python clients send them so.
+    let batch = decode::<ActionBatch>(
+        br#"{"actions":[{"key":"k-12345678","created_at":1718000000000.0,"action":{"type":"call_log","conversation_id":"c","started_at":1e3,"ended_at":-2.0}}]}"#,
+    )
+    .expect("whole numbers with a fraction or exponent are read");
+    assert_eq!(batch.actions[0].created_at, 1_718_000_000_000);
+    assert_eq!(
+        batch.actions[0].action,
+        Action::CallLog {
+            conversation_id: "c".into(),
+            started_at: 1000,
+            ended_at: -2
+        }
+    );
+    // Exact on the digits: a float parser would read 4230642056747210.0 as
+    // …209.5 and -9223372036854775809.0 as i64::MIN.
+    for (literal, expected) in [
+        ("4230642056747210.0", Some(4_230_642_056_747_210_i64)),
+        ("2.50e1", Some(25)),
+        ("15E-1", None),
+        ("1e-5", None),
+        ("-0.0", Some(0)),
+        ("0e400", Some(0)),
+        ("-9223372036854775808.0", Some(i64::MIN)),
+        ("-9223372036854775809.0", None),
+        ("1e25", None),
+    ] {
+        let body = format!(
+            r#"{{"actions":[{{"key":"k-12345678","created_at":{literal},"action":{{"type":"presence","presence":"busy"}}}}]}}"#
+        );
+        let read = decode::<ActionBatch>(body.as_bytes()).map(|b| b.actions[0].created_at);
+        assert_eq!(read.ok(), expected, "created_at: {literal}");
+    }
+    // Numbers inside strings are text and stay as sent.
+    let batch = decode::<ActionBatch>(
+        br#"{"actions":[{"key":"k-1.0e3-ab","created_at":2.0,"action":{"type":"reply","conversation_id":"c","message_id":"m","body":"\"5.0\" 1e3"}}]}"#,
+    )
+    .expect("read");
+    assert_eq!(batch.actions[0].key, "k-1.0e3-ab");
+    assert_eq!(
+        batch.actions[0].action,
+        Action::Reply {
+            conversation_id: "c".into(),
+            message_id: "m".into(),
+            body: "\"5.0\" 1e3".into(),
+            attachments: Vec::new(),
+        }
+    );
+    for (body, path) in [
+        (
+            &br#"{"actions":[{"key":"k-12345678","created_at":1.5,"action":{"type":"presence","presence":"busy"}}]}"#[..],
+            "actions[0].created_at",
+        ),
+        (
+            &br#"{"actions":[{"key":"k-12345678","created_at":1e300,"action":{"type":"presence","presence":"busy"}}]}"#[..],
+            "actions[0].created_at",
+        ),
+        (
+            &br#"{"actions":[{"key":5.0,"created_at":1.0,"action":{"type":"presence","presence":"busy"}}]}"#[..],
+            "actions[0].key",
+        ),
+    ] {
+        let err = decode::<ActionBatch>(body).expect_err("not an integer, or not a number field");
+        assert!(
+            err.to_string().starts_with(path),
+            "the error still names {path}: {err}"
+        );
+    }
+}
