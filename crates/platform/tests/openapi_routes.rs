@@ -177,7 +177,7 @@ fn every_operation_states_the_protocol_header_the_server_enforces() {
             op.block.contains("\"400\":"),
             "{name} documents 400: a wrong protocol header is refused on every endpoint"
         );
-        let agent_token = !op.block.contains("security: []") && !op.block.contains("ingressBearer");
+        let agent_token = !op.block.contains("security: []") && !op.block.contains("adapterBearer");
         if agent_token {
             assert!(
                 op.block
