@@ -307,6 +307,19 @@ async fn a_photo_is_stored_upright_without_its_location_once_with_a_small_jpeg_t
     );
     assert_eq!(header(&headers, "etag"), format!("\"{}\"", photo.id));
 
+    let compressed = raw_client(&server.dir.join("tls").join("ca.pem"))
+        .get(format!("{}{path}", server.url))
+        .bearer_auth(&token)
+        .header("Accept-Encoding", "zstd, gzip")
+        .send()
+        .await
+        .expect("request reaches the platform");
+    assert_eq!(
+        compressed.headers().get("content-encoding"),
+        None,
+        "a JPEG is not compressed again on the way"
+    );
+
     let (status, headers, thumbnail) =
         fetch(&server, &token, &format!("{path}/thumbnail"), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -459,6 +472,10 @@ async fn each_bad_file_is_refused_with_its_own_code_and_nothing_is_stored() {
     assert_eq!(stored_photos(&server), 0, "no bad file left anything");
 
     let (status, body) = upload(&server, None, jpeg_of(&detailed(32, 32), None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // A big upload with an expired or missing token still hears why (its
+    // body is read, not reset mid-send), so a workstation can refresh.
+    let (status, body) = upload(&server, None, vec![0xFF; 4 * 1024 * 1024]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     let (status, body) = upload(
         &server,
