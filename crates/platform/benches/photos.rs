@@ -41,7 +41,7 @@ fn scene(width: u32, height: u32, seed: u32) -> RgbImage {
         let fx = x as f32 / width as f32;
         let fy = y as f32 / height as f32;
         let wave = ((fx * 23.0 + seed as f32).sin() * (fy * 17.0).cos()) * 40.0;
-        let crate_edge = if ((x / 180) + (y / 140) + seed) % 3 == 0 {
+        let crate_edge = if ((x / 180) + (y / 140) + seed).is_multiple_of(3) {
             35.0
         } else {
             0.0
@@ -75,7 +75,7 @@ fn screenshot(seed: u32) -> Vec<u8> {
         let text = (x / 9 + row * 7 + seed) % 5 < 2 && y % 48 < 22 && x > 60 && x < 1020;
         if text {
             image::Rgb([30, 30, 30])
-        } else if row % 6 == 0 {
+        } else if row.is_multiple_of(6) {
             image::Rgb([7, 193, 96])
         } else {
             image::Rgb([245, 245, 245])
