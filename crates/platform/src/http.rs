@@ -183,6 +183,19 @@ fn api() -> Endpoints {
             crate::egress::REPORT_BODY_LIMIT,
             crate::egress::post_failed,
         )
+        .post(
+            "/v1/attachments",
+            crate::attachments::routes::UPLOAD_READ_LIMIT,
+            crate::attachments::routes::post_attachment,
+        )
+        .get(
+            "/v1/attachments/{id}",
+            crate::attachments::routes::get_image,
+        )
+        .get(
+            "/v1/attachments/{id}/thumbnail",
+            crate::attachments::routes::get_thumbnail,
+        )
 }
 
 /// Every endpoint the router serves, in the order they were registered.
@@ -369,7 +382,7 @@ where
     }
 }
 
-fn bearer(parts: &Parts) -> Result<String, ApiError> {
+pub(crate) fn bearer(parts: &Parts) -> Result<String, ApiError> {
     let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized("sign in first: send Authorization: Bearer <token>")
     })?;

@@ -3,14 +3,15 @@
 //! actions exactly once, routes customer contacts, and pushes events.
 //!
 //! Layout: `http` (routes, extractors, error mapping) calls the domain
-//! modules `auth`, `actions`, `channels`, `contact_records`, `ingress`,
-//! `routing` and `visibility`, which run inside transactions of a
+//! modules `auth`, `actions`, `attachments`, `channels`, `contact_records`,
+//! `ingress`, `routing` and `visibility`, which run inside transactions of a
 //! `storage::Storage`; `egress` pushes agents' replies to adapters. `server` owns TLS and
 //! graceful shutdown, `tls` the development certificates, `content` and
 //! `admin` the import of knowledge and accounts, `demo` the demo world.
 
 pub mod actions;
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod channels;
 pub mod contact_records;
@@ -71,6 +72,8 @@ pub struct Platform {
     pub wake_egress: Notify,
     /// Flips to `true` when the server begins shutting down; event streams end.
     pub shutting_down: watch::Sender<bool>,
+    /// Photos being decoded at once (`attachments::upload`).
+    pub photo_work: tokio::sync::Semaphore,
 }
 
 impl Platform {
@@ -84,6 +87,7 @@ impl Platform {
             reroute: Notify::new(),
             wake_egress: Notify::new(),
             shutting_down: watch::channel(false).0,
+            photo_work: tokio::sync::Semaphore::new(attachments::PHOTO_WORKERS),
         }
     }
 
