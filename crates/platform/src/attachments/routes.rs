@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::header::{
@@ -16,7 +17,6 @@ use axum::http::header::{
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use futures_util::StreamExt;
 use homedesk_protocol::{ErrorCode, MAX_ATTACHMENT_BYTES, rules::is_attachment_id};
 
