@@ -29,6 +29,8 @@ macro_rules! with_commands {
             claim,
             conversation,
             reply,
+            attach_photo,
+            remove_photo,
             save_draft,
             wrap_up,
             log_call,

@@ -3,7 +3,7 @@
 // src-tauri/src/command_list.rs; a shell test fails unless this file calls
 // each of them (as a string literal passed to `call`) and no other.
 
-import { invoke } from "@tauri-apps/api/core";
+import { convertFileSrc, invoke, type InvokeArgs, type InvokeOptions } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { toHostError, type DeskEvent, type Host, type Notice } from "./index";
 
@@ -12,9 +12,12 @@ const DESK_EVENT = "homedesk://desk";
 /** A notification the OS could not show, to show in the app instead. */
 const NOTICE_EVENT = "homedesk://notice";
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+/** The shell's scheme for photos (src-tauri/src/media.rs). */
+const MEDIA_SCHEME = "homedesk-media";
+
+async function call<T>(command: string, args?: InvokeArgs, options?: InvokeOptions): Promise<T> {
   try {
-    return await invoke<T>(command, args);
+    return await invoke<T>(command, args, options);
   } catch (reason) {
     throw toHostError(reason);
   }
@@ -37,7 +40,14 @@ export const tauriHost: Host = {
   declineOffer: (offerId) => call("decline_offer", { offerId }),
   presence: () => call("presence"),
   setPresence: (presence) => call("set_presence", { presence }),
-  reply: (conversationId, body) => call("reply", { conversationId, body }),
+  reply: (conversationId, body, attachments) =>
+    call("reply", { conversationId, body, attachments }),
+  // The photo goes as the raw body (not a JSON array of 5 MB of numbers).
+  attachPhoto: (conversationId, bytes) =>
+    call("attach_photo", bytes, { headers: { "Homedesk-Conversation": conversationId } }),
+  removePhoto: (conversationId, photoId) => call("remove_photo", { conversationId, photoId }),
+  // `homedesk-media://localhost/…` on Linux and macOS, `http://homedesk-media.localhost/…` on Windows.
+  mediaUrl: (kind, photoId) => convertFileSrc(`${kind}/${photoId}`, MEDIA_SCHEME),
   saveDraft: (conversationId, body) => call("save_draft", { conversationId, body }),
   wrapUp: (conversationId, disposition, note, afterContactSecs) =>
     call("wrap_up", { conversationId, disposition, note, afterContactSecs }),
