@@ -106,6 +106,7 @@ pub fn router(platform: Shared) -> Router {
             "/v1/ingress/{channel}",
             post(post_ingress).layer(DefaultBodyLimit::max(INGRESS_BODY_LIMIT)),
         )
+        .merge(crate::attachments::routes::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -224,7 +225,7 @@ where
     }
 }
 
-fn bearer(parts: &Parts) -> Result<String, ApiError> {
+pub(crate) fn bearer(parts: &Parts) -> Result<String, ApiError> {
     let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized("sign in first: send Authorization: Bearer <token>")
     })?;

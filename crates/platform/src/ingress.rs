@@ -3,7 +3,10 @@
 //! A message joins the customer's unresolved conversation in the same queue
 //! and channel, or opens a new queued one with the queue's SLA deadlines.
 //! `external_id` makes delivery idempotent: a resend gets the first answer.
+//! Photos are uploaded first (`POST /v1/attachments`) and named by id; the
+//! message carries the platform's record of each.
 
+use homedesk_protocol::rules;
 use homedesk_protocol::{
     Author, Channel, Conversation, ConversationStatus, Customer, EntityKind, IngressAccepted,
     IngressMessage, Message, MessageKind, Priority, Record, UnixMillis,
@@ -42,13 +45,9 @@ fn check(msg: &IngressMessage) -> Result<(), ApiError> {
             )));
         }
     }
-    if msg.body.trim().is_empty() {
-        return Err(ApiError::invalid("body: the message is empty"));
-    }
-    if msg.body.chars().count() > crate::actions::MAX_MESSAGE_CHARS {
-        return Err(ApiError::invalid("body: longer than 10000 characters"));
-    }
-    Ok(())
+    // The same rule as an agent's reply: text, photos or both.
+    let ids: Vec<&str> = msg.attachments.iter().map(String::as_str).collect();
+    rules::check_content(&msg.body, &ids).map_err(|refusal| ApiError::invalid(refusal.message))
 }
 
 /// Accepts one customer message. The outer `Result` is a storage failure;
@@ -72,6 +71,16 @@ pub fn accept(
             "queue: {:?} is not a queue of this platform",
             msg.queue
         ))));
+    };
+    let ids: Vec<&str> = msg.attachments.iter().map(String::as_str).collect();
+    let attachments = match crate::attachments::resolve(tx, &ids)? {
+        Ok(stored) => stored,
+        Err(unknown) => {
+            return Ok(Err(ApiError::invalid(format!(
+                "attachments: photo {unknown} is not stored on this platform; \
+                 upload it first (POST /v1/attachments)"
+            ))));
+        }
     };
 
     let existing_orders = match tx.get(EntityKind::Customer, &msg.customer.id)? {
@@ -149,7 +158,7 @@ pub fn accept(
             kind: MessageKind::Text,
             body: msg.body.clone(),
             sent_at: now,
-            attachments: Vec::new(),
+            attachments,
             delivery: None,
         }),
         &audience,

@@ -3,13 +3,14 @@
 //! actions exactly once, routes customer contacts, and pushes events.
 //!
 //! Layout: `http` (routes, extractors, error mapping) calls the domain
-//! modules `auth`, `actions`, `contact_records`, `ingress`, `routing` and
-//! `visibility`, which run inside transactions of a `storage::Storage`. `server` owns TLS and
+//! modules `auth`, `actions`, `attachments`, `contact_records`, `ingress`,
+//! `routing` and `visibility`, which run inside transactions of a `storage::Storage`. `server` owns TLS and
 //! graceful shutdown, `tls` the development certificates, `content` and
 //! `admin` the import of knowledge and accounts, `demo` the demo world.
 
 pub mod actions;
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod contact_records;
 pub use homedesk_content as content;
@@ -65,6 +66,8 @@ pub struct Platform {
     pub reroute: Notify,
     /// Flips to `true` when the server begins shutting down; event streams end.
     pub shutting_down: watch::Sender<bool>,
+    /// Photos being decoded at once (`attachments::upload`).
+    pub photo_work: tokio::sync::Semaphore,
 }
 
 impl Platform {
@@ -77,6 +80,7 @@ impl Platform {
             connections: Connections::new(now_ms()),
             reroute: Notify::new(),
             shutting_down: watch::channel(false).0,
+            photo_work: tokio::sync::Semaphore::new(attachments::PHOTO_WORKERS),
         }
     }
 

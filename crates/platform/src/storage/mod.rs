@@ -15,8 +15,8 @@ pub mod sqlite;
 use std::collections::BTreeSet;
 
 use homedesk_protocol::{
-    ActionResult, CallRecord, Change, Conversation, ConversationStatus, EntityKind, Message,
-    Record, UnixMillis, WrapUpRecord,
+    ActionResult, Attachment, CallRecord, Change, Conversation, ConversationStatus, EntityKind,
+    Message, Record, UnixMillis, WrapUpRecord,
 };
 
 pub use sqlite::SqliteStorage;
@@ -228,6 +228,21 @@ pub trait Tx {
     fn wrap_ups_of(&mut self, conversation_id: &str) -> anyhow::Result<Vec<WrapUpRecord>>;
     /// A conversation's calls, oldest first.
     fn calls_of(&mut self, conversation_id: &str) -> anyhow::Result<Vec<CallRecord>>;
+
+    /// Stores a checked photo and its thumbnail under `attachment.id` (the
+    /// hex SHA-256 of `image`); `false`, and nothing written, when that id
+    /// is stored already.
+    fn insert_attachment(
+        &mut self,
+        attachment: &Attachment,
+        image: &[u8],
+        thumbnail: &[u8],
+        now: UnixMillis,
+    ) -> anyhow::Result<bool>;
+    /// A stored photo's record, without its bytes.
+    fn attachment(&mut self, id: &str) -> anyhow::Result<Option<Attachment>>;
+    /// A stored photo's bytes, or its JPEG thumbnail's when `thumbnail`.
+    fn attachment_bytes(&mut self, id: &str, thumbnail: bool) -> anyhow::Result<Option<Vec<u8>>>;
 }
 
 /// A database the platform can run transactions on.
