@@ -73,35 +73,41 @@ async fn upload_as_channel(server: &Server, bytes: Vec<u8>) -> Attachment {
     response.json().await.expect("an Attachment")
 }
 
-/// A customer writes with `count` photos; the conversation and the photos.
+/// A customer writes with `count` photos, at most four to a message (the
+/// platform's limit); the conversation and the photos in order.
 async fn customer_sends_photos(
     server: &Server,
     external_id: &str,
     count: u32,
 ) -> (String, Vec<Attachment>) {
     let mut photos = Vec::new();
-    for n in 0..count {
-        let bytes = noisy_photo(n + 1, 600, 400, image::ImageFormat::Png);
-        photos.push(upload_as_channel(server, bytes).await);
+    let mut conversation = String::new();
+    for (n, first) in (0..count).step_by(3).enumerate() {
+        let mut batch = Vec::new();
+        for seed in first..(first + 3).min(count) {
+            let bytes = noisy_photo(seed + 1, 600, 400, image::ImageFormat::Png);
+            batch.push(upload_as_channel(server, bytes).await);
+        }
+        let mut message = common::platform::ingress_message(
+            &format!("{external_id}-{n}"),
+            &format!("cust-{external_id}"),
+            "aftersales",
+            "桃子收到就烂了，您看照片",
+        );
+        message["attachments"] = json!(batch.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
+        let (status, answer) = server.ingress("chat", &message).await;
+        assert!(status.is_success(), "ingress accepted: {answer}");
+        conversation = answer["conversation_id"]
+            .as_str()
+            .expect("conversation id")
+            .to_owned();
+        photos.extend(batch);
     }
-    let mut message = common::platform::ingress_message(
-        external_id,
-        &format!("cust-{external_id}"),
-        "aftersales",
-        "桃子收到就烂了，您看照片",
-    );
-    message["attachments"] = json!(photos.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
-    let (status, answer) = server.ingress("chat", &message).await;
-    assert!(status.is_success(), "ingress accepted: {answer}");
-    let conversation = answer["conversation_id"]
-        .as_str()
-        .expect("conversation id")
-        .to_owned();
     (conversation, photos)
 }
 
-/// Successful requests the platform counted for one route (its /metrics).
-async fn requests(server: &Server, route: &str) -> u64 {
+/// Requests the platform answered with `status` on one route (its /metrics).
+async fn requests_with(server: &Server, route: &str, status: u16) -> u64 {
     let text = server
         .client
         .get(format!("{}/metrics", server.url))
@@ -111,12 +117,17 @@ async fn requests(server: &Server, route: &str) -> u64 {
         .text()
         .await
         .expect("text");
-    let wanted = format!("homedesk_http_requests_total{{route=\"{route}\",status=\"200\"}}");
+    let wanted = format!("homedesk_http_requests_total{{route=\"{route}\",status=\"{status}\"}}");
     text.lines()
         .filter_map(|line| line.strip_prefix(&wanted))
         .filter_map(|value| value.trim().parse::<f64>().ok())
         .map(|value| value as u64)
         .sum()
+}
+
+/// Requests the platform answered with 200 on one route.
+async fn requests(server: &Server, route: &str) -> u64 {
+    requests_with(server, route, 200).await
 }
 
 const THUMBNAIL_ROUTE: &str = "/v1/attachments/{id}/thumbnail";
@@ -188,7 +199,11 @@ async fn thumbnails_sync_and_a_full_image_comes_only_when_opened_then_shows_offl
     );
     assert_eq!(kept.full, (0, 0), "no full image before one is opened");
     assert_eq!(requests(&server, THUMBNAIL_ROUTE).await, 5);
-    assert_eq!(requests(&server, IMAGE_ROUTE).await, 0, "no full image asked for");
+    assert_eq!(
+        requests(&server, IMAGE_ROUTE).await,
+        0,
+        "no full image asked for"
+    );
     let smallest = photos.iter().map(|p| u64::from(p.bytes)).min().expect("5");
     assert!(
         downloaded < smallest,
@@ -298,7 +313,13 @@ async fn desk_with(server: &Server, url: &str, dir: &std::path::Path, conversati
 async fn a_photo_reply_written_offline_goes_exactly_once_when_the_link_returns() {
     let server = Server::start_demo(&[]);
     let conversation = server
-        .customer_writes("chat", "photo-reply-1", "cust-pr-1", "aftersales", "有尺码表吗？")
+        .customer_writes(
+            "chat",
+            "photo-reply-1",
+            "cust-pr-1",
+            "aftersales",
+            "有尺码表吗？",
+        )
         .await;
     let proxy = FlakyProxy::start(addr(&server), 11).await;
     let dir = tempfile::tempdir().expect("tmp");
@@ -310,15 +331,32 @@ async fn a_photo_reply_written_offline_goes_exactly_once_when_the_link_returns()
         .attach_photo(&conversation, &chart)
         .expect("a PNG is accepted offline");
     assert_eq!(photo.id, local_id(&chart));
-    let detail = desk.conversation(&conversation).expect("read").expect("here");
-    assert_eq!(detail.draft_attachments, vec![photo.clone()], "shown in the composer");
-    desk.reply_with_photos(&conversation, "尺码表请看图", std::slice::from_ref(&photo.id))
-        .expect("queued offline");
-    let thread = desk.conversation(&conversation).expect("read").expect("here");
+    let detail = desk
+        .conversation(&conversation)
+        .expect("read")
+        .expect("here");
+    assert_eq!(
+        detail.draft_attachments,
+        vec![photo.clone()],
+        "shown in the composer"
+    );
+    desk.reply_with_photos(
+        &conversation,
+        "尺码表请看图",
+        std::slice::from_ref(&photo.id),
+    )
+    .expect("queued offline");
+    let thread = desk
+        .conversation(&conversation)
+        .expect("read")
+        .expect("here");
     let mine = thread.messages.last().expect("the reply shows at once");
     assert!(mine.pending);
     assert_eq!(mine.message.attachments, vec![photo.clone()]);
-    assert!(thread.draft_attachments.is_empty(), "the composer is empty again");
+    assert!(
+        thread.draft_attachments.is_empty(),
+        "the composer is empty again"
+    );
     let local = desk
         .media(&MediaRequest {
             kind: MediaKind::Local,
@@ -327,17 +365,17 @@ async fn a_photo_reply_written_offline_goes_exactly_once_when_the_link_returns()
         .await
         .expect("the pending photo shows from this PC");
     assert_eq!(local.data, chart);
-    eventually("a delivery attempt fails while the link is down", || async {
-        let entries = desk
-            .engine()
-            .store()
-            .read(|c| outbox::list(c, 10))
-            .expect("outbox");
-        entries
-            .iter()
-            .any(|e| e.attempts > 0)
-            .then_some(())
-    })
+    eventually(
+        "a delivery attempt fails while the link is down",
+        || async {
+            let entries = desk
+                .engine()
+                .store()
+                .read(|c| outbox::list(c, 10))
+                .expect("outbox");
+            entries.iter().any(|e| e.attempts > 0).then_some(())
+        },
+    )
     .await;
     assert!(platform_replies(&server, &conversation).await.is_empty());
 
@@ -403,11 +441,13 @@ impl Transport for LosesAnswers {
         batch: &ActionBatch,
     ) -> Result<Vec<ActionResult>, TransportError> {
         let answer = self.http.push(access_token, batch).await;
-        let photo_reply = batch.actions.iter().any(|a| {
-            matches!(&a.action, Action::Reply { attachments, .. } if !attachments.is_empty())
-        });
+        let photo_reply = batch.actions.iter().any(
+            |a| matches!(&a.action, Action::Reply { attachments, .. } if !attachments.is_empty()),
+        );
         if photo_reply && !self.push_lost.swap(true, Ordering::SeqCst) {
-            return Err(TransportError::Unreachable("the push's answer was lost".into()));
+            return Err(TransportError::Unreachable(
+                "the push's answer was lost".into(),
+            ));
         }
         answer
     }
@@ -436,7 +476,9 @@ impl Transport for LosesAnswers {
             .upload_attachment(access_token, media_type, bytes)
             .await;
         if !self.upload_lost.swap(true, Ordering::SeqCst) {
-            return Err(TransportError::Unreachable("the upload's answer was lost".into()));
+            return Err(TransportError::Unreachable(
+                "the upload's answer was lost".into(),
+            ));
         }
         answer
     }
@@ -458,30 +500,17 @@ impl Transport for LosesAnswers {
     }
 }
 
-/// Counts of `homedesk_attachments_total` by result (`stored`, `duplicate`).
-async fn uploads(server: &Server, result: &str) -> u64 {
-    let text = server
-        .client
-        .get(format!("{}/metrics", server.url))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    let wanted = format!("homedesk_attachments_total{{by=\"agent\",result=\"{result}\"}}");
-    text.lines()
-        .filter_map(|line| line.strip_prefix(&wanted))
-        .filter_map(|value| value.trim().parse::<f64>().ok())
-        .map(|value| value as u64)
-        .sum()
-}
-
 #[tokio::test]
 async fn lost_answers_to_the_upload_and_the_push_still_deliver_the_photo_reply_once() {
     let server = Server::start_demo(&[]);
     let conversation = server
-        .customer_writes("chat", "photo-lost-1", "cust-pl-1", "aftersales", "发个图看看")
+        .customer_writes(
+            "chat",
+            "photo-lost-1",
+            "cust-pl-1",
+            "aftersales",
+            "发个图看看",
+        )
         .await;
     let dir = tempfile::tempdir().expect("tmp");
     let store = Arc::new(Store::open(dir.path().join("a.sqlite")).expect("store"));
@@ -533,8 +562,14 @@ async fn lost_answers_to_the_upload_and_the_push_still_deliver_the_photo_reply_o
     let key = store.read(|c| outbox::pending(c, 10)).expect("outbox")[0]
         .key
         .clone();
-    assert!(engine.sync_once().await.is_err(), "the upload's answer was lost");
-    assert!(engine.sync_once().await.is_err(), "the push's answer was lost");
+    assert!(
+        engine.sync_once().await.is_err(),
+        "the upload's answer was lost"
+    );
+    assert!(
+        engine.sync_once().await.is_err(),
+        "the push's answer was lost"
+    );
     let pending = store.read(|c| outbox::pending(c, 10)).expect("outbox");
     assert_eq!(pending.len(), 1, "still waiting, under the same key");
     assert_eq!(pending[0].key, key);
@@ -551,9 +586,12 @@ async fn lost_answers_to_the_upload_and_the_push_still_deliver_the_photo_reply_o
     assert_eq!(replies.len(), 1, "exactly once: {replies:?}");
     assert_eq!(replies[0].attachments, *attachments);
     assert_eq!(
-        (uploads(&server, "stored").await, uploads(&server, "duplicate").await),
+        (
+            requests_with(&server, "/v1/attachments", 201).await,
+            requests_with(&server, "/v1/attachments", 200).await
+        ),
         (1, 1),
-        "uploaded twice, stored once"
+        "uploaded twice, stored once (201 Created, then 200 for the same bytes)"
     );
     let verdict = &platform_action_verdicts(&server, "a1002")[&key];
     assert_eq!(verdict.code, None, "applied: {verdict:?}");
@@ -574,8 +612,12 @@ async fn a_photo_the_platform_refuses_comes_back_to_the_composer_with_a_reason()
     let photo = desk
         .attach_photo(&conversation, &truncated)
         .expect("the header is a JPEG's");
-    desk.reply_with_photos(&conversation, "给您看下实物图", std::slice::from_ref(&photo.id))
-        .expect("queued");
+    desk.reply_with_photos(
+        &conversation,
+        "给您看下实物图",
+        std::slice::from_ref(&photo.id),
+    )
+    .expect("queued");
     let conflict = eventually("the refusal reaches the desk", || async {
         desk.conflicts().ok()?.into_iter().next()
     })
@@ -583,14 +625,32 @@ async fn a_photo_the_platform_refuses_comes_back_to_the_composer_with_a_reason()
     assert_eq!(conflict.code, Some(ActionCode::Invalid));
     assert_eq!(conflict.params.field.as_deref(), Some("attachments"));
     assert_eq!(conflict.action, "reply");
-    let detail = desk.conversation(&conversation).expect("read").expect("here");
-    assert_eq!(detail.draft.as_deref(), Some("给您看下实物图"), "the text is back");
-    assert_eq!(detail.draft_attachments, vec![photo.clone()], "the photo is kept");
+    let detail = desk
+        .conversation(&conversation)
+        .expect("read")
+        .expect("here");
+    assert_eq!(
+        detail.draft.as_deref(),
+        Some("给您看下实物图"),
+        "the text is back"
+    );
+    assert_eq!(
+        detail.draft_attachments,
+        vec![photo.clone()],
+        "the photo is kept"
+    );
     assert!(
-        detail.messages.iter().all(|m| m.message.author != Author::Agent),
+        detail
+            .messages
+            .iter()
+            .all(|m| m.message.author != Author::Agent),
         "no reply shows as sent"
     );
-    assert_eq!(desk.status().pending_actions, 0, "nothing blocks the outbox");
+    assert_eq!(
+        desk.status().pending_actions,
+        0,
+        "nothing blocks the outbox"
+    );
     let kept = desk
         .media(&MediaRequest {
             kind: MediaKind::Local,
@@ -616,14 +676,25 @@ fn png_header(width: u32, height: u32, len: usize) -> Vec<u8> {
 async fn a_bad_local_file_is_refused_with_a_clear_error_and_nothing_is_queued() {
     let server = Server::start_demo(&[]);
     let conversation = server
-        .customer_writes("chat", "photo-local-1", "cust-pll-1", "aftersales", "图片发不了？")
+        .customer_writes(
+            "chat",
+            "photo-local-1",
+            "cust-pll-1",
+            "aftersales",
+            "图片发不了？",
+        )
         .await;
     let dir = tempfile::tempdir().expect("tmp");
     let desk = desk_with(&server, &server.url, dir.path(), &conversation).await;
     let mut elf = b"\x7fELF\x02\x01\x01\0".to_vec();
     elf.resize(4096, 0x90);
     let cases: [(&str, Vec<u8>, ErrorCode, &str); 4] = [
-        ("an empty file", Vec::new(), ErrorCode::PhotoUnsupported, "empty"),
+        (
+            "an empty file",
+            Vec::new(),
+            ErrorCode::PhotoUnsupported,
+            "empty",
+        ),
         (
             "a renamed executable",
             elf,
@@ -644,16 +715,20 @@ async fn a_bad_local_file_is_refused_with_a_clear_error_and_nothing_is_queued() 
         ),
     ];
     for (what, bytes, code, says) in cases {
-        let err = desk
-            .attach_photo(&conversation, &bytes)
-            .expect_err(what);
+        let err = desk.attach_photo(&conversation, &bytes).expect_err(what);
         assert_eq!(err.code(), code, "{what}: {err}");
         assert!(err.to_string().contains(says), "{what}: {err}");
     }
-    let detail = desk.conversation(&conversation).expect("read").expect("here");
+    let detail = desk
+        .conversation(&conversation)
+        .expect("read")
+        .expect("here");
     assert!(detail.draft_attachments.is_empty(), "nothing attached");
     assert_eq!(
-        desk.engine().store().read(attachments::usage).expect("usage"),
+        desk.engine()
+            .store()
+            .read(attachments::usage)
+            .expect("usage"),
         Usage::default(),
         "nothing kept"
     );
@@ -666,10 +741,13 @@ async fn a_bad_local_file_is_refused_with_a_clear_error_and_nothing_is_queued() 
     assert_eq!(err.code(), ErrorCode::InvalidInput);
     for n in 0..4 {
         let photo = noisy_photo(100 + n, 32, 32, image::ImageFormat::Png);
-        desk.attach_photo(&conversation, &photo).expect("up to four");
+        desk.attach_photo(&conversation, &photo)
+            .expect("up to four");
     }
     let fifth = noisy_photo(200, 32, 32, image::ImageFormat::Png);
-    let err = desk.attach_photo(&conversation, &fifth).expect_err("a fifth");
+    let err = desk
+        .attach_photo(&conversation, &fifth)
+        .expect_err("a fifth");
     assert_eq!(err.code(), ErrorCode::InvalidInput);
     assert!(err.to_string().contains("at most 4"), "{err}");
     assert_eq!(desk.engine().store().read(outbox::count).expect("count"), 0);

@@ -127,6 +127,7 @@ impl<T: Transport> SyncEngine<T> {
                 keys: recorded.conflicts,
             });
         }
+        self.publish_status();
         Ok(())
     }
 
