@@ -31,6 +31,7 @@ macro_rules! with_commands {
             reply,
             attach_photo,
             remove_photo,
+            attach_canned_photo,
             save_draft,
             wrap_up,
             log_call,

@@ -154,6 +154,17 @@ pub fn attach_photo(
     Ok(desk.attach_photo(conversation_id, bytes)?)
 }
 
+/// Attaches a canned reply's photo (a size chart) to the reply being written.
+#[tauri::command]
+pub fn attach_canned_photo(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+    canned_id: String,
+) -> Result<Attachment, ErrorBody> {
+    let desk = workstation.desk()?;
+    Ok(desk.attach_canned_photo(&conversation_id, &canned_id)?)
+}
+
 /// Takes a photo off the reply being written.
 #[tauri::command]
 pub fn remove_photo(

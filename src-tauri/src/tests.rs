@@ -276,6 +276,10 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
             json!({ "conversationId": "c1", "photoId": "local-x" }),
         ),
         (
+            "attach_canned_photo",
+            json!({ "conversationId": "c1", "cannedId": "cr-1" }),
+        ),
+        (
             "save_draft",
             json!({ "conversationId": "c1", "body": "在" }),
         ),

@@ -656,6 +656,7 @@ impl Desk {
             shortcut: reply.shortcut,
             body: reply.body,
             fields,
+            attachment: reply.attachment,
         }))
     }
 

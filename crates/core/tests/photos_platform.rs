@@ -175,10 +175,13 @@ async fn thumbnails_sync_and_a_full_image_comes_only_when_opened_then_shows_offl
     let engine = engine_at(&server, &proxy.url(), &dir.path().join("a.sqlite"), "pc-p1");
     engine.sign_in("a1002", PASSWORD).await.expect("signs in");
     engine.sync_once().await.expect("first sync");
+    // The canned replies' photos (the demo's two size charts) come first.
+    let canned = usage(&engine);
+    let canned_thumbs = requests(&server, THUMBNAIL_ROUTE).await;
     assert_eq!(
-        usage(&engine),
-        Usage::default(),
-        "a conversation waiting in the queue costs no photo bytes"
+        (canned.thumbs.0, canned.full, canned.local),
+        (canned_thumbs, (0, 0), (0, 0)),
+        "a conversation waiting in the queue costs no photo bytes: {canned:?}"
     );
 
     act(
@@ -192,13 +195,17 @@ async fn thumbnails_sync_and_a_full_image_comes_only_when_opened_then_shows_offl
     let downloaded = proxy.stats.down_bytes.load(Ordering::Relaxed) - before;
     assert_eq!(report.thumbnails, 5, "{report:?}");
     let kept = usage(&engine);
-    assert_eq!(kept.thumbs.0, 5, "a thumbnail of each photo: {kept:?}");
+    assert_eq!(
+        kept.thumbs.0 - canned.thumbs.0,
+        5,
+        "a thumbnail of each photo: {kept:?}"
+    );
     assert!(
-        kept.thumbs.1 <= 5 * homedesk_protocol::MAX_THUMBNAIL_BYTES as u64,
+        kept.thumbs.1 - canned.thumbs.1 <= 5 * homedesk_protocol::MAX_THUMBNAIL_BYTES as u64,
         "{kept:?}"
     );
     assert_eq!(kept.full, (0, 0), "no full image before one is opened");
-    assert_eq!(requests(&server, THUMBNAIL_ROUTE).await, 5);
+    assert_eq!(requests(&server, THUMBNAIL_ROUTE).await, canned_thumbs + 5);
     assert_eq!(
         requests(&server, IMAGE_ROUTE).await,
         0,
@@ -253,7 +260,7 @@ async fn thumbnails_sync_and_a_full_image_comes_only_when_opened_then_shows_offl
     })
     .await;
     assert_eq!(report.thumbnails, 0);
-    assert_eq!(requests(&server, THUMBNAIL_ROUTE).await, 5);
+    assert_eq!(requests(&server, THUMBNAIL_ROUTE).await, canned_thumbs + 5);
     assert_eq!(requests(&server, IMAGE_ROUTE).await, 1);
     // What the desk shows is the platform's photo, byte for byte.
     let session = server.sign_in("a1002").await;
@@ -724,13 +731,15 @@ async fn a_bad_local_file_is_refused_with_a_clear_error_and_nothing_is_queued() 
         .expect("read")
         .expect("here");
     assert!(detail.draft_attachments.is_empty(), "nothing attached");
+    let kept = desk
+        .engine()
+        .store()
+        .read(attachments::usage)
+        .expect("usage");
     assert_eq!(
-        desk.engine()
-            .store()
-            .read(attachments::usage)
-            .expect("usage"),
-        Usage::default(),
-        "nothing kept"
+        (kept.local, kept.full),
+        ((0, 0), (0, 0)),
+        "nothing kept: {kept:?}"
     );
     let outboxed = desk.engine().store().read(outbox::count).expect("count");
     assert_eq!(outboxed, 0, "nothing queued");
@@ -753,4 +762,81 @@ async fn a_bad_local_file_is_refused_with_a_clear_error_and_nothing_is_queued() 
     assert_eq!(desk.engine().store().read(outbox::count).expect("count"), 0);
     // Nothing of it reached the platform.
     assert!(platform_replies(&server, &conversation).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_canned_reply_brings_its_photo_which_goes_offline_without_an_upload() {
+    let server = Server::start_demo(&[]);
+    let conversation = server
+        .customer_writes(
+            "chat",
+            "photo-canned-1",
+            "cust-pc-1",
+            "aftersales",
+            "防晒衣穿多大码？",
+        )
+        .await;
+    let proxy = FlakyProxy::start(addr(&server), 13).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let desk = desk_with(&server, &proxy.url(), dir.path(), &conversation).await;
+    let template = desk
+        .reply_template("cr-zh-size-chart", Some(&conversation))
+        .expect("read")
+        .expect("the demo's size-chart reply");
+    let chart = template
+        .attachment
+        .clone()
+        .expect("the platform stored the reply's image and synced its record");
+    assert!(!chart.id.starts_with("local-"), "{chart:?}");
+    assert_eq!((chart.width, chart.height), (640, 400));
+    eventually(
+        "the canned photo's thumbnail comes with the sync",
+        || async {
+            desk.engine()
+                .store()
+                .read(|c| attachments::get(c, &chart.id, attachments::Variant::Thumb))
+                .ok()
+                .flatten()
+        },
+    )
+    .await;
+    let no_photo = desk
+        .attach_canned_photo(&conversation, "cr-zh-greeting")
+        .expect_err("a text-only reply");
+    assert_eq!(no_photo.code(), ErrorCode::InvalidInput);
+
+    proxy.set(Mode::Down);
+    let attached = desk
+        .attach_canned_photo(&conversation, "cr-zh-size-chart")
+        .expect("offline too");
+    assert_eq!(attached, chart);
+    let thumb = desk
+        .media(&MediaRequest {
+            kind: MediaKind::Thumb,
+            id: chart.id.clone(),
+        })
+        .await
+        .expect("the composer shows it offline");
+    assert_eq!(thumb.media_type, "image/jpeg");
+    desk.reply_with_photos(
+        &conversation,
+        &template.body,
+        std::slice::from_ref(&chart.id),
+    )
+    .expect("queued offline");
+    proxy.set(Mode::Up);
+    desk.engine().wake();
+    let delivered = eventually("the reply reaches the platform", || async {
+        let replies = platform_replies(&server, &conversation).await;
+        (!replies.is_empty() && desk.status().pending_actions == 0).then_some(replies)
+    })
+    .await;
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert_eq!(delivered[0].attachments, vec![chart]);
+    assert_eq!(
+        requests_with(&server, "/v1/attachments", 200).await
+            + requests_with(&server, "/v1/attachments", 201).await,
+        0,
+        "the platform already held it: nothing was uploaded"
+    );
 }

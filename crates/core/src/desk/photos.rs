@@ -1,5 +1,6 @@
 //! Photos at the desk: attaching one to the composer (checked by its bytes
-//! against the platform's limits, kept on this PC under `local-<sha256>`),
+//! against the platform's limits, kept on this PC under `local-<sha256>`;
+//! or a canned reply's photo, which the platform already holds),
 //! taking it off again, sending a reply that carries the attached photos
 //! (through the outbox like any reply: offline too, exactly once), and
 //! giving the webview a photo ([`crate::photos`] has the rules).
@@ -25,8 +26,37 @@ impl Desk {
             ));
         }
         let photo = photos::check_local(bytes)?;
-        let attached = self
-            .store()
+        let attached = self.composer_photos(conversation_id)?;
+        let blob = Blob {
+            media_type: photo.media_type.clone(),
+            data: bytes.to_vec(),
+        };
+        self.add_to_composer(conversation_id, &attached, photo, Some(blob))
+    }
+
+    /// Attaches the photo of canned reply `canned_id` (a size chart) to the
+    /// composer of `conversation_id`: the platform already holds it, so it
+    /// needs no upload and goes offline too. Refused when the reply has no
+    /// photo or the composer already has four.
+    pub fn attach_canned_photo(
+        &self,
+        conversation_id: &str,
+        canned_id: &str,
+    ) -> Result<Attachment, Error> {
+        let photo = self
+            .canned_reply(canned_id)?
+            .and_then(|reply| reply.attachment)
+            .ok_or_else(|| {
+                Error::InvalidAction(format!("the canned reply {canned_id:?} has no photo"))
+            })?;
+        let attached = self.composer_photos(conversation_id)?;
+        self.add_to_composer(conversation_id, &attached, photo, None)
+    }
+
+    /// The photos in a conversation's composer; refused for a conversation
+    /// this desk does not have.
+    fn composer_photos(&self, conversation_id: &str) -> Result<Vec<Attachment>, Error> {
+        self.store()
             .read(|c| {
                 if views::conversation(c, conversation_id)?.is_none() {
                     return Ok(None);
@@ -36,7 +66,18 @@ impl Desk {
             .map_err(store_error)?
             .ok_or_else(|| {
                 Error::InvalidAction(format!("no conversation {conversation_id:?} here"))
-            })?;
+            })
+    }
+
+    /// Adds `photo` to the composer (once; at most four), keeping `blob` as
+    /// its local copy when it has not been uploaded.
+    fn add_to_composer(
+        &self,
+        conversation_id: &str,
+        attached: &[Attachment],
+        photo: Attachment,
+        blob: Option<Blob>,
+    ) -> Result<Attachment, Error> {
         if attached.iter().any(|a| a.id == photo.id) {
             return Ok(photo);
         }
@@ -47,17 +88,17 @@ impl Desk {
         }
         let now = self.now_ms();
         let budget = self.engine.photo_cache_budget();
-        let blob = Blob {
-            media_type: photo.media_type.clone(),
-            data: bytes.to_vec(),
-        };
         self.store()
             .write(|tx| {
-                attachments::put(tx, &photo.id, Variant::Local, &blob, now)?;
+                if let Some(blob) = &blob {
+                    attachments::put(tx, &photo.id, Variant::Local, blob, now)?;
+                }
                 let mut draft = attachments::draft_attachments(tx, conversation_id)?;
                 draft.push(photo.clone());
                 attachments::set_draft_attachments(tx, conversation_id, &draft, now)?;
-                attachments::evict(tx, budget, (&photo.id, Variant::Local))?;
+                if blob.is_some() {
+                    attachments::evict(tx, budget, (&photo.id, Variant::Local))?;
+                }
                 Ok::<_, StoreError>(())
             })
             .map_err(store_error)?;

@@ -192,6 +192,9 @@ pub struct ReplyTemplate {
     pub shortcut: String,
     pub body: String,
     pub fields: Vec<ReplyField>,
+    /// The photo that goes with the reply (a size chart), if any: using the
+    /// reply attaches it to the composer (`Desk::attach_canned_photo`).
+    pub attachment: Option<Attachment>,
 }
 
 /// Fills `{name}` placeholders; refuses while a required field is empty.

@@ -4,8 +4,8 @@
 //! the photos waiting in a composer (`drafts.attachments`); and the photos
 //! the platform would not give (`media_refusals`).
 //!
-//! Invariants: a thumbnail of an open (not resolved) conversation is never
-//! evicted, nor a local photo that a draft, the outbox, a pending message or
+//! Invariants: a thumbnail of an open (not resolved) conversation or of a
+//! canned reply is never evicted, nor a local photo that a draft, the outbox, a pending message or
 //! an undismissed refusal still names ([`evict`]). What to fetch and when is
 //! decided by the sync engine (`sync::media`); the budget by
 //! [`crate::photos`].
@@ -108,11 +108,12 @@ pub fn touch(
     Ok(())
 }
 
-/// Thumbnails the agent's open conversations show and this PC does not
-/// have, newest message first, at most `limit`; photos refused
-/// `max_refusals` times are not asked for again. "The agent's" means
-/// assigned to `me`: the unassigned conversations of a shared queue would
-/// cost every agent's link the same thumbnails (they load when opened).
+/// Thumbnails the agent's open conversations and the canned replies show
+/// and this PC does not have, newest message first (canned replies last),
+/// at most `limit`; photos refused `max_refusals` times are not asked for
+/// again. "The agent's" means assigned to `me`: the unassigned
+/// conversations of a shared queue would cost every agent's link the same
+/// thumbnails (they load when opened).
 pub fn missing_thumbnails(
     conn: &Connection,
     me: &str,
@@ -121,11 +122,15 @@ pub fn missing_thumbnails(
 ) -> Result<Vec<String>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT photo FROM (
-             SELECT json_extract(a.value, '$.id') AS photo, max(m.sent_at) AS newest
-             FROM conversations c
-             JOIN messages m ON m.conversation_id = c.id,
-                  json_each(m.data, '$.attachments') a
-             WHERE c.status <> 'resolved' AND c.assigned_to = ?1 AND m.pending_key IS NULL
+             SELECT photo, max(newest) AS newest FROM (
+                 SELECT json_extract(a.value, '$.id') AS photo, m.sent_at AS newest
+                 FROM conversations c
+                 JOIN messages m ON m.conversation_id = c.id,
+                      json_each(m.data, '$.attachments') a
+                 WHERE c.status <> 'resolved' AND c.assigned_to = ?1 AND m.pending_key IS NULL
+                 UNION ALL
+                 SELECT json_extract(attachment, '$.id'), 0 FROM canned_replies
+                 WHERE attachment IS NOT NULL)
              GROUP BY photo)
          WHERE photo NOT LIKE 'local-%'
            AND NOT EXISTS (SELECT 1 FROM media_blobs b WHERE b.id = photo AND b.variant = 'thumb')
@@ -205,8 +210,9 @@ pub struct Evicted {
 
 /// Brings the cache under `budget` bytes by removing the least recently
 /// used photos that may go: full images, local photos nothing names any
-/// more, thumbnails no open conversation shows. Never `keep` (the photo
-/// being served), never a thumbnail of an open conversation, never a local
+/// more, thumbnails no open conversation or canned reply shows. Never
+/// `keep` (the photo being served), never a thumbnail of an open
+/// conversation or a canned reply, never a local
 /// photo a draft, the outbox, a pending message or an undismissed refusal
 /// names. The cache may stay over budget when only such photos are left.
 pub fn evict(tx: &Connection, budget: u64, keep: (&str, Variant)) -> Result<Evicted, StoreError> {
@@ -222,7 +228,9 @@ pub fn evict(tx: &Connection, budget: u64, keep: (&str, Variant)) -> Result<Evic
                  FROM conversations c
                  JOIN messages m ON m.conversation_id = c.id,
                       json_each(m.data, '$.attachments') a
-                 WHERE c.status <> 'resolved'),
+                 WHERE c.status <> 'resolved'
+                 UNION SELECT json_extract(attachment, '$.id') FROM canned_replies
+                 WHERE attachment IS NOT NULL),
              held AS (
                  SELECT json_extract(a.value, '$.id') AS photo
                  FROM outbox o, json_each(o.action, '$.attachments') a

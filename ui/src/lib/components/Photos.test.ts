@@ -205,3 +205,29 @@ describe("sending a photo", () => {
     );
   });
 });
+
+describe("a canned reply with a photo", () => {
+  it("shows the photo it carries, and using it attaches that photo beside the text", async () => {
+    const { host } = await openConversation();
+    const composer = screen.getByLabelText("回复客户");
+    await userEvent.type(composer, "/cmb");
+    await userEvent.click(await screen.findByRole("button", { name: "/cmb 发尺码表（带图）" }));
+    const preview = await screen.findByTestId("canned-photo");
+    const chart = "5a".repeat(32);
+    expect(within(preview).getByRole("img")).toHaveAccessibleName(
+      "快捷回复“发尺码表（带图）”附带的图片",
+    );
+    expect(within(preview).getByRole("img").getAttribute("src")).toBe(`mock-media/thumb/${chart}`);
+    await userEvent.click(screen.getByTestId("canned-use"));
+    const attached = await screen.findByTestId("composer-photos");
+    expect(within(attached).getByRole("img").getAttribute("src")).toBe(`mock-media/thumb/${chart}`);
+    expect(host.calls).toContain("attachCannedPhoto:c1:cr-zh-size-chart");
+    expect(composer).toHaveValue("亲，这是我们家防晒衣的尺码表，您对照身高体重选就可以～");
+    await userEvent.click(screen.getByTestId("composer-send"));
+    await waitFor(() =>
+      expect(host.calls).toContain(
+        `reply:c1:亲，这是我们家防晒衣的尺码表，您对照身高体重选就可以～:${JSON.stringify([chart])}`,
+      ),
+    );
+  });
+});

@@ -127,6 +127,12 @@ export interface Host {
    * photo_unsupported, with nothing kept, when it cannot go.
    */
   attachPhoto(conversationId: string, bytes: Uint8Array): Promise<Attachment>;
+  /**
+   * Attaches a canned reply's photo (a size chart) to the reply being
+   * written; the platform already holds it. invalid_input when the canned
+   * reply has none or the reply already has four photos.
+   */
+  attachCannedPhoto(conversationId: string, cannedId: string): Promise<Attachment>;
   /** Takes a photo off the reply being written. */
   removePhoto(conversationId: string, photoId: string): Promise<void>;
   /**

@@ -183,6 +183,14 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
       if (!attached.some((p) => p.id === photo.id)) attached.push(photo);
       return { ...photo };
     },
+    attachCannedPhoto: async (conversationId, cannedId) => {
+      const template = await host.replyTemplate(cannedId, conversationId);
+      const photo = template?.attachment;
+      if (!photo) throw new HostError("invalid_input", `${cannedId} has no photo`);
+      const attached = (host.photos[conversationId] ??= []);
+      if (!attached.some((p) => p.id === photo.id)) attached.push(photo);
+      return { ...photo };
+    },
     removePhoto: async (conversationId, photoId) => {
       host.photos[conversationId] = (host.photos[conversationId] ?? []).filter(
         (p) => p.id !== photoId,

@@ -45,6 +45,8 @@ export const tauriHost: Host = {
   // The photo goes as the raw body (not a JSON array of 5 MB of numbers).
   attachPhoto: (conversationId, bytes) =>
     call("attach_photo", bytes, { headers: { "Homedesk-Conversation": conversationId } }),
+  attachCannedPhoto: (conversationId, cannedId) =>
+    call("attach_canned_photo", { conversationId, cannedId }),
   removePhoto: (conversationId, photoId) => call("remove_photo", { conversationId, photoId }),
   // `homedesk-media://localhost/…` on Linux and macOS, `http://homedesk-media.localhost/…` on Windows.
   mediaUrl: (kind, photoId) => convertFileSrc(`${kind}/${photoId}`, MEDIA_SCHEME),

@@ -33,3 +33,7 @@ CREATE TABLE media_refusals (
 -- Photos attached in the composer and not sent yet (JSON list of
 -- homedesk_protocol::Attachment), kept with the draft's text.
 ALTER TABLE drafts ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
+
+-- A canned reply's photo (a size chart): JSON homedesk_protocol::Attachment,
+-- the platform's record; NULL for a text-only reply.
+ALTER TABLE canned_replies ADD COLUMN attachment TEXT;

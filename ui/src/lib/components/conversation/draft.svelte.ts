@@ -202,6 +202,22 @@ export class ReplyDraft {
     }
   }
 
+  /** Attaches a canned reply's photo (the platform holds it already). */
+  async attachCanned(cannedId: string) {
+    const id = this.conversationId();
+    this.attaching = true;
+    try {
+      const photo = await this.host().attachCannedPhoto(id, cannedId);
+      if (id === this.conversationId() && !this.photos.some((p) => p.id === photo.id)) {
+        this.photos = [...this.photos, photo];
+      }
+    } catch (reason) {
+      this.onfailure(toHostError(reason).code);
+    } finally {
+      this.attaching = false;
+    }
+  }
+
   /** Takes a photo off the reply. */
   async remove(photoId: string) {
     const id = this.conversationId();

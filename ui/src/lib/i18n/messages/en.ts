@@ -189,6 +189,8 @@ export const en: Messages = {
   "photo.notInNote": "Internal notes cannot carry photos",
   "photo.full": "A reply carries at most {max} photos",
   "photo.attached": "Photos to send",
+  "photo.alt.canned": "The photo that goes with the canned reply “{title}”",
+  "photo.withCanned": "This photo goes with the reply",
   "photo.remove": "Remove photo {n}",
 
   "connection.label": "Connection",

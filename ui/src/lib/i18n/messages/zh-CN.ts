@@ -182,6 +182,8 @@ export const zhCN = {
   "photo.notInNote": "内部备注不能带图片",
   "photo.full": "一条回复最多带 {max} 张图片",
   "photo.attached": "准备发送的图片",
+  "photo.alt.canned": "快捷回复“{title}”附带的图片",
+  "photo.withCanned": "使用后这张图片会一起发出",
   "photo.remove": "去掉第 {n} 张图片",
 
   "connection.label": "连接状态",
