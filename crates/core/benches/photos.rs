@@ -84,15 +84,22 @@ async fn conversation_with(server: &Server, customer: &str, photos: &[Attachment
     conversation
 }
 
-/// Signs in, syncs the world, then claims `conversation`; the bytes the
-/// claim's sync downloaded (the conversation, and the thumbnails if the
-/// engine fetches them).
+/// What the claim's sync downloaded: bytes on the wire (the conversation,
+/// and the thumbnails if the engine fetches them), and the thumbnails kept.
+struct Claimed {
+    wire: u64,
+    thumbnails: u64,
+    thumbnail_bytes: u64,
+}
+
+/// Signs in, syncs the world (and the canned replies' photos), then claims
+/// `conversation`.
 async fn claim<T: Transport>(
     engine: &SyncEngine<T>,
     proxy: &FlakyProxy,
     agent: &str,
     conversation: &str,
-) -> u64 {
+) -> Claimed {
     engine
         .sign_in(agent, common::platform::DEMO_PASSWORD)
         .await
@@ -105,10 +112,17 @@ async fn claim<T: Transport>(
         .store()
         .write(|tx| outbox::enqueue(tx, agent, action, clock::now_ms()))
         .expect("claim saved");
+    let kept = engine.store().read(attachments::usage).expect("usage");
     let before = proxy.stats.down_bytes.load(Ordering::Relaxed);
     let report = engine.sync_once().await.expect("claim synced");
     assert_eq!(report.pushed, 1);
-    proxy.stats.down_bytes.load(Ordering::Relaxed) - before
+    let after = engine.store().read(attachments::usage).expect("usage");
+    assert_eq!(after.full, (0, 0), "no full image yet: {after:?}");
+    Claimed {
+        wire: proxy.stats.down_bytes.load(Ordering::Relaxed) - before,
+        thumbnails: after.thumbs.0 - kept.thumbs.0,
+        thumbnail_bytes: after.thumbs.1 - kept.thumbs.1,
+    }
 }
 
 async fn open<T: Transport>(engine: &SyncEngine<T>, proxy: &FlakyProxy, photo: &Attachment) -> u64 {
@@ -153,10 +167,9 @@ async fn main() {
         &dir.path().join("ours.sqlite"),
         "bench-ours",
     );
-    let synced = claim(&ours, &ours_proxy, "a1002", &ours_conversation).await;
-    let usage = ours.store().read(attachments::usage).expect("usage");
-    assert_eq!(usage.thumbs.0, 5, "five thumbnails: {usage:?}");
-    assert_eq!(usage.full.0, 0, "no full image yet: {usage:?}");
+    let claimed = claim(&ours, &ours_proxy, "a1002", &ours_conversation).await;
+    assert_eq!(claimed.thumbnails, 5, "five thumbnails");
+    let synced = claimed.wire;
     let opened = open(&ours, &ours_proxy, &photos[0]).await;
 
     // The baseline: no thumbnails, every photo in full.
@@ -171,7 +184,9 @@ async fn main() {
         config,
     )
     .expect("engine");
-    let conversation_only = claim(&base, &base_proxy, "a1001", &base_conversation).await;
+    let conversation_only = claim(&base, &base_proxy, "a1001", &base_conversation)
+        .await
+        .wire;
     let mut all_full = 0;
     for photo in &photos {
         all_full += open(&base, &base_proxy, photo).await;
@@ -186,7 +201,7 @@ async fn main() {
         (
             format!(
                 "the conversation and 5 thumbnails ({} of thumbnails)",
-                kib(usage.thumbs.1)
+                kib(claimed.thumbnail_bytes)
             ),
             synced,
         ),
