@@ -431,6 +431,8 @@ struct LosesAnswers {
     http: HttpTransport,
     upload_lost: AtomicBool,
     push_lost: AtomicBool,
+    /// Cleared by a test to make the next photo fetch fail on the link.
+    fetch_lost: Arc<AtomicBool>,
 }
 
 impl Transport for LosesAnswers {
@@ -497,6 +499,9 @@ impl Transport for LosesAnswers {
         size: PhotoSize,
         max_bytes: usize,
     ) -> Result<FetchedMedia, TransportError> {
+        if !self.fetch_lost.swap(true, Ordering::SeqCst) {
+            return Err(TransportError::Unreachable("the link dropped".into()));
+        }
         self.http
             .fetch_attachment(access_token, id, size, max_bytes)
             .await
@@ -527,6 +532,7 @@ async fn lost_answers_to_the_upload_and_the_push_still_deliver_the_photo_reply_o
             http: transport(&server, &server.url),
             upload_lost: AtomicBool::new(false),
             push_lost: AtomicBool::new(false),
+            fetch_lost: Arc::new(AtomicBool::new(true)),
         },
         quick_config("pc-lost"),
     )
@@ -602,6 +608,60 @@ async fn lost_answers_to_the_upload_and_the_push_still_deliver_the_photo_reply_o
     );
     let verdict = &platform_action_verdicts(&server, "a1002")[&key];
     assert_eq!(verdict.code, None, "applied: {verdict:?}");
+}
+
+#[tokio::test]
+async fn thumbnails_missed_when_the_link_drops_come_with_the_next_sync() {
+    let server = Server::start_demo(&[]);
+    let (conversation, photos) = customer_sends_photos(&server, "photos-drop", 2).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let drop_next_fetch = Arc::new(AtomicBool::new(true));
+    let engine = SyncEngine::new(
+        Arc::new(Store::open(dir.path().join("a.sqlite")).expect("store")),
+        LosesAnswers {
+            http: transport(&server, &server.url),
+            upload_lost: AtomicBool::new(true),
+            push_lost: AtomicBool::new(true),
+            fetch_lost: Arc::clone(&drop_next_fetch),
+        },
+        quick_config("pc-drop"),
+    )
+    .expect("engine");
+    engine.sign_in("a1002", PASSWORD).await.expect("signs in");
+    engine.sync_once().await.expect("first sync");
+    act(
+        &engine,
+        Action::Claim {
+            conversation_id: conversation.clone(),
+        },
+    );
+    // The link drops at the first thumbnail: the sync says so.
+    drop_next_fetch.store(false, Ordering::SeqCst);
+    let dropped = engine.sync_once().await;
+    assert!(dropped.is_err(), "{dropped:?}");
+    let thumbs = |engine: &SyncEngine<LosesAnswers>| {
+        photos
+            .iter()
+            .filter(|p| {
+                engine
+                    .store()
+                    .read(|c| attachments::get(c, &p.id, attachments::Variant::Thumb))
+                    .expect("read")
+                    .is_some()
+            })
+            .count()
+    };
+    assert!(
+        thumbs(&engine) < 2,
+        "not all fetched while the link was down"
+    );
+    let report = engine.sync_once().await.expect("the link is back");
+    assert!(report.thumbnails >= 1, "{report:?}");
+    assert_eq!(
+        thumbs(&engine),
+        2,
+        "the missed thumbnails came with the next sync"
+    );
 }
 
 #[tokio::test]
