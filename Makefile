@@ -53,7 +53,9 @@ test: bootstrap
 
 # Figures for docs/benchmarks.md, each against a baseline measured in the same
 # run: platform sync throughput, photo uploads and thumbnails (against
-# decoding the same photo), knowledge-base recall (against FTS5 trigram),
+# decoding the same photo), the bytes photos cost a workstation (against
+# downloading every photo in full; it runs the platform binary the sync bench
+# built), knowledge-base recall (against FTS5 trigram),
 # search latency at 10k/100k articles, and the desktop app's start-up time and
 # memory (against a blank Tauri window). Optimised build: the first run
 # compiles for a while; the search benchmark then takes about 3 minutes, the
@@ -61,6 +63,7 @@ test: bootstrap
 bench: ui
 	$(CARGO) bench --locked -p homedesk-platform --bench sync
 	$(CARGO) bench --locked -p homedesk-platform --bench photos
+	$(CARGO) bench --locked -p homedesk-core --bench photos
 	$(CARGO) bench --locked -p homedesk-core --bench recall
 	$(CARGO) bench --locked -p homedesk-core --bench search
 	@$(MAKE) --no-print-directory bench-desktop

@@ -20,13 +20,13 @@ use homedesk_core::settings::Preferences;
 use homedesk_core::store::views::{ArticleView, ConflictView};
 use homedesk_core::store::worklog::{MyDay, RecentArticle};
 use homedesk_core::{
-    AppInfo, ConnectionStatus, ErrorBody, SignInDefaults, SignedInAgent, Workstation,
+    AppInfo, ConnectionStatus, Error, ErrorBody, SignInDefaults, SignedInAgent, Workstation,
 };
-use homedesk_protocol::{Action, Presence, TransferTarget};
+use homedesk_protocol::{Action, Attachment, Presence, TransferTarget};
 
 use crate::command_list::with_commands;
 use crate::notifier::Focus;
-use tauri::ipc::Invoke;
+use tauri::ipc::{Invoke, InvokeBody, Request};
 use tauri::{AppHandle, Runtime, State};
 
 /// The invoke handler: every command of `command_list.rs`, each routed to
@@ -118,15 +118,62 @@ pub fn conversation(
     Ok(desk.conversation(&conversation_id)?)
 }
 
+/// A reply with the composer's photos named in `attachments` (ids).
 #[tauri::command]
 pub fn reply(
     workstation: State<'_, Workstation>,
     conversation_id: String,
     body: String,
+    attachments: Vec<String>,
 ) -> Result<(), ErrorBody> {
     let desk = workstation.desk()?;
-    desk.reply(&conversation_id, &body)?;
+    desk.reply_with_photos(&conversation_id, &body, &attachments)?;
     Ok(())
+}
+
+/// The header naming the conversation of a photo sent as a raw body.
+const CONVERSATION_HEADER: &str = "homedesk-conversation";
+
+/// Attaches a photo to the reply being written: the file's bytes are the
+/// raw request body (no JSON of 5 MB), the conversation is named in the
+/// `Homedesk-Conversation` header.
+#[tauri::command]
+pub fn attach_photo(
+    workstation: State<'_, Workstation>,
+    request: Request<'_>,
+) -> Result<Attachment, ErrorBody> {
+    let conversation_id = request
+        .headers()
+        .get(CONVERSATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(Error::InvalidAction("send the photo's bytes as the raw body".into()).into());
+    };
+    let desk = workstation.desk()?;
+    Ok(desk.attach_photo(conversation_id, bytes)?)
+}
+
+/// Attaches a canned reply's photo (a size chart) to the reply being written.
+#[tauri::command]
+pub fn attach_canned_photo(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+    canned_id: String,
+) -> Result<Attachment, ErrorBody> {
+    let desk = workstation.desk()?;
+    Ok(desk.attach_canned_photo(&conversation_id, &canned_id)?)
+}
+
+/// Takes a photo off the reply being written.
+#[tauri::command]
+pub fn remove_photo(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+    photo_id: String,
+) -> Result<(), ErrorBody> {
+    let desk = workstation.desk()?;
+    Ok(desk.remove_photo(&conversation_id, &photo_id)?)
 }
 
 #[tauri::command]

@@ -1,6 +1,7 @@
 //! The Homedesk desktop shell: a thin Tauri v2 layer over `homedesk-core`.
 //!
-//! It owns windows, IPC commands, events and notifications; nothing else.
+//! It owns windows, IPC commands, events, notifications and the media scheme
+//! the webview shows photos through; nothing else.
 //! Every decision lives in the core, which this crate `manage()`s as one
 //! [`Workstation`]; background work for a desk (events to the window, the
 //! SLA watch, training uploads) is decided in `homedesk_core::host`, and
@@ -9,6 +10,7 @@
 mod command_list;
 mod commands;
 mod events;
+mod media;
 mod notifier;
 
 use std::path::PathBuf;
@@ -61,6 +63,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
             });
             Ok(())
         })
+        .register_asynchronous_uri_scheme_protocol(media::MEDIA_SCHEME, media::serve)
         .invoke_handler(commands::handler())
 }
 

@@ -448,7 +448,18 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
     for (cmd, args) in [
         ("claim", json!({ "conversationId": "c1" })),
         ("conversation", json!({ "conversationId": "c1" })),
-        ("reply", json!({ "conversationId": "c1", "body": "在的" })),
+        (
+            "reply",
+            json!({ "conversationId": "c1", "body": "在的", "attachments": [] }),
+        ),
+        (
+            "remove_photo",
+            json!({ "conversationId": "c1", "photoId": "local-x" }),
+        ),
+        (
+            "attach_canned_photo",
+            json!({ "conversationId": "c1", "cannedId": "cr-1" }),
+        ),
         (
             "save_draft",
             json!({ "conversationId": "c1", "body": "在" }),
@@ -488,6 +499,59 @@ fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
         let err = invoke(&main, cmd, args).expect_err("nobody signed in");
         assert_eq!(err["code"], "not_signed_in", "{cmd}");
     }
+}
+
+/// A photo reaches the core as the raw body with its conversation in a
+/// header; JSON (a 5 MB array of numbers) is refused before anything else.
+#[test]
+fn a_photo_is_passed_as_raw_bytes_with_its_conversation_in_a_header() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let main = window(&app, "main");
+    let request = |body: InvokeBody| {
+        let mut headers = tauri::http::HeaderMap::new();
+        headers.insert("homedesk-conversation", "c1".parse().expect("header"));
+        InvokeRequest {
+            cmd: "attach_photo".into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body,
+            headers,
+            invoke_key: INVOKE_KEY.to_string(),
+        }
+    };
+    let raw = get_ipc_response(&main, request(InvokeBody::Raw(vec![0xFF, 0xD8, 0xFF])))
+        .map(|b| b.deserialize::<Value>().expect("json"))
+        .expect_err("nobody signed in");
+    assert_eq!(
+        raw["code"], "not_signed_in",
+        "raw bytes reach the desk: {raw}"
+    );
+    let json = get_ipc_response(&main, request(InvokeBody::Json(json!([255, 216, 255]))))
+        .map(|b| b.deserialize::<Value>().expect("json"))
+        .expect_err("refused");
+    assert_eq!(json["code"], "invalid_input", "{json}");
+}
+
+/// The webview may load images from its own files and the media scheme
+/// (as Linux and macOS spell it, and as Windows does), and from nowhere else.
+#[test]
+fn images_come_only_from_the_app_and_the_media_scheme() {
+    let config: Value = serde_json::from_str(include_str!("../tauri.conf.json")).expect("config");
+    let csp = &config["app"]["security"]["csp"];
+    assert_eq!(
+        csp["img-src"],
+        format!(
+            "'self' {scheme}: http://{scheme}.localhost",
+            scheme = crate::media::MEDIA_SCHEME
+        )
+    );
+    let all = csp.to_string();
+    assert!(
+        !all.contains("data:") && !all.contains("blob:") && !all.contains("https:"),
+        "no data:, blob: or network sources: {all}"
+    );
 }
 
 #[test]

@@ -2,13 +2,16 @@
 //! inserts with `/shortcut`, with their `{placeholders}`. Owns the rules
 //! that make a reply usable in the composer: one file per locale, shortcuts
 //! short and unique per locale, every placeholder in the body declared and
-//! every declared one used.
+//! every declared one used, and an `image` (a photo sent with the reply,
+//! e.g. a size chart) a readable JPEG, PNG or WebP file inside the folder,
+//! no larger than a photo may be. The platform stores that file as a photo
+//! when it imports the reply (decision 0025).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
-use homedesk_protocol::{CannedReply, Placeholder, PlaceholderKind};
+use homedesk_protocol::{CannedReply, MAX_ATTACHMENT_BYTES, Placeholder, PlaceholderKind};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -39,6 +42,9 @@ struct CannedReplyDoc {
     body: Spanned<String>,
     #[serde(default)]
     placeholders: Vec<PlaceholderDoc>,
+    /// A photo sent with the reply: a path inside the canned-replies folder.
+    #[serde(default)]
+    image: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -59,8 +65,14 @@ struct ShortcutOwner {
     line: Option<usize>,
 }
 
-pub(crate) fn read_canned_replies(dir: &Path, problems: &mut Problems) -> Vec<CannedReply> {
+/// The canned replies of a folder, and the image file of each reply that
+/// has one (by reply id).
+pub(crate) fn read_canned_replies(
+    dir: &Path,
+    problems: &mut Problems,
+) -> (Vec<CannedReply>, BTreeMap<String, PathBuf>) {
     let mut replies = Vec::new();
+    let mut images = BTreeMap::new();
     let mut ids = IdRegistry::new("reply");
     // Keyed by (locale, shortcut): agents of one locale share one composer.
     let mut shortcuts: HashMap<(String, String), ShortcutOwner> = HashMap::new();
@@ -91,12 +103,82 @@ pub(crate) fn read_canned_replies(dir: &Path, problems: &mut Problems) -> Vec<Ca
             problems.add(&path, None, "no replies here: add [[reply]] tables");
         }
         for reply_doc in file.reply {
+            let image = reply_doc
+                .image
+                .clone()
+                .and_then(|image| check_image(dir, doc, &reply_doc.id, image, problems));
             let reply = check_canned_reply(doc, &file_locale, reply_doc, &mut ids, problems);
             claim_shortcut(&path, &reply, &mut shortcuts, problems);
+            if let Some(image) = image {
+                images.insert(reply.value.id.clone(), image);
+            }
             replies.push(reply.value);
         }
     }
-    replies
+    (replies, images)
+}
+
+/// Checks a reply's `image`: a relative path inside `dir` (no `..`), a
+/// file that can be read, not empty, no larger than a photo may be, and a
+/// JPEG, PNG or WebP by its first bytes. The file, or `None` with a problem.
+fn check_image(
+    dir: &Path,
+    doc: TomlDoc<'_>,
+    id: &Spanned<String>,
+    image: Spanned<String>,
+    problems: &mut Problems,
+) -> Option<PathBuf> {
+    let path = doc.path;
+    let context = format!("reply \"{}\"", id.get_ref());
+    let image = doc.locate(image);
+    let relative = Path::new(&image.value);
+    let inside = !image.value.is_empty()
+        && relative
+            .components()
+            .all(|part| matches!(part, Component::Normal(_)));
+    if !inside {
+        problems.add(
+            path,
+            image.line,
+            format!(
+                "{context}: image \"{}\" must be a file inside the canned-replies folder \
+                 (a relative path without \"..\")",
+                image.value
+            ),
+        );
+        return None;
+    }
+    let file = dir.join(relative);
+    let problem = match std::fs::read(&file) {
+        Err(err) => Some(format!("cannot read it: {err}")),
+        Ok(bytes) if bytes.is_empty() => Some("the file is empty".to_owned()),
+        Ok(bytes) if bytes.len() > MAX_ATTACHMENT_BYTES => Some(format!(
+            "{} bytes; a photo may be at most {MAX_ATTACHMENT_BYTES} (5 MB)",
+            bytes.len()
+        )),
+        Ok(bytes) if !is_photo(&bytes) => {
+            Some("it is not a JPEG, PNG or WebP image (by its first bytes)".to_owned())
+        }
+        Ok(_) => None,
+    };
+    match problem {
+        Some(problem) => {
+            problems.add(
+                path,
+                image.line,
+                format!("{context}: image \"{}\": {problem}", image.value),
+            );
+            None
+        }
+        None => Some(file),
+    }
+}
+
+/// JPEG, PNG or WebP by the magic bytes (the platform checks the rest).
+fn is_photo(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xFF, 0xD8, 0xFF])
+        || bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+        || (bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP")
 }
 
 fn claim_shortcut(
@@ -259,6 +341,8 @@ fn check_canned_reply(
             // the composer.
             body: body.value.trim().to_owned(),
             placeholders,
+            // The platform's record of the image, filled in at import.
+            attachment: None,
         },
     }
 }
@@ -376,6 +460,60 @@ mod tests {
         assert_error(&errors[2], "en.toml", Some(19), &["\"Bad-Cut\""]);
         assert_error(&errors[3], "fr.toml", None, &["\"fr\""]);
         assert_error(&errors[4], "fr.toml", None, &["[[reply]]"]);
+    }
+
+    fn with_image(line: &str) -> String {
+        format!(
+            "[[reply]]\nid = \"cr-en-chart\"\ntitle = \"Sizes\"\nshortcut = \"sz\"\ncategory = \"c\"\nbody = \"See the chart.\"\n{line}\n"
+        )
+    }
+
+    #[test]
+    fn a_reply_names_its_image_file_inside_the_folder() {
+        let dir = TempDir::new().expect("temp dir");
+        write(
+            dir.path(),
+            "canned-replies/en.toml",
+            &with_image("image = \"images/chart.png\""),
+        );
+        let png = write(dir.path(), "canned-replies/images/chart.png", "");
+        std::fs::write(&png, b"\x89PNG\r\n\x1a\n (the platform checks the rest)").expect("png");
+        let set = load_content_dir(dir.path(), NOW).expect("valid reply with an image");
+        assert_eq!(
+            set.canned_images.get("cr-en-chart"),
+            Some(&dir.path().join("canned-replies/images/chart.png"))
+        );
+        assert_eq!(
+            set.canned_replies[0].attachment, None,
+            "filled in at import"
+        );
+    }
+
+    #[test]
+    fn a_missing_outside_or_non_image_file_is_refused_with_its_line() {
+        for (image, file, says) in [
+            ("images/none.png", None, "cannot read it"),
+            ("../secret.png", None, "inside the canned-replies folder"),
+            ("/etc/passwd", None, "inside the canned-replies folder"),
+            (
+                "notes.txt",
+                Some("MZ this is not an image"),
+                "not a JPEG, PNG or WebP",
+            ),
+            ("empty.jpg", Some(""), "empty"),
+        ] {
+            let dir = TempDir::new().expect("temp dir");
+            write(
+                dir.path(),
+                "canned-replies/en.toml",
+                &with_image(&format!("image = \"{image}\"")),
+            );
+            if let Some(content) = file {
+                write(dir.path(), &format!("canned-replies/{image}"), content);
+            }
+            let errors = load_content_dir(dir.path(), NOW).expect_err(image);
+            assert_single_error(&errors, "en.toml", Some(7), &["cr-en-chart", says]);
+        }
     }
 
     #[test]

@@ -85,6 +85,10 @@ impl std::error::Error for ContentError {}
 pub struct ContentSet {
     pub kb: Vec<KbArticle>,
     pub canned_replies: Vec<CannedReply>,
+    /// The image file of each canned reply that has one, by reply id; the
+    /// platform stores it as a photo at import and puts its record in the
+    /// reply's `attachment`.
+    pub canned_images: BTreeMap<String, PathBuf>,
     pub scripts: Vec<Script>,
     /// Practice scenarios as the platform stores and syncs them (the file
     /// text travels in `source`).
@@ -129,7 +133,8 @@ pub fn load_content_dir(dir: &Path, now: UnixMillis) -> Result<ContentSet, Vec<C
     }
     let replies_dir = dir.join(CANNED_REPLIES_FOLDER);
     if replies_dir.is_dir() {
-        set.canned_replies = canned_replies::read_canned_replies(&replies_dir, &mut problems);
+        (set.canned_replies, set.canned_images) =
+            canned_replies::read_canned_replies(&replies_dir, &mut problems);
     }
     let scripts_dir = dir.join(SCRIPTS_FOLDER);
     if scripts_dir.is_dir() {

@@ -9,13 +9,15 @@
 //! Sign-in needs the platform; [`Desk::resume`] continues a saved session
 //! without it. A password verifier (Argon2) is kept locally so the screen
 //! lock can be opened offline; what the lock does to presence is in
-//! [`away`]. The shapes the screens get are in `types`; every read and
+//! [`away`]; photos (attaching one to a reply, showing them) in `photos`.
+//! The shapes the screens get are in `types`; every read and
 //! write of the store goes through named functions of [`crate::store`]
 //! (no SQL here). Time comes from the desk's clock, shared with its sync
 //! engine ([`crate::clock`]).
 
 pub mod away;
 mod checks;
+mod photos;
 mod types;
 
 pub use types::{
@@ -323,6 +325,7 @@ impl Desk {
                 Ok::<_, StoreError>(Some(ConversationDetail {
                     messages: views::messages(c, id)?,
                     draft: views::draft(c, id)?,
+                    draft_attachments: crate::store::attachments::draft_attachments(c, id)?,
                     customer,
                     conversation,
                 }))
@@ -653,6 +656,7 @@ impl Desk {
             shortcut: reply.shortcut,
             body: reply.body,
             fields,
+            attachment: reply.attachment,
         }))
     }
 

@@ -52,6 +52,12 @@ pub enum Error {
     #[error("{0}")]
     InvalidAction(String),
 
+    #[error("this photo is too large: {0}")]
+    PhotoTooLarge(String),
+
+    #[error("this file cannot be sent as a photo: {0}")]
+    PhotoUnsupported(String),
+
     #[error("nobody is signed in on this workstation")]
     NotSignedIn,
 
@@ -90,6 +96,11 @@ pub enum ErrorCode {
     Platform,
     /// The screen lock is on; unlock first.
     Locked,
+    /// A photo over the size limits (5 MB, 40 megapixels); nothing was kept.
+    PhotoTooLarge,
+    /// A file that is not a JPEG, PNG or WebP photo (or is empty or
+    /// damaged); nothing was kept.
+    PhotoUnsupported,
 }
 
 /// The boundary shape of an error: `{ "code": "...", "message": "..." }`.
@@ -116,6 +127,8 @@ impl Error {
             Error::Unreachable(_) => ErrorCode::Unreachable,
             Error::UntrustedCertificate(_) => ErrorCode::UntrustedCertificate,
             Error::Platform(_) | Error::Sync(_) => ErrorCode::Platform,
+            Error::PhotoTooLarge(_) => ErrorCode::PhotoTooLarge,
+            Error::PhotoUnsupported(_) => ErrorCode::PhotoUnsupported,
         }
     }
 }

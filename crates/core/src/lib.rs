@@ -21,6 +21,7 @@ pub mod locale;
 pub mod markdown;
 pub mod notice;
 pub mod paths;
+pub mod photos;
 pub mod practice;
 pub mod scripts;
 pub mod search;

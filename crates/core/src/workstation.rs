@@ -467,6 +467,20 @@ impl Workstation {
         Ok(self.app_info())
     }
 
+    /// Answers the webview's request for a photo under the media scheme
+    /// ([`crate::photos::MEDIA_SCHEME`]; `path` is the URL's path, e.g.
+    /// `/thumb/{id}`): refused while the screen is locked or nobody is
+    /// signed in, like every read of customer data.
+    pub async fn media(&self, path: &str) -> crate::photos::MediaAnswer {
+        let result = async {
+            let request = crate::photos::MediaRequest::parse(path)?;
+            let desk = self.desk()?;
+            desk.media(&request).await
+        }
+        .await;
+        crate::photos::MediaAnswer::of(result)
+    }
+
     /// Where the workstation stands with the platform: the signed-in
     /// agent's sync status, or offline when nobody is signed in.
     pub fn connection_status(&self) -> ConnectionStatus {

@@ -318,3 +318,73 @@ async fn signing_out_keeps_the_outbox_and_stops_syncing_until_the_next_sign_in()
         "no token left on disk"
     );
 }
+
+/// An open conversation of a1001's whose customer sent two photos.
+fn conversation_with_photos(photos: [&str; 2]) -> Vec<Value> {
+    let attachment = |id: &str| json!({"id": id, "media_type": "image/jpeg", "bytes": 1000, "width": 40, "height": 30});
+    vec![
+        json!({"seq": 1, "op": "upsert", "entity": "conversation", "id": "c-photos", "data": {
+            "id": "c-photos", "channel": "chat", "queue": "aftersales", "customer_id": "cu-1",
+            "subject": "桃子坏了", "category": null, "status": "active", "assigned_to": "a1001",
+            "priority": "normal", "created_at": 1, "first_response_due": 2, "resolve_due": 3,
+            "first_response_at": null, "last_message_at": 1, "last_message_preview": "看图",
+            "disposition": null, "version": 1
+        }}),
+        json!({"seq": 2, "op": "upsert", "entity": "message", "id": "m-photos", "data": {
+            "id": "m-photos", "conversation_id": "c-photos", "author": "customer", "agent": null,
+            "kind": "text", "body": "看图", "sent_at": 1,
+            "attachments": [attachment(photos[0]), attachment(photos[1])]
+        }}),
+    ]
+}
+
+#[tokio::test]
+async fn a_thumbnail_that_is_not_an_image_or_too_large_is_never_kept_or_shown() {
+    use homedesk_core::photos::{MediaError, MediaKind, MediaRequest};
+    use homedesk_core::store::attachments;
+    let (routes, engine, _dir) = setup().await;
+    let html = "ab".repeat(32);
+    let huge = "cd".repeat(32);
+    answer(
+        &routes,
+        "/v1/changes",
+        200,
+        page(conversation_with_photos([&html, &huge]), "c.1"),
+    );
+    answer(
+        &routes,
+        &format!("/v1/attachments/{html}/thumbnail"),
+        200,
+        b"<script>steal()</script>".to_vec(),
+    );
+    let mut oversized = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    oversized.resize(homedesk_protocol::MAX_THUMBNAIL_BYTES + 1, 0);
+    answer(
+        &routes,
+        &format!("/v1/attachments/{huge}/thumbnail"),
+        200,
+        oversized,
+    );
+    let report = engine
+        .sync_once()
+        .await
+        .expect("a bad photo does not fail the sync");
+    assert_eq!(report.thumbnails, 0, "{report:?}");
+    assert_eq!(
+        engine.store().read(attachments::usage).expect("usage"),
+        attachments::Usage::default(),
+        "nothing kept"
+    );
+    for id in [&html, &huge] {
+        let shown = engine
+            .media(&MediaRequest {
+                kind: MediaKind::Thumb,
+                id: id.clone(),
+            })
+            .await;
+        assert!(
+            matches!(shown, Err(MediaError::NotFound(_))),
+            "{id}: never served to the webview, and not worth a retry: {shown:?}"
+        );
+    }
+}

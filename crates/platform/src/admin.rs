@@ -1,12 +1,21 @@
 //! Administration on a platform data folder: adding agents and importing
 //! knowledge, canned replies, scripts, scenarios and queues.
 //!
+//! A canned reply's image is stored as a photo before the reply, which then
+//! names the platform's record of it ([`store_canned_images`]).
+//!
 //! Imports are upserts that skip unchanged records, so running one twice
 //! (or restarting with `--demo`) does not flood every workstation with
 //! changes. Everything is checked before anything is written: one bad file
 //! means nothing is imported.
 
-use homedesk_protocol::{AgentProfile, EntityKind, Presence, Record, Role, UnixMillis};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use homedesk_protocol::{
+    AgentProfile, CannedReply, EntityKind, Presence, Record, Role, UnixMillis,
+};
 
 use crate::auth::{DEMO_PASSWORD, hash_password};
 use crate::storage::{Storage, everyone};
@@ -63,6 +72,59 @@ pub fn import_records(
         }
         Ok(report)
     })
+}
+
+/// Stores each canned reply's image (`images`: reply id → file) as a photo,
+/// checked and re-encoded like any upload, and puts the platform's record of
+/// it in the reply's `attachment` (workstations send it with the reply, no
+/// upload needed). Every image is checked before any is stored: one bad
+/// file means nothing is imported. Storing the same image again changes
+/// nothing (photos are kept by content).
+pub fn store_canned_images(
+    storage: &dyn Storage,
+    replies: &mut [CannedReply],
+    images: &BTreeMap<String, PathBuf>,
+    now: UnixMillis,
+) -> anyhow::Result<()> {
+    let mut prepared = Vec::new();
+    for reply in replies.iter() {
+        let Some(file) = images.get(&reply.id) else {
+            continue;
+        };
+        let bytes = std::fs::read(file).with_context(|| {
+            format!(
+                "canned reply {:?}: cannot read {}",
+                reply.id,
+                file.display()
+            )
+        })?;
+        let photo = crate::attachments::prepare(&bytes).map_err(|refused| {
+            anyhow::anyhow!(
+                "canned reply {:?}: the image {} is refused: {}",
+                reply.id,
+                file.display(),
+                refused.message
+            )
+        })?;
+        prepared.push((reply.id.clone(), photo));
+    }
+    let stored = storage.write_with(|tx| {
+        prepared
+            .iter()
+            .map(|(id, photo)| {
+                Ok((
+                    id.clone(),
+                    crate::attachments::store(tx, photo, now)?.attachment,
+                ))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+    })?;
+    for (id, attachment) in stored {
+        if let Some(reply) = replies.iter_mut().find(|r| r.id == id) {
+            reply.attachment = Some(attachment);
+        }
+    }
+    Ok(())
 }
 
 /// A new or changed agent account.

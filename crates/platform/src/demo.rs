@@ -55,7 +55,8 @@ pub fn seed(
         );
     }
     let world = content::load_world(&world_file).map_err(content_errors)?;
-    let set = content::load_content_dir(content_dir, now).map_err(content_errors)?;
+    let mut set = content::load_content_dir(content_dir, now).map_err(content_errors)?;
+    crate::admin::store_canned_images(storage, &mut set.canned_replies, &set.canned_images, now)?;
 
     let mut records: Vec<Record> = world.queues.iter().cloned().map(Record::Queue).collect();
     records.extend(set.kb.into_iter().map(Record::KbArticle));

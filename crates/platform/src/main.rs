@@ -322,8 +322,14 @@ fn kb_import(data_dir: &Path, source: &Path) -> anyhow::Result<()> {
 }
 
 fn content_import(data_dir: &Path, dir: &Path) -> anyhow::Result<()> {
-    let set = content::load_content_dir(dir, now_ms()).map_err(report_content_errors)?;
+    let mut set = content::load_content_dir(dir, now_ms()).map_err(report_content_errors)?;
     let storage = SqliteStorage::open(data_dir)?;
+    homedesk_platform::admin::store_canned_images(
+        &storage,
+        &mut set.canned_replies,
+        &set.canned_images,
+        now_ms(),
+    )?;
     let mut records: Vec<Record> = set.kb.into_iter().map(Record::KbArticle).collect();
     records.extend(set.canned_replies.into_iter().map(Record::CannedReply));
     records.extend(set.scripts.into_iter().map(Record::Script));

@@ -228,15 +228,22 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// Rows in the platform's photo table, read beside the running server.
+/// Rows in the platform's photo table, read beside the running server,
+/// besides the photos of the demo's canned replies (its size charts).
 fn stored_photos(server: &Server) -> i64 {
     let db = rusqlite::Connection::open_with_flags(
         server.dir.join("platform.db"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .expect("the platform database opens read-only");
-    db.query_row("SELECT count(*) FROM attachments", [], |r| r.get(0))
-        .expect("the attachments table exists")
+    db.query_row(
+        "SELECT count(*) FROM attachments WHERE id NOT IN (
+             SELECT json_extract(data, '$.attachment.id') FROM records
+             WHERE kind = 'canned_reply' AND json_extract(data, '$.attachment.id') IS NOT NULL)",
+        [],
+        |r| r.get(0),
+    )
+    .expect("the attachments table exists")
 }
 
 fn messages(changes: &[homedesk_protocol::Change]) -> Vec<Message> {

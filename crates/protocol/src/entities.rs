@@ -284,6 +284,12 @@ pub struct CannedReply {
     pub body: String,
     #[serde(default)]
     pub placeholders: Vec<Placeholder>,
+    /// A photo that goes with the reply (a size chart): the platform's
+    /// record of the image file named in the content, stored when the
+    /// platform imports the reply. `None` for a text-only reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub attachment: Option<Attachment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

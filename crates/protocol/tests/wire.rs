@@ -86,6 +86,13 @@ fn every_record_kind_round_trips_inside_a_change() {
                 required: true,
                 fallback: Some("客服".into()),
             }],
+            attachment: Some(homedesk_protocol::Attachment {
+                id: "ab".repeat(32),
+                media_type: "image/png".into(),
+                bytes: 31_871,
+                width: 640,
+                height: 400,
+            }),
         }),
         Record::Script(Script {
             id: "s1".into(),

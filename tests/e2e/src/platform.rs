@@ -141,6 +141,53 @@ impl Platform {
             .await
     }
 
+    /// 李桂兰 writes in with a photo, as a channel adapter sends one: the
+    /// image uploaded first (`POST /v1/attachments`), then the message
+    /// naming it. Returns the conversation id and the photo's id.
+    pub async fn customer_sends_photo(
+        &self,
+        external_id: &str,
+        body: &str,
+        photo: Vec<u8>,
+    ) -> anyhow::Result<(String, String)> {
+        let client = self.client()?;
+        let token = std::fs::read_to_string(self.dir.path().join("demo-adapter-secret"))?;
+        let stored: Value = client
+            .post(format!("{}/v1/attachments", self.url))
+            .bearer_auth(token.trim())
+            .body(photo)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let id = stored["id"]
+            .as_str()
+            .context("the upload answer has no id")?
+            .to_owned();
+        let answer: Value = client
+            .post(format!("{}/v1/ingress/chat", self.url))
+            .bearer_auth(token.trim())
+            .json(&json!({
+                "external_id": external_id,
+                "customer": {"id": "cust-e2e", "name": "李桂兰", "phone": "13800001234"},
+                "queue": "aftersales",
+                "subject": "生鲜售后",
+                "body": body,
+                "attachments": [id],
+            }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let conversation = answer["conversation_id"]
+            .as_str()
+            .context("the ingress answer has no conversation_id")?
+            .to_owned();
+        Ok((conversation, id))
+    }
+
     /// Every change in `agent`'s view of the change log, oldest first, read
     /// with a session of its own (device `e2e-check`).
     pub async fn changes(&self, agent: &str) -> anyhow::Result<Vec<Value>> {

@@ -19,6 +19,17 @@ const ENGLISH_FROM_PLATFORM = "conversation c1 is not assigned to you: it is now
 afterEach(() => useLocale("zh-CN"));
 
 describe("refusal messages", () => {
+  it("say a refused photo is back in the reply box when the field at fault is the photos", () => {
+    const photo = refusalText({
+      code: "invalid",
+      params: { field: "attachments" },
+      holderName: null,
+    });
+    expect(photo).toContain("图片");
+    expect(photo).toContain("放回输入框");
+    expect(photo).not.toBe(refusalText({ code: "invalid", params: {}, holderName: null }));
+  });
+
   it("read the closed set of codes from the generated bindings", () => {
     const codes = generatedCodes();
     expect(codes.length, "ActionCode.ts lists the codes").toBeGreaterThanOrEqual(11);

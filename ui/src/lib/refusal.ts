@@ -26,7 +26,8 @@ const EXPLAIN: Record<
   already_resolved: () => ["refusal.already_resolved", {}],
   offer_expired: () => ["refusal.offer_expired", {}],
   forbidden: () => ["refusal.forbidden", {}],
-  invalid: () => ["refusal.invalid", {}],
+  invalid: (p) =>
+    p.field === "attachments" ? ["refusal.invalid_photo", {}] : ["refusal.invalid", {}],
   unknown_disposition: () => ["refusal.unknown_disposition", {}],
   key_reused: () => ["refusal.key_reused", {}],
   too_long: (p) => ["refusal.too_long", { limit: p.limit ?? 10_000 }],

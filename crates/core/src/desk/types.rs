@@ -5,7 +5,8 @@
 //! desk's use-cases that fill them are in [`super`].
 
 use homedesk_protocol::{
-    Channel, Conversation, ConversationStatus, Customer, PlaceholderKind, Presence, Priority,
+    Attachment, Channel, Conversation, ConversationStatus, Customer, PlaceholderKind, Presence,
+    Priority,
 };
 use serde::Serialize;
 use ts_rs::TS;
@@ -93,6 +94,10 @@ pub struct ConversationDetail {
     pub customer: Option<Customer>,
     pub messages: Vec<ThreadMessage>,
     pub draft: Option<String>,
+    /// Photos attached in the composer and not sent yet, in order (shown
+    /// through the media scheme: `local/{id}` for a `local-` id, else
+    /// `thumb/{id}`).
+    pub draft_attachments: Vec<Attachment>,
 }
 
 /// What the UI hears from the desk, on one event channel.
@@ -187,6 +192,9 @@ pub struct ReplyTemplate {
     pub shortcut: String,
     pub body: String,
     pub fields: Vec<ReplyField>,
+    /// The photo that goes with the reply (a size chart), if any: using the
+    /// reply attaches it to the composer (`Desk::attach_canned_photo`).
+    pub attachment: Option<Attachment>,
 }
 
 /// Fills `{name}` placeholders; refuses while a required field is empty.

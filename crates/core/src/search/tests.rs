@@ -34,6 +34,7 @@ fn reply(id: &str, title: &str, shortcut: &str, body: &str) -> CannedReply {
         category: "test".to_owned(),
         body: body.to_owned(),
         placeholders: Vec::new(),
+        attachment: None,
     }
 }
 

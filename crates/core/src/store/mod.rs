@@ -13,10 +13,12 @@
 //! cursor, session and screen-lock state, [`views`] what the screens and the
 //! CLI read, [`reference`] the customers, queues, colleagues, scripts and
 //! canned replies the desk looks things up in, [`worklog`] the agent's own
-//! day, [`practice_results`] the sandbox's history. All SQL of the
+//! day, [`practice_results`] the sandbox's history, [`attachments`] the
+//! photos kept on this PC and those waiting in a composer. All SQL of the
 //! workstation lives in these modules (and the search index's in
 //! [`crate::search`]); the desk calls them by name.
 
+pub mod attachments;
 pub mod outbox;
 pub mod practice_results;
 pub mod records;
@@ -32,7 +34,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 /// Migrations, in order; `user_version` is how many have run.
-const MIGRATIONS: [(&str, &str); 6] = [
+const MIGRATIONS: [(&str, &str); 7] = [
     ("0001_init", include_str!("migrations/0001_init.sql")),
     ("0002_search", crate::search::SCHEMA),
     ("0003_unlock", include_str!("migrations/0003_unlock.sql")),
@@ -47,6 +49,10 @@ const MIGRATIONS: [(&str, &str); 6] = [
     (
         "0006_refusals_and_lock",
         include_str!("migrations/0006_refusals_and_lock.sql"),
+    ),
+    (
+        "0007_attachments",
+        include_str!("migrations/0007_attachments.sql"),
     ),
 ];
 

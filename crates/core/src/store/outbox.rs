@@ -262,17 +262,21 @@ fn fold_back(
     now: UnixMillis,
 ) -> Result<(), StoreError> {
     super::worklog::action_refused(tx, action)?;
-    if let Action::Reply {
-        conversation_id,
-        body,
-        ..
-    }
-    | Action::InternalNote {
-        conversation_id,
-        body,
-        ..
-    } = action
-    {
+    let (returned_photos, reply) = match action {
+        Action::Reply {
+            conversation_id,
+            body,
+            attachments,
+            ..
+        } => (attachments.as_slice(), Some((conversation_id, body))),
+        Action::InternalNote {
+            conversation_id,
+            body,
+            ..
+        } => (&[][..], Some((conversation_id, body))),
+        _ => (&[][..], None),
+    };
+    if let Some((conversation_id, body)) = reply {
         tx.execute("DELETE FROM messages WHERE pending_key = ?1", params![key])?;
         let existing: Option<String> = tx
             .query_row(
@@ -282,13 +286,22 @@ fn fold_back(
             )
             .optional()?;
         let draft = match existing {
+            // A reply of photos alone gives back no text.
+            Some(typed) if body.trim().is_empty() => typed,
             Some(typed) if !typed.trim().is_empty() => format!("{body}\n\n{typed}"),
             _ => body.clone(),
         };
-        tx.execute(
-            "INSERT OR REPLACE INTO drafts (conversation_id, body, updated_at) VALUES (?1, ?2, ?3)",
-            params![conversation_id, draft, now],
-        )?;
+        super::views::save_draft(tx, conversation_id, &draft, now)?;
+        // Its photos come back to the composer too, ahead of any attached since.
+        if !returned_photos.is_empty() {
+            let mut photos = returned_photos.to_vec();
+            for photo in super::attachments::draft_attachments(tx, conversation_id)? {
+                if !photos.iter().any(|p| p.id == photo.id) {
+                    photos.push(photo);
+                }
+            }
+            super::attachments::set_draft_attachments(tx, conversation_id, &photos, now)?;
+        }
     }
     let message = verdict
         .message
@@ -308,6 +321,36 @@ fn fold_back(
         ],
     )?;
     Ok(())
+}
+
+/// Puts the platform's records of a reply's photos in place of the local
+/// ones once they are uploaded; the key, and so the exactly-once delivery,
+/// is unchanged. `false` when the entry is gone or is not a reply.
+pub fn replace_attachments(
+    tx: &Connection,
+    key: &str,
+    uploaded: &[homedesk_protocol::Attachment],
+) -> Result<bool, StoreError> {
+    let json: Option<String> = tx
+        .query_row(
+            "SELECT action FROM outbox WHERE key = ?1",
+            params![key],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(json) = json else {
+        return Ok(false);
+    };
+    let mut action: Action = from_json("outbox", &json)?;
+    let Action::Reply { attachments, .. } = &mut action else {
+        return Ok(false);
+    };
+    *attachments = uploaded.to_vec();
+    tx.execute(
+        "UPDATE outbox SET action = ?2 WHERE key = ?1",
+        params![key, to_json(&action)],
+    )?;
+    Ok(true)
 }
 
 /// One outbox entry as troubleshooting shows it.

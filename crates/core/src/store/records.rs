@@ -147,8 +147,9 @@ pub fn upsert_record(tx: &Connection, record: &Record, me: &str) -> Result<(), S
         }
         Record::CannedReply(r) => {
             tx.execute(
-                "INSERT OR REPLACE INTO canned_replies (id, locale, title, shortcut, category, body, placeholders)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT OR REPLACE INTO canned_replies
+                     (id, locale, title, shortcut, category, body, placeholders, attachment)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     r.id,
                     r.locale,
@@ -156,7 +157,8 @@ pub fn upsert_record(tx: &Connection, record: &Record, me: &str) -> Result<(), S
                     r.shortcut,
                     r.category,
                     r.body,
-                    to_json(&r.placeholders)
+                    to_json(&r.placeholders),
+                    r.attachment.as_ref().map(to_json)
                 ],
             )?;
             search::index_canned_reply(tx, r)?;

@@ -67,10 +67,10 @@ pub fn scripts(conn: &Connection) -> Result<Vec<Script>, StoreError> {
     all(conn, "SELECT data FROM scripts ORDER BY id", "scripts")
 }
 
-/// One canned reply with its typed placeholders.
+/// One canned reply with its typed placeholders and its photo, if any.
 pub fn canned_reply(conn: &Connection, id: &str) -> Result<Option<CannedReply>, StoreError> {
     conn.query_row(
-        "SELECT id, locale, title, shortcut, category, body, placeholders
+        "SELECT id, locale, title, shortcut, category, body, placeholders, attachment
          FROM canned_replies WHERE id = ?1",
         params![id],
         |row| {
@@ -83,14 +83,19 @@ pub fn canned_reply(conn: &Connection, id: &str) -> Result<Option<CannedReply>, 
                     category: row.get(4)?,
                     body: row.get(5)?,
                     placeholders: Vec::new(),
+                    attachment: None,
                 },
                 row.get::<_, String>(6)?,
+                row.get::<_, Option<String>>(7)?,
             ))
         },
     )
     .optional()?
-    .map(|(mut reply, placeholders)| {
+    .map(|(mut reply, placeholders, attachment)| {
         reply.placeholders = from_json("canned_replies", &placeholders)?;
+        reply.attachment = attachment
+            .map(|json| from_json("canned_replies", &json))
+            .transpose()?;
         Ok(reply)
     })
     .transpose()

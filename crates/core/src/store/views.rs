@@ -204,24 +204,29 @@ pub fn draft(conn: &Connection, conversation_id: &str) -> Result<Option<String>,
         .optional()?)
 }
 
-/// Saves (or, when empty, clears) the composer text of a conversation.
+/// Saves the composer text of a conversation (its attached photos stay);
+/// a draft left with neither text nor photos is removed.
 pub fn save_draft(
     tx: &Connection,
     conversation_id: &str,
     body: &str,
     now: UnixMillis,
 ) -> Result<(), StoreError> {
-    if body.is_empty() {
-        tx.execute(
-            "DELETE FROM drafts WHERE conversation_id = ?1",
-            params![conversation_id],
-        )?;
-    } else {
-        tx.execute(
-            "INSERT OR REPLACE INTO drafts (conversation_id, body, updated_at) VALUES (?1, ?2, ?3)",
-            params![conversation_id, body, now],
-        )?;
-    }
+    tx.execute(
+        "INSERT INTO drafts (conversation_id, body, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (conversation_id) DO UPDATE SET body = excluded.body,
+             updated_at = excluded.updated_at",
+        params![conversation_id, body, now],
+    )?;
+    drop_empty_draft(tx, conversation_id)
+}
+
+/// Removes a conversation's draft if it holds neither text nor photos.
+pub(crate) fn drop_empty_draft(tx: &Connection, conversation_id: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM drafts WHERE conversation_id = ?1 AND body = '' AND attachments = '[]'",
+        params![conversation_id],
+    )?;
     Ok(())
 }
 

@@ -4,9 +4,12 @@
 //! engine and every screen are the same code in both modes (docs/architecture.md:
 //! "Nothing else branches on the mode").
 
-use homedesk_protocol::{ActionBatch, ActionResult, Session, SignIn};
+use homedesk_protocol::{ActionBatch, ActionResult, Attachment, Session, SignIn};
 
-use super::{EventStream, HttpTransport, LinkQuality, PulledPage, Transport, TransportError};
+use super::{
+    EventStream, FetchedMedia, HttpTransport, LinkQuality, PhotoSize, PulledPage, Transport,
+    TransportError,
+};
 use crate::practice::transport::SimulatorTransport;
 
 pub enum DeskTransport {
@@ -56,6 +59,35 @@ impl Transport for DeskTransport {
         match self {
             DeskTransport::Live(t) => t.events(access_token).await,
             DeskTransport::Practice(t) => t.events(access_token).await,
+        }
+    }
+
+    async fn upload_attachment(
+        &self,
+        access_token: &str,
+        media_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Attachment, TransportError> {
+        match self {
+            DeskTransport::Live(t) => t.upload_attachment(access_token, media_type, bytes).await,
+            DeskTransport::Practice(t) => {
+                t.upload_attachment(access_token, media_type, bytes).await
+            }
+        }
+    }
+
+    async fn fetch_attachment(
+        &self,
+        access_token: &str,
+        id: &str,
+        size: PhotoSize,
+        max_bytes: usize,
+    ) -> Result<FetchedMedia, TransportError> {
+        match self {
+            DeskTransport::Live(t) => t.fetch_attachment(access_token, id, size, max_bytes).await,
+            DeskTransport::Practice(t) => {
+                t.fetch_attachment(access_token, id, size, max_bytes).await
+            }
         }
     }
 

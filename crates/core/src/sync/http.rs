@@ -20,13 +20,15 @@ use std::time::Duration;
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use homedesk_protocol::{
-    ActionBatch, ActionResult, Change, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    ActionBatch, ActionResult, Attachment, Change, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION,
     ProtocolVersion, ServerEvent, Session, SignIn,
 };
 use reqwest::{Response, StatusCode, Url};
 use serde::Deserialize;
 
-use super::transport::{EventStream, LinkQuality, PulledPage, Transport, TransportError};
+use super::transport::{
+    EventStream, FetchedMedia, LinkQuality, PhotoSize, PulledPage, Transport, TransportError,
+};
 
 /// Largest answer accepted: a full page of 1 000 changes with long articles
 /// fits many times over.
@@ -291,6 +293,57 @@ impl Transport for HttpTransport {
         Ok(Box::pin(stream))
     }
 
+    async fn upload_attachment(
+        &self,
+        access_token: &str,
+        media_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Attachment, TransportError> {
+        self.json(
+            self.api
+                .post(self.url("/v1/attachments"))
+                .bearer_auth(access_token)
+                .header(reqwest::header::CONTENT_TYPE, media_type)
+                .body(bytes),
+        )
+        .await
+    }
+
+    async fn fetch_attachment(
+        &self,
+        access_token: &str,
+        id: &str,
+        size: PhotoSize,
+        max_bytes: usize,
+    ) -> Result<FetchedMedia, TransportError> {
+        let path = match size {
+            PhotoSize::Thumbnail => format!("/v1/attachments/{id}/thumbnail"),
+            PhotoSize::Full => format!("/v1/attachments/{id}"),
+        };
+        let response = self
+            .send(self.api.get(self.url(&path)).bearer_auth(access_token))
+            .await?;
+        let media_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let wire_bytes = response.content_length().unwrap_or(0);
+        let data = read_capped_to(response, max_bytes).await?;
+        Ok(FetchedMedia {
+            media_type,
+            wire_bytes: if wire_bytes == 0 {
+                data.len() as u64
+            } else {
+                wire_bytes
+            },
+            data,
+        })
+    }
+
     fn report_link(&self, link: LinkQuality) {
         self.degraded
             .store(link == LinkQuality::Degraded, Ordering::Relaxed);
@@ -334,21 +387,23 @@ pub fn decode_page(bytes: &[u8], wire_bytes: u64) -> Result<PulledPage, Transpor
 
 /// Reads a body, refusing it as soon as it grows past [`MAX_ANSWER_BYTES`].
 async fn read_capped(response: Response) -> Result<Vec<u8>, TransportError> {
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
-    {
+    read_capped_to(response, MAX_ANSWER_BYTES).await
+}
+
+/// Reads a body, refusing it as soon as it grows past `limit` bytes.
+async fn read_capped_to(response: Response, limit: usize) -> Result<Vec<u8>, TransportError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
         return Err(TransportError::Malformed(format!(
-            "answer larger than {MAX_ANSWER_BYTES} bytes"
+            "answer larger than {limit} bytes"
         )));
     }
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(classify)?;
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+        if body.len() + chunk.len() > limit {
             return Err(TransportError::Malformed(format!(
-                "answer larger than {MAX_ANSWER_BYTES} bytes"
+                "answer larger than {limit} bytes"
             )));
         }
         body.extend_from_slice(&chunk);

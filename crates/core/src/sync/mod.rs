@@ -23,6 +23,7 @@
 mod backoff;
 mod desk_transport;
 pub mod http;
+mod media;
 pub mod transport;
 
 use std::collections::VecDeque;
@@ -40,7 +41,9 @@ use tokio::sync::{Mutex, Notify, broadcast, watch};
 pub use backoff::Backoff;
 pub use desk_transport::DeskTransport;
 pub use http::{HttpConfig, HttpSetupError, HttpTransport};
-pub use transport::{EventStream, LinkQuality, PulledPage, Transport, TransportError};
+pub use transport::{
+    EventStream, FetchedMedia, LinkQuality, PhotoSize, PulledPage, Transport, TransportError,
+};
 
 use crate::connection::{ConnectionState, ConnectionStatus};
 use crate::store::{Store, StoreError, outbox, records, sync_state};
@@ -66,6 +69,10 @@ pub struct SyncConfig {
     pub flap_window: Duration,
     /// The workstation's clock: action times, the platform clock offset.
     pub clock: crate::clock::SharedClock,
+    /// Most bytes of photos kept on this PC ([`crate::photos::CACHE_BUDGET_BYTES`]).
+    pub photo_cache_budget: u64,
+    /// Most thumbnails fetched per sync round ([`crate::photos::THUMBNAILS_PER_SYNC`]).
+    pub thumbnails_per_sync: usize,
 }
 
 impl SyncConfig {
@@ -80,6 +87,8 @@ impl SyncConfig {
             slow_request: Duration::from_secs(3),
             flap_window: Duration::from_secs(60),
             clock: crate::clock::system(),
+            photo_cache_budget: crate::photos::CACHE_BUDGET_BYTES,
+            thumbnails_per_sync: crate::photos::THUMBNAILS_PER_SYNC,
         }
     }
 }
@@ -135,6 +144,8 @@ pub struct SyncReport {
     pub pulled: usize,
     pub skipped: usize,
     pub pages: usize,
+    /// Thumbnails fetched after the pull.
+    pub thumbnails: usize,
 }
 
 /// Recent request outcomes, to tell online from degraded from offline.
@@ -359,12 +370,15 @@ impl<T: Transport> SyncEngine<T> {
         SyncError::SignInNeeded(message)
     }
 
-    /// Pushes the whole outbox, then pulls the change log to its end.
+    /// Pushes the whole outbox (uploading the photos of replies first),
+    /// pulls the change log to its end, then fetches the thumbnails of the
+    /// agent's conversations (see [`media`]).
     pub async fn sync_once(&self) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
         let result = async {
             self.push_all(&mut report).await?;
-            self.pull_all(&mut report).await
+            self.pull_all(&mut report).await?;
+            self.fetch_thumbnails(&mut report).await
         }
         .await;
         if result.is_ok() {
@@ -382,6 +396,9 @@ impl<T: Transport> SyncEngine<T> {
             let actions = self.store.read(|c| outbox::pending(c, batch_size))?;
             if actions.is_empty() {
                 return Ok(());
+            }
+            if self.upload_photos(&actions, report).await? {
+                continue;
             }
             let keys: Vec<String> = actions.iter().map(|a| a.key.clone()).collect();
             let batch = ActionBatch { actions };

@@ -10,7 +10,7 @@ use std::pin::Pin;
 
 use futures_util::Stream;
 use homedesk_protocol::{
-    ActionBatch, ActionResult, Change, ServerEvent, Session, SignIn, UnixMillis,
+    ActionBatch, ActionResult, Attachment, Change, ServerEvent, Session, SignIn, UnixMillis,
 };
 
 /// How the workstation judges its own link; stated on every request
@@ -34,6 +34,34 @@ pub struct PulledPage {
     pub server_time: UnixMillis,
     /// Bytes received for this page (compressed, as on the wire when known).
     pub wire_bytes: u64,
+}
+
+/// Which copy of a photo to fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoSize {
+    /// `GET /v1/attachments/{id}/thumbnail`: a JPEG of at most 30 KB.
+    Thumbnail,
+    /// `GET /v1/attachments/{id}`: the stored image.
+    Full,
+}
+
+/// A photo as the platform sent it (not checked yet: the engine does that).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedMedia {
+    /// The answer's `Content-Type`.
+    pub media_type: String,
+    pub data: Vec<u8>,
+    /// Bytes received (compressed, as on the wire when known).
+    pub wire_bytes: u64,
+}
+
+/// What a transport without photos (the practice simulator) answers.
+fn no_photos() -> TransportError {
+    TransportError::Refused {
+        status: 404,
+        code: "not_found".into(),
+        message: "this platform keeps no photos".into(),
+    }
 }
 
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<ServerEvent, TransportError>> + Send>>;
@@ -111,6 +139,28 @@ pub trait Transport: Send + Sync + 'static {
         &self,
         access_token: &str,
     ) -> impl Future<Output = Result<EventStream, TransportError>> + Send;
+
+    /// `POST /v1/attachments`: uploads a photo (its bytes as chosen); the
+    /// platform's record of it. The same bytes twice give the same record.
+    fn upload_attachment(
+        &self,
+        _access_token: &str,
+        _media_type: &str,
+        _bytes: Vec<u8>,
+    ) -> impl Future<Output = Result<Attachment, TransportError>> + Send {
+        async { Err(no_photos()) }
+    }
+
+    /// A photo's thumbnail or full image, at most `max_bytes`.
+    fn fetch_attachment(
+        &self,
+        _access_token: &str,
+        _id: &str,
+        _size: PhotoSize,
+        _max_bytes: usize,
+    ) -> impl Future<Output = Result<FetchedMedia, TransportError>> + Send {
+        async { Err(no_photos()) }
+    }
 
     /// The engine's judgement of the link changed; a transport that talks
     /// to the platform states it with every later request.

@@ -42,6 +42,9 @@ pub struct Stats {
     pub resets: AtomicU64,
     pub stalls: AtomicU64,
     pub bytes: AtomicU64,
+    /// Bytes from the platform to the workstation (what the workstation
+    /// downloads, TLS included).
+    pub down_bytes: AtomicU64,
 }
 
 pub struct FlakyProxy {
@@ -90,8 +93,9 @@ impl FlakyProxy {
                             modes.clone(),
                             stats.clone(),
                             rng.clone(),
+                            false,
                         );
-                        let down = pump(server_read, client_write, modes, stats, rng);
+                        let down = pump(server_read, client_write, modes, stats, rng, true);
                         // When either direction fails, the connection is over.
                         tokio::select! {
                             _ = up => {}
@@ -173,6 +177,7 @@ async fn pump(
     mut mode: watch::Receiver<Mode>,
     stats: Arc<Stats>,
     rng: Arc<Mutex<StdRng>>,
+    downstream: bool,
 ) {
     let mut buf = vec![0u8; 4096];
     loop {
@@ -220,5 +225,8 @@ async fn pump(
             return;
         }
         stats.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        if downstream {
+            stats.down_bytes.fetch_add(n as u64, Ordering::Relaxed);
+        }
     }
 }

@@ -291,7 +291,7 @@ describe("the key that sends a reply", () => {
     expect(composer()).toHaveValue("亲，您好\n马上帮您查");
     expect(host.calls.some((c) => c.startsWith("reply:"))).toBe(false);
     await userEvent.keyboard("{Enter}");
-    await waitFor(() => expect(host.calls).toContain("reply:c1:亲，您好\n马上帮您查"));
+    await waitFor(() => expect(host.calls).toContain("reply:c1:亲，您好\n马上帮您查:[]"));
     await waitFor(() => expect(composer()).toHaveValue(""));
     expect(composer(), "the agent types on").toHaveFocus();
   });
@@ -309,7 +309,7 @@ describe("the key that sends a reply", () => {
       "confirming a word sends nothing",
     ).toBe(false);
     fireEvent.keyDown(composer(), { key: "Enter", code: "Enter", keyCode: 13 });
-    await waitFor(() => expect(host.calls).toContain("reply:c1:tuikuan"));
+    await waitFor(() => expect(host.calls).toContain("reply:c1:tuikuan:[]"));
   });
 
   it("with Ctrl+Enter chosen in Settings, Enter starts a new line and Ctrl+Enter sends; notes too", async () => {
@@ -330,7 +330,7 @@ describe("the key that sends a reply", () => {
     expect(composer()).toHaveValue("第一行\n第二行");
     expect(host.calls.some((c) => c.startsWith("reply:"))).toBe(false);
     await userEvent.keyboard("{Control>}{Enter}{/Control}");
-    await waitFor(() => expect(host.calls).toContain("reply:c1:第一行\n第二行"));
+    await waitFor(() => expect(host.calls).toContain("reply:c1:第一行\n第二行:[]"));
 
     await userEvent.click(screen.getByTestId("composer-as-note"));
     composer().focus();
@@ -371,7 +371,7 @@ describe("the key that sends a reply", () => {
     expect(composer()).toHaveValue("亲，您的订单5188我正在帮您查询，请稍等1–2分钟哦～");
     await userEvent.keyboard("{Enter}");
     await waitFor(() =>
-      expect(host.calls).toContain("reply:c1:亲，您的订单5188我正在帮您查询，请稍等1–2分钟哦～"),
+      expect(host.calls).toContain("reply:c1:亲，您的订单5188我正在帮您查询，请稍等1–2分钟哦～:[]"),
     );
   });
 

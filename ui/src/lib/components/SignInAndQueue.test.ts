@@ -160,7 +160,7 @@ describe("conversation", () => {
       timeout: 2000,
     });
     await userEvent.click(screen.getByTestId("composer-send"));
-    await waitFor(() => expect(host.calls).toContain("reply:c1:亲，麻烦拍张照片"));
+    await waitFor(() => expect(host.calls).toContain("reply:c1:亲，麻烦拍张照片:[]"));
     expect(await screen.findByTestId("message-pending")).toHaveTextContent("发送中");
     expect(composer).toHaveValue("");
 
@@ -287,7 +287,7 @@ describe("canned replies", () => {
     await userEvent.click(screen.getByTestId("composer-send"));
     await waitFor(() =>
       expect(host.calls).toContain(
-        "reply:c1:亲，您的订单5188 2233我正在帮您查询，请稍等1–2分钟哦～",
+        "reply:c1:亲，您的订单5188 2233我正在帮您查询，请稍等1–2分钟哦～:[]",
       ),
     );
   });

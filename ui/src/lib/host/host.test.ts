@@ -34,7 +34,7 @@ describe("mock host", () => {
     expect(await host.queue("all")).toEqual(rec.frames[0]!.queue);
     const id = "conv-sc-zh-where-parcel";
     await host.claim(id);
-    await expect(host.reply(id, "a reply the engine never saw")).rejects.toThrow(
+    await expect(host.reply(id, "a reply the engine never saw", [])).rejects.toThrow(
       /off the recording "where-parcel"/,
     );
     expect(await host.practiceStatus()).toEqual(rec.frames[1]!.status);

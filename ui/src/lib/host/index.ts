@@ -23,6 +23,7 @@ import type { QueueItem } from "./bindings/QueueItem";
 import type { QueueScope } from "./bindings/QueueScope";
 import type { SignInDefaults } from "./bindings/SignInDefaults";
 import type { SignedInAgent } from "./bindings/SignedInAgent";
+import type { Attachment } from "./bindings/Attachment";
 import type {
   ConflictView,
   MyDay,
@@ -45,6 +46,7 @@ import type {
 export type {
   AppInfo,
   ArticleView,
+  Attachment,
   Presence,
   PresenceReason,
   CannedHit,
@@ -70,6 +72,17 @@ export type { Customer } from "./bindings/Customer";
 export type { Delivery } from "./bindings/Delivery";
 export type { DeliveryState } from "./bindings/DeliveryState";
 export type { OrderSummary } from "./bindings/OrderSummary";
+
+/**
+ * Which copy of a photo the webview shows: the platform's thumbnail, its
+ * full image, or a photo attached on this PC and not uploaded yet.
+ */
+export type MediaKind = "thumb" | "full" | "local";
+
+/** The copy of `photo` to show in a thread or a composer: local, else the thumbnail. */
+export function previewKind(photo: Attachment): MediaKind {
+  return photo.id.startsWith("local-") ? "local" : "thumb";
+}
 
 export interface Host {
   /** Name, version, data folder and the saved interface language. */
@@ -104,8 +117,32 @@ export interface Host {
   presence(): Promise<Presence>;
   /** Changes presence; the platform routes new contacts by it. */
   setPresence(presence: Presence): Promise<void>;
-  /** Sends a reply (shown at once as pending, delivered when online). */
-  reply(conversationId: string, body: string): Promise<void>;
+  /**
+   * Sends a reply with the composer's photos named in `attachments` (ids of
+   * `draft_attachments`); shown at once as pending, delivered when online.
+   * The text may be empty when photos go.
+   */
+  reply(conversationId: string, body: string, attachments: string[]): Promise<void>;
+  /**
+   * Attaches a photo (the file's bytes) to the reply being written; the core
+   * checks it and keeps it on this PC until it is sent. photo_too_large or
+   * photo_unsupported, with nothing kept, when it cannot go.
+   */
+  attachPhoto(conversationId: string, bytes: Uint8Array): Promise<Attachment>;
+  /**
+   * Attaches a canned reply's photo (a size chart) to the reply being
+   * written; the platform already holds it. invalid_input when the canned
+   * reply has none or the reply already has four photos.
+   */
+  attachCannedPhoto(conversationId: string, cannedId: string): Promise<Attachment>;
+  /** Takes a photo off the reply being written. */
+  removePhoto(conversationId: string, photoId: string): Promise<void>;
+  /**
+   * The address the webview loads a photo from (the shell's media scheme;
+   * no network, no data: URLs). Not a call: the request goes when an image
+   * asks for it.
+   */
+  mediaUrl(kind: MediaKind, photoId: string): string;
   /** Keeps the composer text locally as the agent types. */
   saveDraft(conversationId: string, body: string): Promise<void>;
   /**
@@ -216,6 +253,8 @@ const CORE_CODES: readonly string[] = [
   "platform",
   "not_signed_in",
   "locked",
+  "photo_too_large",
+  "photo_unsupported",
 ] satisfies ErrorCode[];
 
 /** Turns whatever a rejected IPC call gave us into a `HostError`. */

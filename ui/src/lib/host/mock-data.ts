@@ -168,6 +168,7 @@ export const CANNED: ReplyTemplate[] = [
     shortcut: "sd",
     body: "亲，您的订单{order_no}我正在帮您查询，请稍等1–2分钟哦～",
     fields: [{ name: "order_no", kind: "order_no", required: true, value: "" }],
+    attachment: null,
   },
   {
     id: "cr-zh-ship-date",
@@ -175,6 +176,7 @@ export const CANNED: ReplyTemplate[] = [
     shortcut: "fh",
     body: "亲，您的订单预计{date}发出，发出后订单里就能看到快递单号哦～",
     fields: [{ name: "date", kind: "date", required: true, value: "" }],
+    attachment: null,
   },
   {
     id: "cr-zh-greeting",
@@ -182,6 +184,21 @@ export const CANNED: ReplyTemplate[] = [
     shortcut: "nh",
     body: "亲，您好！我是{agent_name}，很高兴为您服务，请问有什么可以帮您？",
     fields: [{ name: "agent_name", kind: "text", required: true, value: "" }],
+    attachment: null,
+  },
+  {
+    id: "cr-zh-size-chart",
+    title: "发尺码表（带图）",
+    shortcut: "cmb",
+    body: "亲，这是我们家防晒衣的尺码表，您对照身高体重选就可以～",
+    fields: [],
+    attachment: {
+      id: "5a".repeat(32),
+      media_type: "image/png",
+      bytes: 31_871,
+      width: 640,
+      height: 400,
+    },
   },
 ];
 

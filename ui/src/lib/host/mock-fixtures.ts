@@ -163,5 +163,6 @@ export function detailOf(item: QueueItem, customer: Partial<Customer> = {}): Con
       },
     ],
     draft: null,
+    draft_attachments: [],
   };
 }

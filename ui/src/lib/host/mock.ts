@@ -25,6 +25,7 @@ import {
   type SignedInAgent,
   type ThreadMessage,
   type Customer,
+  type Attachment,
 } from "./index";
 import {
   DEFAULT_PREFERENCES,
@@ -74,6 +75,8 @@ export interface MockHost extends Host {
   rows: QueueItem[];
   /** Thread messages after each row's first one, by conversation id. */
   messages: Record<string, ThreadMessage[]>;
+  /** Photos attached in each conversation's composer (`attachPhoto` adds, `removePhoto` takes off). */
+  photos: Record<string, Attachment[]>;
   /** Changes (or with `null` removes) a row and tells the UI, as the desk would. */
   update(conversationId: string, patch: Partial<QueueItem> | null): void;
   /** The desk sends an event (news, an offer, refused actions). */
@@ -153,6 +156,7 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
       if (!item) return null;
       const detail = detailOf(item, options.customers?.[id]);
       detail.messages.push(...structuredClone(host.messages[id] ?? []));
+      detail.draft_attachments = structuredClone(host.photos[id] ?? []);
       return detail;
     },
     release: async () => {},
@@ -161,7 +165,38 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
     declineOffer: async () => {},
     presence: async () => presence,
     setPresence: async (next) => void (presence = next),
-    reply: async (conversationId, body) => play({ call: "reply", conversationId, body }),
+    reply: async (conversationId, body) => {
+      host.photos[conversationId] = [];
+      play({ call: "reply", conversationId, body });
+    },
+    attachPhoto: async (conversationId, bytes) => {
+      // Not a check: an id from the bytes, as the core's `local-<sha256>` looks.
+      const hex = [...bytes.slice(0, 32)].map((b) => b.toString(16).padStart(2, "0")).join("");
+      const photo: Attachment = {
+        id: `local-${hex.padEnd(64, "0")}`,
+        media_type: "image/jpeg",
+        bytes: bytes.length,
+        width: 4,
+        height: 3,
+      };
+      const attached = (host.photos[conversationId] ??= []);
+      if (!attached.some((p) => p.id === photo.id)) attached.push(photo);
+      return { ...photo };
+    },
+    attachCannedPhoto: async (conversationId, cannedId) => {
+      const template = await host.replyTemplate(cannedId, conversationId);
+      const photo = template?.attachment;
+      if (!photo) throw new HostError("invalid_input", `${cannedId} has no photo`);
+      const attached = (host.photos[conversationId] ??= []);
+      if (!attached.some((p) => p.id === photo.id)) attached.push(photo);
+      return { ...photo };
+    },
+    removePhoto: async (conversationId, photoId) => {
+      host.photos[conversationId] = (host.photos[conversationId] ?? []).filter(
+        (p) => p.id !== photoId,
+      );
+    },
+    mediaUrl: (kind, photoId) => `mock-media/${kind}/${photoId}`,
     saveDraft: async () => {},
     wrapUp: async (conversationId, disposition) =>
       play({ call: "wrapUp", conversationId, disposition }),
@@ -246,10 +281,14 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
     answers,
     rows: structuredClone(options.queue ?? []),
     messages: {},
+    photos: {},
   } as MockHost;
   for (const name of Object.keys(defaults) as (keyof Host)[]) {
     (host as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
-      if (!name.startsWith("on")) calls.push([name, ...args.map(show)].join(":"));
+      // `mediaUrl` only makes an address; the request goes when an image loads.
+      if (!name.startsWith("on") && name !== "mediaUrl") {
+        calls.push([name, ...args.map(show)].join(":"));
+      }
       const answer = (answers[name] ?? defaults[name]) as (...a: unknown[]) => unknown;
       return answer(...args);
     };

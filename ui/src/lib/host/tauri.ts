@@ -5,7 +5,7 @@
 // with the parameters of its Rust function as the keys of a flat object
 // (camelCase: `conversation_id` there is `conversationId` here).
 
-import { invoke } from "@tauri-apps/api/core";
+import { convertFileSrc, invoke, type InvokeArgs, type InvokeOptions } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { toHostError, type DeskEvent, type Host, type Notice } from "./index";
 
@@ -14,9 +14,12 @@ const DESK_EVENT = "homedesk://desk";
 /** A notification the OS could not show, to show in the app instead. */
 const NOTICE_EVENT = "homedesk://notice";
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+/** The shell's scheme for photos (src-tauri/src/media.rs). */
+const MEDIA_SCHEME = "homedesk-media";
+
+async function call<T>(command: string, args?: InvokeArgs, options?: InvokeOptions): Promise<T> {
   try {
-    return await invoke<T>(command, args);
+    return await invoke<T>(command, args, options);
   } catch (reason) {
     throw toHostError(reason);
   }
@@ -39,7 +42,16 @@ export const tauriHost: Host = {
   declineOffer: (offerId) => call("decline_offer", { offerId }),
   presence: () => call("presence"),
   setPresence: (presence) => call("set_presence", { presence }),
-  reply: (conversationId, body) => call("reply", { conversationId, body }),
+  reply: (conversationId, body, attachments) =>
+    call("reply", { conversationId, body, attachments }),
+  // The photo goes as the raw body (not a JSON array of 5 MB of numbers).
+  attachPhoto: (conversationId, bytes) =>
+    call("attach_photo", bytes, { headers: { "Homedesk-Conversation": conversationId } }),
+  attachCannedPhoto: (conversationId, cannedId) =>
+    call("attach_canned_photo", { conversationId, cannedId }),
+  removePhoto: (conversationId, photoId) => call("remove_photo", { conversationId, photoId }),
+  // `homedesk-media://localhost/…` on Linux and macOS, `http://homedesk-media.localhost/…` on Windows.
+  mediaUrl: (kind, photoId) => convertFileSrc(`${kind}/${photoId}`, MEDIA_SCHEME),
   saveDraft: (conversationId, body) => call("save_draft", { conversationId, body }),
   wrapUp: (conversationId, disposition, note, afterContactSecs) =>
     call("wrap_up", { conversationId, disposition, note, afterContactSecs }),

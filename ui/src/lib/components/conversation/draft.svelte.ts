@@ -5,8 +5,11 @@
 // a reply the platform refused comes back ahead of what was saved
 // (`takeReturnedText`). It lives as long as the conversation view, so the
 // text survives the wrap-up and transfer panels that replace the composer.
+// Photos attached to the reply are kept by the core with the draft (each
+// attach and removal is saved at once); a refused photo reply brings its
+// photos back, and every read of the conversation shows them.
 
-import { toHostError, type Host, type HostErrorCode } from "../../host";
+import { toHostError, type Attachment, type Host, type HostErrorCode } from "../../host";
 
 export class ReplyDraft {
   /** The text in the reply box. */
@@ -17,6 +20,10 @@ export class ReplyDraft {
   asNote = $state(false);
   /** The conversation whose saved draft is in `body`. */
   loadedFor = $state<string | null>(null);
+  /** Photos attached to the reply, in order (the core's `draft_attachments`). */
+  photos = $state<Attachment[]>([]);
+  /** A photo is being read and checked. */
+  attaching = $state(false);
 
   /**
    * The draft the store holds as far as this view knows (loaded, saved or
@@ -52,16 +59,22 @@ export class ReplyDraft {
     return this.ownWrites;
   }
 
-  /** Sending is possible: text, not a `/` command, no send under way. */
+  /**
+   * Sending is possible: text (or, for a reply, photos alone), not a `/`
+   * command, no send under way.
+   */
   get sendable(): boolean {
-    return !this.sending && this.body.trim() !== "" && !this.body.startsWith("/");
+    if (this.sending || this.attaching || this.body.startsWith("/")) return false;
+    return this.body.trim() !== "" || (!this.asNote && this.photos.length > 0);
   }
 
   /**
    * The conversation was read, `writesAtRequest` being `writes` when it was
    * asked for. True when this is its first read: the composer takes the focus.
    */
-  loaded(id: string, stored: string, writesAtRequest: number): boolean {
+  loaded(id: string, stored: string, writesAtRequest: number, photos: Attachment[] = []): boolean {
+    // The core keeps the photos: what it read is what is attached.
+    if (!this.sending && !this.attaching) this.photos = photos;
     if (this.loadedFor === id) {
       const settled =
         writesAtRequest === this.ownWrites && this.savesInFlight === 0 && !this.sending;
@@ -152,7 +165,14 @@ export class ReplyDraft {
     this.ownWrites += 1;
     try {
       if (this.asNote) await this.host().note(id, this.body);
-      else await this.host().reply(id, this.body);
+      else {
+        await this.host().reply(
+          id,
+          this.body,
+          this.photos.map((photo) => photo.id),
+        );
+        this.photos = [];
+      }
       this.body = "";
       this.known = "";
       await reload();
@@ -160,6 +180,52 @@ export class ReplyDraft {
       this.onfailure(toHostError(reason).code);
     } finally {
       this.sending = false;
+    }
+  }
+
+  /**
+   * Attaches a photo the agent chose (its bytes) to the reply; the core
+   * checks it. A refusal (too large, not a photo) goes to `onfailure`.
+   */
+  async attach(bytes: Uint8Array) {
+    const id = this.conversationId();
+    this.attaching = true;
+    try {
+      const photo = await this.host().attachPhoto(id, bytes);
+      if (id === this.conversationId() && !this.photos.some((p) => p.id === photo.id)) {
+        this.photos = [...this.photos, photo];
+      }
+    } catch (reason) {
+      this.onfailure(toHostError(reason).code);
+    } finally {
+      this.attaching = false;
+    }
+  }
+
+  /** Attaches a canned reply's photo (the platform holds it already). */
+  async attachCanned(cannedId: string) {
+    const id = this.conversationId();
+    this.attaching = true;
+    try {
+      const photo = await this.host().attachCannedPhoto(id, cannedId);
+      if (id === this.conversationId() && !this.photos.some((p) => p.id === photo.id)) {
+        this.photos = [...this.photos, photo];
+      }
+    } catch (reason) {
+      this.onfailure(toHostError(reason).code);
+    } finally {
+      this.attaching = false;
+    }
+  }
+
+  /** Takes a photo off the reply. */
+  async remove(photoId: string) {
+    const id = this.conversationId();
+    try {
+      await this.host().removePhoto(id, photoId);
+      this.photos = this.photos.filter((p) => p.id !== photoId);
+    } catch (reason) {
+      this.onfailure(toHostError(reason).code);
     }
   }
 }

@@ -175,6 +175,30 @@ export const en: Messages = {
     "{count} offers in a row went unanswered, so you were set to On break. Switch back to Available when you're ready.",
   "conversation.asNote": "Internal note (the customer does not see it)",
 
+  "photo.list": "Photos",
+  "photo.alt.customer": "Photo {n} of {total} from the customer",
+  "photo.alt.mine": "Photo {n} of {total} I sent",
+  "photo.alt.attached": "Photo {n} of {total} to send",
+  "photo.open": "{alt}: open full size",
+  "photo.loading": "Loading…",
+  "photo.failed": "Could not load the photo",
+  "photo.retry": "Retry",
+  "photo.retryLabel": "Retry loading: {alt}",
+  "photo.viewerTitle": "Photo",
+  "photo.loadingFull": "Loading the full photo…",
+  "photo.failedFull":
+    "Could not load the full photo: the link may be down. Retry once you are online.",
+  "photo.previous": "Previous",
+  "photo.next": "Next",
+  "photo.add": "Add photo",
+  "photo.hint": "JPEG, PNG or WebP, up to 5 MB",
+  "photo.notInNote": "Internal notes cannot carry photos",
+  "photo.full": "A reply carries at most {max} photos",
+  "photo.attached": "Photos to send",
+  "photo.alt.canned": "The photo that goes with the canned reply “{title}”",
+  "photo.withCanned": "This photo goes with the reply",
+  "photo.remove": "Remove photo {n}",
+
   "connection.label": "Connection",
   "connection.practice": "Practising (simulated customers, no platform)",
   "connection.online": "Online",
@@ -257,6 +281,8 @@ export const en: Messages = {
   "refusal.offer_expired":
     "This offer had already ended (it timed out or went to someone else); nothing to do.",
   "refusal.forbidden": "This conversation is not in one of your queues, so you may not act on it.",
+  "refusal.invalid_photo":
+    "The platform did not accept a photo (the file may be damaged or of another type), so the reply was not sent. Its text and photos are back in the reply box: change the photo and send again.",
   "refusal.invalid":
     "The platform did not accept this action: something in it was not valid. Check it and try again.",
   "refusal.unknown_disposition":
@@ -448,5 +474,9 @@ export const en: Messages = {
   "error.not_signed_in": "Nobody is signed in yet. Please sign in first.",
   "error.locked": "The screen is locked. Unlock it with your password first.",
   "error.ipc": "Something went wrong inside the app. Restart Homedesk and try again.",
+  "error.photo_too_large":
+    "This photo is too large to send: at most 5 MB and 40 megapixels. Shrink it or send a screenshot.",
+  "error.photo_unsupported":
+    "This file cannot be sent as a photo: only JPEG, PNG or WebP images can.",
   "error.dismiss": "OK",
 };

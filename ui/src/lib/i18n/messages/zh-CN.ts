@@ -169,6 +169,29 @@ export const zhCN = {
     "连续 {count} 次没接，已帮你切换为小休；准备好了再切回空闲可接待。",
   "conversation.asNote": "写内部备注（客户看不到）",
 
+  "photo.list": "图片",
+  "photo.alt.customer": "客户发来的图片（第 {n} 张，共 {total} 张）",
+  "photo.alt.mine": "我发出的图片（第 {n} 张，共 {total} 张）",
+  "photo.alt.attached": "准备发送的图片（第 {n} 张，共 {total} 张）",
+  "photo.open": "{alt}，点开看大图",
+  "photo.loading": "加载中…",
+  "photo.failed": "图片没加载出来",
+  "photo.retry": "重试",
+  "photo.retryLabel": "重新加载：{alt}",
+  "photo.viewerTitle": "查看图片",
+  "photo.loadingFull": "正在加载原图…",
+  "photo.failedFull": "原图没加载出来：可能现在没网。等联网了再点一次重试。",
+  "photo.previous": "上一张",
+  "photo.next": "下一张",
+  "photo.add": "添加图片",
+  "photo.hint": "JPEG、PNG、WebP 格式，最大 5 MB",
+  "photo.notInNote": "内部备注不能带图片",
+  "photo.full": "一条回复最多带 {max} 张图片",
+  "photo.attached": "准备发送的图片",
+  "photo.alt.canned": "快捷回复“{title}”附带的图片",
+  "photo.withCanned": "使用后这张图片会一起发出",
+  "photo.remove": "去掉第 {n} 张图片",
+
   "connection.label": "连接状态",
   "connection.practice": "练习中（模拟客户，不联网）",
   "connection.online": "在线",
@@ -243,6 +266,8 @@ export const zhCN = {
   "refusal.already_resolved": "这个会话已经结束了，你的操作没有生效。",
   "refusal.offer_expired": "这次分配已经失效了（超时了，或者已经转给别人），不用再处理。",
   "refusal.forbidden": "这个会话不在你负责的队列里，你没有权限处理。",
+  "refusal.invalid_photo":
+    "平台没收下这张图片（文件可能坏了或者格式不对），这条回复没发出去。文字和图片已经放回输入框，换一张再发就行。",
   "refusal.invalid": "平台没有接受这次操作，内容不符合要求，请检查后再试一次。",
   "refusal.unknown_disposition": "平台不认这个处理结果，请重新选一个处理结果再结束会话。",
   "refusal.key_reused": "这次操作和之前的一次编号重复了，平台没有接收，请再操作一次。",
@@ -420,6 +445,9 @@ export const zhCN = {
   "error.not_signed_in": "还没有登录，请先登录。",
   "error.locked": "屏幕已锁定，请先输入密码解锁。",
   "error.ipc": "程序内部出错了，请重启客服台后再试。",
+  "error.photo_too_large":
+    "图片太大了，发不了：最大 5 MB、4000 万像素。可以先压缩一下或者截个图再发。",
+  "error.photo_unsupported": "这个文件不能当图片发：只能发 JPEG、PNG 或 WebP 格式的图片。",
   "error.dismiss": "知道了",
 } as const;
 
