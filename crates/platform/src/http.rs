@@ -106,6 +106,7 @@ pub fn router(platform: Shared) -> Router {
             "/v1/ingress/{channel}",
             post(post_ingress).layer(DefaultBodyLimit::max(INGRESS_BODY_LIMIT)),
         )
+        .merge(crate::webchat::routes::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

@@ -4,7 +4,8 @@
 //!
 //! Layout: `http` (routes, extractors, error mapping) calls the domain
 //! modules `auth`, `actions`, `contact_records`, `ingress`, `routing` and
-//! `visibility`, which run inside transactions of a `storage::Storage`. `server` owns TLS and
+//! `visibility`, which run inside transactions of a `storage::Storage`;
+//! `webchat` is the customer chat page built into the platform. `server` owns TLS and
 //! graceful shutdown, `tls` the development certificates, `content` and
 //! `admin` the import of knowledge and accounts, `demo` the demo world.
 
@@ -26,6 +27,7 @@ pub mod storage;
 pub mod tls;
 pub mod training;
 pub mod visibility;
+pub mod webchat;
 
 use std::sync::Arc;
 
@@ -52,6 +54,8 @@ pub struct Settings {
     pub offer_timeout_ms: i64,
     /// Hash of the secret channel adapters present on `/v1/ingress`.
     pub ingress_token_hash: String,
+    /// The web chat's abuse limits.
+    pub webchat: webchat::ChatLimits,
 }
 
 /// Everything a request handler needs. One per process.
@@ -65,11 +69,14 @@ pub struct Platform {
     pub reroute: Notify,
     /// Flips to `true` when the server begins shutting down; event streams end.
     pub shutting_down: watch::Sender<bool>,
+    /// The web chat's rate-limit buckets.
+    pub webchat: webchat::WebChat,
 }
 
 impl Platform {
     pub fn new(storage: Arc<dyn Storage>, settings: Settings) -> Platform {
         Platform {
+            webchat: webchat::WebChat::new(settings.webchat),
             storage,
             settings,
             hub: Hub::default(),

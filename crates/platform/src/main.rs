@@ -98,6 +98,14 @@ struct ServeArgs {
     /// presented again (a retry after a lost answer) without revoking the sign-in.
     #[arg(long, default_value_t = 30)]
     refresh_grace: u64,
+    /// Web chat: messages and photos one customer may send a minute (also
+    /// the burst allowed after a quiet minute).
+    #[arg(long, default_value_t = 20, value_name = "PER_MINUTE")]
+    chat_customer_rate: u32,
+    /// Web chat: requests one IP address may make a minute (new customers,
+    /// messages, photos, event streams); everyone behind one address shares it.
+    #[arg(long, default_value_t = 120, value_name = "PER_MINUTE")]
+    chat_ip_rate: u32,
 }
 
 #[derive(Subcommand, Debug)]
@@ -373,6 +381,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         offer_timeout_ms: i64::try_from(args.offer_timeout)?.saturating_mul(1000),
         ingress_token_hash: token_hash(&ingress),
+        webchat: homedesk_platform::webchat::ChatLimits {
+            customer_per_minute: args.chat_customer_rate,
+            ip_per_minute: args.chat_ip_rate,
+        },
     };
     let storage: Arc<dyn Storage> = storage;
     let platform = Arc::new(Platform::new(storage, settings));
@@ -403,8 +415,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("homedesk-platform ready at https://{address} ({trust})");
         tracing::info!("ready at https://{address} ({trust})");
         if demo.is_some() {
+            // One write for both lines.
             println!(
-                "DEMO ONLY: agents a1001-a1005, trainee t2001 and supervisor s3001 sign in with the password {DEMO_PASSWORD:?}"
+                "DEMO ONLY: agents a1001-a1005, trainee t2001 and supervisor s3001 sign in with the password {DEMO_PASSWORD:?}\n\
+                 DEMO customer chat page: https://{address}/chat/aftersales (open it in a browser and write as a customer; agents a1001-a1004 work that queue)"
             );
         }
         server::serve(Arc::clone(&platform), listener, tls_config, shutdown_signal()).await?;

@@ -30,6 +30,9 @@ pub enum ErrorCode {
     Internal,
     /// Shutting down or overloaded; retry later.
     Unavailable,
+    /// Too many requests from one customer or address (the web chat's
+    /// abuse limits); `Retry-After` says how many seconds to wait.
+    RateLimited,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
