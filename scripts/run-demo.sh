@@ -35,7 +35,10 @@ if ! grep -q "ready at" "$log.out"; then
   exit 1
 fi
 cat "$log.out"
-echo "run-demo: platform log: $log; ingress token: $dir/ingress-token"
+echo "run-demo: platform log: $log"
+echo "run-demo: demo traffic comes through the channel adapter \"demo\"; its secret is in $dir/demo-adapter-secret"
+echo "run-demo: add your own adapter (with a webhook that receives agents' replies):"
+echo "run-demo:   target/debug/homedesk-platform channel add myshop --webhook http://127.0.0.1:9000/hook --data-dir $dir"
 
 if [ "$mode" = platform-only ]; then
   echo "run-demo: platform running; press Ctrl-C to stop it"

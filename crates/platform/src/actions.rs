@@ -178,10 +178,11 @@ fn write_effects(
             ..message.clone()
         };
         tx.put(
-            &Record::Message(message),
+            &Record::Message(message.clone()),
             &conversation_audience(before),
             now,
         )?;
+        crate::egress::enqueue(tx, &message, now)?;
     }
     if let Some(after) = &effects.conversation {
         save_conversation(tx, Some(before), after, now)?;

@@ -1,6 +1,7 @@
 //! The demo world: queues, agents (password `homedesk-demo`), knowledge,
 //! canned replies, scripts and a few waiting customers from `content/`, and
-//! optional live traffic of customers who write and call.
+//! optional live traffic of customers who write and call, which arrives
+//! through the channel adapter `demo`.
 //!
 //! Only ever used with `serve --demo`; the demo password is refused
 //! everywhere else.
@@ -19,6 +20,7 @@ use rand::Rng;
 
 use crate::admin::{ImportReport, NewAgent, add_agent, import_records};
 use crate::auth::DEMO_PASSWORD;
+use crate::channels::DEMO_ADAPTER;
 use crate::content::{self, ContentError, TrafficTemplate, World};
 use crate::storage::Storage;
 use crate::{Platform, ingress, now_ms};
@@ -186,7 +188,7 @@ impl Traffic {
                 tx.get(EntityKind::Customer, &customer.id)?,
                 Some(Record::Customer(c)) if !c.orders.is_empty()
             );
-            let accepted = ingress::accept(tx, template.channel, &message, now)?
+            let accepted = ingress::accept(tx, DEMO_ADAPTER, template.channel, &message, now)?
                 .map_err(|e| anyhow::anyhow!("demo traffic refused: {}", e.message))?;
             // A first-time customer gets an order to talk about. The record
             // goes to the same audience as the conversation it came with.

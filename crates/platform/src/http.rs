@@ -106,6 +106,16 @@ pub fn router(platform: Shared) -> Router {
             "/v1/ingress/{channel}",
             post(post_ingress).layer(DefaultBodyLimit::max(INGRESS_BODY_LIMIT)),
         )
+        .route(
+            "/v1/egress/{message_id}/delivered",
+            post(crate::egress::post_delivered)
+                .layer(DefaultBodyLimit::max(crate::egress::REPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/egress/{message_id}/failed",
+            post(crate::egress::post_failed)
+                .layer(DefaultBodyLimit::max(crate::egress::REPORT_BODY_LIMIT)),
+        )
         .merge(crate::webchat::routes::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -242,6 +252,25 @@ fn bearer(parts: &Parts) -> Result<String, ApiError> {
             "the Authorization header must be `Bearer <token>`",
         )),
     }
+}
+
+/// The channel adapter making this request, by its secret
+/// (`Authorization: Bearer <adapter secret>`).
+pub async fn channel_adapter(
+    platform: &Shared,
+    parts: &Parts,
+) -> Result<crate::storage::AdapterRow, ApiError> {
+    let secret = bearer(parts).map_err(|_| {
+        ApiError::unauthorized(
+            "send the channel adapter's secret: Authorization: Bearer <secret from `homedesk-platform channel add`>",
+        )
+    })?;
+    platform
+        .blocking(move |p| {
+            p.storage
+                .read_with(|tx| crate::channels::authenticate(tx, &secret))
+        })
+        .await?
 }
 
 /// The signed-in agent making this request.
@@ -512,6 +541,10 @@ async fn post_actions(
     if effects.reroute || effects.changed {
         platform.reroute.notify_one();
     }
+    if effects.changed {
+        // A reply may be waiting for its adapter's webhook.
+        platform.wake_egress.notify_one();
+    }
     Ok(Json(ActionResults { results }))
 }
 
@@ -563,14 +596,7 @@ async fn post_ingress(
     request: Request,
 ) -> Result<(StatusCode, Json<homedesk_protocol::IngressAccepted>), ApiError> {
     let (parts, body) = request.into_parts();
-    let token = bearer(&parts).map_err(|_| {
-        ApiError::unauthorized(
-            "send the ingress token: Authorization: Bearer <DATA_DIR/ingress-token>",
-        )
-    })?;
-    if auth::token_hash(&token) != platform.settings.ingress_token_hash {
-        return Err(ApiError::unauthorized("wrong ingress token"));
-    }
+    let adapter = channel_adapter(&platform, &parts).await?;
     let channel = match channel.as_str() {
         "chat" => Channel::Chat,
         "phone" => Channel::Phone,
@@ -587,7 +613,7 @@ async fn post_ingress(
     let (accepted, latest) = platform
         .blocking(move |p| {
             p.storage.write_with(|tx| {
-                let accepted = ingress::accept(tx, channel, &message, now)?;
+                let accepted = ingress::accept(tx, &adapter.id, channel, &message, now)?;
                 Ok((accepted, tx.latest_seq()?))
             })
         })

@@ -1,8 +1,10 @@
 //! Customer contacts arriving from channel adapters (and demo traffic).
 //!
-//! A message joins the customer's unresolved conversation in the same queue
-//! and channel, or opens a new queued one with the queue's SLA deadlines.
-//! `external_id` makes delivery idempotent: a resend gets the first answer.
+//! A message joins the customer's unresolved conversation in the same queue,
+//! channel and adapter, or opens a new queued one with the queue's SLA
+//! deadlines. The platform remembers which adapter each conversation came
+//! through, so replies go back the same way (`egress`). `external_id`
+//! makes delivery idempotent: a resend gets the first answer.
 
 use homedesk_protocol::{
     Author, Channel, Conversation, ConversationStatus, Customer, EntityKind, IngressAccepted,
@@ -51,10 +53,12 @@ fn check(msg: &IngressMessage) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Accepts one customer message. The outer `Result` is a storage failure;
-/// the inner one a bad request (nothing written).
+/// Accepts one customer message that `adapter` brought. The outer
+/// `Result` is a storage failure; the inner one a bad request (nothing
+/// written).
 pub fn accept(
     tx: &mut dyn Tx,
+    adapter: &str,
     channel: Channel,
     msg: &IngressMessage,
     now: UnixMillis,
@@ -92,10 +96,22 @@ pub fn accept(
         ConversationStatus::Active,
         ConversationStatus::Pending,
     ] {
-        open = open
-            .or(tx.conversations_with_status(status)?.into_iter().find(|c| {
-                c.customer_id == customer.id && c.queue == queue.id && c.channel == channel
-            }));
+        if open.is_some() {
+            break;
+        }
+        for c in tx.conversations_with_status(status)? {
+            // A conversation from before adapters were recorded joins any.
+            if c.customer_id == customer.id
+                && c.queue == queue.id
+                && c.channel == channel
+                && tx
+                    .conversation_adapter(&c.id)?
+                    .is_none_or(|their| their == adapter)
+            {
+                open = Some(c);
+                break;
+            }
+        }
     }
 
     let message_id = format!("msg-{}", crate::auth::random_token(9));
@@ -138,6 +154,7 @@ pub fn accept(
             c
         }
     };
+    tx.set_conversation_adapter(&conversation.id, adapter)?;
     let audience = conversation_audience(&conversation);
     tx.put(&Record::Customer(customer), &audience, now)?;
     tx.put(

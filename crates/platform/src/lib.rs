@@ -3,8 +3,9 @@
 //! actions exactly once, routes customer contacts, and pushes events.
 //!
 //! Layout: `http` (routes, extractors, error mapping) calls the domain
-//! modules `auth`, `actions`, `contact_records`, `ingress`, `routing` and
-//! `visibility`, which run inside transactions of a `storage::Storage`;
+//! modules `auth`, `actions`, `channels`, `contact_records`, `ingress`,
+//! `routing` and `visibility`, which run inside transactions of a
+//! `storage::Storage`; `egress` pushes agents' replies to adapters, and
 //! `webchat` is the customer chat page built into the platform. `server` owns TLS and
 //! graceful shutdown, `tls` the development certificates, `content` and
 //! `admin` the import of knowledge and accounts, `demo` the demo world.
@@ -12,10 +13,12 @@
 pub mod actions;
 pub mod admin;
 pub mod auth;
+pub mod channels;
 pub mod contact_records;
 pub use homedesk_content as content;
 pub mod delivery;
 pub mod demo;
+pub mod egress;
 pub mod error;
 pub mod http;
 pub mod hub;
@@ -35,6 +38,7 @@ use homedesk_protocol::{ServerEvent, UnixMillis};
 use tokio::sync::{Notify, watch};
 
 use crate::auth::AuthConfig;
+use crate::egress::EgressConfig;
 use crate::hub::{Addressee, Hub};
 use crate::metrics::Metrics;
 use crate::routing::Connections;
@@ -52,8 +56,8 @@ pub fn now_ms() -> UnixMillis {
 pub struct Settings {
     pub auth: AuthConfig,
     pub offer_timeout_ms: i64,
-    /// Hash of the secret channel adapters present on `/v1/ingress`.
-    pub ingress_token_hash: String,
+    /// How the egress worker retries replies to adapters' webhooks.
+    pub egress: EgressConfig,
     /// The web chat's abuse limits.
     pub webchat: webchat::ChatLimits,
 }
@@ -67,6 +71,8 @@ pub struct Platform {
     pub connections: Connections,
     /// Wakes the routing task early (a contact arrived, capacity freed).
     pub reroute: Notify,
+    /// Wakes the egress worker early (a reply was stored or unblocked).
+    pub wake_egress: Notify,
     /// Flips to `true` when the server begins shutting down; event streams end.
     pub shutting_down: watch::Sender<bool>,
     /// The web chat's rate-limit buckets.
@@ -83,6 +89,7 @@ impl Platform {
             metrics: Metrics::default(),
             connections: Connections::new(now_ms()),
             reroute: Notify::new(),
+            wake_egress: Notify::new(),
             shutting_down: watch::channel(false).0,
         }
     }

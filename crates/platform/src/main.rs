@@ -1,7 +1,8 @@
 //! `homedesk-platform`: the reference central platform.
 //!
-//! `serve` runs the HTTPS server; `agent add`, `kb import` and
-//! `content import` administer a data folder (safe while the server runs).
+//! `serve` runs the HTTPS server; `agent add`, `kb import`,
+//! `content import`, `channel …` and `egress …` administer a data folder
+//! (safe while the server runs).
 //! The work itself lives in the library; this file only reads the command
 //! line, sets up logging and signals, and reports errors in plain words.
 
@@ -14,9 +15,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use homedesk_platform::admin::{NewAgent, add_agent, import_records};
-use homedesk_platform::auth::{AuthConfig, DEMO_PASSWORD, random_token, token_hash};
+use homedesk_platform::auth::{AuthConfig, DEMO_PASSWORD};
+use homedesk_platform::egress::EgressConfig;
 use homedesk_platform::storage::{SqliteStorage, Storage};
-use homedesk_platform::{Platform, Settings, content, demo, now_ms, server, tls};
+use homedesk_platform::{Platform, Settings, channels, content, demo, egress, now_ms, server, tls};
 use homedesk_protocol::{PROTOCOL_VERSION, Record, Role};
 
 #[derive(Parser, Debug)]
@@ -50,6 +52,62 @@ enum Command {
     /// Trainees' practice results (training records).
     #[command(subcommand)]
     Training(TrainingCommand),
+    /// Channel adapters: their secrets and webhooks.
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+    /// Replies on their way to adapters' webhooks.
+    #[command(subcommand)]
+    Egress(EgressCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ChannelCommand {
+    /// Add an adapter; prints its secret once.
+    Add {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Adapter id, e.g. taobao (a-z, 0-9, -; at most 32).
+        id: String,
+        /// Where agents' replies are POSTed (https, or http to this machine).
+        #[arg(long)]
+        webhook: Option<String>,
+    },
+    /// Give an adapter a new secret (printed once); the old one stops working.
+    Rotate {
+        #[arg(long)]
+        data_dir: PathBuf,
+        id: String,
+    },
+    /// Set an adapter's webhook URL, or remove it when no URL is given.
+    Webhook {
+        #[arg(long)]
+        data_dir: PathBuf,
+        id: String,
+        url: Option<String>,
+    },
+    /// List the adapters (never their secrets).
+    List {
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum EgressCommand {
+    /// Replies being pushed to adapters, newest first.
+    List {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Only the ones that failed (given up, or reported failed by the adapter).
+        #[arg(long)]
+        failed: bool,
+    },
+    /// Try a failed reply again from now (or a pending one at once), by message id.
+    Retry {
+        #[arg(long)]
+        data_dir: PathBuf,
+        message_id: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -67,7 +125,7 @@ enum TrainingCommand {
 
 #[derive(clap::Args, Debug)]
 struct ServeArgs {
-    /// Folder for the database, TLS files and the ingress token.
+    /// Folder for the database and TLS files (and the demo adapter's secret).
     #[arg(long, env = "HOMEDESK_PLATFORM_DATA")]
     data_dir: PathBuf,
     /// Address to listen on (port 0 picks a free port).
@@ -98,6 +156,22 @@ struct ServeArgs {
     /// presented again (a retry after a lost answer) without revoking the sign-in.
     #[arg(long, default_value_t = 30)]
     refresh_grace: u64,
+    /// Egress: the first retry of a reply an adapter refused waits 1/2 to 1
+    /// times this; each further one doubles, up to --egress-retry-cap-ms.
+    #[arg(long, default_value_t = 1000)]
+    egress_retry_base_ms: u64,
+    /// Egress: the longest wait between two attempts.
+    #[arg(long, default_value_t = 300_000)]
+    egress_retry_cap_ms: u64,
+    /// Egress: a reply not accepted by its adapter this long fails (24 h).
+    #[arg(long, default_value_t = 86_400)]
+    egress_give_up_after: u64,
+    /// Egress: seconds one attempt may take.
+    #[arg(long, default_value_t = 10)]
+    egress_timeout: u64,
+    /// Egress: how often to look for retries asked with `egress retry`.
+    #[arg(long, default_value_t = 2000)]
+    egress_poll_ms: u64,
     /// Web chat: messages and photos one customer may send a minute (also
     /// the burst allowed after a quiet minute).
     #[arg(long, default_value_t = 20, value_name = "PER_MINUTE")]
@@ -207,6 +281,8 @@ fn main() -> ExitCode {
         Command::Training(TrainingCommand::List { data_dir, trainee }) => {
             training_list(&data_dir, trainee.as_deref())
         }
+        Command::Channel(command) => channel(command),
+        Command::Egress(command) => egress_command(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -308,31 +384,147 @@ fn training_list(data_dir: &Path, trainee: Option<&str>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The secret channel adapters present on `/v1/ingress`, created once.
-fn ingress_token(data_dir: &Path) -> anyhow::Result<String> {
-    let path = data_dir.join("ingress-token");
-    if let Ok(token) = std::fs::read_to_string(&path) {
-        let token = token.trim().to_owned();
-        if !token.is_empty() {
-            return Ok(token);
+/// Opens an existing data folder (administration never makes a new one).
+fn existing(data_dir: &Path) -> anyhow::Result<SqliteStorage> {
+    anyhow::ensure!(
+        data_dir.join("platform.db").exists(),
+        "{} holds no platform database",
+        data_dir.display()
+    );
+    SqliteStorage::open(data_dir)
+}
+
+fn channel(command: ChannelCommand) -> anyhow::Result<()> {
+    let now = now_ms();
+    match command {
+        ChannelCommand::Add {
+            data_dir,
+            id,
+            webhook,
+        } => {
+            let storage: &dyn Storage = &SqliteStorage::open(&data_dir)?;
+            let secret = storage
+                .write_with(|tx| channels::add(tx, &id, webhook.as_deref(), now))?
+                .map_err(anyhow::Error::msg)?;
+            print_secret(&id, &secret, "added");
+        }
+        ChannelCommand::Rotate { data_dir, id } => {
+            let storage: &dyn Storage = &existing(&data_dir)?;
+            let secret = storage
+                .write_with(|tx| channels::rotate(tx, &id, now))?
+                .map_err(anyhow::Error::msg)?;
+            print_secret(&id, &secret, "rotated; its old secret no longer works");
+        }
+        ChannelCommand::Webhook { data_dir, id, url } => {
+            let storage: &dyn Storage = &existing(&data_dir)?;
+            storage
+                .write_with(|tx| channels::set_webhook(tx, &id, url.as_deref()))?
+                .map_err(anyhow::Error::msg)?;
+            match url {
+                Some(url) => println!("adapter {id}: replies go to {url}"),
+                None => println!("adapter {id}: no webhook; its replies stay queued"),
+            }
+        }
+        ChannelCommand::List { data_dir } => {
+            let storage: &dyn Storage = &existing(&data_dir)?;
+            let adapters = storage.read_with(|tx| tx.adapters())?;
+            if adapters.is_empty() {
+                println!("no channel adapters yet; add one with `channel add ID --webhook URL`");
+            }
+            for a in adapters {
+                println!(
+                    "{}  webhook {}  added {}{}",
+                    a.id,
+                    a.webhook_url.as_deref().unwrap_or("(none)"),
+                    utc(a.created_at),
+                    a.rotated_at
+                        .map(|at| format!("  secret rotated {}", utc(at)))
+                        .unwrap_or_default()
+                );
+            }
         }
     }
-    let token = random_token(32);
-    {
-        use std::io::Write;
-        #[cfg(unix)]
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        options.mode(0o600);
-        let mut file = options
-            .open(&path)
-            .with_context(|| format!("writing {}", path.display()))?;
-        writeln!(file, "{token}")?;
-        file.sync_all()?;
+    Ok(())
+}
+
+fn print_secret(id: &str, secret: &str, what: &str) {
+    println!("adapter {id} {what}");
+    println!("secret: {secret}");
+    println!(
+        "Give the secret to the adapter now; it is not shown again. The adapter sends it as \
+         `Authorization: Bearer <secret>` and checks webhook signatures with the key derived \
+         from it (docs/protocol.md, section 9b)."
+    );
+}
+
+fn egress_command(command: EgressCommand) -> anyhow::Result<()> {
+    match command {
+        EgressCommand::List { data_dir, failed } => {
+            let storage = existing(&data_dir)?;
+            let rows = egress::list(&storage, failed)?;
+            if rows.is_empty() {
+                println!(
+                    "{}",
+                    if failed {
+                        "no failed deliveries"
+                    } else {
+                        "no replies have gone to adapters' webhooks yet"
+                    }
+                );
+            }
+            for row in rows {
+                println!(
+                    "{}  {}  {}  adapter {}  conversation {}  {} attempts  since {}{}",
+                    row.message_id,
+                    row.state.as_str(),
+                    utc(row.updated_at),
+                    row.adapter,
+                    row.conversation_id,
+                    row.attempts,
+                    utc(row.created_at),
+                    row.last_error
+                        .map(|e| format!("\n    {e}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        EgressCommand::Retry {
+            data_dir,
+            message_id,
+        } => {
+            let storage: &dyn Storage = &existing(&data_dir)?;
+            let was = storage
+                .write_with(|tx| egress::retry(tx, &message_id, now_ms()))?
+                .map_err(anyhow::Error::msg)?;
+            println!(
+                "reply {message_id} ({}) will be tried again within a few seconds by the running platform",
+                was.as_str()
+            );
+        }
     }
-    Ok(token)
+    Ok(())
+}
+
+/// `2026-12-03 10:37:05 UTC`.
+fn utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -348,6 +540,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.offer_timeout == 0 || args.access_ttl == 0 {
         bail!("--offer-timeout and --access-ttl must be at least 1 second");
     }
+    if args.egress_retry_base_ms == 0
+        || args.egress_retry_cap_ms < args.egress_retry_base_ms
+        || args.egress_give_up_after == 0
+        || args.egress_timeout == 0
+        || args.egress_poll_ms == 0
+    {
+        bail!(
+            "--egress-*: every setting must be above 0, and the retry cap at least the retry base"
+        );
+    }
     let storage = Arc::new(SqliteStorage::open(&args.data_dir)?);
     let (cert, key, ca) = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => (cert.clone(), key.clone(), None),
@@ -357,7 +559,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     let tls_config = tls::server_config(&cert, &key)?;
-    let ingress = ingress_token(&args.data_dir)?;
+    if args.data_dir.join("ingress-token").exists() {
+        tracing::warn!(
+            "{}: the shared ingress token is no longer used; each channel adapter has its own \
+             secret now (`homedesk-platform channel add ID`)",
+            args.data_dir.join("ingress-token").display()
+        );
+    }
 
     let demo = if args.demo {
         let demo = demo::seed(
@@ -367,6 +575,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             now_ms(),
         )?;
         tracing::info!("demo content: {}", demo.report);
+        channels::demo_secret(storage.as_ref(), &args.data_dir, now_ms())?;
         Some(demo)
     } else {
         None
@@ -380,10 +589,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             demo: args.demo,
         },
         offer_timeout_ms: i64::try_from(args.offer_timeout)?.saturating_mul(1000),
-        ingress_token_hash: token_hash(&ingress),
         webchat: homedesk_platform::webchat::ChatLimits {
             customer_per_minute: args.chat_customer_rate,
             ip_per_minute: args.chat_ip_rate,
+        },
+        egress: EgressConfig {
+            backoff_base_ms: i64::try_from(args.egress_retry_base_ms)?,
+            backoff_cap_ms: i64::try_from(args.egress_retry_cap_ms)?,
+            give_up_after_ms: i64::try_from(args.egress_give_up_after)?.saturating_mul(1000),
+            attempt_timeout_ms: args.egress_timeout.saturating_mul(1000),
+            poll_ms: args.egress_poll_ms,
         },
     };
     let storage: Arc<dyn Storage> = storage;
@@ -400,6 +615,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         tokio::spawn(Arc::clone(&platform).run_routing());
         tokio::spawn(upkeep(Arc::clone(&platform)));
+        let worker = egress::worker::Worker::new(Arc::clone(&platform), platform.settings.egress)?;
+        tokio::spawn(worker.run());
         if let (Some(demo), Some(rate)) = (demo.as_ref(), args.demo_traffic) {
             tokio::spawn(demo::run_traffic(
                 Arc::clone(&platform),
@@ -411,16 +628,23 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Some(ca) => format!("clients trust {}", ca.display()),
             None => format!("certificate {}", cert.display()),
         };
-        // One line a script can wait for; printed on stdout as well as logged.
-        println!("homedesk-platform ready at https://{address} ({trust})");
-        tracing::info!("ready at https://{address} ({trust})");
         if demo.is_some() {
-            // One write for both lines.
             println!(
-                "DEMO ONLY: agents a1001-a1005, trainee t2001 and supervisor s3001 sign in with the password {DEMO_PASSWORD:?}\n\
-                 DEMO customer chat page: https://{address}/chat/aftersales (open it in a browser and write as a customer; agents a1001-a1004 work that queue)"
+                "DEMO ONLY: agents a1001-a1005, trainee t2001 and supervisor s3001 sign in with the password {DEMO_PASSWORD:?}"
+            );
+            println!(
+                "DEMO customer chat page: https://{address}/chat/aftersales (open it in a browser and write as a customer; agents a1001-a1004 work that queue)"
+            );
+            println!(
+                "DEMO ONLY: channel adapter {:?} posts customer messages to https://{address}/v1/ingress/chat with the secret in {}",
+                channels::DEMO_ADAPTER,
+                args.data_dir.join(channels::DEMO_SECRET_FILE).display()
             );
         }
+        // One line a script can wait for, printed last (a script may stop
+        // reading here); on stdout as well as logged.
+        println!("homedesk-platform ready at https://{address} ({trust})");
+        tracing::info!("ready at https://{address} ({trust})");
         server::serve(Arc::clone(&platform), listener, tls_config, shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok::<(), anyhow::Error>(())

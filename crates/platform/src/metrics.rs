@@ -1,6 +1,6 @@
 //! Counters for `GET /metrics`, in the Prometheus text format.
 //!
-//! Written by hand rather than with the `prometheus` crates: six counters
+//! Written by hand rather than with the `prometheus` crates: seven counters
 //! and a gauge fit in this file, and the text format is stable and simple.
 
 use std::collections::BTreeMap;
@@ -13,7 +13,7 @@ pub struct Metrics {
 }
 
 /// Each metric's help text, in output order.
-const HELP: [(&str, &str); 6] = [
+const HELP: [(&str, &str); 7] = [
     (
         "homedesk_http_requests_total",
         "HTTP requests by route and status",
@@ -29,6 +29,10 @@ const HELP: [(&str, &str); 6] = [
         "Customer messages received by channel",
     ),
     ("homedesk_sign_ins_total", "Sign-in attempts by result"),
+    (
+        "homedesk_egress_total",
+        "Attempts to push replies to adapters' webhooks by outcome",
+    ),
 ];
 
 impl Metrics {

@@ -106,7 +106,7 @@ impl Desk {
             attachments: Vec::new(),
         };
         self.storage()
-            .write_with(|tx| ingress::accept(tx, channel, &message, now))
+            .write_with(|tx| ingress::accept(tx, "test", channel, &message, now))
             .expect("stored")
             .expect("accepted")
             .conversation_id

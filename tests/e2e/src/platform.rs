@@ -52,7 +52,7 @@ impl Platform {
     }
 
     /// Starts it again on the same address and data folder (same database,
-    /// certificates and ingress token).
+    /// certificates and demo adapter secret).
     pub fn restart(&mut self) -> anyhow::Result<()> {
         anyhow::ensure!(self.process.is_none(), "the platform is still running");
         let address = self.url.trim_start_matches("https://");
@@ -112,7 +112,7 @@ impl Platform {
         customer: (&str, &str),
         body: &str,
     ) -> anyhow::Result<String> {
-        let token = std::fs::read_to_string(self.dir.path().join("ingress-token"))?;
+        let token = std::fs::read_to_string(self.dir.path().join("demo-adapter-secret"))?;
         let answer: Value = client
             .post(format!("{}/v1/ingress/{channel}", self.url))
             .bearer_auth(token.trim())

@@ -10,6 +10,7 @@
 //! durable, so a response sent after it never acknowledges data a crash or
 //! power cut could lose.
 
+pub mod channels;
 pub mod sqlite;
 
 use std::collections::BTreeSet;
@@ -19,6 +20,7 @@ use homedesk_protocol::{
     Record, UnixMillis, WrapUpRecord,
 };
 
+pub use channels::{AdapterRow, ChannelTx, DeliveryRow, DeliveryUpdate, EgressState};
 pub use sqlite::SqliteStorage;
 
 /// Who may see a change-log entry.
@@ -136,8 +138,9 @@ pub struct StoredActionKey {
 }
 
 /// Work inside one transaction. Every method may fail with a storage error;
-/// the transaction then rolls back as a whole.
-pub trait Tx {
+/// the transaction then rolls back as a whole. Channel adapters and egress
+/// deliveries are in [`ChannelTx`].
+pub trait Tx: ChannelTx {
     /// A random id fixed when the database was created; cursors carry it so a
     /// cursor from another database (e.g. after a reset) is recognised.
     fn instance_id(&mut self) -> anyhow::Result<String>;

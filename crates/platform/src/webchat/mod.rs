@@ -333,7 +333,7 @@ pub fn post_message(
         category: None,
         priority: None,
     };
-    let accepted = match ingress::accept(tx, Channel::Chat, &message, now)? {
+    let accepted = match ingress::accept(tx, ADAPTER_ID, Channel::Chat, &message, now)? {
         Ok(accepted) => accepted,
         Err(e) => return Ok(Err(e)),
     };
@@ -561,6 +561,12 @@ mod tests {
         assert_eq!(clean_name(Some("   ")), Ok(None));
         assert_eq!(clean_name(None), Ok(None));
         assert!(clean_name(Some(&"名".repeat(MAX_NAME_CHARS + 1))).is_err());
+    }
+
+    #[test]
+    fn no_external_adapter_can_take_the_web_chats_id() {
+        assert!(crate::channels::check_id(ADAPTER_ID).is_err());
+        assert!(crate::channels::check_id("webchat2").is_ok());
     }
 
     #[test]

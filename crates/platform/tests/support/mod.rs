@@ -185,9 +185,10 @@ impl Server {
         let _ = child.wait();
     }
 
+    /// The secret of the demo channel adapter (`serve --demo` writes it).
     pub fn ingress_token(&self) -> String {
-        std::fs::read_to_string(self.dir.join("ingress-token"))
-            .expect("ingress token written")
+        std::fs::read_to_string(self.dir.join("demo-adapter-secret"))
+            .expect("the demo adapter's secret is written")
             .trim()
             .to_owned()
     }
@@ -264,6 +265,74 @@ impl Server {
             .to_owned()
     }
 
+    /// A customer message through the adapter whose secret is `secret`;
+    /// returns the conversation id.
+    pub async fn customer_writes_via(
+        &self,
+        secret: &str,
+        external_id: &str,
+        customer: &str,
+        body: &str,
+    ) -> String {
+        let (status, answer) = self
+            .post(
+                "/v1/ingress/chat",
+                Some(secret),
+                &ingress_message(external_id, customer, "aftersales", body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "ingress accepted: {answer}");
+        answer["conversation_id"]
+            .as_str()
+            .expect("conversation id")
+            .to_owned()
+    }
+
+    /// The agent claims `conversation` (key derived from it).
+    pub async fn claim(&self, token: &str, conversation: &str) {
+        let r = self
+            .act(token, json!([{"key": format!("claim-{conversation}"), "created_at": 1, "action": {"type": "claim", "conversation_id": conversation}}]))
+            .await;
+        assert_eq!(r[0]["status"], "applied", "claimed: {r:?}");
+    }
+
+    /// The agent replies `body` as message `message_id`.
+    pub async fn reply(&self, token: &str, conversation: &str, message_id: &str, body: &str) {
+        let r = self
+            .act(token, json!([{"key": format!("reply-{message_id}"), "created_at": 2, "action": {"type": "reply", "conversation_id": conversation, "message_id": message_id, "body": body}}]))
+            .await;
+        assert_eq!(r[0]["status"], "applied", "replied: {r:?}");
+    }
+
+    /// The message record as `token`'s agent pulls it from the change log.
+    pub async fn message(
+        &self,
+        token: &str,
+        message_id: &str,
+    ) -> Option<homedesk_protocol::Message> {
+        let (changes, _) = self.pull_all(token, None).await;
+        changes.into_iter().rev().find_map(|c| match c.body {
+            homedesk_protocol::ChangeBody::Upsert(homedesk_protocol::Record::Message(m))
+                if m.id == message_id =>
+            {
+                Some(m)
+            }
+            _ => None,
+        })
+    }
+
+    /// The delivery state of a reply as workstations see it.
+    pub async fn delivery_state(
+        &self,
+        token: &str,
+        message_id: &str,
+    ) -> Option<homedesk_protocol::DeliveryState> {
+        self.message(token, message_id)
+            .await?
+            .delivery
+            .map(|d| d.state)
+    }
+
     pub async fn ingress(&self, channel: &str, body: &Value) -> (StatusCode, Value) {
         self.post(
             &format!("/v1/ingress/{channel}"),
@@ -330,6 +399,41 @@ impl Drop for Server {
             let _ = child.wait();
         }
     }
+}
+
+/// Runs the `homedesk-platform` command (administration, not `serve`).
+pub fn cli(args: &[&str]) -> std::process::Output {
+    Command::new(platform_binary())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("homedesk-platform runs")
+}
+
+/// `channel add ID [--webhook URL]` on `dir`; returns the secret it printed once.
+pub fn add_adapter(dir: &Path, id: &str, webhook: Option<&str>) -> String {
+    let dir = dir.to_str().expect("utf-8 path");
+    let mut args = vec!["channel", "add", id, "--data-dir", dir];
+    if let Some(url) = webhook {
+        args.extend(["--webhook", url]);
+    }
+    secret_from(&cli(&args))
+}
+
+/// The secret in the output of `channel add` or `channel rotate`.
+pub fn secret_from(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the channel command succeeds: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("secret: "))
+        .expect("the secret is printed")
+        .trim()
+        .to_owned()
 }
 
 pub fn ingress_message(external_id: &str, customer: &str, queue: &str, body: &str) -> Value {
