@@ -30,11 +30,13 @@ esac
 # --- 2. Debian packages.
 # Build: WebKitGTK 4.1 and GTK dev files for Tauri v2, a C toolchain.
 # Test: WebKitWebDriver, Xvfb, a D-Bus session, a notification daemon, a CJK
-# font so Chinese renders in screenshots.
+# font so Chinese renders in screenshots, and headless Chromium with its
+# WebDriver (the customer's browser in the web chat tests).
 PACKAGES=(
   build-essential pkg-config curl file
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   webkit2gtk-driver xvfb xauth dbus dbus-x11 dunst fonts-noto-cjk
+  chromium chromium-driver
   nodejs npm
 )
 missing=()

@@ -443,7 +443,17 @@
     await sendOutgoing(o.client_id);
   }
 
+  // The box grows with what is typed, up to its CSS max-height, then scrolls.
+  function fitBody() {
+    els.body.style.height = 'auto';
+    const wanted = els.body.scrollHeight + 2;
+    const most = parseFloat(getComputedStyle(els.body).maxHeight) || wanted;
+    els.body.style.height = Math.min(wanted, most) + 'px';
+    els.body.style.overflowY = wanted > most ? 'auto' : 'hidden';
+  }
+
   function updateCount() {
+    fitBody();
     const n = [...els.body.value].length;
     els.count.hidden = n < MAX_CHARS * 0.9;
     els.count.textContent = t('count', { n, max: MAX_CHARS });
