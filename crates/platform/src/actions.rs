@@ -13,8 +13,9 @@
 //! What an action does to a conversation is decided by
 //! [`homedesk_protocol::rules`], the one rule the workstation and the
 //! practice simulator follow too; this module looks up what the rule needs
-//! (the agent, the conversation, whether a target or message id exists) and
-//! stores what it decided. Wrap-ups and call logs also leave a contact
+//! (the agent, the conversation, whether a target or message id exists,
+//! the platform's record of each photo a reply names) and stores what it
+//! decided. Wrap-ups and call logs also leave a contact
 //! record (note, after-contact work, call times) that supervisors read with
 //! `GET /v1/conversations/{id}`.
 
@@ -210,15 +211,22 @@ fn apply_action(
             return Ok(Err(refusal));
         }
         let c = check!(load_conversation(tx, conversation_id));
-        let done = match rules::apply(&c, &Actor::of(&me), action, now) {
+        let mut done = match rules::apply(&c, &Actor::of(&me), action, now) {
             Ok(done) => done,
             Err(refusal) => return Ok(Err(refusal)),
         };
         // What the rules cannot see: the records the action names.
-        if let Some(message) = &done.message
-            && tx.get(EntityKind::Message, &message.id)?.is_some()
-        {
-            return Ok(Err(rules::message_id_taken(&message.id)));
+        if let Some(message) = &mut done.message {
+            if tx.get(EntityKind::Message, &message.id)?.is_some() {
+                return Ok(Err(rules::message_id_taken(&message.id)));
+            }
+            // The message keeps the platform's record of each photo, not
+            // what the workstation said about it.
+            let ids: Vec<&str> = message.attachments.iter().map(|a| a.id.as_str()).collect();
+            match crate::attachments::resolve(tx, &ids)? {
+                Ok(stored) => message.attachments = stored,
+                Err(unknown) => return Ok(Err(rules::unknown_attachment(&unknown))),
+            }
         }
         if let Action::Transfer { target, .. } = action {
             let exists = match target {

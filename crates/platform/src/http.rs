@@ -117,6 +117,7 @@ pub fn router(platform: Shared) -> Router {
                 .layer(DefaultBodyLimit::max(crate::egress::REPORT_BODY_LIMIT)),
         )
         .merge(crate::webchat::routes::routes())
+        .merge(crate::attachments::routes::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -235,7 +236,7 @@ where
     }
 }
 
-fn bearer(parts: &Parts) -> Result<String, ApiError> {
+pub(crate) fn bearer(parts: &Parts) -> Result<String, ApiError> {
     let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized("sign in first: send Authorization: Bearer <token>")
     })?;

@@ -5,7 +5,10 @@
 //! deadlines. The platform remembers which adapter each conversation came
 //! through, so replies go back the same way (`egress`). `external_id`
 //! makes delivery idempotent: a resend gets the first answer.
+//! Photos are uploaded first (`POST /v1/attachments`) and named by id; the
+//! message carries the platform's record of each.
 
+use homedesk_protocol::rules;
 use homedesk_protocol::{
     Author, Channel, Conversation, ConversationStatus, Customer, EntityKind, IngressAccepted,
     IngressMessage, Message, MessageKind, Priority, Record, UnixMillis,
@@ -44,13 +47,9 @@ fn check(msg: &IngressMessage) -> Result<(), ApiError> {
             )));
         }
     }
-    if msg.body.trim().is_empty() {
-        return Err(ApiError::invalid("body: the message is empty"));
-    }
-    if msg.body.chars().count() > crate::actions::MAX_MESSAGE_CHARS {
-        return Err(ApiError::invalid("body: longer than 10000 characters"));
-    }
-    Ok(())
+    // The same rule as an agent's reply: text, photos or both.
+    let ids: Vec<&str> = msg.attachments.iter().map(String::as_str).collect();
+    rules::check_content(&msg.body, &ids).map_err(|refusal| ApiError::invalid(refusal.message))
 }
 
 /// Accepts one customer message that `adapter` brought. The outer
@@ -76,6 +75,16 @@ pub fn accept(
             "queue: {:?} is not a queue of this platform",
             msg.queue
         ))));
+    };
+    let ids: Vec<&str> = msg.attachments.iter().map(String::as_str).collect();
+    let attachments = match crate::attachments::resolve(tx, &ids)? {
+        Ok(stored) => stored,
+        Err(unknown) => {
+            return Ok(Err(ApiError::invalid(format!(
+                "attachments: photo {unknown} is not stored on this platform; \
+                 upload it first (POST /v1/attachments)"
+            ))));
+        }
     };
 
     let existing_orders = match tx.get(EntityKind::Customer, &msg.customer.id)? {
@@ -166,7 +175,7 @@ pub fn accept(
             kind: MessageKind::Text,
             body: msg.body.clone(),
             sent_at: now,
-            attachments: Vec::new(),
+            attachments,
             delivery: None,
         }),
         &audience,

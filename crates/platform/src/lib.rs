@@ -3,8 +3,8 @@
 //! actions exactly once, routes customer contacts, and pushes events.
 //!
 //! Layout: `http` (routes, extractors, error mapping) calls the domain
-//! modules `auth`, `actions`, `channels`, `contact_records`, `ingress`,
-//! `routing` and `visibility`, which run inside transactions of a
+//! modules `auth`, `actions`, `attachments`, `channels`, `contact_records`,
+//! `ingress`, `routing` and `visibility`, which run inside transactions of a
 //! `storage::Storage`; `egress` pushes agents' replies to adapters, and
 //! `webchat` is the customer chat page built into the platform. `server` owns TLS and
 //! graceful shutdown, `tls` the development certificates, `content` and
@@ -12,6 +12,7 @@
 
 pub mod actions;
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod channels;
 pub mod contact_records;
@@ -77,6 +78,8 @@ pub struct Platform {
     pub shutting_down: watch::Sender<bool>,
     /// The web chat's rate-limit buckets.
     pub webchat: webchat::WebChat,
+    /// Photos being decoded at once (`attachments::upload`).
+    pub photo_work: tokio::sync::Semaphore,
 }
 
 impl Platform {
@@ -91,6 +94,7 @@ impl Platform {
             reroute: Notify::new(),
             wake_egress: Notify::new(),
             shutting_down: watch::channel(false).0,
+            photo_work: tokio::sync::Semaphore::new(attachments::PHOTO_WORKERS),
         }
     }
 

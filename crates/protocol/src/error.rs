@@ -33,6 +33,16 @@ pub enum ErrorCode {
     /// Too many requests from one customer or address (the web chat's
     /// abuse limits); `Retry-After` says how many seconds to wait.
     RateLimited,
+    /// An uploaded photo is larger than `MAX_ATTACHMENT_BYTES` (413).
+    AttachmentTooLarge,
+    /// An uploaded photo is an empty file (400).
+    EmptyAttachment,
+    /// An uploaded photo is a JPEG, PNG or WebP by its first bytes but
+    /// cannot be read: truncated or corrupt (422).
+    InvalidImage,
+    /// An uploaded photo has more than `MAX_ATTACHMENT_PIXELS` pixels by its
+    /// header; it is refused before it is decoded (422).
+    ImageTooManyPixels,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -149,6 +149,17 @@ pub fn message_id_taken(message_id: &str) -> Refusal {
     )
 }
 
+/// The refusal for a reply naming a photo the platform does not hold (never
+/// uploaded, or a workstation's `local-` id that was not replaced).
+pub fn unknown_attachment(id: &str) -> Refusal {
+    Refusal::rejected(
+        ActionCode::UnknownAttachment,
+        format!(
+            "attachments: photo {id} is not stored on the platform; upload it first (POST /v1/attachments)"
+        ),
+    )
+}
+
 fn holder(agent: Option<&String>) -> RefusalParams {
     RefusalParams {
         holder: agent.cloned(),
@@ -170,19 +181,29 @@ fn check_message(message_id: &str, body: &str, attachments: &[Attachment]) -> Re
             "message_id: 1 to 128 characters",
         ));
     }
-    if attachments.len() > MAX_ATTACHMENTS_PER_MESSAGE {
+    let ids: Vec<&str> = attachments.iter().map(|a| a.id.as_str()).collect();
+    check_content(body, &ids)
+}
+
+/// What a message says, whoever sends it (an agent's reply, a customer's
+/// message from a channel): at most [`MAX_ATTACHMENTS_PER_MESSAGE`]
+/// photos, each named by an attachment id, text or photos or both, and
+/// text of at most [`MAX_MESSAGE_CHARS`]. Whether each photo exists is the
+/// platform's check, not this one.
+pub fn check_content(body: &str, attachment_ids: &[&str]) -> Result<(), Refusal> {
+    if attachment_ids.len() > MAX_ATTACHMENTS_PER_MESSAGE {
         return Err(Refusal::rejected(
             ActionCode::Invalid,
             format!("attachments: at most {MAX_ATTACHMENTS_PER_MESSAGE} photos per message"),
         ));
     }
-    if let Some(bad) = attachments.iter().find(|a| !is_attachment_id(&a.id)) {
+    if let Some(bad) = attachment_ids.iter().find(|id| !is_attachment_id(id)) {
         return Err(Refusal::rejected(
             ActionCode::UnknownAttachment,
-            format!("attachments: {:?} is not an attachment id", bad.id),
+            format!("attachments: {bad:?} is not an attachment id"),
         ));
     }
-    if body.trim().is_empty() && attachments.is_empty() {
+    if body.trim().is_empty() && attachment_ids.is_empty() {
         return Err(Refusal::rejected(
             ActionCode::Invalid,
             "body: the message is empty",

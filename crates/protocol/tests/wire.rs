@@ -278,6 +278,28 @@ fn actions_sessions_events_and_pages_round_trip() {
 }
 
 #[test]
+fn the_photo_upload_codes_are_pinned() {
+    let codes = [
+        ErrorCode::AttachmentTooLarge,
+        ErrorCode::EmptyAttachment,
+        ErrorCode::InvalidImage,
+        ErrorCode::ImageTooManyPixels,
+        ErrorCode::UnsupportedMediaType,
+    ]
+    .map(|c| serde_json::to_value(c).expect("json"));
+    assert_eq!(
+        serde_json::Value::from(codes.to_vec()),
+        serde_json::json!([
+            "attachment_too_large",
+            "empty_attachment",
+            "invalid_image",
+            "image_too_many_pixels",
+            "unsupported_media_type"
+        ])
+    );
+}
+
+#[test]
 fn a_refusal_carries_its_params_and_leaves_them_out_when_empty() {
     let refused = ActionResult::refused(
         "key-000003",
@@ -316,7 +338,8 @@ fn a_refusal_carries_its_params_and_leaves_them_out_when_empty() {
             "unknown_disposition",
             "key_reused",
             "too_long",
-            "invalid_duration"
+            "invalid_duration",
+            "unknown_attachment"
         ])
         .as_array()
         .expect("array")

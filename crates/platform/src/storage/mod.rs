@@ -16,8 +16,8 @@ pub mod sqlite;
 use std::collections::BTreeSet;
 
 use homedesk_protocol::{
-    ActionResult, CallRecord, Change, Conversation, ConversationStatus, EntityKind, Message,
-    Record, UnixMillis, WrapUpRecord,
+    ActionResult, Attachment, CallRecord, Change, Conversation, ConversationStatus, EntityKind,
+    Message, Record, UnixMillis, WrapUpRecord,
 };
 
 pub use channels::{AdapterRow, ChannelTx, DeliveryRow, DeliveryUpdate, EgressState};
@@ -258,6 +258,20 @@ pub trait Tx: ChannelTx {
         name: Option<&str>,
         now: UnixMillis,
     ) -> anyhow::Result<()>;
+    /// Stores a checked photo and its thumbnail under `attachment.id` (the
+    /// hex SHA-256 of `image`); `false`, and nothing written, when that id
+    /// is stored already.
+    fn insert_attachment(
+        &mut self,
+        attachment: &Attachment,
+        image: &[u8],
+        thumbnail: &[u8],
+        now: UnixMillis,
+    ) -> anyhow::Result<bool>;
+    /// A stored photo's record, without its bytes.
+    fn attachment(&mut self, id: &str) -> anyhow::Result<Option<Attachment>>;
+    /// A stored photo's bytes, or its JPEG thumbnail's when `thumbnail`.
+    fn attachment_bytes(&mut self, id: &str, thumbnail: bool) -> anyhow::Result<Option<Vec<u8>>>;
 }
 
 /// A database the platform can run transactions on.

@@ -12,8 +12,8 @@ use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 use homedesk_protocol::{
-    ActionResult, CallRecord, Change, ChangeBody, Conversation, ConversationStatus, EntityKind,
-    Message, Record, UnixMillis, WrapUpRecord,
+    ActionResult, Attachment, CallRecord, Change, ChangeBody, Conversation, ConversationStatus,
+    EntityKind, Message, Record, UnixMillis, WrapUpRecord,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
@@ -27,7 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_training.sql"),
     include_str!("migrations/0003_contact_records.sql"),
-    // 0004 (attachments) comes from another branch of issue 14.
+    include_str!("migrations/0004_attachments.sql"),
     include_str!("migrations/0005_channels_egress.sql"),
     include_str!("migrations/0006_webchat.sql"),
 ];
@@ -695,6 +695,58 @@ impl Tx for SqliteTx<'_> {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    fn insert_attachment(
+        &mut self,
+        attachment: &Attachment,
+        image: &[u8],
+        thumbnail: &[u8],
+        now: UnixMillis,
+    ) -> anyhow::Result<bool> {
+        let inserted = self.tx.execute(
+            "INSERT OR IGNORE INTO attachments
+             (id, media_type, bytes, width, height, stored_at, thumbnail, image)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                attachment.id,
+                attachment.media_type,
+                attachment.bytes,
+                attachment.width,
+                attachment.height,
+                now,
+                thumbnail,
+                image
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn attachment(&mut self, id: &str) -> anyhow::Result<Option<Attachment>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, media_type, bytes, width, height FROM attachments WHERE id = ?1",
+        )?;
+        Ok(stmt
+            .query_row(params![id], |r| {
+                Ok(Attachment {
+                    id: r.get(0)?,
+                    media_type: r.get(1)?,
+                    bytes: r.get(2)?,
+                    width: r.get(3)?,
+                    height: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn attachment_bytes(&mut self, id: &str, thumbnail: bool) -> anyhow::Result<Option<Vec<u8>>> {
+        let sql = if thumbnail {
+            "SELECT thumbnail FROM attachments WHERE id = ?1"
+        } else {
+            "SELECT image FROM attachments WHERE id = ?1"
+        };
+        let mut stmt = self.tx.prepare_cached(sql)?;
+        Ok(stmt.query_row(params![id], |r| r.get(0)).optional()?)
     }
 
     fn insert_webchat_customer(
