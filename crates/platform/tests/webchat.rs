@@ -1,7 +1,8 @@
 //! The built-in web chat against the real platform binary over HTTPS: the
 //! page and its CSP, the customer cookie, messages going in through ingress
 //! (once each), agents' replies coming out over SSE with their delivery
-//! state moving `queued → sent → delivered`, and the abuse limits.
+//! state moving `queued → sent → delivered`, photos both ways (only a
+//! conversation's own customer sees them), and the abuse limits.
 
 mod support;
 
@@ -607,4 +608,199 @@ async fn one_address_over_its_limit_is_told_to_wait() {
     );
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "rate_limited");
+}
+
+/// A small real JPEG with some detail.
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([
+            (x * 7 % 256) as u8,
+            (y * 5 % 256) as u8,
+            ((x ^ y) % 256) as u8,
+        ])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode_image(&image)
+        .expect("encodes");
+    out
+}
+
+impl Customer<'_> {
+    async fn upload(&self, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let response = self
+            .server
+            .client
+            .post(format!("{}/chat/api/attachments", self.server.url))
+            .header(COOKIE, &self.cookie)
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .expect("upload reaches the platform");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn fetch(&self, path: &str) -> (StatusCode, String, usize) {
+        let response = self
+            .server
+            .client
+            .get(format!("{}{path}", self.server.url))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .expect("request reaches the platform");
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+            .unwrap_or_default();
+        (status, kind, response.bytes().await.map_or(0, |b| b.len()))
+    }
+}
+
+#[tokio::test]
+async fn a_customers_photo_reaches_the_agent_and_only_that_customer_can_open_it() {
+    let server = Server::start_demo(&[]);
+    let agent = server.sign_in("a1002").await.access_token;
+    let customer = Customer::new(&server, Some("李桂兰")).await;
+
+    let (status, photo) = customer.upload(jpeg(640, 480)).await;
+    assert_eq!(status, StatusCode::CREATED, "{photo}");
+    let photo_id = photo["id"].as_str().expect("an id").to_owned();
+    assert_eq!(photo["media_type"], "image/jpeg");
+    // Sent with a message (a photo alone is a message too).
+    let (status, _, sent) = customer
+        .send(
+            reqwest::Method::POST,
+            "/chat/api/messages",
+            Some(&json!({"queue": "aftersales", "client_id": "page-photo-01", "body": "", "attachments": [photo_id]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    assert_eq!(sent["attachments"][0]["id"], photo_id.as_str());
+    assert_eq!(sent["attachments"][0]["width"], 640);
+
+    // The agent's copy carries the platform's record of the photo.
+    let stored = agent_copy(&server, &agent, sent["id"].as_str().unwrap())
+        .await
+        .expect("the agent sees the photo message");
+    assert_eq!(stored["attachments"][0]["id"], photo_id.as_str());
+
+    // The customer sees the thumbnail and the full photo of their conversation.
+    let (status, kind, size) = customer
+        .fetch(&format!("/chat/api/attachments/{photo_id}/thumbnail"))
+        .await;
+    assert_eq!((status, kind.as_str()), (StatusCode::OK, "image/jpeg"));
+    assert!(size > 0 && size <= homedesk_protocol::MAX_THUMBNAIL_BYTES);
+    let (status, _, _) = customer
+        .fetch(&format!("/chat/api/attachments/{photo_id}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Another customer, and nobody without a cookie, cannot.
+    let stranger = Customer::new(&server, None).await;
+    for path in [
+        format!("/chat/api/attachments/{photo_id}"),
+        format!("/chat/api/attachments/{photo_id}/thumbnail"),
+    ] {
+        let (status, _, _) = stranger.fetch(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        let (status, _) = server.get(&path, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+
+    // An agent's photo reply reaches the customer's page the same way.
+    let conversation = stored["conversation_id"].as_str().unwrap().to_owned();
+    let (status, record) = {
+        let response = server
+            .client
+            .post(format!("{}/v1/attachments", server.url))
+            .bearer_auth(&agent)
+            .body(jpeg(300, 200))
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.json::<Value>().await.unwrap())
+    };
+    assert_eq!(status, StatusCode::CREATED, "{record}");
+    server
+        .act(
+            &agent,
+            json!([
+                {"key": "claim-photo-1", "created_at": 1, "action": {"type": "claim", "conversation_id": conversation}},
+                {"key": "reply-photo-1", "created_at": 1, "action": {"type": "reply", "conversation_id": conversation, "message_id": "msg-size-chart", "body": "尺码表请看图", "attachments": [record]}},
+            ]),
+        )
+        .await;
+    let mut events = customer.events().await;
+    let (_, snapshot) = events.next().await;
+    let reply = snapshot["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "msg-size-chart")
+        .cloned()
+        .expect("the photo reply is on the page");
+    let agent_photo = reply["attachments"][0]["id"].as_str().unwrap();
+    let (status, kind, _) = customer
+        .fetch(&format!("/chat/api/attachments/{agent_photo}/thumbnail"))
+        .await;
+    assert_eq!((status, kind.as_str()), (StatusCode::OK, "image/jpeg"));
+}
+
+#[tokio::test]
+async fn a_bad_photo_from_the_page_is_refused_with_its_code_and_needs_a_session() {
+    let server = Server::start_demo(&[]);
+    let customer = Customer::new(&server, None).await;
+    let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec();
+    elf.resize(2048, 0x90);
+    let whole = jpeg(400, 300);
+    let truncated = whole[..whole.len() / 2].to_vec();
+    let mut over = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    over.resize(homedesk_protocol::MAX_ATTACHMENT_BYTES + 1, 0x42);
+    for (what, bytes, status, code) in [
+        (
+            "a renamed program",
+            elf,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "a JPEG cut in half",
+            truncated,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_image",
+        ),
+        (
+            "an empty file",
+            Vec::new(),
+            StatusCode::BAD_REQUEST,
+            "empty_attachment",
+        ),
+        (
+            "a file over 5 MB",
+            over,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "attachment_too_large",
+        ),
+    ] {
+        let (got, body) = customer.upload(bytes).await;
+        assert_eq!(
+            (got, body["code"].as_str()),
+            (status, Some(code)),
+            "{what}: {body}"
+        );
+    }
+    // No session, no upload.
+    let response = server
+        .client
+        .post(format!("{}/chat/api/attachments", server.url))
+        .body(jpeg(10, 10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }

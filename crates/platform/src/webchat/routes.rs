@@ -73,6 +73,9 @@ pub fn routes() -> Router<Shared> {
             "/chat/api/seen",
             post(post_seen).layer(DefaultBodyLimit::max(SEEN_BODY_LIMIT)),
         )
+        .route("/chat/api/attachments", post(post_photo))
+        .route("/chat/api/attachments/{id}", get(get_photo))
+        .route("/chat/api/attachments/{id}/thumbnail", get(get_thumbnail))
 }
 
 /// Headers every page and asset carries.
@@ -399,6 +402,84 @@ async fn post_seen(
         platform.poke(latest);
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /chat/api/attachments`: a photo from the customer (the raw file),
+/// checked, re-encoded and stored by the same code as every upload
+/// (`attachments::upload`); 201 with its record, 200 when the same photo was
+/// stored before. Its id then goes with a message.
+async fn post_photo(
+    State(platform): State<Shared>,
+    _allowed: IpAllowance,
+    Customer(customer): Customer,
+    request: axum::extract::Request,
+) -> Result<Response, Refused> {
+    customer_allowance(&platform, &customer).map_err(Refused::Limited)?;
+    let bytes = crate::attachments::routes::read_upload(request.into_body()).await;
+    let result = match bytes {
+        Ok(bytes) => crate::attachments::upload(&platform, bytes).await,
+        Err(refused) => Err(refused),
+    };
+    let outcome = match &result {
+        Ok(accepted) if accepted.created => "stored",
+        Ok(_) => "duplicate",
+        Err(_) => "refused",
+    };
+    platform.metrics.inc(
+        "homedesk_attachments_total",
+        format!("by=\"customer\",result=\"{outcome}\""),
+    );
+    let accepted = result?;
+    let status = if accepted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(accepted.attachment)).into_response())
+}
+
+/// A photo of the customer's own conversation (theirs or an agent's), or
+/// 404 as if it did not exist.
+async fn own_photo(
+    platform: &Shared,
+    customer: ChatCustomer,
+    id: String,
+    thumbnail: bool,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let photo = id.clone();
+    let allowed = platform
+        .blocking(move |p| {
+            p.storage
+                .read_with(|tx| super::may_see_photo(tx, &customer.customer_id, &photo))
+        })
+        .await?;
+    if !allowed {
+        return Err(ApiError::not_found(format!(
+            "no photo {id:?} in this conversation"
+        )));
+    }
+    crate::attachments::routes::serve(platform, id, thumbnail, headers).await
+}
+
+/// `GET /chat/api/attachments/{id}`: the full photo.
+async fn get_photo(
+    State(platform): State<Shared>,
+    Customer(customer): Customer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    own_photo(&platform, customer, id, false, &headers).await
+}
+
+/// `GET /chat/api/attachments/{id}/thumbnail`: its small JPEG.
+async fn get_thumbnail(
+    State(platform): State<Shared>,
+    Customer(customer): Customer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    own_photo(&platform, customer, id, true, &headers).await
 }
 
 /// The customer's conversation as the page should now show it, after

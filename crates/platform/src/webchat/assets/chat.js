@@ -195,16 +195,18 @@
       case 'rate_limited':
         return ['errRate', { s: f.retryAfter || 10 }];
       case 'payload_too_large':
-        return what === 'photo' ? ['errPhotoTooBig'] : ['errTooLong', { max: MAX_CHARS }];
+        return ['errTooLong', { max: MAX_CHARS }];
       case 'unauthorized':
         return ['errSession'];
       case 'empty_attachment':
         return ['errPhotoEmpty'];
+      case 'attachment_too_large':
+        return ['errPhotoTooBig'];
       case 'unsupported_media_type':
         return what === 'photo' ? ['errPhotoType'] : ['errInvalid'];
-      case 'damaged_image':
+      case 'invalid_image':
         return ['errPhotoBroken'];
-      case 'image_too_large':
+      case 'image_too_many_pixels':
         return ['errPhotoPixels'];
       case 'not_found':
         return what === 'photo' ? ['errPhotoOff'] : ['errQueue'];
@@ -253,14 +255,15 @@
     const button = document.createElement('button');
     button.type = 'button';
     const img = document.createElement('img');
-    img.src = '/chat/api/attachments/' + encodeURIComponent(p.id) + '/thumbnail';
+    // A photo still on its way has only its local preview.
+    img.src = p.localUrl || '/chat/api/attachments/' + encodeURIComponent(p.id) + '/thumbnail';
     img.alt = t('photoAlt');
     img.loading = 'lazy';
     img.dataset.testid = 'chat-photo-thumb';
     img.dataset.photo = p.id;
     button.append(img);
     button.addEventListener('click', () => {
-      els.viewerImg.src = '/chat/api/attachments/' + encodeURIComponent(p.id);
+      els.viewerImg.src = p.localUrl || '/chat/api/attachments/' + encodeURIComponent(p.id);
       els.viewerImg.alt = t('photoAlt');
       els.viewer.showModal();
     });
@@ -431,7 +434,7 @@
       client_id: randomId(),
       body,
       attachments: photo ? [photo.attachment.id] : [],
-      photos: photo ? [photo.attachment] : [],
+      photos: photo ? [Object.assign({ localUrl: photo.url }, photo.attachment)] : [],
       photo,
       state: 'sending',
     };
@@ -477,7 +480,9 @@
     els.photo.value = '';
     if (!file) return;
     clearError();
-    if (file.size === 0) return showError('errPhotoEmpty');
+    // Too big is said here, before 5 MB cross a village link; everything
+    // else about the file (empty, not a photo, damaged, too many pixels)
+    // the platform judges from its bytes.
     if (file.size > MAX_PHOTO_BYTES) return showError('errPhotoTooBig');
     if (photo && photo.url) URL.revokeObjectURL(photo.url);
     photo = { state: 'uploading', attachment: null, url: URL.createObjectURL(file) };
