@@ -28,6 +28,7 @@ use nix::unistd::Pid;
 mod a11y;
 mod browser;
 mod page;
+pub mod photos;
 mod platform;
 pub mod procfs;
 

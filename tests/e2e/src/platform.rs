@@ -209,8 +209,47 @@ impl Platform {
         message_id: &str,
         body: &str,
     ) -> anyhow::Result<()> {
+        self.send_reply(agent, conversation, message_id, body, None)
+            .await
+    }
+
+    /// [`Self::reply_as`] with a photo: uploaded first
+    /// (`POST /v1/attachments`), then named by the reply.
+    pub async fn reply_with_photo_as(
+        &self,
+        agent: &str,
+        conversation: &str,
+        message_id: &str,
+        body: &str,
+        photo: Vec<u8>,
+    ) -> anyhow::Result<()> {
+        self.send_reply(agent, conversation, message_id, body, Some(photo))
+            .await
+    }
+
+    async fn send_reply(
+        &self,
+        agent: &str,
+        conversation: &str,
+        message_id: &str,
+        body: &str,
+        photo: Option<Vec<u8>>,
+    ) -> anyhow::Result<()> {
         let client = self.client()?;
         let token = self.sign_in(&client, agent).await?;
+        let mut attachments = Vec::new();
+        if let Some(photo) = photo {
+            let record: Value = client
+                .post(format!("{}/v1/attachments", self.url))
+                .bearer_auth(&token)
+                .body(photo)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            attachments.push(record);
+        }
         let answer: Value = client
             .post(format!("{}/v1/actions", self.url))
             .bearer_auth(&token)
@@ -219,7 +258,8 @@ impl Platform {
                  "action": {"type": "claim", "conversation_id": conversation}},
                 {"key": format!("reply-{message_id}"), "created_at": 1,
                  "action": {"type": "reply", "conversation_id": conversation,
-                            "message_id": message_id, "body": body}},
+                            "message_id": message_id, "body": body,
+                            "attachments": attachments}},
             ]}))
             .send()
             .await?

@@ -1,10 +1,11 @@
 //! The customer's side of the web chat in a real browser (headless
 //! chromium) against a real platform process: the customer writes, an agent
 //! answers through the real API and the answer appears without a reload, a
-//! reload resumes the conversation, and each refusal (too fast, too long)
-//! is said on the page without losing what the customer wrote. Screenshots
-//! go to `target/e2e/webchat-*.png`.
+//! reload resumes the conversation, photos go both ways, and each refusal
+//! (too fast, too long, each bad file) is said on the page without losing
+//! what the customer wrote. Screenshots go to `target/e2e/webchat-*.png`.
 
+use homedesk_e2e::photos::PhotoFiles;
 use homedesk_e2e::{Browser, Platform};
 
 const LOG: &str = "[data-testid=chat-log]";
@@ -188,6 +189,134 @@ async fn a_customer_sending_too_fast_or_too_much_is_told_so_and_loses_nothing() 
     page.wait_for_text(ERROR, "消息太长了（最多 10000 字），请分几条发送。")
         .await?;
     page.wait_for_value(BODY, &long).await?;
+    page.close().await?;
+    Ok(())
+}
+
+/// Width of the image `css` matches once the browser has loaded it (0
+/// while loading or broken).
+async fn loaded_width(page: &Browser, css: &str) -> anyhow::Result<u64> {
+    let script = format!(
+        "const i = document.querySelector({}); return i && i.complete ? i.naturalWidth : 0",
+        serde_json::Value::from(css)
+    );
+    let deadline = std::time::Instant::now() + homedesk_e2e::DEADLINE;
+    loop {
+        let width = page.eval(&script).await?.as_u64().unwrap_or(0);
+        if width > 0 || std::time::Instant::now() > deadline {
+            return Ok(width);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn photos_go_both_ways_and_each_bad_file_is_explained_on_the_page() -> anyhow::Result<()> {
+    let platform = Platform::start()?;
+    let files = PhotoFiles::new()?;
+    let page = Browser::start().await?;
+    page.open(&platform.chat_page("aftersales")).await?;
+    page.wait_for_text("[data-testid=chat-shop]", "售后服务")
+        .await?;
+
+    // The customer attaches a photo, sees it ready, and sends it with a line.
+    page.choose_file("[data-testid=chat-photo]", &files.path("peaches.jpg"))
+        .await?;
+    page.wait_for("[data-testid=chat-photo-preview][data-state=ready]")
+        .await?;
+    page.wait_for_text("[data-testid=chat-photo-state]", "照片已选好，点“发送”发出")
+        .await?;
+    write(&page, "这是收到的桃子").await?;
+    wait_for_stored(&page, "这是收到的桃子").await?;
+    let mine =
+        "[data-testid=chat-message][data-from=customer][data-id] [data-testid=chat-photo-thumb]";
+    let width = loaded_width(&page, mine).await?;
+    assert!(
+        width > 0 && width <= 640,
+        "the customer's thumbnail did not load ({width})"
+    );
+
+    // The agent answers with a photo; it shows without a reload, and a tap
+    // opens the full photo.
+    let conversation = platform
+        .conversation_with("a1002", "这是收到的桃子")
+        .await?;
+    let message = platform.conversation("a1002", &conversation).await?;
+    assert_eq!(message["channel"], "chat");
+    platform
+        .reply_with_photo_as(
+            "a1002",
+            &conversation,
+            "msg-e2e-chart",
+            "给您补发的是这一款，请看图",
+            homedesk_e2e::photos::jpeg(480, 320),
+        )
+        .await?;
+    let theirs =
+        "[data-testid=chat-message][data-id='msg-e2e-chart'] [data-testid=chat-photo-thumb]";
+    page.wait_for(theirs).await?;
+    assert!(
+        loaded_width(&page, theirs).await? > 0,
+        "the agent's thumbnail did not load"
+    );
+    page.click(theirs).await?;
+    page.wait_for("[data-testid=chat-viewer][open]").await?;
+    assert_eq!(
+        loaded_width(&page, "#viewer-img").await?,
+        480,
+        "the full photo did not open"
+    );
+    let shot = page.screenshot("webchat-photos-zh-CN.png").await?;
+    println!("screenshot: {}", shot.display());
+    page.click("[data-testid=chat-viewer] button").await?;
+    page.wait_for_gone("[data-testid=chat-viewer][open]")
+        .await?;
+
+    // Each bad file: its own words on the page, nothing sent, nothing kept.
+    let before = page.count("[data-testid=chat-message]").await?;
+    for (file, code, words) in [
+        (
+            "program.jpg",
+            "errPhotoType",
+            "这个文件不是照片，只能发 JPG、PNG 或 WebP 格式的图片。",
+        ),
+        (
+            "cut-in-half.jpg",
+            "errPhotoBroken",
+            "这张照片已损坏，打不开，请换一张。",
+        ),
+        (
+            "huge.png",
+            "errPhotoPixels",
+            "照片尺寸太大了（超过 4000 万像素），请先缩小再发。",
+        ),
+        (
+            "empty.jpg",
+            "errPhotoEmpty",
+            "这个文件是空的，请重新选一张照片。",
+        ),
+        (
+            "too-big.jpg",
+            "errPhotoTooBig",
+            "照片太大了，请选 5 MB 以内的照片。",
+        ),
+    ] {
+        page.choose_file("[data-testid=chat-photo]", &files.path(file))
+            .await?;
+        page.wait_for(&format!("{ERROR}[data-code={code}]")).await?;
+        page.wait_for_text(ERROR, words).await?;
+        page.wait_for("[data-testid=chat-photo-preview][hidden]")
+            .await?;
+        if file == "program.jpg" {
+            let shot = page.screenshot("webchat-bad-photo-zh-CN.png").await?;
+            println!("screenshot: {}", shot.display());
+        }
+    }
+    assert_eq!(
+        page.count("[data-testid=chat-message]").await?,
+        before,
+        "a refused file became a message"
+    );
     page.close().await?;
     Ok(())
 }
