@@ -31,11 +31,13 @@ mod page;
 pub mod photos;
 mod platform;
 pub mod procfs;
+mod relay;
 
 pub use a11y::Violation;
 pub use browser::Browser;
 pub use page::Page;
 pub use platform::{DEMO_PASSWORD, Platform};
+pub use relay::LinkRelay;
 
 /// How long any single wait may take before the test fails with a message.
 pub const DEADLINE: Duration = Duration::from_secs(30);
