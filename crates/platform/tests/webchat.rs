@@ -586,6 +586,17 @@ async fn a_customer_over_the_limit_is_told_to_wait_and_others_are_not_slowed() {
         .filter(|c| c["entity"] == "message" && c["data"]["body"] == "在吗？？")
         .count();
     assert_eq!(stored, 0, "the refused message was not stored");
+
+    let (_, metrics) = server.get("/metrics", None).await;
+    let metrics = metrics.as_str().unwrap_or_default();
+    assert!(
+        metrics.contains("homedesk_webchat_limited_total{by=\"customer\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("homedesk_ingress_total{channel=\"webchat\"} 4"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

@@ -376,7 +376,7 @@ async fn post_message(
     }
     platform.metrics.inc(
         "homedesk_ingress_total",
-        format!("channel=\"chat\",adapter=\"{}\"", super::ADAPTER_ID),
+        format!("channel=\"{}\"", super::ADAPTER_ID),
     );
     platform.poke(latest);
     platform.reroute.notify_one();
