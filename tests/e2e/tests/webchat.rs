@@ -106,6 +106,30 @@ async fn an_agents_reply_appears_without_a_reload_and_a_reload_resumes_the_conve
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    // A new reply adds a node; what was shown stays (the log is a live
+    // region: a screen reader hears the new message, not all of them again).
+    page.eval(&format!(
+        "document.querySelector(\"{reply}\").keptNode = true; return true"
+    ))
+    .await?;
+    platform
+        .reply_as(
+            "a1002",
+            &conversation,
+            "msg-e2e-web-2",
+            "收到照片后马上给您处理",
+        )
+        .await?;
+    page.wait_for("[data-testid=chat-message][data-id='msg-e2e-web-2']")
+        .await?;
+    assert_eq!(
+        page.eval(&format!(
+            "return document.querySelector(\"{reply}\").keptNode === true"
+        ))
+        .await?,
+        true,
+        "the earlier reply was drawn again for a new one"
+    );
     let shot = page.screenshot("webchat-customer-zh-CN.png").await?;
     println!("screenshot: {}", shot.display());
 
@@ -117,7 +141,7 @@ async fn an_agents_reply_appears_without_a_reload_and_a_reload_resumes_the_conve
     )
     .await?;
     wait_for_stored(&page, question).await?;
-    assert_eq!(page.count("[data-testid=chat-message]").await?, 2);
+    assert_eq!(page.count("[data-testid=chat-message]").await?, 3);
     assert_eq!(
         page.eval("return document.getElementById('name-row').hidden")
             .await?,

@@ -227,9 +227,16 @@
     });
   }
 
-  // A session for this browser: the one it has, or a new one (with the name typed).
-  async function ensureSession() {
-    if (session) return true;
+  // A session for this browser: the one it has, or a new one (with the
+  // name typed). A photo and a message started together share one.
+  let opening = null;
+  function ensureSession() {
+    if (session) return Promise.resolve(true);
+    if (!opening) opening = openSession().finally(() => (opening = null));
+    return opening;
+  }
+
+  async function openSession() {
     const name = els.name.value.trim();
     const response = await postJson('/chat/api/session', name ? { name } : {});
     if (!response.ok) {
@@ -309,13 +316,40 @@
     return item;
   }
 
+  // Rendered messages by key, so an update touches only what changed: the
+  // log is a live region, and a screen reader should hear a new message
+  // once, not the whole conversation again.
+  const rendered = new Map(); // key -> {node, sig}
+
   function render() {
     const nearBottom = els.log.scrollHeight - els.log.scrollTop - els.log.clientHeight < 80;
     const sorted = Array.from(messages.values()).sort((a, b) => a.sent_at - b.sent_at || (a.id < b.id ? -1 : 1));
-    const nodes = [$('welcome')];
-    for (const m of sorted) nodes.push(messageElement(m, false));
-    for (const o of outgoing.values()) nodes.push(messageElement({ from: 'customer', body: o.body, state: o.state, client_id: o.client_id, attachments: o.photos }, true));
-    els.log.replaceChildren(...nodes);
+    const items = sorted.map((m) => ({ key: 'm:' + m.id, m, local: false }));
+    for (const o of outgoing.values()) {
+      const m = { from: 'customer', body: o.body, state: o.state, client_id: o.client_id, attachments: o.photos };
+      items.push({ key: 'o:' + o.client_id, m, local: true });
+    }
+    let before = $('welcome');
+    const keep = new Set();
+    for (const item of items) {
+      const sig = lang + JSON.stringify(item.m);
+      let r = rendered.get(item.key);
+      if (!r || r.sig !== sig) {
+        const node = messageElement(item.m, item.local);
+        if (r) r.node.replaceWith(node);
+        r = { node, sig };
+        rendered.set(item.key, r);
+      }
+      keep.add(item.key);
+      if (before.nextSibling !== r.node) before.after(r.node);
+      before = r.node;
+    }
+    for (const [key, r] of rendered) {
+      if (!keep.has(key)) {
+        r.node.remove();
+        rendered.delete(key);
+      }
+    }
     if (nearBottom || outgoing.size) els.log.scrollTop = els.log.scrollHeight;
     confirmShown();
   }
