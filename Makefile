@@ -4,7 +4,7 @@
 #   make run       build everything, start a local platform with demo data and
 #                  live demo customers, then open the app
 #   make test      every check: format, house rules, svelte-check, clippy + Rust tests, vitest, end-to-end
-#   make bench     benchmarks: sync throughput, search recall and latency, desktop
+#   make bench     benchmarks: sync throughput, web chat reply latency, search recall and latency, desktop
 #                  start-up and memory (docs/benchmarks.md)
 #   make dist      installable packages (not built yet; see below)
 #
@@ -50,13 +50,15 @@ test: bootstrap
 	@echo "make test: all stages passed (lint, Rust tests, vitest, end-to-end)"
 
 # Figures for docs/benchmarks.md, each against a baseline measured in the same
-# run: platform sync throughput, knowledge-base recall (against FTS5 trigram),
+# run: platform sync throughput, web chat reply latency (against a bare SSE
+# round trip), knowledge-base recall (against FTS5 trigram),
 # search latency at 10k/100k articles, and the desktop app's start-up time and
 # memory (against a blank Tauri window). Optimised build: the first run
 # compiles for a while; the search benchmark then takes about 3 minutes, the
 # desktop one about 2.5.
 bench: ui
 	$(CARGO) bench --locked -p homedesk-platform --bench sync
+	$(CARGO) bench --locked -p homedesk-platform --bench webchat
 	$(CARGO) bench --locked -p homedesk-core --bench recall
 	$(CARGO) bench --locked -p homedesk-core --bench search
 	@$(MAKE) --no-print-directory bench-desktop
