@@ -150,6 +150,19 @@ async fn an_agents_reply_appears_without_a_reload_and_a_reload_resumes_the_conve
     );
     page.wait_for_text("[data-testid=chat-link]", "已连接，客服会尽快回复您")
         .await?;
+    // What a customer sees passes axe (contrast included), errors aside.
+    let blocking: Vec<String> = page
+        .axe_violations()
+        .await?
+        .iter()
+        .filter(|v| v.blocks())
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        blocking.is_empty(),
+        "the chat page: {}",
+        blocking.join("\n")
+    );
 
     // The English switch.
     page.click("[data-testid=chat-lang]").await?;
@@ -194,6 +207,18 @@ async fn a_customer_sending_too_fast_or_too_much_is_told_so_and_loses_nothing() 
     page.wait_for("[data-testid=chat-message][data-state=failed] [data-testid=chat-resend]")
         .await?;
     assert_eq!(stored_customer_messages(&page, "怎么还没人回？").await?, 0);
+    let blocking: Vec<String> = page
+        .axe_violations()
+        .await?
+        .iter()
+        .filter(|v| v.blocks())
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        blocking.is_empty(),
+        "the page with an error: {}",
+        blocking.join("\n")
+    );
     let shot = page.screenshot("webchat-rate-limited-zh-CN.png").await?;
     println!("screenshot: {}", shot.display());
 
