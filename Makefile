@@ -5,7 +5,7 @@
 #                  live demo customers, then open the app
 #   make test      every check: format, house rules, svelte-check, clippy + Rust tests,
 #                  the API contract (Schemathesis), vitest, end-to-end
-#   make bench     benchmarks: sync throughput, search recall and latency, desktop
+#   make bench     benchmarks: sync throughput, web chat reply latency, photos, search recall and latency, desktop
 #                  start-up and memory (docs/benchmarks.md)
 #   make dist      installable packages (not built yet; see below)
 #
@@ -52,7 +52,8 @@ test: bootstrap
 	@echo "make test: all stages passed (lint, Rust tests, API contract, vitest, end-to-end)"
 
 # Figures for docs/benchmarks.md, each against a baseline measured in the same
-# run: platform sync throughput, photo uploads and thumbnails (against
+# run: platform sync throughput, web chat reply latency (against a bare SSE
+# round trip), photo uploads and thumbnails (against
 # decoding the same photo), the bytes photos cost a workstation (against
 # downloading every photo in full; it runs the platform binary the sync bench
 # built), knowledge-base recall (against FTS5 trigram),
@@ -62,6 +63,7 @@ test: bootstrap
 # desktop one about 2.5.
 bench: ui
 	$(CARGO) bench --locked -p homedesk-platform --bench sync
+	$(CARGO) bench --locked -p homedesk-platform --bench webchat
 	$(CARGO) bench --locked -p homedesk-platform --bench photos
 	$(CARGO) bench --locked -p homedesk-core --bench photos
 	$(CARGO) bench --locked -p homedesk-core --bench recall

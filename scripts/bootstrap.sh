@@ -30,12 +30,14 @@ esac
 # --- 2. Debian packages.
 # Build: WebKitGTK 4.1 and GTK dev files for Tauri v2, a C toolchain.
 # Test: WebKitWebDriver, Xvfb, a D-Bus session, a notification daemon, a CJK
-# font so Chinese renders in screenshots; Python with venv for Schemathesis
-# (`python3 -m venv` needs python3-venv on Debian: it brings ensurepip).
+# font so Chinese renders in screenshots; headless Chromium with its
+# WebDriver (the customer's browser in the web chat tests); Python with venv
+# for Schemathesis (`python3 -m venv` needs python3-venv on Debian: it brings ensurepip).
 PACKAGES=(
   build-essential pkg-config curl file
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   webkit2gtk-driver xvfb xauth dbus dbus-x11 dunst fonts-noto-cjk
+  chromium chromium-driver
   nodejs npm
   python3 python3-venv
 )

@@ -48,6 +48,8 @@ fi
 
 echo "run-demo: starting Homedesk (close the window to stop both)"
 echo "run-demo: sign in with an agent code and password printed above (DEMO ONLY line)"
+echo "run-demo: play the customer: open the chat page printed above (DEMO customer chat page) in a browser,"
+echo "run-demo:   accept the development certificate once, and write; sign in as a1002 to answer"
 url=$(sed -n 's/^homedesk-platform ready at \(https:[^ ]*\).*/\1/p' "$log.out" | head -1)
 # The app offers this platform on its sign-in screen and trusts its development CA.
 env_vars=(WEBKIT_DISABLE_DMABUF_RENDERER=1 "HOMEDESK_PLATFORM_URL=$url" "HOMEDESK_PLATFORM_CA=$(realpath "$dir")/tls/ca.pem")

@@ -35,6 +35,11 @@ pub fn check_id(id: &str) -> Result<(), String> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-');
+    if id == crate::webchat::ADAPTER_ID {
+        return Err(format!(
+            "{id:?} is the built-in web chat's adapter id; choose another"
+        ));
+    }
     if ok {
         Ok(())
     } else {

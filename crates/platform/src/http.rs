@@ -84,7 +84,7 @@ pub fn link_report(parts: &Parts) -> Result<Option<LinkReport>, ApiError> {
 /// `docs/openapi.yaml` to that list (method and path, both ways). Routes are
 /// added nowhere else (that test also checks the source), so a new endpoint
 /// cannot reach clients undocumented.
-struct Endpoints {
+pub(crate) struct Endpoints {
     router: Router<Shared>,
     listed: Vec<Endpoint>,
 }
@@ -99,6 +99,11 @@ pub struct Endpoint {
 }
 
 impl Endpoints {
+    /// The web chat's routes (`webchat::routes::register`), in the same table.
+    fn merge_webchat(self) -> Self {
+        crate::webchat::routes::register(self)
+    }
+
     fn new() -> Endpoints {
         Endpoints {
             router: Router::new(),
@@ -118,7 +123,11 @@ impl Endpoints {
         self
     }
 
-    fn get<H: Handler<T, Shared>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+    pub(crate) fn get<H: Handler<T, Shared>, T: 'static>(
+        self,
+        path: &'static str,
+        handler: H,
+    ) -> Self {
         let endpoint = Endpoint {
             method: "GET",
             path,
@@ -137,7 +146,7 @@ impl Endpoints {
     }
 
     /// A POST whose body may be at most `body_limit` bytes.
-    fn post<H: Handler<T, Shared>, T: 'static>(
+    pub(crate) fn post<H: Handler<T, Shared>, T: 'static>(
         self,
         path: &'static str,
         body_limit: usize,
@@ -196,6 +205,7 @@ fn api() -> Endpoints {
             "/v1/attachments/{id}/thumbnail",
             crate::attachments::routes::get_thumbnail,
         )
+        .merge_webchat()
 }
 
 /// Every endpoint the router serves, in the order they were registered.

@@ -5,7 +5,8 @@
 //! Layout: `http` (routes, extractors, error mapping) calls the domain
 //! modules `auth`, `actions`, `attachments`, `channels`, `contact_records`,
 //! `ingress`, `routing` and `visibility`, which run inside transactions of a
-//! `storage::Storage`; `egress` pushes agents' replies to adapters. `server` owns TLS and
+//! `storage::Storage`; `egress` pushes agents' replies to adapters, and
+//! `webchat` is the customer chat page built into the platform. `server` owns TLS and
 //! graceful shutdown, `tls` the development certificates, `content` and
 //! `admin` the import of knowledge and accounts, `demo` the demo world.
 
@@ -30,6 +31,7 @@ pub mod storage;
 pub mod tls;
 pub mod training;
 pub mod visibility;
+pub mod webchat;
 
 use std::sync::Arc;
 
@@ -57,6 +59,8 @@ pub struct Settings {
     pub offer_timeout_ms: i64,
     /// How the egress worker retries replies to adapters' webhooks.
     pub egress: EgressConfig,
+    /// The web chat's abuse limits.
+    pub webchat: webchat::ChatLimits,
 }
 
 /// Everything a request handler needs. One per process.
@@ -72,6 +76,8 @@ pub struct Platform {
     pub wake_egress: Notify,
     /// Flips to `true` when the server begins shutting down; event streams end.
     pub shutting_down: watch::Sender<bool>,
+    /// The web chat's rate-limit buckets.
+    pub webchat: webchat::WebChat,
     /// Photos being decoded at once (`attachments::upload`).
     pub photo_work: tokio::sync::Semaphore,
 }
@@ -79,6 +85,7 @@ pub struct Platform {
 impl Platform {
     pub fn new(storage: Arc<dyn Storage>, settings: Settings) -> Platform {
         Platform {
+            webchat: webchat::WebChat::new(settings.webchat),
             storage,
             settings,
             hub: Hub::default(),

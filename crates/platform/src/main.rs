@@ -172,6 +172,14 @@ struct ServeArgs {
     /// Egress: how often to look for retries asked with `egress retry`.
     #[arg(long, default_value_t = 2000)]
     egress_poll_ms: u64,
+    /// Web chat: messages and photos one customer may send a minute (also
+    /// the burst allowed after a quiet minute).
+    #[arg(long, default_value_t = 20, value_name = "PER_MINUTE")]
+    chat_customer_rate: u32,
+    /// Web chat: requests one IP address may make a minute (new customers,
+    /// messages, photos, event streams); everyone behind one address shares it.
+    #[arg(long, default_value_t = 120, value_name = "PER_MINUTE")]
+    chat_ip_rate: u32,
 }
 
 #[derive(Subcommand, Debug)]
@@ -587,6 +595,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             demo: args.demo,
         },
         offer_timeout_ms: i64::try_from(args.offer_timeout)?.saturating_mul(1000),
+        webchat: homedesk_platform::webchat::ChatLimits {
+            customer_per_minute: args.chat_customer_rate,
+            ip_per_minute: args.chat_ip_rate,
+        },
         egress: EgressConfig {
             backoff_base_ms: i64::try_from(args.egress_retry_base_ms)?,
             backoff_cap_ms: i64::try_from(args.egress_retry_cap_ms)?,
@@ -625,6 +637,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         if demo.is_some() {
             println!(
                 "DEMO ONLY: agents a1001-a1005, trainee t2001 and supervisor s3001 sign in with the password {DEMO_PASSWORD:?}"
+            );
+            println!(
+                "DEMO customer chat page: https://{address}/chat/aftersales (open it in a browser and write as a customer; agents a1001-a1004 work that queue)"
             );
             println!(
                 "DEMO ONLY: channel adapter {:?} posts customer messages to https://{address}/v1/ingress/chat with the secret in {}",

@@ -13,7 +13,7 @@ pub struct Metrics {
 }
 
 /// Each metric's help text, in output order.
-const HELP: [(&str, &str); 7] = [
+const HELP: [(&str, &str); 10] = [
     (
         "homedesk_http_requests_total",
         "HTTP requests by route and status",
@@ -32,6 +32,18 @@ const HELP: [(&str, &str); 7] = [
     (
         "homedesk_egress_total",
         "Attempts to push replies to adapters' webhooks by outcome",
+    ),
+    (
+        "homedesk_attachments_total",
+        "Photo uploads by uploader and result",
+    ),
+    (
+        "homedesk_webchat_sessions_total",
+        "Web chat customers created",
+    ),
+    (
+        "homedesk_webchat_limited_total",
+        "Web chat requests refused by a rate limit, by what was limited",
     ),
 ];
 

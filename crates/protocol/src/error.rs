@@ -30,6 +30,9 @@ pub enum ErrorCode {
     Internal,
     /// Shutting down or overloaded; retry later.
     Unavailable,
+    /// Too many requests from one customer or address (the web chat's
+    /// abuse limits); `Retry-After` says how many seconds to wait.
+    RateLimited,
     /// An uploaded photo is larger than `MAX_ATTACHMENT_BYTES` (413).
     AttachmentTooLarge,
     /// An uploaded photo is an empty file (400).

@@ -1,5 +1,6 @@
-//! Accessibility checks in the real app: axe-core, injected into the
-//! running WebKit page, judges what the agent actually sees — real layout,
+//! Accessibility checks in the real app (and in a browser's page, such as
+//! the customer chat): axe-core, injected into the running page, judges
+//! what the person actually sees — real layout,
 //! real fonts, real colours — so colour contrast is checked too (jsdom, in
 //! the component tests, can compute none of that).
 //!
@@ -12,7 +13,7 @@ use std::fmt;
 use anyhow::Context;
 use serde_json::Value;
 
-use crate::{AppSession, workspace_root};
+use crate::{AppSession, Page, workspace_root};
 
 /// One rule broken on one element.
 #[derive(Debug, Clone, PartialEq)]
@@ -211,6 +212,53 @@ impl Screen {
     }
 }
 
+/// axe-core on any driven page: the app's window or a browser's page.
+impl Page {
+    /// Puts axe-core into the page unless it is there already.
+    async fn inject_axe(&self) -> anyhow::Result<()> {
+        let present = self
+            .eval("return typeof window.axe === 'object' && typeof window.axe.run === 'function'")
+            .await?;
+        if present == Value::Bool(true) {
+            return Ok(());
+        }
+        let script = format!("{}\n;return typeof window.axe;", axe_source()?);
+        let loaded = self.eval(&script).await.context("injecting axe-core")?;
+        anyhow::ensure!(
+            loaded == "object",
+            "axe-core did not load into the page (window.axe is {loaded})"
+        );
+        Ok(())
+    }
+
+    /// Every axe-core violation on the page as it is now, colour contrast
+    /// included, all impacts.
+    pub async fn axe_violations(&self) -> anyhow::Result<Vec<Violation>> {
+        self.inject_axe().await?;
+        let answer = self.eval_async(RUN_AXE).await?;
+        let text = answer
+            .as_str()
+            .with_context(|| format!("axe answered {answer} instead of JSON text"))?;
+        let answer: Value = serde_json::from_str(text)?;
+        if let Some(error) = answer.get("error") {
+            anyhow::bail!("axe.run failed in the page: {error}");
+        }
+        let field = |v: &Value, name: &str| v[name].as_str().unwrap_or_default().to_owned();
+        Ok(answer["violations"]
+            .as_array()
+            .context("axe answered without a violations list")?
+            .iter()
+            .map(|v| Violation {
+                rule: field(v, "rule"),
+                impact: field(v, "impact"),
+                help: field(v, "help"),
+                target: field(v, "target"),
+                summary: field(v, "summary"),
+            })
+            .collect())
+    }
+}
+
 impl AppSession {
     /// Placeholders whose text, as drawn on the screen, has less than the
     /// 4.5:1 contrast WCAG asks of text (see [`PLACEHOLDER_FIELDS`]).
@@ -271,50 +319,6 @@ impl AppSession {
             }
         }
         Ok(found)
-    }
-
-    /// Puts axe-core into the page unless it is there already.
-    async fn inject_axe(&self) -> anyhow::Result<()> {
-        let present = self
-            .eval("return typeof window.axe === 'object' && typeof window.axe.run === 'function'")
-            .await?;
-        if present == Value::Bool(true) {
-            return Ok(());
-        }
-        let script = format!("{}\n;return typeof window.axe;", axe_source()?);
-        let loaded = self.eval(&script).await.context("injecting axe-core")?;
-        anyhow::ensure!(
-            loaded == "object",
-            "axe-core did not load into the page (window.axe is {loaded})"
-        );
-        Ok(())
-    }
-
-    /// Every axe-core violation on the page as it is now, colour contrast
-    /// included, all impacts.
-    pub async fn axe_violations(&self) -> anyhow::Result<Vec<Violation>> {
-        self.inject_axe().await?;
-        let answer = self.eval_async(RUN_AXE).await?;
-        let text = answer
-            .as_str()
-            .with_context(|| format!("axe answered {answer} instead of JSON text"))?;
-        let answer: Value = serde_json::from_str(text)?;
-        if let Some(error) = answer.get("error") {
-            anyhow::bail!("axe.run failed in the page: {error}");
-        }
-        let field = |v: &Value, name: &str| v[name].as_str().unwrap_or_default().to_owned();
-        Ok(answer["violations"]
-            .as_array()
-            .context("axe answered without a violations list")?
-            .iter()
-            .map(|v| Violation {
-                rule: field(v, "rule"),
-                impact: field(v, "impact"),
-                help: field(v, "help"),
-                target: field(v, "target"),
-                summary: field(v, "summary"),
-            })
-            .collect())
     }
 
     /// Saves a screenshot `a11y-<state>.png` under `target/e2e/` and returns

@@ -3,7 +3,9 @@
 //!
 //! [`Desktop`] starts Xvfb, a private D-Bus session and a notification daemon;
 //! [`AppSession`] starts `tauri-driver` (which starts WebKitWebDriver, which
-//! starts the app) and connects a fantoccini client. Every process is started
+//! starts the app) and connects a fantoccini client; [`Browser`] does the
+//! same for headless chromium (the customer's side of the web chat), and
+//! both drive their [`Page`] with the same calls. Every process is started
 //! in its own process group and the whole group is killed on drop, so nothing
 //! outlives a test, also when it fails or panics.
 //!
@@ -18,17 +20,24 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::ClientBuilder;
 use hyper_util::client::legacy::connect::HttpConnector;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 mod a11y;
+mod browser;
+mod page;
+pub mod photos;
 mod platform;
 pub mod procfs;
+mod relay;
 
 pub use a11y::Violation;
+pub use browser::Browser;
+pub use page::Page;
 pub use platform::{DEMO_PASSWORD, Platform, WebhookSink};
+pub use relay::LinkRelay;
 
 /// How long any single wait may take before the test fails with a message.
 pub const DEADLINE: Duration = Duration::from_secs(30);
@@ -289,7 +298,7 @@ pub struct AppOptions<'a> {
 
 /// The app, started through tauri-driver, with a WebDriver client attached.
 pub struct AppSession {
-    pub client: Client,
+    page: Page,
     display: String,
     application: PathBuf,
     driver: Supervised,
@@ -310,7 +319,9 @@ fn tauri_driver() -> PathBuf {
     }
 }
 
-/// `GET /status` on the driver; `Ok(true)` once it reports `ready`.
+/// `GET /status` on the driver; `Ok(true)` once it reports `ready`. Reads
+/// by `Content-Length`: chromedriver keeps the connection open whatever
+/// the request says.
 fn driver_ready(port: u16) -> anyhow::Result<bool> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
@@ -318,14 +329,37 @@ fn driver_ready(port: u16) -> anyhow::Result<bool> {
         stream,
         "GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
     )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body)
-        .unwrap_or_default();
+    let mut response = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let body = loop {
+        let read = stream.read(&mut chunk)?;
+        response.extend_from_slice(&chunk[..read]);
+        let text = String::from_utf8_lossy(&response);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head.lines().find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.trim()
+                    .eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            });
+            if read == 0 || length.is_some_and(|n| body.len() >= n) {
+                break body.to_owned();
+            }
+        } else if read == 0 {
+            break String::new();
+        }
+    };
     let status: serde_json::Value = serde_json::from_str(body.trim()).unwrap_or_default();
     Ok(status["value"]["ready"] == serde_json::Value::Bool(true))
+}
+
+/// The app's page: `app.click(..)`, `app.client`, as on any [`Page`].
+impl std::ops::Deref for AppSession {
+    type Target = Page;
+
+    fn deref(&self) -> &Page {
+        &self.page
+    }
 }
 
 impl AppSession {
@@ -418,7 +452,7 @@ impl AppSession {
             .context("WebDriver session was not created in time")?
             .context("creating the WebDriver session")?;
         Ok(AppSession {
-            client,
+            page: Page { client },
             display: desktop.display.clone(),
             application: application.to_path_buf(),
             driver,
@@ -482,159 +516,6 @@ impl AppSession {
         self.send_composer().await
     }
 
-    /// Picks the option with `value` in the `<select>` matched by `css`.
-    pub async fn select(&self, css: &str, value: &str) -> anyhow::Result<()> {
-        within(&format!("choosing {value:?} in {css}"), async {
-            self.client
-                .find(Locator::Css(css))
-                .await?
-                .select_by_value(value)
-                .await
-        })
-        .await
-    }
-
-    /// Waits until nothing matches `css` any more.
-    pub async fn wait_for_gone(&self, css: &str) -> anyhow::Result<()> {
-        let deadline = Instant::now() + DEADLINE;
-        while Instant::now() < deadline {
-            if self.client.find_all(Locator::Css(css)).await?.is_empty() {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("{css} should have gone within {DEADLINE:?}")
-    }
-
-    /// Waits until the form field's value equals `expected`.
-    pub async fn wait_for_value(&self, css: &str, expected: &str) -> anyhow::Result<()> {
-        let script = format!(
-            "const e = document.querySelector({}); return e ? e.value : null",
-            serde_json::Value::from(css)
-        );
-        let deadline = Instant::now() + DEADLINE;
-        let mut last_seen = serde_json::Value::Null;
-        while Instant::now() < deadline {
-            if let Ok(value) = self.eval(&script).await {
-                if value == expected {
-                    return Ok(());
-                }
-                last_seen = value;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("{css} should hold {expected:?} but held {last_seen} after {DEADLINE:?}")
-    }
-
-    /// Waits until the element's text equals `expected`; fails with what it saw.
-    pub async fn wait_for_text(&self, css: &str, expected: &str) -> anyhow::Result<()> {
-        self.wait_for_text_within(css, expected, DEADLINE).await
-    }
-
-    /// [`Self::wait_for_text`] with a longer or shorter deadline.
-    pub async fn wait_for_text_within(
-        &self,
-        css: &str,
-        expected: &str,
-        wait: Duration,
-    ) -> anyhow::Result<()> {
-        let deadline = Instant::now() + wait;
-        let mut last_seen = String::from("<element not found>");
-        while Instant::now() < deadline {
-            let read = within(&format!("reading {css}"), async {
-                self.client.find(Locator::Css(css)).await?.text().await
-            })
-            .await;
-            if let Ok(text) = read {
-                if text.trim() == expected {
-                    return Ok(());
-                }
-                last_seen = text;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("{css} should read {expected:?} but read {last_seen:?} after {wait:?}")
-    }
-
-    /// Clicks the element `css` matches. Svelte may replace an element
-    /// between finding and clicking it (a pull re-renders the row just
-    /// claimed): a click that fails because the element went stale, was
-    /// covered for a moment or not yet interactable finds it again and
-    /// retries until the [`DEADLINE`]. Any other error fails at once.
-    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
-        let started = Instant::now();
-        loop {
-            let attempt = within(&format!("clicking {css}"), async {
-                self.client.find(Locator::Css(css)).await?.click().await
-            })
-            .await;
-            let Err(error) = attempt else {
-                return Ok(());
-            };
-            let passing = error
-                .downcast_ref::<fantoccini::error::CmdError>()
-                .is_some_and(|e| match e {
-                    fantoccini::error::CmdError::Standard(w) => matches!(
-                        w.error,
-                        fantoccini::error::ErrorStatus::StaleElementReference
-                            | fantoccini::error::ErrorStatus::ElementClickIntercepted
-                            | fantoccini::error::ErrorStatus::ElementNotInteractable
-                    ),
-                    _ => false,
-                });
-            if !passing || started.elapsed() > DEADLINE {
-                let kind = format!("{:?}", error.root_cause());
-                return Err(error.context(kind));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Types `text` into the input matched by `css`.
-    pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
-        within(&format!("typing into {css}"), async {
-            self.client
-                .find(Locator::Css(css))
-                .await?
-                .send_keys(text)
-                .await
-        })
-        .await
-    }
-
-    /// Waits until at least one element matches `css`.
-    pub async fn wait_for(&self, css: &str) -> anyhow::Result<()> {
-        let deadline = Instant::now() + DEADLINE;
-        while Instant::now() < deadline {
-            if let Ok(found) = self.client.find_all(Locator::Css(css)).await
-                && !found.is_empty()
-            {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("nothing matched {css} after {DEADLINE:?}")
-    }
-
-    /// Runs a script in the page and returns its result.
-    pub async fn eval(&self, script: &str) -> anyhow::Result<serde_json::Value> {
-        within(
-            &format!("running {script:?}"),
-            self.client.execute(script, vec![]),
-        )
-        .await
-    }
-
-    /// Runs an asynchronous script (it answers by calling its last argument)
-    /// and returns what it answered.
-    pub async fn eval_async(&self, script: &str) -> anyhow::Result<serde_json::Value> {
-        within(
-            &format!("running {script:?}"),
-            self.client.execute_async(script, vec![]),
-        )
-        .await
-    }
-
     /// Saves a PNG of the virtual screen (the real app window as X shows it)
     /// to `target/e2e/<name>` and checks it is not blank.
     ///
@@ -657,23 +538,11 @@ impl AppSession {
 
     /// Ends the WebDriver session (closing the app); processes are reaped on drop.
     pub async fn close(self) -> anyhow::Result<()> {
-        let AppSession { client, .. } = self;
-        tokio::time::timeout(DEADLINE, client.close())
+        let AppSession { page, .. } = self;
+        tokio::time::timeout(DEADLINE, page.client.close())
             .await
             .context("closing session")??;
         Ok(())
-    }
-}
-
-/// Runs one WebDriver call with the [`DEADLINE`], so a driver that stops
-/// answering fails the test instead of hanging it.
-async fn within<T>(
-    what: &str,
-    call: impl std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
-) -> anyhow::Result<T> {
-    match tokio::time::timeout(DEADLINE, call).await {
-        Ok(result) => result.with_context(|| format!("WebDriver failed {what}")),
-        Err(_) => bail!("WebDriver did not answer within {DEADLINE:?} while {what}"),
     }
 }
 

@@ -26,20 +26,34 @@ pub struct Platform {
     pub url: String,
     ca: PathBuf,
     dir: tempfile::TempDir,
+    /// Extra `serve` options, kept for restarts.
+    extra: Vec<String>,
     process: Option<Supervised>,
 }
 
 impl Platform {
     /// Starts on a free loopback port.
     pub fn start() -> anyhow::Result<Platform> {
+        Self::start_with(&[])
+    }
+
+    /// Starts with extra `serve` options (e.g. small web chat rate limits).
+    pub fn start_with(extra: &[&str]) -> anyhow::Result<Platform> {
         let dir = tempfile::tempdir()?;
-        let (process, url) = spawn(&dir, "127.0.0.1:0")?;
+        let extra: Vec<String> = extra.iter().map(|a| (*a).to_owned()).collect();
+        let (process, url) = spawn(&dir, "127.0.0.1:0", &extra)?;
         Ok(Platform {
             url,
             ca: dir.path().join("tls").join("ca.pem"),
             dir,
+            extra,
             process: Some(process),
         })
+    }
+
+    /// The customer chat page of `queue` (`/chat/aftersales`).
+    pub fn chat_page(&self, queue: &str) -> String {
+        format!("{}/chat/{queue}", self.url)
     }
 
     /// Stops the process (SIGTERM, as a service manager would) and checks
@@ -56,7 +70,7 @@ impl Platform {
     pub fn restart(&mut self) -> anyhow::Result<()> {
         anyhow::ensure!(self.process.is_none(), "the platform is still running");
         let address = self.url.trim_start_matches("https://");
-        let (process, url) = spawn(&self.dir, address)?;
+        let (process, url) = spawn(&self.dir, address, &self.extra)?;
         anyhow::ensure!(
             url == self.url,
             "restarted at {url} instead of {}",
@@ -192,15 +206,8 @@ impl Platform {
     /// with a session of its own (device `e2e-check`).
     pub async fn changes(&self, agent: &str) -> anyhow::Result<Vec<Value>> {
         let client = self.client()?;
-        let session: Value = client
-            .post(format!("{}/v1/sessions", self.url))
-            .json(&json!({"agent": agent, "password": DEMO_PASSWORD, "device_id": "e2e-check"}))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let token = session["access_token"].as_str().unwrap_or_default();
+        let token = self.sign_in(&client, agent).await?;
+        let token = token.as_str();
         let mut cursor: Option<String> = None;
         let mut changes = Vec::new();
         loop {
@@ -222,6 +229,131 @@ impl Platform {
                 return Ok(changes);
             }
         }
+    }
+
+    /// An access token for `agent` (device `e2e-check`).
+    async fn sign_in(&self, client: &reqwest::Client, agent: &str) -> anyhow::Result<String> {
+        let session: Value = client
+            .post(format!("{}/v1/sessions", self.url))
+            .json(&json!({"agent": agent, "password": DEMO_PASSWORD, "device_id": "e2e-check"}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        session["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .context("the session has no access token")
+    }
+
+    /// `agent` replies through the real API, as a workstation sends it:
+    /// claims the conversation, then the reply with `message_id`.
+    pub async fn reply_as(
+        &self,
+        agent: &str,
+        conversation: &str,
+        message_id: &str,
+        body: &str,
+    ) -> anyhow::Result<()> {
+        self.send_reply(agent, conversation, message_id, body, None)
+            .await
+    }
+
+    /// [`Self::reply_as`] with a photo: uploaded first
+    /// (`POST /v1/attachments`), then named by the reply.
+    pub async fn reply_with_photo_as(
+        &self,
+        agent: &str,
+        conversation: &str,
+        message_id: &str,
+        body: &str,
+        photo: Vec<u8>,
+    ) -> anyhow::Result<()> {
+        self.send_reply(agent, conversation, message_id, body, Some(photo))
+            .await
+    }
+
+    async fn send_reply(
+        &self,
+        agent: &str,
+        conversation: &str,
+        message_id: &str,
+        body: &str,
+        photo: Option<Vec<u8>>,
+    ) -> anyhow::Result<()> {
+        let client = self.client()?;
+        let token = self.sign_in(&client, agent).await?;
+        let mut attachments = Vec::new();
+        if let Some(photo) = photo {
+            let record: Value = client
+                .post(format!("{}/v1/attachments", self.url))
+                .bearer_auth(&token)
+                .body(photo)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            attachments.push(record);
+        }
+        let answer: Value = client
+            .post(format!("{}/v1/actions", self.url))
+            .bearer_auth(&token)
+            .json(&json!({"actions": [
+                {"key": format!("claim-{message_id}"), "created_at": 1,
+                 "action": {"type": "claim", "conversation_id": conversation}},
+                {"key": format!("reply-{message_id}"), "created_at": 1,
+                 "action": {"type": "reply", "conversation_id": conversation,
+                            "message_id": message_id, "body": body,
+                            "attachments": attachments}},
+            ]}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        // The claim is refused when the conversation is already the agent's.
+        anyhow::ensure!(
+            answer["results"][1]["status"] == "applied",
+            "the reply was not applied: {answer}"
+        );
+        Ok(())
+    }
+
+    /// The conversation holding a customer message with exactly `body`, as
+    /// `agent` sees it, once it is there.
+    pub async fn conversation_with(&self, agent: &str, body: &str) -> anyhow::Result<String> {
+        let deadline = std::time::Instant::now() + DEADLINE;
+        loop {
+            let found = self.changes(agent).await?.into_iter().find_map(|change| {
+                let data = &change["data"];
+                (change["entity"] == "message"
+                    && data["author"] == "customer"
+                    && data["body"] == body)
+                    .then(|| data["conversation_id"].as_str().map(str::to_owned))
+                    .flatten()
+            });
+            if let Some(conversation) = found {
+                return Ok(conversation);
+            }
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "{agent} does not see a customer message {body:?} after {DEADLINE:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The platform's latest copy of message `id`, as `agent` sees it.
+    pub async fn message(&self, agent: &str, id: &str) -> anyhow::Result<Value> {
+        self.changes(agent)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|change| change["entity"] == "message" && change["id"] == id)
+            .map(|change| change["data"].clone())
+            .with_context(|| format!("{agent} cannot see message {id} on the platform"))
     }
 
     /// The bodies of the agent replies (not notes) in a conversation, in the
@@ -308,9 +440,14 @@ impl Platform {
     }
 }
 
-/// `serve --demo` on `listen` with `dir` as data folder; returns the process
+/// `serve --demo` on `listen` with `dir` as data folder and `extra`
+/// options; returns the process
 /// and the URL it reports once it is ready. Its log goes to `target/e2e/platform.log`.
-fn spawn(dir: &tempfile::TempDir, listen: &str) -> anyhow::Result<(Supervised, String)> {
+fn spawn(
+    dir: &tempfile::TempDir,
+    listen: &str,
+    extra: &[String],
+) -> anyhow::Result<(Supervised, String)> {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -323,6 +460,7 @@ fn spawn(dir: &tempfile::TempDir, listen: &str) -> anyhow::Result<(Supervised, S
             .arg(dir.path())
             .arg("--content")
             .arg(root.join("content"))
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log),

@@ -50,18 +50,12 @@ pub enum Uploader {
     Channel,
 }
 
-/// Who may upload: a channel adapter with the ingress credentials, or a
+/// Who may upload: a channel adapter with its own secret, or a
 /// signed-in agent. The one place this is decided, so it follows how
 /// adapters authenticate on `/v1/ingress`.
 pub async fn uploader(platform: &Shared, parts: &mut Parts) -> Result<Uploader, ApiError> {
-    let token = bearer(parts)?;
-    let adapter = platform
-        .blocking(move |p| {
-            p.storage
-                .read_with(|tx| crate::channels::authenticate(tx, &token))
-        })
-        .await?;
-    if adapter.is_ok() {
+    bearer(parts)?;
+    if crate::http::channel_adapter(platform, parts).await.is_ok() {
         return Ok(Uploader::Channel);
     }
     let Agent(caller) = Agent::from_request_parts(parts, platform).await?;
@@ -78,7 +72,7 @@ fn too_large() -> ApiError {
 
 /// The upload's bytes, at most [`UPLOAD_BODY_LIMIT`] of them; anything
 /// longer is read on to [`UPLOAD_READ_LIMIT`] and refused.
-async fn read_upload(body: Body) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_upload(body: Body) -> Result<Bytes, ApiError> {
     let mut stream = body.into_data_stream();
     let mut kept = Vec::new();
     let mut seen = 0usize;
@@ -165,7 +159,7 @@ fn no_such_photo(id: &str) -> ApiError {
     ApiError::not_found(format!("no photo {id:?} is stored on this platform"))
 }
 
-async fn serve(
+pub(crate) async fn serve(
     platform: &Shared,
     id: String,
     thumbnail: bool,

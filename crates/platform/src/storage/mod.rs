@@ -120,6 +120,15 @@ pub struct OfferRow {
     pub expires_at: UnixMillis,
 }
 
+/// A web chat customer's token (its hash) and who it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebchatCustomerRow {
+    pub customer_id: String,
+    pub name: String,
+    pub created_at: UnixMillis,
+    pub last_seen_at: UnixMillis,
+}
+
 /// The verdict remembered for an idempotency key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredActionKey {
@@ -145,6 +154,9 @@ pub trait Tx: ChannelTx {
     /// Unresolved conversations assigned to `agent`.
     fn conversations_assigned_to(&mut self, agent: &str) -> anyhow::Result<Vec<Conversation>>;
     fn messages_of(&mut self, conversation_id: &str) -> anyhow::Result<Vec<Message>>;
+    /// Every conversation of one customer, resolved ones too, oldest first.
+    fn conversations_of_customer(&mut self, customer_id: &str)
+    -> anyhow::Result<Vec<Conversation>>;
 
     /// Stores the record's new state and appends it to the change log for
     /// `audience`, dropping older log entries of the same record that this one
@@ -232,6 +244,20 @@ pub trait Tx: ChannelTx {
     /// A conversation's calls, oldest first.
     fn calls_of(&mut self, conversation_id: &str) -> anyhow::Result<Vec<CallRecord>>;
 
+    /// Keeps a new web chat customer under the hash of their token.
+    fn insert_webchat_customer(
+        &mut self,
+        token_hash: &str,
+        row: &WebchatCustomerRow,
+    ) -> anyhow::Result<()>;
+    fn webchat_customer(&mut self, token_hash: &str) -> anyhow::Result<Option<WebchatCustomerRow>>;
+    /// Notes the customer came back, and their new name when given.
+    fn touch_webchat_customer(
+        &mut self,
+        token_hash: &str,
+        name: Option<&str>,
+        now: UnixMillis,
+    ) -> anyhow::Result<()>;
     /// Stores a checked photo and its thumbnail under `attachment.id` (the
     /// hex SHA-256 of `image`); `false`, and nothing written, when that id
     /// is stored already.

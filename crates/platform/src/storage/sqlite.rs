@@ -19,7 +19,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, param
 
 use super::{
     AccessTokenRow, Audience, OfferRow, OfferState, RefreshTokenRow, Storage, StoredActionKey, Tx,
-    Viewer,
+    Viewer, WebchatCustomerRow,
 };
 
 /// Migrations, in order; entry `i` brings the schema to `user_version = i + 1`.
@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_contact_records.sql"),
     include_str!("migrations/0004_attachments.sql"),
     include_str!("migrations/0005_channels_egress.sql"),
+    include_str!("migrations/0006_webchat.sql"),
 ];
 
 mod channels;
@@ -272,6 +273,21 @@ impl Tx for SqliteTx<'_> {
             .query_map([conversation_id], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
+    }
+
+    fn conversations_of_customer(
+        &mut self,
+        customer_id: &str,
+    ) -> anyhow::Result<Vec<Conversation>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT data FROM records WHERE kind = 'conversation' \
+             AND json_extract(data, '$.customer_id') = ?1 \
+             ORDER BY json_extract(data, '$.created_at'), id",
+        )?;
+        let rows: Vec<String> = stmt
+            .query_map([customer_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        rows.iter().map(|d| conversation_from(d)).collect()
     }
 
     fn put(
@@ -731,6 +747,57 @@ impl Tx for SqliteTx<'_> {
         };
         let mut stmt = self.tx.prepare_cached(sql)?;
         Ok(stmt.query_row(params![id], |r| r.get(0)).optional()?)
+    }
+
+    fn insert_webchat_customer(
+        &mut self,
+        token_hash: &str,
+        row: &WebchatCustomerRow,
+    ) -> anyhow::Result<()> {
+        self.tx.execute(
+            "INSERT INTO webchat_customers (token_hash, customer_id, name, created_at, last_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                token_hash,
+                row.customer_id,
+                row.name,
+                row.created_at,
+                row.last_seen_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn webchat_customer(&mut self, token_hash: &str) -> anyhow::Result<Option<WebchatCustomerRow>> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT customer_id, name, created_at, last_seen_at FROM webchat_customers
+                 WHERE token_hash = ?1",
+            )?
+            .query_row([token_hash], |r| {
+                Ok(WebchatCustomerRow {
+                    customer_id: r.get(0)?,
+                    name: r.get(1)?,
+                    created_at: r.get(2)?,
+                    last_seen_at: r.get(3)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn touch_webchat_customer(
+        &mut self,
+        token_hash: &str,
+        name: Option<&str>,
+        now: UnixMillis,
+    ) -> anyhow::Result<()> {
+        self.tx.execute(
+            "UPDATE webchat_customers SET last_seen_at = ?2, name = coalesce(?3, name)
+             WHERE token_hash = ?1",
+            params![token_hash, now, name],
+        )?;
+        Ok(())
     }
 }
 

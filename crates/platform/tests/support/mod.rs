@@ -122,11 +122,11 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout is piped");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
+            // Keep reading after the ready line: closing the pipe would make
+            // the platform's next line on stdout fail (and the platform stop).
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
+                let _ = tx.send(line);
             }
         });
         let started = Instant::now();
