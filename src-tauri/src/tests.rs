@@ -183,7 +183,8 @@ struct Invocation {
 
 /// Each `call(…)` of `tauri.ts`, in order; an error if a call names its
 /// command other than as a string literal, passes its arguments other than
-/// as a flat object literal (`{ conversationId, body }`), or if anything but
+/// as a flat object literal (`{ conversationId, body }`) or a raw body (a
+/// lower-case identifier, for a command that reads its `Request`), or if anything but
 /// `call` invokes.
 fn invoked_commands(source: &str) -> Result<Vec<Invocation>, String> {
     let invokes = source.matches("invoke<").count() + source.matches("invoke(").count();
@@ -202,7 +203,15 @@ fn invoked_commands(source: &str) -> Result<Vec<Invocation>, String> {
             .filter(|(name, _)| name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
             .ok_or_else(|| format!("line {line}: `call(` without a literal command name"))?;
         let mut keys = BTreeSet::new();
-        if let Some(args) = rest.trim_start().strip_prefix(',') {
+        let raw_body = rest
+            .trim_start()
+            .strip_prefix(',')
+            .map(str::trim_start)
+            .is_some_and(|args| args.starts_with(|c: char| c.is_ascii_lowercase()));
+        if raw_body {
+            // `call("attach_photo", bytes, { headers })`: the raw body of a
+            // command that reads its `tauri::ipc::Request`, no named arguments.
+        } else if let Some(args) = rest.trim_start().strip_prefix(',') {
             let object = args
                 .trim_start()
                 .strip_prefix('{')
@@ -275,7 +284,8 @@ fn command_arguments(source: &str) -> Result<BTreeMap<String, BTreeSet<String>>,
                 .split_once(':')
                 .ok_or_else(|| format!("{name}: parameter `{param}`"))?;
             let ty = ty.trim();
-            if ty.starts_with("State<") || ty.starts_with("AppHandle") {
+            if ty.starts_with("State<") || ty.starts_with("AppHandle") || ty.starts_with("Request<")
+            {
                 continue;
             }
             let binding = binding.trim().trim_start_matches("mut ");
