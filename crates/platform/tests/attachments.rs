@@ -587,8 +587,12 @@ async fn a_customer_photo_arrives_through_ingress_and_an_unknown_one_is_refused(
     let mut unknown = ingress_message("photo-in-2", "cust-ghost", "aftersales", "看图");
     unknown["attachments"] = json!(["cd".repeat(32)]);
     let (status, body) = server.ingress("chat", &unknown).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(body["code"], "invalid_request");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found")),
+        "a well-formed id that names no photo is 404, like an unknown queue \
+         (docs/openapi.yaml: a valid request is 2xx, 401, 403, 404 or 409): {body}"
+    );
     assert!(
         body["message"]
             .as_str()
