@@ -507,6 +507,53 @@ async fn each_bad_file_is_refused_with_its_own_code_and_nothing_is_stored() {
     );
 }
 
+/// docs/openapi.yaml lists `Homedesk-Link` (ok or degraded) for the upload,
+/// which takes an agent's token or an adapter's secret: a malformed value is
+/// refused whoever sends it (Schemathesis found an adapter's accepted), and
+/// nothing is stored.
+#[tokio::test]
+async fn a_malformed_link_header_is_refused_from_an_adapter_as_from_an_agent() {
+    let server = Server::start_demo(&[]);
+    let agent = server.sign_in("a1001").await.access_token;
+    let adapter = server.ingress_token();
+    let photo = jpeg_of(&detailed(48, 32), None);
+    for (who, token) in [("an agent", &agent), ("an adapter", &adapter)] {
+        let response = server
+            .client
+            .post(format!("{}/v1/attachments", server.url))
+            .bearer_auth(token)
+            .header("Homedesk-Link", "Degraded")
+            .body(photo.clone())
+            .send()
+            .await
+            .expect("upload reaches the platform");
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_request")),
+            "{who}: Homedesk-Link is exactly ok or degraded: {body}"
+        );
+    }
+    assert_eq!(stored_photos(&server), 0, "a refused upload stores nothing");
+    for (who, token) in [("an agent", &agent), ("an adapter", &adapter)] {
+        let response = server
+            .client
+            .post(format!("{}/v1/attachments", server.url))
+            .bearer_auth(token)
+            .header("Homedesk-Link", "ok")
+            .body(photo.clone())
+            .send()
+            .await
+            .expect("upload reaches the platform");
+        assert!(
+            response.status().is_success(),
+            "{who}: a well-formed statement is taken ({})",
+            response.status()
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_reply_carries_the_platforms_photo_record_and_an_unknown_photo_is_refused() {
     let server = Server::start_demo(&[]);

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::header::{
@@ -16,14 +17,13 @@ use axum::http::header::{
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use futures_util::StreamExt;
 use homedesk_protocol::{ErrorCode, MAX_ATTACHMENT_BYTES, rules::is_attachment_id};
 
 use crate::Platform;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::http::{Agent, bearer};
+use crate::http::{Agent, bearer, link_report};
 
 type Shared = Arc<Platform>;
 
@@ -55,6 +55,9 @@ pub enum Uploader {
 /// adapters authenticate on `/v1/ingress`.
 pub async fn uploader(platform: &Shared, parts: &mut Parts) -> Result<Uploader, ApiError> {
     let token = bearer(parts)?;
+    // The header's grammar holds whoever sends it (the operation lists it);
+    // only an agent's statement is kept, by `Agent` below.
+    link_report(parts)?;
     let adapter = platform
         .blocking(move |p| {
             p.storage
