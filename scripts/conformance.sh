@@ -56,6 +56,12 @@ done
 ca="$work/data/tls/ca.pem"
 echo "conformance: platform at $url (demo data), schema docs/openapi.yaml"
 
+# The demo adapter gets a webhook, so agents' replies to its conversations
+# go to it and hooks.py has real replies for the egress reports. Nothing
+# listens there (port 9, discard): the replies stay queued, which is a state
+# an adapter may report on.
+"$platform" channel webhook --data-dir "$work/data" demo http://127.0.0.1:9/conformance-replies >/dev/null
+
 sign_in() {
   curl -sS --fail-with-body --cacert "$ca" -H 'Content-Type: application/json' \
     -d "{\"agent\":\"$1\",\"password\":\"$password\",\"device_id\":\"conformance-$1\"}" \

@@ -1,17 +1,42 @@
-"""Authentication for the Schemathesis run against the platform (scripts/conformance.sh).
+"""Credentials and test data for the Schemathesis run against the platform (scripts/conformance.sh).
 
-Each operation gets the credentials its `security` in docs/openapi.yaml asks for:
-the demo channel adapter's secret for `adapterBearer`, the access token of the agent this run
-signs in as (CONFORMANCE_AGENT) for `agentBearer`, nothing for `security: []`.
-Sign-out revokes the token it is called with, so every DELETE /v1/sessions
-case signs in afresh and ends that new sign-in, never the one the other
-operations use.
+Authentication: each operation gets the credentials its `security` in
+docs/openapi.yaml asks for: the demo channel adapter's secret for
+`adapterBearer`, the access token of the agent this run signs in as
+(CONFORMANCE_AGENT) for `agentBearer`, nothing for `security: []`. An
+operation that takes either (POST /v1/attachments) gets them in turn. Sign-out
+revokes the token it is called with, so every DELETE /v1/sessions case signs
+in afresh and ends that new sign-in, never the one the other operations use.
+
+Photos (images.py): a raw image body is something a schema cannot describe,
+so POST /v1/attachments gets bodies from a strategy of our own under every
+media type the file lists: mostly real JPEG, PNG and WebP files of random
+sizes and content (stored, 201, or 200 when drawn again), and some a platform
+must refuse (not an image, truncated, a 30000×30000 header). Image answers
+are read as Latin-1 text, one character per byte, so the schema's
+`maxLength` (30 KB for a thumbnail) is checked on the real size.
+
+Ingress: a generated photo id names no stored photo (404), so some
+ingress cases name photos the demo adapter uploaded before the run instead.
+
+Egress reports: a generated message id names no reply, so each run first
+makes a few real replies to a conversation of the demo adapter (which
+conformance.sh gave a webhook, so the replies are the adapter's) and gives
+the report operations one of their ids in some cases: 200, and 409 for
+`failed` after `delivered`, are checked as well as 404. GET
+/v1/conversations/{id} reads that conversation in some cases, for the same
+reason (the stateful phase also reads those ingress opened).
 """
 
 import os
+import sys
 
 import requests
 import schemathesis
+from hypothesis import strategies as st
+
+sys.path.insert(0, os.path.dirname(__file__))
+import images  # noqa: E402  (next to this file)
 
 URL = os.environ["CONFORMANCE_URL"]
 CA = os.environ["CONFORMANCE_CA"]
@@ -23,13 +48,24 @@ PASSWORD = os.environ["CONFORMANCE_PASSWORD"]
 SESSION = requests.Session()
 
 
-def fresh_access_token() -> str:
-    answer = SESSION.post(
-        f"{URL}/v1/sessions",
-        json={"agent": AGENT, "password": PASSWORD, "device_id": "conformance-sign-out"},
+def call(method: str, path: str, token: str, **kwargs) -> requests.Response:
+    # Per request: REQUESTS_CA_BUNDLE in the environment would override a session's `verify`.
+    return SESSION.request(
+        method,
+        f"{URL}{path}",
+        headers={"Authorization": f"Bearer {token}"} if token else {},
         timeout=30,
-        # Per request: REQUESTS_CA_BUNDLE in the environment would override a session's `verify`.
         verify=CA,
+        **kwargs,
+    )
+
+
+def fresh_access_token() -> str:
+    answer = call(
+        "POST",
+        "/v1/sessions",
+        "",
+        json={"agent": AGENT, "password": PASSWORD, "device_id": "conformance-sign-out"},
     )
     answer.raise_for_status()
     return answer.json()["access_token"]
@@ -42,12 +78,18 @@ def schemes(case) -> list:
     return [name for requirement in security for name in requirement]
 
 
+TURNS = {"n": 0}
+
+
 # refresh_interval=None: asked for every case (sign-out needs a new token each
 # time); retry_on=[]: a 401 is an answer to check, never a cue to sign in again.
 @schemathesis.auth(refresh_interval=None, retry_on=[])
 class PlatformAuth:
     def get(self, case, context):
         wanted = schemes(case)
+        if "adapterBearer" in wanted and "agentBearer" in wanted:
+            TURNS["n"] += 1
+            return INGRESS_TOKEN if TURNS["n"] % 2 else AGENT_TOKEN
         if "adapterBearer" in wanted:
             return INGRESS_TOKEN
         if "agentBearer" in wanted:
@@ -61,3 +103,127 @@ class PlatformAuth:
             return
         case.headers = case.headers or {}
         case.headers["Authorization"] = f"Bearer {data}"
+
+
+# ---------- photos ----------
+
+for media_type in ("image/jpeg", "image/png", "image/webp", "application/octet-stream"):
+    # Any format under any declared type: the bytes decide, not Content-Type.
+    schemathesis.openapi.media_type(media_type, images.upload_bodies())
+
+
+@schemathesis.deserializer("image/jpeg", "image/png", "image/webp")
+def image_bytes_as_text(ctx, response):
+    return response.content.decode("latin-1")
+
+
+def upload_photos() -> list:
+    """Photos the demo adapter uploads before this run, as an adapter does before ingress."""
+    ids = []
+    for body in (images.png(40, 30, 3, 1), images.jpeg(64, 48, 3, 2), images.webp(20, 20, (255, 200, 30, 30))):
+        answer = call("POST", "/v1/attachments", INGRESS_TOKEN, data=body)
+        answer.raise_for_status()
+        ids.append(answer.json()["id"])
+    return ids
+
+
+PHOTOS = upload_photos()
+
+
+def _well_formed_photo_ids(value) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) <= 4
+        and all(isinstance(item, str) and len(item) == 64 and all(c in "0123456789abcdef" for c in item) for item in value)
+    )
+
+
+@schemathesis.hook("flatmap_body").apply_to(operation_id="postIngress")
+def stored_photos_sometimes(context, body):
+    """A generated photo id names nothing (404); some cases name photos this run uploaded.
+
+    Only a list that is valid already is replaced, by as many stored ids, so a
+    case stays exactly as valid or invalid as it was generated.
+    """
+    if not isinstance(body, dict) or not _well_formed_photo_ids(body.get("attachments")) or not body["attachments"]:
+        return st.just(body)
+    count = len(body["attachments"])
+    stored = st.lists(st.sampled_from(PHOTOS), min_size=count, max_size=count)
+    return st.one_of(st.just(body), stored.map(lambda ids: {**body, "attachments": ids}))
+
+
+# ---------- egress reports ----------
+
+
+def make_replies(count: int) -> tuple:
+    """A conversation of the demo adapter that this run's agent claimed, and its replies' ids."""
+    customer = f"conformance-egress-{AGENT}"
+    conversation = None
+    for n in range(count):
+        answer = call(
+            "POST",
+            "/v1/ingress/ticket",
+            INGRESS_TOKEN,
+            json={
+                "external_id": f"{customer}-{n}",
+                "customer": {"id": customer, "name": "测试顾客", "phone": "13800000000"},
+                "queue": "aftersales",
+                "subject": "快递到哪了？",
+                "body": f"第 {n + 1} 次问：快递到哪了？",
+            },
+        )
+        answer.raise_for_status()
+        conversation = answer.json()["conversation_id"]
+    actions = [
+        {
+            "key": f"conformance-{AGENT}-claim",
+            "created_at": 1,
+            "action": {"type": "claim", "conversation_id": conversation},
+        }
+    ]
+    ids = [f"conformance-{AGENT}-reply-{n}" for n in range(count)]
+    for n, message_id in enumerate(ids):
+        actions.append(
+            {
+                "key": f"conformance-{AGENT}-reply-{n}",
+                "created_at": 2 + n,
+                "action": {
+                    "type": "reply",
+                    "conversation_id": conversation,
+                    "message_id": message_id,
+                    "body": "亲，已经在路上了，明天到。",
+                },
+            }
+        )
+    answer = call("POST", "/v1/actions", AGENT_TOKEN, json={"actions": actions})
+    answer.raise_for_status()
+    statuses = [result["status"] for result in answer.json()["results"]]
+    if statuses != ["applied"] * len(actions):
+        raise RuntimeError(f"conformance hooks: the replies for egress reports were not applied: {answer.text}")
+    return conversation, ids
+
+
+CONVERSATION, REPLIES = make_replies(4)
+
+
+def _a_real_reply_sometimes(path_parameters, replies):
+    real = st.sampled_from(replies).map(lambda message_id: {**path_parameters, "message_id": message_id})
+    return st.one_of(st.just(path_parameters), real)
+
+
+# Half of the replies are never reported delivered, so a `failed` report on
+# them is 200; on the other half it is 409 once `delivered` came first.
+@schemathesis.hook("flatmap_path_parameters").apply_to(operation_id="reportDelivered")
+def a_real_reply_sometimes_delivered(context, path_parameters):
+    return _a_real_reply_sometimes(path_parameters, REPLIES[: len(REPLIES) // 2])
+
+
+@schemathesis.hook("flatmap_path_parameters").apply_to(operation_id="reportFailed")
+def a_real_reply_sometimes_failed(context, path_parameters):
+    return _a_real_reply_sometimes(path_parameters, REPLIES)
+
+
+@schemathesis.hook("flatmap_path_parameters").apply_to(operation_id="getConversation")
+def a_real_conversation_sometimes(context, path_parameters):
+    """A generated id names no conversation (404); some cases read the one this run's agent holds."""
+    return st.one_of(st.just(path_parameters), st.just({**path_parameters, "id": CONVERSATION}))

@@ -19,8 +19,9 @@ pub mod worker;
 
 use axum::Json;
 use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::StatusCode;
 use homedesk_protocol::{
-    Delivery, DeliveryState, EgressFailure, MAX_EGRESS_REASON_CHARS, Message, UnixMillis,
+    Delivery, DeliveryState, EgressFailure, ErrorCode, MAX_EGRESS_REASON_CHARS, Message, UnixMillis,
 };
 
 use crate::error::ApiError;
@@ -141,9 +142,12 @@ pub fn report(
         ),
     };
     if row.state == EgressState::Delivered && state == EgressState::Failed {
-        return Ok(Err(ApiError::invalid(format!(
-            "reply {message_id} was already reported delivered; it cannot fail now"
-        ))));
+        // A well-formed report that the reply's state does not allow: 409.
+        return Ok(Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::AlreadyDelivered,
+            format!("reply {message_id} was already reported delivered; it cannot fail now"),
+        )));
     }
     if row.state == state && state == EgressState::Delivered {
         // A repeated report changes nothing.
@@ -237,8 +241,9 @@ pub async fn post_failed(
     let adapter = channel_adapter(&platform, &parts).await?;
     let JsonBody(failure) =
         JsonBody::<EgressFailure>::from_request(Request::from_parts(parts, body), &()).await?;
+    // Counted as sent, as `maxLength` in docs/openapi.yaml counts; kept trimmed.
     let reason = failure.reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_EGRESS_REASON_CHARS {
+    if reason.is_empty() || failure.reason.chars().count() > MAX_EGRESS_REASON_CHARS {
         return Err(ApiError::invalid(format!(
             "reason: say why in 1 to {MAX_EGRESS_REASON_CHARS} characters"
         )));

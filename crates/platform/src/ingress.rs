@@ -109,7 +109,8 @@ pub fn accept(
     let attachments = match crate::attachments::resolve(tx, &ids)? {
         Ok(stored) => stored,
         Err(unknown) => {
-            return Ok(Err(ApiError::invalid(format!(
+            // Well formed, but naming nothing: 404, like an unknown queue.
+            return Ok(Err(ApiError::not_found(format!(
                 "attachments: photo {unknown} is not stored on this platform; \
                  upload it first (POST /v1/attachments)"
             ))));

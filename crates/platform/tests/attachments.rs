@@ -514,6 +514,53 @@ async fn each_bad_file_is_refused_with_its_own_code_and_nothing_is_stored() {
     );
 }
 
+/// docs/openapi.yaml lists `Homedesk-Link` (ok or degraded) for the upload,
+/// which takes an agent's token or an adapter's secret: a malformed value is
+/// refused whoever sends it (Schemathesis found an adapter's accepted), and
+/// nothing is stored.
+#[tokio::test]
+async fn a_malformed_link_header_is_refused_from_an_adapter_as_from_an_agent() {
+    let server = Server::start_demo(&[]);
+    let agent = server.sign_in("a1001").await.access_token;
+    let adapter = server.ingress_token();
+    let photo = jpeg_of(&detailed(48, 32), None);
+    for (who, token) in [("an agent", &agent), ("an adapter", &adapter)] {
+        let response = server
+            .client
+            .post(format!("{}/v1/attachments", server.url))
+            .bearer_auth(token)
+            .header("Homedesk-Link", "Degraded")
+            .body(photo.clone())
+            .send()
+            .await
+            .expect("upload reaches the platform");
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_request")),
+            "{who}: Homedesk-Link is exactly ok or degraded: {body}"
+        );
+    }
+    assert_eq!(stored_photos(&server), 0, "a refused upload stores nothing");
+    for (who, token) in [("an agent", &agent), ("an adapter", &adapter)] {
+        let response = server
+            .client
+            .post(format!("{}/v1/attachments", server.url))
+            .bearer_auth(token)
+            .header("Homedesk-Link", "ok")
+            .body(photo.clone())
+            .send()
+            .await
+            .expect("upload reaches the platform");
+        assert!(
+            response.status().is_success(),
+            "{who}: a well-formed statement is taken ({})",
+            response.status()
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_reply_carries_the_platforms_photo_record_and_an_unknown_photo_is_refused() {
     let server = Server::start_demo(&[]);
@@ -594,8 +641,12 @@ async fn a_customer_photo_arrives_through_ingress_and_an_unknown_one_is_refused(
     let mut unknown = ingress_message("photo-in-2", "cust-ghost", "aftersales", "看图");
     unknown["attachments"] = json!(["cd".repeat(32)]);
     let (status, body) = server.ingress("chat", &unknown).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(body["code"], "invalid_request");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found")),
+        "a well-formed id that names no photo is 404, like an unknown queue \
+         (docs/openapi.yaml: a valid request is 2xx, 401, 403, 404 or 409): {body}"
+    );
     assert!(
         body["message"]
             .as_str()

@@ -177,19 +177,42 @@ fn every_operation_states_the_protocol_header_the_server_enforces() {
             op.block.contains("\"400\":"),
             "{name} documents 400: a wrong protocol header is refused on every endpoint"
         );
-        let agent_token = !op.block.contains("security: []") && !op.block.contains("adapterBearer");
+        // Without a `security` of its own an operation takes the file's
+        // default, an agent token; with one, what it names.
+        let own_security = op.block.lines().any(|l| l.starts_with("      security:"));
+        let agent_token = !own_security || op.block.contains("- agentBearer: []");
+        let adapter_secret = own_security && op.block.contains("- adapterBearer: []");
+        let link_header = op
+            .block
+            .contains("$ref: \"#/components/parameters/LinkHeader\"");
         if agent_token {
             assert!(
-                op.block
-                    .contains("$ref: \"#/components/parameters/LinkHeader\""),
+                link_header,
                 "{name} takes an agent token, so it reads Homedesk-Link: list LinkHeader"
             );
+        } else {
+            assert!(
+                !link_header,
+                "{name} takes no agent token, so Homedesk-Link says nothing there: do not list LinkHeader"
+            );
+        }
+        if agent_token || adapter_secret {
             assert!(
                 op.block.contains("\"401\":"),
-                "{name} takes an agent token, so it documents 401"
+                "{name} takes a token or an adapter's secret, so it documents 401"
             );
         }
     }
+}
+
+#[test]
+fn operations_without_their_own_security_take_an_agent_token() {
+    let yaml = openapi_text();
+    assert!(
+        yaml.contains("\nsecurity:\n  - agentBearer: []\n\npaths:"),
+        "the file's default security is agentBearer alone, which the check of \
+         LinkHeader and 401 above assumes"
+    );
 }
 
 #[tokio::test]
@@ -204,7 +227,10 @@ async fn the_server_refuses_exactly_the_methods_the_file_leaves_out() {
     }
     let server = Server::start_demo(&[]);
     for (path, documented) in &methods_by_path {
-        let concrete = path.replace("{channel}", "chat").replace("{id}", "conv-x");
+        let concrete = path
+            .replace("{channel}", "chat")
+            .replace("{id}", "conv-x")
+            .replace("{message_id}", "m-x");
         for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
             let response = server
                 .client

@@ -43,6 +43,9 @@ pub enum ErrorCode {
     /// An uploaded photo has more than `MAX_ATTACHMENT_PIXELS` pixels by its
     /// header; it is refused before it is decoded (422).
     ImageTooManyPixels,
+    /// A channel adapter reported a reply `failed` after it had reported it
+    /// `delivered` (409); nothing changed.
+    AlreadyDelivered,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -23,7 +23,7 @@ use homedesk_protocol::{ErrorCode, MAX_ATTACHMENT_BYTES, rules::is_attachment_id
 use crate::Platform;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::http::{Agent, bearer};
+use crate::http::{Agent, bearer, link_report};
 
 type Shared = Arc<Platform>;
 
@@ -55,6 +55,9 @@ pub enum Uploader {
 /// adapters authenticate on `/v1/ingress`.
 pub async fn uploader(platform: &Shared, parts: &mut Parts) -> Result<Uploader, ApiError> {
     bearer(parts)?;
+    // The header's grammar holds whoever sends it (the operation lists it);
+    // only an agent's statement is kept, by `Agent` below.
+    link_report(parts)?;
     if crate::http::channel_adapter(platform, parts).await.is_ok() {
         return Ok(Uploader::Channel);
     }
