@@ -367,9 +367,10 @@ async fn customer_messages_go_in_through_ingress_once_and_bad_ones_store_nothing
             Some(&json!({"queue": "nowhere", "client_id": "page-msg-0004", "body": "你好"})),
         )
         .await;
+    // A queue the platform does not have is 404, as on ingress.
     assert_eq!(
         (status, &body["code"]),
-        (StatusCode::BAD_REQUEST, &json!("invalid_request"))
+        (StatusCode::NOT_FOUND, &json!("not_found"))
     );
     let (status, body) = server
         .post(
