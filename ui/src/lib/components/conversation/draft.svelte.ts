@@ -187,27 +187,21 @@ export class ReplyDraft {
    * Attaches a photo the agent chose (its bytes) to the reply; the core
    * checks it. A refusal (too large, not a photo) goes to `onfailure`.
    */
-  async attach(bytes: Uint8Array) {
-    const id = this.conversationId();
-    this.attaching = true;
-    try {
-      const photo = await this.host().attachPhoto(id, bytes);
-      if (id === this.conversationId() && !this.photos.some((p) => p.id === photo.id)) {
-        this.photos = [...this.photos, photo];
-      }
-    } catch (reason) {
-      this.onfailure(toHostError(reason).code);
-    } finally {
-      this.attaching = false;
-    }
+  attach(bytes: Uint8Array) {
+    return this.addPhoto((id) => this.host().attachPhoto(id, bytes));
   }
 
   /** Attaches a canned reply's photo (the platform holds it already). */
-  async attachCanned(cannedId: string) {
+  attachCanned(cannedId: string) {
+    return this.addPhoto((id) => this.host().attachCannedPhoto(id, cannedId));
+  }
+
+  /** Adds the photo `attach` gives to this conversation's reply, once. */
+  private async addPhoto(attach: (conversationId: string) => Promise<Attachment>) {
     const id = this.conversationId();
     this.attaching = true;
     try {
-      const photo = await this.host().attachCannedPhoto(id, cannedId);
+      const photo = await attach(id);
       if (id === this.conversationId() && !this.photos.some((p) => p.id === photo.id)) {
         this.photos = [...this.photos, photo];
       }
