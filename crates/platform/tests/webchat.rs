@@ -367,9 +367,10 @@ async fn customer_messages_go_in_through_ingress_once_and_bad_ones_store_nothing
             Some(&json!({"queue": "nowhere", "client_id": "page-msg-0004", "body": "你好"})),
         )
         .await;
+    // Well formed but naming nothing: 404, as for ingress.
     assert_eq!(
         (status, &body["code"]),
-        (StatusCode::BAD_REQUEST, &json!("invalid_request"))
+        (StatusCode::NOT_FOUND, &json!("not_found"))
     );
     let (status, body) = server
         .post(
@@ -814,4 +815,64 @@ async fn a_bad_photo_from_the_page_is_refused_with_its_code_and_needs_a_session(
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// What `docs/openapi.yaml` calls a valid name or `seen` report is taken,
+/// and what it calls invalid is refused (found by `make conformance`).
+#[tokio::test]
+async fn names_and_seen_reports_are_judged_as_the_openapi_file_says() {
+    let server = Server::start_demo(&[]);
+
+    // 101 characters as sent are too many, even when folding the spaces
+    // would leave fewer: the limit is on what the client sends.
+    let spaced = format!("李{}桂兰", " ".repeat(98));
+    assert_eq!(spaced.chars().count(), 101);
+    let (status, body) = server
+        .post("/chat/api/session", None, &json!({ "name": spaced }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "invalid_request");
+    let hundred = format!("李{}桂兰", " ".repeat(97));
+    let (status, body) = server
+        .post("/chat/api/session", None, &json!({ "name": hundred }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["name"], "李 桂兰");
+
+    let customer = Customer::new(&server, None).await;
+    // The largest valid report: 100 ids of 128 characters, each written as
+    // a pair of \u escapes as Python's json module writes them.
+    let id = "\\ud83c\\udf51".repeat(128);
+    let ids = vec![format!("\"{id}\""); 100].join(",");
+    let response = server
+        .client
+        .post(format!("{}/chat/api/seen", server.url))
+        .header(COOKIE, &customer.cookie)
+        .header(CONTENT_TYPE, "application/json")
+        .body(format!("{{\"ids\":[{ids}]}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    // An id no message can have is a malformed report.
+    for bad in ["".to_owned(), "m".repeat(129)] {
+        let (status, _, body) = customer
+            .send(
+                reqwest::Method::POST,
+                "/chat/api/seen",
+                Some(&json!({ "ids": ["m-1", bad] })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad:?}: {body}");
+        assert_eq!(body["code"], "invalid_request");
+    }
+    let (status, _, _) = customer
+        .send(
+            reqwest::Method::POST,
+            "/chat/api/seen",
+            Some(&json!({ "ids": ["m".repeat(128)] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
 }
