@@ -839,6 +839,23 @@ async fn names_and_seen_reports_are_judged_as_the_openapi_file_says() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["name"], "李 桂兰");
 
+    // A body that is not an object is refused, though every field of the
+    // request has a default (serde alone reads a struct from `[]`).
+    for body in ["[]", "[null]", "[\"李桂兰\"]"] {
+        let response = server
+            .client
+            .post(format!("{}/chat/api/session", server.url))
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        assert!(response.headers().get(SET_COOKIE).is_none(), "{body}");
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["code"], "invalid_request", "{body}");
+    }
+
     let customer = Customer::new(&server, None).await;
     // The largest valid report: 100 ids of 128 characters, each written as
     // a pair of \u escapes as Python's json module writes them.
