@@ -817,14 +817,11 @@ async fn a_bad_photo_from_the_page_is_refused_with_its_code_and_needs_a_session(
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
-/// What `docs/openapi.yaml` calls a valid name or `seen` report is taken,
-/// and what it calls invalid is refused (found by `make conformance`).
+/// A name's 100 characters are counted as sent (as the OpenAPI file's
+/// `maxLength` counts), not after folding its spaces.
 #[tokio::test]
-async fn names_and_seen_reports_are_judged_as_the_openapi_file_says() {
+async fn a_long_name_is_refused_whatever_its_spaces() {
     let server = Server::start_demo(&[]);
-
-    // 101 characters as sent are too many, even when folding the spaces
-    // would leave fewer: the limit is on what the client sends.
     let spaced = format!("李{}桂兰", " ".repeat(98));
     assert_eq!(spaced.chars().count(), 101);
     let (status, body) = server
@@ -838,9 +835,13 @@ async fn names_and_seen_reports_are_judged_as_the_openapi_file_says() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["name"], "李 桂兰");
+}
 
-    // A body that is not an object is refused, though every field of the
-    // request has a default (serde alone reads a struct from `[]`).
+/// A body that is not a JSON object opens no session, though every field of
+/// the request has a default (serde alone reads a struct from `[]`).
+#[tokio::test]
+async fn a_session_request_that_is_not_an_object_is_refused() {
+    let server = Server::start_demo(&[]);
     for body in ["[]", "[null]", "[\"李桂兰\"]"] {
         let response = server
             .client
@@ -855,10 +856,16 @@ async fn names_and_seen_reports_are_judged_as_the_openapi_file_says() {
         let answer: Value = response.json().await.unwrap();
         assert_eq!(answer["code"], "invalid_request", "{body}");
     }
+}
 
+/// The largest report the OpenAPI file allows is taken, and an id no
+/// message can have is refused.
+#[tokio::test]
+async fn seen_reports_are_judged_as_the_openapi_file_says() {
+    let server = Server::start_demo(&[]);
     let customer = Customer::new(&server, None).await;
-    // The largest valid report: 100 ids of 128 characters, each written as
-    // a pair of \u escapes as Python's json module writes them.
+    // 100 ids of 128 characters, each written as a pair of \u escapes as
+    // Python's json module writes them.
     let id = "\\ud83c\\udf51".repeat(128);
     let ids = vec![format!("\"{id}\""); 100].join(",");
     let response = server
@@ -872,7 +879,6 @@ async fn names_and_seen_reports_are_judged_as_the_openapi_file_says() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 
-    // An id no message can have is a malformed report.
     for bad in ["".to_owned(), "m".repeat(129)] {
         let (status, _, body) = customer
             .send(
