@@ -3,8 +3,11 @@
 Authentication: each operation gets the credentials its `security` in
 docs/openapi.yaml asks for: the demo channel adapter's secret for
 `adapterBearer`, the access token of the agent this run signs in as
-(CONFORMANCE_AGENT) for `agentBearer`, nothing for `security: []`. An
-operation that takes either (POST /v1/attachments) gets them in turn. Sign-out
+(CONFORMANCE_AGENT) for `agentBearer`, the `hd_chat` cookie of a web chat
+customer this run opens (POST /chat/api/session, at start) for
+`customerCookie`, nothing for `security: []`. An operation that takes either
+of two (POST /v1/attachments; POST /chat/api/session, which takes no cookie
+or a cookie) gets them in turn. Sign-out
 revokes the token it is called with, so every DELETE /v1/sessions case signs
 in afresh and ends that new sign-in, never the one the other operations use.
 
@@ -18,6 +21,14 @@ are read as Latin-1 text, one character per byte, so the schema's
 
 Ingress: a generated photo id names no stored photo (404), so some
 ingress cases name photos the demo adapter uploaded before the run instead.
+
+Web chat: the customer this run opens uploads photos and sends them in a
+message before the run, so GET /chat/api/attachments/{id} (and its
+thumbnail) can name photos of the customer's own conversation (200, 304)
+besides generated ids (404); GET /chat/{queue} and POST /chat/api/messages
+name a queue of the demo data in some cases (a generated one is 404), and
+messages carry those stored photos in some cases, like ingress.
+conformance.sh raises the web chat's rate limits so the run is never 429.
 
 Egress reports: a generated message id names no reply, so each run first
 makes a few real replies to a conversation of the demo adapter (which
@@ -71,6 +82,11 @@ def fresh_access_token() -> str:
     return answer.json()["access_token"]
 
 
+def _requirements(case) -> list:
+    raw = case.operation.definition.raw
+    return raw.get("security", case.operation.schema.raw_schema.get("security", []))
+
+
 def schemes(case) -> list:
     """The security scheme names the operation's definition asks for."""
     raw = case.operation.definition.raw
@@ -78,7 +94,22 @@ def schemes(case) -> list:
     return [name for requirement in security for name in requirement]
 
 
-TURNS = {"n": 0}
+TURNS = {"n": 0, "chat": 0}
+
+
+def open_chat_session() -> str:
+    """A web chat customer for this run: its `hd_chat` cookie's value."""
+    answer = SESSION.post(f"{URL}/chat/api/session", json={"name": "测试顾客"}, timeout=30, verify=CA)
+    answer.raise_for_status()
+    token = answer.cookies.get("hd_chat")
+    if not token:
+        raise RuntimeError(f"conformance hooks: POST /chat/api/session gave no cookie: {answer.headers}")
+    # The session must not send it by itself: each case says what it carries.
+    SESSION.cookies.clear()
+    return token
+
+
+CHAT_TOKEN = open_chat_session()
 
 
 # refresh_interval=None: asked for every case (sign-out needs a new token each
@@ -87,6 +118,12 @@ TURNS = {"n": 0}
 class PlatformAuth:
     def get(self, case, context):
         wanted = schemes(case)
+        if "customerCookie" in wanted:
+            if [] in _requirements(case) or {} in _requirements(case):
+                # POST /chat/api/session: a new customer, or a rename.
+                TURNS["chat"] += 1
+                return ("cookie", CHAT_TOKEN) if TURNS["chat"] % 2 else None
+            return ("cookie", CHAT_TOKEN)
         if "adapterBearer" in wanted and "agentBearer" in wanted:
             TURNS["n"] += 1
             return INGRESS_TOKEN if TURNS["n"] % 2 else AGENT_TOKEN
@@ -100,6 +137,9 @@ class PlatformAuth:
 
     def set(self, case, data, context):
         if data is None:
+            return
+        if isinstance(data, tuple):
+            case.cookies = {**(case.cookies or {}), "hd_chat": data[1]}
             return
         case.headers = case.headers or {}
         case.headers["Authorization"] = f"Bearer {data}"
@@ -227,3 +267,68 @@ def a_real_reply_sometimes_failed(context, path_parameters):
 def a_real_conversation_sometimes(context, path_parameters):
     """A generated id names no conversation (404); some cases read the one this run's agent holds."""
     return st.one_of(st.just(path_parameters), st.just({**path_parameters, "id": CONVERSATION}))
+
+
+# ---------- web chat ----------
+
+QUEUES = ["aftersales", "presales"]
+
+
+def chat_photos() -> list:
+    """Photos the run's customer uploads and sends in a message, so they are of its own conversation."""
+    cookies = {"hd_chat": CHAT_TOKEN}
+    ids = []
+    for body in (images.png(36, 24, 3, 5), images.jpeg(48, 64, 3, 6)):
+        answer = SESSION.post(f"{URL}/chat/api/attachments", data=body, cookies=cookies, timeout=30, verify=CA)
+        answer.raise_for_status()
+        ids.append(answer.json()["id"])
+    answer = SESSION.post(
+        f"{URL}/chat/api/messages",
+        json={"queue": "aftersales", "client_id": f"conformance-{AGENT}-photos", "body": "桃子烂了，看照片", "attachments": ids},
+        cookies=cookies,
+        timeout=30,
+        verify=CA,
+    )
+    answer.raise_for_status()
+    SESSION.cookies.clear()
+    return ids
+
+
+CHAT_PHOTOS = chat_photos()
+
+
+@schemathesis.hook("flatmap_path_parameters").apply_to(operation_id="getChatPage")
+def a_real_queue_sometimes(context, path_parameters):
+    """A generated queue names nothing (the 404 page); some cases open a queue of the demo data."""
+    return st.one_of(st.just(path_parameters), st.sampled_from(QUEUES).map(lambda q: {**path_parameters, "queue": q}))
+
+
+def _own_photo_sometimes(path_parameters):
+    return st.one_of(st.just(path_parameters), st.sampled_from(CHAT_PHOTOS).map(lambda i: {**path_parameters, "id": i}))
+
+
+@schemathesis.hook("flatmap_path_parameters").apply_to(operation_id="getChatPhoto")
+def an_own_photo_sometimes(context, path_parameters):
+    return _own_photo_sometimes(path_parameters)
+
+
+@schemathesis.hook("flatmap_path_parameters").apply_to(operation_id="getChatPhotoThumbnail")
+def an_own_thumbnail_sometimes(context, path_parameters):
+    return _own_photo_sometimes(path_parameters)
+
+
+@schemathesis.hook("flatmap_body").apply_to(operation_id="postChatMessage")
+def a_real_queue_and_photos_sometimes(context, body):
+    """Some cases name a real queue (and stored photos): only values valid already are replaced, so a
+    case stays exactly as valid or invalid as it was generated."""
+    if not isinstance(body, dict):
+        return st.just(body)
+    queue = body.get("queue")
+    if not (isinstance(queue, str) and 1 <= len(queue) <= 64 and queue.strip()):
+        return st.just(body)
+    real = st.sampled_from(QUEUES).map(lambda q: {**body, "queue": q})
+    if _well_formed_photo_ids(body.get("attachments")) and body["attachments"]:
+        count = len(body["attachments"])
+        stored = st.lists(st.sampled_from(CHAT_PHOTOS + PHOTOS), min_size=count, max_size=count)
+        real = real.flatmap(lambda b: st.one_of(st.just(b), stored.map(lambda ids: {**b, "attachments": ids})))
+    return st.one_of(st.just(body), real)

@@ -348,6 +348,9 @@ async fn count_requests(State(platform): State<Shared>, request: Request, next: 
 }
 
 /// A JSON body read with the endpoint's size limit; errors name the field.
+/// Every body this API takes is a JSON object: serde would also read a
+/// struct from an array of its fields in order (`[]` for one whose fields
+/// all have defaults), which no client means and the OpenAPI file refuses.
 pub struct JsonBody<T>(pub T);
 
 impl<S, T> FromRequest<S> for JsonBody<T>
@@ -381,6 +384,9 @@ where
             }
         })?;
         match decode::<T>(&bytes) {
+            Ok(_) if bytes.trim_ascii_start().first() != Some(&b'{') => {
+                Err(ApiError::invalid("the body must be a JSON object"))
+            }
             Ok(value) => Ok(JsonBody(value)),
             Err(DecodeError::Syntax(message)) => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,

@@ -367,7 +367,7 @@ async fn customer_messages_go_in_through_ingress_once_and_bad_ones_store_nothing
             Some(&json!({"queue": "nowhere", "client_id": "page-msg-0004", "body": "你好"})),
         )
         .await;
-    // A queue the platform does not have is 404, as on ingress.
+    // Well formed but naming nothing: 404, as for ingress.
     assert_eq!(
         (status, &body["code"]),
         (StatusCode::NOT_FOUND, &json!("not_found"))
@@ -815,4 +815,87 @@ async fn a_bad_photo_from_the_page_is_refused_with_its_code_and_needs_a_session(
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// A name's 100 characters are counted as sent (as the OpenAPI file's
+/// `maxLength` counts), not after folding its spaces.
+#[tokio::test]
+async fn a_long_name_is_refused_whatever_its_spaces() {
+    let server = Server::start_demo(&[]);
+    let spaced = format!("李{}桂兰", " ".repeat(98));
+    assert_eq!(spaced.chars().count(), 101);
+    let (status, body) = server
+        .post("/chat/api/session", None, &json!({ "name": spaced }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "invalid_request");
+    let hundred = format!("李{}桂兰", " ".repeat(97));
+    let (status, body) = server
+        .post("/chat/api/session", None, &json!({ "name": hundred }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["name"], "李 桂兰");
+}
+
+/// A body that is not a JSON object opens no session, though every field of
+/// the request has a default (serde alone reads a struct from `[]`).
+#[tokio::test]
+async fn a_session_request_that_is_not_an_object_is_refused() {
+    let server = Server::start_demo(&[]);
+    for body in ["[]", "[null]", "[\"李桂兰\"]"] {
+        let response = server
+            .client
+            .post(format!("{}/chat/api/session", server.url))
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        assert!(response.headers().get(SET_COOKIE).is_none(), "{body}");
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["code"], "invalid_request", "{body}");
+    }
+}
+
+/// The largest report the OpenAPI file allows is taken, and an id no
+/// message can have is refused.
+#[tokio::test]
+async fn seen_reports_are_judged_as_the_openapi_file_says() {
+    let server = Server::start_demo(&[]);
+    let customer = Customer::new(&server, None).await;
+    // 100 ids of 128 characters, each written as a pair of \u escapes as
+    // Python's json module writes them.
+    let id = "\\ud83c\\udf51".repeat(128);
+    let ids = vec![format!("\"{id}\""); 100].join(",");
+    let response = server
+        .client
+        .post(format!("{}/chat/api/seen", server.url))
+        .header(COOKIE, &customer.cookie)
+        .header(CONTENT_TYPE, "application/json")
+        .body(format!("{{\"ids\":[{ids}]}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    for bad in ["".to_owned(), "m".repeat(129)] {
+        let (status, _, body) = customer
+            .send(
+                reqwest::Method::POST,
+                "/chat/api/seen",
+                Some(&json!({ "ids": ["m-1", bad] })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad:?}: {body}");
+        assert_eq!(body["code"], "invalid_request");
+    }
+    let (status, _, _) = customer
+        .send(
+            reqwest::Method::POST,
+            "/chat/api/seen",
+            Some(&json!({ "ids": ["m".repeat(128)] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
 }

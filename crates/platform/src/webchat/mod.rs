@@ -51,6 +51,11 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// Most message ids one `seen` report may name.
 pub const MAX_SEEN_IDS: usize = 100;
 
+/// The longest id `POST /chat/api/seen` takes, in characters: a message id
+/// is at most this long (`rules::MAX_MESSAGE_ID_LEN`, in bytes), so a longer
+/// one names nothing and is a malformed report.
+pub const MAX_SEEN_ID_CHARS: usize = homedesk_protocol::rules::MAX_MESSAGE_ID_LEN;
+
 /// Most messages the page is sent at once (the newest).
 pub const HISTORY_LIMIT: usize = 200;
 
@@ -192,10 +197,12 @@ pub struct ChatSnapshot {
 }
 
 /// The name as stored: trimmed, inner whitespace folded; `None` when empty.
+/// The limit is on the name as sent (what the OpenAPI file's `maxLength`
+/// says), so a long name is refused whatever its spaces.
 fn clean_name(name: Option<&str>) -> Result<Option<String>, ApiError> {
     let Some(name) = name else { return Ok(None) };
     let folded = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if folded.chars().count() > MAX_NAME_CHARS {
+    if name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::invalid(format!(
             "name: longer than {MAX_NAME_CHARS} characters"
         )));
@@ -464,6 +471,14 @@ pub fn confirm_shown(
         return Ok(Err(ApiError::invalid(format!(
             "ids: {} ids; report at most {MAX_SEEN_IDS} at once",
             ids.len()
+        ))));
+    }
+    if let Some(bad) = ids
+        .iter()
+        .find(|id| id.is_empty() || id.chars().count() > MAX_SEEN_ID_CHARS)
+    {
+        return Ok(Err(ApiError::invalid(format!(
+            "ids: {bad:?} is not a message id (1 to {MAX_SEEN_ID_CHARS} characters)"
         ))));
     }
     let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();

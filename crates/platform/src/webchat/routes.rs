@@ -49,7 +49,10 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 
 const SESSION_BODY_LIMIT: usize = 4 * 1024;
 const MESSAGE_BODY_LIMIT: usize = crate::http::INGRESS_BODY_LIMIT;
-const SEEN_BODY_LIMIT: usize = 16 * 1024;
+/// 100 ids of 128 characters, each written as JSON's `\uXXXX` escapes
+/// (12 bytes for a character outside the BMP), still fit: a report the
+/// OpenAPI file calls valid is never 413.
+const SEEN_BODY_LIMIT: usize = 256 * 1024;
 
 pub(crate) fn register(api: Endpoints) -> Endpoints {
     api.get("/chat/{queue}", page)
