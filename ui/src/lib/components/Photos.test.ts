@@ -9,7 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { fireEvent, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { fails } from "../host/mock";
+import { MOCK_AGENT, fails } from "../host/mock";
 import type { Attachment, ThreadMessage } from "../host";
 import { openConversation, seriousViolations } from "../testing/render";
 
@@ -203,6 +203,15 @@ describe("sending a photo", () => {
     expect(await screen.findByTestId("error-banner")).toHaveTextContent(
       "这个文件不能当图片发：只能发 JPEG、PNG 或 WebP 格式的图片。",
     );
+  });
+});
+
+describe("photos in practice", () => {
+  it("offers no photo button to a trainee: the practice customer reads text only", async () => {
+    await openConversation({ signedIn: { ...MOCK_AGENT, practice: true } });
+    expect(screen.getByTestId("composer-body")).toBeInTheDocument();
+    expect(screen.queryByTestId("composer-photo")).toBeNull();
+    expect(screen.queryByTestId("composer-photo-input")).toBeNull();
   });
 });
 
