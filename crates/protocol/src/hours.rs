@@ -2,8 +2,8 @@
 //! the holidays it stays closed, all in the queue's local time.
 //!
 //! Owns the one rule SLA clocks follow ([`BusinessHours::add_open_time`]):
-//! time counts only while the queue is open. The platform stamps deadlines
-//! with it and the practice simulator does the same, so both agree.
+//! time counts only while the queue is open. The platform stamps each
+//! conversation's deadlines with it; workstations only read the deadlines.
 //!
 //! On the wire the days and holidays are optional (`days` absent means every
 //! day, `holidays` absent means none) and left out when they say nothing,
