@@ -1,6 +1,11 @@
-//! The `homedesk-platform` binary as scripts see it.
+//! The `homedesk-platform` binary as scripts see it. A production platform
+//! made with `init`, `queue` and `agent` is tested in `platform_setup.rs`.
+
+mod support;
 
 use std::process::Command;
+
+use support::cli_with_input as platform;
 
 #[test]
 fn reports_the_protocol_version_it_speaks() {
@@ -23,24 +28,6 @@ fn without_a_subcommand_it_says_what_to_do_and_fails() {
         "scripts must not mistake this for a running server"
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("serve --data-dir"));
-}
-
-fn platform(args: &[&str], stdin: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_homedesk-platform"))
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("finishes")
 }
 
 fn content() -> String {

@@ -95,6 +95,18 @@ impl Server {
     /// names `--listen`; with the repository's content unless it names
     /// `--content`).
     pub fn start_at(dir: &Path, extra: &[&str]) -> Server {
+        let listen: &[&str] = if extra.contains(&"--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
+        Server::start_with(dir, &[listen, extra].concat())
+    }
+
+    /// `serve` on an existing data folder with exactly these flags (and
+    /// the repository's content unless they name `--content`): the listen
+    /// address comes from them or the folder's config file.
+    pub fn start_with(dir: &Path, extra: &[&str]) -> Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -103,11 +115,6 @@ impl Server {
         let mut child = Command::new(platform_binary())
             .args(["serve", "--data-dir"])
             .arg(dir)
-            .args(if extra.contains(&"--listen") {
-                &[][..]
-            } else {
-                &["--listen", "127.0.0.1:0"][..]
-            })
             .args(if extra.contains(&"--content") {
                 Vec::new()
             } else {
@@ -408,6 +415,47 @@ pub fn cli(args: &[&str]) -> std::process::Output {
         .stdin(Stdio::null())
         .output()
         .expect("homedesk-platform runs")
+}
+
+/// Runs the `homedesk-platform` command with `stdin` as its input.
+pub fn cli_with_input(args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(platform_binary())
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("finishes")
+}
+
+/// A command that must finish on its own (e.g. a `serve` that must refuse
+/// to start): killed, and the test failed, if it is still running at the
+/// deadline.
+pub fn cli_until_exit(args: &[&str]) -> std::process::Output {
+    let mut child = Command::new(platform_binary())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            panic!("`homedesk-platform {}` kept running", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
 }
 
 /// `channel add ID [--webhook URL]` on `dir`; returns the secret it printed once.
