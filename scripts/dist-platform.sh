@@ -10,7 +10,8 @@
 #
 # HOMEDESK_VERSION overrides the version (default: the workspace's, as the
 # binary reports it); a pre-release `1.2.0-rc.1` becomes `1.2.0~rc.1`, which
-# Debian sorts before 1.2.0. DIST_DIR overrides target/dist.
+# Debian sorts before 1.2.0. HOMEDESK_DIST_DIR overrides target/dist (both as
+# scripts/dist.sh reads them).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -24,7 +25,7 @@ done
 
 PACKAGE=homedesk-platform
 SRC=packaging/platform
-DIST_DIR=${DIST_DIR:-target/dist}
+DIST_DIR=${HOMEDESK_DIST_DIR:-target/dist}
 
 # --- 1. The binary, release profile (thin LTO, stripped, panic = abort).
 say "building $PACKAGE (release profile)"
@@ -44,8 +45,8 @@ export SOURCE_DATE_EPOCH
 
 mkdir -p "$DIST_DIR"
 OUT="$DIST_DIR/${PACKAGE}_${DEB_VERSION}_${ARCH}.deb"
-stage=$(mktemp -d "$DIST_DIR/.${PACKAGE}-root.XXXXXX")
-work=$(mktemp -d "$DIST_DIR/.${PACKAGE}-work.XXXXXX")
+stage=$(realpath "$(mktemp -d "$DIST_DIR/.${PACKAGE}-root.XXXXXX")")
+work=$(realpath "$(mktemp -d "$DIST_DIR/.${PACKAGE}-work.XXXXXX")")
 trap 'rm -rf "$stage" "$work"' EXIT
 chmod 0755 "$stage"
 
@@ -113,7 +114,7 @@ done
 # them; it wants a debian/control beside it.
 mkdir -p "$work/shlibs/debian"
 printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$PACKAGE" "$PACKAGE" >"$work/shlibs/debian/control"
-shlibs=$(cd "$work/shlibs" && dpkg-shlibdeps -O -e "$OLDPWD/$stage/usr/bin/$PACKAGE" 2>/dev/null |
+shlibs=$(cd "$work/shlibs" && dpkg-shlibdeps -O -e "$stage/usr/bin/$PACKAGE" 2>/dev/null |
   sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || die "dpkg-shlibdeps found no libraries for the binary"
 installed_size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
