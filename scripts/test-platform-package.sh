@@ -157,6 +157,7 @@ case "$exec_start" in
   *[\"\'\$%\\]* | [-@:+!]*) fail "ExecStart=$exec_start uses syntax this test does not interpret" ;;
 esac
 read -r -a command_line <<<"$exec_start"
+check "the unit runs as $NAME:$NAME" test "$run_user:$run_group" = "$NAME:$NAME"
 say "running ExecStart as $run_user:$run_group: $exec_start"
 # The port comes from the platform's settings file; this test asks for any
 # free port on loopback (the ready line says which), as an administrator
