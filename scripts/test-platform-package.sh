@@ -137,7 +137,7 @@ check "every file in $DATA belongs to $NAME" test -z "$foreign"
 check "the unit is enabled (multi-user.target wants it)" \
   test "$(readlink "$WANTS_LINK")" = "$UNIT_FILE"
 check "nothing runs as $NAME before the administrator starts it" \
-  test -z "$(pgrep -u "$NAME" || true)"
+  test -z "$(find /proc -mindepth 1 -maxdepth 1 -regex '/proc/[0-9]+' -user "$NAME")"
 
 # --- 3. The unit's own command line, as its user.
 as_user() { runuser -u "$NAME" -- "$@"; }
