@@ -4,7 +4,8 @@
 #   make run       build everything, start a local platform with demo data and
 #                  live demo customers, then open the app
 #   make test      every check: format, house rules, svelte-check, clippy + Rust tests,
-#                  the API contract (Schemathesis), vitest, end-to-end
+#                  the API contract (Schemathesis), vitest, end-to-end, the platform's
+#                  .deb installed and run as its service user (needs root)
 #   make bench     benchmarks: sync throughput, web chat reply latency, photos, search recall and latency, desktop
 #                  start-up and memory (docs/benchmarks.md)
 #   make dist      installable packages (not built yet; see below)
@@ -22,7 +23,7 @@ UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/package-loc
 # WebKitGTK without a GPU (VMs, Xvfb): disable the DMA-BUF renderer or the window stays blank.
 APP_ENV := WEBKIT_DISABLE_DMABUF_RENDERER=1
 
-.PHONY: run platform platform-bin test bench bench-desktop dist bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit conformance vitest e2e bindings fixtures icons clean
+.PHONY: run platform platform-bin test bench bench-desktop dist dist-platform test-platform-package bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit conformance vitest e2e bindings fixtures icons clean
 
 ## ---------------------------------------------------------------- the two commands
 
@@ -49,7 +50,8 @@ test: bootstrap
 	@$(MAKE) --no-print-directory conformance
 	@$(MAKE) --no-print-directory vitest
 	@$(MAKE) --no-print-directory e2e
-	@echo "make test: all stages passed (lint, Rust tests, API contract, vitest, end-to-end)"
+	@$(MAKE) --no-print-directory test-platform-package
+	@echo "make test: all stages passed (lint, Rust tests, API contract, vitest, end-to-end, platform package)"
 
 # Figures for docs/benchmarks.md, each against a baseline measured in the same
 # run: platform sync throughput, web chat reply latency (against a bare SSE
@@ -81,6 +83,18 @@ bench-desktop: ui
 dist:
 	@echo "make dist: not built yet. It will run 'tauri build' to produce .deb, AppImage"
 	@echo "and Windows (NSIS) installers from src-tauri/tauri.conf.json ('bundle')."
+
+# The platform's Debian package alone: target/dist/homedesk-platform_<version>_<arch>.deb
+# (release build; docs/decisions/0029-platform-package.md).
+dist-platform:
+	scripts/dist-platform.sh
+
+# The platform package installed on this machine with apt-get and used as an
+# administrator would: its unit's ExecStart run as its user, /v1/health over
+# HTTPS, remove keeps the data, purge deletes it. Needs root (CI runs as root);
+# it refuses to run where the package or /var/lib/homedesk-platform exists.
+test-platform-package: dist-platform
+	scripts/test-platform-package.sh "$$(ls -t target/dist/homedesk-platform_*.deb | head -n 1)"
 
 ## ---------------------------------------------------------------- pieces
 

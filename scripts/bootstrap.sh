@@ -33,8 +33,11 @@ esac
 # font so Chinese renders in screenshots; headless Chromium with its
 # WebDriver (the customer's browser in the web chat tests); Python with venv
 # for Schemathesis (`python3 -m venv` needs python3-venv on Debian: it brings ensurepip).
+# Packages: dpkg-dev (dpkg-shlibdeps), lintian, adduser (the platform
+# package's postinst makes its system user with it).
 PACKAGES=(
   build-essential pkg-config curl file
+  dpkg-dev lintian adduser
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   webkit2gtk-driver xvfb xauth dbus dbus-x11 dunst fonts-noto-cjk
   chromium chromium-driver
