@@ -8,7 +8,8 @@
 //! `storage::Storage`; `egress` pushes agents' replies to adapters, and
 //! `webchat` is the customer chat page built into the platform. `server` owns TLS and
 //! graceful shutdown, `tls` the development certificates, `content` and
-//! `admin` the import of knowledge and accounts, `demo` the demo world.
+//! `admin` the import of knowledge and accounts, `demo` the demo world,
+//! `releases` the desktop packages served to the workstations' updater.
 
 pub mod actions;
 pub mod admin;
@@ -25,6 +26,7 @@ pub mod http;
 pub mod hub;
 pub mod ingress;
 pub mod metrics;
+pub mod releases;
 pub mod routing;
 pub mod server;
 pub mod storage;

@@ -1,7 +1,7 @@
 //! `homedesk-platform`: the reference central platform.
 //!
 //! `serve` runs the HTTPS server; `agent add`, `kb import`,
-//! `content import`, `channel …` and `egress …` administer a data folder
+//! `content import`, `channel …`, `egress …` and `release …` administer a data folder
 //! (safe while the server runs).
 //! The work itself lives in the library; this file only reads the command
 //! line, sets up logging and signals, and reports errors in plain words.
@@ -58,6 +58,9 @@ enum Command {
     /// Replies on their way to adapters' webhooks.
     #[command(subcommand)]
     Egress(EgressCommand),
+    /// Desktop packages the workstations update to.
+    #[command(subcommand)]
+    Release(homedesk_platform::releases::cli::ReleaseCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -283,6 +286,7 @@ fn main() -> ExitCode {
         }
         Command::Channel(command) => channel(command),
         Command::Egress(command) => egress_command(command),
+        Command::Release(command) => homedesk_platform::releases::cli::run(command, now_ms()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
