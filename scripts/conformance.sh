@@ -68,6 +68,26 @@ echo "conformance: platform at $url (demo data), schema docs/openapi.yaml"
 # an adapter may report on.
 "$platform" channel webhook --data-dir "$work/data" demo http://127.0.0.1:9/conformance-replies >/dev/null
 
+# A desktop release for the update endpoints (decision 0027): a small real
+# .deb (dpkg-deb), signed for its version with a key pair made for this run
+# by the Tauri CLI, published as an administrator would. hooks.py asks for
+# it from older versions and downloads it in some cases.
+tauri=ui/node_modules/.bin/tauri
+[ -x "$tauri" ] || die "$tauri is missing; run npm --prefix ui ci (make test does)"
+release=$work/release
+mkdir -p "$release/pkg/DEBIAN" "$release/pkg/usr/share/homedesk"
+printf 'Package: homedesk\nVersion: 1.0.0\nArchitecture: amd64\nMaintainer: Homedesk conformance <conformance@example.com>\nDescription: package of the contract run\n' \
+  >"$release/pkg/DEBIAN/control"
+head -c 300000 /dev/urandom >"$release/pkg/usr/share/homedesk/blob"
+deb=$release/homedesk_1.0.0_amd64.deb
+dpkg-deb -Znone --root-owner-group --build "$release/pkg" "$deb" >/dev/null
+"$tauri" signer generate --ci -p "" -f -w "$release/key" >/dev/null
+"$tauri" signer sign -p "" -f "$release/key" --app-version 1.0.0 "$deb" >/dev/null
+"$platform" release publish --data-dir "$work/data" "$deb" "$deb.sig" --version 1.0.0 \
+  --pubkey "$release/key.pub" >/dev/null
+CONFORMANCE_RELEASE_ID=$(sha256sum "$deb" | cut -d' ' -f1)
+export CONFORMANCE_RELEASE_ID CONFORMANCE_RELEASE_VERSION=1.0.0
+
 sign_in() {
   curl -sS --fail-with-body --cacert "$ca" -H 'Content-Type: application/json' \
     -d "{\"agent\":\"$1\",\"password\":\"$password\",\"device_id\":\"conformance-$1\"}" \

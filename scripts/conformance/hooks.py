@@ -37,9 +37,18 @@ the report operations one of their ids in some cases: 200, and 409 for
 `failed` after `delivered`, are checked as well as 404. GET
 /v1/conversations/{id} reads that conversation in some cases, for the same
 reason (the stateful phase also reads those ingress opened).
+
+Updates: conformance.sh publishes release 1.0.0 of a small .deb for
+linux-x86_64-deb. A generated check rarely names that target (one operating
+system, processor and bundle type in a hundred), so some valid cases ask for
+it from an older version (200 with the manifest) or the same one (204), and
+some package downloads name the published package (200, 206 with a Range)
+instead of a generated id (404). Packages are read as Latin-1 text, like
+images.
 """
 
 import os
+import re
 import sys
 
 import requests
@@ -332,3 +341,51 @@ def a_real_queue_and_photos_sometimes(context, body):
         stored = st.lists(st.sampled_from(CHAT_PHOTOS + PHOTOS), min_size=count, max_size=count)
         real = real.flatmap(lambda b: st.one_of(st.just(b), stored.map(lambda ids: {**b, "attachments": ids})))
     return st.one_of(st.just(body), real)
+
+
+# ---------- updates ----------
+
+RELEASE_ID = os.environ["CONFORMANCE_RELEASE_ID"]
+RELEASE_VERSION = os.environ["CONFORMANCE_RELEASE_VERSION"]
+SEMVER = re.compile(
+    r"^(0|[1-9][0-9]{0,18})\.(0|[1-9][0-9]{0,18})\.(0|[1-9][0-9]{0,18})"
+    r"(-(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*)?"
+    r"(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$"
+)
+OS = {"linux", "windows", "darwin"}
+ARCHES = {"x86_64", "aarch64", "i686", "armv7", "riscv64"}
+
+
+@schemathesis.deserializer("application/octet-stream")
+def package_bytes_as_text(ctx, response):
+    return response.content.decode("latin-1")
+
+
+@schemathesis.hook("flatmap_path_parameters").apply_to(operation_id="checkForUpdate")
+def the_published_target_sometimes(context, path_parameters):
+    """Only a case whose three values are valid already is steered, so it stays valid."""
+    valid = (
+        path_parameters.get("target") in OS
+        and path_parameters.get("arch") in ARCHES
+        and isinstance(path_parameters.get("current_version"), str)
+        and SEMVER.match(path_parameters["current_version"])
+    )
+    if not valid:
+        return st.just(path_parameters)
+    older = st.sampled_from(["0.9.0", "1.0.0-rc.1", "0.0.1+build.7", RELEASE_VERSION])
+    published = older.map(lambda v: {**path_parameters, "target": "linux", "arch": "x86_64", "current_version": v})
+    # Three in four valid cases ask for the published target.
+    return st.one_of(st.just(path_parameters), published, published, published)
+
+
+@schemathesis.hook("flatmap_query").apply_to(operation_id="checkForUpdate")
+def a_deb_sometimes(context, query):
+    if query is not None and (not isinstance(query, dict) or set(query) - {"bundle_type"}):
+        return st.just(query)
+    deb = st.just({**(query or {}), "bundle_type": "deb"})
+    return st.one_of(st.just(query), deb, deb, deb)
+
+
+@schemathesis.hook("flatmap_path_parameters").apply_to(operation_id="getUpdatePackage")
+def the_published_package_sometimes(context, path_parameters):
+    return st.one_of(st.just(path_parameters), st.just({**path_parameters, "id": RELEASE_ID}))

@@ -245,9 +245,13 @@ async fn the_server_refuses_exactly_the_methods_the_file_leaves_out() {
                 .expect("the platform answers");
             let status = response.status();
             if documented.contains(method) {
+                // A public read of something that does not exist is the
+                // handler's own 404 (an update package), not the router's.
+                let body = response.text().await.unwrap_or_default();
                 assert!(
-                    status != StatusCode::METHOD_NOT_ALLOWED && status != StatusCode::NOT_FOUND,
-                    "{method} {path} is documented, so the platform serves it (got {status})"
+                    status != StatusCode::METHOD_NOT_ALLOWED
+                        && !(status == StatusCode::NOT_FOUND && body.contains("no such endpoint")),
+                    "{method} {path} is documented, so the platform serves it (got {status}: {body})"
                 );
             } else {
                 assert_eq!(
