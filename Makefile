@@ -7,7 +7,8 @@
 #                  the API contract (Schemathesis), vitest, end-to-end
 #   make bench     benchmarks: sync throughput, web chat reply latency, photos, search recall and latency, desktop
 #                  start-up and memory (docs/benchmarks.md)
-#   make dist      installable packages (not built yet; see below)
+#   make dist      installable packages in target/dist: the desktop app's .deb and
+#                  .rpm and the platform's .deb (scripts/dist.sh), with their sizes
 #
 # Smaller steps: make platform (only the demo platform, no display needed),
 # make ui, make app, make lint, make unit, make conformance, make vitest, make e2e,
@@ -78,9 +79,12 @@ bench-desktop: ui
 	$(CARGO) build --locked --profile bench -p homedesk -p homedesk-platform --bins --example blank_window
 	HOMEDESK_E2E_PROFILE=release $(CARGO) test --locked -p homedesk-e2e --test desktop_bench -- --ignored --nocapture
 
-dist:
-	@echo "make dist: not built yet. It will run 'tauri build' to produce .deb, AppImage"
-	@echo "and Windows (NSIS) installers from src-tauri/tauri.conf.json ('bundle')."
+# Release builds (the release profile, in target/release): `tauri build` for
+# the app's .deb and .rpm, then the platform's .deb. Options by environment
+# (HOMEDESK_VERSION, HOMEDESK_UPDATER_PUBKEY, TAURI_SIGNING_PRIVATE_KEY, ...)
+# are listed in scripts/dist.sh; docs/releasing.md says how a release is made.
+dist: ui
+	scripts/dist.sh
 
 ## ---------------------------------------------------------------- pieces
 

@@ -33,6 +33,8 @@ esac
 # font so Chinese renders in screenshots; headless Chromium with its
 # WebDriver (the customer's browser in the web chat tests); Python with venv
 # for Schemathesis (`python3 -m venv` needs python3-venv on Debian: it brings ensurepip).
+# Packages (`make dist`, scripts/check-package.sh): dpkg-dev for
+# dpkg-shlibdeps (the .deb's Depends), lintian to check the .deb.
 PACKAGES=(
   build-essential pkg-config curl file
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
@@ -40,6 +42,7 @@ PACKAGES=(
   chromium chromium-driver
   nodejs npm
   python3 python3-venv
+  dpkg-dev lintian
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do
