@@ -23,7 +23,7 @@ UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/package-loc
 # WebKitGTK without a GPU (VMs, Xvfb): disable the DMA-BUF renderer or the window stays blank.
 APP_ENV := WEBKIT_DISABLE_DMABUF_RENDERER=1
 
-.PHONY: run platform platform-bin test bench bench-desktop dist bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit conformance vitest e2e bindings fixtures icons clean
+.PHONY: run platform platform-bin test bench bench-desktop bench-package dist bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit conformance vitest e2e bindings fixtures icons clean
 
 ## ---------------------------------------------------------------- the two commands
 
@@ -58,8 +58,9 @@ test: bootstrap
 # decoding the same photo), the bytes photos cost a workstation (against
 # downloading every photo in full; it runs the platform binary the sync bench
 # built), knowledge-base recall (against FTS5 trigram),
-# search latency at 10k/100k articles, and the desktop app's start-up time and
-# memory (against a blank Tauri window). Optimised build: the first run
+# search latency at 10k/100k articles, the desktop app's start-up time and
+# memory (against a blank Tauri window), and the size of its .deb (against a
+# blank Tauri window's). Optimised build: the first run
 # compiles for a while; the search benchmark then takes about 3 minutes, the
 # desktop one about 2.5.
 bench: ui
@@ -70,6 +71,7 @@ bench: ui
 	$(CARGO) bench --locked -p homedesk-core --bench recall
 	$(CARGO) bench --locked -p homedesk-core --bench search
 	@$(MAKE) --no-print-directory bench-desktop
+	@$(MAKE) --no-print-directory bench-package
 
 # The app and the blank window (src-tauri/examples/blank_window.rs) are built
 # in one invocation, so they share one build of tauri with the same features;
@@ -85,6 +87,11 @@ bench-desktop: ui
 # are listed in scripts/dist.sh; docs/releasing.md says how a release is made.
 dist: ui
 	scripts/dist.sh
+
+# The desktop .deb's size against a blank Tauri window packaged the same way
+# (release profile, the same bundler): docs/benchmarks.md, "Package size".
+bench-package: ui
+	scripts/bench-package-size.sh
 
 ## ---------------------------------------------------------------- pieces
 

@@ -98,7 +98,10 @@ fi
 
 content=$tmp/root/$RESOURCES/content
 for part in kb/zh-CN kb/en canned-replies scripts scenarios; do
-  count=$(find "$content/$part" -maxdepth 1 -type f \( -name '*.md' -o -name '*.toml' \) 2>/dev/null | wc -l)
+  count=0
+  if [ -d "$content/$part" ]; then
+    count=$(find "$content/$part" -maxdepth 1 -type f \( -name '*.md' -o -name '*.toml' \) | wc -l)
+  fi
   if [ "$count" -gt 0 ]; then
     pass "content: $count files in /$RESOURCES/content/$part"
   else
