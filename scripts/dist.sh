@@ -145,6 +145,8 @@ deb["files"] = {
     "/usr/share/doc/homedesk/changelog.gz": work + "/doc/changelog.gz",
     "/usr/share/man/man1/homedesk.1.gz": work + "/doc/homedesk.1.gz",
 }
+rpm = config["bundle"]["linux"].setdefault("rpm", {})
+rpm["files"] = {"/usr/share/man/man1/homedesk.1.gz": work + "/doc/homedesk.1.gz"}
 json.dump(config, open(path, "w"), indent=2)
 PY
 
