@@ -670,8 +670,9 @@ fn content_comes_from_the_override_else_the_tree_in_debug_else_the_resources() {
 }
 
 /// The package ships what practice mode reads: the content folders that
-/// `bundle.resources` maps, laid out as the bundler installs them, make a
-/// complete practice catalogue for the app.
+/// `bundle.resources` maps, laid out as the bundler installs them, hold every
+/// content folder of the repository but the demo world, and make a complete
+/// practice catalogue for the app.
 #[test]
 fn bundled_resources_are_the_practice_content() {
     let config: Value = serde_json::from_str(include_str!("../tauri.conf.json")).expect("config");
@@ -688,11 +689,28 @@ fn bundled_resources_are_the_practice_content() {
         );
         copy_tree(&manifest_dir.join(source), &installed.path().join(target));
     }
+    // Every content folder the app reads is shipped whole; only the demo
+    // world (the platform's, for `--demo`) stays out.
+    let repository_content = manifest_dir.join("../content");
+    let installed_content = installed.path().join(crate::CONTENT_RESOURCE);
+    for entry in std::fs::read_dir(&repository_content).expect("content/") {
+        let entry = entry.expect("entry");
+        let name = entry.file_name();
+        if !entry.path().is_dir() || name == "demo" {
+            continue;
+        }
+        assert_eq!(
+            count_files(&installed_content.join(&name)),
+            count_files(&entry.path()),
+            "content/{} ships whole in the package",
+            name.to_string_lossy()
+        );
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let app = app(dir.path());
     let main = window(&app, "main");
     app.state::<Workstation>()
-        .set_content_dir(installed.path().join(crate::CONTENT_RESOURCE));
+        .set_content_dir(installed_content);
     let catalog = invoke(&main, "practice_catalog", json!({}))
         .expect("the bundled content loads without problems");
     let scenarios = catalog["scenarios"].as_array().expect("scenarios");
@@ -700,6 +718,16 @@ fn bundled_resources_are_the_practice_content() {
         scenarios.len() >= 10,
         "the practice scenarios ship with the app: {catalog}"
     );
+}
+
+fn count_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .map(|entry| entry.expect("entry").path())
+        .map(|path| if path.is_dir() { count_files(&path) } else { 1 })
+        .sum()
 }
 
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
