@@ -33,8 +33,9 @@ esac
 # font so Chinese renders in screenshots; headless Chromium with its
 # WebDriver (the customer's browser in the web chat tests); Python with venv
 # for Schemathesis (`python3 -m venv` needs python3-venv on Debian: it brings ensurepip).
-# Packages: dpkg-dev (dpkg-shlibdeps), lintian, adduser (the platform
-# package's postinst makes its system user with it).
+# Packages (`make dist`, scripts/check-package.sh): dpkg-dev for
+# dpkg-shlibdeps (the .deb's Depends), lintian to check the .deb, adduser
+# (the platform package's postinst makes its system user with it).
 PACKAGES=(
   build-essential pkg-config curl file
   dpkg-dev lintian adduser
