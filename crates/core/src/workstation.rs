@@ -82,6 +82,10 @@ pub struct Workstation {
     content_dir: Mutex<Option<PathBuf>>,
     /// The one clock of this workstation's desks, SLA watch and practice.
     clock: SharedClock,
+    /// The version the app shows: the package's (the shell sets it from the
+    /// version `tauri build` was given, which a release may set apart from
+    /// the crate's), else this crate's.
+    app_version: Mutex<Option<String>>,
 }
 
 impl Workstation {
@@ -118,6 +122,7 @@ impl Workstation {
             live: Mutex::new(None),
             content_dir: Mutex::new(None),
             clock,
+            app_version: Mutex::new(None),
         })
     }
 
@@ -482,11 +487,20 @@ impl Workstation {
         &self.data_dir
     }
 
+    /// The version of the installed app, as its package names it (the
+    /// shell calls this once at start).
+    pub fn set_app_version(&self, version: &str) {
+        *lock(&self.app_version) = Some(version.to_owned());
+    }
+
     /// Name, version, data folder and chosen language.
     pub fn app_info(&self) -> AppInfo {
+        let version = lock(&self.app_version)
+            .clone()
+            .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned());
         AppInfo {
             name: PRODUCT_NAME.to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
+            version,
             data_dir: self.data_dir.display().to_string(),
             locale: self.lock_settings().locale,
         }
@@ -561,6 +575,17 @@ mod tests {
             info.data_dir
         );
         assert!(!info.version.is_empty());
+    }
+
+    /// A release built with another version than the crate's (`tauri build
+    /// --config`) shows the package's version everywhere, not the crate's.
+    #[test]
+    fn the_version_shown_is_the_packages_once_the_shell_sets_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ws = Workstation::open(dir.path()).expect("opens");
+        assert_eq!(ws.app_info().version, env!("CARGO_PKG_VERSION"));
+        ws.set_app_version("7.8.9");
+        assert_eq!(ws.app_info().version, "7.8.9");
     }
 
     #[test]
