@@ -15,11 +15,7 @@ use crate::validate::{IdRegistry, require_no_empty_entries, require_texts};
 use crate::{ContentError, Problems, read_text};
 
 /// Demo queues without explicit hours are open 08:00–23:00 China time.
-const DEFAULT_BUSINESS_HOURS: BusinessHours = BusinessHours {
-    open_minute: 8 * 60,
-    close_minute: 23 * 60,
-    utc_offset_minutes: 8 * 60,
-};
+const DEFAULT_BUSINESS_HOURS: BusinessHours = BusinessHours::daily(8 * 60, 23 * 60, 8 * 60);
 
 const MINUTES_PER_DAY: u16 = 24 * 60;
 
@@ -102,6 +98,8 @@ struct QueueDoc {
     vanished_grace_secs: Option<u32>,
     #[serde(default)]
     away_after_missed_offers: Option<u32>,
+    #[serde(default)]
+    offer_timeout_secs: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]
@@ -301,6 +299,17 @@ fn check_queue(
         }
         None => DEFAULT_BUSINESS_HOURS,
     };
+    let offer_timeout_secs = queue.offer_timeout_secs.map(|secs| {
+        let secs = doc.locate(secs);
+        if secs.value == 0 {
+            problems.add(
+                path,
+                secs.line,
+                format!("{context}: offer_timeout_secs must be at least 1 (seconds)"),
+            );
+        }
+        secs.value
+    });
     Queue {
         id: id.value,
         name_zh: name_zh.value,
@@ -315,6 +324,7 @@ fn check_queue(
         away_after_missed_offers: queue
             .away_after_missed_offers
             .unwrap_or(homedesk_protocol::DEFAULT_AWAY_AFTER_MISSED_OFFERS),
+        offer_timeout_secs,
     }
 }
 
@@ -328,7 +338,21 @@ fn check_business_hours(
         open_minute,
         close_minute,
         utc_offset_minutes,
-    } = hours.value;
+        days,
+        holidays: _,
+    } = &hours.value;
+    let (open_minute, close_minute, utc_offset_minutes) =
+        (*open_minute, *close_minute, *utc_offset_minutes);
+    if days.is_empty() {
+        problems.add(
+            path,
+            hours.line,
+            format!(
+                "{context}: business hours open on no day; leave `days` out for every day, \
+                 or list some (e.g. days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"])"
+            ),
+        );
+    }
     if open_minute >= close_minute || close_minute > MINUTES_PER_DAY {
         problems.add(
             path,
@@ -468,5 +492,45 @@ order_no_prefix = "JD"
         );
         assert_error(&errors[2], "world.toml", Some(42), &["\"refund\""]);
         assert_error(&errors[3], "world.toml", Some(46), &["messages"]);
+    }
+
+    #[test]
+    fn world_queue_days_holidays_and_offer_timeout() {
+        let dir = TempDir::new().expect("temp dir");
+        let text = WORLD.replace(
+            "utc_offset_minutes = 480 }",
+            "utc_offset_minutes = 480, days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"], \
+             holidays = [\"2026-10-01\"] }\noffer_timeout_secs = 45",
+        );
+        let file = write(dir.path(), "world.toml", &text);
+        let world = load_world(&file).expect("valid world");
+        let queue = &world.queues[1];
+        assert_eq!(queue.business_hours.days.to_string(), "mon-fri");
+        assert_eq!(queue.business_hours.holidays.len(), 1);
+        assert_eq!(queue.offer_timeout_secs, Some(45));
+        assert_eq!(world.queues[0].offer_timeout_secs, None);
+
+        let file = write(
+            dir.path(),
+            "world.toml",
+            &text
+                .replace(
+                    "days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]",
+                    "days = []",
+                )
+                .replace("offer_timeout_secs = 45", "offer_timeout_secs = 0"),
+        );
+        let errors = load_world(&file).expect_err("no open day, no time to answer");
+        assert_eq!(errors.len(), 2, "{errors:#?}");
+        assert_error(&errors[0], "world.toml", Some(16), &["open on no day"]);
+        assert_error(&errors[1], "world.toml", Some(17), &["offer_timeout_secs"]);
+
+        let file = write(
+            dir.path(),
+            "world.toml",
+            &text.replace("2026-10-01", "2026-02-30"),
+        );
+        let errors = load_world(&file).expect_err("not a date");
+        assert_single_error(&errors, "world.toml", Some(16), &["2026-02-30"]);
     }
 }

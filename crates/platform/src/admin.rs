@@ -186,7 +186,8 @@ pub fn add_agent(
         for queue in &agent.queues {
             if tx.get(EntityKind::Queue, queue)?.is_none() {
                 anyhow::bail!(
-                    "queue {queue:?} does not exist; import queues first (content import or --demo)"
+                    "queue {queue:?} does not exist; add it first with \
+                     `homedesk-platform queue add {queue} --name-zh … --name-en …`"
                 );
             }
         }

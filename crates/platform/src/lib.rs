@@ -8,13 +8,16 @@
 //! `storage::Storage`; `egress` pushes agents' replies to adapters, and
 //! `webchat` is the customer chat page built into the platform. `server` owns TLS and
 //! graceful shutdown, `tls` the development certificates, `content` and
-//! `admin` the import of knowledge and accounts, `demo` the demo world.
+//! `admin` the import of knowledge and accounts, `queues` the queues an
+//! administrator adds, `setup` a production data folder (`init`), `config`
+//! the settings file, `demo` the demo world.
 
 pub mod actions;
 pub mod admin;
 pub mod attachments;
 pub mod auth;
 pub mod channels;
+pub mod config;
 pub mod contact_records;
 pub use homedesk_content as content;
 pub mod delivery;
@@ -25,8 +28,10 @@ pub mod http;
 pub mod hub;
 pub mod ingress;
 pub mod metrics;
+pub mod queues;
 pub mod routing;
 pub mod server;
+pub mod setup;
 pub mod storage;
 pub mod tls;
 pub mod training;
@@ -56,7 +61,10 @@ pub fn now_ms() -> UnixMillis {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub auth: AuthConfig,
+    /// How long an offer lasts unless its queue says (`offer_timeout_secs`).
     pub offer_timeout_ms: i64,
+    /// How long the verdict of an action is kept for its idempotency key.
+    pub idempotency_retention_ms: i64,
     /// How the egress worker retries replies to adapters' webhooks.
     pub egress: EgressConfig,
     /// The web chat's abuse limits.
@@ -187,7 +195,7 @@ impl Platform {
     /// the retention period.
     pub fn purge_once(&self) -> anyhow::Result<()> {
         let now = now_ms();
-        let retention = i64::from(homedesk_protocol::IDEMPOTENCY_RETENTION_DAYS) * 24 * 3600 * 1000;
+        let retention = self.settings.idempotency_retention_ms;
         self.storage.write_with(|tx| tx.purge(now, now - retention))
     }
 }

@@ -204,7 +204,8 @@ fn is_connected(link: Option<&Link>) -> bool {
 
 /// One routing pass: expire stale offers (setting on a break an agent who
 /// let too many run out), take back a vanished agent's unanswered chats,
-/// then offer every waiting contact that has an eligible agent.
+/// then offer every waiting contact that has an eligible agent. An offer
+/// lasts its queue's `offer_timeout_secs`, else `offer_timeout_ms`.
 pub fn route(
     tx: &mut dyn Tx,
     connections: &Connections,
@@ -313,7 +314,10 @@ pub fn route(
             agent: agent.code.clone(),
             state: OfferState::Open,
             created_at: now,
-            expires_at: now + offer_timeout_ms,
+            expires_at: now
+                + queue
+                    .offer_timeout_secs
+                    .map_or(offer_timeout_ms, |secs| i64::from(secs) * 1000),
         };
         tx.insert_offer(&row)?;
         connections.offered(&agent.code, now);

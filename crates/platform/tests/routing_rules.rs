@@ -361,3 +361,30 @@ fn an_agent_who_is_not_available_is_never_offered_anything() {
         );
     }
 }
+
+#[test]
+fn an_offer_lasts_its_queues_offer_timeout_else_the_platforms() {
+    let mut desk = Desk::new();
+    desk.on_duty(GONE, T0);
+    desk.customer_writes(Channel::Chat, "cust-default", "你好", T0);
+    let first = desk.route(T0);
+    assert_eq!(
+        first.offers[0].1.expires_at,
+        T0 + OFFER_TIMEOUT_MS,
+        "a queue without its own timeout uses the platform's"
+    );
+
+    let mut desk = Desk::new();
+    desk.set_queue(|q| q.offer_timeout_secs = Some(5));
+    desk.on_duty(GONE, T0);
+    desk.customer_writes(Channel::Chat, "cust-quick", "你好", T0);
+    let offered = desk.route(T0);
+    assert_eq!(offered.offers.len(), 1, "{offered:?}");
+    assert_eq!(
+        offered.offers[0].1.expires_at,
+        T0 + 5_000,
+        "the queue's offer timeout, not the platform's 30 s"
+    );
+    assert!(desk.route(T0 + 4_999).expired.is_empty(), "4.999 s < 5 s");
+    assert_eq!(desk.route(T0 + 5_000).expired.len(), 1, "runs out at 5 s");
+}

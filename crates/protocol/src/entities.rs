@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::hours::BusinessHours;
+
 /// Milliseconds since 1970-01-01T00:00:00Z.
 pub type UnixMillis = i64;
 
@@ -411,52 +413,6 @@ fn default_away_after_missed_offers() -> u32 {
     DEFAULT_AWAY_AFTER_MISSED_OFFERS
 }
 
-/// Opening hours of a queue, in minutes after local midnight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BusinessHours {
-    pub open_minute: u16,
-    pub close_minute: u16,
-    /// Offset of local time from UTC, in minutes (China: 480).
-    pub utc_offset_minutes: i16,
-}
-
-impl BusinessHours {
-    /// The moment `secs` of opening time have passed since `start`: SLA
-    /// clocks run only while the queue is open (a contact at 23:00 with a
-    /// 60-second first-response target is due at 09:01 the next morning).
-    /// Hours with `open_minute >= close_minute` count as always open.
-    pub fn add_open_time(&self, start: UnixMillis, secs: u32) -> UnixMillis {
-        const DAY: i64 = 24 * 60 * 60 * 1000;
-        let offset = i64::from(self.utc_offset_minutes) * 60_000;
-        let (open, close) = (
-            i64::from(self.open_minute) * 60_000,
-            i64::from(self.close_minute.min(24 * 60)) * 60_000,
-        );
-        let mut left = i64::from(secs) * 1000;
-        if open >= close {
-            return start + left;
-        }
-        let mut local = start + offset;
-        loop {
-            let day = local.div_euclid(DAY) * DAY;
-            if local < day + open {
-                local = day + open;
-            }
-            if local >= day + close {
-                local = day + DAY + open;
-                continue;
-            }
-            let window = day + close - local;
-            if left <= window {
-                return local + left - offset;
-            }
-            left -= window;
-            local = day + DAY + open;
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Queue {
@@ -478,66 +434,8 @@ pub struct Queue {
     /// the platform sets the agent `on_break`; 0 never does. Default 2.
     #[serde(default = "default_away_after_missed_offers")]
     pub away_after_missed_offers: u32,
-}
-
-#[cfg(test)]
-mod business_hours_tests {
-    use super::BusinessHours;
-
-    /// 09:00–22:00 China time.
-    const HOURS: BusinessHours = BusinessHours {
-        open_minute: 9 * 60,
-        close_minute: 22 * 60,
-        utc_offset_minutes: 480,
-    };
-    const MIN: i64 = 60_000;
-    const HOUR: i64 = 60 * MIN;
-
-    /// 2026-11-30 at `h:m` China time, in Unix ms.
-    fn china(h: i64, m: i64) -> i64 {
-        // 2026-11-30T00:00:00+08:00
-        1_795_968_000_000 + h * HOUR + m * MIN
-    }
-
-    #[test]
-    fn inside_opening_hours_the_clock_simply_runs() {
-        assert_eq!(HOURS.add_open_time(china(10, 0), 120), china(10, 2));
-    }
-
-    #[test]
-    fn a_contact_at_night_is_due_after_the_next_opening() {
-        assert_eq!(HOURS.add_open_time(china(23, 0), 60), china(24 + 9, 1));
-        assert_eq!(HOURS.add_open_time(china(3, 0), 60), china(9, 1));
-    }
-
-    #[test]
-    fn time_left_at_closing_carries_over_to_the_next_morning() {
-        // 21:50 + 30 min: 10 min today, 20 min tomorrow from 09:00.
-        assert_eq!(
-            HOURS.add_open_time(china(21, 50), 30 * 60),
-            china(24 + 9, 20)
-        );
-        // Two days of open time span two nights.
-        let two_days = 2 * 13 * 60 * 60;
-        assert_eq!(
-            HOURS.add_open_time(china(9, 0), two_days),
-            china(24 + 22, 0)
-        );
-    }
-
-    #[test]
-    fn round_the_clock_hours_are_always_open() {
-        let always = BusinessHours {
-            open_minute: 0,
-            close_minute: 24 * 60,
-            utc_offset_minutes: 480,
-        };
-        assert_eq!(always.add_open_time(china(23, 59), 120), china(24, 1));
-        let odd = BusinessHours {
-            open_minute: 600,
-            close_minute: 600,
-            utc_offset_minutes: 0,
-        };
-        assert_eq!(odd.add_open_time(5, 1), 1005);
-    }
+    /// Seconds an agent has to accept an offer from this queue; absent, the
+    /// platform's own setting (`offer_timeout` in its config, default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_timeout_secs: Option<u32>,
 }

@@ -143,12 +143,13 @@ fn every_record_kind_round_trips_inside_a_change() {
             resolve_secs: 3600,
             skills: vec![],
             business_hours: BusinessHours {
-                open_minute: 480,
-                close_minute: 1320,
-                utc_offset_minutes: 480,
+                days: [Weekday::Mon, Weekday::Sat].into_iter().collect(),
+                holidays: vec!["2026-10-01".parse().expect("a date")],
+                ..BusinessHours::daily(480, 1320, 480)
             },
             vanished_grace_secs: 90,
             away_after_missed_offers: 3,
+            offer_timeout_secs: Some(45),
         }),
     ];
     assert_eq!(records.len(), EntityKind::ALL.len(), "one sample per kind");

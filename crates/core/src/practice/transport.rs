@@ -321,13 +321,10 @@ impl SimulatorTransport {
             first_response_secs: 60,
             resolve_secs: 3600,
             skills: Vec::new(),
-            business_hours: BusinessHours {
-                open_minute: 0,
-                close_minute: 24 * 60,
-                utc_offset_minutes: 480,
-            },
+            business_hours: BusinessHours::daily(0, 24 * 60, 480),
             vanished_grace_secs: homedesk_protocol::DEFAULT_VANISHED_GRACE_SECS,
             away_after_missed_offers: homedesk_protocol::DEFAULT_AWAY_AFTER_MISSED_OFFERS,
+            offer_timeout_secs: None,
         }));
         for record in reference {
             world.push(record);

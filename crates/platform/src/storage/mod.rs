@@ -144,6 +144,9 @@ pub trait Tx: ChannelTx {
     /// A random id fixed when the database was created; cursors carry it so a
     /// cursor from another database (e.g. after a reset) is recognised.
     fn instance_id(&mut self) -> anyhow::Result<String>;
+    /// A setting of this data folder kept in the database (e.g. `mode`).
+    fn meta(&mut self, key: &str) -> anyhow::Result<Option<String>>;
+    fn set_meta(&mut self, key: &str, value: &str) -> anyhow::Result<()>;
 
     fn get(&mut self, kind: EntityKind, id: &str) -> anyhow::Result<Option<Record>>;
     fn list(&mut self, kind: EntityKind) -> anyhow::Result<Vec<Record>>;

@@ -216,6 +216,22 @@ impl Tx for SqliteTx<'_> {
         )?)
     }
 
+    fn meta(&mut self, key: &str) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn set_meta(&mut self, key: &str, value: &str) -> anyhow::Result<()> {
+        self.tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
     fn get(&mut self, kind: EntityKind, id: &str) -> anyhow::Result<Option<Record>> {
         let data: Option<String> = self
             .tx

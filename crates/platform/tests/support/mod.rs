@@ -95,6 +95,18 @@ impl Server {
     /// names `--listen`; with the repository's content unless it names
     /// `--content`).
     pub fn start_at(dir: &Path, extra: &[&str]) -> Server {
+        let listen: &[&str] = if extra.contains(&"--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
+        Server::start_with(dir, &[listen, extra].concat())
+    }
+
+    /// `serve` on an existing data folder with exactly these flags (and
+    /// the repository's content unless they name `--content`): the listen
+    /// address comes from them or the folder's config file.
+    pub fn start_with(dir: &Path, extra: &[&str]) -> Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -103,11 +115,6 @@ impl Server {
         let mut child = Command::new(platform_binary())
             .args(["serve", "--data-dir"])
             .arg(dir)
-            .args(if extra.contains(&"--listen") {
-                &[][..]
-            } else {
-                &["--listen", "127.0.0.1:0"][..]
-            })
             .args(if extra.contains(&"--content") {
                 Vec::new()
             } else {
