@@ -65,6 +65,9 @@ macro_rules! with_commands {
             practice_report,
             practice_history,
             practice_mark,
+            update_status,
+            check_for_update,
+            install_update,
         }
     };
 }

@@ -19,6 +19,7 @@ use homedesk_core::search::{CannedHit, SearchHit};
 use homedesk_core::settings::Preferences;
 use homedesk_core::store::views::{ArticleView, ConflictView};
 use homedesk_core::store::worklog::{MyDay, RecentArticle};
+use homedesk_core::updates::{UpdateStatus, Updates};
 use homedesk_core::{
     AppInfo, ConnectionStatus, Error, ErrorBody, SignInDefaults, SignedInAgent, Workstation,
 };
@@ -467,5 +468,38 @@ pub fn practice_mark(
 ) -> Result<(), ErrorBody> {
     let desk = workstation.desk()?;
     desk.practice_mark(&conversation_id, &mark);
+    Ok(())
+}
+
+/// The installed version, the last check and where an update stands.
+#[tauri::command]
+pub fn update_status(
+    workstation: State<'_, Workstation>,
+    updates: State<'_, Updates>,
+) -> UpdateStatus {
+    crate::updater::status(&workstation, &updates)
+}
+
+/// Looks for an update now ("Check now"); the result comes as events.
+#[tauri::command]
+pub fn check_for_update(
+    workstation: State<'_, Workstation>,
+    updates: State<'_, Updates>,
+) -> UpdateStatus {
+    updates.request_check();
+    crate::updater::status(&workstation, &updates)
+}
+
+/// Installs the downloaded update and restarts the app; refused while a
+/// conversation is open or a reply waits to be sent.
+#[tauri::command]
+pub async fn install_update<R: Runtime>(
+    app: AppHandle<R>,
+    workstation: State<'_, Workstation>,
+    updates: State<'_, Updates>,
+) -> Result<(), ErrorBody> {
+    let package = updates.package_to_install(workstation.restart_block())?;
+    crate::updater::install_now(&app, package).await?;
+    app.request_restart();
     Ok(())
 }

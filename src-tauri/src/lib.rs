@@ -1,7 +1,8 @@
 //! The Homedesk desktop shell: a thin Tauri v2 layer over `homedesk-core`.
 //!
-//! It owns windows, IPC commands, events, notifications and the media scheme
-//! the webview shows photos through; nothing else.
+//! It owns windows, IPC commands, events, notifications, the media scheme
+//! the webview shows photos through, and the updater plugin (`updater`);
+//! nothing else.
 //! Every decision lives in the core, which this crate `manage()`s as one
 //! [`Workstation`]; background work for a desk (events to the window, the
 //! SLA watch, training uploads) is decided in `homedesk_core::host`, and
@@ -12,6 +13,7 @@ mod commands;
 mod events;
 mod media;
 mod notifier;
+mod updater;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,7 +49,13 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
     builder
         .manage(workstation)
         .manage(notifier::Focus::default())
+        .plugin(updater::plugin())
         .setup(|app| {
+            // Updates first: a package kept from the last run installs
+            // before the desk opens (and restarts), then checks begin.
+            updater::manage(app.handle())?;
+            updater::install_at_start(app.handle());
+            updater::start_checks(app.handle());
             // Continue the last agent's saved session (offline too).
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

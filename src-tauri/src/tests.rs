@@ -24,9 +24,17 @@ const COMMANDS: &[&str] = {
 
 fn app(data_dir: &std::path::Path) -> App<MockRuntime> {
     let workstation = Workstation::open(data_dir).expect("open workstation");
-    crate::setup(mock_builder(), workstation)
+    built(workstation)
+}
+
+/// The app as `setup` leaves it: the mock runtime never starts the event
+/// loop, so the state the setup hook manages is managed here.
+fn built(workstation: Workstation) -> App<MockRuntime> {
+    let app = crate::setup(mock_builder(), workstation)
         .build(tauri::generate_context!())
-        .expect("build mock app")
+        .expect("build mock app");
+    crate::updater::manage(app.handle()).expect("updates");
+    app
 }
 
 fn window(app: &App<MockRuntime>, label: &str) -> WebviewWindow<MockRuntime> {
@@ -630,4 +638,86 @@ fn practice_commands_answer_before_any_sign_in() {
     );
     let err = invoke(&main, "practice_status", json!({})).expect_err("nobody at the desk");
     assert_eq!(err["code"], "not_signed_in");
+}
+
+/// A build without the release key (the committed config) says so, never
+/// asks the platform, and has nothing to install.
+#[test]
+fn a_build_without_the_release_key_reports_it_and_has_nothing_to_install() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let main = window(&app, "main");
+    let status = invoke(&main, "update_status", json!({})).expect("allowed");
+    assert_eq!(
+        status,
+        json!({
+            "installedVersion": app.package_info().version.to_string(),
+            "support": "no_key",
+            "lastCheckedAt": null,
+            "phase": { "state": "none" },
+            "restartBlocked": null
+        })
+    );
+    let after = invoke(&main, "check_for_update", json!({})).expect("allowed");
+    assert_eq!(after, status, "no check starts without a key");
+    let err = invoke(&main, "install_update", json!({})).expect_err("nothing ready");
+    assert_eq!(err["code"], "invalid_input", "{err}");
+}
+
+/// The webview reaches the updater only through the app's commands: the
+/// plugin's own commands are granted to no window.
+#[test]
+fn the_updater_plugins_own_commands_are_refused_to_the_window() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let main = window(&app, "main");
+    for cmd in [
+        "plugin:updater|check",
+        "plugin:updater|download_and_install",
+    ] {
+        match invoke(&main, cmd, json!({})) {
+            Err(Value::String(text)) if text.contains("not allowed") => {}
+            other => panic!("{cmd} must be refused by the ACL, got {other:?}"),
+        }
+    }
+}
+
+/// "Install and restart" is refused with its own code while the agent has
+/// a conversation open (here a practice customer they claimed).
+#[test]
+fn install_update_is_refused_while_a_conversation_is_open() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let workstation = Workstation::open(dir.path()).expect("open workstation");
+    workstation
+        .set_content_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../content"));
+    let app = built(workstation);
+    let main = window(&app, "main");
+    invoke(
+        &main,
+        "start_practice",
+        json!({ "choice": { "scenario": "sc-zh-where-parcel" } }),
+    )
+    .expect("practice starts");
+    let conversation = "conv-sc-zh-where-parcel";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while invoke(
+        &main,
+        "conversation",
+        json!({ "conversationId": conversation }),
+    )
+    .expect("read")
+    .is_null()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the practice customer never arrived"
+        );
+        // Polling with a deadline; the practice customer comes on its own task.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    invoke(&main, "claim", json!({ "conversationId": conversation })).expect("claimed");
+    let status = invoke(&main, "update_status", json!({})).expect("allowed");
+    assert_eq!(status["restartBlocked"], "conversation_open", "{status}");
+    let err = invoke(&main, "install_update", json!({})).expect_err("refused");
+    assert_eq!(err["code"], "restart_not_allowed", "{err}");
 }

@@ -315,6 +315,17 @@ impl Desk {
             .map_err(store_error)
     }
 
+    /// Conversations assigned to me and not wrapped up, and replies not yet
+    /// with the platform: what stops the app from restarting for an update.
+    pub fn unfinished_work(&self) -> Result<(usize, usize), Error> {
+        let open = self.queue(QueueScope::Mine)?.len();
+        let replies = self
+            .store()
+            .read(outbox::pending_replies)
+            .map_err(store_error)?;
+        Ok((open, replies as usize))
+    }
+
     pub fn conversation(&self, id: &str) -> Result<Option<ConversationDetail>, Error> {
         self.store()
             .read(|c| {

@@ -64,6 +64,17 @@ pub enum Error {
     #[error("the screen is locked: unlock it with the password first")]
     Locked,
 
+    #[error("{}", match .0 {
+        crate::updates::RestartBlock::ConversationOpen =>
+            "the app does not restart for an update while a conversation is open: wrap it up first",
+        crate::updates::RestartBlock::ReplyUnsent =>
+            "the app does not restart for an update while a reply waits to be sent",
+    })]
+    RestartNotAllowed(crate::updates::RestartBlock),
+
+    #[error("the update was not installed ({code:?}): {detail}; this version keeps working", code = .0.code, detail = .0.detail)]
+    UpdateFailed(crate::updates::UpdateFailure),
+
     #[error("cannot save settings to {}: {source}", path.display())]
     SaveSettings {
         path: PathBuf,
@@ -101,6 +112,12 @@ pub enum ErrorCode {
     /// A file that is not a JPEG, PNG or WebP photo (or is empty or
     /// damaged); nothing was kept.
     PhotoUnsupported,
+    /// The app may not restart now (an open conversation, an unsent
+    /// reply); nothing was installed.
+    RestartNotAllowed,
+    /// An update could not be installed; the installed version keeps
+    /// running (the update status says why).
+    UpdateFailed,
 }
 
 /// The boundary shape of an error: `{ "code": "...", "message": "..." }`.
@@ -129,6 +146,8 @@ impl Error {
             Error::Platform(_) | Error::Sync(_) => ErrorCode::Platform,
             Error::PhotoTooLarge(_) => ErrorCode::PhotoTooLarge,
             Error::PhotoUnsupported(_) => ErrorCode::PhotoUnsupported,
+            Error::RestartNotAllowed(_) => ErrorCode::RestartNotAllowed,
+            Error::UpdateFailed(_) => ErrorCode::UpdateFailed,
         }
     }
 }

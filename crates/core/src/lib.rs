@@ -28,6 +28,7 @@ pub mod search;
 pub mod settings;
 pub mod store;
 pub mod sync;
+pub mod updates;
 mod workstation;
 
 pub use app_info::AppInfo;

@@ -337,6 +337,46 @@ impl Workstation {
         lock(&self.desk).clone().ok_or(Error::NotSignedIn)
     }
 
+    /// Why the app may not restart for an update now: an open conversation
+    /// or an unsent reply on the desk in front or the live desk behind
+    /// practice ([`crate::updates::restart_block`]). A desk whose store
+    /// cannot be read blocks too: better no restart than a lost reply.
+    pub fn restart_block(&self) -> Option<crate::updates::RestartBlock> {
+        let desks = [lock(&self.desk).clone(), lock(&self.live).clone()];
+        let (mut open, mut replies) = (0, 0);
+        for desk in desks.into_iter().flatten() {
+            match desk.unfinished_work() {
+                Ok((o, r)) => {
+                    open += o;
+                    replies += r;
+                }
+                Err(err) => {
+                    tracing::warn!("cannot tell whether work is unfinished: {err}");
+                    replies += 1;
+                }
+            }
+        }
+        crate::updates::restart_block(open, replies)
+    }
+
+    /// The platform the app asks for updates: the address the agent last
+    /// signed in to (with the CA file configured for it), else the one this
+    /// installation was started with; `None` before either is known.
+    pub fn update_platform(&self) -> Option<PlatformConfig> {
+        let defaults = lock(&self.platform).clone();
+        let Some(url) = self.lock_settings().platform_url.clone() else {
+            return (!defaults.url.is_empty()).then_some(defaults);
+        };
+        if url == defaults.url {
+            return Some(defaults);
+        }
+        Some(PlatformConfig {
+            url,
+            ca_file: None,
+            allow_insecure_loopback: false,
+        })
+    }
+
     /// Turns the screen lock on (idle timeout or the agent's choice); the
     /// live agent shows as away until it opens (see [`crate::desk::away`]).
     pub fn lock(&self) -> Result<(), Error> {

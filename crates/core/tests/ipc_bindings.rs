@@ -21,6 +21,9 @@ use homedesk_core::search::{CannedHit, SearchHit, SearchOptions};
 use homedesk_core::settings::{Preferences, SendKey, TextSize};
 use homedesk_core::store::views::{ArticleView, ConflictView, ThreadMessage};
 use homedesk_core::store::worklog::{MyDay, RecentArticle};
+use homedesk_core::updates::{
+    RestartBlock, UpdateFailureCode, UpdatePhase, UpdateStatus, UpdateSupport,
+};
 use homedesk_core::{
     AppInfo, ConnectionState, ConnectionStatus, ErrorBody, ErrorCode, Locale, SignInDefaults,
     SignedInAgent,
@@ -131,6 +134,11 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<ReplayEntry>(&cfg),
         render::<ReplayKind>(&cfg),
         render::<ActionLimits>(&cfg),
+        render::<UpdateStatus>(&cfg),
+        render::<UpdatePhase>(&cfg),
+        render::<UpdateSupport>(&cfg),
+        render::<UpdateFailureCode>(&cfg),
+        render::<RestartBlock>(&cfg),
         (PathBuf::from("action-limits.ts"), action_limits()),
     ];
 

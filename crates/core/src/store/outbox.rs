@@ -101,6 +101,17 @@ pub fn count(conn: &Connection) -> Result<u32, StoreError> {
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+/// Replies to customers still waiting in the outbox (the app does not
+/// restart for an update while there is one).
+pub fn pending_replies(conn: &Connection) -> Result<u32, StoreError> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM outbox WHERE json_extract(action, '$.type') = 'reply'",
+        [],
+        |row| row.get(0),
+    )?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
 /// This agent's actions on one conversation not yet acknowledged (the
 /// queue view's "pending" badge).
 pub fn pending_for_conversation(

@@ -91,6 +91,28 @@ pub struct HttpTransport {
     degraded: Arc<AtomicBool>,
 }
 
+/// The certificates of a platform's CA file (PEM), to trust instead of the
+/// system's roots (`tls_certs_only`). The sync client and the updater's
+/// client (`homedesk_core::updates`) trust the platform the same way.
+pub fn load_ca(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, HttpSetupError> {
+    let pem = std::fs::read(path).map_err(|source| HttpSetupError::CaFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let certs =
+        reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| HttpSetupError::CaPem {
+            path: path.to_path_buf(),
+            reason: err.to_string(),
+        })?;
+    if certs.is_empty() {
+        return Err(HttpSetupError::CaPem {
+            path: path.to_path_buf(),
+            reason: "no certificate found".into(),
+        });
+    }
+    Ok(certs)
+}
+
 impl HttpTransport {
     pub fn new(config: &HttpConfig) -> Result<HttpTransport, HttpSetupError> {
         let base = Url::parse(config.base_url.trim_end_matches('/'))
@@ -108,28 +130,7 @@ impl HttpTransport {
         };
         // reqwest is built without a default crypto provider (decision 0008).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let certs = match &config.ca_file {
-            Some(path) => {
-                let pem = std::fs::read(path).map_err(|source| HttpSetupError::CaFile {
-                    path: path.clone(),
-                    source,
-                })?;
-                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| {
-                    HttpSetupError::CaPem {
-                        path: path.clone(),
-                        reason: err.to_string(),
-                    }
-                })?;
-                if certs.is_empty() {
-                    return Err(HttpSetupError::CaPem {
-                        path: path.clone(),
-                        reason: "no certificate found".into(),
-                    });
-                }
-                Some(certs)
-            }
-            None => None,
-        };
+        let certs = config.ca_file.as_deref().map(load_ca).transpose()?;
         let build = |idle: Duration| {
             let mut builder = reqwest::Client::builder()
                 .https_only(!insecure)

@@ -24,6 +24,7 @@ import type { QueueScope } from "./bindings/QueueScope";
 import type { SignInDefaults } from "./bindings/SignInDefaults";
 import type { SignedInAgent } from "./bindings/SignedInAgent";
 import type { Attachment } from "./bindings/Attachment";
+import type { UpdateStatus } from "./bindings/UpdateStatus";
 import type {
   ConflictView,
   MyDay,
@@ -72,6 +73,11 @@ export type { Customer } from "./bindings/Customer";
 export type { Delivery } from "./bindings/Delivery";
 export type { DeliveryState } from "./bindings/DeliveryState";
 export type { OrderSummary } from "./bindings/OrderSummary";
+export type { UpdateStatus };
+export type { UpdatePhase } from "./bindings/UpdatePhase";
+export type { UpdateSupport } from "./bindings/UpdateSupport";
+export type { UpdateFailureCode } from "./bindings/UpdateFailureCode";
+export type { RestartBlock } from "./bindings/RestartBlock";
 
 /**
  * Which copy of a photo the webview shows: the platform's thumbnail, its
@@ -225,6 +231,21 @@ export interface Host {
    * inserted, or a script step reached (`script-id#step-id`). Practice only.
    */
   practiceMark(conversationId: string, mark: PracticeMark): Promise<void>;
+
+  // ---- Updates of the app itself (from the agent's platform, signed) ----
+
+  /** The installed version, the last check and where an update stands. */
+  updateStatus(): Promise<UpdateStatus>;
+  /** Looks for an update now; what happens next arrives through `onUpdate`. */
+  checkForUpdate(): Promise<UpdateStatus>;
+  /**
+   * Installs the downloaded update and restarts the app. restart_not_allowed
+   * while a conversation is open or a reply unsent; update_failed when the
+   * system refused it (the installed version keeps running).
+   */
+  installUpdate(): Promise<void>;
+  /** Every change of the update status; resolves with a stop function. */
+  onUpdate(listener: (status: UpdateStatus) => void): Promise<() => void>;
 }
 
 /**
@@ -255,6 +276,8 @@ const CORE_CODES: readonly string[] = [
   "locked",
   "photo_too_large",
   "photo_unsupported",
+  "restart_not_allowed",
+  "update_failed",
 ] satisfies ErrorCode[];
 
 /** Turns whatever a rejected IPC call gave us into a `HostError`. */

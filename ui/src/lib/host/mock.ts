@@ -26,6 +26,7 @@ import {
   type ThreadMessage,
   type Customer,
   type Attachment,
+  type UpdateStatus,
 } from "./index";
 import {
   DEFAULT_PREFERENCES,
@@ -62,6 +63,8 @@ export interface MockHostOptions {
   practiceHistory?: PracticeResult[];
   /** The practice sessions `startPractice` can replay. */
   recordings?: PracticeRecording[];
+  /** What `updateStatus` answers (over a build that cannot update). */
+  update?: Partial<UpdateStatus>;
   /** Answers that replace the defaults (a test's set-up). */
   answers?: Answers;
 }
@@ -83,6 +86,8 @@ export interface MockHost extends Host {
   send(event: DeskEvent): void;
   /** A notification the OS could not show. */
   notice(notice: Notice): void;
+  /** The shell passes a new update status (a check, download progress, a failure). */
+  updated(status: UpdateStatus): void;
 }
 
 const OFFLINE: ConnectionStatus = {
@@ -113,6 +118,15 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
   let history = options.practiceHistory ?? [];
   const listeners = new Set<(event: DeskEvent) => void>();
   const noticeListeners = new Set<(notice: Notice) => void>();
+  const updateListeners = new Set<(status: UpdateStatus) => void>();
+  let update: UpdateStatus = {
+    installedVersion: "0.0.0-mock",
+    support: "no_key",
+    lastCheckedAt: null,
+    phase: { state: "none" },
+    restartBlocked: null,
+    ...options.update,
+  };
   const emit = (event: DeskEvent) => listeners.forEach((listener) => listener(event));
 
   /** The recording being replayed, its current frame, and the agent before it. */
@@ -272,6 +286,13 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
     practiceMark: async (conversationId, mark) => {
       if (practice) play({ call: "practiceMark", conversationId, mark });
     },
+    updateStatus: async () => structuredClone(update),
+    checkForUpdate: async () => structuredClone(update),
+    installUpdate: async () => {},
+    onUpdate: async (listener) => {
+      updateListeners.add(listener);
+      return () => updateListeners.delete(listener);
+    },
   };
 
   const calls: string[] = [];
@@ -301,5 +322,9 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
     emit({ type: "changed" });
   };
   host.notice = (notice) => noticeListeners.forEach((listener) => listener({ ...notice }));
+  host.updated = (status) => {
+    update = structuredClone(status);
+    updateListeners.forEach((listener) => listener(structuredClone(status)));
+  };
   return host;
 }

@@ -7,12 +7,15 @@
 
 import { convertFileSrc, invoke, type InvokeArgs, type InvokeOptions } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { toHostError, type DeskEvent, type Host, type Notice } from "./index";
+import { toHostError, type DeskEvent, type Host, type Notice, type UpdateStatus } from "./index";
 
 /** The desk's event (src-tauri/src/events.rs). */
 const DESK_EVENT = "homedesk://desk";
 /** A notification the OS could not show, to show in the app instead. */
 const NOTICE_EVENT = "homedesk://notice";
+
+/** The update status (src-tauri/src/updater.rs). */
+const UPDATE_EVENT = "homedesk://update";
 
 /** The shell's scheme for photos (src-tauri/src/media.rs). */
 const MEDIA_SCHEME = "homedesk-media";
@@ -88,4 +91,11 @@ export const tauriHost: Host = {
   practiceReport: (conversationId) => call("practice_report", { conversationId }),
   practiceHistory: () => call("practice_history"),
   practiceMark: (conversationId, mark) => call("practice_mark", { conversationId, mark }),
+  updateStatus: () => call("update_status"),
+  checkForUpdate: () => call("check_for_update"),
+  installUpdate: () => call("install_update"),
+  onUpdate: async (listener) => {
+    const stop = await listen<UpdateStatus>(UPDATE_EVENT, (event) => listener(event.payload));
+    return stop;
+  },
 };

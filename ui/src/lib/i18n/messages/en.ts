@@ -214,6 +214,44 @@ export const en: Messages = {
   "status.dataUsed": "Data used this session {amount}",
 
   "agentBar.label": "Agent toolbar",
+  "updates.title": "Updates",
+  "updates.installed": "Installed version",
+  "updates.lastChecked": "Last checked",
+  "updates.never": "Not checked yet",
+  "updates.check": "Check now",
+  "updates.checking": "Checking the platform for a new version…",
+  "updates.upToDate": "You have the latest version.",
+  "updates.available": "Version {version} is available and downloading…",
+  "updates.downloading": "Downloading version {version}: {done} of {total}",
+  "updates.downloadingUnknown": "Downloading version {version}: {done} so far",
+  "updates.progress": "Download progress",
+  "updates.ready":
+    "Version {version} is downloaded. Choose “Install and restart” to install it now; otherwise it installs the next time you open the desk.",
+  "updates.notes": "What's new",
+  "updates.install": "Install and restart",
+  "updates.installing": "Installing; the desk opens again by itself when it is done…",
+  "updates.blocked.conversation_open":
+    "You still have a conversation open: finish it first. Or leave it: the update installs the next time you open the desk.",
+  "updates.blocked.reply_unsent": "A reply has not been sent yet: install once it has gone.",
+  "updates.noKey":
+    "This build cannot update itself; ask your administrator to install new versions.",
+  "updates.notPackaged":
+    "This is a development build: it downloads updates but cannot install them.",
+  "updates.failed.no_platform":
+    "Sign in to your platform once; then the desk can check for updates.",
+  "updates.failed.unreachable":
+    "The platform could not be reached, so the update was not checked or downloaded. It tries again when the network is back; this version keeps working.",
+  "updates.failed.bad_answer":
+    "The platform's update information was not valid; nothing was downloaded. This version keeps working.",
+  "updates.failed.bad_signature":
+    "The update's signature does not match, so it may have been tampered with: it was not installed. This version keeps working.",
+  "updates.failed.storage":
+    "The update could not be saved on this PC (the disk may be full). This version keeps working.",
+  "updates.failed.install_failed":
+    "The system did not let the update install (the password prompt may have been cancelled). This version keeps working; you can choose “Install and restart” again.",
+  "updates.failed.not_packaged": "This is a development build: it cannot install updates.",
+  "updates.detail": "Details for support: {detail}",
+  "updates.readyNotice": "Version {version} is downloaded: install it in Settings",
   "settings.open": "Settings",
   "settings.title": "Settings",
   "settings.display": "Display",
@@ -478,5 +516,8 @@ export const en: Messages = {
     "This photo is too large to send: at most 5 MB and 40 megapixels. Shrink it or send a screenshot.",
   "error.photo_unsupported":
     "This file cannot be sent as a photo: only JPEG, PNG or WebP images can.",
+  "error.restart_not_allowed":
+    "The desk cannot restart to install now: a conversation is open or a reply has not been sent.",
+  "error.update_failed": "The update was not installed; this version keeps working.",
   "error.dismiss": "OK",
 };

@@ -205,6 +205,39 @@ export const zhCN = {
   "status.dataUsed": "本次已用流量 {amount}",
 
   "agentBar.label": "客服工具栏",
+  "updates.title": "软件更新",
+  "updates.installed": "当前版本",
+  "updates.lastChecked": "上次检查",
+  "updates.never": "还没检查过",
+  "updates.check": "检查更新",
+  "updates.checking": "正在看平台上有没有新版本…",
+  "updates.upToDate": "已经是最新版本了。",
+  "updates.available": "有新版本 {version}，正在下载…",
+  "updates.downloading": "正在下载新版本 {version}：{done} / {total}",
+  "updates.downloadingUnknown": "正在下载新版本 {version}：已下载 {done}",
+  "updates.progress": "下载进度",
+  "updates.ready":
+    "新版本 {version} 已经下载好了。点“安装并重启”马上装；不点的话，下次打开客服台时会自动装上。",
+  "updates.notes": "新版本有什么变化",
+  "updates.install": "安装并重启",
+  "updates.installing": "正在安装，装好后客服台会自己重新打开…",
+  "updates.blocked.conversation_open":
+    "手上还有没结束的会话，先把会话结束了再装。也可以先不管，下次打开客服台时会自动装上。",
+  "updates.blocked.reply_unsent": "还有回复没发出去，等回复发出去了再装。",
+  "updates.noKey": "这个版本不能自己更新，需要新版本请找管理员来装。",
+  "updates.notPackaged": "这是开发用的版本，只能下载新版本，不能自己安装。",
+  "updates.failed.no_platform": "还没登录过平台，登录一次以后才能检查更新。",
+  "updates.failed.unreachable":
+    "连不上平台，这次没能检查或下载更新。网络好了会自动再试，现在的版本照常能用。",
+  "updates.failed.bad_answer": "平台给的更新信息不对，没有下载。现在的版本照常能用。",
+  "updates.failed.bad_signature":
+    "更新包的签名对不上，可能被人改过，为了安全没有安装。现在的版本照常能用。",
+  "updates.failed.storage": "更新包存不到这台电脑上，可能是磁盘满了。现在的版本照常能用。",
+  "updates.failed.install_failed":
+    "系统没让装这个更新（可能是没输密码或者点了取消）。现在的版本照常能用，可以再点一次“安装并重启”。",
+  "updates.failed.not_packaged": "这是开发用的版本，不能自己安装更新。",
+  "updates.detail": "详细原因（给技术支持看）：{detail}",
+  "updates.readyNotice": "新版本 {version} 已下载好，可以在“设置”里安装",
   "settings.open": "设置",
   "settings.title": "设置",
   "settings.display": "显示",
@@ -448,6 +481,8 @@ export const zhCN = {
   "error.photo_too_large":
     "图片太大了，发不了：最大 5 MB、4000 万像素。可以先压缩一下或者截个图再发。",
   "error.photo_unsupported": "这个文件不能当图片发：只能发 JPEG、PNG 或 WebP 格式的图片。",
+  "error.restart_not_allowed": "现在还不能重启安装：手上有没结束的会话，或者有回复没发出去。",
+  "error.update_failed": "更新没装上，现在的版本照常能用。",
   "error.dismiss": "知道了",
 } as const;
 
