@@ -100,11 +100,14 @@ deb_b="$work/b/homedesk_${version_b}_amd64.deb"
 for file in "$deb_a" "$deb_a.sig" "$deb_b" "$deb_b.sig"; do
   [ -f "$file" ] || die "scripts/dist.sh did not make $file"
 done
-# C: B's bytes, signed with the key the app does not trust.
+# C: B's bytes, signed with the key the app does not trust. The signature
+# names version C (the app requires a signed version, decision 0028), so the
+# key is the only thing wrong with it.
 deb_c="$work/c/homedesk_${version_c}_amd64.deb"
 cp "$deb_b" "$deb_c"
 env -u TAURI_SIGNING_PRIVATE_KEY -u TAURI_SIGNING_PRIVATE_KEY_PASSWORD \
-  "$tauri" signer sign -f "$work/keys/other.key" -p "$password" "$deb_c" >/dev/null
+  "$tauri" signer sign -f "$work/keys/other.key" -p "$password" \
+  --app-version "$version_c" "$deb_c" >/dev/null
 [ -f "$deb_c.sig" ] || die "signing $deb_c made no signature"
 
 # The platform from the same build: the binary of its package, else cargo's.

@@ -201,6 +201,8 @@ pub struct ProductionPlatform {
 
 /// A queue the platform gets with `queue add`.
 pub const QUEUE: &str = "aftersales";
+/// The name of the agent [`ProductionPlatform::set_up`] adds.
+pub const AGENT_NAME: &str = "王秀英";
 
 impl ProductionPlatform {
     /// `init`, `queue add` (after-sales, weekdays 09:00–18:00), `agent add`
@@ -241,7 +243,7 @@ impl ProductionPlatform {
                 "--code",
                 agent,
                 "--name",
-                "王秀英",
+                AGENT_NAME,
                 "--queues",
                 QUEUE,
             ],

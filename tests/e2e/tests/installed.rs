@@ -32,6 +32,8 @@ use homedesk_e2e::{
 
 const AGENT: &str = "a2001";
 const PASSWORD: &str = "county-centre-2026";
+/// The name `agent add` gives [`AGENT`] (tests/e2e/src/installed.rs).
+const AGENT_NAME: &str = homedesk_e2e::installed::AGENT_NAME;
 /// How long the updater may take to find, download and verify a package,
 /// and to install one with dpkg and start again (a few MB on loopback;
 /// dpkg and a cold start on a busy 2-core machine take most of it).
@@ -45,6 +47,10 @@ const NOTES_C: (&str, &str) = (
     "这个版本的签名是伪造的。",
     "This version's signature is forged.",
 );
+/// What the app says of a package whose signature does not match its key
+/// (`updates.failed.bad_signature` in ui/src/lib/i18n/messages/zh-CN.ts).
+const BAD_SIGNATURE: &str =
+    "更新包的签名对不上，可能被人改过，为了安全没有安装。现在的版本照常能用。";
 
 /// Starts the installed app as a user's PC would and checks that it is the
 /// installed one, with nothing of the repository in reach.
@@ -66,6 +72,18 @@ async fn start_installed(
     .await?;
     let pid = check_runs_as_installed(&app, working_dir)?;
     Ok((app, pid))
+}
+
+/// The text of the element with `data-testid` = `testid`.
+async fn text_of(app: &AppSession, testid: &str) -> anyhow::Result<String> {
+    let text = app
+        .eval(&format!(
+            "const e = document.querySelector('[data-testid={testid}]'); return e ? e.textContent : null"
+        ))
+        .await?;
+    text.as_str()
+        .map(|t| t.trim().to_owned())
+        .with_context(|| format!("nothing shows {testid}"))
 }
 
 /// Fails unless dpkg has exactly `version` of the package installed.
@@ -170,19 +188,31 @@ async fn installed_app_updates_itself_from_its_platform_and_refuses_a_forged_pac
     app.screenshot("installed-06-version-a.png").await?;
     app.close().await?;
 
-    // B is published; A, started again (still signed in), finds it at start.
+    // B is published; A, started again (still signed in), finds it at start,
+    // downloads and verifies it, and says so in the agent bar.
     platform.publish(&b.deb, &b.signature, &b.version, NOTES_B)?;
     let (app, old_pid) =
         start_installed(&desktop, home.path(), working_dir.path(), &platform).await?;
     app.wait_for("[data-testid=signed-in-as]").await?;
-    app.click("[data-testid=settings-open]").await?;
-    app.wait_for_text_within("[data-testid=update-version]", &b.version, UPDATE_WAIT)
+    app.wait_for_within("[data-testid=update-ready-notice]", UPDATE_WAIT)
         .await?;
-    // What is new, in the interface language (English), then in Chinese.
+    app.click("[data-testid=update-ready-notice]").await?;
+    app.wait_for("[data-testid=update-install]").await?;
+    let line = text_of(&app, "update-status").await?;
+    ensure!(
+        line.contains(&b.version),
+        "the status line should name version {}: {line:?}",
+        b.version
+    );
+    // What is new, in the interface language: English, then Chinese.
     app.wait_for_text("[data-testid=update-notes]", NOTES_B.1)
         .await?;
     app.screenshot("installed-07-update-offered-en.png").await?;
+    app.click("[data-testid=settings-cancel]").await?;
     app.click("[data-testid=language-zh-CN]").await?;
+    app.wait_for_text("[data-testid=app-title]", "居家客服工作台")
+        .await?;
+    app.click("[data-testid=settings-open]").await?;
     app.wait_for_text("[data-testid=update-notes]", NOTES_B.0)
         .await?;
     app.screenshot("installed-08-update-offered-zh-CN.png")
@@ -207,8 +237,16 @@ async fn installed_app_updates_itself_from_its_platform_and_refuses_a_forged_pac
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
-    // The restarted window renders (the old one is gone: the screen was black).
+    // The old process ends, and the restarted one's window renders on the
+    // then empty (black) screen.
     let deadline = Instant::now() + UPDATE_WAIT;
+    while procfs::exe(old_pid).is_some() {
+        ensure!(
+            Instant::now() < deadline,
+            "version A (process {old_pid}) is still running after the update"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let png = loop {
         let png = capture_screen(&desktop.display)?;
         if distinct_colours(&png)? >= 16 {
@@ -240,8 +278,8 @@ async fn installed_app_updates_itself_from_its_platform_and_refuses_a_forged_pac
         .eval("return document.querySelector('[data-testid=signed-in-as]').textContent")
         .await?;
     ensure!(
-        signed_in.as_str().is_some_and(|s| s.contains(AGENT)),
-        "after the update {AGENT} should still be signed in, the bar says {signed_in}"
+        signed_in.as_str().is_some_and(|s| s.contains(AGENT_NAME)),
+        "after the update {AGENT_NAME} should still be signed in, the bar says {signed_in}"
     );
     app.wait_for_text("[data-testid=app-title]", "居家客服工作台")
         .await?;
@@ -256,21 +294,22 @@ async fn installed_app_updates_itself_from_its_platform_and_refuses_a_forged_pac
     let (app, pid) = start_installed(&desktop, home.path(), working_dir.path(), &platform).await?;
     app.wait_for("[data-testid=signed-in-as]").await?;
     app.click("[data-testid=settings-open]").await?;
-    app.wait_for_within("[data-testid=update-error]", UPDATE_WAIT)
+    app.wait_for_text_within("[data-testid=update-status]", BAD_SIGNATURE, UPDATE_WAIT)
         .await?;
-    let message = app
-        .eval("return document.querySelector('[data-testid=update-error]').textContent")
+    let role = app
+        .eval("return document.querySelector('[data-testid=update-status]').getAttribute('role')")
         .await?;
     ensure!(
-        message
-            .as_str()
-            .is_some_and(|m| m.trim().chars().count() > 10),
-        "a refused update needs a clear message, got {message}"
+        role == "alert",
+        "a refused update is announced as an alert, role={role}"
     );
     ensure!(
-        app.count("[data-testid=update-install]").await? == 0,
+        app.count("[data-testid=update-install]").await? == 0
+            && app.count("[data-testid=update-ready-notice]").await? == 0,
         "a package that failed its signature must not be offered for install"
     );
+    let detail = text_of(&app, "update-detail").await?;
+    println!("refused {}: {detail}", c.version);
     app.screenshot("installed-11-forged-refused.png").await?;
     ensure_installed(&b.version, "a forged package must not be installed")?;
     ensure!(
