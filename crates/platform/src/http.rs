@@ -35,6 +35,7 @@ use homedesk_protocol::{
 use tokio::sync::broadcast::error::RecvError;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 
 use crate::auth::{self, Caller};
 use crate::error::ApiError;
@@ -205,6 +206,14 @@ fn api() -> Endpoints {
             "/v1/attachments/{id}/thumbnail",
             crate::attachments::routes::get_thumbnail,
         )
+        .get(
+            "/v1/updates/{target}/{arch}/{current_version}",
+            crate::releases::routes::check,
+        )
+        .get(
+            "/v1/updates/packages/{id}",
+            crate::releases::routes::package,
+        )
         .merge_webchat()
 }
 
@@ -230,7 +239,17 @@ pub fn router(platform: Shared) -> Router {
         ))
         .layer(middleware::from_fn(protocol_header))
         .layer(middleware::from_fn_with_state(limits, read_body_first))
-        .layer(CompressionLayer::new().gzip(true).zstd(true))
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .zstd(true)
+                // Update packages go as they are stored: compressed already,
+                // and Content-Length must be their size.
+                .compress_when(
+                    DefaultPredicate::new()
+                        .and(NotForContentType::const_new("application/octet-stream")),
+                ),
+        )
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal().into_response()
         }))

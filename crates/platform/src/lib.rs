@@ -10,7 +10,8 @@
 //! graceful shutdown, `tls` the development certificates, `content` and
 //! `admin` the import of knowledge and accounts, `queues` the queues an
 //! administrator adds, `setup` a production data folder (`init`), `config`
-//! the settings file, `demo` the demo world.
+//! the settings file, `demo` the demo world, `releases` the desktop packages
+//! served to the workstations' updater.
 
 pub mod actions;
 pub mod admin;
@@ -29,6 +30,7 @@ pub mod hub;
 pub mod ingress;
 pub mod metrics;
 pub mod queues;
+pub mod releases;
 pub mod routing;
 pub mod server;
 pub mod setup;

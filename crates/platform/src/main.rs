@@ -1,8 +1,8 @@
 //! `homedesk-platform`: the reference central platform.
 //!
 //! `init` makes a production data folder, `serve` runs the HTTPS server;
-//! `queue …`, `agent add`, `kb import`, `content import`, `channel …` and
-//! `egress …` administer a data folder (safe while the server runs).
+//! `queue …`, `agent add`, `kb import`, `content import`, `channel …`,
+//! `egress …` and `release …` administer a data folder (safe while the server runs).
 //! The work itself lives in the library; the command line is in `cli/`
 //! (one file per group of commands), and this file only sets up logging and
 //! turns an error into plain words and an exit code.

@@ -13,7 +13,7 @@ pub struct Metrics {
 }
 
 /// Each metric's help text, in output order.
-const HELP: [(&str, &str); 10] = [
+const HELP: [(&str, &str); 12] = [
     (
         "homedesk_http_requests_total",
         "HTTP requests by route and status",
@@ -44,6 +44,14 @@ const HELP: [(&str, &str); 10] = [
     (
         "homedesk_webchat_limited_total",
         "Web chat requests refused by a rate limit, by what was limited",
+    ),
+    (
+        "homedesk_update_checks_total",
+        "Workstations' update checks by answer (update offered, or current)",
+    ),
+    (
+        "homedesk_update_downloads_total",
+        "Update package downloads by result (full, partial, not_modified, range_refused, damaged)",
     ),
 ];
 

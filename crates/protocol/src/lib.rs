@@ -25,6 +25,7 @@ pub mod ingress;
 pub mod rules;
 pub mod session;
 pub mod training;
+pub mod updates;
 pub mod version;
 
 pub use actions::*;
@@ -38,6 +39,7 @@ pub use hours::{BusinessHours, LocalDate, Weekday, Weekdays};
 pub use ingress::*;
 pub use session::*;
 pub use training::*;
+pub use updates::{NOTES_LANGUAGES, UpdateManifest, UpdatePackage};
 pub use version::{
     PROTOCOL_HEADER, PROTOCOL_HEADER_PATTERN, PROTOCOL_VERSION, ProtocolVersion, VersionError,
 };

@@ -4,7 +4,8 @@
 //! One file per group: `serve.rs` (the server and its settings), `setup.rs`
 //! (`init`, `queue …`, `agent add`: making a platform ready for work),
 //! `content.rs` (`kb import`, `content import`, `training list`),
-//! `channels.rs` (`channel …`, `egress …`). Each only reads its flags, calls
+//! `channels.rs` (`channel …`, `egress …`); `release …` is the library's
+//! own (`homedesk_platform::releases::cli`). Each only reads its flags, calls
 //! the library and prints the outcome; the rules live in the library.
 
 mod channels;
@@ -59,6 +60,9 @@ pub enum Command {
     /// Replies on their way to adapters' webhooks.
     #[command(subcommand)]
     Egress(channels::EgressCommand),
+    /// Desktop packages the workstations update to.
+    #[command(subcommand)]
+    Release(homedesk_platform::releases::cli::ReleaseCommand),
 }
 
 pub fn run(command: Command) -> anyhow::Result<()> {
@@ -72,6 +76,9 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Training(command) => content::training(command),
         Command::Channel(command) => channels::channel(command),
         Command::Egress(command) => channels::egress(command),
+        Command::Release(command) => {
+            homedesk_platform::releases::cli::run(command, homedesk_platform::now_ms())
+        }
     }
 }
 

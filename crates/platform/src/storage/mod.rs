@@ -11,6 +11,7 @@
 //! power cut could lose.
 
 pub mod channels;
+pub mod releases;
 pub mod sqlite;
 
 use std::collections::BTreeSet;
@@ -21,6 +22,7 @@ use homedesk_protocol::{
 };
 
 pub use channels::{AdapterRow, ChannelTx, DeliveryRow, DeliveryUpdate, EgressState};
+pub use releases::{RELEASE_CHUNK_BYTES, ReleaseRow, ReleaseTx};
 pub use sqlite::SqliteStorage;
 
 /// Who may see a change-log entry.
@@ -139,8 +141,8 @@ pub struct StoredActionKey {
 
 /// Work inside one transaction. Every method may fail with a storage error;
 /// the transaction then rolls back as a whole. Channel adapters and egress
-/// deliveries are in [`ChannelTx`].
-pub trait Tx: ChannelTx {
+/// deliveries are in [`ChannelTx`], published releases in [`ReleaseTx`].
+pub trait Tx: ChannelTx + ReleaseTx {
     /// A random id fixed when the database was created; cursors carry it so a
     /// cursor from another database (e.g. after a reset) is recognised.
     fn instance_id(&mut self) -> anyhow::Result<String>;

@@ -30,9 +30,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_attachments.sql"),
     include_str!("migrations/0005_channels_egress.sql"),
     include_str!("migrations/0006_webchat.sql"),
+    include_str!("migrations/0007_releases.sql"),
 ];
 
 mod channels;
+mod releases;
 
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
