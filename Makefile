@@ -8,7 +8,8 @@
 #                  installed package with its update (needs root or sudo)
 #   make bench     benchmarks: sync throughput, web chat reply latency, photos, search recall and latency, desktop
 #                  start-up and memory (docs/benchmarks.md)
-#   make dist      installable packages (not built yet; see below)
+#   make dist      installable packages in target/dist: the desktop app's .deb and
+#                  .rpm and the platform's .deb (scripts/dist.sh), with their sizes
 #
 # Smaller steps: make platform (only the demo platform, no display needed),
 # make ui, make app, make lint, make unit, make conformance, make vitest, make e2e,
@@ -24,7 +25,7 @@ UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/package-loc
 # WebKitGTK without a GPU (VMs, Xvfb): disable the DMA-BUF renderer or the window stays blank.
 APP_ENV := WEBKIT_DISABLE_DMABUF_RENDERER=1
 
-.PHONY: run platform platform-bin test bench bench-desktop dist bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit conformance vitest e2e package-test bindings fixtures icons clean
+.PHONY: run platform platform-bin test bench bench-desktop bench-package dist bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit conformance vitest e2e package-test bindings fixtures icons clean
 
 ## ---------------------------------------------------------------- the two commands
 
@@ -60,8 +61,9 @@ test: bootstrap
 # decoding the same photo), the bytes photos cost a workstation (against
 # downloading every photo in full; it runs the platform binary the sync bench
 # built), knowledge-base recall (against FTS5 trigram),
-# search latency at 10k/100k articles, and the desktop app's start-up time and
-# memory (against a blank Tauri window). Optimised build: the first run
+# search latency at 10k/100k articles, the desktop app's start-up time and
+# memory (against a blank Tauri window), and the size of its .deb (against a
+# blank Tauri window's). Optimised build: the first run
 # compiles for a while; the search benchmark then takes about 3 minutes, the
 # desktop one about 2.5.
 bench: ui
@@ -72,6 +74,7 @@ bench: ui
 	$(CARGO) bench --locked -p homedesk-core --bench recall
 	$(CARGO) bench --locked -p homedesk-core --bench search
 	@$(MAKE) --no-print-directory bench-desktop
+	@$(MAKE) --no-print-directory bench-package
 
 # The app and the blank window (src-tauri/examples/blank_window.rs) are built
 # in one invocation, so they share one build of tauri with the same features;
@@ -81,9 +84,17 @@ bench-desktop: ui
 	$(CARGO) build --locked --profile bench -p homedesk -p homedesk-platform --bins --example blank_window
 	HOMEDESK_E2E_PROFILE=release $(CARGO) test --locked -p homedesk-e2e --test desktop_bench -- --ignored --nocapture
 
-dist:
-	@echo "make dist: not built yet. It will run 'tauri build' to produce .deb, AppImage"
-	@echo "and Windows (NSIS) installers from src-tauri/tauri.conf.json ('bundle')."
+# Release builds (the release profile, in target/release): `tauri build` for
+# the app's .deb and .rpm, then the platform's .deb. Options by environment
+# (HOMEDESK_VERSION, HOMEDESK_UPDATER_PUBKEY, TAURI_SIGNING_PRIVATE_KEY, ...)
+# are listed in scripts/dist.sh; docs/releasing.md says how a release is made.
+dist: ui
+	scripts/dist.sh
+
+# The desktop .deb's size against a blank Tauri window packaged the same way
+# (release profile, the same bundler): docs/benchmarks.md, "Package size".
+bench-package: ui
+	scripts/bench-package-size.sh
 
 ## ---------------------------------------------------------------- pieces
 

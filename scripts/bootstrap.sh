@@ -32,9 +32,11 @@ esac
 # Test: WebKitWebDriver, Xvfb, a D-Bus session, a notification daemon, a CJK
 # font so Chinese renders in screenshots; headless Chromium with its
 # WebDriver (the customer's browser in the web chat tests); Python with venv
-# for Schemathesis (`python3 -m venv` needs python3-venv on Debian: it brings ensurepip);
-# sudo, through which the app's updater installs a .deb when neither pkexec
-# nor a graphical password prompt is there (the installed-package test).
+# for Schemathesis (`python3 -m venv` needs python3-venv on Debian: it brings ensurepip).
+# Packages (`make dist`, scripts/check-package.sh): dpkg-dev for
+# dpkg-shlibdeps (the .deb's Depends), lintian to check the .deb; sudo,
+# through which the app's updater installs a .deb when neither pkexec nor a
+# graphical password prompt is there (the installed-package test).
 PACKAGES=(
   build-essential pkg-config curl file
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
@@ -42,7 +44,7 @@ PACKAGES=(
   chromium chromium-driver
   nodejs npm
   python3 python3-venv
-  sudo
+  dpkg-dev lintian sudo
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do

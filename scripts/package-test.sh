@@ -8,7 +8,7 @@
 #  2. Builds version A with scripts/dist.sh (release build, .deb + signature,
 #     and the platform), then version B: same code, version bumped, same
 #     key (`scripts/dist.sh app`: only the app crate is built again), and a
-#     "version C" that is B's package signed with the second key.
+#     "version C" signed with the second key.
 #  3. scripts/check-package.sh on A, then `apt-get install ./…deb` of A.
 #  4. Runs the ignored tests of tests/e2e/tests/installed.rs, in order: the
 #     installed app from another folder (practice with the bundled content,
@@ -100,22 +100,27 @@ deb_b="$work/b/homedesk_${version_b}_amd64.deb"
 for file in "$deb_a" "$deb_a.sig" "$deb_b" "$deb_b.sig"; do
   [ -f "$file" ] || die "scripts/dist.sh did not make $file"
 done
-# C: B's bytes, signed with the key the app does not trust. The signature
-# names version C (the app requires a signed version, decision 0028), so the
-# key is the only thing wrong with it.
+# C: a package signed with the key the app does not trust. The platform
+# refuses to publish the same bytes twice, so C carries A's bytes (never
+# published); its signature names version C (the app requires a signed
+# version, decision 0028), so the key is the only thing wrong with it.
 deb_c="$work/c/homedesk_${version_c}_amd64.deb"
-cp "$deb_b" "$deb_c"
+cp "$deb_a" "$deb_c"
 env -u TAURI_SIGNING_PRIVATE_KEY -u TAURI_SIGNING_PRIVATE_KEY_PASSWORD \
   "$tauri" signer sign -f "$work/keys/other.key" -p "$password" \
   --app-version "$version_c" "$deb_c" >/dev/null
 [ -f "$deb_c.sig" ] || die "signing $deb_c made no signature"
 
-# The platform from the same build: the binary of its package, else cargo's.
+# The platform from the same build: the binary of its package when
+# scripts/dist.sh made one, else built here with the command
+# scripts/dist-platform.sh uses (same release artifacts, nothing twice).
 platform_deb=$(find "$work/a" -maxdepth 1 -name 'homedesk-platform_*.deb' | head -n 1)
 if [ -n "$platform_deb" ]; then
   dpkg-deb -x "$platform_deb" "$work/platform-root"
   platform="$root/$work/platform-root/usr/bin/homedesk-platform"
 else
+  step "building the platform (cargo build --release -p homedesk-platform)"
+  cargo build --release --locked -p homedesk-platform
   platform="${CARGO_TARGET_DIR:-$root/target}/release/homedesk-platform"
 fi
 [ -x "$platform" ] || die "no platform binary from the build at $platform"

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use homedesk_core::desk::PlatformConfig;
 use homedesk_core::host::DeskStarted;
 use homedesk_core::{Workstation, paths};
-use tauri::{Builder, Manager, Runtime};
+use tauri::{Builder, Env, Manager, Runtime};
 
 /// Environment variable that picks the data folder (tests, shared PCs).
 pub const DATA_DIR_ENV: &str = "HOMEDESK_DATA_DIR";
@@ -31,16 +31,44 @@ pub const PLATFORM_URL_ENV: &str = "HOMEDESK_PLATFORM_URL";
 /// development CA of `make run`).
 pub const PLATFORM_CA_ENV: &str = "HOMEDESK_PLATFORM_CA";
 /// The content folder practice mode reads (scenarios, knowledge base,
-/// scripts); by default the repository's `content/` this build came from.
+/// scripts, canned replies), overriding the one installed with the app.
 pub const CONTENT_DIR_ENV: &str = "HOMEDESK_CONTENT_DIR";
+/// The folder of practice content among the app's resources
+/// (`bundle.resources` in tauri.conf.json; `/usr/lib/Homedesk/content` from
+/// the .deb).
+const CONTENT_RESOURCE: &str = "content";
 
-/// Where practice content is: the environment's choice, else the
-/// repository's `content/` (development builds; installers will bundle it).
-fn content_dir() -> PathBuf {
-    std::env::var_os(CONTENT_DIR_ENV)
+/// Where practice content is, first found: the folder `HOMEDESK_CONTENT_DIR`
+/// names; in a debug build, the repository's `content/` ([`source_tree_content`]);
+/// else the `content/` folder installed among the app's resources. `None`
+/// when none is known (practice mode then says no content is installed).
+fn content_dir(
+    env_override: Option<std::ffi::OsString>,
+    source_tree: Option<PathBuf>,
+    resource_dir: Option<PathBuf>,
+) -> Option<PathBuf> {
+    env_override
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../content")))
+        .or(source_tree)
+        .or_else(|| resource_dir.map(|dir| dir.join(CONTENT_RESOURCE)))
+}
+
+/// Debug builds (`make run`, `make e2e`) read the repository's `content/`
+/// directly, so an edited scenario shows without a rebuild. Release builds
+/// have no path into the source tree: they read only what the package
+/// installed.
+#[cfg(debug_assertions)]
+fn source_tree_content() -> Option<PathBuf> {
+    Some(PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../content"
+    )))
+}
+
+#[cfg(not(debug_assertions))]
+fn source_tree_content() -> Option<PathBuf> {
+    None
 }
 
 /// Registers state and commands on a builder. Shared by [`run`] and the
@@ -87,7 +115,23 @@ pub fn run() -> ExitCode {
         }
     };
     tracing::info!(data_dir = %workstation.data_dir().display(), "starting Homedesk");
-    workstation.set_content_dir(content_dir());
+    let context = tauri::generate_context!();
+    // The resource folder as `app.path().resource_dir()` computes it, before
+    // the app is built (the workstation needs it first).
+    let resources = tauri::utils::platform::resource_dir(context.package_info(), &Env::default());
+    match content_dir(
+        std::env::var_os(CONTENT_DIR_ENV),
+        source_tree_content(),
+        resources.ok(),
+    ) {
+        Some(dir) => {
+            tracing::info!(content_dir = %dir.display(), "practice content");
+            workstation.set_content_dir(dir);
+        }
+        None => {
+            tracing::warn!("no practice content: no resource folder and {CONTENT_DIR_ENV} unset")
+        }
+    }
     if let Some(url) = std::env::var_os(PLATFORM_URL_ENV).filter(|v| !v.is_empty()) {
         workstation.set_platform_defaults(PlatformConfig {
             url: url.to_string_lossy().into_owned(),
@@ -106,7 +150,7 @@ pub fn run() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    match setup(Builder::default(), workstation).run(tauri::generate_context!()) {
+    match setup(Builder::default(), workstation).run(context) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("homedesk: the window could not start: {err}");

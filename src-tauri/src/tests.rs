@@ -721,3 +721,114 @@ fn install_update_is_refused_while_a_conversation_is_open() {
     let err = invoke(&main, "install_update", json!({})).expect_err("refused");
     assert_eq!(err["code"], "restart_not_allowed", "{err}");
 }
+
+#[test]
+fn content_comes_from_the_override_else_the_tree_in_debug_else_the_resources() {
+    use std::path::PathBuf;
+    let resources = Some(PathBuf::from("/usr/lib/Homedesk"));
+    let tree = Some(PathBuf::from("/src/homedesk/content"));
+    let installed = Some(PathBuf::from("/usr/lib/Homedesk/content"));
+    assert_eq!(
+        crate::content_dir(
+            Some("/srv/centre-content".into()),
+            tree.clone(),
+            resources.clone()
+        ),
+        Some(PathBuf::from("/srv/centre-content")),
+        "HOMEDESK_CONTENT_DIR overrides everything"
+    );
+    assert_eq!(
+        crate::content_dir(Some("".into()), None, resources.clone()),
+        installed,
+        "an empty HOMEDESK_CONTENT_DIR counts as unset"
+    );
+    assert_eq!(
+        crate::content_dir(None, tree.clone(), resources.clone()),
+        tree,
+        "a debug build reads the repository's content, edits show without a rebuild"
+    );
+    assert_eq!(
+        crate::content_dir(None, None, resources),
+        installed,
+        "a release build reads the content folder installed among the resources"
+    );
+    assert_eq!(crate::content_dir(None, None, None), None);
+    assert!(
+        crate::source_tree_content().is_some_and(|dir| dir.join("scenarios").is_dir()),
+        "this debug build finds the repository's content"
+    );
+}
+
+/// The package ships what practice mode reads: the content folders that
+/// `bundle.resources` maps, laid out as the bundler installs them, hold every
+/// content folder of the repository but the demo world, and make a complete
+/// practice catalogue for the app.
+#[test]
+fn bundled_resources_are_the_practice_content() {
+    let config: Value = serde_json::from_str(include_str!("../tauri.conf.json")).expect("config");
+    let resources = config["bundle"]["resources"]
+        .as_object()
+        .expect("bundle.resources maps source folders to resource folders");
+    let installed = tempfile::tempdir().expect("temp dir");
+    let manifest_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (source, target) in resources {
+        let target = target.as_str().expect("target path");
+        assert!(
+            target.starts_with(&format!("{}/", crate::CONTENT_RESOURCE)),
+            "every resource lands under content/, where the app looks: {target}"
+        );
+        copy_tree(&manifest_dir.join(source), &installed.path().join(target));
+    }
+    // Every content folder the app reads is shipped whole; only the demo
+    // world (the platform's, for `--demo`) stays out.
+    let repository_content = manifest_dir.join("../content");
+    let installed_content = installed.path().join(crate::CONTENT_RESOURCE);
+    for entry in std::fs::read_dir(&repository_content).expect("content/") {
+        let entry = entry.expect("entry");
+        let name = entry.file_name();
+        if !entry.path().is_dir() || name == "demo" {
+            continue;
+        }
+        assert_eq!(
+            count_files(&installed_content.join(&name)),
+            count_files(&entry.path()),
+            "content/{} ships whole in the package",
+            name.to_string_lossy()
+        );
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let main = window(&app, "main");
+    app.state::<Workstation>()
+        .set_content_dir(installed_content);
+    let catalog = invoke(&main, "practice_catalog", json!({}))
+        .expect("the bundled content loads without problems");
+    let scenarios = catalog["scenarios"].as_array().expect("scenarios");
+    assert!(
+        scenarios.len() >= 10,
+        "the practice scenarios ship with the app: {catalog}"
+    );
+}
+
+fn count_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .map(|entry| entry.expect("entry").path())
+        .map(|path| if path.is_dir() { count_files(&path) } else { 1 })
+        .sum()
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("read folder") {
+        let entry = entry.expect("entry");
+        let path = entry.path();
+        if path.is_dir() {
+            copy_tree(&path, &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).expect("copy file");
+        }
+    }
+}

@@ -116,13 +116,31 @@ async fn installed_app_practises_bundled_content_and_signs_in_to_a_county_platfo
         "{} is not installed",
         packaged.display()
     );
+    // …/content/scenarios/SCENARIO.toml → …/content
+    let packaged_content = packaged
+        .parent()
+        .and_then(Path::parent)
+        .context("no content folder")?
+        .to_path_buf();
 
     let platform = ProductionPlatform::set_up(&stage.platform, AGENT, PASSWORD)?;
     let desktop = Desktop::start()?;
     let home = tempfile::tempdir()?;
     let working_dir = tempfile::tempdir()?;
     let (app, _) = start_installed(&desktop, home.path(), working_dir.path(), &platform).await?;
+    app.wait_for("[data-testid=sign-in-form]").await?;
     app.screenshot("installed-01-sign-in.png").await?;
+    // The app says where its practice content is: among the package's files.
+    let log = std::fs::read_to_string(artifacts_dir().join("tauri-driver.log"))?;
+    let said = log
+        .lines()
+        .find(|line| line.contains("practice content"))
+        .context("the app did not log where its practice content is")?;
+    ensure!(
+        said.contains(&packaged_content.display().to_string()),
+        "the installed app should read {}: {said}",
+        packaged_content.display()
+    );
 
     play_model_answer(
         &app,
