@@ -80,6 +80,8 @@ pub struct Workstation {
     /// Where practice scenarios, the knowledge base and scripts for the
     /// sandbox are read from (set by the shell).
     content_dir: Mutex<Option<PathBuf>>,
+    /// The version [`Self::app_info`] reports: the package's, once the shell says.
+    app_version: Mutex<String>,
     /// The one clock of this workstation's desks, SLA watch and practice.
     clock: SharedClock,
 }
@@ -117,6 +119,7 @@ impl Workstation {
             desk: Mutex::new(None),
             live: Mutex::new(None),
             content_dir: Mutex::new(None),
+            app_version: Mutex::new(env!("CARGO_PKG_VERSION").to_owned()),
             clock,
         })
     }
@@ -209,6 +212,14 @@ impl Workstation {
         lock(&self.desk)
             .as_ref()
             .map(|d| SignedInAgent::of(d, locked))
+    }
+
+    /// The version this build is: the package's, which `make dist` may set
+    /// apart from the crate's (`tauri build --config`), and which the
+    /// updater compares. The status bar and support read it from
+    /// [`Self::app_info`]; until the shell says, it is the crate's.
+    pub fn set_app_version(&self, version: String) {
+        *lock(&self.app_version) = version;
     }
 
     /// Where the sandbox reads its scenarios, knowledge base and scripts.
@@ -486,7 +497,7 @@ impl Workstation {
     pub fn app_info(&self) -> AppInfo {
         AppInfo {
             name: PRODUCT_NAME.to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
+            version: lock(&self.app_version).clone(),
             data_dir: self.data_dir.display().to_string(),
             locale: self.lock_settings().locale,
         }
@@ -561,6 +572,16 @@ mod tests {
             info.data_dir
         );
         assert!(!info.version.is_empty());
+    }
+
+    #[test]
+    fn the_version_reported_is_the_one_the_shell_gives() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ws = Workstation::open(dir.path()).expect("opens");
+        assert_eq!(ws.app_info().version, env!("CARGO_PKG_VERSION"));
+        // A package built as 0.1.7 from this code says 0.1.7 everywhere.
+        ws.set_app_version("0.1.7".into());
+        assert_eq!(ws.app_info().version, "0.1.7");
     }
 
     #[test]

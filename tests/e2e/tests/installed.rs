@@ -301,6 +301,12 @@ async fn installed_app_updates_itself_from_its_platform_and_refuses_a_forged_pac
     );
     app.wait_for_text("[data-testid=app-title]", "居家客服工作台")
         .await?;
+    // The status bar, which support asks an agent to read, says B too.
+    app.wait_for_text(
+        "[data-testid=status-version]",
+        &format!("版本 {}", b.version),
+    )
+    .await?;
     app.click("[data-testid=settings-open]").await?;
     app.wait_for_text("[data-testid=app-version]", &b.version)
         .await?;
@@ -326,8 +332,12 @@ async fn installed_app_updates_itself_from_its_platform_and_refuses_a_forged_pac
             && app.count("[data-testid=update-ready-notice]").await? == 0,
         "a package that failed its signature must not be offered for install"
     );
+    // The reason for support: the plugin's own words, the key.
     let detail = text_of(&app, "update-detail").await?;
-    println!("refused {}: {detail}", c.version);
+    ensure!(
+        detail.contains("different key"),
+        "C is refused for its key, not for anything else: {detail:?}"
+    );
     app.screenshot("installed-11-forged-refused.png").await?;
     ensure_installed(&b.version, "a forged package must not be installed")?;
     ensure!(
