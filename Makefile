@@ -4,8 +4,9 @@
 #   make run       build everything, start a local platform with demo data and
 #                  live demo customers, then open the app
 #   make test      every check: format, house rules, svelte-check, clippy + Rust tests,
-#                  the API contract (Schemathesis), vitest, end-to-end, the platform's
-#                  .deb installed and run as its service user (needs root)
+#                  the API contract (Schemathesis), vitest, end-to-end, the installed
+#                  app with its update, and the platform's .deb run as its service
+#                  user (the last two need root or sudo)
 #   make bench     benchmarks: sync throughput, web chat reply latency, photos, search recall and latency, desktop
 #                  start-up and memory (docs/benchmarks.md)
 #   make dist      installable packages in target/dist: the desktop app's .deb and
@@ -13,6 +14,7 @@
 #
 # Smaller steps: make platform (only the demo platform, no display needed),
 # make ui, make app, make lint, make unit, make conformance, make vitest, make e2e,
+# make package-test,
 # make bindings (regenerate ui/src/lib/host/bindings), make fixtures (regenerate
 # the UI's practice fixtures from the Rust engine), make icons, make fmt.
 
@@ -24,7 +26,7 @@ UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/package-loc
 # WebKitGTK without a GPU (VMs, Xvfb): disable the DMA-BUF renderer or the window stays blank.
 APP_ENV := WEBKIT_DISABLE_DMABUF_RENDERER=1
 
-.PHONY: run platform platform-bin test bench bench-desktop bench-package dist dist-platform test-platform-package bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit conformance vitest e2e bindings fixtures icons clean
+.PHONY: run platform platform-bin test bench bench-desktop bench-package dist dist-platform test-platform-package bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit conformance vitest e2e package-test bindings fixtures icons clean
 
 ## ---------------------------------------------------------------- the two commands
 
@@ -51,8 +53,9 @@ test: bootstrap
 	@$(MAKE) --no-print-directory conformance
 	@$(MAKE) --no-print-directory vitest
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory package-test
 	@$(MAKE) --no-print-directory test-platform-package
-	@echo "make test: all stages passed (lint, Rust tests, API contract, vitest, end-to-end, platform package)"
+	@echo "make test: all stages passed (lint, Rust tests, API contract, vitest, end-to-end, installed app and its update, platform package)"
 
 # Figures for docs/benchmarks.md, each against a baseline measured in the same
 # run: platform sync throughput, web chat reply latency (against a bare SSE
@@ -177,6 +180,15 @@ vitest:
 e2e: ui
 	$(LINTING_CARGO) build --locked --workspace --exclude homedesk-e2e --bins --tests
 	$(LINTING_CARGO) test --locked -p homedesk-e2e -- --test-threads=1
+
+# The installed package (scripts/package-test.sh): builds version A and B of
+# the app's package with a throwaway key pair (release build; B only builds
+# the app crate again) and a forged C, installs A with apt-get, drives the
+# installed /usr/bin/homedesk from another folder (bundled practice content,
+# sign-in to an `init` platform), updates it to B through the updater,
+# refuses C, and purges the package, also on failure. Needs root or sudo.
+package-test: ui
+	scripts/package-test.sh
 
 bindings:
 	UPDATE_BINDINGS=1 $(CARGO) test --locked -p homedesk-core --test ipc_bindings

@@ -35,10 +35,12 @@ esac
 # for Schemathesis (`python3 -m venv` needs python3-venv on Debian: it brings ensurepip).
 # Packages (`make dist`, scripts/check-package.sh): dpkg-dev for
 # dpkg-shlibdeps (the .deb's Depends), lintian to check the .deb, adduser
-# (the platform package's postinst makes its system user with it).
+# (the platform package's postinst makes its system user with it); sudo,
+# through which the app's updater installs a .deb when neither pkexec nor a
+# graphical password prompt is there (the installed-package test).
 PACKAGES=(
   build-essential pkg-config curl file
-  dpkg-dev lintian adduser
+  dpkg-dev lintian adduser sudo
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   webkit2gtk-driver xvfb xauth dbus dbus-x11 dunst fonts-noto-cjk
   chromium chromium-driver

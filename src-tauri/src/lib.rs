@@ -116,7 +116,8 @@ pub fn run() -> ExitCode {
     };
     tracing::info!(data_dir = %workstation.data_dir().display(), "starting Homedesk");
     let context = tauri::generate_context!();
-    workstation.set_app_version(&context.package_info().version.to_string());
+    // The package's version (`make dist` may set it), not the crate's.
+    workstation.set_app_version(context.package_info().version.to_string());
     // The resource folder as `app.path().resource_dir()` computes it, before
     // the app is built (the workstation needs it first).
     let resources = tauri::utils::platform::resource_dir(context.package_info(), &Env::default());

@@ -80,12 +80,10 @@ pub struct Workstation {
     /// Where practice scenarios, the knowledge base and scripts for the
     /// sandbox are read from (set by the shell).
     content_dir: Mutex<Option<PathBuf>>,
+    /// The version [`Self::app_info`] reports: the package's, once the shell says.
+    app_version: Mutex<String>,
     /// The one clock of this workstation's desks, SLA watch and practice.
     clock: SharedClock,
-    /// The version the app shows: the package's (the shell sets it from the
-    /// version `tauri build` was given, which a release may set apart from
-    /// the crate's), else this crate's.
-    app_version: Mutex<Option<String>>,
 }
 
 impl Workstation {
@@ -121,8 +119,8 @@ impl Workstation {
             desk: Mutex::new(None),
             live: Mutex::new(None),
             content_dir: Mutex::new(None),
+            app_version: Mutex::new(env!("CARGO_PKG_VERSION").to_owned()),
             clock,
-            app_version: Mutex::new(None),
         })
     }
 
@@ -214,6 +212,14 @@ impl Workstation {
         lock(&self.desk)
             .as_ref()
             .map(|d| SignedInAgent::of(d, locked))
+    }
+
+    /// The version this build is: the package's, which `make dist` may set
+    /// apart from the crate's (`tauri build --config`), and which the
+    /// updater compares. The status bar and support read it from
+    /// [`Self::app_info`]; until the shell says, it is the crate's.
+    pub fn set_app_version(&self, version: String) {
+        *lock(&self.app_version) = version;
     }
 
     /// Where the sandbox reads its scenarios, knowledge base and scripts.
@@ -487,20 +493,11 @@ impl Workstation {
         &self.data_dir
     }
 
-    /// The version of the installed app, as its package names it (the
-    /// shell calls this once at start).
-    pub fn set_app_version(&self, version: &str) {
-        *lock(&self.app_version) = Some(version.to_owned());
-    }
-
     /// Name, version, data folder and chosen language.
     pub fn app_info(&self) -> AppInfo {
-        let version = lock(&self.app_version)
-            .clone()
-            .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned());
         AppInfo {
             name: PRODUCT_NAME.to_owned(),
-            version,
+            version: lock(&self.app_version).clone(),
             data_dir: self.data_dir.display().to_string(),
             locale: self.lock_settings().locale,
         }
@@ -577,15 +574,14 @@ mod tests {
         assert!(!info.version.is_empty());
     }
 
-    /// A release built with another version than the crate's (`tauri build
-    /// --config`) shows the package's version everywhere, not the crate's.
     #[test]
-    fn the_version_shown_is_the_packages_once_the_shell_sets_it() {
+    fn the_version_reported_is_the_one_the_shell_gives() {
         let dir = tempfile::tempdir().expect("temp dir");
         let ws = Workstation::open(dir.path()).expect("opens");
         assert_eq!(ws.app_info().version, env!("CARGO_PKG_VERSION"));
-        ws.set_app_version("7.8.9");
-        assert_eq!(ws.app_info().version, "7.8.9");
+        // A package built as 0.1.7 from this code says 0.1.7 everywhere.
+        ws.set_app_version("0.1.7".into());
+        assert_eq!(ws.app_info().version, "0.1.7");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -27,9 +28,11 @@ use nix::unistd::Pid;
 
 mod a11y;
 mod browser;
+pub mod installed;
 mod page;
 pub mod photos;
 mod platform;
+pub mod practice;
 pub mod procfs;
 mod relay;
 
@@ -296,6 +299,33 @@ pub struct AppOptions<'a> {
     pub platform: Option<(&'a str, &'a Path)>,
 }
 
+/// How the app's process is launched, beyond [`AppOptions`]. The default is
+/// what every test of the built tree uses; the tests of the installed
+/// package (`tests/installed.rs`) run the app the way a user would: from
+/// another folder, with its default data folder and without the
+/// repository in sight.
+#[derive(Debug, Default, Clone)]
+pub struct Launch {
+    /// The working folder of tauri-driver and so of the app (default: the test's).
+    pub working_dir: Option<PathBuf>,
+    /// Folders the app must not see: tauri-driver starts in a private mount
+    /// namespace where each is covered by an empty read-only tmpfs (needs
+    /// root, or unprivileged user namespaces), and the app inherits it.
+    pub hidden: Vec<PathBuf>,
+    /// Run with this `HOME` and neither `HOMEDESK_DATA_DIR` nor
+    /// `XDG_DATA_HOME`: the app picks its data folder as it does on a user's
+    /// PC, [`default_data_dir`] of this home. [`AppOptions::data_dir`] is
+    /// then not passed.
+    pub home: Option<PathBuf>,
+}
+
+/// Where the app keeps its data when nothing tells it otherwise, for a
+/// user whose home is `home` (`$XDG_DATA_HOME` unset): the identifier from
+/// tauri.conf.json under `~/.local/share`.
+pub fn default_data_dir(home: &Path) -> PathBuf {
+    home.join(".local/share/cn.homedesk.workstation")
+}
+
 /// The app, started through tauri-driver, with a WebDriver client attached.
 pub struct AppSession {
     page: Page,
@@ -377,11 +407,21 @@ impl AppSession {
         application: &Path,
         options: AppOptions<'_>,
     ) -> anyhow::Result<Self> {
-        match Self::start_once(desktop, application, &options).await {
+        Self::start_launched(desktop, application, options, &Launch::default()).await
+    }
+
+    /// [`Self::start_application`], launched as `launch` says.
+    pub async fn start_launched(
+        desktop: &Desktop,
+        application: &Path,
+        options: AppOptions<'_>,
+        launch: &Launch,
+    ) -> anyhow::Result<Self> {
+        match Self::start_once(desktop, application, &options, launch).await {
             Ok(session) => Ok(session),
             Err(first) => {
                 eprintln!("starting the app failed, trying once more: {first:#}");
-                Self::start_once(desktop, application, &options)
+                Self::start_once(desktop, application, &options, launch)
                     .await
                     .context(format!("second attempt (the first failed: {first:#})"))
             }
@@ -392,36 +432,45 @@ impl AppSession {
         desktop: &Desktop,
         application: &Path,
         options: &AppOptions<'_>,
+        launch: &Launch,
     ) -> anyhow::Result<Self> {
         let port = free_port()?;
         let native_port = free_port()?;
         let log = std::fs::File::create(artifacts_dir().join("tauri-driver.log"))?;
-        let mut driver = Supervised::spawn(
-            "tauri-driver",
-            Command::new(tauri_driver())
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--native-port",
-                    &native_port.to_string(),
-                ])
-                .env("DISPLAY", &desktop.display)
-                .env("DBUS_SESSION_BUS_ADDRESS", &desktop.dbus_address)
-                .env("GDK_BACKEND", "x11")
-                .env_remove("WAYLAND_DISPLAY")
-                .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-                .env("HOMEDESK_DATA_DIR", options.data_dir)
-                .env(
-                    "HOMEDESK_PLATFORM_URL",
-                    options.platform.map(|(url, _)| url).unwrap_or_default(),
-                )
-                .env(
-                    "HOMEDESK_PLATFORM_CA",
-                    options.platform.map(|(_, ca)| ca).unwrap_or(Path::new("")),
-                )
-                .stdout(log.try_clone()?)
-                .stderr(log),
-        )?;
+        let mut command = driver_command(launch);
+        command
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("DISPLAY", &desktop.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &desktop.dbus_address)
+            .env("GDK_BACKEND", "x11")
+            .env_remove("WAYLAND_DISPLAY")
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .env(
+                "HOMEDESK_PLATFORM_URL",
+                options.platform.map(|(url, _)| url).unwrap_or_default(),
+            )
+            .env(
+                "HOMEDESK_PLATFORM_CA",
+                options.platform.map(|(_, ca)| ca).unwrap_or(Path::new("")),
+            )
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        match &launch.home {
+            Some(home) => command
+                .env("HOME", home)
+                .env_remove("HOMEDESK_DATA_DIR")
+                .env_remove("XDG_DATA_HOME"),
+            None => command.env("HOMEDESK_DATA_DIR", options.data_dir),
+        };
+        if let Some(dir) = &launch.working_dir {
+            command.current_dir(dir);
+        }
+        let mut driver = Supervised::spawn("tauri-driver", &mut command)?;
 
         // tauri-driver accepts connections before WebKitWebDriver is ready.
         let deadline = Instant::now() + DEADLINE;
@@ -457,6 +506,12 @@ impl AppSession {
             application: application.to_path_buf(),
             driver,
         })
+    }
+
+    /// The id of tauri-driver's process group: every process it started is
+    /// in it, also one the app started itself (a restart after an update).
+    pub fn process_group(&self) -> u32 {
+        self.driver.id()
     }
 
     /// The id of the application process (a grandchild: tauri-driver starts
@@ -544,6 +599,39 @@ impl AppSession {
             .context("closing session")??;
         Ok(())
     }
+}
+
+/// tauri-driver, in a private mount namespace with `launch.hidden` covered
+/// when there is anything to hide. Every process it starts inherits the
+/// namespace, so the app sees an empty folder where the repository is.
+fn driver_command(launch: &Launch) -> Command {
+    if launch.hidden.is_empty() {
+        return Command::new(tauri_driver());
+    }
+    // `unshare` (util-linux) makes the namespace; the script mounts over
+    // each hidden folder and then becomes tauri-driver. As root a mount
+    // namespace is enough; otherwise a user namespace maps us to root in it.
+    let mut command = Command::new("unshare");
+    let root = std::fs::metadata("/proc/self").is_ok_and(|me| me.uid() == 0);
+    if !root {
+        command.arg("--map-root-user");
+    }
+    command
+        .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .arg(
+            r#"set -e
+driver=$1; count=$2; shift 2
+while [ "$count" -gt 0 ]; do
+  mount -t tmpfs -o ro,size=4k,mode=0555 homedesk-hidden "$1"
+  shift; count=$((count - 1))
+done
+exec "$driver" "$@""#,
+        )
+        .arg("hide-then-start-tauri-driver")
+        .arg(tauri_driver())
+        .arg(launch.hidden.len().to_string())
+        .args(&launch.hidden);
+    command
 }
 
 /// Grabs the whole X screen of `display` as a PNG.

@@ -138,7 +138,12 @@ impl Page {
 
     /// Waits until at least one element matches `css`.
     pub async fn wait_for(&self, css: &str) -> anyhow::Result<()> {
-        let deadline = Instant::now() + DEADLINE;
+        self.wait_for_within(css, DEADLINE).await
+    }
+
+    /// [`Self::wait_for`] with a longer or shorter deadline.
+    pub async fn wait_for_within(&self, css: &str, wait: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + wait;
         while Instant::now() < deadline {
             if let Ok(found) = self.client.find_all(Locator::Css(css)).await
                 && !found.is_empty()
@@ -147,7 +152,7 @@ impl Page {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        bail!("nothing matched {css} after {DEADLINE:?}")
+        bail!("nothing matched {css} after {wait:?}")
     }
 
     /// Runs a script in the page and returns its result.

@@ -17,7 +17,7 @@ use crate::{
 /// The password of the demo agents (a1001–a1005).
 pub const DEMO_PASSWORD: &str = "homedesk-demo";
 
-const READY: &str = "homedesk-platform ready at ";
+pub(crate) const READY: &str = "homedesk-platform ready at ";
 
 /// The platform with the demo world (no live demo traffic) in a fresh data
 /// folder; stopped with its process group when dropped.

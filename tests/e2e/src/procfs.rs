@@ -1,5 +1,6 @@
-//! What Linux says about running processes (`/proc`): process trees, start
-//! times on the boot clock and memory, for the desktop benchmark.
+//! What Linux says about running processes (`/proc`): process trees and
+//! groups, start times on the boot clock and memory, for the desktop
+//! benchmark and the tests of the installed package.
 
 use std::collections::HashMap;
 
@@ -40,6 +41,28 @@ pub fn tree(root: u32) -> Vec<u32> {
         next += 1;
     }
     all
+}
+
+/// Every process in process group `group`, lowest id first. A process the
+/// app starts itself (its restart after an update) leaves the process tree
+/// when its parent exits, but stays in the group.
+pub fn group(group: u32) -> Vec<u32> {
+    let mut members: Vec<u32> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        // Field 5, the process group: index 2 after the command name.
+        .filter(|&pid| stat_fields(pid).and_then(|f| f.get(2)?.parse::<u32>().ok()) == Some(group))
+        .collect();
+    members.sort_unstable();
+    members
+}
+
+/// The file the process runs, as the kernel names it: a path that ends in
+/// ` (deleted)` when the file was replaced after the process started.
+pub fn exe(pid: u32) -> Option<std::path::PathBuf> {
+    std::fs::read_link(format!("/proc/{pid}/exe")).ok()
 }
 
 /// The process's command name (`comm`, at most 15 bytes).
