@@ -26,7 +26,7 @@ UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/package-loc
 # WebKitGTK without a GPU (VMs, Xvfb): disable the DMA-BUF renderer or the window stays blank.
 APP_ENV := WEBKIT_DISABLE_DMABUF_RENDERER=1
 
-.PHONY: run platform platform-bin test bench bench-desktop bench-package dist dist-platform test-platform-package bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit conformance vitest e2e package-test bindings fixtures icons clean
+.PHONY: run platform platform-bin test bench bench-desktop bench-package dist dist-platform test-platform-package bootstrap ui app lint fmt fmt-check clippy house-rules svelte-check unit conformance vitest e2e package-test bindings fixtures icons clean fuzz
 
 ## ---------------------------------------------------------------- the two commands
 
@@ -189,6 +189,12 @@ e2e: ui
 # refuses C, and purges the package, also on failure. Needs root or sudo.
 package-test: ui
 	scripts/package-test.sh
+
+# Coverage-guided fuzzing of the protocol decoders, the changes-page decoder
+# and the search tokenizer (fuzz/, cargo-fuzz on the nightly toolchain;
+# FUZZ_SECONDS per target, default 60). Not part of `make test`.
+fuzz:
+	scripts/fuzz.sh
 
 bindings:
 	UPDATE_BINDINGS=1 $(CARGO) test --locked -p homedesk-core --test ipc_bindings
