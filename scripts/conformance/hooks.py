@@ -80,7 +80,10 @@ def call(method: str, path: str, token: str, **kwargs) -> requests.Response:
     )
 
 
-def fresh_access_token() -> str:
+def fresh_sign_in_token() -> str:
+    """A new sign-in's access token, or every other time its refresh token
+    (sign-out takes either)."""
+    TURNS["sign_out"] += 1
     answer = call(
         "POST",
         "/v1/sessions",
@@ -88,7 +91,7 @@ def fresh_access_token() -> str:
         json={"agent": AGENT, "password": PASSWORD, "device_id": "conformance-sign-out"},
     )
     answer.raise_for_status()
-    return answer.json()["access_token"]
+    return answer.json()["refresh_token" if TURNS["sign_out"] % 2 else "access_token"]
 
 
 def _requirements(case) -> list:
@@ -103,7 +106,7 @@ def schemes(case) -> list:
     return [name for requirement in security for name in requirement]
 
 
-TURNS = {"n": 0, "chat": 0}
+TURNS = {"n": 0, "chat": 0, "sign_out": 0}
 
 
 def open_chat_session() -> str:
@@ -140,7 +143,7 @@ class PlatformAuth:
             return INGRESS_TOKEN
         if "agentBearer" in wanted:
             if case.operation.method.upper() == "DELETE" and case.operation.path == "/v1/sessions":
-                return fresh_access_token()
+                return fresh_sign_in_token()
             return AGENT_TOKEN
         return None
 

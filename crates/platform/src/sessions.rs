@@ -24,7 +24,7 @@ use tokio::sync::watch;
 
 use crate::auth::{self, StoredHash};
 use crate::error::ApiError;
-use crate::http::{JsonBody, bearer};
+use crate::http::{JsonBody, bearer, link_report};
 use crate::sign_in_limits::{Key, client_address};
 use crate::{Platform, now_ms};
 
@@ -270,6 +270,8 @@ pub async fn sign_out(
     parts: Parts,
 ) -> Result<StatusCode, ApiError> {
     let token = bearer(&parts)?;
+    // Checked as on every agent endpoint (a bad value is 400), though unused here.
+    link_report(&parts)?;
     let now = now_ms();
     let family = platform
         .blocking(move |p| {
