@@ -290,6 +290,19 @@ pub fn rotate(
     } else if let Some((child_refresh, child_access)) = tx.refresh_child(&hash)? {
         // A retry: the first answer never arrived. Its pair is replaced, not
         // kept beside the new one, so the sign-in stays one chain of tokens.
+        // If that answer did arrive and was used, this is a second holder.
+        if tx
+            .refresh_token(&child_refresh)?
+            .is_some_and(|child| child.used_at.is_some())
+        {
+            tx.revoke_family(&row.family, now)?;
+            tracing::warn!(agent = %row.agent, "a refresh token was retried after its answer was used; its sign-in is revoked");
+            return Ok(Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::TokenReused,
+                "this refresh token was already used, so every token of this sign-in is revoked; sign in again",
+            )));
+        }
         tx.delete_pair(&child_refresh, &child_access)?;
     }
     let issued = issue(tx, config, agent, &family, now)?;

@@ -115,6 +115,17 @@ async fn a_retried_refresh_replaces_the_lost_answer_in_the_same_sign_in() {
         "presenting the replaced token is no reason to end the sign-in"
     );
 
+    // Had the first answer arrived and been used, a retry means a second
+    // holder: the sign-in ends.
+    let other = server.sign_in("a1003").await;
+    let (_, used) = refresh(&server, &other.refresh_token).await;
+    let used: Session = serde_json::from_value(used).expect("session");
+    let (status, _) = refresh(&server, &used.refresh_token).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = refresh(&server, &other.refresh_token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "token_reused", "{body}");
+
     // Same sign-in: ending it with the retried pair ends the first access token too.
     assert!(works(&server, &first.access_token).await);
     assert_eq!(
