@@ -480,6 +480,21 @@ mod tests {
                 cert: Some("c.pem".into()),
                 ..ServeConfig::default()
             },
+            ServeConfig {
+                sign_in: SignIn {
+                    free_failures: Some(10),
+                    lockout_after: Some(10),
+                    ..SignIn::default()
+                },
+                ..ServeConfig::default()
+            },
+            ServeConfig {
+                sign_in: SignIn {
+                    trusted_proxy_header: Some("X Forwarded".into()),
+                    ..SignIn::default()
+                },
+                ..ServeConfig::default()
+            },
         ];
         for config in bad {
             assert!(config.clone().resolve(false).is_err(), "{config:?}");

@@ -324,7 +324,8 @@ mod tests {
     #[test]
     fn the_cap_holds_and_quiet_counters_are_forgotten() {
         let throttle = Throttle::new(SignInLimits {
-            lockout_after: 50,
+            ip_free_failures: 2,
+            ip_lockout_after: 50,
             ..limits()
         });
         let key = [Key::Address(IpAddr::from([10, 0, 0, 1]))];
