@@ -9,7 +9,9 @@ customer this run opens (POST /chat/api/session, at start) for
 of two (POST /v1/attachments; POST /chat/api/session, which takes no cookie
 or a cookie) gets them in turn. Sign-out
 revokes the token it is called with, so every DELETE /v1/sessions case signs
-in afresh and ends that new sign-in, never the one the other operations use.
+in afresh and ends that new sign-in (with its access token, or every other
+time its refresh token: sign-out takes either), never the one the other
+operations use.
 
 Photos (images.py): a raw image body is something a schema cannot describe,
 so POST /v1/attachments gets bodies from a strategy of our own under every
