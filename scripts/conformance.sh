@@ -47,6 +47,12 @@ trap cleanup EXIT INT TERM
 # raised here so every case reaches the operation it tests. The limits
 # themselves are tested in crates/platform/tests/webchat.rs, and 429 stays
 # documented for the operations that take a token.
+# Sign-in throttling likewise: the run sends hundreds of sign-ins with
+# generated (wrong) passwords from one address, which would lock it out and
+# answer the rest 429 unchecked. Tested in crates/platform/tests/sign_in_throttle.rs.
+mkdir -p "$work/data"
+printf '[sign_in]\nfree_failures = 1000000\nlockout_after = 2000000\nip_free_failures = 1000000\nip_lockout_after = 2000000\n' \
+  >"$work/data/platform.toml"
 "$platform" serve --data-dir "$work/data" --listen 127.0.0.1:0 --demo --content content \
   --chat-customer-rate 1000000 --chat-ip-rate 1000000 \
   >"$work/platform.out" 2>"$log" </dev/null &

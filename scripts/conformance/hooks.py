@@ -9,7 +9,9 @@ customer this run opens (POST /chat/api/session, at start) for
 of two (POST /v1/attachments; POST /chat/api/session, which takes no cookie
 or a cookie) gets them in turn. Sign-out
 revokes the token it is called with, so every DELETE /v1/sessions case signs
-in afresh and ends that new sign-in, never the one the other operations use.
+in afresh and ends that new sign-in (with its access token, or every other
+time its refresh token: sign-out takes either), never the one the other
+operations use.
 
 Photos (images.py): a raw image body is something a schema cannot describe,
 so POST /v1/attachments gets bodies from a strategy of our own under every
@@ -80,7 +82,10 @@ def call(method: str, path: str, token: str, **kwargs) -> requests.Response:
     )
 
 
-def fresh_access_token() -> str:
+def fresh_sign_in_token() -> str:
+    """A new sign-in's access token, or every other time its refresh token
+    (sign-out takes either)."""
+    TURNS["sign_out"] += 1
     answer = call(
         "POST",
         "/v1/sessions",
@@ -88,7 +93,7 @@ def fresh_access_token() -> str:
         json={"agent": AGENT, "password": PASSWORD, "device_id": "conformance-sign-out"},
     )
     answer.raise_for_status()
-    return answer.json()["access_token"]
+    return answer.json()["refresh_token" if TURNS["sign_out"] % 2 else "access_token"]
 
 
 def _requirements(case) -> list:
@@ -103,7 +108,7 @@ def schemes(case) -> list:
     return [name for requirement in security for name in requirement]
 
 
-TURNS = {"n": 0, "chat": 0}
+TURNS = {"n": 0, "chat": 0, "sign_out": 0}
 
 
 def open_chat_session() -> str:
@@ -140,7 +145,7 @@ class PlatformAuth:
             return INGRESS_TOKEN
         if "agentBearer" in wanted:
             if case.operation.method.upper() == "DELETE" and case.operation.path == "/v1/sessions":
-                return fresh_access_token()
+                return fresh_sign_in_token()
             return AGENT_TOKEN
         return None
 

@@ -98,6 +98,7 @@ async fn the_queue_never_hides_the_longest_waiting_contacts() {
                     refresh_expires_at: 0,
                     agent: me.clone(),
                     server_time: 0,
+                    device_secret: None,
                 }),
             )?;
             // A customer has waited since the morning, one conversation of

@@ -60,6 +60,7 @@ fn session() -> Session {
             presence_reason: None,
         },
         server_time: homedesk_core::clock::now_ms(),
+        device_secret: None,
     }
 }
 

@@ -213,3 +213,59 @@ pub fn add_agent(
         Ok(())
     })
 }
+
+/// What `agent disable`, `agent enable` and `agent reset-password` do besides
+/// their own change: every sign-in of the agent ends (its tokens stop
+/// working at once; a running platform closes its event streams within a
+/// second, `Platform::run_session_watch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChange<'a> {
+    Disable,
+    Enable,
+    ResetPassword(&'a str),
+}
+
+/// Applies `change` to agent `code` and ends all their sign-ins; returns how
+/// many sign-ins were ended. An unknown agent is an error and changes nothing.
+pub fn change_account(
+    storage: &dyn Storage,
+    code: &str,
+    change: AccountChange<'_>,
+    now: UnixMillis,
+) -> anyhow::Result<usize> {
+    let hash = match change {
+        AccountChange::ResetPassword(password) => {
+            if password == DEMO_PASSWORD {
+                anyhow::bail!(
+                    "{DEMO_PASSWORD:?} is the public demo password; choose a real password"
+                );
+            }
+            if password.chars().count() < 8 {
+                anyhow::bail!("password: at least 8 characters");
+            }
+            Some(hash_password(password)?)
+        }
+        _ => None,
+    };
+    storage.write_with(|tx| {
+        if tx.password_hash(code)?.is_none() {
+            anyhow::bail!(
+                "no agent {code:?} on this platform (add one with `homedesk-platform agent add`)"
+            );
+        }
+        match change {
+            AccountChange::Disable => {
+                tx.set_agent_disabled(code, Some(now))?;
+            }
+            AccountChange::Enable => {
+                tx.set_agent_disabled(code, None)?;
+            }
+            AccountChange::ResetPassword(_) => {
+                if let Some(hash) = &hash {
+                    tx.set_password_hash(code, hash)?;
+                }
+            }
+        }
+        Ok(tx.revoke_agent_families(code, now)?.len())
+    })
+}

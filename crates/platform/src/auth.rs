@@ -6,7 +6,11 @@
 //! the same *family*, and presenting it again revokes the family (someone
 //! holds a copy) — except within a short grace period after its first use,
 //! when it is a workstation retrying a refresh whose answer a dropped link
-//! swallowed. Access tokens are short-lived and die with their family.
+//! swallowed; the retry's pair then replaces the lost one, so a family is
+//! always one chain. Access tokens are short-lived and die with their
+//! family, and no token outlives its family's absolute expiry (fixed at
+//! sign-in). Sign-out, `agent disable`, `agent reset-password` and a reused
+//! refresh token revoke families; `sessions` ends their event streams.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -18,7 +22,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::storage::{AccessTokenRow, RefreshTokenRow, Tx};
+use crate::storage::{AccessTokenRow, FamilyRow, RefreshTokenRow, Tx};
 use axum::http::StatusCode;
 
 /// The password of the demo agents. It only works on a platform started
@@ -117,48 +121,64 @@ fn profile(tx: &mut dyn Tx, agent: &str) -> anyhow::Result<Option<AgentProfile>>
     })
 }
 
-/// Issues a fresh access + refresh pair in `family`.
+/// The token hashes of a pair just issued.
+struct Issued {
+    session: Session,
+    refresh_hash: String,
+    access_hash: String,
+}
+
+/// Issues a fresh access + refresh pair in `family`; neither outlives it.
 fn issue(
     tx: &mut dyn Tx,
     config: &AuthConfig,
     agent: AgentProfile,
-    family: &str,
-    device_id: &str,
+    family: &FamilyRow,
     now: UnixMillis,
-) -> anyhow::Result<Session> {
+) -> anyhow::Result<Issued> {
     let access_token = random_token(32);
     let refresh_token = random_token(32);
-    let access_expires_at = now + config.access_ttl_ms;
-    let refresh_expires_at = now + config.refresh_ttl_ms;
+    let access_expires_at = (now + config.access_ttl_ms).min(family.expires_at);
+    let refresh_expires_at = (now + config.refresh_ttl_ms).min(family.expires_at);
+    let access_hash = token_hash(&access_token);
+    let refresh_hash = token_hash(&refresh_token);
     tx.insert_access_token(
-        &token_hash(&access_token),
+        &access_hash,
         &AccessTokenRow {
-            family: family.to_owned(),
+            family: family.family.clone(),
             agent: agent.code.clone(),
             expires_at: access_expires_at,
         },
     )?;
     tx.insert_refresh_token(
-        &token_hash(&refresh_token),
+        &refresh_hash,
         &RefreshTokenRow {
-            family: family.to_owned(),
+            family: family.family.clone(),
             agent: agent.code.clone(),
-            device_id: device_id.to_owned(),
+            device_id: family.device_id.clone(),
             expires_at: refresh_expires_at,
             used_at: None,
         },
     )?;
-    Ok(Session {
-        access_token,
-        access_expires_at,
-        refresh_token,
-        refresh_expires_at,
-        agent,
-        server_time: now,
+    Ok(Issued {
+        session: Session {
+            access_token,
+            access_expires_at,
+            refresh_token,
+            refresh_expires_at,
+            agent,
+            server_time: now,
+            device_secret: None,
+        },
+        refresh_hash,
+        access_hash,
     })
 }
 
-/// Second half of a sign-in, after the password was verified: a new family.
+/// Second half of a sign-in, after the password was verified: a new family,
+/// which ends `refresh_ttl_ms` from now however often it is refreshed, and
+/// this device's secret. A disabled agent (perhaps disabled while the
+/// password was being checked) gets the wrong-password answer.
 pub fn open_session(
     tx: &mut dyn Tx,
     config: &AuthConfig,
@@ -168,13 +188,49 @@ pub fn open_session(
     let Some(agent) = profile(tx, &req.agent)? else {
         return Ok(Err(wrong_credentials()));
     };
-    let family = random_token(16);
-    Ok(Ok(issue(tx, config, agent, &family, &req.device_id, now)?))
+    if tx.agent_disabled(&agent.code)? {
+        return Ok(Err(wrong_credentials()));
+    }
+    let family = FamilyRow {
+        family: random_token(16),
+        agent: agent.code.clone(),
+        device_id: req.device_id.clone(),
+        created_at: now,
+        expires_at: now + config.refresh_ttl_ms,
+    };
+    tx.insert_family(&family)?;
+    let secret = tx.device_secret(&agent.code, &req.device_id, &random_token(32), now)?;
+    let mut session = issue(tx, config, agent, &family, now)?.session;
+    session.device_secret = Some(secret);
+    Ok(Ok(session))
 }
 
-/// The password hash to verify a sign-in against (read outside the hashing).
-pub fn stored_hash(tx: &mut dyn Tx, agent: &str) -> anyhow::Result<Option<String>> {
-    tx.password_hash(agent)
+/// The password hash to verify a sign-in against (read outside the hashing):
+/// `None` for an unknown or disabled agent, who then costs the same hash
+/// and gets the same answer as a wrong password.
+pub fn stored_hash(tx: &mut dyn Tx, agent: &str) -> anyhow::Result<StoredHash> {
+    Ok(match tx.password_hash(agent)? {
+        None => StoredHash::UnknownAgent,
+        Some(_) if tx.agent_disabled(agent)? => StoredHash::Disabled,
+        Some(hash) => StoredHash::Hash(hash),
+    })
+}
+
+/// What a sign-in is checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredHash {
+    UnknownAgent,
+    Disabled,
+    Hash(String),
+}
+
+impl StoredHash {
+    pub fn hash(&self) -> Option<&str> {
+        match self {
+            StoredHash::Hash(hash) => Some(hash),
+            _ => None,
+        }
+    }
 }
 
 pub fn sign_in_failed() -> ApiError {
@@ -201,6 +257,14 @@ pub fn rotate(
             "this sign-in was ended; sign in again",
         )));
     }
+    let family = match tx.family(&row.family)? {
+        Some(family) if family.expires_at > now => family,
+        _ => {
+            return Ok(Err(ApiError::unauthorized(
+                "this sign-in reached its end (it lasts a fixed time from signing in); sign in again",
+            )));
+        }
+    };
     let retry_in_grace = row
         .used_at
         .is_some_and(|used| now - used <= config.refresh_grace_ms);
@@ -223,15 +287,45 @@ pub fn rotate(
     };
     if row.used_at.is_none() {
         tx.mark_refresh_used(&hash, now)?;
+    } else if let Some((child_refresh, child_access)) = tx.refresh_child(&hash)? {
+        // A retry: the first answer never arrived. Its pair is replaced, not
+        // kept beside the new one, so the sign-in stays one chain of tokens.
+        // If that answer did arrive and was used, this is a second holder.
+        if tx
+            .refresh_token(&child_refresh)?
+            .is_some_and(|child| child.used_at.is_some())
+        {
+            tx.revoke_family(&row.family, now)?;
+            tracing::warn!(agent = %row.agent, "a refresh token was retried after its answer was used; its sign-in is revoked");
+            return Ok(Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::TokenReused,
+                "this refresh token was already used, so every token of this sign-in is revoked; sign in again",
+            )));
+        }
+        tx.delete_pair(&child_refresh, &child_access)?;
     }
-    Ok(Ok(issue(
-        tx,
-        config,
-        agent,
-        &row.family,
-        &row.device_id,
-        now,
-    )?))
+    let issued = issue(tx, config, agent, &family, now)?;
+    tx.set_refresh_child(&hash, &issued.refresh_hash, &issued.access_hash)?;
+    Ok(Ok(issued.session))
+}
+
+/// Ends the sign-in `token` belongs to, whether it is an access or a
+/// refresh token, expired or not; the family, if the token was known.
+pub fn end_session(
+    tx: &mut dyn Tx,
+    token: &str,
+    now: UnixMillis,
+) -> anyhow::Result<Option<String>> {
+    let hash = token_hash(token);
+    let family = match tx.access_token(&hash)? {
+        Some(row) => Some(row.family),
+        None => tx.refresh_token(&hash)?.map(|row| row.family),
+    };
+    if let Some(family) = &family {
+        tx.revoke_family(family, now)?;
+    }
+    Ok(family)
 }
 
 /// Who is calling, from `Authorization: Bearer <access token>`.

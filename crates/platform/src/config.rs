@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::Settings;
 use crate::auth::AuthConfig;
 use crate::egress::EgressConfig;
+use crate::sign_in_limits::SignInLimits;
 use crate::webchat::ChatLimits;
 
 /// The file `serve` reads from the data folder when no `--config` is given.
@@ -43,6 +44,93 @@ pub struct ServeConfig {
     pub egress: Egress,
     #[serde(default)]
     pub webchat: Webchat,
+    #[serde(default)]
+    pub sign_in: SignIn,
+}
+
+/// Sign-in throttling (`[sign_in]`; docs/platform.md, "Sign-in throttling").
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub free_failures: Option<u32>,
+    pub lockout_after: Option<u32>,
+    pub ip_free_failures: Option<u32>,
+    pub ip_lockout_after: Option<u32>,
+    pub first_delay_ms: Option<u64>,
+    /// Seconds.
+    pub max_delay: Option<u64>,
+    /// Seconds.
+    pub lockout: Option<u64>,
+    pub hashing: Option<usize>,
+    pub hashing_queue: Option<usize>,
+    pub trusted_proxy_header: Option<String>,
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
+}
+
+impl SignIn {
+    fn over(self, file: SignIn) -> SignIn {
+        SignIn {
+            free_failures: self.free_failures.or(file.free_failures),
+            lockout_after: self.lockout_after.or(file.lockout_after),
+            ip_free_failures: self.ip_free_failures.or(file.ip_free_failures),
+            ip_lockout_after: self.ip_lockout_after.or(file.ip_lockout_after),
+            first_delay_ms: self.first_delay_ms.or(file.first_delay_ms),
+            max_delay: self.max_delay.or(file.max_delay),
+            lockout: self.lockout.or(file.lockout),
+            hashing: self.hashing.or(file.hashing),
+            hashing_queue: self.hashing_queue.or(file.hashing_queue),
+            trusted_proxy_header: self.trusted_proxy_header.or(file.trusted_proxy_header),
+            trusted_proxies: self.trusted_proxies.or(file.trusted_proxies),
+        }
+    }
+
+    /// Every setting decided and checked.
+    fn resolve(self) -> anyhow::Result<SignInLimits> {
+        let d = SignInLimits::default();
+        let limits = SignInLimits {
+            free_failures: self.free_failures.unwrap_or(d.free_failures),
+            lockout_after: self.lockout_after.unwrap_or(d.lockout_after),
+            ip_free_failures: self.ip_free_failures.unwrap_or(d.ip_free_failures),
+            ip_lockout_after: self.ip_lockout_after.unwrap_or(d.ip_lockout_after),
+            first_delay_ms: self
+                .first_delay_ms
+                .map_or(Ok(d.first_delay_ms), i64::try_from)?,
+            max_delay_ms: self.max_delay.map_or(Ok(d.max_delay_ms), |s| {
+                i64::try_from(s.saturating_mul(1000))
+            })?,
+            lockout_ms: self
+                .lockout
+                .map_or(Ok(d.lockout_ms), |s| i64::try_from(s.saturating_mul(1000)))?,
+            hashing: self.hashing.unwrap_or(d.hashing),
+            hashing_queue: self.hashing_queue.unwrap_or(d.hashing_queue),
+            max_entries: d.max_entries,
+            trusted_proxy_header: self.trusted_proxy_header.filter(|h| !h.trim().is_empty()),
+            trusted_proxies: self.trusted_proxies.unwrap_or(d.trusted_proxies),
+        };
+        anyhow::ensure!(
+            limits.lockout_after > limits.free_failures
+                && limits.ip_lockout_after > limits.ip_free_failures,
+            "sign_in: lockout_after must be above free_failures (and ip_lockout_after above \
+             ip_free_failures)"
+        );
+        anyhow::ensure!(
+            limits.first_delay_ms > 0
+                && limits.max_delay_ms >= limits.first_delay_ms
+                && limits.lockout_ms > 0,
+            "sign_in: first_delay_ms and lockout must be above 0, max_delay at least first_delay_ms"
+        );
+        anyhow::ensure!(
+            (1..=64).contains(&limits.hashing),
+            "sign_in.hashing: give 1 to 64 password checks at once"
+        );
+        if let Some(header) = &limits.trusted_proxy_header {
+            anyhow::ensure!(
+                axum::http::HeaderName::from_bytes(header.as_bytes()).is_ok(),
+                "sign_in.trusted_proxy_header: {header:?} is not a header name"
+            );
+        }
+        Ok(limits)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -137,6 +225,7 @@ impl ServeConfig {
                 customer_rate: self.webchat.customer_rate.or(file.webchat.customer_rate),
                 ip_rate: self.webchat.ip_rate.or(file.webchat.ip_rate),
             },
+            sign_in: self.sign_in.over(file.sign_in),
         }
     }
 
@@ -212,6 +301,8 @@ impl ServeConfig {
                 attempt_timeout_ms: timeout.saturating_mul(1000),
                 poll_ms: poll,
             },
+            sign_in: self.sign_in.resolve()?,
+            session_check_ms: 1000,
         };
         Ok(Resolved {
             listen,
@@ -276,6 +367,27 @@ listen = "{listen}"
 # customer_rate = 20
 # Requests one IP address may make a minute (a whole village may share one).
 # ip_rate = 120
+
+[sign_in]
+# Failed sign-ins for one agent code before waits begin; the first wait is
+# first_delay_ms, each further failure doubles it up to max_delay seconds, and at
+# lockout_after failures the code is locked for lockout seconds. While waiting,
+# the platform answers 429 too_many_attempts without checking the password.
+# free_failures = 5
+# lockout_after = 10
+# first_delay_ms = 1000
+# max_delay = 60
+# lockout = 900
+# The same for one client address (a whole village may share one).
+# ip_free_failures = 20
+# ip_lockout_after = 100
+# Password checks (Argon2) at once, and how many more may wait (then 503).
+# hashing = 4
+# hashing_queue = 32
+# Behind a reverse proxy: the header carrying the client's address, read only on
+# connections from trusted_proxies (the last address in it is used).
+# trusted_proxy_header = "X-Forwarded-For"
+# trusted_proxies = ["127.0.0.1", "::1"]
 "#
     )
 }
@@ -366,6 +478,21 @@ mod tests {
             },
             ServeConfig {
                 cert: Some("c.pem".into()),
+                ..ServeConfig::default()
+            },
+            ServeConfig {
+                sign_in: SignIn {
+                    free_failures: Some(10),
+                    lockout_after: Some(10),
+                    ..SignIn::default()
+                },
+                ..ServeConfig::default()
+            },
+            ServeConfig {
+                sign_in: SignIn {
+                    trusted_proxy_header: Some("X Forwarded".into()),
+                    ..SignIn::default()
+                },
                 ..ServeConfig::default()
             },
         ];

@@ -30,7 +30,7 @@ use axum::{Json, Router};
 use homedesk_protocol::{
     Action, ActionBatch, ActionResults, ActionStatus, ChangesPage, Channel, DecodeError,
     EntityKind, ErrorCode, Health, IngressMessage, MAX_ACTIONS_PER_BATCH, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, ProtocolVersion, Record, Refresh, ServerEvent, SignIn, decode,
+    PROTOCOL_VERSION, ProtocolVersion, Record, ServerEvent, decode,
 };
 use tokio::sync::broadcast::error::RecvError;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -166,9 +166,13 @@ fn api() -> Endpoints {
     Endpoints::new()
         .get("/v1/health", health)
         .get("/metrics", metrics)
-        .post("/v1/sessions", SESSION_BODY_LIMIT, sign_in)
-        .delete("/v1/sessions", sign_out)
-        .post("/v1/sessions/refresh", SESSION_BODY_LIMIT, refresh)
+        .post("/v1/sessions", SESSION_BODY_LIMIT, crate::sessions::sign_in)
+        .delete("/v1/sessions", crate::sessions::sign_out)
+        .post(
+            "/v1/sessions/refresh",
+            SESSION_BODY_LIMIT,
+            crate::sessions::refresh,
+        )
         .get("/v1/changes", changes)
         .get("/v1/events", events)
         .post("/v1/actions", ACTIONS_BODY_LIMIT, post_actions)
@@ -500,66 +504,6 @@ async fn metrics(State(platform): State<Shared>) -> impl IntoResponse {
     ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
-async fn sign_in(
-    State(platform): State<Shared>,
-    JsonBody(req): JsonBody<SignIn>,
-) -> Result<(StatusCode, Json<homedesk_protocol::Session>), ApiError> {
-    let config = platform.settings.auth;
-    if let Err(err) = auth::check_sign_in(&config, &req) {
-        platform
-            .metrics
-            .inc("homedesk_sign_ins_total", "result=\"refused\"".into());
-        return Err(err);
-    }
-    let session = platform
-        .blocking(move |p| {
-            let stored = p
-                .storage
-                .read_with(|tx| auth::stored_hash(tx, &req.agent))?;
-            if !auth::verify_password(&req.password, stored.as_deref()) {
-                return Ok(Err(auth::sign_in_failed()));
-            }
-            let now = now_ms();
-            p.storage
-                .write_with(|tx| auth::open_session(tx, &config, &req, now))
-        })
-        .await?;
-    let result = if session.is_ok() { "ok" } else { "failed" };
-    platform
-        .metrics
-        .inc("homedesk_sign_ins_total", format!("result=\"{result}\""));
-    Ok((StatusCode::CREATED, Json(session?)))
-}
-
-async fn refresh(
-    State(platform): State<Shared>,
-    JsonBody(req): JsonBody<Refresh>,
-) -> Result<Json<homedesk_protocol::Session>, ApiError> {
-    let config = platform.settings.auth;
-    let now = now_ms();
-    let session = platform
-        .blocking(move |p| {
-            p.storage
-                .write_with(|tx| auth::rotate(tx, &config, &req, now))
-        })
-        .await??;
-    Ok(Json(session))
-}
-
-async fn sign_out(
-    State(platform): State<Shared>,
-    Agent(caller): Agent,
-) -> Result<StatusCode, ApiError> {
-    let now = now_ms();
-    platform
-        .blocking(move |p| {
-            p.storage
-                .write_with(|tx| tx.revoke_family(&caller.family, now))
-        })
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
 /// `limit` of `/v1/changes`: any whole number of 1 or more (the schema's
 /// `integer, minimum 1`), however many digits, clamped to [`MAX_PAGE`].
 fn page_limit(text: &str) -> Option<usize> {
@@ -826,14 +770,17 @@ async fn post_ingress(
     Ok((StatusCode::CREATED, Json(accepted)))
 }
 
-/// Ends the stream's connection count when the stream is dropped.
+/// Ends the stream's connection count, and its place among the open
+/// sign-ins, when the stream is dropped.
 struct StreamGuard {
     platform: Shared,
     agent: String,
+    family: String,
 }
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {
+        self.platform.open_sessions.release(&self.family);
         self.platform
             .connections
             .stream_closed(&self.agent, now_ms());
@@ -841,7 +788,10 @@ impl Drop for StreamGuard {
 }
 
 struct StreamState {
+    // Dropped before `ended` (fields drop in order): the guard's release
+    // counts this stream's receiver as still held.
     guard: StreamGuard,
+    ended: tokio::sync::watch::Receiver<bool>,
     receiver: tokio::sync::broadcast::Receiver<Envelope>,
     heartbeat: tokio::time::Interval,
     stop: tokio::sync::watch::Receiver<bool>,
@@ -900,7 +850,9 @@ async fn events(
         guard: StreamGuard {
             platform: platform.clone(),
             agent,
+            family: caller.family.clone(),
         },
+        ended: platform.open_sessions.watch(&caller.family),
         receiver,
         heartbeat,
         stop: platform.shutting_down.subscribe(),
@@ -911,11 +863,13 @@ async fn events(
             if let Some(event) = s.pending.pop_front() {
                 return Some((Ok::<Event, Infallible>(sse_event(&event)), s));
             }
-            if *s.stop.borrow() {
+            if *s.stop.borrow() || *s.ended.borrow() {
                 return None;
             }
             tokio::select! {
                 _ = s.stop.changed() => return None,
+                // The sign-in ended (signed out, disabled, expired): no more events.
+                _ = s.ended.changed() => return None,
                 _ = s.heartbeat.tick() => {
                     s.pending.push_back(ServerEvent::Heartbeat { server_time: now_ms() });
                 }

@@ -7,7 +7,8 @@
 //! `ingress`, `routing` and `visibility`, which run inside transactions of a
 //! `storage::Storage`; `egress` pushes agents' replies to adapters, and
 //! `webchat` is the customer chat page built into the platform. `server` owns TLS and
-//! graceful shutdown, `tls` the development certificates, `content` and
+//! graceful shutdown, `sessions` the session endpoints and the ending of
+//! sign-ins, `sign_in_limits` the guessing limits, `tls` the development certificates, `content` and
 //! `admin` the import of knowledge and accounts, `queues` the queues an
 //! administrator adds, `setup` a production data folder (`init`), `config`
 //! the settings file, `demo` the demo world, `releases` the desktop packages
@@ -33,7 +34,9 @@ pub mod queues;
 pub mod releases;
 pub mod routing;
 pub mod server;
+pub mod sessions;
 pub mod setup;
+pub mod sign_in_limits;
 pub mod storage;
 pub mod tls;
 pub mod training;
@@ -71,6 +74,11 @@ pub struct Settings {
     pub egress: EgressConfig,
     /// The web chat's abuse limits.
     pub webchat: webchat::ChatLimits,
+    /// Sign-in throttling and the client address behind a proxy.
+    pub sign_in: sign_in_limits::SignInLimits,
+    /// How often the sign-ins of open event streams are checked for an end
+    /// made by another process (`agent disable`), in milliseconds.
+    pub session_check_ms: u64,
 }
 
 /// Everything a request handler needs. One per process.
@@ -90,12 +98,24 @@ pub struct Platform {
     pub webchat: webchat::WebChat,
     /// Photos being decoded at once (`attachments::upload`).
     pub photo_work: tokio::sync::Semaphore,
+    /// Failed sign-ins per agent code and address.
+    pub throttle: sign_in_limits::Throttle,
+    /// Password hashes being computed at once.
+    pub hashing: sign_in_limits::HashingGate,
+    /// Sign-ins with an event stream open, to end those streams.
+    pub open_sessions: sessions::OpenSessions,
 }
 
 impl Platform {
     pub fn new(storage: Arc<dyn Storage>, settings: Settings) -> Platform {
         Platform {
             webchat: webchat::WebChat::new(settings.webchat),
+            throttle: sign_in_limits::Throttle::new(settings.sign_in.clone()),
+            hashing: sign_in_limits::HashingGate::new(
+                settings.sign_in.hashing,
+                settings.sign_in.hashing_queue,
+            ),
+            open_sessions: sessions::OpenSessions::default(),
             storage,
             settings,
             hub: Hub::default(),

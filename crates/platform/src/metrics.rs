@@ -13,7 +13,7 @@ pub struct Metrics {
 }
 
 /// Each metric's help text, in output order.
-const HELP: [(&str, &str); 12] = [
+const HELP: [(&str, &str); 14] = [
     (
         "homedesk_http_requests_total",
         "HTTP requests by route and status",
@@ -29,6 +29,14 @@ const HELP: [(&str, &str); 12] = [
         "Customer messages received by channel",
     ),
     ("homedesk_sign_ins_total", "Sign-in attempts by result"),
+    (
+        "homedesk_sign_in_failures_total",
+        "Failed sign-ins by reason (unknown_agent, wrong_password, disabled)",
+    ),
+    (
+        "homedesk_sign_in_throttled_total",
+        "Sign-ins refused unchecked, by what was limited (agent, address, busy)",
+    ),
     (
         "homedesk_egress_total",
         "Attempts to push replies to adapters' webhooks by outcome",

@@ -33,6 +33,10 @@ pub enum ErrorCode {
     /// Too many requests from one customer or address (the web chat's
     /// abuse limits); `Retry-After` says how many seconds to wait.
     RateLimited,
+    /// Too many failed sign-ins for this agent code or from this address
+    /// (429); `Retry-After` says how many seconds to wait. The password was
+    /// not checked.
+    TooManyAttempts,
     /// An uploaded photo is larger than `MAX_ATTACHMENT_BYTES` (413).
     AttachmentTooLarge,
     /// An uploaded photo is an empty file (400).

@@ -5,7 +5,11 @@
 //! presenting an already-used refresh token revokes its whole family (it
 //! was stolen, or a copy leaked), so every device of that sign-in must sign
 //! in again. The platform allows a short grace period after the first use,
-//! so a workstation that lost the answer on a dropped link can retry.
+//! so a workstation that lost the answer on a dropped link can retry; the
+//! retry's answer replaces the lost one (which stops working), so one
+//! sign-in never becomes two. A sign-in ends 30 days after it was made
+//! however often it is refreshed, and `DELETE /v1/sessions` ends it at once
+//! (with the access or the refresh token).
 
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +61,12 @@ pub struct Session {
     /// The platform's clock, so the workstation can compute SLA countdowns
     /// against it rather than against a PC clock that may be wrong.
     pub server_time: UnixMillis,
+    /// 256-bit secret (base64url, no padding) the platform keeps for this agent
+    /// on this device (SignIn.device_id); the workstation wraps its store key with
+    /// it too, so a reset password still opens the store after an online sign-in.
+    /// Sent on sign-in only, `None` on refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_secret: Option<String>,
 }
 
 impl std::fmt::Debug for Session {

@@ -81,6 +81,15 @@ pub struct ServeArgs {
     /// it [default: 120].
     #[arg(long, value_name = "PER_MINUTE")]
     chat_ip_rate: Option<u32>,
+    /// Behind a reverse proxy: the header carrying the client's address
+    /// (e.g. X-Forwarded-For), read only on connections from
+    /// --trusted-proxy addresses [default: none, the connection's address].
+    #[arg(long, value_name = "HEADER")]
+    trusted_proxy_header: Option<String>,
+    /// An address of the reverse proxy (repeat for several)
+    /// [default: 127.0.0.1 and ::1].
+    #[arg(long, value_name = "IP")]
+    trusted_proxy: Vec<std::net::IpAddr>,
 }
 
 impl ServeArgs {
@@ -104,6 +113,12 @@ impl ServeArgs {
             webchat: config::Webchat {
                 customer_rate: self.chat_customer_rate,
                 ip_rate: self.chat_ip_rate,
+            },
+            sign_in: config::SignIn {
+                trusted_proxy_header: self.trusted_proxy_header.clone(),
+                trusted_proxies: (!self.trusted_proxy.is_empty())
+                    .then(|| self.trusted_proxy.clone()),
+                ..config::SignIn::default()
             },
         }
     }
@@ -189,6 +204,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         tokio::spawn(Arc::clone(&platform).run_routing());
         tokio::spawn(upkeep(Arc::clone(&platform)));
+        tokio::spawn(Arc::clone(&platform).run_session_watch());
         let worker = egress::worker::Worker::new(Arc::clone(&platform), platform.settings.egress)?;
         tokio::spawn(worker.run());
         if let (Some(demo), Some(rate)) = (demo.as_ref(), args.demo_traffic) {

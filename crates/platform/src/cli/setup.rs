@@ -1,5 +1,5 @@
 //! Making a platform ready for work: `init` (an empty production data
-//! folder), `queue add/set/list` and `agent add`.
+//! folder), `queue add/set/list`, `agent add` and `agent disable/enable/reset-password`.
 //!
 //! Flags are read with the library's parsers (`homedesk_platform::queues`),
 //! so a bad value is refused by the command line itself, naming the flag and
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
-use homedesk_platform::admin::{NewAgent, add_agent};
+use homedesk_platform::admin::{AccountChange, NewAgent, add_agent, change_account};
 use homedesk_platform::queues::{self, OpenHours, QueueChange};
 use homedesk_platform::storage::SqliteStorage;
 use homedesk_platform::{config, now_ms, setup};
@@ -262,6 +262,26 @@ pub enum AgentCommand {
         #[arg(long, default_value_t = 4)]
         max_chats: u32,
     },
+    /// Stop an agent signing in, and end all their sign-ins and event streams now.
+    Disable {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Agent code, e.g. a2001.
+        code: String,
+    },
+    /// Let a disabled agent sign in again (their old sign-ins stay ended).
+    Enable {
+        #[arg(long)]
+        data_dir: PathBuf,
+        code: String,
+    },
+    /// Set a new password (from stdin or HOMEDESK_AGENT_PASSWORD), ending all
+    /// the agent's sign-ins and event streams now.
+    ResetPassword {
+        #[arg(long)]
+        data_dir: PathBuf,
+        code: String,
+    },
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -272,34 +292,60 @@ pub enum RoleArg {
 }
 
 pub fn agent(command: AgentCommand) -> anyhow::Result<()> {
-    let AgentCommand::Add {
-        data_dir,
-        code,
-        name,
-        role,
-        queues,
-        skills,
-        max_chats,
-    } = command;
-    agent_add(
-        &data_dir,
-        NewAgent {
+    let (data_dir, code, change) = match command {
+        AgentCommand::Add {
+            data_dir,
             code,
             name,
-            role: match role {
-                RoleArg::Agent => Role::Agent,
-                RoleArg::Trainee => Role::Trainee,
-                RoleArg::Supervisor => Role::Supervisor,
-            },
+            role,
             queues,
             skills,
             max_chats,
-        },
-    )
+        } => {
+            return agent_add(
+                &data_dir,
+                NewAgent {
+                    code,
+                    name,
+                    role: match role {
+                        RoleArg::Agent => Role::Agent,
+                        RoleArg::Trainee => Role::Trainee,
+                        RoleArg::Supervisor => Role::Supervisor,
+                    },
+                    queues,
+                    skills,
+                    max_chats,
+                },
+            );
+        }
+        AgentCommand::Disable { data_dir, code } => (data_dir, code, None),
+        AgentCommand::Enable { data_dir, code } => (data_dir, code, Some(false)),
+        AgentCommand::ResetPassword { data_dir, code } => (data_dir, code, Some(true)),
+    };
+    // `None`: disable; `Some(false)`: enable; `Some(true)`: a new password.
+    let password = match change {
+        Some(true) => Some(read_password()?),
+        _ => None,
+    };
+    let change = match (change, password.as_deref()) {
+        (None, _) => AccountChange::Disable,
+        (Some(_), Some(password)) => AccountChange::ResetPassword(password),
+        (Some(_), None) => AccountChange::Enable,
+    };
+    let storage = super::existing(&data_dir)?;
+    let ended = change_account(&storage, &code, change, now_ms())?;
+    let done = match change {
+        AccountChange::Disable => "disabled: cannot sign in until `agent enable`",
+        AccountChange::Enable => "enabled: can sign in again",
+        AccountChange::ResetPassword(_) => "has a new password",
+    };
+    println!("agent {code} {done}; {ended} sign-in(s) ended");
+    Ok(())
 }
 
-fn agent_add(data_dir: &Path, agent: NewAgent) -> anyhow::Result<()> {
-    let password = match std::env::var("HOMEDESK_AGENT_PASSWORD") {
+/// The password from HOMEDESK_AGENT_PASSWORD, else stdin (one line).
+fn read_password() -> anyhow::Result<String> {
+    Ok(match std::env::var("HOMEDESK_AGENT_PASSWORD") {
         Ok(password) => password,
         Err(_) => {
             let mut input = String::new();
@@ -308,7 +354,11 @@ fn agent_add(data_dir: &Path, agent: NewAgent) -> anyhow::Result<()> {
                 .context("reading the password from stdin")?;
             input.trim_end_matches(['\r', '\n']).to_owned()
         }
-    };
+    })
+}
+
+fn agent_add(data_dir: &Path, agent: NewAgent) -> anyhow::Result<()> {
+    let password = read_password()?;
     let storage = SqliteStorage::open(data_dir)?;
     add_agent(&storage, &agent, &password, false, now_ms())?;
     println!("agent {} saved", agent.code);

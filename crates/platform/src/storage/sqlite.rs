@@ -31,10 +31,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_channels_egress.sql"),
     include_str!("migrations/0006_webchat.sql"),
     include_str!("migrations/0007_releases.sql"),
+    include_str!("migrations/0008_sessions.sql"),
 ];
 
 mod channels;
 mod releases;
+mod sessions;
 
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
@@ -500,6 +502,8 @@ impl Tx for SqliteTx<'_> {
             .execute("DELETE FROM access_tokens WHERE expires_at < ?1", [now])?;
         self.tx
             .execute("DELETE FROM refresh_tokens WHERE expires_at < ?1", [now])?;
+        self.tx
+            .execute("DELETE FROM session_families WHERE expires_at < ?1", [now])?;
         self.tx.execute(
             "DELETE FROM action_keys WHERE created_at < ?1",
             [keys_before],

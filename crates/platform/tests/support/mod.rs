@@ -527,6 +527,19 @@ impl Events {
         }
     }
 
+    /// Whether the platform ends the stream within `deadline` (events
+    /// before the end are skipped).
+    pub async fn ends_within(&mut self, deadline: Duration) -> bool {
+        let until = tokio::time::Instant::now() + deadline;
+        loop {
+            match tokio::time::timeout_at(until, self.stream.next()).await {
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(_)) | None) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// Waits for the first event that `want` accepts.
     pub async fn wait_for(
         &mut self,
