@@ -12,6 +12,7 @@
 
 pub mod channels;
 pub mod releases;
+pub mod retention;
 pub mod sqlite;
 
 use std::collections::BTreeSet;
@@ -23,6 +24,7 @@ use homedesk_protocol::{
 
 pub use channels::{AdapterRow, ChannelTx, DeliveryRow, DeliveryUpdate, EgressState};
 pub use releases::{RELEASE_CHUNK_BYTES, ReleaseRow, ReleaseTx};
+pub use retention::RetentionTx;
 pub use sqlite::SqliteStorage;
 
 /// Who may see a change-log entry.
@@ -141,8 +143,8 @@ pub struct StoredActionKey {
 
 /// Work inside one transaction. Every method may fail with a storage error;
 /// the transaction then rolls back as a whole. Channel adapters and egress
-/// deliveries are in [`ChannelTx`], published releases in [`ReleaseTx`].
-pub trait Tx: ChannelTx + ReleaseTx {
+/// deliveries are in [`ChannelTx`], published releases in [`ReleaseTx`], the retention sweep's in [`RetentionTx`].
+pub trait Tx: ChannelTx + ReleaseTx + RetentionTx {
     /// A random id fixed when the database was created; cursors carry it so a
     /// cursor from another database (e.g. after a reset) is recognised.
     fn instance_id(&mut self) -> anyhow::Result<String>;
