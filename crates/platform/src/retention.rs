@@ -22,14 +22,17 @@ pub fn sweep(tx: &mut dyn Tx, cutoff: UnixMillis, now: UnixMillis) -> anyhow::Re
     let due = tx.resolved_before(cutoff)?;
     let mut swept = 0;
     for conversation in &due {
-        for message in tx.messages_of(&conversation.id)? {
-            tx.tombstone(EntityKind::Message, &message.id, now)?;
-        }
+        // The conversation first: the workstation drops its thread, draft
+        // and photos with it; the messages' own tombstones then reach a PC
+        // that somehow kept one.
         if tx
             .tombstone(EntityKind::Conversation, &conversation.id, now)?
             .is_some()
         {
             swept += 1;
+        }
+        for message in tx.messages_of(&conversation.id)? {
+            tx.tombstone(EntityKind::Message, &message.id, now)?;
         }
         let mut customer_gone = true;
         for other in tx.conversations_of_customer(&conversation.customer_id)? {
