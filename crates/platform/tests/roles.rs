@@ -304,3 +304,71 @@ async fn supervisor_only_reads_refuse_an_agent() {
     let (status, body) = server.get(path, Some(&supervisor.access_token)).await;
     assert_eq!(status, StatusCode::OK, "the supervisor reads them: {body}");
 }
+
+#[tokio::test]
+async fn a_trainee_gets_no_customer_photo_only_canned_reply_pictures() {
+    let server = Server::start_demo(&[]);
+    add_trainee_with_a_queue(&server, "t2104");
+    let trainee = sign_in_trainee(&server, "t2104").await;
+    // A customer's photo, as a channel adapter uploads it.
+    let png = {
+        let img = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut bytes, image::ImageFormat::Png)
+            .expect("png");
+        bytes.into_inner()
+    };
+    let uploaded: serde_json::Value = server
+        .client
+        .post(format!("{}/v1/attachments", server.url))
+        .bearer_auth(server.ingress_token())
+        .body(png)
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("an Attachment");
+    let photo = uploaded["id"].as_str().expect("id").to_owned();
+    let mut message = ingress_message("roles-5", "cust-roles-5", "aftersales", "看照片");
+    message["attachments"] = json!([photo]);
+    let (status, answer) = server.ingress("chat", &message).await;
+    assert!(status.is_success(), "{answer}");
+
+    for path in [
+        format!("/v1/attachments/{photo}"),
+        format!("/v1/attachments/{photo}/thumbnail"),
+    ] {
+        let (status, body) = server.get(&path, Some(&trainee.access_token)).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("not_found")),
+            "a trainee gets no customer's photo ({path}): {body}"
+        );
+    }
+    let agent = server.sign_in("a1002").await;
+    let (status, _) = server
+        .get(
+            &format!("/v1/attachments/{photo}"),
+            Some(&agent.access_token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "an agent does");
+
+    // The canned replies' pictures are for everyone, trainees included.
+    let (changes, _) = server.pull_all(&trainee.access_token, None).await;
+    let canned = changes
+        .iter()
+        .find_map(|c| match &c.body {
+            ChangeBody::Upsert(Record::CannedReply(r)) => r.attachment.clone(),
+            _ => None,
+        })
+        .expect("the demo has canned replies with a picture");
+    let (status, _) = server
+        .get(
+            &format!("/v1/attachments/{}/thumbnail", canned.id),
+            Some(&trainee.access_token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "a canned reply's picture");
+}
