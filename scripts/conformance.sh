@@ -103,6 +103,8 @@ sign_in() {
 export CONFORMANCE_URL=$url CONFORMANCE_CA=$ca CONFORMANCE_PASSWORD=$password
 CONFORMANCE_INGRESS_TOKEN=$(tr -d "\n" <"$work/data/demo-adapter-secret")
 export CONFORMANCE_INGRESS_TOKEN
+CONFORMANCE_METRICS_TOKEN=$(tr -d "\n" <"$work/data/metrics-token")
+export CONFORMANCE_METRICS_TOKEN
 export PYTHONPATH=scripts/conformance SCHEMATHESIS_HOOKS=hooks
 
 status=0

@@ -27,7 +27,7 @@ PACKAGE=homedesk-platform
 SRC=packaging/platform
 DIST_DIR=${HOMEDESK_DIST_DIR:-target/dist}
 
-# --- 1. The binary, release profile (thin LTO, stripped, panic = abort).
+# --- 1. The binary, release profile (thin LTO, stripped, panics unwind).
 say "building $PACKAGE (release profile)"
 cargo build --release --locked -p homedesk-platform
 BIN=target/release/homedesk-platform

@@ -2,7 +2,8 @@
 
 Authentication: each operation gets the credentials its `security` in
 docs/openapi.yaml asks for: the demo channel adapter's secret for
-`adapterBearer`, the access token of the agent this run signs in as
+`adapterBearer`, the platform's metrics token (DATA_DIR/metrics-token) for
+`metricsBearer`, the access token of the agent this run signs in as
 (CONFORMANCE_AGENT) for `agentBearer`, the `hd_chat` cookie of a web chat
 customer this run opens (POST /chat/api/session, at start) for
 `customerCookie`, nothing for `security: []`. An operation that takes either
@@ -65,6 +66,7 @@ CA = os.environ["CONFORMANCE_CA"]
 AGENT_TOKEN = os.environ["CONFORMANCE_AGENT_TOKEN"]
 AGENT = os.environ["CONFORMANCE_AGENT"]
 INGRESS_TOKEN = os.environ["CONFORMANCE_INGRESS_TOKEN"]
+METRICS_TOKEN = os.environ["CONFORMANCE_METRICS_TOKEN"]
 PASSWORD = os.environ["CONFORMANCE_PASSWORD"]
 
 SESSION = requests.Session()
@@ -141,6 +143,8 @@ class PlatformAuth:
         if "adapterBearer" in wanted and "agentBearer" in wanted:
             TURNS["n"] += 1
             return INGRESS_TOKEN if TURNS["n"] % 2 else AGENT_TOKEN
+        if "metricsBearer" in wanted:
+            return METRICS_TOKEN
         if "adapterBearer" in wanted:
             return INGRESS_TOKEN
         if "agentBearer" in wanted:

@@ -96,12 +96,9 @@ async fn offer_of(
 }
 
 async fn degraded_links(server: &Server) -> String {
-    let (_, body) = server.get("/metrics", None).await;
-    body.as_str()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("homedesk_degraded_links "))
-        })
+    let text = server.metrics().await;
+    text.lines()
+        .find(|l| l.starts_with("homedesk_degraded_links "))
         .unwrap_or("")
         .to_owned()
 }

@@ -108,15 +108,7 @@ async fn customer_sends_photos(
 
 /// Requests the platform answered with `status` on one route (its /metrics).
 async fn requests_with(server: &Server, route: &str, status: u16) -> u64 {
-    let text = server
-        .client
-        .get(format!("{}/metrics", server.url))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let text = server.metrics().await;
     let wanted = format!("homedesk_http_requests_total{{route=\"{route}\",status=\"{status}\"}}");
     text.lines()
         .filter_map(|line| line.strip_prefix(&wanted))

@@ -22,7 +22,8 @@
 use homedesk_protocol::rules::{self, Actor, Refusal};
 use homedesk_protocol::{
     Action, ActionCode, ActionEnvelope, ActionResult, ActionStatus, AgentProfile, Conversation,
-    EntityKind, Message, Presence, Record, TransferTarget, UnixMillis, is_valid_idempotency_key,
+    EntityKind, Message, Presence, Record, Role, TransferTarget, UnixMillis,
+    is_valid_idempotency_key,
 };
 use sha2::{Digest, Sha256};
 
@@ -210,6 +211,9 @@ fn apply_action(
         if let Err(refusal) = rules::check(action) {
             return Ok(Err(refusal));
         }
+        if me.role == Role::Trainee {
+            return Ok(Err(crate::visibility::trainee_refusal()));
+        }
         let c = check!(load_conversation(tx, conversation_id));
         let mut done = match rules::apply(&c, &Actor::of(&me), action, now) {
             Ok(done) => done,
@@ -231,7 +235,17 @@ fn apply_action(
         if let Action::Transfer { target, .. } = action {
             let exists = match target {
                 TransferTarget::Queue(queue) => tx.get(EntityKind::Queue, queue)?.is_some(),
-                TransferTarget::Agent(other) => tx.get(EntityKind::AgentProfile, other)?.is_some(),
+                TransferTarget::Agent(other) => match tx.get(EntityKind::AgentProfile, other)? {
+                    Some(Record::AgentProfile(profile)) if profile.role == Role::Trainee => {
+                        return Ok(Err(Refusal::rejected(
+                            ActionCode::Forbidden,
+                            format!(
+                                "target: {other} is a trainee; live conversations go to agents"
+                            ),
+                        )));
+                    }
+                    found => found.is_some(),
+                },
             };
             if !exists {
                 return Ok(Err(rules::unknown_target(target)));
@@ -287,6 +301,11 @@ fn apply_action(
             if !accept {
                 tx.set_offer_state(offer_id, OfferState::Declined)?;
                 effects.reroute = true;
+            } else if me.role == Role::Trainee {
+                // Routing never offers to a trainee; an offer made before
+                // their role changed is not taken either.
+                tx.set_offer_state(offer_id, OfferState::Withdrawn)?;
+                return Ok(Err(crate::visibility::trainee_refusal()));
             } else {
                 let c = check!(load_conversation(tx, &offer.conversation_id));
                 let done = match rules::accept_offer(&c, &Actor::of(&me)) {

@@ -227,29 +227,12 @@ pub fn demo_secret(
         };
         made.map_err(anyhow::Error::msg)
     })?;
-    write_private(&path, &secret)?;
+    crate::owner_only::write(&path, format!("{secret}\n").as_bytes())?;
     Ok(secret)
 }
 
 /// File name of the demo adapter's secret in the data folder.
 pub const DEMO_SECRET_FILE: &str = "demo-adapter-secret";
-
-fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    use anyhow::Context;
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    writeln!(file, "{text}")?;
-    file.sync_all()?;
-    Ok(())
-}
 
 #[cfg(test)]
 mod tests {

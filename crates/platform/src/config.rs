@@ -25,6 +25,9 @@ pub const FILE_NAME: &str = "platform.toml";
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
 
+/// Days a resolved conversation stays on agents' PCs unless configured.
+pub const DEFAULT_CONVERSATION_DAYS: u64 = 90;
+
 /// Settings from the config file or the flags; `None` means "not said here".
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +41,9 @@ pub struct ServeConfig {
     pub access_ttl: Option<u64>,
     /// Seconds a refresh token may be presented again after use.
     pub refresh_grace: Option<u64>,
+    /// Bearer token `GET /metrics` requires; without it, the token in
+    /// `DATA_DIR/metrics-token` (made at first start, owner-only).
+    pub metrics_token: Option<String>,
     #[serde(default)]
     pub retention: Retention,
     #[serde(default)]
@@ -140,6 +146,9 @@ pub struct Retention {
     pub sign_in_days: Option<u64>,
     /// Days the verdict of an action is remembered (at least the protocol's 30).
     pub idempotency_days: Option<u64>,
+    /// Days after its resolution a conversation stays on agents' PCs (PIPL);
+    /// the platform keeps it for supervisors (`--retention-days`).
+    pub conversation_days: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -207,12 +216,17 @@ impl ServeConfig {
             offer_timeout: self.offer_timeout.or(file.offer_timeout),
             access_ttl: self.access_ttl.or(file.access_ttl),
             refresh_grace: self.refresh_grace.or(file.refresh_grace),
+            metrics_token: self.metrics_token.or(file.metrics_token),
             retention: Retention {
                 sign_in_days: self.retention.sign_in_days.or(file.retention.sign_in_days),
                 idempotency_days: self
                     .retention
                     .idempotency_days
                     .or(file.retention.idempotency_days),
+                conversation_days: self
+                    .retention
+                    .conversation_days
+                    .or(file.retention.conversation_days),
             },
             egress: Egress {
                 retry_base_ms: self.egress.retry_base_ms.or(file.egress.retry_base_ms),
@@ -266,6 +280,20 @@ impl ServeConfig {
             homedesk_protocol::IDEMPOTENCY_RETENTION_DAYS,
             homedesk_protocol::IDEMPOTENCY_RETENTION_DAYS
         );
+        let conversation_days = self
+            .retention
+            .conversation_days
+            .unwrap_or(DEFAULT_CONVERSATION_DAYS);
+        anyhow::ensure!(
+            (1..=3650).contains(&conversation_days),
+            "retention.conversation_days (--retention-days): give 1 to 3650 days"
+        );
+        if let Some(token) = &self.metrics_token {
+            anyhow::ensure!(
+                token.len() >= 16 && token.bytes().all(|b| b.is_ascii_graphic()),
+                "metrics_token (--metrics-token): at least 16 printable characters, no spaces"
+            );
+        }
         let egress = &self.egress;
         let (base, cap, give_up, timeout, poll) = (
             egress.retry_base_ms.unwrap_or(1000),
@@ -290,6 +318,8 @@ impl ServeConfig {
             },
             offer_timeout_ms: secs_ms(offer_timeout)?,
             idempotency_retention_ms: day_ms(idempotency_days)?,
+            conversation_retention_ms: day_ms(conversation_days)?,
+            metrics_token: self.metrics_token.clone(),
             webchat: ChatLimits {
                 customer_per_minute: self.webchat.customer_rate.unwrap_or(20),
                 ip_per_minute: self.webchat.ip_rate.unwrap_or(120),
@@ -344,6 +374,9 @@ listen = "{listen}"
 # access_ttl = 900
 # Seconds a used refresh token may be presented again (a retry after a lost answer).
 # refresh_grace = 30
+# Token Prometheus sends to read /metrics (Authorization: Bearer TOKEN). Without it
+# the platform makes one at first start in metrics-token in the data folder.
+# metrics_token = "a long random string"
 
 [retention]
 # Days an agent stays signed in on a workstation without signing in again.
@@ -351,6 +384,10 @@ listen = "{listen}"
 # Days the platform remembers each action's verdict (at least 30: a workstation
 # may come back after that long offline and send its actions again).
 # idempotency_days = 30
+# Days after its resolution a conversation stays on agents' PCs (personal data,
+# PIPL): then the platform tells every workstation to delete it, its messages and
+# photos. The platform keeps it; supervisors read it with GET /v1/conversations/ID.
+# conversation_days = 90
 
 [egress]
 # Replies to channel adapters' webhooks: the first retry waits 1/2 to 1 times

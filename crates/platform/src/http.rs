@@ -242,6 +242,7 @@ pub fn router(platform: Shared) -> Router {
             count_requests,
         ))
         .layer(middleware::from_fn(protocol_header))
+        .layer(middleware::from_fn(panic_probe))
         .layer(middleware::from_fn_with_state(limits, read_body_first))
         .layer(
             CompressionLayer::new()
@@ -258,6 +259,18 @@ pub fn router(platform: Shared) -> Router {
             ApiError::internal().into_response()
         }))
         .with_state(platform)
+}
+
+/// Header that makes a debug build's request panic inside the stack, so
+/// `tests/hardening.rs` can show a panic answers 500 and the server keeps
+/// serving. Release builds ignore it (the check is compiled out).
+pub const PANIC_PROBE_HEADER: &str = "Homedesk-Test-Panic";
+
+async fn panic_probe(request: Request, next: Next) -> Response {
+    if cfg!(debug_assertions) && request.headers().contains_key(PANIC_PROBE_HEADER) {
+        panic!("{PANIC_PROBE_HEADER}: a handler panicked on purpose");
+    }
+    next.run(request).await
 }
 
 /// Most bytes read (and ignored) of a body sent to an endpoint that takes
@@ -494,14 +507,35 @@ async fn health() -> Json<Health> {
     })
 }
 
-async fn metrics(State(platform): State<Shared>) -> impl IntoResponse {
+/// `GET /metrics` needs the metrics token (`metrics_token`, else
+/// `DATA_DIR/metrics-token`): the counters tell an outsider how busy the
+/// platform is and how sign-ins fail.
+async fn metrics(
+    State(platform): State<Shared>,
+    headers: axum::http::HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let presented = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    let allowed = match (&platform.settings.metrics_token, presented) {
+        (Some(expected), Some(presented)) => crate::metrics::token_matches(expected, presented),
+        _ => false,
+    };
+    if !allowed {
+        return Err(ApiError::unauthorized(
+            "send the metrics token: Authorization: Bearer <metrics_token, or DATA_DIR/metrics-token>",
+        ));
+    }
     let mut text = platform.metrics.render(platform.connections.open_streams());
     text.push_str(&format!(
         "# HELP homedesk_degraded_links Agents whose workstation says its link is degraded\n\
          # TYPE homedesk_degraded_links gauge\nhomedesk_degraded_links {}\n",
         platform.connections.degraded_links()
     ));
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+    Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }
 
 /// `limit` of `/v1/changes`: any whole number of 1 or more (the schema's

@@ -12,7 +12,8 @@
 //! `admin` the import of knowledge and accounts, `queues` the queues an
 //! administrator adds, `setup` a production data folder (`init`), `config`
 //! the settings file, `demo` the demo world, `releases` the desktop packages
-//! served to the workstations' updater.
+//! served to the workstations' updater, `retention` the sweep that takes old
+//! resolved conversations off agents' PCs.
 
 pub mod actions;
 pub mod admin;
@@ -30,8 +31,10 @@ pub mod http;
 pub mod hub;
 pub mod ingress;
 pub mod metrics;
+pub mod owner_only;
 pub mod queues;
 pub mod releases;
+pub mod retention;
 pub mod routing;
 pub mod server;
 pub mod sessions;
@@ -70,6 +73,12 @@ pub struct Settings {
     pub offer_timeout_ms: i64,
     /// How long the verdict of an action is kept for its idempotency key.
     pub idempotency_retention_ms: i64,
+    /// How long after its resolution a conversation stays on agents' PCs
+    /// (`retention`).
+    pub conversation_retention_ms: i64,
+    /// The bearer token `GET /metrics` requires (`serve` fills it in from
+    /// the data folder when the config gives none; `None` refuses everyone).
+    pub metrics_token: Option<String>,
     /// How the egress worker retries replies to adapters' webhooks.
     pub egress: EgressConfig,
     /// The web chat's abuse limits.
@@ -214,10 +223,33 @@ impl Platform {
     }
 
     /// Daily upkeep: forget expired tokens and idempotency keys older than
-    /// the retention period.
+    /// the retention period, and take conversations resolved longer ago than
+    /// `conversation_retention_ms` off agents' PCs.
     pub fn purge_once(&self) -> anyhow::Result<()> {
         let now = now_ms();
         let retention = self.settings.idempotency_retention_ms;
-        self.storage.write_with(|tx| tx.purge(now, now - retention))
+        self.storage
+            .write_with(|tx| tx.purge(now, now - retention))?;
+        self.sweep_retention_at(now)?;
+        Ok(())
+    }
+
+    /// The retention sweep as of `now` (tests move the clock): tombstones
+    /// for every conversation resolved before `now - conversation_retention_ms`
+    /// not swept yet; pokes workstations when it wrote any. Returns how many.
+    pub fn sweep_retention_at(&self, now: UnixMillis) -> anyhow::Result<usize> {
+        let cutoff = now - self.settings.conversation_retention_ms;
+        let (swept, latest) = self.storage.write_with(|tx| {
+            let swept = retention::sweep(tx, cutoff, now)?;
+            Ok((swept, tx.latest_seq()?))
+        })?;
+        if swept > 0 {
+            tracing::info!(
+                conversations = swept,
+                "retention: resolved conversations taken off agents' PCs"
+            );
+            self.poke(latest);
+        }
+        Ok(swept)
     }
 }

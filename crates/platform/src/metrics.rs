@@ -104,3 +104,34 @@ impl Metrics {
         out
     }
 }
+
+/// File in the data folder holding the token `GET /metrics` requires when
+/// the config gives none (`metrics_token`).
+pub const TOKEN_FILE: &str = "metrics-token";
+
+/// The metrics token kept in `dir`: read, or made (random, owner-only) at
+/// first start.
+pub fn folder_token(dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = dir.join(TOKEN_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => {
+            crate::owner_only::restrict(&path)?;
+            Ok(text.trim().to_owned())
+        }
+        Ok(_) => make_token(&path),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => make_token(&path),
+        Err(err) => Err(anyhow::Error::new(err).context(format!("reading {}", path.display()))),
+    }
+}
+
+fn make_token(path: &std::path::Path) -> anyhow::Result<String> {
+    let token = crate::auth::random_token(24);
+    crate::owner_only::write(path, format!("{token}\n").as_bytes())?;
+    Ok(token)
+}
+
+/// Whether `presented` is the metrics token, compared in constant time.
+pub fn token_matches(expected: &str, presented: &str) -> bool {
+    let (a, b) = (expected.as_bytes(), presented.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -79,8 +79,8 @@ pub fn init(
             .as_ref()
             .map(|(cert, key)| (cert.as_path(), key.as_path())),
     );
-    std::fs::write(&config_file, text)
-        .with_context(|| format!("writing {}", config_file.display()))?;
+    // Owner-only: it may hold the metrics token.
+    crate::owner_only::write(&config_file, text.as_bytes())?;
     Ok(Initialized {
         config_file,
         dev_ca,

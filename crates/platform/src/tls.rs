@@ -25,22 +25,6 @@ pub struct DevCertificates {
     pub key: PathBuf,
 }
 
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()?;
-    Ok(())
-}
-
 /// Creates the development CA and server certificate under `dir/tls/` unless
 /// all four files are already there.
 pub fn ensure_dev_certificates(dir: &Path) -> anyhow::Result<DevCertificates> {
@@ -57,7 +41,7 @@ pub fn ensure_dev_certificates(dir: &Path) -> anyhow::Result<DevCertificates> {
     {
         return Ok(paths);
     }
-    std::fs::create_dir_all(&tls).with_context(|| format!("creating {}", tls.display()))?;
+    crate::owner_only::create_dir(&tls)?;
 
     let ca_key = KeyPair::generate()?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
@@ -80,8 +64,8 @@ pub fn ensure_dev_certificates(dir: &Path) -> anyhow::Result<DevCertificates> {
     server_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     let server_cert = server_params.signed_by(&server_key, &issuer)?;
 
-    write_private(&ca_key_path, &ca_key.serialize_pem())?;
-    write_private(&paths.key, &server_key.serialize_pem())?;
+    crate::owner_only::write(&ca_key_path, ca_key.serialize_pem().as_bytes())?;
+    crate::owner_only::write(&paths.key, server_key.serialize_pem().as_bytes())?;
     std::fs::write(&paths.cert, server_cert.pem() + &ca_cert.pem())?;
     std::fs::write(&paths.ca, ca_cert.pem())?;
     tracing::info!("created a development CA at {}", paths.ca.display());

@@ -2,6 +2,11 @@
 //! and agent profiles are for everyone; a conversation, its messages and its
 //! customer are for the agents of its queue and for its assignee.
 //!
+//! A trainee sees no live conversation at all, whatever queues their profile
+//! names: they practise in the sandbox, on made-up customers. The platform
+//! enforces it here (the change log they read) and in `actions` (what they
+//! may do), not only in the workstation.
+//!
 //! Invariant: when a conversation moves (claimed, transferred, released), the
 //! change is logged for the old audience *and* the new one, so nobody keeps a
 //! stale copy; and a newly entitled viewer receives the customer and the
@@ -19,8 +24,13 @@ pub fn conversation_audience(c: &Conversation) -> Audience {
     audience
 }
 
-/// The audiences an agent belongs to, for reading the change log.
+/// The audiences an agent belongs to, for reading the change log. A
+/// trainee belongs to none but everyone's: no queue, not even their own
+/// code (nothing live can be assigned to them, see `actions`).
 pub fn viewers_of(profile: &AgentProfile, all_queues: &[String]) -> Vec<Viewer> {
+    if profile.role == Role::Trainee {
+        return vec![Viewer::Everyone];
+    }
     let mut viewers = vec![Viewer::Everyone, Viewer::Agent(profile.code.clone())];
     let queues: &[String] = if profile.role == Role::Supervisor {
         all_queues
@@ -31,9 +41,19 @@ pub fn viewers_of(profile: &AgentProfile, all_queues: &[String]) -> Vec<Viewer> 
     viewers
 }
 
-/// The rule is the one actions obey ([`homedesk_protocol::rules::Actor`]).
+/// The rule is the one actions obey ([`homedesk_protocol::rules::Actor`]),
+/// and never for a trainee. (The rule itself lets a trainee act on their
+/// practice conversations: the sandbox plays the platform with it.)
 pub fn can_see(profile: &AgentProfile, c: &Conversation) -> bool {
-    homedesk_protocol::rules::Actor::of(profile).can_see(c)
+    profile.role != Role::Trainee && homedesk_protocol::rules::Actor::of(profile).can_see(c)
+}
+
+/// Why a trainee's action on a live conversation is refused.
+pub fn trainee_refusal() -> homedesk_protocol::rules::Refusal {
+    homedesk_protocol::rules::Refusal::rejected(
+        homedesk_protocol::ActionCode::Forbidden,
+        "trainees practise in the sandbox: live conversations are for agents",
+    )
 }
 
 /// Saves a conversation's new state, logging it for the old and the new

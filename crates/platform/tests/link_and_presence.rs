@@ -41,8 +41,7 @@ async fn next_offer(events: &mut Events) -> homedesk_protocol::Offer {
 }
 
 async fn degraded_links(server: &Server) -> String {
-    let (_, body) = server.get("/metrics", None).await;
-    let text = body.as_str().expect("metrics text").to_owned();
+    let text = server.metrics().await;
     text.lines()
         .find(|l| l.starts_with("homedesk_degraded_links "))
         .expect("the degraded-links gauge")

@@ -450,8 +450,7 @@ async fn a_published_release_is_offered_to_older_workstations_and_downloads_inta
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no such package");
 
-    let (_, metrics) = server.get("/metrics", None).await;
-    let metrics = metrics.as_str().unwrap_or_default().to_owned();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains("homedesk_update_checks_total{result=\"update\"} 3"),
         "{metrics}"

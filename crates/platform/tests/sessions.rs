@@ -240,15 +240,7 @@ async fn metrics_and_compression() {
         Some("gzip")
     );
 
-    let text = server
-        .client
-        .get(format!("{}/metrics", server.url))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let text = server.metrics().await;
     assert!(
         text.contains("homedesk_sign_ins_total{result=\"ok\"} 1"),
         "{text}"

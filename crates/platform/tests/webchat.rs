@@ -588,8 +588,7 @@ async fn a_customer_over_the_limit_is_told_to_wait_and_others_are_not_slowed() {
         .count();
     assert_eq!(stored, 0, "the refused message was not stored");
 
-    let (_, metrics) = server.get("/metrics", None).await;
-    let metrics = metrics.as_str().unwrap_or_default();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains("homedesk_webchat_limited_total{by=\"customer\"} 1"),
         "{metrics}"

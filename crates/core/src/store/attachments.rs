@@ -4,6 +4,9 @@
 //! the photos waiting in a composer (`drafts.attachments`); and the photos
 //! the platform would not give (`media_refusals`).
 //!
+//! A conversation that leaves the PC takes its photos and draft with it
+//! ([`forget_conversation`]).
+//!
 //! Invariants: a thumbnail of an open (not resolved) conversation or of a
 //! canned reply is never evicted, nor a local photo that a draft, the outbox, a pending message or
 //! an undismissed refusal still names ([`evict`]). What to fetch and when is
@@ -268,6 +271,79 @@ pub fn evict(tx: &Connection, budget: u64, keep: (&str, Variant)) -> Result<Evic
         evicted.bytes += size;
     }
     Ok(evicted)
+}
+
+/// A conversation leaves this PC (out of the agent's sight, or past the
+/// platform's retention): its draft, and every photo its messages or draft
+/// name that nothing else on this PC names (another conversation's
+/// message, a canned reply, the outbox, another draft, a refusal still
+/// shown). Call before its messages are deleted.
+pub fn forget_conversation(tx: &Connection, conversation_id: &str) -> Result<(), StoreError> {
+    let photos: Vec<String> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT json_extract(a.value, '$.id')
+             FROM messages m, json_each(m.data, '$.attachments') a
+             WHERE m.conversation_id = ?1
+             UNION SELECT json_extract(a.value, '$.id')
+             FROM drafts d, json_each(d.attachments) a
+             WHERE d.conversation_id = ?1",
+        )?;
+        let rows = stmt.query_map(params![conversation_id], |row| row.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    tx.execute(
+        "DELETE FROM drafts WHERE conversation_id = ?1",
+        params![conversation_id],
+    )?;
+    forget_unnamed(tx, &photos, conversation_id, "")
+}
+
+/// A message leaves this PC: the photos it names that nothing else names.
+/// Call before it is deleted.
+pub fn forget_message(tx: &Connection, message_id: &str) -> Result<(), StoreError> {
+    let photos: Vec<String> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT json_extract(a.value, '$.id')
+             FROM messages m, json_each(m.data, '$.attachments') a WHERE m.id = ?1",
+        )?;
+        let rows = stmt.query_map(params![message_id], |row| row.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    forget_unnamed(tx, &photos, "", message_id)
+}
+
+/// Deletes each of `photos` (every variant) unless something other than
+/// the conversation or message going names it.
+fn forget_unnamed(
+    tx: &Connection,
+    photos: &[String],
+    conversation_id: &str,
+    message_id: &str,
+) -> Result<(), StoreError> {
+    let mut named_elsewhere = tx.prepare_cached(
+        "SELECT 1 FROM messages m, json_each(m.data, '$.attachments') a
+         WHERE m.conversation_id <> ?2 AND m.id <> ?3 AND json_extract(a.value, '$.id') = ?1
+         UNION ALL SELECT 1 FROM canned_replies
+         WHERE json_extract(attachment, '$.id') = ?1
+         UNION ALL SELECT 1 FROM outbox o, json_each(o.action, '$.attachments') a
+         WHERE json_extract(a.value, '$.id') = ?1
+         UNION ALL SELECT 1 FROM drafts d, json_each(d.attachments) a
+         WHERE json_extract(a.value, '$.id') = ?1
+         UNION ALL SELECT 1 FROM conflicts c, json_each(c.action, '$.attachments') a
+         WHERE c.dismissed_at IS NULL AND json_extract(a.value, '$.id') = ?1
+         LIMIT 1",
+    )?;
+    for photo in photos {
+        let kept = named_elsewhere
+            .query_row(params![photo, conversation_id, message_id], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if !kept {
+            tx.execute("DELETE FROM media_blobs WHERE id = ?1", params![photo])?;
+            tx.execute("DELETE FROM media_refusals WHERE id = ?1", params![photo])?;
+        }
+    }
+    Ok(())
 }
 
 /// The photos attached in a conversation's composer, in order.

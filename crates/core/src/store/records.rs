@@ -193,9 +193,30 @@ fn upsert_json(tx: &Connection, table: &str, id: &str, data: &str) -> Result<(),
 fn delete(tx: &Connection, entity: EntityKind, id: &str) -> Result<(), StoreError> {
     match entity {
         EntityKind::Conversation => {
-            // Gone from this agent's sight: the conversation and its thread
-            // go. Actions still in the outbox for it are delivered anyway;
-            // the platform decides, and a refusal comes back as a conflict.
+            // Gone from this agent's sight, or resolved longer ago than the
+            // platform's retention (PIPL): the conversation, its thread, its
+            // draft and photos go, and the record of replies delivered for
+            // it. Actions still in the outbox for it are delivered anyway;
+            // the platform decides, and a refusal comes back as a conflict
+            // (kept while undismissed, unless the conversation was over).
+            let resolved = tx
+                .query_row(
+                    "SELECT status = 'resolved' FROM conversations WHERE id = ?1",
+                    params![id],
+                    |row| row.get::<_, bool>(0),
+                )
+                .optional()?
+                .unwrap_or(false);
+            super::attachments::forget_conversation(tx, id)?;
+            tx.execute(
+                "DELETE FROM delivered WHERE json_extract(action, '$.conversation_id') = ?1",
+                params![id],
+            )?;
+            tx.execute(
+                "DELETE FROM conflicts WHERE conversation_id = ?1
+                     AND (dismissed_at IS NOT NULL OR ?2)",
+                params![id, resolved],
+            )?;
             tx.execute("DELETE FROM conversations WHERE id = ?1", params![id])?;
             tx.execute(
                 "DELETE FROM messages WHERE conversation_id = ?1",
@@ -203,6 +224,7 @@ fn delete(tx: &Connection, entity: EntityKind, id: &str) -> Result<(), StoreErro
             )?;
         }
         EntityKind::Message => {
+            super::attachments::forget_message(tx, id)?;
             tx.execute("DELETE FROM messages WHERE id = ?1", params![id])?;
         }
         EntityKind::Customer => {

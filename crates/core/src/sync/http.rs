@@ -136,6 +136,10 @@ impl HttpTransport {
                 .https_only(!insecure)
                 .connect_timeout(config.connect_timeout)
                 .read_timeout(idle)
+                // Never follow a redirect: a 307/308 would send the sign-in
+                // body (the password) or a bearer token on to whatever
+                // address the answer names. The platform never redirects.
+                .redirect(reqwest::redirect::Policy::none())
                 .user_agent(concat!("homedesk-workstation/", env!("CARGO_PKG_VERSION")));
             if let Some(certs) = &certs {
                 builder = builder.tls_certs_only(certs.clone());

@@ -3,7 +3,8 @@
 //!
 //! A stored photo never changes (its id is its content's hash), so reads
 //! are cached for a year by whoever fetched them, revalidate by ETag, and
-//! are never sniffed into another type.
+//! are never sniffed into another type. A trainee reads only canned
+//! replies' pictures, never a customer's photo.
 
 use std::sync::Arc;
 
@@ -18,7 +19,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use homedesk_protocol::{ErrorCode, MAX_ATTACHMENT_BYTES, rules::is_attachment_id};
+use homedesk_protocol::{
+    EntityKind, ErrorCode, MAX_ATTACHMENT_BYTES, Record, Role, rules::is_attachment_id,
+};
 
 use crate::Platform;
 use crate::auth::Caller;
@@ -142,20 +145,52 @@ pub async fn post_attachment(
 
 pub async fn get_image(
     State(platform): State<Shared>,
-    Agent(_): Agent,
+    Agent(caller): Agent,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    check_trainee(&platform, caller, &id).await?;
     serve(&platform, id, false, &headers).await
 }
 
 pub async fn get_thumbnail(
     State(platform): State<Shared>,
-    Agent(_): Agent,
+    Agent(caller): Agent,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    check_trainee(&platform, caller, &id).await?;
     serve(&platform, id, true, &headers).await
+}
+
+/// A trainee sees no live conversation (`crate::visibility`), so no
+/// customer's photo either: only the pictures of canned replies, which every
+/// agent has. Anything else is "no such photo", as for an id never stored.
+async fn check_trainee(platform: &Shared, caller: Caller, id: &str) -> Result<(), ApiError> {
+    let photo = id.to_owned();
+    let allowed = platform
+        .blocking(move |p| {
+            p.storage.read_with(|tx| {
+                let Some(Record::AgentProfile(me)) =
+                    tx.get(EntityKind::AgentProfile, &caller.agent)?
+                else {
+                    return Ok(false);
+                };
+                if me.role != Role::Trainee {
+                    return Ok(true);
+                }
+                Ok(tx.list(EntityKind::CannedReply)?.iter().any(|r| {
+                    matches!(r, Record::CannedReply(reply)
+                        if reply.attachment.as_ref().is_some_and(|a| a.id == photo))
+                }))
+            })
+        })
+        .await?;
+    if allowed {
+        Ok(())
+    } else {
+        Err(no_such_photo(id))
+    }
 }
 
 fn no_such_photo(id: &str) -> ApiError {

@@ -38,7 +38,7 @@ pub enum Command {
     /// Make an empty production platform in a new data folder.
     Init(setup::InitArgs),
     /// Run the HTTPS server.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Manage queues: add, change, list.
     #[command(subcommand)]
     Queue(setup::QueueCommand),
@@ -68,7 +68,7 @@ pub enum Command {
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Init(args) => setup::init(args),
-        Command::Serve(args) => serve::serve(args),
+        Command::Serve(args) => serve::serve(*args),
         Command::Queue(command) => setup::queue(command),
         Command::Agent(command) => setup::agent(command),
         Command::Kb(command) => content::kb(command),

@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use homedesk_platform::auth::DEMO_PASSWORD;
 use homedesk_platform::config::{self, ServeConfig};
 use homedesk_platform::storage::{SqliteStorage, Storage};
-use homedesk_platform::{Platform, channels, demo, egress, now_ms, server, setup, tls};
+use homedesk_platform::{Platform, channels, demo, egress, metrics, now_ms, server, setup, tls};
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
@@ -53,6 +53,15 @@ pub struct ServeArgs {
     /// sign-in [default: 30].
     #[arg(long)]
     refresh_grace: Option<u64>,
+    /// Days after its resolution a conversation stays on agents' PCs; then
+    /// the platform tells the workstations to delete it (it keeps it for
+    /// supervisors) [default: 90].
+    #[arg(long, value_name = "DAYS")]
+    retention_days: Option<u64>,
+    /// Token `GET /metrics` requires (Authorization: Bearer TOKEN)
+    /// [default: the one in DATA_DIR/metrics-token, made at first start].
+    #[arg(long, value_name = "TOKEN", env = "HOMEDESK_METRICS_TOKEN")]
+    metrics_token: Option<String>,
     /// Egress: the first retry of a reply an adapter refused waits 1/2 to 1
     /// times this; each further one doubles, up to --egress-retry-cap-ms
     /// [default: 1000].
@@ -102,7 +111,11 @@ impl ServeArgs {
             offer_timeout: self.offer_timeout,
             access_ttl: self.access_ttl,
             refresh_grace: self.refresh_grace,
-            retention: config::Retention::default(),
+            metrics_token: self.metrics_token.clone(),
+            retention: config::Retention {
+                conversation_days: self.retention_days,
+                ..config::Retention::default()
+            },
             egress: config::Egress {
                 retry_base_ms: self.egress_retry_base_ms,
                 retry_cap_ms: self.egress_retry_cap_ms,
@@ -149,8 +162,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     {
         bail!("--demo-traffic: give 0 to 600 contacts a minute");
     }
-    let resolved = args.flags().over(args.file()?).resolve(args.demo)?;
+    let mut resolved = args.flags().over(args.file()?).resolve(args.demo)?;
     let storage = Arc::new(SqliteStorage::open(&args.data_dir)?);
+    if resolved.settings.metrics_token.is_none() {
+        resolved.settings.metrics_token = Some(metrics::folder_token(&args.data_dir)?);
+    }
     // Before anything is seeded or made: a refused --demo changes nothing.
     if args.demo && setup::is_production(storage.as_ref())? {
         bail!(
@@ -241,7 +257,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Purges expired tokens and old idempotency keys at start and daily.
+/// Purges expired tokens and old idempotency keys, and sweeps resolved
+/// conversations past their retention off agents' PCs, at start and daily.
 async fn upkeep(platform: Arc<Platform>) {
     let mut stop = platform.shutting_down.subscribe();
     loop {

@@ -12,6 +12,7 @@
 
 pub mod channels;
 pub mod releases;
+pub mod retention;
 pub mod sessions;
 pub mod sqlite;
 
@@ -24,6 +25,7 @@ use homedesk_protocol::{
 
 pub use channels::{AdapterRow, ChannelTx, DeliveryRow, DeliveryUpdate, EgressState};
 pub use releases::{RELEASE_CHUNK_BYTES, ReleaseRow, ReleaseTx};
+pub use retention::RetentionTx;
 pub use sessions::{FamilyRow, SessionTx};
 pub use sqlite::SqliteStorage;
 
@@ -144,8 +146,9 @@ pub struct StoredActionKey {
 /// Work inside one transaction. Every method may fail with a storage error;
 /// the transaction then rolls back as a whole. Channel adapters and egress
 /// deliveries are in [`ChannelTx`], published releases in [`ReleaseTx`],
-/// sign-ins' lifetimes, disabled agents and device secrets in [`SessionTx`].
-pub trait Tx: ChannelTx + ReleaseTx + SessionTx {
+/// sign-ins' lifetimes, disabled agents and device secrets in [`SessionTx`],
+/// the retention sweep's in [`RetentionTx`].
+pub trait Tx: ChannelTx + ReleaseTx + SessionTx + RetentionTx {
     /// A random id fixed when the database was created; cursors carry it so a
     /// cursor from another database (e.g. after a reset) is recognised.
     fn instance_id(&mut self) -> anyhow::Result<String>;

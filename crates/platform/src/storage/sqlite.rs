@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
 
 mod channels;
 mod releases;
+mod retention;
 mod sessions;
 
 pub struct SqliteStorage {
@@ -46,9 +47,14 @@ pub struct SqliteStorage {
 impl SqliteStorage {
     /// Opens (creating if needed) `dir/platform.db` and brings its schema up to date.
     pub fn open(dir: &Path) -> anyhow::Result<SqliteStorage> {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating the data folder {}", dir.display()))?;
+        crate::owner_only::create_dir(dir)?;
         let path = dir.join("platform.db");
+        // Customers' messages and token hashes: owner-only before SQLite
+        // first writes (its -wal and -shm take the database file's mode).
+        crate::owner_only::touch(&path)?;
+        for side in ["platform.db-wal", "platform.db-shm"] {
+            crate::owner_only::restrict(&dir.join(side))?;
+        }
         let mut conn = Connection::open(&path)
             .with_context(|| format!("opening the database {}", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;

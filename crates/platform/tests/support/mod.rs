@@ -225,6 +225,22 @@ impl Server {
         (status, value)
     }
 
+    /// The token `GET /metrics` needs: the one the platform made in its
+    /// data folder at first start.
+    pub fn metrics_token(&self) -> String {
+        std::fs::read_to_string(self.dir.join("metrics-token"))
+            .expect("the platform wrote its metrics token")
+            .trim()
+            .to_owned()
+    }
+
+    /// `GET /metrics` with the metrics token: the exposition text.
+    pub async fn metrics(&self) -> String {
+        let (status, body) = self.get("/metrics", Some(&self.metrics_token())).await;
+        assert_eq!(status, StatusCode::OK, "metrics with the token: {body}");
+        body.as_str().expect("metrics text").to_owned()
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
         self.request(reqwest::Method::POST, path, token, Some(body))
             .await
