@@ -58,6 +58,7 @@ macro_rules! with_commands {
             conflicts,
             dismiss_conflict,
             recent_articles,
+            open_link,
             practice_catalog,
             start_practice,
             stop_practice,

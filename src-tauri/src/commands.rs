@@ -385,6 +385,14 @@ pub fn set_focused_conversation(focus: State<'_, Focus>, conversation_id: Option
     focus.set(conversation_id);
 }
 
+/// Opens a web address from an article in the system browser (the UI asked
+/// the agent first); any other kind of address is refused.
+#[tauri::command]
+pub fn open_link(address: String) -> Result<(), ErrorBody> {
+    let url = homedesk_core::links::external_link(&address)?;
+    Ok(crate::links::open_in_browser(&url)?)
+}
+
 /// Refused actions not yet dismissed.
 #[tauri::command]
 pub fn conflicts(workstation: State<'_, Workstation>) -> Result<Vec<ConflictView>, ErrorBody> {

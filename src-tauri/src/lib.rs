@@ -1,8 +1,8 @@
 //! The Homedesk desktop shell: a thin Tauri v2 layer over `homedesk-core`.
 //!
-//! It owns windows, IPC commands, events, notifications, the media scheme
-//! the webview shows photos through, and the updater plugin (`updater`);
-//! nothing else.
+//! It owns windows (and the guard that keeps them on the app, `links`), IPC
+//! commands, events, notifications, the media scheme the webview shows photos
+//! through, and the updater plugin (`updater`); nothing else.
 //! Every decision lives in the core, which this crate `manage()`s as one
 //! [`Workstation`]; background work for a desk (events to the window, the
 //! SLA watch, training uploads) is decided in `homedesk_core::host`, and
@@ -11,6 +11,7 @@
 mod command_list;
 mod commands;
 mod events;
+mod links;
 mod media;
 mod notifier;
 mod updater;
@@ -77,6 +78,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
     builder
         .manage(workstation)
         .manage(notifier::Focus::default())
+        .plugin(links::navigation_guard())
         .plugin(updater::plugin())
         .setup(|app| {
             // Updates first: a package kept from the last run installs

@@ -17,6 +17,7 @@ pub mod connection;
 pub mod desk;
 pub mod error;
 pub mod host;
+pub mod links;
 pub mod locale;
 pub mod markdown;
 pub mod notice;

@@ -181,6 +181,11 @@ export interface Host {
   searchArticles(query: string, limit: number): Promise<SearchHit[]>;
   /** One article; `html` is sanitized by the core and safe to show as HTML. */
   article(articleId: string): Promise<ArticleView | null>;
+  /**
+   * Opens a web address (http, https) from an article in the system browser,
+   * after the agent confirmed it; invalid_input for any other address.
+   */
+  openLink(address: string): Promise<void>;
   /** Canned replies by title, shortcut or pinyin (the composer's `/` menu). */
   searchCannedReplies(query: string, limit: number): Promise<CannedHit[]>;
   /** A canned reply with its fields prefilled from the conversation. */

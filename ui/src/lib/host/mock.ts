@@ -223,6 +223,7 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
     searchArticles: async (query, limit) =>
       structuredClone(practice?.rec.searches[query.trim()] ?? []).slice(0, limit),
     article: async (id) => structuredClone(practice?.rec.articles[id] ?? null),
+    openLink: async () => {},
     searchCannedReplies: async () => [],
     replyTemplate: async () => null,
     onDeskEvent: async (listener) => {

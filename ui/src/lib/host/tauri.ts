@@ -65,6 +65,7 @@ export const tauriHost: Host = {
   transfer: (conversationId, target) => call("transfer", { conversationId, target }),
   setFocusedConversation: (conversationId) => call("set_focused_conversation", { conversationId }),
   recentArticles: (limit) => call("recent_articles", { limit }),
+  openLink: (address) => call("open_link", { address }),
   searchArticles: (query, limit) => call("search_articles", { query, limit }),
   article: (articleId) => call("article", { articleId }),
   searchCannedReplies: (query, limit) => call("search_canned_replies", { query, limit }),
