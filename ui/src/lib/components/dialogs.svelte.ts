@@ -6,14 +6,7 @@
 
 /** The dialogs the App can show, one at a time. */
 export type DialogName =
-  | "settings"
-  | "myDay"
-  | "help"
-  | "practice"
-  | "practiceHistory"
-  | "report"
-  | "packResult"
-  | "link";
+  "settings" | "myDay" | "help" | "practice" | "practiceHistory" | "report" | "packResult" | "link";
 
 export class DialogStack {
   /** The dialog in front; null when the desk is free. */

@@ -383,10 +383,12 @@ export const en: Messages = {
 
   "dialog.close": "Close",
   "link.title": "Open this address in the browser?",
-  "link.explain": "This link opens in the computer's web browser, not in the desk. Check the address first and open it only if it is the site you expect.",
+  "link.explain":
+    "This link opens in the computer's web browser, not in the desk. Check the address first and open it only if it is the site you expect.",
   "link.open": "Open in browser",
   "link.cancel": "Cancel",
-  "link.refused": "This kind of link cannot be opened from the desk; only addresses starting with http or https open.",
+  "link.refused":
+    "This kind of link cannot be opened from the desk; only addresses starting with http or https open.",
 
   "queue.filter.channel": "Channel",
   "queue.filter.channelAll": "All channels",

@@ -355,7 +355,8 @@ export const zhCN = {
 
   "dialog.close": "关闭",
   "link.title": "在浏览器里打开这个网址？",
-  "link.explain": "这个链接会在电脑的浏览器里打开，不在工作台里。请先看清网址，确认是要去的网站再打开。",
+  "link.explain":
+    "这个链接会在电脑的浏览器里打开，不在工作台里。请先看清网址，确认是要去的网站再打开。",
   "link.open": "用浏览器打开",
   "link.cancel": "取消",
   "link.refused": "这种链接不能从工作台打开，只能打开 http 或 https 开头的网址。",
