@@ -287,6 +287,18 @@ export const en: Messages = {
   "lock.checking": "Checking…",
   "lock.wrong": "That password is not right. Please try again.",
   "lock.empty": "Type your password first.",
+  "lock.wrongCount":
+    "Wrong password ({n}). After {left} more you will have to wait before trying again.",
+  "lock.wait": "Too many wrong passwords. Try again in {s} seconds.",
+  "lock.pickedTitle": "Type your password to open your desk",
+  "lock.switchUser": "Someone else",
+  "lock.switchUserHint":
+    "Let another agent use this PC: this agent's data is locked away from them.",
+  "signIn.known": "Agents on this PC",
+  "signIn.knownHint":
+    "Choose your name and type your password to open your desk, offline too. Not listed? Sign in below.",
+  "signIn.knownOpen": "{name} ({code})",
+  "signIn.knownNeedsSignIn": "{name} ({code}) · sign in online",
 
   "myDay.open": "My day",
   "myDay.title": "My day",
