@@ -404,3 +404,204 @@ fn decode_secret(text: &str) -> Option<Vec<u8>> {
 fn store_error(err: StoreError) -> Error {
     crate::desk::store_error(err)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(code: &str) -> AgentProfile {
+        AgentProfile {
+            code: code.into(),
+            name: "陈建国".into(),
+            role: homedesk_protocol::Role::Agent,
+            queues: vec!["aftersales".into()],
+            skills: Vec::new(),
+            max_chats: 4,
+            presence: homedesk_protocol::Presence::Offline,
+            presence_reason: None,
+        }
+    }
+
+    fn vault() -> Vault {
+        Vault::new(KdfParams::cheap_for_tests())
+    }
+
+    const SECRET: &str = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA";
+
+    #[test]
+    fn after_a_password_reset_the_device_secret_opens_the_store_and_reseals_it() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("agents").join("a1001.sqlite");
+        let vault = vault();
+        let key = vault
+            .key_after_sign_in(&db, "old-password", Some(SECRET), &profile("a1001"))
+            .expect("new key");
+        drop(open_agent_store(&db, &key).expect("store made"));
+        // The supervisor reset the password; the agent signs in online with
+        // the new one and the platform sends the device secret again.
+        let again = vault
+            .key_after_sign_in(&db, "new-password", Some(SECRET), &profile("a1001"))
+            .expect("opened by the device secret");
+        assert_eq!(again.bytes(), key.bytes(), "the same store key");
+        open_agent_store(&db, &again).expect("the store opens");
+        assert!(
+            vault
+                .try_unlock(&db, "new-password", 0)
+                .expect("checks")
+                .opened()
+                .is_some(),
+            "offline, the new password opens it now"
+        );
+        assert!(
+            vault
+                .try_unlock(&db, "old-password", 0)
+                .expect("checks")
+                .opened()
+                .is_none(),
+            "the old password no longer does"
+        );
+    }
+
+    #[test]
+    fn without_the_password_or_the_device_secret_nothing_opens_and_nothing_changes() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("agents").join("a1001.sqlite");
+        let vault = vault();
+        let key = vault
+            .key_after_sign_in(&db, "pw", Some(SECRET), &profile("a1001"))
+            .expect("new key");
+        drop(open_agent_store(&db, &key).expect("store made"));
+        let key_file = std::fs::read(Vault::key_path(&db)).expect("key file");
+        let store = std::fs::read(&db).expect("store");
+        for secret in [None, Some("b3RoZXItb3RoZXItb3RoZXItb3RoZXItb3RoZXI")] {
+            let err = vault
+                .key_after_sign_in(&db, "other", secret, &profile("a1001"))
+                .expect_err("refused");
+            assert!(matches!(err, Error::StoreLocked(_)), "{err:?}");
+        }
+        assert_eq!(std::fs::read(Vault::key_path(&db)).expect("kept"), key_file);
+        assert_eq!(std::fs::read(&db).expect("kept"), store);
+    }
+
+    #[test]
+    fn the_throttle_counts_in_the_key_file_and_a_try_during_the_wait_is_not_checked() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("agents").join("a1001.sqlite");
+        let vault = vault();
+        drop(
+            vault
+                .key_after_sign_in(&db, "right", None, &profile("a1001"))
+                .expect("key"),
+        );
+        let refused = |u: Unlock| match u {
+            Unlock::Refused {
+                failures,
+                retry_after_ms,
+            } => (failures, retry_after_ms),
+            Unlock::Opened(_) => panic!("opened"),
+        };
+        let mut now = 1_000_000;
+        for n in 1..=4 {
+            let answer = refused(vault.try_unlock(&db, "wrong", now).expect("checks"));
+            assert_eq!(answer, (n, 0), "try {n} answered at once");
+        }
+        let answer = refused(vault.try_unlock(&db, "wrong", now).expect("checks"));
+        assert_eq!(answer, (5, 30_000), "the fifth starts a 30 s wait");
+        now += 10_000;
+        let answer = refused(vault.try_unlock(&db, "right", now).expect("checks"));
+        assert_eq!(
+            answer,
+            (5, 20_000),
+            "during the wait even the right one is not checked"
+        );
+        // A fresh vault (a restart) reads the same count from the file.
+        let restarted = Vault::new(KdfParams::cheap_for_tests());
+        let answer = refused(restarted.try_unlock(&db, "right", now).expect("checks"));
+        assert_eq!(answer, (5, 20_000), "the wait survives a restart");
+        now += 20_000;
+        let answer = refused(restarted.try_unlock(&db, "wrong", now).expect("checks"));
+        assert_eq!(answer, (6, 60_000), "doubling");
+        now += 60_000;
+        assert!(
+            restarted
+                .try_unlock(&db, "right", now)
+                .expect("checks")
+                .opened()
+                .is_some()
+        );
+        let file = keyfile::read(&Vault::key_path(&db))
+            .expect("reads")
+            .expect("there");
+        assert_eq!((file.failures, file.wait_until_ms), (0, 0), "starts over");
+    }
+
+    #[test]
+    fn a_plain_store_is_converted_only_with_the_right_password_and_keeps_its_rows() {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("agents").join("a1001.sqlite");
+        std::fs::create_dir_all(db.parent().expect("dir")).expect("dir");
+        {
+            // A plain store as older versions made it (no key).
+            let conn = rusqlite::Connection::open(&db).expect("plain");
+            conn.execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 CREATE TABLE sync_state (id INTEGER PRIMARY KEY, session TEXT, unlock_verifier TEXT);
+                 CREATE TABLE customers (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+                 INSERT INTO customers VALUES ('c1', '王秀英'), ('c2', '李娜');",
+            )
+            .expect("schema");
+            let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
+            let verifier = argon2::Argon2::default()
+                .hash_password(b"right", &salt)
+                .expect("hash")
+                .to_string();
+            conn.execute(
+                "INSERT INTO sync_state (id, session, unlock_verifier) VALUES (1, NULL, ?1)",
+                [verifier],
+            )
+            .expect("verifier");
+        }
+        let before = std::fs::read(&db).expect("plain bytes");
+        let vault = vault();
+        assert!(
+            vault
+                .try_unlock(&db, "wrong", 0)
+                .expect("checks")
+                .opened()
+                .is_none()
+        );
+        assert!(
+            !Vault::key_path(&db).exists(),
+            "no key made for a wrong password"
+        );
+        assert_eq!(std::fs::read(&db).expect("plain"), before, "untouched");
+        let key = vault
+            .try_unlock(&db, "right", 0)
+            .expect("checks")
+            .opened()
+            .expect("the old verifier opens it");
+        convert::to_encrypted(&db, &key).expect("converts");
+        assert!(!convert::is_plain(&db), "the plain file is gone");
+        for side in ["-wal", "-shm", ".converting"] {
+            assert!(
+                !std::path::PathBuf::from(format!("{}{side}", db.display())).exists(),
+                "{side} removed"
+            );
+        }
+        let conn = crate::store::open_keyed(&db, &key).expect("opens with the key");
+        let names: Vec<String> = conn
+            .prepare("SELECT data FROM customers ORDER BY id")
+            .expect("query")
+            .query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("read");
+        assert_eq!(names, ["王秀英", "李娜"]);
+        let bytes = std::fs::read(&db).expect("encrypted");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("王秀英"),
+            "no customer name in the clear"
+        );
+    }
+}
