@@ -375,7 +375,8 @@ pub fn lock(workstation: State<'_, Workstation>) -> Result<(), ErrorBody> {
 /// Opens the screen lock with the password, offline too; `false` if wrong.
 #[tauri::command]
 pub fn unlock(workstation: State<'_, Workstation>, password: String) -> Result<bool, ErrorBody> {
-    Ok(workstation.unlock(&password)?)
+    // Until the lock screen shows the throttle (W2): whether it opened.
+    Ok(workstation.unlock(&password)?.unlocked)
 }
 
 /// The conversation in front of the agent: its messages raise no

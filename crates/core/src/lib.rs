@@ -30,10 +30,12 @@ pub mod settings;
 pub mod store;
 pub mod sync;
 pub mod updates;
+pub mod vault;
 mod workstation;
 
 pub use app_info::AppInfo;
 pub use connection::{ConnectionState, ConnectionStatus};
 pub use error::{Error, ErrorBody, ErrorCode};
 pub use locale::Locale;
-pub use workstation::{SignInDefaults, SignedInAgent, Workstation};
+pub use vault::KnownAgent;
+pub use workstation::{SignInDefaults, SignedInAgent, UnlockAnswer, Workstation};

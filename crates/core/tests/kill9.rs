@@ -338,7 +338,13 @@ fn child_producer() {
     let var = |name: &str| std::env::var(name).expect(name);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let store = Arc::new(Store::open(var("KILL9_DB")).expect("store"));
+        let store = Arc::new(
+            Store::open(
+                var("KILL9_DB"),
+                &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+            )
+            .expect("store"),
+        );
         let mut http = homedesk_core::sync::HttpConfig::new(var("KILL9_URL"));
         http.ca_file = Some(var("KILL9_CA").into());
         let transport = Watched {

@@ -155,6 +155,7 @@ fn issue(
         refresh_expires_at,
         agent,
         server_time: now,
+        device_secret: None,
     })
 }
 

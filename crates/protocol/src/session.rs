@@ -57,6 +57,12 @@ pub struct Session {
     /// The platform's clock, so the workstation can compute SLA countdowns
     /// against it rather than against a PC clock that may be wrong.
     pub server_time: UnixMillis,
+    /// 256-bit secret (base64url, no padding) the platform keeps for this agent
+    /// on this device (SignIn.device_id); the workstation wraps its store key with
+    /// it too, so a reset password still opens the store after an online sign-in.
+    /// Sent on sign-in only, `None` on refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_secret: Option<String>,
 }
 
 impl std::fmt::Debug for Session {

@@ -423,6 +423,7 @@ impl SimulatorTransport {
             refresh_expires_at: now + 365 * 86_400_000,
             agent: self.world().trainee.clone(),
             server_time: now,
+            device_secret: None,
         }
     }
 }

@@ -298,6 +298,7 @@ const CORE_CODES: readonly string[] = [
   "photo_unsupported",
   "restart_not_allowed",
   "update_failed",
+  "store_locked",
 ] satisfies ErrorCode[];
 
 /** Turns whatever a rejected IPC call gave us into a `HostError`. */

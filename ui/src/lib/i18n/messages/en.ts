@@ -538,5 +538,7 @@ export const en: Messages = {
   "error.restart_not_allowed":
     "The desk cannot restart to install now: a conversation is open or a reply has not been sent.",
   "error.update_failed": "The update was not installed; this version keeps working.",
+  "error.store_locked":
+    "Your data on this PC does not open with this key (a wrong key or a damaged file). Nothing was changed; please tell your supervisor.",
   "error.dismiss": "OK",
 };

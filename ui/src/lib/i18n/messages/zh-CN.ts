@@ -498,6 +498,8 @@ export const zhCN = {
   "error.photo_unsupported": "这个文件不能当图片发：只能发 JPEG、PNG 或 WebP 格式的图片。",
   "error.restart_not_allowed": "现在还不能重启安装：手上有没结束的会话，或者有回复没发出去。",
   "error.update_failed": "更新没装上，现在的版本照常能用。",
+  "error.store_locked":
+    "这台电脑上你的资料打不开（钥匙对不上或文件坏了），文件原样没动，请找主管处理。",
   "error.dismiss": "知道了",
 } as const;
 
