@@ -20,7 +20,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use homedesk_core::desk::PlatformConfig;
-use homedesk_core::host::DeskStarted;
 use homedesk_core::{Workstation, paths};
 use tauri::{Builder, Env, Manager, Runtime};
 
@@ -86,19 +85,16 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
             updater::manage(app.handle())?;
             updater::install_at_start(app.handle());
             updater::start_checks(app.handle());
-            // Continue the last agent's saved session (offline too).
-            let handle = app.handle().clone();
-            tauri::async_runtime::spawn(async move {
-                let workstation = handle.state::<Workstation>();
-                match workstation.resume() {
-                    Ok(Some(agent)) => {
-                        tracing::info!(agent = %agent.code, "resumed the saved session");
-                        events::desk_started(&handle, DeskStarted::Resumed);
-                    }
-                    Ok(None) => {}
-                    Err(err) => tracing::warn!("could not resume the saved session: {err}"),
+            // The last agent's kept session shows locked: their store is
+            // encrypted and opens with their password (`unlock`, which
+            // starts the desk's background work then).
+            match app.state::<Workstation>().resume() {
+                Ok(Some(agent)) => {
+                    tracing::info!(agent = %agent.code, "a kept session waits for its password")
                 }
-            });
+                Ok(None) => {}
+                Err(err) => tracing::warn!("could not read the kept session: {err}"),
+            }
             Ok(())
         })
         .register_asynchronous_uri_scheme_protocol(media::MEDIA_SCHEME, media::serve)
