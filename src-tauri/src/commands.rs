@@ -372,11 +372,12 @@ pub fn lock(workstation: State<'_, Workstation>) -> Result<(), ErrorBody> {
     Ok(workstation.lock()?)
 }
 
-/// Opens the screen lock with the password, offline too; `false` if wrong.
+/// Opens the screen lock (or, at start, the agent's store) with the
+/// password, offline too; `false` if wrong or while the lock waits.
 #[tauri::command]
-pub fn unlock(workstation: State<'_, Workstation>, password: String) -> Result<bool, ErrorBody> {
+pub async fn unlock<R: Runtime>(app: AppHandle<R>, password: String) -> Result<bool, ErrorBody> {
     // Until the lock screen shows the throttle (W2): whether it opened.
-    Ok(workstation.unlock(&password)?.unlocked)
+    Ok(crate::events::unlock(&app, None, &password)?.unlocked)
 }
 
 /// The conversation in front of the agent: its messages raise no
