@@ -380,21 +380,19 @@ pub fn lock(workstation: State<'_, Workstation>) -> Result<(), ErrorBody> {
 #[tauri::command]
 pub async fn unlock<R: Runtime>(
     app: AppHandle<R>,
-    workstation: State<'_, Workstation>,
     password: String,
 ) -> Result<UnlockAnswer, ErrorBody> {
-    crate::events::unlocking(&app, || workstation.unlock(&password))
+    Ok(crate::events::unlock(&app, None, &password)?)
 }
 
 /// After 换人: opens the store of another agent known on this PC, offline.
 #[tauri::command]
 pub async fn unlock_as<R: Runtime>(
     app: AppHandle<R>,
-    workstation: State<'_, Workstation>,
     agent: String,
     password: String,
 ) -> Result<UnlockAnswer, ErrorBody> {
-    crate::events::unlocking(&app, || workstation.unlock_as(&agent, &password))
+    Ok(crate::events::unlock(&app, Some(&agent), &password)?)
 }
 
 /// 换人: closes the desk on screen (sync stops, the store closes, its key is

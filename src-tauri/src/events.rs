@@ -5,12 +5,10 @@
 //! and show notifications. Which desk talks to the window, the SLA watch
 //! and when training records upload are decided in the core.
 
-use std::sync::Arc;
-
+use homedesk_core::Workstation;
 use homedesk_core::desk::{DeskEvent, QueueItem};
 use homedesk_core::host::{self, DeskStarted, Host, Task};
 use homedesk_core::practice::ScoreReport;
-use homedesk_core::{Error, ErrorBody, UnlockAnswer, Workstation};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 /// The one event name the UI listens to.
@@ -52,27 +50,14 @@ pub fn desk_started<R: Runtime>(app: &AppHandle<R>, how: DeskStarted) {
     host::desk_started(&TauriHost(app.clone()), how);
 }
 
-/// Runs an unlock; when it opened a store that was closed (at start, after
-/// 换人: a desk that was not there before), that desk starts its background work as after a
-/// sign-in, so its events reach the window. The screen lock of a desk
-/// already running starts nothing twice.
-pub fn unlocking<R: Runtime>(
+/// A password on the lock screen (of `agent` after 换人): the core opens the
+/// lock or the store, and starts a newly opened desk's background work.
+pub fn unlock<R: Runtime>(
     app: &AppHandle<R>,
-    unlock: impl FnOnce() -> Result<UnlockAnswer, Error>,
-) -> Result<UnlockAnswer, ErrorBody> {
-    let workstation = app.state::<Workstation>();
-    let before = workstation.desk_even_when_locked().ok();
-    let answer = unlock()?;
-    let after = workstation.desk_even_when_locked().ok();
-    let opened = match (&before, &after) {
-        (_, None) => false,
-        (None, Some(_)) => true,
-        (Some(before), Some(after)) => !Arc::ptr_eq(before, after),
-    };
-    if answer.unlocked && opened {
-        desk_started(app, DeskStarted::Resumed);
-    }
-    Ok(answer)
+    agent: Option<&str>,
+    password: &str,
+) -> Result<homedesk_core::UnlockAnswer, homedesk_core::Error> {
+    host::unlock(&TauriHost(app.clone()), agent, password)
 }
 
 /// The UI read a practice report: the core uploads it if it is due.

@@ -161,11 +161,13 @@ fn kb_import_of_the_bundled_articles_then_search_in_chinese_pinyin_and_english()
         }
     }
 
-    // Batch evaluation: one JSON array per input line.
+    // Batch evaluation: one JSON array per input line (the password then
+    // comes from the environment: stdin holds the queries).
     let mut child = Command::new(env!("CARGO_BIN_EXE_homedesk-cli"))
         .args([
             "kb", "search", "--db", db, "--limit", "2", "--json", "--stdin",
         ])
+        .env("HOMEDESK_PASSWORD", PASSWORD)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

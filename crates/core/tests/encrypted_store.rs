@@ -346,9 +346,29 @@ async fn practice_history_belongs_to_its_trainee() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../content"
     )));
+    // The shared plain history file of an earlier version, with one result.
+    let legacy = dir.path().join("sandbox").join("history.sqlite");
+    std::fs::create_dir_all(legacy.parent().expect("folder")).expect("folder");
+    rusqlite::Connection::open(&legacy)
+        .expect("plain")
+        .execute_batch(
+            "CREATE TABLE practice_results (id TEXT PRIMARY KEY, scenario_id TEXT NOT NULL,
+                 title TEXT NOT NULL, pack_id TEXT, exam INTEGER NOT NULL,
+                 percent INTEGER NOT NULL, passed INTEGER NOT NULL,
+                 finished_at INTEGER NOT NULL, report TEXT NOT NULL, uploaded_at INTEGER);
+             INSERT INTO practice_results VALUES ('old-1', 'sc-zh-refund', '退款', NULL, 0,
+                 90, 1, 1000, '{}', NULL);",
+        )
+        .expect("legacy history");
     ws.sign_in(&server.url, "a1001", PASSWORD)
         .await
         .expect("signs in");
+    assert!(!legacy.exists(), "the plain history file is gone");
+    assert_eq!(
+        ws.practice_history().expect("history").len(),
+        1,
+        "its result moved into the agent's store"
+    );
     ws.start_practice(&PracticeChoice::Scenario("sc-zh-where-parcel".into()))
         .await
         .expect("practice");
@@ -379,12 +399,9 @@ async fn practice_history_belongs_to_its_trainee() {
     })
     .await;
     drop(desk);
-    assert_eq!(ws.practice_history().expect("history").len(), 1);
+    assert_eq!(ws.practice_history().expect("history").len(), 2);
     assert!(ws.stop_practice().is_some(), "back to the live desk");
-    assert!(
-        !dir.path().join("sandbox").join("history.sqlite").exists(),
-        "no shared history file"
-    );
+    assert!(!legacy.exists(), "no shared history file");
 
     ws.switch_user().expect("换人");
     ws.sign_in(&server.url, "a1002", PASSWORD)
@@ -398,7 +415,7 @@ async fn practice_history_belongs_to_its_trainee() {
     assert!(ws.unlock_as("a1001", PASSWORD).expect("checks").unlocked);
     assert_eq!(
         ws.practice_history().expect("history").len(),
-        1,
+        2,
         "a1001's history is in a1001's store"
     );
 }

@@ -190,6 +190,10 @@ async fn killing_the_workstation_at_random_moments_loses_and_repeats_nothing() {
 
     // The workstation's store, read from its file now that no child runs.
     let local = rusqlite::Connection::open(&db).expect("the workstation's database");
+    // The store's key (the children's): x'07…07'.
+    local
+        .execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
+        .expect("key");
     let count = |sql: &str| -> i64 { local.query_row(sql, [], |r| r.get(0)).expect(sql) };
     assert_eq!(
         count("SELECT count(*) FROM outbox"),

@@ -610,7 +610,7 @@ async fn an_unknown_scenario_or_pack_is_refused_as_invalid_input() {
             data.path(),
             Arc::new(
                 homedesk_core::store::Store::open(
-                    data.path().join("trainee.sqlite"),
+                    ":memory:",
                     &homedesk_core::store::StoreKey::random(),
                 )
                 .expect("history store"),

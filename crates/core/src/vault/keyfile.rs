@@ -341,6 +341,33 @@ mod tests {
         assert_eq!(std::fs::read(&path).expect("kept"), b"{not json");
     }
 
+    /// `cargo test … --lib -- --ignored default_derivation_time --nocapture`:
+    /// what the default parameters cost on this PC (argon2 and blake2 are
+    /// built at opt-level 3 in every profile, so this is release speed).
+    #[test]
+    #[ignore = "a measurement for decision 0033, not a check"]
+    fn default_derivation_time() {
+        let kdf = Kdf {
+            alg: "argon2id".into(),
+            m_kib: KdfParams::default().m_kib,
+            t: KdfParams::default().t,
+            p: KdfParams::default().p,
+            salt: URL_SAFE_NO_PAD.encode([1u8; 16]),
+        };
+        let mut times: Vec<u128> = (0..5)
+            .map(|_| {
+                let started = std::time::Instant::now();
+                password_key(&kdf, "homedesk-demo").expect("derives");
+                started.elapsed().as_millis()
+            })
+            .collect();
+        times.sort_unstable();
+        println!(
+            "argon2id m=64 MiB t=3 p=1: median {} ms of {times:?}",
+            times[2]
+        );
+    }
+
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     }

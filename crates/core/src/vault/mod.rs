@@ -193,8 +193,12 @@ impl Vault {
                 saved_session: file.saved_session,
             }));
         }
-        if !convert::is_plain(db) {
+        if !db.exists() {
             return Ok(None);
+        }
+        if !convert::is_plain(db) {
+            // An encrypted store whose key file is gone: nothing opens it.
+            return Err(Error::StoreLocked(db.to_owned()));
         }
         let profile = convert::plain_profile(db).map_err(store_error)?;
         Ok(Some(match profile {
