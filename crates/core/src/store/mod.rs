@@ -224,6 +224,9 @@ pub(crate) fn open_keyed(path: &Path, key: &StoreKey) -> Result<Connection, Stor
         path: path.to_owned(),
         source,
     })?;
+    // A wrong key is answered by `StoreError::Locked`; SQLCipher's own
+    // lines about it on stderr would only alarm (the setting is global).
+    let _ = conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()));
     // Before anything else, WAL included (SQLCipher reads nothing unkeyed).
     conn.execute_batch(&format!(
         "PRAGMA key = \"{}\";",

@@ -11,7 +11,9 @@
 //! Tokens: the access token is refreshed behind one async lock, so many
 //! callers that see it expire cause one refresh (single flight). A 401 after
 //! a refresh means "sign in again", which stops the loop until the agent
-//! does; it never becomes a retry loop.
+//! does; it never becomes a retry loop. Signing out ends the session on the
+//! platform (`DELETE /v1/sessions`); offline, its refresh token is kept in
+//! the store and sent at the agent's next online sign-in.
 //!
 //! What the agent sees of all this is a [`ConnectionStatus`] (online,
 //! degraded, offline; pending actions; last sync) and [`SyncEvent`]s.
