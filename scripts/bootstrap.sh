@@ -38,8 +38,10 @@ esac
 # (the platform package's postinst makes its system user with it); sudo,
 # through which the app's updater installs a .deb when neither pkexec nor a
 # graphical password prompt is there (the installed-package test).
+# binutils for `strings`: the e2e file check reads every file of an agent's
+# data folder for customer data left in the clear (tests/e2e/tests/lock.rs).
 PACKAGES=(
-  build-essential pkg-config curl file
+  build-essential pkg-config curl file binutils
   dpkg-dev lintian adduser sudo
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   webkit2gtk-driver xvfb xauth dbus dbus-x11 dunst fonts-noto-cjk

@@ -21,7 +21,8 @@ use homedesk_core::store::views::{ArticleView, ConflictView};
 use homedesk_core::store::worklog::{MyDay, RecentArticle};
 use homedesk_core::updates::{UpdateStatus, Updates};
 use homedesk_core::{
-    AppInfo, ConnectionStatus, Error, ErrorBody, SignInDefaults, SignedInAgent, Workstation,
+    AppInfo, ConnectionStatus, Error, ErrorBody, KnownAgent, SignInDefaults, SignedInAgent,
+    UnlockAnswer, Workstation,
 };
 use homedesk_protocol::{Action, Attachment, Presence, TransferTarget};
 
@@ -372,10 +373,39 @@ pub fn lock(workstation: State<'_, Workstation>) -> Result<(), ErrorBody> {
     Ok(workstation.lock()?)
 }
 
-/// Opens the screen lock with the password, offline too; `false` if wrong.
+/// Opens the lock of the agent on screen with their password, offline: the
+/// screen lock, or at start their encrypted store, whose desk then starts
+/// (its events reach the window as after a sign-in). Wrong passwords are
+/// counted and throttled by the core (`retryAfterMs`).
 #[tauri::command]
-pub fn unlock(workstation: State<'_, Workstation>, password: String) -> Result<bool, ErrorBody> {
-    Ok(workstation.unlock(&password)?)
+pub async fn unlock<R: Runtime>(
+    app: AppHandle<R>,
+    password: String,
+) -> Result<UnlockAnswer, ErrorBody> {
+    Ok(crate::events::unlock(&app, None, &password)?)
+}
+
+/// After 换人: opens the store of another agent known on this PC, offline.
+#[tauri::command]
+pub async fn unlock_as<R: Runtime>(
+    app: AppHandle<R>,
+    agent: String,
+    password: String,
+) -> Result<UnlockAnswer, ErrorBody> {
+    Ok(crate::events::unlock(&app, Some(&agent), &password)?)
+}
+
+/// 换人: closes the desk on screen (sync stops, the store closes, its key is
+/// forgotten); nobody is signed in afterwards.
+#[tauri::command]
+pub fn switch_user(workstation: State<'_, Workstation>) -> Result<(), ErrorBody> {
+    Ok(workstation.switch_user()?)
+}
+
+/// The agents with data on this PC, for the 换人 screen.
+#[tauri::command]
+pub fn known_agents(workstation: State<'_, Workstation>) -> Vec<KnownAgent> {
+    workstation.known_agents()
 }
 
 /// The conversation in front of the agent: its messages raise no
@@ -383,6 +413,14 @@ pub fn unlock(workstation: State<'_, Workstation>, password: String) -> Result<b
 #[tauri::command]
 pub fn set_focused_conversation(focus: State<'_, Focus>, conversation_id: Option<String>) {
     focus.set(conversation_id);
+}
+
+/// Opens a web address from an article in the system browser (the UI asked
+/// the agent first); any other kind of address is refused.
+#[tauri::command]
+pub fn open_link(address: String) -> Result<(), ErrorBody> {
+    let url = homedesk_core::links::external_link(&address)?;
+    Ok(crate::links::open_in_browser(&url)?)
 }
 
 /// Refused actions not yet dismissed.

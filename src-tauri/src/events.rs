@@ -50,6 +50,16 @@ pub fn desk_started<R: Runtime>(app: &AppHandle<R>, how: DeskStarted) {
     host::desk_started(&TauriHost(app.clone()), how);
 }
 
+/// A password on the lock screen (of `agent` after 换人): the core opens the
+/// lock or the store, and starts a newly opened desk's background work.
+pub fn unlock<R: Runtime>(
+    app: &AppHandle<R>,
+    agent: Option<&str>,
+    password: &str,
+) -> Result<homedesk_core::UnlockAnswer, homedesk_core::Error> {
+    host::unlock(&TauriHost(app.clone()), agent, password)
+}
+
 /// The UI read a practice report: the core uploads it if it is due.
 pub fn report_read<R: Runtime>(app: &AppHandle<R>, report: Option<&ScoreReport>) {
     host::report_read(&TauriHost(app.clone()), report);

@@ -1,8 +1,8 @@
 //! The Homedesk desktop shell: a thin Tauri v2 layer over `homedesk-core`.
 //!
-//! It owns windows, IPC commands, events, notifications, the media scheme
-//! the webview shows photos through, and the updater plugin (`updater`);
-//! nothing else.
+//! It owns windows (and the guard that keeps them on the app, `links`), IPC
+//! commands, events, notifications, the media scheme the webview shows photos
+//! through, and the updater plugin (`updater`); nothing else.
 //! Every decision lives in the core, which this crate `manage()`s as one
 //! [`Workstation`]; background work for a desk (events to the window, the
 //! SLA watch, training uploads) is decided in `homedesk_core::host`, and
@@ -11,6 +11,7 @@
 mod command_list;
 mod commands;
 mod events;
+mod links;
 mod media;
 mod notifier;
 mod updater;
@@ -19,7 +20,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use homedesk_core::desk::PlatformConfig;
-use homedesk_core::host::DeskStarted;
 use homedesk_core::{Workstation, paths};
 use tauri::{Builder, Env, Manager, Runtime};
 
@@ -77,6 +77,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
     builder
         .manage(workstation)
         .manage(notifier::Focus::default())
+        .plugin(links::navigation_guard())
         .plugin(updater::plugin())
         .setup(|app| {
             // Updates first: a package kept from the last run installs
@@ -84,19 +85,16 @@ pub fn setup<R: Runtime>(builder: Builder<R>, workstation: Workstation) -> Build
             updater::manage(app.handle())?;
             updater::install_at_start(app.handle());
             updater::start_checks(app.handle());
-            // Continue the last agent's saved session (offline too).
-            let handle = app.handle().clone();
-            tauri::async_runtime::spawn(async move {
-                let workstation = handle.state::<Workstation>();
-                match workstation.resume() {
-                    Ok(Some(agent)) => {
-                        tracing::info!(agent = %agent.code, "resumed the saved session");
-                        events::desk_started(&handle, DeskStarted::Resumed);
-                    }
-                    Ok(None) => {}
-                    Err(err) => tracing::warn!("could not resume the saved session: {err}"),
+            // The last agent's kept session shows locked: their store is
+            // encrypted and opens with their password (`unlock`, which
+            // starts the desk's background work then).
+            match app.state::<Workstation>().resume() {
+                Ok(Some(agent)) => {
+                    tracing::info!(agent = %agent.code, "a kept session waits for its password")
                 }
-            });
+                Ok(None) => {}
+                Err(err) => tracing::warn!("could not read the kept session: {err}"),
+            }
             Ok(())
         })
         .register_asynchronous_uri_scheme_protocol(media::MEDIA_SCHEME, media::serve)

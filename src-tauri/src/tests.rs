@@ -451,6 +451,38 @@ const host = {
 }
 
 #[test]
+fn open_link_refuses_every_address_that_is_not_a_web_address() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let main = window(&app, "main");
+    for address in [
+        "mailto:help@example.com",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "tauri://localhost/",
+        "https://bank.example@evil.example/",
+    ] {
+        let err = invoke(&main, "open_link", json!({ "address": address }))
+            .expect_err("nothing but http(s) reaches the browser");
+        assert_eq!(err["code"], "invalid_input", "{address}: {err}");
+    }
+}
+
+#[test]
+fn the_navigation_guard_keeps_the_window_on_the_app() {
+    let own: tauri::Url = "tauri://localhost/index.html".parse().expect("url");
+    let site: tauri::Url = "https://www.12315.cn/".parse().expect("url");
+    assert!(
+        crate::links::allow_navigation(&own),
+        "the app's own page loads"
+    );
+    assert!(
+        !crate::links::allow_navigation(&site),
+        "a web site must never replace the app in its window"
+    );
+}
+
+#[test]
 fn before_sign_in_the_desk_commands_say_nobody_is_signed_in() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = app(dir.path());

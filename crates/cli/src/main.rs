@@ -4,6 +4,13 @@
 //! search a knowledge base, look into an agent's outbox and sync state. Every
 //! subcommand is a thin call into `homedesk-core`, so what it prints is what
 //! the app sees. Errors are one clear line each and a non-zero exit.
+//!
+//! Agent stores are encrypted: a command that reads one (`--db`) needs the
+//! agent's password, from `HOMEDESK_PASSWORD` (scripts) or else one line on
+//! stdin (typed without echo on a terminal). It goes through the same
+//! unlock throttle as the app's lock screen, so the CLI is no way around it.
+//! `kb import` into a new file makes a new encrypted store sealed with that
+//! password.
 
 mod practice;
 
@@ -15,6 +22,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use homedesk_core::search::{self, SearchOptions};
 use homedesk_core::store::{Store, outbox, records, sync_state, views};
+use homedesk_core::vault::{self, Unlock, Vault};
 use homedesk_core::{Workstation, clock, paths};
 use homedesk_protocol::Record;
 
@@ -243,7 +251,66 @@ fn open_existing(db: &Path) -> anyhow::Result<Store> {
     if !db.exists() {
         bail!("no local store at {}", db.display());
     }
-    Ok(Store::open(db)?)
+    let password = password()?;
+    match Vault::default().try_unlock(db, &password, clock::now_ms())? {
+        Unlock::Opened(key) => Ok(vault::open_agent_store(db, &key)?),
+        Unlock::Refused {
+            failures,
+            retry_after_ms: 0,
+        } => bail!(
+            "wrong password for {} ({failures} wrong in a row; after 5 the store waits before it checks again)",
+            db.display()
+        ),
+        Unlock::Refused { retry_after_ms, .. } => bail!(
+            "too many wrong passwords for {}: try again in {} s",
+            db.display(),
+            retry_after_ms.div_ceil(1000)
+        ),
+    }
+}
+
+/// Opens the store at `db`, or makes a new encrypted one there sealed with
+/// the password.
+fn open_or_create(db: &Path) -> anyhow::Result<Store> {
+    if db.exists() || Vault::key_path(db).exists() {
+        return open_existing(db);
+    }
+    let password = password()?;
+    let key = Vault::default().create_key(db, &password)?;
+    Ok(vault::open_agent_store(db, &key)?)
+}
+
+/// The agent's password: `HOMEDESK_PASSWORD`, else one line from stdin.
+fn password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("HOMEDESK_PASSWORD") {
+        return Ok(password);
+    }
+    use std::io::IsTerminal;
+    let terminal = std::io::stdin().is_terminal();
+    let stty = |arg: &str| {
+        let _ = std::process::Command::new("stty")
+            .arg(arg)
+            .stdin(std::process::Stdio::inherit())
+            .status();
+    };
+    if terminal {
+        eprint!("password: ");
+        stty("-echo");
+    }
+    let mut line = String::new();
+    let read = std::io::stdin().lock().read_line(&mut line);
+    if terminal {
+        stty("echo");
+        eprintln!();
+    }
+    read.context("reading the password from stdin")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!(
+            "this store is encrypted: give the agent's password on stdin or in HOMEDESK_PASSWORD"
+        );
+    }
+    Ok(password)
 }
 
 fn kb_import(db: &Path, source: &Path) -> anyhow::Result<()> {
@@ -256,7 +323,7 @@ fn kb_import(db: &Path, source: &Path) -> anyhow::Result<()> {
             lines.join("\n")
         )
     })?;
-    let store = Store::open(db)?;
+    let store = open_or_create(db)?;
     let count = articles.len();
     store.write(|tx| {
         for article in articles {

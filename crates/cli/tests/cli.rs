@@ -48,12 +48,80 @@ fn set_locale_is_remembered_and_bad_tags_fail_clearly() {
     );
 }
 
+/// The password of the stores these tests make (`kb import` seals a new
+/// store with it).
+const PASSWORD: &str = "cli-test-密码";
+
 fn cli_plain(args: &[&str]) -> Output {
+    cli_with_password(args, PASSWORD)
+}
+
+fn cli_with_password(args: &[&str], password: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_homedesk-cli"))
         .args(args)
         .env_remove("HOMEDESK_DATA_DIR")
+        .env("HOMEDESK_PASSWORD", password)
         .output()
         .expect("homedesk-cli runs")
+}
+
+#[test]
+fn an_encrypted_store_needs_the_password_and_the_cli_keeps_the_unlock_throttle() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("agent.sqlite");
+    let db = db.to_str().expect("utf-8");
+    assert!(
+        cli_plain(&["kb", "import", "--db", db, &content_kb()])
+            .status
+            .success()
+    );
+    let bytes = std::fs::read(db).expect("store");
+    assert!(
+        !bytes.starts_with(b"SQLite format 3"),
+        "the store the CLI made is encrypted"
+    );
+    // The password on stdin works as well as in the environment.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_homedesk-cli"))
+        .args(["kb", "search", "--db", db, "--json", "退款"])
+        .env_remove("HOMEDESK_DATA_DIR")
+        .env_remove("HOMEDESK_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "{PASSWORD}").expect("password");
+    }
+    let out = child.wait_with_output().expect("ends");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hits: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        !hits.as_array().expect("array").is_empty(),
+        "found in the encrypted store"
+    );
+
+    for n in 1..=5 {
+        let out = cli_with_password(&["outbox", "list", "--db", db], "guess");
+        assert!(!out.status.success(), "guess {n} refused");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("wrong password") || stderr.contains("try again in"),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty(), "nothing of the store printed");
+    }
+    // Five wrong passwords: even the right one now waits.
+    let out = cli_plain(&["outbox", "list", "--db", db]);
+    assert!(!out.status.success(), "the throttle holds for the CLI too");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("try again in 30 s"), "{stderr}");
 }
 
 fn content_kb() -> String {
@@ -93,11 +161,13 @@ fn kb_import_of_the_bundled_articles_then_search_in_chinese_pinyin_and_english()
         }
     }
 
-    // Batch evaluation: one JSON array per input line.
+    // Batch evaluation: one JSON array per input line (the password then
+    // comes from the environment: stdin holds the queries).
     let mut child = Command::new(env!("CARGO_BIN_EXE_homedesk-cli"))
         .args([
             "kb", "search", "--db", db, "--limit", "2", "--json", "--stdin",
         ])
+        .env("HOMEDESK_PASSWORD", PASSWORD)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -178,7 +178,11 @@ async fn main() {
     config.thumbnails_per_sync = 0;
     let base = SyncEngine::new(
         std::sync::Arc::new(
-            homedesk_core::store::Store::open(dir.path().join("base.sqlite")).expect("store"),
+            homedesk_core::store::Store::open(
+                dir.path().join("base.sqlite"),
+                &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+            )
+            .expect("store"),
         ),
         common::transport(&server, &base_proxy.url()),
         config,

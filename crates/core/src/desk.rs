@@ -7,9 +7,9 @@
 //! The UI never talks to the network itself.
 //!
 //! Sign-in needs the platform; [`Desk::resume`] continues a saved session
-//! without it. A password verifier (Argon2) is kept locally so the screen
-//! lock can be opened offline; what the lock does to presence is in
-//! [`away`]; photos (attaching one to a reply, showing them) in `photos`.
+//! without it, given the store's key (the [`crate::vault`] opens it with the
+//! password, offline too). What the lock does to presence is in [`away`];
+//! photos (attaching one to a reply, showing them) in `photos`.
 //! The shapes the screens get are in `types`; every read and
 //! write of the store goes through named functions of [`crate::store`]
 //! (no SQL here). Time comes from the desk's clock, shared with its sync
@@ -30,8 +30,6 @@ use checks::check_action;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use homedesk_protocol::{
     Action, ActionEnvelope, AgentProfile, Author, CannedReply, ConversationStatus,
     MAX_MESSAGE_CHARS, PlaceholderKind, Presence, Role, Script, TransferTarget, UnixMillis,
@@ -49,8 +47,9 @@ use crate::store::worklog::{self, MyDay, RecentArticle};
 use crate::store::{Store, StoreError, outbox, reference, sync_state};
 use crate::sync::{
     DeskTransport, HttpConfig, HttpTransport, SyncConfig, SyncEngine, SyncError, SyncEvent,
-    TransportError,
+    Transport, TransportError,
 };
+use crate::vault::{StoreKey, Vault};
 use crate::{ConnectionStatus, Error, clock, paths};
 
 /// Where the platform is and how to trust it.
@@ -76,7 +75,8 @@ pub struct Desk {
 impl Desk {
     /// Signs in to the platform and starts syncing. Call inside a tokio
     /// runtime. A wrong password, an unreachable platform and an untrusted
-    /// certificate each give their own [`Error`].
+    /// certificate each give their own [`Error`]. The store's key is sealed
+    /// with the default key derivation ([`Desk::sign_in_with`] takes another).
     pub async fn sign_in(
         data_dir: &Path,
         platform: &PlatformConfig,
@@ -85,33 +85,83 @@ impl Desk {
         password: &str,
         clock: SharedClock,
     ) -> Result<Desk, Error> {
-        let engine = open_engine(data_dir, platform, device_id, agent, clock)?;
+        let vault = Vault::default();
+        Desk::sign_in_with(
+            &vault, data_dir, platform, device_id, agent, password, clock,
+        )
+        .await
+    }
+
+    /// [`Desk::sign_in`] with the vault that keeps the store's key: the
+    /// platform checks the password first; then the key is opened with it
+    /// (or with the device secret after a password reset, and resealed),
+    /// or made for a new store, and a plain store of an older version is
+    /// converted. Sessions ended while offline are then ended on the platform.
+    pub async fn sign_in_with(
+        vault: &Vault,
+        data_dir: &Path,
+        platform: &PlatformConfig,
+        device_id: &str,
+        agent: &str,
+        password: &str,
+        clock: SharedClock,
+    ) -> Result<Desk, Error> {
+        let db = paths::agent_db(data_dir, agent)?;
+        let transport = live_transport(platform)?;
+        let request = homedesk_protocol::SignIn {
+            agent: agent.to_owned(),
+            password: password.to_owned(),
+            device_id: device_id.to_owned(),
+        };
+        let session = transport.sign_in(&request).await.map_err(|err| match err {
+            TransportError::Unauthorized(message) => {
+                sign_in_error(SyncError::SignInNeeded(message))
+            }
+            other => sign_in_error(SyncError::Transport(other)),
+        })?;
+        if session.agent.code != agent {
+            return Err(Error::Platform(format!(
+                "signed in as {agent} but the platform answered for {}",
+                session.agent.code
+            )));
+        }
+        let key = vault.key_after_sign_in(
+            &db,
+            password,
+            session.device_secret.as_deref(),
+            &session.agent,
+        )?;
+        let store = crate::vault::open_agent_store(&db, &key).map_err(store_error)?;
+        drop(key);
+        let engine = new_engine(store, DeskTransport::Live(transport), device_id, clock)?;
         let profile = engine
-            .sign_in(agent, password)
+            .adopt_signed_in(session)
             .await
             .map_err(sign_in_error)?;
-        let verifier = password_verifier(password)?;
-        engine
-            .store()
-            .write(|tx| sync_state::set_unlock_verifier(tx, Some(&verifier)))
-            .map_err(store_error)?;
+        if let Err(err) = engine.tell_ended_sessions().await {
+            tracing::warn!("sessions ended offline are not told yet: {err}");
+        }
         Ok(Desk::start(profile, engine))
     }
 
     /// Continues the session saved in this agent's store, with or without
-    /// the platform. `None` when there is no saved session.
+    /// the platform; `key` is the store's (from [`crate::vault`]). `None`
+    /// when there is no store or no saved session.
     pub fn resume(
         data_dir: &Path,
         platform: &PlatformConfig,
         device_id: &str,
         agent: &str,
+        key: &StoreKey,
         clock: SharedClock,
     ) -> Result<Option<Desk>, Error> {
         let db = paths::agent_db(data_dir, agent)?;
         if !db.exists() {
             return Ok(None);
         }
-        let engine = open_engine(data_dir, platform, device_id, agent, clock)?;
+        let store = crate::vault::open_agent_store(&db, key).map_err(store_error)?;
+        let transport = live_transport(platform)?;
+        let engine = new_engine(store, DeskTransport::Live(transport), device_id, clock)?;
         let session = engine
             .store()
             .read(sync_state::session)
@@ -132,18 +182,22 @@ impl Desk {
 
     /// A practice desk: the sandbox's own database file (started afresh),
     /// the simulated customers of `choice` as its platform, no network at
-    /// all. Call inside a tokio runtime.
+    /// all; finished contacts are kept in `history` (the trainee's store).
+    /// Call inside a tokio runtime.
     pub async fn practice(
         data_dir: &Path,
+        history: Arc<Store>,
         content: &homedesk_content::ContentSet,
         choice: &PracticeChoice,
         trainee: (&str, &str),
         clock: SharedClock,
     ) -> Result<Desk, Error> {
         let session =
-            PracticeSession::start(data_dir, content, choice, trainee, Arc::clone(&clock))?;
+            PracticeSession::start(history, content, choice, trainee, Arc::clone(&clock))?;
         let db = crate::practice::session::fresh_working_db(data_dir)?;
-        let store = Arc::new(Store::open(&db).map_err(store_error)?);
+        // A key made for this session and never kept: the working file is
+        // unreadable once the app closes (it is started afresh anyway).
+        let store = Arc::new(Store::open(&db, &StoreKey::random()).map_err(store_error)?);
         let mut config = SyncConfig::new("practice");
         config.clock = clock;
         let engine = SyncEngine::new(
@@ -220,33 +274,20 @@ impl Desk {
         self.clock().now_ms()
     }
 
-    /// Checks the agent's password against the local verifier (the screen
-    /// lock; works offline).
-    pub fn unlock(&self, password: &str) -> Result<bool, Error> {
-        let verifier = self
-            .store()
-            .read(sync_state::unlock_verifier)
-            .map_err(store_error)?;
-        Ok(verifier.is_some_and(|v| {
-            PasswordHash::new(&v).is_ok_and(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-        }))
+    /// The store this desk reads and writes (shared with its engine).
+    pub(crate) fn shared_store(&self) -> &Arc<Store> {
+        self.engine.store()
     }
 
-    /// Stops syncing and forgets the session; unsent actions stay in the
-    /// outbox and go out after the next sign-in.
+    /// Stops syncing, ends the session on the platform (or, offline, keeps
+    /// it to be ended at the next sign-in) and forgets it; unsent actions
+    /// stay in the outbox and go out after the next sign-in.
     pub async fn sign_out(&self) -> Result<(), Error> {
         let _ = self.stop.send(true);
         self.engine
             .sign_out()
             .await
             .map_err(|e| Error::Sync(e.to_string()))?;
-        self.store()
-            .write(|tx| sync_state::set_unlock_verifier(tx, None))
-            .map_err(store_error)?;
         Ok(())
     }
 
@@ -693,23 +734,22 @@ impl Drop for Desk {
     }
 }
 
-fn open_engine(
-    data_dir: &Path,
-    platform: &PlatformConfig,
-    device_id: &str,
-    agent: &str,
-    clock: SharedClock,
-) -> Result<Arc<SyncEngine<DeskTransport>>, Error> {
-    let db = paths::agent_db(data_dir, agent)?;
-    let store = Arc::new(Store::open(&db).map_err(store_error)?);
+fn live_transport(platform: &PlatformConfig) -> Result<HttpTransport, Error> {
     let mut http = HttpConfig::new(platform.url.clone());
     http.ca_file.clone_from(&platform.ca_file);
     http.allow_insecure_loopback = platform.allow_insecure_loopback;
-    let transport = HttpTransport::new(&http).map_err(|e| Error::Platform(e.to_string()))?;
+    HttpTransport::new(&http).map_err(|e| Error::Platform(e.to_string()))
+}
+
+fn new_engine(
+    store: Store,
+    transport: DeskTransport,
+    device_id: &str,
+    clock: SharedClock,
+) -> Result<Arc<SyncEngine<DeskTransport>>, Error> {
     let mut config = SyncConfig::new(device_id);
     config.clock = clock;
-    SyncEngine::new(store, DeskTransport::Live(transport), config)
-        .map_err(|e| Error::Sync(e.to_string()))
+    SyncEngine::new(Arc::new(store), transport, config).map_err(|e| Error::Sync(e.to_string()))
 }
 
 fn sign_in_error(err: SyncError) -> Error {
@@ -726,18 +766,13 @@ fn sign_in_error(err: SyncError) -> Error {
     }
 }
 
-fn store_error(err: StoreError) -> Error {
-    Error::Store(err.to_string())
-}
-
-fn password_verifier(password: &str) -> Result<String, Error> {
-    let mut salt = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Store(format!("salt: {e}")))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Store(format!("password verifier: {e}")))
+/// A store error as the agent hears it: a store that does not open with its
+/// key is [`Error::StoreLocked`] (nothing was changed), the rest storage.
+pub(crate) fn store_error(err: StoreError) -> Error {
+    match err {
+        StoreError::Locked { path } => Error::StoreLocked(path),
+        other => Error::Store(other.to_string()),
+    }
 }
 
 fn new_message_id() -> String {

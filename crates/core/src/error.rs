@@ -49,6 +49,9 @@ pub enum Error {
     #[error("local store: {0}")]
     Store(String),
 
+    #[error("this agent's data on this PC ({}) does not open with this key; nothing was changed", .0.display())]
+    StoreLocked(PathBuf),
+
     #[error("{0}")]
     InvalidAction(String),
 
@@ -118,6 +121,9 @@ pub enum ErrorCode {
     /// An update could not be installed; the installed version keeps
     /// running (the update status says why).
     UpdateFailed,
+    /// This agent's data on this PC does not open with this key (a wrong
+    /// key, or damage); the file was left exactly as it was.
+    StoreLocked,
 }
 
 /// The boundary shape of an error: `{ "code": "...", "message": "..." }`.
@@ -148,6 +154,7 @@ impl Error {
             Error::PhotoUnsupported(_) => ErrorCode::PhotoUnsupported,
             Error::RestartNotAllowed(_) => ErrorCode::RestartNotAllowed,
             Error::UpdateFailed(_) => ErrorCode::UpdateFailed,
+            Error::StoreLocked(_) => ErrorCode::StoreLocked,
         }
     }
 }

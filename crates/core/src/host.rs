@@ -103,6 +103,34 @@ pub fn desk_started<H: Host>(host: &H, how: DeskStarted) {
     }
 }
 
+/// A password typed on the lock screen: of the agent on screen, or (after
+/// 换人) of `agent`. When it opened a store (at start, or another agent's),
+/// that desk's background work starts as for a resumed session. Call inside
+/// the host's tokio runtime (the desk starts syncing).
+pub fn unlock<H: Host>(
+    host: &H,
+    agent: Option<&str>,
+    password: &str,
+) -> Result<crate::UnlockAnswer, Error> {
+    let workstation = host.workstation();
+    let before = workstation.desk_even_when_locked().ok();
+    let answer = match agent {
+        Some(agent) => workstation.unlock_as(agent, password)?,
+        None => workstation.unlock(password)?,
+    };
+    let after = workstation.desk_even_when_locked().ok();
+    let opened = match (&before, &after) {
+        (Some(before), Some(after)) => !Arc::ptr_eq(before, after),
+        (None, Some(_)) => true,
+        _ => false,
+    };
+    drop((before, after));
+    if answer.unlocked && opened {
+        desk_started(host, DeskStarted::Resumed);
+    }
+    Ok(answer)
+}
+
 /// After the UI read a practice report: uploads the result when the
 /// contact is over.
 pub fn report_read<H: Host>(host: &H, report: Option<&ScoreReport>) {

@@ -188,6 +188,73 @@ mod tests {
         assert_eq!(notice.body, "Unlock to see it");
     }
 
+    /// Every kind of notification, with a customer's name, subject and
+    /// words in it: none of them may appear while the screen is locked.
+    #[test]
+    fn while_locked_no_notification_names_a_customer_or_quotes_them() {
+        use homedesk_protocol::{Channel, ConversationStatus, Priority};
+        const NAME: &str = "李桂兰";
+        const PHONE: &str = "13812345678";
+        const WORDS: &str = "我买的桃子一半都烂了";
+        let subject = format!("{NAME} {PHONE} 桃子坏了");
+        let offer = DeskEvent::Offer {
+            offer_id: "o1".into(),
+            conversation_id: "c1".into(),
+            channel: Channel::Chat,
+            queue: "aftersales".into(),
+            subject: subject.clone(),
+            expires_at: 0,
+        };
+        let message = DeskEvent::CustomerMessage {
+            conversation_id: "c1".into(),
+            subject: subject.clone(),
+            preview: format!("{WORDS}，{NAME}，{PHONE}"),
+        };
+        let item = QueueItem {
+            id: "c1".into(),
+            channel: Channel::Chat,
+            queue: "aftersales".into(),
+            subject: subject.clone(),
+            customer_name: NAME.into(),
+            status: ConversationStatus::Active,
+            assigned_to: Some("a1002".into()),
+            priority: Priority::Normal,
+            created_at: 0,
+            last_message_at: 0,
+            last_message_preview: WORDS.into(),
+            first_response_due: 0,
+            first_response_at: None,
+            resolve_due: 0,
+            pending_actions: 0,
+        };
+        let prefs = Preferences::default();
+        for locale in [Locale::ZhCn, Locale::En] {
+            for locked in [false, true] {
+                let now = Situation {
+                    locked,
+                    locale,
+                    in_front: None,
+                    ..situation(&prefs)
+                };
+                let notices = [
+                    for_event(&offer, &now).expect("an offer is announced"),
+                    for_event(&message, &now).expect("a message is announced"),
+                    for_sla(&item, &now).expect("a late reply is announced"),
+                ];
+                for notice in notices {
+                    let shown = format!("{} {}", notice.title, notice.body);
+                    let named = [NAME, PHONE, WORDS].iter().any(|s| shown.contains(s));
+                    // Unlocked, the notice does name them (so the check can fail).
+                    assert_eq!(
+                        named, !locked,
+                        "{locale:?} locked={locked}: {:?} shows {shown:?}",
+                        notice.kind
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn status_events_are_not_notifications() {
         let prefs = Preferences::default();

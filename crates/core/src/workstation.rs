@@ -2,8 +2,16 @@
 //!
 //! One `Workstation` per data folder. It is `Send + Sync` so the Tauri shell
 //! can `manage()` it directly. It holds the settings and, once an agent has
-//! signed in (or a saved session was resumed), that agent's [`Desk`]. The
-//! async use-cases never hold a std lock across an `.await`.
+//! signed in or unlocked their store, that agent's [`Desk`]. The async
+//! use-cases never hold a std lock across an `.await`.
+//!
+//! Start locked: [`Workstation::resume`] opens nothing; it names the last
+//! agent (from their key file, not secret) and the lock screen asks for the
+//! password, which opens the store offline ([`Workstation::unlock`], with the
+//! throttle of [`crate::vault::throttle`]). "Another person" (换人):
+//! [`Workstation::switch_user`] closes the desk and forgets the key, then
+//! another agent signs in or unlocks their own store
+//! ([`Workstation::unlock_as`]); nothing of the first agent stays open.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,7 +26,9 @@ use crate::clock::SharedClock;
 use crate::desk::{Desk, PlatformConfig};
 use crate::practice::session::{PracticeCatalog, PracticeChoice, PracticeResult};
 use crate::settings::{self, Preferences, Settings};
-use crate::{AppInfo, ConnectionStatus, Error, Locale};
+use crate::store::{Store, StoreKey};
+use crate::vault::{KdfParams, KnownAgent, LockScreen, Unlock, Vault};
+use crate::{AppInfo, ConnectionStatus, Error, Locale, paths};
 
 /// What the sign-in screen offers before the agent types anything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -45,7 +55,43 @@ pub struct SignedInAgent {
     pub practice: bool,
 }
 
+/// The answer to a password typed on the lock screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "UnlockAnswer.ts")]
+pub struct UnlockAnswer {
+    pub unlocked: bool,
+    /// The agent whose desk is open now (when unlocked).
+    pub agent: Option<SignedInAgent>,
+    /// Wrong passwords in a row.
+    pub failures: u32,
+    /// 0 until the fifth wrong password; then how long until a try is
+    /// checked again (30 s, doubling). A try during the wait is not checked.
+    pub retry_after_ms: u64,
+}
+
+impl UnlockAnswer {
+    fn opened(agent: SignedInAgent) -> Self {
+        UnlockAnswer {
+            unlocked: true,
+            agent: Some(agent),
+            failures: 0,
+            retry_after_ms: 0,
+        }
+    }
+}
+
 impl SignedInAgent {
+    fn locked(screen: LockScreen) -> Self {
+        SignedInAgent {
+            code: screen.code,
+            name: screen.name,
+            queues: screen.queues,
+            locked: true,
+            practice: false,
+        }
+    }
+
     fn new(p: &AgentProfile, locked: bool) -> Self {
         SignedInAgent {
             code: p.code.clone(),
@@ -84,6 +130,13 @@ pub struct Workstation {
     app_version: Mutex<String>,
     /// The one clock of this workstation's desks, SLA watch and practice.
     clock: SharedClock,
+    /// The agent whose lock screen shows while no desk is open (at start,
+    /// or after [`Workstation::unlock_as`] named them).
+    on_screen: Mutex<Option<String>>,
+    /// How new seals of store keys derive the password's key.
+    kdf: Mutex<KdfParams>,
+    /// Practice history without a signed-in trainee: in memory only.
+    anonymous_history: Mutex<Option<Arc<Store>>>,
 }
 
 impl Workstation {
@@ -106,6 +159,11 @@ impl Workstation {
             path: data_dir.clone(),
             source,
         })?;
+        // Agents' stores and key files live below: owner-only.
+        crate::store::owner_only_dir(&data_dir).map_err(|source| Error::DataDir {
+            path: data_dir.clone(),
+            source,
+        })?;
         let settings = settings::load(&data_dir)?.into_settings();
         let platform = PlatformConfig {
             url: settings.platform_url.clone().unwrap_or_default(),
@@ -121,7 +179,24 @@ impl Workstation {
             content_dir: Mutex::new(None),
             app_version: Mutex::new(env!("CARGO_PKG_VERSION").to_owned()),
             clock,
+            on_screen: Mutex::new(None),
+            kdf: Mutex::new(KdfParams::default()),
+            anonymous_history: Mutex::new(None),
         })
+    }
+
+    /// The key derivation for new seals of store keys (tests: cheap ones;
+    /// a key file records its own, so either kind opens later).
+    pub fn set_key_derivation(&self, kdf: KdfParams) {
+        *lock(&self.kdf) = kdf;
+    }
+
+    fn vault(&self) -> Vault {
+        Vault::new(*lock(&self.kdf))
+    }
+
+    fn agent_db(&self, agent: &str) -> Result<std::path::PathBuf, Error> {
+        paths::agent_db(&self.data_dir, agent)
     }
 
     /// The platform to use unless the agent types another address, and the
@@ -159,7 +234,9 @@ impl Workstation {
             platform
         };
         let device_id = self.device_id()?;
-        let desk = Desk::sign_in(
+        let vault = self.vault();
+        let desk = Desk::sign_in_with(
+            &vault,
             &self.data_dir,
             &platform,
             &device_id,
@@ -169,6 +246,7 @@ impl Workstation {
         )
         .await?;
         let signed_in = SignedInAgent::new(desk.profile(), false);
+        self.adopt_legacy_history(&desk);
         // Signing in with the password also opens the screen lock.
         self.update_settings(|s| {
             s.platform_url = Some(platform.url.clone());
@@ -181,37 +259,154 @@ impl Workstation {
         // stays on disk.
         *lock(&self.live) = None;
         *lock(&self.desk) = Some(Arc::new(desk));
+        *lock(&self.on_screen) = Some(signed_in.code.clone());
         Ok(signed_in)
     }
 
-    /// Continues the last agent's saved session, if there is one (no network
-    /// needed). Call inside a tokio runtime.
+    fn adopt_legacy_history(&self, desk: &Desk) {
+        if let Err(err) =
+            crate::practice::session::adopt_legacy_history(&self.data_dir, desk.shared_store())
+        {
+            tracing::warn!("the practice history of an older version stays where it is: {err}");
+        }
+    }
+
+    /// At start: the last agent, if their session is kept on this PC,
+    /// with `locked: true`. Opens nothing (the store needs the password:
+    /// [`Self::unlock`]); until then [`Self::desk`] answers `Locked`.
     pub fn resume(&self) -> Result<Option<SignedInAgent>, Error> {
         let Some(agent) = self.lock_settings().last_agent.clone() else {
             return Ok(None);
         };
-        let platform = lock(&self.platform).clone();
-        let device_id = self.device_id()?;
-        let Some(desk) = Desk::resume(
-            &self.data_dir,
-            &platform,
-            &device_id,
-            &agent,
-            Arc::clone(&self.clock),
-        )?
-        else {
-            return Ok(None);
-        };
-        let signed_in = SignedInAgent::new(desk.profile(), self.lock_settings().locked);
-        *lock(&self.desk) = Some(Arc::new(desk));
-        Ok(Some(signed_in))
+        let db = self.agent_db(&agent)?;
+        match Vault::lock_screen(&db)? {
+            Some(screen) if screen.saved_session => {
+                *lock(&self.on_screen) = Some(agent);
+                Ok(Some(SignedInAgent::locked(screen)))
+            }
+            _ => Ok(None),
+        }
     }
 
     pub fn signed_in(&self) -> Option<SignedInAgent> {
         let locked = self.lock_settings().locked;
-        lock(&self.desk)
-            .as_ref()
-            .map(|d| SignedInAgent::of(d, locked))
+        if let Some(desk) = lock(&self.desk).as_ref() {
+            return Some(SignedInAgent::of(desk, locked));
+        }
+        let agent = lock(&self.on_screen).clone()?;
+        let db = self.agent_db(&agent).ok()?;
+        Vault::lock_screen(&db)
+            .ok()
+            .flatten()
+            .map(SignedInAgent::locked)
+    }
+
+    /// The agents with data on this PC, for the "another person" screen.
+    pub fn known_agents(&self) -> Vec<KnownAgent> {
+        Vault::known_agents(&self.data_dir.join("agents"))
+    }
+
+    /// "Another person" (换人): closes the desk in front and behind
+    /// (syncing stops, the store closes and its key is forgotten). The
+    /// agent's session and outbox stay in their encrypted file for their
+    /// next unlock. Afterwards nobody is signed in.
+    pub fn switch_user(&self) -> Result<(), Error> {
+        *lock(&self.live) = None;
+        *lock(&self.desk) = None;
+        *lock(&self.on_screen) = None;
+        self.update_settings(|s| s.locked = false)
+    }
+
+    /// Opens the lock of the agent on screen with `password`, offline: the
+    /// screen lock of an open desk, or (at start, after 换人) their store,
+    /// whose desk then starts (syncing). Wrong passwords are counted and
+    /// throttled (see [`UnlockAnswer`]), across restarts too. Call inside a
+    /// tokio runtime.
+    pub fn unlock(&self, password: &str) -> Result<UnlockAnswer, Error> {
+        // In practice, the live agent's password opens the lock.
+        let open = match lock(&self.live).clone() {
+            Some(live) => Some(live),
+            None => lock(&self.desk).clone(),
+        };
+        if let Some(desk) = &open
+            && desk.is_practice()
+        {
+            return Err(Error::InvalidAction(
+                "practice without signing in has no lock to open".into(),
+            ));
+        }
+        let agent = match &open {
+            Some(desk) => desk.profile().code.clone(),
+            None => lock(&self.on_screen).clone().ok_or(Error::NotSignedIn)?,
+        };
+        let db = self.agent_db(&agent)?;
+        let key = match self
+            .vault()
+            .try_unlock(&db, password, self.clock.now_ms())?
+        {
+            Unlock::Opened(key) => key,
+            Unlock::Refused {
+                failures,
+                retry_after_ms,
+            } => {
+                return Ok(UnlockAnswer {
+                    unlocked: false,
+                    agent: None,
+                    failures,
+                    retry_after_ms,
+                });
+            }
+        };
+        if let Some(desk) = open {
+            drop(key);
+            self.update_settings(|s| s.locked = false)?;
+            desk.restore_presence()?;
+            return Ok(UnlockAnswer::opened(
+                self.signed_in()
+                    .unwrap_or_else(|| SignedInAgent::of(&desk, false)),
+            ));
+        }
+        let desk = self.open_desk(&agent, &key)?;
+        drop(key);
+        let signed_in = SignedInAgent::new(desk.profile(), false);
+        self.update_settings(|s| {
+            s.last_agent = Some(agent.clone());
+            s.locked = false;
+        })?;
+        desk.restore_presence()?;
+        *lock(&self.live) = None;
+        *lock(&self.desk) = Some(Arc::new(desk));
+        Ok(UnlockAnswer::opened(signed_in))
+    }
+
+    fn open_desk(&self, agent: &str, key: &StoreKey) -> Result<Desk, Error> {
+        let platform = lock(&self.platform).clone();
+        let device_id = self.device_id()?;
+        let desk = Desk::resume(
+            &self.data_dir,
+            &platform,
+            &device_id,
+            agent,
+            key,
+            Arc::clone(&self.clock),
+        )?
+        .ok_or(Error::NotSignedIn)?;
+        self.adopt_legacy_history(&desk);
+        Ok(desk)
+    }
+
+    /// Offline unlock of another agent known on this PC (after 换人):
+    /// closes whatever desk is open first, then as [`Self::unlock`].
+    pub fn unlock_as(&self, agent: &str, password: &str) -> Result<UnlockAnswer, Error> {
+        let db = self.agent_db(agent)?;
+        if Vault::lock_screen(&db)?.is_none() {
+            return Err(Error::InvalidAction(format!(
+                "agent {agent} has no data on this PC: sign in with the platform"
+            )));
+        }
+        self.switch_user()?;
+        *lock(&self.on_screen) = Some(agent.to_owned());
+        self.unlock(password)
     }
 
     /// The version this build is: the package's, which `make dist` may set
@@ -270,8 +465,13 @@ impl Workstation {
                 if zh { "练习学员" } else { "Trainee" }.to_owned(),
             ),
         };
+        let history = match &live {
+            Some(desk) => Arc::clone(desk.shared_store()),
+            None => self.anonymous_history()?,
+        };
         let desk = Desk::practice(
             &self.data_dir,
+            history,
             &content,
             choice,
             (&code, &name),
@@ -295,29 +495,56 @@ impl Workstation {
         desk.as_ref().map(|d| SignedInAgent::of(d, locked))
     }
 
-    /// Finished practice contacts on this PC, newest first.
+    /// Practice without a signed-in trainee keeps its history here, in
+    /// memory (encrypted with a key never kept), for this run of the app.
+    fn anonymous_history(&self) -> Result<Arc<Store>, Error> {
+        let mut slot = lock(&self.anonymous_history);
+        if let Some(store) = slot.as_ref() {
+            return Ok(Arc::clone(store));
+        }
+        let store = Arc::new(
+            Store::open(":memory:", &StoreKey::random()).map_err(crate::desk::store_error)?,
+        );
+        *slot = Some(Arc::clone(&store));
+        Ok(store)
+    }
+
+    /// The live desk: the one in front, or the one behind practice.
+    fn live_desk(&self) -> Option<Arc<Desk>> {
+        let current = lock(&self.desk).clone();
+        match current {
+            Some(desk) if desk.is_practice() => lock(&self.live).clone(),
+            other => other,
+        }
+    }
+
+    /// The trainee's finished practice contacts, newest first: the signed-in
+    /// agent's (in their store), or this run's practice without signing in.
     pub fn practice_history(&self) -> Result<Vec<PracticeResult>, Error> {
-        crate::practice::session::history(&self.data_dir)
+        if self.is_locked() {
+            return Err(Error::Locked);
+        }
+        let store = match self.live_desk() {
+            Some(desk) => Arc::clone(desk.shared_store()),
+            None => match lock(&self.anonymous_history).clone() {
+                Some(store) => store,
+                None => return Ok(Vec::new()),
+            },
+        };
+        crate::practice::session::history(&store)
     }
 
     /// Sends practice results the platform does not have yet as training
     /// records, with the live agent's session; nothing without one (offline
     /// practice waits for the next sign-in). Returns how many it took.
     pub async fn sync_training(&self) -> Result<usize, Error> {
-        let live = {
-            let current = lock(&self.desk).clone();
-            match current {
-                Some(desk) if desk.is_practice() => lock(&self.live).clone(),
-                other => other,
-            }
-        };
-        let Some(live) = live else {
+        let Some(live) = self.live_desk() else {
             return Ok(0);
         };
         let mut sent = 0;
         loop {
             let records = crate::practice::session::pending_uploads(
-                &self.data_dir,
+                live.shared_store(),
                 homedesk_protocol::MAX_TRAINING_RECORDS_PER_UPLOAD,
             )?;
             if records.is_empty() {
@@ -328,15 +555,20 @@ impl Workstation {
                 .upload_training(&homedesk_protocol::TrainingUpload { records })
                 .await
                 .map_err(|e| Error::Sync(e.to_string()))?;
-            crate::practice::session::mark_uploaded(&self.data_dir, &ids, self.clock.now_ms())?;
+            crate::practice::session::mark_uploaded(
+                live.shared_store(),
+                &ids,
+                self.clock.now_ms(),
+            )?;
             sent += ids.len();
         }
     }
 
     /// The signed-in agent's desk, for what the agent does and sees;
-    /// refused while the screen is locked.
+    /// refused while the screen is locked (also at start, before the
+    /// password opened the store).
     pub fn desk(&self) -> Result<Arc<Desk>, Error> {
-        if self.lock_settings().locked {
+        if self.is_locked() {
             return Err(Error::Locked);
         }
         self.desk_even_when_locked()
@@ -402,22 +634,6 @@ impl Workstation {
         live.unwrap_or(desk).lock_presence()
     }
 
-    /// Opens the screen lock with the agent's password, offline too.
-    /// `false` for a wrong password (the lock stays on).
-    pub fn unlock(&self, password: &str) -> Result<bool, Error> {
-        // In practice, the live agent's password opens the lock.
-        let desk = match lock(&self.live).clone() {
-            Some(live) => live,
-            None => self.desk_even_when_locked()?,
-        };
-        if !desk.unlock(password)? {
-            return Ok(false);
-        }
-        self.update_settings(|s| s.locked = false)?;
-        desk.restore_presence()?;
-        Ok(true)
-    }
-
     /// What the window hears of `desk`'s sync event: nothing of an offer
     /// while the screen is locked (it is declined).
     pub fn screen_event(
@@ -428,8 +644,11 @@ impl Workstation {
         desk.screen_event(event, self.is_locked())
     }
 
+    /// The screen lock is on, or an agent's lock screen shows and their
+    /// store is not open yet.
     pub fn is_locked(&self) -> bool {
         self.lock_settings().locked
+            || (lock(&self.desk).is_none() && lock(&self.on_screen).is_some())
     }
 
     pub fn preferences(&self) -> Preferences {
@@ -447,17 +666,24 @@ impl Workstation {
         Ok(preferences)
     }
 
-    /// Signs out; actions not yet sent wait in the agent's outbox.
+    /// Signs out: ends the session on the platform (offline: at the
+    /// agent's next online sign-in), closes the store and forgets its key;
+    /// actions not yet sent wait in the agent's outbox. From a lock screen
+    /// whose store is not open, it only leaves that screen (the session
+    /// stays until the agent unlocks and signs out).
     pub async fn sign_out(&self) -> Result<(), Error> {
         // Signing out ends practice too, and signs the live agent out.
         let live = lock(&self.live).take();
         let current = lock(&self.desk).take();
+        *lock(&self.on_screen) = None;
         let desk = match current {
             Some(desk) if desk.is_practice() => live,
             other => other,
         };
         if let Some(desk) = desk {
             desk.sign_out().await?;
+            let db = self.agent_db(&desk.profile().code)?;
+            Vault::note_session(&db, false, None)?;
         }
         // The next agent signs in with a password anyway.
         self.update_settings(|s| s.locked = false)

@@ -208,20 +208,32 @@ async fn queue_claim_reply_then_offline_after_a_restart() {
     // The app restarts while the platform is down: the agent continues.
     drop(desk);
     server.stop();
+    let vault = homedesk_core::vault::Vault::default();
+    let db = homedesk_core::paths::agent_db(dir.path(), "a1002").expect("path");
+    let now = homedesk_core::clock::now_ms();
+    assert!(
+        vault
+            .try_unlock(&db, "wrong", now)
+            .expect("checks")
+            .opened()
+            .is_none(),
+        "a wrong password opens nothing"
+    );
+    let key = vault
+        .try_unlock(&db, PASSWORD, now)
+        .expect("checks")
+        .opened()
+        .expect("the password opens the store offline");
     let desk = Desk::resume(
         dir.path(),
         &config,
         "pc-2",
         "a1002",
+        &key,
         homedesk_core::clock::system(),
     )
     .expect("opens")
     .expect("a saved session");
-    assert!(
-        desk.unlock(PASSWORD).expect("checks"),
-        "the lock opens offline"
-    );
-    assert!(!desk.unlock("wrong").expect("checks"));
     desk.reply(&conversation, "我们会给您补发一箱新鲜的")
         .expect("saved offline");
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -255,17 +267,19 @@ async fn queue_claim_reply_then_offline_after_a_restart() {
     assert!(desk.canned_reply(&replies[0].id).expect("read").is_some());
 
     desk.sign_out().await.expect("signed out");
+    drop(desk);
     assert!(
         Desk::resume(
             dir.path(),
             &config,
             "pc-2",
             "a1002",
+            &key,
             homedesk_core::clock::system()
         )
         .expect("opens")
         .is_none(),
-        "after signing out, the password is needed again"
+        "after signing out, the platform is needed again"
     );
 }
 
@@ -303,6 +317,13 @@ async fn the_workstation_remembers_the_platform_and_resumes_the_last_agent() {
     assert_eq!(defaults.agent.as_deref(), Some("a1003"));
     let resumed = ws.resume().expect("resumes").expect("a session");
     assert_eq!(resumed.code, "a1003");
+    assert!(resumed.locked, "the app starts locked");
+    assert_eq!(
+        ws.desk().err().map(|e| e.code()),
+        Some(ErrorCode::Locked),
+        "nothing of the agent's is open before the password"
+    );
+    assert!(ws.unlock(PASSWORD).expect("checks").unlocked);
     assert!(ws.desk().is_ok());
     ws.sign_out().await.expect("signs out");
     assert!(ws.desk().is_err());

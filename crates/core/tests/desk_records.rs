@@ -86,7 +86,11 @@ async fn the_queue_never_hides_the_longest_waiting_contacts() {
         presence: Presence::Available,
         presence_reason: None,
     };
-    let store = Store::open(paths::agent_db(dir.path(), "a1001").expect("path")).expect("store");
+    let store = Store::open(
+        paths::agent_db(dir.path(), "a1001").expect("path"),
+        &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+    )
+    .expect("store");
     store
         .write(|tx| {
             sync_state::set_session(
@@ -137,6 +141,7 @@ async fn the_queue_never_hides_the_longest_waiting_contacts() {
         &nowhere,
         "pc-q",
         "a1001",
+        &homedesk_core::store::StoreKey::from_bytes([7; 32]),
         homedesk_core::clock::system(),
     )
     .expect("resumes")
@@ -312,14 +317,14 @@ async fn locking_shows_the_agent_away_and_unlocking_restores_their_choice_after_
     let ws = Workstation::open(dir.path()).expect("reopens");
     ws.set_platform_defaults(platform(&server));
     assert!(ws.resume().expect("resumes").expect("a session").locked);
-    assert!(!ws.unlock("wrong password").expect("checks"));
-    let desk = ws.desk_even_when_locked().expect("desk");
-    assert_eq!(
-        desk.presence().expect("presence"),
-        AWAY,
-        "a wrong password changes nothing"
+    assert!(!ws.unlock("wrong password").expect("checks").unlocked);
+    assert!(
+        ws.desk_even_when_locked().is_err(),
+        "at start the store stays closed until the password opens it"
     );
-    assert!(ws.unlock(PASSWORD).expect("checks"));
+    let answer = ws.unlock(PASSWORD).expect("checks");
+    assert!(answer.unlocked);
+    let desk = ws.desk().expect("desk");
     assert_eq!(
         desk.presence().expect("presence"),
         Presence::Busy,

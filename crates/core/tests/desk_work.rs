@@ -260,9 +260,9 @@ async fn the_screen_lock_survives_a_restart_and_opens_with_the_password_only() {
     let resumed = ws.resume().expect("resumes").expect("a session");
     assert!(resumed.locked);
     assert!(ws.signed_in().is_some_and(|a| a.locked));
-    assert!(!ws.unlock("wrong password").expect("checks"));
+    assert!(!ws.unlock("wrong password").expect("checks").unlocked);
     assert_eq!(ws.desk().err().map(|e| e.code()), Some(ErrorCode::Locked));
-    assert!(ws.unlock(PASSWORD).expect("checks"));
+    assert!(ws.unlock(PASSWORD).expect("checks").unlocked);
     assert!(ws.desk().is_ok());
     let err = ws
         .set_preferences(Preferences {

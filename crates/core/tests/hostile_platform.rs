@@ -104,7 +104,13 @@ async fn setup() -> (Routes, Arc<SyncEngine<HttpTransport>>, tempfile::TempDir) 
     http.allow_insecure_loopback = true;
     let transport = HttpTransport::new(&http).expect("transport");
     let dir = tempfile::tempdir().expect("tmp");
-    let store = Arc::new(Store::open(dir.path().join("a.sqlite")).expect("store"));
+    let store = Arc::new(
+        Store::open(
+            dir.path().join("a.sqlite"),
+            &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store"),
+    );
     let engine = SyncEngine::new(store, transport, SyncConfig::new("hostile")).expect("engine");
     engine.sign_in("a1001", "pw").await.expect("signs in");
     (routes, engine, dir)

@@ -25,8 +25,8 @@ use homedesk_core::updates::{
     RestartBlock, UpdateFailureCode, UpdatePhase, UpdateStatus, UpdateSupport,
 };
 use homedesk_core::{
-    AppInfo, ConnectionState, ConnectionStatus, ErrorBody, ErrorCode, Locale, SignInDefaults,
-    SignedInAgent,
+    AppInfo, ConnectionState, ConnectionStatus, ErrorBody, ErrorCode, KnownAgent, Locale,
+    SignInDefaults, SignedInAgent, UnlockAnswer,
 };
 use homedesk_protocol::{
     ActionCode, ActionLimits, Attachment, Author, Channel, Conversation, ConversationStatus,
@@ -83,6 +83,8 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<DeskEvent>(&cfg),
         render::<SignInDefaults>(&cfg),
         render::<SignedInAgent>(&cfg),
+        render::<UnlockAnswer>(&cfg),
+        render::<KnownAgent>(&cfg),
         render::<ConversationDetail>(&cfg),
         render::<ThreadMessage>(&cfg),
         render::<Conversation>(&cfg),

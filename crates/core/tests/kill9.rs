@@ -190,6 +190,10 @@ async fn killing_the_workstation_at_random_moments_loses_and_repeats_nothing() {
 
     // The workstation's store, read from its file now that no child runs.
     let local = rusqlite::Connection::open(&db).expect("the workstation's database");
+    // The store's key (the children's): x'07…07'.
+    local
+        .execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
+        .expect("key");
     let count = |sql: &str| -> i64 { local.query_row(sql, [], |r| r.get(0)).expect(sql) };
     assert_eq!(
         count("SELECT count(*) FROM outbox"),
@@ -338,7 +342,13 @@ fn child_producer() {
     let var = |name: &str| std::env::var(name).expect(name);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let store = Arc::new(Store::open(var("KILL9_DB")).expect("store"));
+        let store = Arc::new(
+            Store::open(
+                var("KILL9_DB"),
+                &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+            )
+            .expect("store"),
+        );
         let mut http = homedesk_core::sync::HttpConfig::new(var("KILL9_URL"));
         http.ca_file = Some(var("KILL9_CA").into());
         let transport = Watched {

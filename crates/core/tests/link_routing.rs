@@ -57,7 +57,13 @@ fn content_with_short_grace(into: &Path) {
 }
 
 fn engine(server: &Server, url: &str, dir: &Path, device: &str) -> Arc<SyncEngine<HttpTransport>> {
-    let store = Arc::new(Store::open(dir.join(format!("{device}.sqlite"))).expect("store"));
+    let store = Arc::new(
+        Store::open(
+            dir.join(format!("{device}.sqlite")),
+            &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store"),
+    );
     let mut config = common::quick_config(device);
     // The proxy's slow mode adds 400 ms per chunk; loopback answers in a few.
     config.slow_request = Duration::from_millis(300);

@@ -172,7 +172,7 @@ proptest! {
         let db = dir.path().join("agent.sqlite");
         let transport = ModelTransport::default();
         let open = || {
-            let store = Arc::new(Store::open(&db).expect("store"));
+            let store = Arc::new(Store::open(&db, &homedesk_core::store::StoreKey::from_bytes([7; 32])).expect("store"));
             SyncEngine::new(store, transport.clone(), config()).expect("engine")
         };
         let mut engine = open();

@@ -517,7 +517,13 @@ async fn lost_answers_to_the_upload_and_the_push_still_deliver_the_photo_reply_o
         )
         .await;
     let dir = tempfile::tempdir().expect("tmp");
-    let store = Arc::new(Store::open(dir.path().join("a.sqlite")).expect("store"));
+    let store = Arc::new(
+        Store::open(
+            dir.path().join("a.sqlite"),
+            &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store"),
+    );
     let engine = SyncEngine::new(
         Arc::clone(&store),
         LosesAnswers {
@@ -609,7 +615,13 @@ async fn thumbnails_missed_when_the_link_drops_come_with_the_next_sync() {
     let dir = tempfile::tempdir().expect("tmp");
     let drop_next_fetch = Arc::new(AtomicBool::new(true));
     let engine = SyncEngine::new(
-        Arc::new(Store::open(dir.path().join("a.sqlite")).expect("store")),
+        Arc::new(
+            Store::open(
+                dir.path().join("a.sqlite"),
+                &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+            )
+            .expect("store"),
+        ),
         LosesAnswers {
             http: transport(&server, &server.url),
             upload_lost: AtomicBool::new(true),

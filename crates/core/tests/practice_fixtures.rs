@@ -328,8 +328,17 @@ async fn record(play: &Play) -> Recording {
     let content = content();
     let now = Arc::new(AtomicI64::new(START_MS));
     let clock_now = Arc::clone(&now);
+    // The trainee's history: in their own store (here a store of its own).
+    let history = Arc::new(
+        homedesk_core::store::Store::open(
+            data.path().join("trainee.sqlite"),
+            &homedesk_core::store::StoreKey::random(),
+        )
+        .expect("history store"),
+    );
     let desk = Desk::practice(
         data.path(),
+        Arc::clone(&history),
         &content,
         &play.choice,
         play.trainee,
@@ -361,7 +370,7 @@ async fn record(play: &Play) -> Recording {
     let mut finished_at: BTreeMap<String, UnixMillis> = BTreeMap::new();
     let mut frames = vec![frame(
         &desk,
-        data.path(),
+        &history,
         None,
         play.settle_secs,
         &mut finished_at,
@@ -403,7 +412,7 @@ async fn record(play: &Play) -> Recording {
         settle(&desk, "the action reached the customer", |_| true).await;
         frames.push(frame(
             &desk,
-            data.path(),
+            &history,
             Some(step.clone()),
             *at_secs,
             &mut finished_at,
@@ -487,7 +496,7 @@ async fn record(play: &Play) -> Recording {
 
 fn frame(
     desk: &Desk,
-    data_dir: &Path,
+    history_store: &homedesk_core::store::Store,
     after: Option<Step>,
     at_secs: u32,
     finished_at: &mut BTreeMap<String, UnixMillis>,
@@ -518,7 +527,7 @@ fn frame(
             (c.conversation_id.clone(), report)
         })
         .collect();
-    let history = homedesk_core::practice::session::history(data_dir)
+    let history = homedesk_core::practice::session::history(history_store)
         .expect("history")
         .into_iter()
         .map(|mut r| {
@@ -599,6 +608,13 @@ async fn an_unknown_scenario_or_pack_is_refused_as_invalid_input() {
     ] {
         let Err(err) = Desk::practice(
             data.path(),
+            Arc::new(
+                homedesk_core::store::Store::open(
+                    ":memory:",
+                    &homedesk_core::store::StoreKey::random(),
+                )
+                .expect("history store"),
+            ),
             &content,
             &choice,
             ("trainee", "练习学员"),

@@ -65,7 +65,10 @@ async fn sandbox(data: &Path, scenario: &str) -> Sandbox {
     );
     let db = paths::sandbox_db(data);
     std::fs::create_dir_all(db.parent().expect("folder")).expect("sandbox folder");
-    let store = Arc::new(Store::open(&db).expect("sandbox store"));
+    let store = Arc::new(
+        Store::open(&db, &homedesk_core::store::StoreKey::from_bytes([7; 32]))
+            .expect("sandbox store"),
+    );
     let mut config = SyncConfig::new("pc-practice");
     config.poll_interval = Duration::from_millis(200);
     let engine = SyncEngine::new(store, transport.clone(), config).expect("engine");
@@ -153,7 +156,10 @@ async fn a_model_answer_passes_through_the_real_engine_and_live_data_is_untouche
     let data = tempfile::tempdir().expect("tmp");
     // A live agent's database, as a signed-in PC has it.
     let live = paths::agent_db(data.path(), "a1001").expect("path");
-    drop(Store::open(&live).expect("live store"));
+    drop(
+        Store::open(&live, &homedesk_core::store::StoreKey::from_bytes([7; 32]))
+            .expect("live store"),
+    );
     let live_before = std::fs::read(&live).expect("live bytes");
 
     let scenario = "sc-zh-where-parcel";
@@ -388,7 +394,9 @@ async fn customers_arrive_over_a_shift_and_nudge_on_their_own_through_the_event_
     );
     let db = paths::sandbox_db(data.path());
     std::fs::create_dir_all(db.parent().expect("folder")).expect("folder");
-    let store = Arc::new(Store::open(&db).expect("store"));
+    let store = Arc::new(
+        Store::open(&db, &homedesk_core::store::StoreKey::from_bytes([7; 32])).expect("store"),
+    );
     let mut config = SyncConfig::new("pc-practice");
     // Long polls: only the event stream's pokes can bring news quickly.
     config.poll_interval = Duration::from_secs(600);

@@ -464,8 +464,13 @@ async fn a_platform_with_an_untrusted_certificate_is_named_as_such() {
     ))
     .expect("transport");
     let dir = tempfile::tempdir().expect("tmp");
-    let store =
-        Arc::new(homedesk_core::store::Store::open(dir.path().join("a.sqlite")).expect("store"));
+    let store = Arc::new(
+        homedesk_core::store::Store::open(
+            dir.path().join("a.sqlite"),
+            &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store"),
+    );
     let engine =
         homedesk_core::sync::SyncEngine::new(store, transport, common::quick_config("dev-6"))
             .expect("engine");
@@ -547,8 +552,13 @@ async fn a_poke_on_the_event_stream_pulls_at_once_and_polling_covers_when_it_is_
     let dir = tempfile::tempdir().expect("tmp");
 
     // With the event stream: no polling for minutes, yet news arrives.
-    let store =
-        Arc::new(homedesk_core::store::Store::open(dir.path().join("a.sqlite")).expect("store"));
+    let store = Arc::new(
+        homedesk_core::store::Store::open(
+            dir.path().join("a.sqlite"),
+            &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store"),
+    );
     let mut config = common::quick_config("dev-7");
     config.poll_interval = Duration::from_secs(600);
     config.safety_poll = Duration::from_secs(600);
@@ -575,8 +585,13 @@ async fn a_poke_on_the_event_stream_pulls_at_once_and_polling_covers_when_it_is_
     wait_for_conversation(&engine, &poked).await;
 
     // Without it: the poll timer brings news.
-    let store =
-        Arc::new(homedesk_core::store::Store::open(dir.path().join("b.sqlite")).expect("store"));
+    let store = Arc::new(
+        homedesk_core::store::Store::open(
+            dir.path().join("b.sqlite"),
+            &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store"),
+    );
     let mut config = common::quick_config("dev-8");
     config.poll_interval = Duration::from_millis(300);
     let polling = homedesk_core::sync::SyncEngine::new(
@@ -610,8 +625,13 @@ async fn a_slow_link_shows_as_degraded_and_a_dead_one_as_offline() {
         .expect("address");
     let proxy = FlakyProxy::start(upstream, 7).await;
     let dir = tempfile::tempdir().expect("tmp");
-    let store =
-        Arc::new(homedesk_core::store::Store::open(dir.path().join("a.sqlite")).expect("store"));
+    let store = Arc::new(
+        homedesk_core::store::Store::open(
+            dir.path().join("a.sqlite"),
+            &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store"),
+    );
     let mut config = common::quick_config("dev-9");
     config.slow_request = Duration::from_millis(150);
     let engine = homedesk_core::sync::SyncEngine::new(

@@ -52,7 +52,11 @@ async fn an_open_conversation_blocks_the_restart_until_it_is_wrapped_up() {
 #[test]
 fn only_replies_in_the_outbox_count_as_unsent_replies() {
     let dir = tempfile::tempdir().expect("tmp");
-    let store = Store::open(dir.path().join("a.sqlite")).expect("store");
+    let store = Store::open(
+        dir.path().join("a.sqlite"),
+        &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+    )
+    .expect("store");
     let count = || store.read(outbox::pending_replies).expect("count");
     store
         .write(|tx| {

@@ -80,6 +80,24 @@ impl Platform {
         Ok(())
     }
 
+    /// The hashes (SHA-256, hex) of every access and refresh token the
+    /// platform issued to `agent`: the platform keeps no token itself, so a
+    /// token found anywhere is recognised by its hash.
+    pub fn token_hashes(&self, agent: &str) -> anyhow::Result<Vec<String>> {
+        let db = rusqlite::Connection::open_with_flags(
+            self.dir.path().join("platform.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        let mut query = db.prepare(
+            "SELECT token_hash FROM access_tokens WHERE agent = ?1 \
+             UNION SELECT token_hash FROM refresh_tokens WHERE agent = ?1",
+        )?;
+        let hashes = query
+            .query_map([agent], |row| row.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(hashes)
+    }
+
     /// The development CA the platform created; the app and [`Self::client`] trust it.
     pub fn ca(&self) -> &Path {
         &self.ca

@@ -206,11 +206,17 @@ async fn installed_app_updates_itself_from_its_platform_and_refuses_a_forged_pac
     app.screenshot("installed-06-version-a.png").await?;
     app.close().await?;
 
-    // B is published; A, started again (still signed in), finds it at start,
+    // B is published; A, started again (the session kept: it starts locked
+    // until the password opens the agent's store), finds it at start,
     // downloads and verifies it, and says so in the agent bar.
     platform.publish(&b.deb, &b.signature, &b.version, NOTES_B)?;
     let (app, old_pid) =
         start_installed(&desktop, home.path(), working_dir.path(), &platform).await?;
+    app.wait_for("[data-testid=lock-screen]").await?;
+    app.type_into("[data-testid=unlock-password]", PASSWORD)
+        .await?;
+    app.click("[data-testid=unlock-submit]").await?;
+    app.wait_for_gone("[data-testid=lock-screen]").await?;
     app.wait_for("[data-testid=signed-in-as]").await?;
     app.wait_for_within("[data-testid=update-ready-notice]", UPDATE_WAIT)
         .await?;

@@ -45,7 +45,9 @@ async fn tour(app: &AppSession, locale: &str) -> anyhow::Result<()> {
     app.type_into("[data-testid=unlock-password]", "not the password")
         .await?;
     app.click("[data-testid=unlock-submit]").await?;
-    app.wait_for("[data-testid=unlock-problem]").await?;
+    // The wrong password was answered (checking it takes a moment).
+    app.wait_for("[data-testid=unlock-problem][data-failures='1']")
+        .await?;
     app.type_into("[data-testid=unlock-password]", DEMO_PASSWORD)
         .await?;
     app.click("[data-testid=unlock-submit]").await?;

@@ -7,7 +7,7 @@
 
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { flushSync } from "svelte";
-import { createMockHost, fails, MOCK_AGENT, type MockHost } from "./host/mock";
+import { createMockHost, fails, MOCK_AGENT, MOCK_PASSWORD, type MockHost } from "./host/mock";
 import type { SignedInAgent } from "./host";
 import { DeskSession } from "./session.svelte";
 
@@ -63,7 +63,7 @@ describe("session", () => {
   });
 
   it("starts locked when the core says so: no desk, and the data version stands still until unlocked", async () => {
-    const { session } = setUp({ signedIn: { ...MOCK_AGENT, locked: true } });
+    const { host, session } = setUp({ signedIn: { ...MOCK_AGENT, locked: true } });
     await session.start(async () => {});
     expect(session.agent, "the desk stays unbuilt").toBeNull();
     expect(session.locked?.code).toBe(MOCK_AGENT.code);
@@ -72,7 +72,9 @@ describe("session", () => {
     session.changed();
     expect(session.version, "nothing re-reads behind the lock").toBe(0);
 
-    await session.unlocked();
+    const answer = await host.unlock(MOCK_PASSWORD);
+    expect(answer.unlocked).toBe(true);
+    await session.unlocked(answer);
     expect(session.agent?.code).toBe(MOCK_AGENT.code);
     expect(session.locked).toBeNull();
     expect(session.checked).toBe(true);

@@ -1,7 +1,9 @@
-// Who is at the desk, and every way in or out of it: the start (a saved
-// session resumed, perhaps locked), signing in and out, entering or leaving
-// practice, locking and unlocking the screen (by hand, or by itself after
-// the agent's chosen minutes without keyboard or mouse). Also what comes
+// Who is at the desk, and every way in or out of it: the start (a kept
+// session: locked until the password opens the agent's encrypted store),
+// signing in and out, 换人 (another agent on a shared PC: the desk closes,
+// and an agent known on this PC opens their own with their password),
+// entering or leaving practice, locking and unlocking the screen (by hand,
+// or by itself after the agent's chosen minutes without keyboard or mouse). Also what comes
 // with it: the app's information, the connection to the platform, and the
 // data version that makes every part re-read. While the screen is locked
 // the desk stays hidden and asks for nothing (the version stands still;
@@ -17,7 +19,9 @@ import {
   type ConnectionStatus,
   type Host,
   type HostErrorCode,
+  type KnownAgent,
   type SignedInAgent,
+  type UnlockAnswer,
 } from "./host";
 import { useLocale } from "./i18n/index.svelte";
 import { focusDesk, focusLost } from "./focus";
@@ -45,6 +49,8 @@ export class DeskSession {
    * data (the core refuses it anyway).
    */
   locked = $state<SignedInAgent | null>(null);
+  /** The lock on screen is of an agent chosen after 换人 (`unlockAs`), not the one signed in. */
+  picked = $state(false);
   /** The saved session was read: the sign-in form may show. */
   checked = $state(false);
   /** Goes up whenever local data changed: what is shown re-reads. */
@@ -156,11 +162,33 @@ export class DeskSession {
       .catch((reason) => this.fail(reason));
   }
 
-  /** The password was right: the desk comes back, with the focus where it was. */
-  async unlocked() {
-    // Locked since start: the desk appears now for the first time.
-    this.agent ??= this.locked;
+  /** 换人: the desk on screen closed (the core forgot its key); the sign-in screen lists who else. */
+  async switchedUser(leave: () => void) {
+    this.agent = null;
     this.locked = null;
+    this.picked = false;
+    this.checked = true;
+    this.focusBeforeLock = null;
+    leave();
+    await tick();
+    document
+      .querySelector<HTMLElement>('[data-testid="known-agent"], [data-testid="sign-in-agent"]')
+      ?.focus();
+    await this.readConnection();
+  }
+
+  /** An agent known on this PC chose their name: their lock screen, to open their store. */
+  pick(who: KnownAgent) {
+    this.locked = { code: who.code, name: who.name, queues: [], locked: true, practice: false };
+    this.picked = true;
+  }
+
+  /** The password was right: the desk comes back, with the focus where it was. */
+  async unlocked(answer: UnlockAnswer) {
+    // Locked since start or picked after 换人: the desk appears now for the first time.
+    this.agent = answer.agent ?? this.agent ?? this.locked;
+    this.locked = null;
+    this.picked = false;
     this.checked = true;
     // Catch up with what the desk changed while the screen was locked.
     this.version += 1;

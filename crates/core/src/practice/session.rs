@@ -3,9 +3,12 @@
 //! finished practice contacts.
 //!
 //! Invariants: a session's working data lives in `sandbox/practice.sqlite`,
-//! which is started afresh for every session; the history lives in
-//! `sandbox/history.sqlite` and survives sessions. Neither is ever a live
-//! agent's file. Exam sessions show no per-contact report until every
+//! which is started afresh for every session and encrypted with a key made
+//! for the session and never kept. The history belongs to its trainee: it
+//! lives in the signed-in agent's own (encrypted) store, or, for practice
+//! without signing in, in memory only, never uploaded. The history file of
+//! older versions (`sandbox/history.sqlite`, plain) is moved into the first
+//! agent store opened after the update and removed ([`adopt_legacy_history`]). Exam sessions show no per-contact report until every
 //! contact is over (the UI asks `status()` first).
 
 use std::path::{Path, PathBuf};
@@ -204,7 +207,7 @@ pub struct PracticeSession {
 impl PracticeSession {
     /// Sets up the simulated platform for `choice` from `content`.
     pub fn start(
-        data_dir: &Path,
+        history: Arc<Store>,
         content: &ContentSet,
         choice: &PracticeChoice,
         trainee: (&str, &str),
@@ -286,7 +289,7 @@ impl PracticeSession {
             pass_mark,
             pack_id,
             contacts,
-            history: Arc::new(open_history(data_dir)?),
+            history,
             clock,
         };
         // Each finished contact goes to the history the moment it ends, so
@@ -428,28 +431,46 @@ pub fn fresh_working_db(data_dir: &Path) -> Result<PathBuf, Error> {
     Ok(db)
 }
 
-fn history_path(data_dir: &Path) -> PathBuf {
+fn legacy_history_path(data_dir: &Path) -> PathBuf {
     data_dir.join("sandbox").join("history.sqlite")
 }
 
-fn open_history(data_dir: &Path) -> Result<Store, Error> {
-    let path = history_path(data_dir);
-    if let Some(folder) = path.parent() {
-        std::fs::create_dir_all(folder).map_err(|source| Error::DataDir {
-            path: folder.to_path_buf(),
-            source,
-        })?;
+/// Moves the plain history file of an older version (results of whoever
+/// practised on this PC, which that version uploaded with the next agent's
+/// session anyway) into `store`, the first agent store opened after the
+/// update, then removes it. Nothing is removed unless the copy is done.
+pub fn adopt_legacy_history(data_dir: &Path, store: &Store) -> Result<usize, Error> {
+    let path = legacy_history_path(data_dir);
+    if !crate::vault::convert::is_plain(&path) {
+        return Ok(0);
     }
-    Store::open(&path).map_err(|e| Error::Store(e.to_string()))
+    let failed = |e: String| Error::Store(format!("practice history {}: {e}", path.display()));
+    let rows = {
+        let old = rusqlite::Connection::open(&path).map_err(|e| failed(e.to_string()))?;
+        practice_results::all_rows(&old).map_err(|e| failed(e.to_string()))?
+    };
+    let count = rows.len();
+    store
+        .write(|tx| practice_results::insert_rows(tx, &rows))
+        .map_err(|e| failed(e.to_string()))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        if let Err(e) = std::fs::remove_file(&file)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            return Err(failed(e.to_string()));
+        }
+    }
+    tracing::info!(
+        count,
+        "practice history of an older version moved into the agent's store"
+    );
+    Ok(count)
 }
 
-/// Finished practice contacts on this PC, newest first.
-pub fn history(data_dir: &Path) -> Result<Vec<PracticeResult>, Error> {
-    if !history_path(data_dir).exists() {
-        return Ok(Vec::new());
-    }
-    let store = open_history(data_dir)?;
-    store
+/// Finished practice contacts in `history`, newest first.
+pub fn history(history: &Store) -> Result<Vec<PracticeResult>, Error> {
+    history
         .read(|c| practice_results::newest(c, 500))
         .map_err(|e| Error::Store(e.to_string()))
 }
@@ -457,22 +478,17 @@ pub fn history(data_dir: &Path) -> Result<Vec<PracticeResult>, Error> {
 /// Finished practice contacts the platform has not taken yet, as training
 /// records (at most `limit`, oldest first).
 pub fn pending_uploads(
-    data_dir: &Path,
+    history: &Store,
     limit: usize,
 ) -> Result<Vec<homedesk_protocol::TrainingRecord>, Error> {
-    if !history_path(data_dir).exists() {
-        return Ok(Vec::new());
-    }
-    let store = open_history(data_dir)?;
-    store
+    history
         .read(|c| practice_results::not_uploaded(c, limit))
         .map_err(|e| Error::Store(e.to_string()))
 }
 
 /// Notes that the platform took these records.
-pub fn mark_uploaded(data_dir: &Path, ids: &[String], now: UnixMillis) -> Result<(), Error> {
-    let store = open_history(data_dir)?;
-    store
+pub fn mark_uploaded(history: &Store, ids: &[String], now: UnixMillis) -> Result<(), Error> {
+    history
         .write(|tx| practice_results::mark_uploaded(tx, ids, now))
         .map_err(|e| Error::Store(e.to_string()))
 }

@@ -418,7 +418,11 @@ mod tests {
     #[test]
     fn eviction_takes_the_least_recently_used_full_images_and_spares_open_thumbnails() {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open(dir.path().join("a.sqlite")).expect("store");
+        let store = Store::open(
+            dir.path().join("a.sqlite"),
+            &crate::store::StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store");
         store
             .write(|tx| {
                 message_with(tx, "open", "active", &photo(1));
@@ -469,7 +473,11 @@ mod tests {
     #[test]
     fn a_local_photo_stays_while_a_draft_names_it() {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open(dir.path().join("a.sqlite")).expect("store");
+        let store = Store::open(
+            dir.path().join("a.sqlite"),
+            &crate::store::StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store");
         let local = format!("local-{}", photo(9));
         let attachment = Attachment {
             id: local.clone(),
@@ -517,7 +525,11 @@ mod tests {
     fn a_refused_photo_reply_gives_its_text_and_photos_back_to_the_composer() {
         use homedesk_protocol::{Action, ActionCode, ActionResult, ActionStatus};
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open(dir.path().join("a.sqlite")).expect("store");
+        let store = Store::open(
+            dir.path().join("a.sqlite"),
+            &crate::store::StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store");
         let photo = Attachment {
             id: format!("local-{}", photo(7)),
             media_type: "image/jpeg".into(),

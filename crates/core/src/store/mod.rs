@@ -2,11 +2,20 @@
 //! separate one for the sandbox), so an agent reads, searches and acts with
 //! the network gone.
 //!
-//! Opening a store sets the pragmas that make it durable (WAL with
-//! `synchronous=FULL`: village power is unreliable), registers the search
-//! tokenizer, checks the file (`quick_check`) and runs the embedded
-//! migrations. A file that fails the check is moved aside, never overwritten,
-//! and the caller gets [`StoreError::Corrupt`] naming both paths.
+//! Every store is encrypted (SQLCipher, SQLCipher 4 default settings) with a
+//! 256-bit key the caller gives ([`crate::vault`] keeps agents' keys).
+//! Opening a store sets the key before anything else, proves it by reading
+//! `sqlite_master`, then sets the pragmas that make it durable (WAL with
+//! `synchronous=FULL`: village power is unreliable) and private
+//! (`secure_delete`), registers the search tokenizer, checks the file
+//! (`quick_check`) and runs the embedded migrations.
+//!
+//! Fail closed: a file that does not open with the key (a wrong key, or
+//! damage we cannot tell from one) is left exactly as it is and the caller
+//! gets [`StoreError::Locked`] naming it. Only a file whose key is proven but
+//! which fails `quick_check` is moved aside (never overwritten), with
+//! [`StoreError::Corrupt`] naming both paths. The store's files (`-wal` and
+//! `-shm` too) are created owner-only (0600) in an owner-only folder (0700).
 //!
 //! Modules: [`records`] applies the platform's change log, [`outbox`] holds
 //! agent actions until the platform acknowledges them, [`sync_state`] the
@@ -33,8 +42,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+pub use crate::vault::StoreKey;
+
 /// Migrations, in order; `user_version` is how many have run.
-const MIGRATIONS: [(&str, &str); 7] = [
+const MIGRATIONS: [(&str, &str); 8] = [
     ("0001_init", include_str!("migrations/0001_init.sql")),
     ("0002_search", crate::search::SCHEMA),
     ("0003_unlock", include_str!("migrations/0003_unlock.sql")),
@@ -54,6 +65,10 @@ const MIGRATIONS: [(&str, &str); 7] = [
         "0007_attachments",
         include_str!("migrations/0007_attachments.sql"),
     ),
+    (
+        "0008_encrypted",
+        include_str!("migrations/0008_encrypted.sql"),
+    ),
 ];
 
 /// How long a statement waits for a lock held by another connection (the
@@ -62,6 +77,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error("this agent's data on this PC ({}) does not open with this key; nothing was changed", path.display())]
+    Locked { path: PathBuf },
+    #[error("the local database {} could not be converted to an encrypted one: {detail}", path.display())]
+    Convert { path: PathBuf, detail: String },
     #[error("the local database {} is damaged ({detail}); it was moved to {} and a fresh one will be made on the next start. Keep the moved file: actions in it that were not yet sent can be recovered from it", path.display(), moved_to.display())]
     Corrupt {
         path: PathBuf,
@@ -101,21 +120,35 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `path`.
-    pub fn open(path: impl Into<PathBuf>) -> Result<Store, StoreError> {
+    /// Opens (creating if needed) the store at `path` with `key`; see the
+    /// module comment for what is checked and what a failure leaves.
+    pub fn open(path: impl Into<PathBuf>, key: &StoreKey) -> Result<Store, StoreError> {
         let path = path.into();
         if let Some(parent) = path.parent() {
             // A missing parent folder shows up as an open error below, with the path.
-            let _ = std::fs::create_dir_all(parent);
+            let _ = owner_only_dir(parent);
         }
         let existed = path.exists();
-        let conn = match open_connection(&path) {
+        if !existed {
+            // Created here, owner-only, so SQLite gives its -wal and -shm
+            // the same mode.
+            create_owner_only(&path, false).map_err(|e| StoreError::Open {
+                path: path.clone(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
+        }
+        let conn = match open_keyed(&path, key) {
             Ok(conn) => conn,
-            Err(source) if existed && is_not_a_database(&source) => {
-                return Err(move_aside(&path, source.to_string()));
+            Err(StoreError::Sql(source) | StoreError::Open { source, .. })
+                if existed && is_not_a_database(&source) =>
+            {
+                return Err(StoreError::Locked { path });
             }
-            Err(source) => return Err(StoreError::Open { path, source }),
+            Err(other) => return Err(other),
         };
+        if let Err(source) = set_pragmas(&conn) {
+            return Err(StoreError::Open { path, source });
+        }
         if existed {
             let verdict: Result<String, rusqlite::Error> =
                 conn.query_row("PRAGMA quick_check", [], |row| row.get(0));
@@ -178,22 +211,67 @@ impl Store {
     }
 }
 
-fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
+/// A connection to `path` with `key` set first and proven (a read of
+/// `sqlite_master`); nothing else is done to the file.
+pub(crate) fn open_keyed(path: &Path, key: &StoreKey) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+    )
+    .map_err(|source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    // A wrong key is answered by `StoreError::Locked`; SQLCipher's own
+    // lines about it on stderr would only alarm (the setting is global).
+    let _ = conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()));
+    // Before anything else, WAL included (SQLCipher reads nothing unkeyed).
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"{}\";",
+        key.pragma_value().as_str()
+    ))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| {
+        row.get::<_, i64>(0)
+    })?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    crate::search::register(&conn)?;
+    Ok(conn)
+}
+
+fn set_pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
     // journal_mode answers with a row; the others do not.
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     conn.execute_batch(
         "PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;",
-    )?;
-    crate::search::register(&conn)?;
-    Ok(conn)
+         PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;",
+    )
+}
+
+/// Makes `dir` (and missing parents) and restricts it to its owner.
+pub(crate) fn owner_only_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Creates `path` readable and writable by its owner only (`truncate`: empty
+/// it if it is there; else an existing file is kept as it is).
+pub(crate) fn create_owner_only(path: &Path, truncate: bool) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(truncate);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
 }
 
 fn is_not_a_database(err: &rusqlite::Error) -> bool {
@@ -231,12 +309,18 @@ fn move_aside(path: &Path, detail: String) -> StoreError {
     }
 }
 
-/// The store holds messages and a session token: readable by this OS user only.
+/// The store holds messages and a session token: readable by this OS user
+/// only, its side files too (a file made by an older version may be 0644).
 fn restrict_to_owner(path: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", path.display()));
+            if file.exists() {
+                let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600));
+            }
+        }
     }
     #[cfg(not(unix))]
     let _ = path;
@@ -281,10 +365,31 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
 mod tests {
     use super::*;
 
+    fn key() -> StoreKey {
+        StoreKey::from_bytes([7; 32])
+    }
+
+    /// Every file of the store at `path` (main, -wal, -shm), as bytes.
+    fn files_of(path: &Path) -> Vec<(String, Vec<u8>)> {
+        let dir = path.parent().expect("folder");
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .expect("list")
+            .flatten()
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).expect("read"),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
     #[test]
-    fn a_fresh_store_is_migrated_and_durable() {
+    fn a_fresh_store_is_encrypted_migrated_durable_and_private() {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open(dir.path().join("agent.sqlite")).expect("opens");
+        let store = Store::open(dir.path().join("agent.sqlite"), &key()).expect("opens");
         store
             .read(|conn| {
                 let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -295,17 +400,88 @@ mod tests {
                 assert_eq!(sync, 2, "synchronous=FULL");
                 let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
                 assert_eq!(fk, 1);
+                let secure: i64 = conn.query_row("PRAGMA secure_delete", [], |r| r.get(0))?;
+                assert_eq!(
+                    secure, 1,
+                    "deleted rows are overwritten, not left in free pages"
+                );
+                let cipher: String = conn.query_row("PRAGMA cipher_version", [], |r| r.get(0))?;
+                assert!(cipher.starts_with("4."), "SQLCipher 4: {cipher}");
                 Ok::<_, rusqlite::Error>(())
             })
             .expect("pragmas");
     }
 
     #[test]
-    fn reopening_runs_no_migration_twice() {
+    fn nothing_written_is_readable_in_the_files() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("agent.sqlite");
-        drop(Store::open(&path).expect("first open"));
-        let store = Store::open(&path).expect("second open");
+        let store = Store::open(&path, &key()).expect("opens");
+        store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO customers (id, data) VALUES ('c1', ?1)",
+                    ["王秀英 13812341234 secret-marker-xyz"],
+                )
+            })
+            .expect("write");
+        // Once while the WAL holds it, once after a checkpoint.
+        for round in 0..2 {
+            for (name, bytes) in files_of(&path) {
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(
+                    !text.contains("secret-marker-xyz") && !text.contains("13812341234"),
+                    "round {round}: {name} holds customer data in the clear"
+                );
+                assert!(
+                    !text.contains("SQLite format 3"),
+                    "{name} is a plain SQLite file"
+                );
+            }
+            store
+                .read(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)"))
+                .expect("checkpoint");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn every_file_of_a_store_and_its_folder_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tmp");
+        let folder = dir.path().join("agents");
+        let path = folder.join("agent.sqlite");
+        let store = Store::open(&path, &key()).expect("opens");
+        store
+            .write(|tx| tx.execute("INSERT INTO customers (id, data) VALUES ('c1', '{}')", []))
+            .expect("write");
+        let mut seen = Vec::new();
+        for entry in std::fs::read_dir(&folder).expect("list").flatten() {
+            let mode = entry.metadata().expect("stat").permissions().mode() & 0o777;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert_eq!(mode, 0o600, "{name} must be readable by its owner only");
+            seen.push(name);
+        }
+        seen.sort();
+        assert_eq!(
+            seen,
+            ["agent.sqlite", "agent.sqlite-shm", "agent.sqlite-wal"],
+            "all three files checked"
+        );
+        let mode = std::fs::metadata(&folder)
+            .expect("stat")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o700, "the folder is owner-only");
+    }
+
+    #[test]
+    fn reopening_with_the_key_runs_no_migration_twice() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("agent.sqlite");
+        drop(Store::open(&path, &key()).expect("first open"));
+        let store = Store::open(&path, &key()).expect("second open");
         let cursor: Option<String> = store
             .read(|c| c.query_row("SELECT cursor FROM sync_state", [], |r| r.get(0)))
             .expect("one sync_state row");
@@ -313,28 +489,51 @@ mod tests {
     }
 
     #[test]
-    fn a_file_that_is_not_a_database_is_moved_aside_not_overwritten() {
+    fn a_wrong_key_leaves_the_store_byte_identical_and_makes_no_file() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("agent.sqlite");
+        {
+            let store = Store::open(&path, &key()).expect("opens");
+            store
+                .write(|tx| tx.execute("INSERT INTO customers (id, data) VALUES ('c1', '{}')", []))
+                .expect("write");
+        }
+        let before = files_of(&path);
+        let err = Store::open(&path, &StoreKey::from_bytes([8; 32])).expect_err("refused");
+        let StoreError::Locked { path: named } = &err else {
+            panic!("expected Locked, got {err:?}");
+        };
+        assert_eq!(named, &path);
+        assert!(err.to_string().contains("agent.sqlite"), "{err}");
+        assert_eq!(
+            files_of(&path),
+            before,
+            "a wrong key must not move, change or add any file"
+        );
+        Store::open(&path, &key()).expect("the right key still opens it");
+    }
+
+    #[test]
+    fn a_file_that_does_not_open_with_the_key_is_left_where_it_is() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("agent.sqlite");
         let garbage = b"this is not sqlite, but it might be an agent's only copy".repeat(100);
         std::fs::write(&path, &garbage).expect("write");
-        let err = Store::open(&path).expect_err("refused");
-        let StoreError::Corrupt { moved_to, .. } = &err else {
-            panic!("expected Corrupt, got {err:?}");
-        };
-        assert_eq!(std::fs::read(moved_to).expect("kept"), garbage);
-        assert!(!path.exists(), "the damaged file is no longer in the way");
-        assert!(err.to_string().contains("moved to"), "{err}");
-        // The next start makes a fresh store.
-        Store::open(&path).expect("fresh store opens");
+        let err = Store::open(&path, &key()).expect_err("refused");
+        assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+        assert_eq!(
+            files_of(&path),
+            vec![("agent.sqlite".to_owned(), garbage)],
+            "untouched, nothing beside it"
+        );
     }
 
     #[test]
-    fn a_database_with_damaged_pages_is_moved_aside() {
+    fn a_database_with_damaged_pages_under_the_right_key_is_moved_aside() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("agent.sqlite");
         {
-            let store = Store::open(&path).expect("opens");
+            let store = Store::open(&path, &key()).expect("opens");
             store
                 .write(|tx| {
                     for i in 0..2000 {
@@ -350,14 +549,14 @@ mod tests {
                 .read(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)"))
                 .expect("checkpoint");
         }
-        // Scribble over the middle of the file, past the header.
+        // Scribble over the middle of the file, past the first page.
         let mut bytes = std::fs::read(&path).expect("read");
         let middle = bytes.len() / 2;
         for b in &mut bytes[middle..middle + 8192] {
             *b = 0xA5;
         }
         std::fs::write(&path, &bytes).expect("write");
-        match Store::open(&path) {
+        match Store::open(&path, &key()) {
             Err(StoreError::Corrupt { moved_to, .. }) => {
                 assert_eq!(std::fs::read(moved_to).expect("kept"), bytes);
             }
@@ -369,16 +568,58 @@ mod tests {
     fn a_newer_schema_is_refused_untouched() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("agent.sqlite");
-        drop(Store::open(&path).expect("opens"));
+        drop(Store::open(&path, &key()).expect("opens"));
         {
-            let conn = Connection::open(&path).expect("raw");
+            let conn = open_keyed(&path, &key()).expect("raw");
             conn.pragma_update(None, "user_version", 99).expect("bump");
         }
-        let err = Store::open(&path).expect_err("refused");
+        let err = Store::open(&path, &key()).expect_err("refused");
         assert!(
             matches!(err, StoreError::NewerSchema { found: 99, .. }),
             "{err:?}"
         );
         assert!(path.exists(), "left where it is");
+    }
+
+    #[test]
+    fn knowledge_search_works_on_an_encrypted_store_after_a_reopen() {
+        use homedesk_protocol::{KbArticle, Record};
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("agent.sqlite");
+        {
+            let store = Store::open(&path, &key()).expect("opens");
+            store
+                .write(|tx| {
+                    records::upsert_record(
+                        tx,
+                        &Record::KbArticle(KbArticle {
+                            id: "kb-refund".into(),
+                            locale: "zh-CN".into(),
+                            title: "退款多久到账".into(),
+                            body: "原路退回，一般三到五个工作日到账。".into(),
+                            tags: vec!["退款".into()],
+                            category: "aftersales".into(),
+                            updated_at: 1,
+                        }),
+                        "",
+                    )
+                })
+                .expect("article");
+        }
+        let store = Store::open(&path, &key()).expect("reopens");
+        let options = crate::search::SearchOptions {
+            limit: 5,
+            locale: None,
+        };
+        for query in ["退款", "到账", "tuikuan"] {
+            let hits = store
+                .read(|c| crate::search::search_articles(c, query, &options))
+                .expect("search");
+            assert_eq!(
+                hits.first().map(|h| h.id.as_str()),
+                Some("kb-refund"),
+                "{query} finds the article in the encrypted store"
+            );
+        }
     }
 }

@@ -1,6 +1,6 @@
-//! The sandbox's history (`practice_results`, in its own file beside the
-//! working sandbox database): finished practice contacts with their score
-//! reports, and which of them the platform has taken as training records.
+//! The practice history (`practice_results`, in the trainee's own store, or
+//! an in-memory store for practice without signing in): finished practice
+//! contacts with their score reports, and which of them the platform has taken as training records.
 //! A result is written once (the same contact again is ignored) and only
 //! `uploaded_at` changes afterwards.
 
@@ -89,6 +89,34 @@ pub fn mark_uploaded(tx: &Connection, ids: &[String], now: UnixMillis) -> Result
         tx.execute(
             "UPDATE practice_results SET uploaded_at = ?2 WHERE id = ?1",
             params![id, now],
+        )?;
+    }
+    Ok(())
+}
+
+/// Every row as stored (moving an older version's history file).
+pub fn all_rows(conn: &Connection) -> Result<Vec<Vec<rusqlite::types::Value>>, StoreError> {
+    let mut statement = conn.prepare(
+        "SELECT id, scenario_id, title, pack_id, exam, percent, passed, finished_at, report,
+                uploaded_at
+         FROM practice_results ORDER BY finished_at, id",
+    )?;
+    let rows = statement.query_map([], |r| (0..10).map(|i| r.get(i)).collect())?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Inserts rows read by [`all_rows`]; ids already there are kept as they are.
+pub fn insert_rows(
+    tx: &Connection,
+    rows: &[Vec<rusqlite::types::Value>],
+) -> Result<(), StoreError> {
+    for row in rows {
+        tx.execute(
+            "INSERT OR IGNORE INTO practice_results
+                 (id, scenario_id, title, pack_id, exam, percent, passed, finished_at, report,
+                  uploaded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            rusqlite::params_from_iter(row.iter()),
         )?;
     }
     Ok(())

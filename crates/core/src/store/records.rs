@@ -373,7 +373,11 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open(dir.path().join("s.sqlite")).expect("store");
+        let store = Store::open(
+            dir.path().join("s.sqlite"),
+            &crate::store::StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store");
         (dir, store)
     }
 

@@ -137,3 +137,36 @@ pub fn take_presence_before_lock(tx: &Connection) -> Result<Option<Presence>, St
         .map(|json| from_json("sync_state", &json))
         .transpose()
 }
+
+/// Keeps the refresh token of a session the agent ended while the platform
+/// could not be told; it is told at the agent's next online sign-in.
+pub fn note_ended_session(
+    tx: &Connection,
+    refresh_token: &str,
+    at: UnixMillis,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT OR IGNORE INTO ended_sessions (refresh_token, ended_at) VALUES (?1, ?2)",
+        params![refresh_token, at],
+    )?;
+    Ok(())
+}
+
+/// Refresh tokens of sessions ended offline, oldest first.
+pub fn ended_sessions(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut statement =
+        conn.prepare("SELECT refresh_token FROM ended_sessions ORDER BY ended_at, refresh_token")?;
+    let tokens = statement
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(tokens)
+}
+
+/// The platform was told that this session ended.
+pub fn forget_ended_session(tx: &Connection, refresh_token: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM ended_sessions WHERE refresh_token = ?1",
+        params![refresh_token],
+    )?;
+    Ok(())
+}

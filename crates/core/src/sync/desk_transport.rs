@@ -91,6 +91,13 @@ impl Transport for DeskTransport {
         }
     }
 
+    async fn end_session(&self, token: &str) -> Result<(), TransportError> {
+        match self {
+            DeskTransport::Live(t) => t.end_session(token).await,
+            DeskTransport::Practice(t) => t.end_session(token).await,
+        }
+    }
+
     fn report_link(&self, link: LinkQuality) {
         match self {
             DeskTransport::Live(t) => t.report_link(link),

@@ -224,6 +224,12 @@ impl Transport for HttpTransport {
             .await
     }
 
+    async fn end_session(&self, token: &str) -> Result<(), TransportError> {
+        self.send(self.api.delete(self.url("/v1/sessions")).bearer_auth(token))
+            .await
+            .map(|_| ())
+    }
+
     async fn push(
         &self,
         access_token: &str,

@@ -11,7 +11,9 @@
 //! Tokens: the access token is refreshed behind one async lock, so many
 //! callers that see it expire cause one refresh (single flight). A 401 after
 //! a refresh means "sign in again", which stops the loop until the agent
-//! does; it never becomes a retry loop.
+//! does; it never becomes a retry loop. Signing out ends the session on the
+//! platform (`DELETE /v1/sessions`); offline, its refresh token is kept in
+//! the store and sent at the agent's next online sign-in.
 //!
 //! What the agent sees of all this is a [`ConnectionStatus`] (online,
 //! degraded, offline; pending actions; last sync) and [`SyncEvent`]s.
@@ -278,6 +280,12 @@ impl<T: Transport> SyncEngine<T> {
             }
             Err(other) => return Err(other.into()),
         };
+        self.adopt_signed_in(session).await
+    }
+
+    /// Keeps a session the platform just gave for a sign-in (made by the
+    /// caller with [`Transport::sign_in`]) and starts syncing with it.
+    pub async fn adopt_signed_in(&self, session: Session) -> Result<AgentProfile, SyncError> {
         if let Some(previous) = self.agent()
             && previous != session.agent.code
         {
@@ -294,12 +302,57 @@ impl<T: Transport> SyncEngine<T> {
         Ok(profile)
     }
 
-    /// Forgets the session (the outbox stays and is delivered after the next
-    /// sign-in).
+    /// Ends the session on the platform and forgets it here (the outbox
+    /// stays and is delivered after the next sign-in). When the platform
+    /// cannot be told now, the refresh token is kept in the store and sent
+    /// at the next online sign-in ([`Self::tell_ended_sessions`]).
     pub async fn sign_out(&self) -> Result<(), SyncError> {
-        self.adopt_session(&mut *self.session.lock().await, None)?;
+        let mut slot = self.session.lock().await;
+        if let Some(session) = slot.clone() {
+            // The access token while it is valid; else the refresh token
+            // (the platform accepts either for DELETE /v1/sessions).
+            let token = if session.access_expires_at - 30_000 > self.server_now() {
+                session.access_token.clone()
+            } else {
+                session.refresh_token.clone()
+            };
+            match self.transport.end_session(&token).await {
+                Ok(()) | Err(TransportError::Unauthorized(_)) => {}
+                Err(err) => {
+                    tracing::info!("the platform will hear of this sign-out later: {err}");
+                    let now = self.now_ms();
+                    self.store.write(|tx| {
+                        sync_state::note_ended_session(tx, &session.refresh_token, now)
+                    })?;
+                }
+            }
+        }
+        self.adopt_session(&mut slot, None)?;
+        drop(slot);
         self.publish_status();
         Ok(())
+    }
+
+    /// Tells the platform of sessions ended while offline; those it could
+    /// not be told of yet stay for the next time. Returns how many it took.
+    pub async fn tell_ended_sessions(&self) -> Result<usize, SyncError> {
+        let tokens = self.store.read(sync_state::ended_sessions)?;
+        let mut told = 0;
+        for token in tokens {
+            match self.transport.end_session(&token).await {
+                // 401: the session is gone anyway.
+                Ok(()) | Err(TransportError::Unauthorized(_)) => {
+                    self.store
+                        .write(|tx| sync_state::forget_ended_session(tx, &token))?;
+                    told += 1;
+                }
+                Err(err) => {
+                    tracing::info!("ended sessions wait for a better link: {err}");
+                    break;
+                }
+            }
+        }
+        Ok(told)
     }
 
     fn adopt_session(

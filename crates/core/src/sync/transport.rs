@@ -162,6 +162,13 @@ pub trait Transport: Send + Sync + 'static {
         async { Err(no_photos()) }
     }
 
+    /// `DELETE /v1/sessions`: ends the session family of `token` (an access
+    /// or a refresh token) on the platform. A transport without sessions
+    /// has nothing to end.
+    fn end_session(&self, _token: &str) -> impl Future<Output = Result<(), TransportError>> + Send {
+        async { Ok(()) }
+    }
+
     /// The engine's judgement of the link changed; a transport that talks
     /// to the platform states it with every later request.
     fn report_link(&self, _link: LinkQuality) {}

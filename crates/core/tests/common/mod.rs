@@ -45,7 +45,9 @@ pub fn engine_at(
     db: &std::path::Path,
     device: &str,
 ) -> Arc<SyncEngine<HttpTransport>> {
-    let store = Arc::new(Store::open(db).expect("store opens"));
+    let store = Arc::new(
+        Store::open(db, &homedesk_core::store::StoreKey::from_bytes([7; 32])).expect("store opens"),
+    );
     SyncEngine::new(store, transport(server, url), quick_config(device)).expect("engine")
 }
 

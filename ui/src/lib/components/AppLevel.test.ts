@@ -141,7 +141,9 @@ describe("screen lock", () => {
     await userEvent.type(password, "not-it");
     await userEvent.click(within(lock).getByTestId("unlock-submit"));
     await waitFor(() =>
-      expect(within(lock).getByTestId("unlock-problem")).toHaveTextContent("密码不对，请再试一次"),
+      expect(within(lock).getByTestId("unlock-problem")).toHaveTextContent(
+        "密码错了（第 1 次）。再错 4 次",
+      ),
     );
     expect(password, "a wrong password is not kept in the page").toHaveValue("");
     expect(screen.getByTestId("lock-screen")).toBeInTheDocument();

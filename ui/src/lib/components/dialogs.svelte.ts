@@ -6,13 +6,22 @@
 
 /** The dialogs the App can show, one at a time. */
 export type DialogName =
-  "settings" | "myDay" | "help" | "practice" | "practiceHistory" | "report" | "packResult";
+  "settings" | "myDay" | "help" | "practice" | "practiceHistory" | "report" | "packResult" | "link";
 
 export class DialogStack {
   /** The dialog in front; null when the desk is free. */
   shown = $state<DialogName | null>(null);
   /** The dialog to go back to when the one in front closes. */
   returnTo: DialogName | null = null;
+
+  /** The address the "link" dialog asks about (an article's link). */
+  link = $state<string | null>(null);
+
+  /** Asks the agent before `address` opens in the system browser. */
+  confirmLink(address: string) {
+    this.link = address;
+    this.open("link");
+  }
 
   /** Shows `next`; with `comeBack`, the dialog in front now returns when it closes. */
   open(next: DialogName, comeBack: boolean = false) {

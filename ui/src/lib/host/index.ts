@@ -23,6 +23,8 @@ import type { QueueItem } from "./bindings/QueueItem";
 import type { QueueScope } from "./bindings/QueueScope";
 import type { SignInDefaults } from "./bindings/SignInDefaults";
 import type { SignedInAgent } from "./bindings/SignedInAgent";
+import type { UnlockAnswer } from "./bindings/UnlockAnswer";
+import type { KnownAgent } from "./bindings/KnownAgent";
 import type { Attachment } from "./bindings/Attachment";
 import type { UpdateStatus } from "./bindings/UpdateStatus";
 import type {
@@ -64,6 +66,8 @@ export type {
   QueueScope,
   SignInDefaults,
   SignedInAgent,
+  UnlockAnswer,
+  KnownAgent,
 };
 export type { ConnectionState } from "./bindings/ConnectionState";
 export type * from "./pending-types";
@@ -181,6 +185,11 @@ export interface Host {
   searchArticles(query: string, limit: number): Promise<SearchHit[]>;
   /** One article; `html` is sanitized by the core and safe to show as HTML. */
   article(articleId: string): Promise<ArticleView | null>;
+  /**
+   * Opens a web address (http, https) from an article in the system browser,
+   * after the agent confirmed it; invalid_input for any other address.
+   */
+  openLink(address: string): Promise<void>;
   /** Canned replies by title, shortcut or pinyin (the composer's `/` menu). */
   searchCannedReplies(query: string, limit: number): Promise<CannedHit[]>;
   /** A canned reply with its fields prefilled from the conversation. */
@@ -195,8 +204,19 @@ export interface Host {
   setPreferences(preferences: Preferences): Promise<Preferences>;
   /** Turns the screen lock on (kept across restarts). */
   lock(): Promise<void>;
-  /** Unlocks with the agent's password; false when it is wrong. Works offline. */
-  unlock(password: string): Promise<boolean>;
+  /**
+   * Opens the lock of the agent on screen with their password, offline: the
+   * screen lock, or at start their encrypted store (the desk opens). A wrong
+   * password is counted; after 5 in a row `retryAfterMs` says how long until
+   * a try is checked again (30 s, doubling), across restarts too.
+   */
+  unlock(password: string): Promise<UnlockAnswer>;
+  /** After 换人: opens the store of another agent known on this PC, offline. */
+  unlockAs(agent: string, password: string): Promise<UnlockAnswer>;
+  /** 换人: closes the desk on screen (its data is no longer reachable); nobody is signed in. */
+  switchUser(): Promise<void>;
+  /** The agents with data on this PC, for the 换人 screen. */
+  knownAgents(): Promise<KnownAgent[]>;
   /** Actions the platform refused and the agent has not dismissed yet, newest first. */
   conflicts(): Promise<ConflictView[]>;
   /** The agent has seen a refused action: it leaves the list. */
@@ -278,6 +298,7 @@ const CORE_CODES: readonly string[] = [
   "photo_unsupported",
   "restart_not_allowed",
   "update_failed",
+  "store_locked",
 ] satisfies ErrorCode[];
 
 /** Turns whatever a rejected IPC call gave us into a `HostError`. */

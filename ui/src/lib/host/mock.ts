@@ -27,6 +27,8 @@ import {
   type Customer,
   type Attachment,
   type UpdateStatus,
+  type KnownAgent,
+  type UnlockAnswer,
 } from "./index";
 import {
   DEFAULT_PREFERENCES,
@@ -65,6 +67,8 @@ export interface MockHostOptions {
   recordings?: PracticeRecording[];
   /** What `updateStatus` answers (over a build that cannot update). */
   update?: Partial<UpdateStatus>;
+  /** The agents with data on this PC (`knownAgents`); each unlocks with `MOCK_PASSWORD`. */
+  known?: KnownAgent[];
   /** Answers that replace the defaults (a test's set-up). */
   answers?: Answers;
 }
@@ -147,6 +151,18 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
     emit({ type: "changed" });
   };
 
+  let failures = 0;
+  const refused = (): UnlockAnswer => ({
+    unlocked: false,
+    agent: null,
+    failures: ++failures,
+    retryAfterMs: 0,
+  });
+  const opened = (who: SignedInAgent): UnlockAnswer => {
+    failures = 0;
+    return { unlocked: true, agent: { ...who }, failures: 0, retryAfterMs: 0 };
+  };
+
   const defaults: Host = {
     appInfo: async () => ({ ...info }),
     setLocale: async (locale) => ({ ...(info = { ...info, locale }) }),
@@ -223,6 +239,7 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
     searchArticles: async (query, limit) =>
       structuredClone(practice?.rec.searches[query.trim()] ?? []).slice(0, limit),
     article: async (id) => structuredClone(practice?.rec.articles[id] ?? null),
+    openLink: async () => {},
     searchCannedReplies: async () => [],
     replyTemplate: async () => null,
     onDeskEvent: async (listener) => {
@@ -241,11 +258,24 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
     lock: async () => {
       if (agent) agent = { ...agent, locked: true };
     },
+    // Wrong passwords count up; the wait after five is the core's rule, so a
+    // test that needs it answers with it (`answers.unlock`).
     unlock: async (password) => {
-      if (password !== MOCK_PASSWORD || !agent) return false;
+      if (password !== MOCK_PASSWORD || !agent) return refused();
       agent = { ...agent, locked: false };
-      return true;
+      return opened(agent);
     },
+    unlockAs: async (code, password) => {
+      const who = (options.known ?? []).find((k) => k.code === code);
+      if (password !== MOCK_PASSWORD || !who) return refused();
+      agent = { code: who.code, name: who.name, queues: [], locked: false, practice: false };
+      return opened(agent);
+    },
+    switchUser: async () => {
+      agent = null;
+      practice = null;
+    },
+    knownAgents: async () => structuredClone(options.known ?? []),
     conflicts: async () => [],
     dismissConflict: async () => {},
     onNotice: async (listener) => {

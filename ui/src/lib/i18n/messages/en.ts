@@ -287,6 +287,18 @@ export const en: Messages = {
   "lock.checking": "Checking…",
   "lock.wrong": "That password is not right. Please try again.",
   "lock.empty": "Type your password first.",
+  "lock.wrongCount":
+    "Wrong password ({n}). After {left} more you will have to wait before trying again.",
+  "lock.wait": "Too many wrong passwords. Try again in {s} seconds.",
+  "lock.pickedTitle": "Type your password to open your desk",
+  "lock.switchUser": "Someone else",
+  "lock.switchUserHint":
+    "Let another agent use this PC: this agent's data is locked away from them.",
+  "signIn.known": "Agents on this PC",
+  "signIn.knownHint":
+    "Choose your name and type your password to open your desk, offline too. Not listed? Sign in below.",
+  "signIn.knownOpen": "{name} ({code})",
+  "signIn.knownNeedsSignIn": "{name} ({code}) · sign in online",
 
   "myDay.open": "My day",
   "myDay.title": "My day",
@@ -382,6 +394,13 @@ export const en: Messages = {
   "sendKey.hint": "{send} sends, {newLine} starts a new line",
 
   "dialog.close": "Close",
+  "link.title": "Open this address in the browser?",
+  "link.explain":
+    "This link opens in the computer's web browser, not in the desk. Check the address first and open it only if it is the site you expect.",
+  "link.open": "Open in browser",
+  "link.cancel": "Cancel",
+  "link.refused":
+    "This kind of link cannot be opened from the desk; only addresses starting with http or https open.",
 
   "queue.filter.channel": "Channel",
   "queue.filter.channelAll": "All channels",
@@ -519,5 +538,7 @@ export const en: Messages = {
   "error.restart_not_allowed":
     "The desk cannot restart to install now: a conversation is open or a reply has not been sent.",
   "error.update_failed": "The update was not installed; this version keeps working.",
+  "error.store_locked":
+    "Your data on this PC does not open with this key (a wrong key or a damaged file). Nothing was changed; please tell your supervisor.",
   "error.dismiss": "OK",
 };

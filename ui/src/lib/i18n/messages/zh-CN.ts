@@ -270,8 +270,17 @@ export const zhCN = {
   "lock.password": "登录密码",
   "lock.unlock": "解锁",
   "lock.checking": "正在核对…",
-  "lock.wrong": "密码不对，请再试一次。",
+  "lock.wrong": "密码错了，请再试一次。",
   "lock.empty": "请先输入密码。",
+  "lock.wrongCount": "密码错了（第 {n} 次）。再错 {left} 次就要等一会儿才能再试。",
+  "lock.wait": "密码错了好几次，请 {s} 秒后再试。",
+  "lock.pickedTitle": "输入密码打开工作台",
+  "lock.switchUser": "换人",
+  "lock.switchUserHint": "换别的客服用这台电脑：当前客服的资料会锁好，别人看不到。",
+  "signIn.known": "这台电脑上的客服",
+  "signIn.knownHint": "点自己的名字，输入密码就能打开，断网也行。不在列表里就在下面登录。",
+  "signIn.knownOpen": "{name}（工号 {code}）",
+  "signIn.knownNeedsSignIn": "{name}（工号 {code}）· 需要联网登录",
 
   "myDay.open": "我的今日",
   "myDay.title": "我的今日",
@@ -354,6 +363,12 @@ export const zhCN = {
   "sendKey.hint": "{send} 发送，{newLine} 换行",
 
   "dialog.close": "关闭",
+  "link.title": "在浏览器里打开这个网址？",
+  "link.explain":
+    "这个链接会在电脑的浏览器里打开，不在工作台里。请先看清网址，确认是要去的网站再打开。",
+  "link.open": "用浏览器打开",
+  "link.cancel": "取消",
+  "link.refused": "这种链接不能从工作台打开，只能打开 http 或 https 开头的网址。",
 
   "queue.filter.channel": "渠道",
   "queue.filter.channelAll": "全部渠道",
@@ -483,6 +498,8 @@ export const zhCN = {
   "error.photo_unsupported": "这个文件不能当图片发：只能发 JPEG、PNG 或 WebP 格式的图片。",
   "error.restart_not_allowed": "现在还不能重启安装：手上有没结束的会话，或者有回复没发出去。",
   "error.update_failed": "更新没装上，现在的版本照常能用。",
+  "error.store_locked":
+    "这台电脑上你的资料打不开（钥匙对不上或文件坏了），文件原样没动，请找主管处理。",
   "error.dismiss": "知道了",
 } as const;
 
