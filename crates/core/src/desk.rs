@@ -758,6 +758,9 @@ fn sign_in_error(err: SyncError) -> Error {
         SyncError::Transport(TransportError::Certificate(detail)) => {
             Error::UntrustedCertificate(detail)
         }
+        SyncError::Transport(TransportError::TooManyAttempts {
+            retry_after_secs, ..
+        }) => Error::TooManyAttempts { retry_after_secs },
         SyncError::Transport(
             e @ (TransportError::Unreachable(_) | TransportError::Server { .. }),
         ) => Error::Unreachable(e.to_string()),

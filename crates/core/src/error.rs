@@ -32,6 +32,12 @@ pub enum Error {
     #[error("wrong agent code or password ({0})")]
     WrongPassword(String),
 
+    #[error("too many failed sign-ins for this agent code or from this address; {}", match .retry_after_secs {
+        Some(secs) => format!("the platform takes the next try in {secs} s"),
+        None => "try again later".to_owned(),
+    })]
+    TooManyAttempts { retry_after_secs: Option<u64> },
+
     #[error("the platform cannot be reached: {0}")]
     Unreachable(String),
 
@@ -102,6 +108,10 @@ pub enum ErrorCode {
     WrongPassword,
     /// The call needs a signed-in agent and there is none.
     NotSignedIn,
+    /// The platform takes no sign-in for this agent code (or from this
+    /// address) for a while after too many failed ones; `retryAfterSeconds`
+    /// says how long when the platform said.
+    TooManyAttempts,
     /// No answer from the platform (network down, wrong address).
     Unreachable,
     /// The platform's TLS certificate is not trusted.
@@ -126,12 +136,18 @@ pub enum ErrorCode {
     StoreLocked,
 }
 
-/// The boundary shape of an error: `{ "code": "...", "message": "..." }`.
+/// The boundary shape of an error: `{ "code": "...", "message": "..." }`,
+/// with `retryAfterSeconds` only for `too_many_attempts`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 #[ts(export_to = "ErrorBody.ts")]
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
+    /// How long until the platform takes another sign-in (seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub retry_after_seconds: Option<u32>,
 }
 
 impl Error {
@@ -146,6 +162,7 @@ impl Error {
             | Error::Store(_) => ErrorCode::Storage,
             Error::WrongPassword(_) => ErrorCode::WrongPassword,
             Error::NotSignedIn => ErrorCode::NotSignedIn,
+            Error::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             Error::Locked => ErrorCode::Locked,
             Error::Unreachable(_) => ErrorCode::Unreachable,
             Error::UntrustedCertificate(_) => ErrorCode::UntrustedCertificate,
@@ -161,9 +178,16 @@ impl Error {
 
 impl From<&Error> for ErrorBody {
     fn from(err: &Error) -> Self {
+        let retry_after_seconds = match err {
+            Error::TooManyAttempts { retry_after_secs } => {
+                retry_after_secs.map(|secs| u32::try_from(secs).unwrap_or(u32::MAX))
+            }
+            _ => None,
+        };
         ErrorBody {
             code: err.code(),
             message: err.to_string(),
+            retry_after_seconds,
         }
     }
 }
@@ -190,6 +214,21 @@ mod tests {
             }),
             "the UI branches on this exact shape; changing it breaks the host module"
         );
+    }
+
+    #[test]
+    fn a_throttled_sign_in_carries_its_wait_to_the_ui() {
+        let body = ErrorBody::from(Error::TooManyAttempts {
+            retry_after_secs: Some(900),
+        });
+        let json = serde_json::to_value(&body).expect("serializes");
+        assert_eq!(json["code"], "too_many_attempts");
+        assert_eq!(json["retryAfterSeconds"], 900);
+        let unknown = ErrorBody::from(Error::TooManyAttempts {
+            retry_after_secs: None,
+        });
+        let json = serde_json::to_value(&unknown).expect("serializes");
+        assert!(json.get("retryAfterSeconds").is_none(), "{json}");
     }
 
     #[test]

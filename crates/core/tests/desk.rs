@@ -93,6 +93,48 @@ async fn sign_in_failures_say_what_the_agent_can_do_about_them() {
     );
 }
 
+/// A platform that throttles sign-ins after too many failures: the agent
+/// hears "too many attempts" and how long to wait, not "wrong password" or
+/// "the platform cannot be reached", and the right password is no way round.
+#[tokio::test]
+async fn a_throttled_sign_in_says_how_long_to_wait() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("platform");
+    std::fs::create_dir_all(&data).expect("data dir");
+    std::fs::write(
+        data.join("platform.toml"),
+        "[sign_in]\nfree_failures = 1\nlockout_after = 2\nlockout = 600\n",
+    )
+    .expect("config");
+    let server = Server::start_at(&data, &["--demo"]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = platform(&server);
+    let sign_in = |password: &'static str| {
+        Desk::sign_in(
+            dir.path(),
+            &config,
+            "pc-1",
+            "a1001",
+            password,
+            homedesk_core::clock::system(),
+        )
+    };
+
+    for _ in 0..2 {
+        let wrong = sign_in("guess").await;
+        assert_eq!(
+            wrong.err().map(|e| e.code()),
+            Some(ErrorCode::WrongPassword)
+        );
+    }
+    // Locked out for 600 s: even the right password is refused unchecked.
+    let err = sign_in(PASSWORD).await.err().expect("throttled");
+    assert_eq!(err.code(), ErrorCode::TooManyAttempts, "{err}");
+    let body = homedesk_core::ErrorBody::from(&err);
+    let wait = body.retry_after_seconds.expect("the wait is passed on");
+    assert!((500..=600).contains(&wait), "about ten minutes: {wait}");
+}
+
 #[tokio::test]
 async fn queue_claim_reply_then_offline_after_a_restart() {
     let mut server = Server::start_demo(&[]);

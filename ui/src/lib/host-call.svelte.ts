@@ -11,17 +11,22 @@ export class HostCall {
   busy = $state(false);
   /** Why the last call failed; null when it went through (or was dismissed). */
   failure = $state<HostErrorCode | null>(null);
+  /** With `too_many_attempts`: the platform's wait in seconds, when it said. */
+  retryAfterSeconds = $state<number | null>(null);
 
   /** Runs `call` unless one is under way; true when it went through. */
   async run(call: () => Promise<void>): Promise<boolean> {
     if (this.busy) return false;
     this.busy = true;
     this.failure = null;
+    this.retryAfterSeconds = null;
     try {
       await call();
       return true;
     } catch (reason) {
-      this.failure = toHostError(reason).code;
+      const error = toHostError(reason);
+      this.failure = error.code;
+      this.retryAfterSeconds = error.retryAfterSeconds;
       return false;
     } finally {
       this.busy = false;

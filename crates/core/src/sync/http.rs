@@ -441,6 +441,11 @@ fn check_version(response: &Response) -> Result<(), TransportError> {
 
 async fn error_answer(response: Response) -> TransportError {
     let status = response.status();
+    let retry_after_secs = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
     let body = read_capped(response).await.unwrap_or_default();
     let (code, message) = match serde_json::from_slice::<ErrorBody>(&body) {
         Ok(err) => (
@@ -458,6 +463,12 @@ async fn error_answer(response: Response) -> TransportError {
     match status {
         StatusCode::UNAUTHORIZED => TransportError::Unauthorized(message),
         StatusCode::GONE => TransportError::CursorExpired(message),
+        StatusCode::TOO_MANY_REQUESTS if code == "too_many_attempts" => {
+            TransportError::TooManyAttempts {
+                retry_after_secs,
+                message,
+            }
+        }
         StatusCode::TOO_MANY_REQUESTS => TransportError::Server {
             status: status.as_u16(),
             message,

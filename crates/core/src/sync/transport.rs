@@ -78,7 +78,15 @@ pub enum TransportError {
     /// The platform's certificate is not trusted (wrong CA file, wrong host).
     #[error("the platform's certificate is not trusted: {0}")]
     Certificate(String),
-    /// 5xx or 429: the platform is there but cannot answer now.
+    /// 429 `too_many_attempts` at sign-in: too many failed sign-ins for this
+    /// agent code or from this address; the platform did not check the
+    /// password and takes none until `retry_after_secs` (its `Retry-After`).
+    #[error("too many failed sign-ins: {message}")]
+    TooManyAttempts {
+        retry_after_secs: Option<u64>,
+        message: String,
+    },
+    /// 5xx or another 429: the platform is there but cannot answer now.
     #[error("platform busy or failing (HTTP {status}): {message}")]
     Server { status: u16, message: String },
     /// 410 on `/v1/changes`: the cursor is unknown (the platform's log was

@@ -45,6 +45,34 @@ describe("sign-in", () => {
     expect(await screen.findAllByTestId("queue-row")).toHaveLength(1);
   });
 
+  it("says how long to wait when the platform takes no more sign-ins for a while", async () => {
+    useLocale("zh-CN");
+    let tries = 0;
+    const throttled: Host["signIn"] = async () => {
+      tries += 1;
+      // The core's boundary shape, as the shell hands it over.
+      throw tries === 1
+        ? { code: "too_many_attempts", message: "too many failed sign-ins", retryAfterSeconds: 290 }
+        : { code: "too_many_attempts", message: "too many failed sign-ins" };
+    };
+    const host = createMockHost({ answers: { signIn: throttled } });
+    render(App, { props: { host } });
+    await waitFor(() =>
+      expect(screen.getByTestId("sign-in-platform")).toHaveValue("https://127.0.0.1:8443"),
+    );
+    await signIn();
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("登录失败的次数太多");
+    expect(alert).toHaveTextContent("请 5 分钟后再登录");
+    expect(alert).not.toHaveTextContent("工号或密码不对");
+    expect(screen.getByTestId("sign-in-password")).toHaveValue("");
+
+    // Without a wait from the platform it still says what happened.
+    await userEvent.type(screen.getByTestId("sign-in-password"), MOCK_PASSWORD);
+    await userEvent.click(screen.getByTestId("sign-in-submit"));
+    await waitFor(() => expect(screen.getByRole("alert")).toHaveTextContent("请过一会儿再登录"));
+  });
+
   it("says when the platform cannot be reached", async () => {
     useLocale("en");
     const host = createMockHost({ info: { locale: "en" }, answers: { signIn: platformSignIn } });

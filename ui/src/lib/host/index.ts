@@ -105,7 +105,10 @@ export interface Host {
   signInDefaults(): Promise<SignInDefaults>;
   /** Who is signed in (a saved session is resumed at start), or null. */
   signedIn(): Promise<SignedInAgent | null>;
-  /** Signs in; fails with wrong_password, unreachable or untrusted_certificate. */
+  /**
+   * Signs in; fails with wrong_password, unreachable, untrusted_certificate
+   * or too_many_attempts (the platform's wait in `retryAfterSeconds`).
+   */
   signIn(platformUrl: string, agent: string, password: string): Promise<SignedInAgent>;
   /** Signs out; unsent actions wait for the next sign-in. */
   signOut(): Promise<void>;
@@ -277,11 +280,14 @@ export type HostErrorCode = ErrorCode | "ipc";
 /** A failed host call. Branch on `code`; show `message` only as detail. */
 export class HostError extends Error {
   readonly code: HostErrorCode;
+  /** For `too_many_attempts`: seconds until the platform takes a sign-in again, when it said. */
+  readonly retryAfterSeconds: number | null;
 
-  constructor(code: HostErrorCode, message: string) {
+  constructor(code: HostErrorCode, message: string, retryAfterSeconds: number | null = null) {
     super(message);
     this.name = "HostError";
     this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -299,15 +305,24 @@ const CORE_CODES: readonly string[] = [
   "restart_not_allowed",
   "update_failed",
   "store_locked",
+  "too_many_attempts",
 ] satisfies ErrorCode[];
 
 /** Turns whatever a rejected IPC call gave us into a `HostError`. */
 export function toHostError(reason: unknown): HostError {
   if (reason instanceof HostError) return reason;
   if (typeof reason === "object" && reason !== null && "code" in reason && "message" in reason) {
-    const { code, message } = reason as { code: unknown; message: unknown };
+    const { code, message, retryAfterSeconds } = reason as {
+      code: unknown;
+      message: unknown;
+      retryAfterSeconds?: unknown;
+    };
     if (typeof code === "string" && CORE_CODES.includes(code) && typeof message === "string") {
-      return new HostError(code as ErrorCode, message);
+      const wait =
+        typeof retryAfterSeconds === "number" && Number.isFinite(retryAfterSeconds)
+          ? retryAfterSeconds
+          : null;
+      return new HostError(code as ErrorCode, message, wait);
     }
   }
   const text = reason instanceof Error ? reason.message : String(reason);

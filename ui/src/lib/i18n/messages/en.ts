@@ -540,5 +540,12 @@ export const en: Messages = {
   "error.update_failed": "The update was not installed; this version keeps working.",
   "error.store_locked":
     "Your data on this PC does not open with this key (a wrong key or a damaged file). Nothing was changed; please tell your supervisor.",
+  "error.too_many_attempts":
+    "Too many failed sign-ins: the platform is not taking more tries for now. Try again later; if you have forgotten your password, ask your supervisor to reset it.",
+  "error.too_many_attempts_wait":
+    "Too many failed sign-ins: the platform is not taking more tries for now. Try again in {wait}; if you have forgotten your password, ask your supervisor to reset it.",
+  "wait.seconds": "{s} seconds",
+  "wait.oneMinute": "1 minute",
+  "wait.minutes": "{m} minutes",
   "error.dismiss": "OK",
 };
