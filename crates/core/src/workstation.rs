@@ -502,9 +502,8 @@ impl Workstation {
         if let Some(store) = slot.as_ref() {
             return Ok(Arc::clone(store));
         }
-        let store = Arc::new(
-            Store::open(":memory:", &StoreKey::random()).map_err(crate::desk::store_error)?,
-        );
+        let store =
+            Arc::new(Store::in_memory(&StoreKey::random()).map_err(crate::desk::store_error)?);
         *slot = Some(Arc::clone(&store));
         Ok(store)
     }

@@ -609,11 +609,8 @@ async fn an_unknown_scenario_or_pack_is_refused_as_invalid_input() {
         let Err(err) = Desk::practice(
             data.path(),
             Arc::new(
-                homedesk_core::store::Store::open(
-                    ":memory:",
-                    &homedesk_core::store::StoreKey::random(),
-                )
-                .expect("history store"),
+                homedesk_core::store::Store::in_memory(&homedesk_core::store::StoreKey::random())
+                    .expect("history store"),
             ),
             &content,
             &choice,

@@ -179,6 +179,24 @@ impl Store {
         })
     }
 
+    /// A store in memory only, gone when dropped (practice history of a
+    /// trainee who has not signed in). Nothing touches the disk: `open` with
+    /// the name `:memory:` would make an empty file of that name in the
+    /// working folder.
+    pub fn in_memory(key: &StoreKey) -> Result<Store, StoreError> {
+        let path = PathBuf::from(":memory:");
+        let conn = open_keyed(&path, key)?;
+        set_pragmas(&conn).map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        migrate(&path, &conn)?;
+        Ok(Store {
+            path,
+            conn: Mutex::new(conn),
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -579,6 +597,19 @@ mod tests {
             "{err:?}"
         );
         assert!(path.exists(), "left where it is");
+    }
+
+    #[test]
+    fn an_in_memory_store_is_migrated_and_makes_no_file() {
+        let store = Store::in_memory(&key()).expect("opens");
+        let version: i64 = store
+            .read(|conn| conn.query_row("PRAGMA user_version", [], |r| r.get(0)))
+            .expect("reads");
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        assert!(
+            !Path::new(":memory:").exists(),
+            "no file named :memory: in the working folder"
+        );
     }
 
     #[test]

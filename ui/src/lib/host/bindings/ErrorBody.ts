@@ -2,6 +2,11 @@
 import type { ErrorCode } from "./ErrorCode";
 
 /**
- * The boundary shape of an error: `{ "code": "...", "message": "..." }`.
+ * The boundary shape of an error: `{ "code": "...", "message": "..." }`,
+ * with `retryAfterSeconds` only for `too_many_attempts`.
  */
-export type ErrorBody = { code: ErrorCode, message: string, };
+export type ErrorBody = { code: ErrorCode, message: string, 
+/**
+ * How long until the platform takes another sign-in (seconds).
+ */
+retryAfterSeconds?: number, };
