@@ -500,7 +500,8 @@ export const zhCN = {
   "error.update_failed": "更新没装上，现在的版本照常能用。",
   "error.store_locked":
     "这台电脑上你的资料打不开（钥匙对不上或文件坏了），文件原样没动，请找主管处理。",
-  "error.too_many_attempts": "登录失败的次数太多，平台暂时不让再试了，请过一会儿再登录。忘了密码的话，请找组长重置。",
+  "error.too_many_attempts":
+    "登录失败的次数太多，平台暂时不让再试了，请过一会儿再登录。忘了密码的话，请找组长重置。",
   "error.too_many_attempts_wait":
     "登录失败的次数太多，平台暂时不让再试了，请 {wait}后再登录。忘了密码的话，请找组长重置。",
   "wait.seconds": "{s} 秒",
