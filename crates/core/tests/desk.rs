@@ -128,7 +128,9 @@ async fn a_throttled_sign_in_says_how_long_to_wait() {
         );
     }
     // Locked out for 600 s: even the right password is refused unchecked.
-    let err = sign_in(PASSWORD).await.err().expect("throttled");
+    let Err(err) = sign_in(PASSWORD).await else {
+        panic!("throttled: even the right password is refused");
+    };
     assert_eq!(err.code(), ErrorCode::TooManyAttempts, "{err}");
     let body = homedesk_core::ErrorBody::from(&err);
     let wait = body.retry_after_seconds.expect("the wait is passed on");
