@@ -7,6 +7,14 @@
 //! class: p50/p95 measured here over 200 queries per class, and criterion's
 //! estimate of the mean time per query.
 //!
+//! Agents' stores are SQLCipher files (decision 0033), so the smallest
+//! corpus is also built in an encrypted database with the same articles, and
+//! each query runs on both, one after the other, for a plain/encrypted ratio
+//! measured in the same run.
+//!
+//! `HOMEDESK_SEARCH_BENCH_SIZES=10000` (comma-separated) picks the corpus
+//! sizes for a shorter run.
+//!
 //! Run without `--bench` (`cargo test --benches`), it indexes 1 000 articles
 //! and runs every query once, to check that the bench works.
 
@@ -312,10 +320,20 @@ struct Built {
     bytes: u64,
 }
 
-fn build(articles: usize) -> Result<Built, Box<dyn std::error::Error>> {
+/// A fixed 256-bit key in SQLCipher's raw-key form, as the store sets it.
+const BENCH_KEY: &str = "x'000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f'";
+
+/// Indexes `articles` generated articles in a new file database; encrypted
+/// with [`BENCH_KEY`] when `encrypted`.
+fn build(articles: usize, encrypted: bool) -> Result<Built, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("search.db");
     let mut conn = Connection::open(&path)?;
+    if encrypted {
+        conn.execute_batch(&format!("PRAGMA key = \"{BENCH_KEY}\";"))?;
+        let cipher: String = conn.query_row("PRAGMA cipher_version", [], |r| r.get(0))?;
+        assert!(!cipher.is_empty(), "SQLCipher is linked");
+    }
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     search::register(&conn)?;
@@ -339,6 +357,73 @@ fn build(articles: usize) -> Result<Built, Box<dyn std::error::Error>> {
     })
 }
 
+/// The same corpus in a SQLCipher database: each query on the plain and on
+/// the encrypted index in turn (so both see the same machine load), p50 and
+/// p95 of each and their ratio.
+fn compare_encrypted(
+    size: usize,
+    plain: &Built,
+    classes: &[Class],
+    options: &dyn Fn(&Class) -> SearchOptions,
+) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let encrypted = build(size, true)?;
+    for class in classes {
+        for query in &class.queries {
+            search::search_articles(&encrypted.conn, query, &options(class))?;
+        }
+    }
+    let mut lines = vec![
+        format!(
+            "\n{size} articles, plain vs SQLCipher: index built in {:.1} s vs {:.1} s ({:.2}x), database {:.1} MB vs {:.1} MB",
+            plain.seconds,
+            encrypted.seconds,
+            encrypted.seconds / plain.seconds,
+            plain.bytes as f64 / 1_000_000.0,
+            encrypted.bytes as f64 / 1_000_000.0
+        ),
+        "| query class | plain p50 | SQLCipher p50 | p50 ratio | plain p95 | SQLCipher p95 | p95 ratio |"
+            .to_owned(),
+        "|---|---|---|---|---|---|---|".to_owned(),
+    ];
+    for class in classes {
+        let opts = options(class);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for query in &class.queries {
+            let started = Instant::now();
+            let plain_hits = search::search_articles(&plain.conn, query, &opts)?;
+            a.push(started.elapsed());
+            let started = Instant::now();
+            let encrypted_hits = search::search_articles(&encrypted.conn, query, &opts)?;
+            b.push(started.elapsed());
+            assert_eq!(
+                plain_hits.iter().map(|h| &h.id).collect::<Vec<_>>(),
+                encrypted_hits.iter().map(|h| &h.id).collect::<Vec<_>>(),
+                "the same answers from both indexes for {query:?}"
+            );
+        }
+        a.sort();
+        b.sort();
+        let ratio = |x: Duration, y: Duration| y.as_secs_f64() / x.as_secs_f64().max(1e-9);
+        let (a50, b50, a95, b95) = (
+            percentile(&a, 0.5),
+            percentile(&b, 0.5),
+            percentile(&a, 0.95),
+            percentile(&b, 0.95),
+        );
+        lines.push(format!(
+            "| {} | {} | {} | {:.2} | {} | {} | {:.2} |",
+            class.name,
+            ms(a50),
+            ms(b50),
+            ratio(a50, b50),
+            ms(a95),
+            ms(b95),
+            ratio(a95, b95)
+        ));
+    }
+    Ok(lines)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -354,11 +439,18 @@ fn ms(d: Duration) -> String {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let full = args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test");
-    let (sizes, per_class): (&[usize], usize) = if full {
-        (&[10_000, 100_000], 200)
+    let (mut sizes, per_class): (Vec<usize>, usize) = if full {
+        (vec![10_000, 100_000], 200)
     } else {
-        (&[1_000], 20)
+        (vec![1_000], 20)
     };
+    if let Ok(chosen) = std::env::var("HOMEDESK_SEARCH_BENCH_SIZES") {
+        sizes = chosen
+            .split(',')
+            .map(|n| n.trim().parse::<usize>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("HOMEDESK_SEARCH_BENCH_SIZES={chosen:?}: {e}"))?;
+    }
     let mut criterion = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
@@ -369,8 +461,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         locale: class.locale.map(str::to_owned),
     };
     let mut report = Vec::new();
-    for &size in sizes {
-        let built = build(size)?;
+    for (index, &size) in sizes.iter().enumerate() {
+        let built = build(size, false)?;
         let classes = query_classes(0x5EED + size as u64, per_class);
         // Warm the page cache once, as an agent's second search would.
         for class in &classes {
@@ -404,6 +496,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ms(percentile(&times, 1.0)),
                 hits as f64 / queries.len().max(1) as f64
             ));
+        }
+        if index == 0 {
+            report.extend(compare_encrypted(size, &built, &classes, &options)?);
         }
         let mut group = criterion.benchmark_group(format!("search {size}"));
         for class in &classes {
