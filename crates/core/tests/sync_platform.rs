@@ -6,6 +6,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::flaky::{FlakyProxy, Mode};
@@ -666,4 +667,113 @@ async fn a_slow_link_shows_as_degraded_and_a_dead_one_as_offline() {
     proxy.set(Mode::Up);
     engine.sync_once().await.expect("works again");
     assert_eq!(engine.status().state, ConnectionState::Degraded);
+}
+
+/// Like `HttpTransport`, but the first push and the first event-stream
+/// connection panic (a bug somewhere below the engine).
+struct PanicsOnce {
+    http: homedesk_core::sync::HttpTransport,
+    push_panicked: std::sync::atomic::AtomicBool,
+    events_panicked: std::sync::atomic::AtomicBool,
+}
+
+impl homedesk_core::sync::Transport for PanicsOnce {
+    async fn sign_in(
+        &self,
+        request: &homedesk_protocol::SignIn,
+    ) -> Result<homedesk_protocol::Session, homedesk_core::sync::TransportError> {
+        self.http.sign_in(request).await
+    }
+    async fn refresh(
+        &self,
+        refresh_token: &str,
+    ) -> Result<homedesk_protocol::Session, homedesk_core::sync::TransportError> {
+        self.http.refresh(refresh_token).await
+    }
+    async fn push(
+        &self,
+        access_token: &str,
+        batch: &homedesk_protocol::ActionBatch,
+    ) -> Result<Vec<homedesk_protocol::ActionResult>, homedesk_core::sync::TransportError> {
+        if !self.push_panicked.swap(true, Ordering::SeqCst) {
+            panic!("test: the first push panics");
+        }
+        self.http.push(access_token, batch).await
+    }
+    async fn pull(
+        &self,
+        access_token: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<homedesk_core::sync::PulledPage, homedesk_core::sync::TransportError> {
+        self.http.pull(access_token, cursor, limit).await
+    }
+    async fn events(
+        &self,
+        access_token: &str,
+    ) -> Result<homedesk_core::sync::EventStream, homedesk_core::sync::TransportError> {
+        if !self.events_panicked.swap(true, Ordering::SeqCst) {
+            panic!("test: the first event-stream connection panics");
+        }
+        self.http.events(access_token).await
+    }
+    fn report_link(&self, link: homedesk_core::sync::LinkQuality) {
+        self.http.report_link(link);
+    }
+}
+
+/// Release builds unwind (decision 0032): a panic in a sync pass or in the
+/// event listener must not end syncing quietly. The reply saved before the
+/// panic still reaches the platform, once, and the event stream opens.
+#[tokio::test]
+async fn a_panic_in_a_sync_pass_or_the_listener_does_not_stop_syncing() {
+    let server = Server::start_demo(&[]);
+    let conversation = server
+        .customer_writes("chat", "panic-1", "cust-panic", "aftersales", "在吗？")
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(
+        homedesk_core::store::Store::open(
+            dir.path().join("a1002.sqlite"),
+            &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store"),
+    );
+    let engine = homedesk_core::sync::SyncEngine::new(
+        store,
+        PanicsOnce {
+            http: common::transport(&server, &server.url),
+            push_panicked: std::sync::atomic::AtomicBool::new(false),
+            events_panicked: std::sync::atomic::AtomicBool::new(false),
+        },
+        common::quick_config("dev-panic"),
+    )
+    .expect("engine");
+    engine.sign_in("a1002", PASSWORD).await.expect("signs in");
+    act(
+        &engine,
+        Action::Claim {
+            conversation_id: conversation.clone(),
+        },
+    );
+    act(&engine, reply(&conversation, 1, "在的，您请说"));
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(Arc::clone(&engine).run(shutdown));
+    eventually("the outbox empties after the panicking push", || async {
+        (engine.status().pending_actions == 0 && engine.status().last_sync_at.is_some())
+            .then_some(())
+    })
+    .await;
+    eventually("the event stream opens after the panicking connection", || async {
+        engine.listening().then_some(())
+    })
+    .await;
+    assert_eq!(
+        platform_messages(&server, "a1002", &conversation).await,
+        vec!["在的，您请说"],
+        "the reply exactly once"
+    );
+    let _ = stop.send(true);
+    let ended = task.await;
+    assert!(ended.is_ok(), "the sync loop ended normally: {ended:?}");
 }

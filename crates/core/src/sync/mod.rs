@@ -6,7 +6,10 @@
 //! batches, pull the change log page by page (each page and its cursor in
 //! one transaction), then wait for a poke from the event stream, a new local
 //! action, or the poll timer. A second task listens to the platform's
-//! server-sent events. Failures back off exponentially with jitter.
+//! server-sent events. Failures back off exponentially with jitter. A
+//! panic inside a sync pass or the listener (a bug) is logged and treated as
+//! a failure: release builds unwind (decision 0032), and a loop that died
+//! quietly would leave replies unsent behind an "online" status.
 //!
 //! Tokens: the access token is refreshed behind one async lock, so many
 //! callers that see it expire cause one refresh (single flight). A 401 after
@@ -33,7 +36,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use homedesk_protocol::{
     ActionBatch, ActionEnvelope, ActionResult, ActionStatus, AgentProfile, ChangeBody, Offer,
     Presence, PresenceReason, Record, ServerEvent, Session, SignIn, UnixMillis,
@@ -751,14 +754,17 @@ impl<T: Transport> SyncEngine<T> {
     /// Syncs until `shutdown` turns true: after every local action, every
     /// poke from the platform, and on a timer; backing off while it fails.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        let listener = tokio::spawn(Arc::clone(&self).listen(shutdown.clone()));
+        let listener = tokio::spawn(Arc::clone(&self).listen_surviving_panics(shutdown.clone()));
         let mut failures: u32 = 0;
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            let wait = match self.sync_once().await {
-                Ok(_) => {
+            let pass = std::panic::AssertUnwindSafe(self.sync_once())
+                .catch_unwind()
+                .await;
+            let wait = match pass {
+                Ok(Ok(_)) => {
                     failures = 0;
                     if self.events_connected.load(Ordering::Relaxed) {
                         self.config.safety_poll
@@ -767,13 +773,23 @@ impl<T: Transport> SyncEngine<T> {
                     }
                 }
                 // Nothing to do until the agent signs in (which wakes us).
-                Err(SyncError::SignInNeeded(_)) => Duration::from_secs(24 * 3600),
-                Err(err) => {
+                Ok(Err(SyncError::SignInNeeded(_))) => Duration::from_secs(24 * 3600),
+                Ok(Err(err)) => {
                     failures = failures.saturating_add(1);
                     let wait = self.config.backoff.delay(failures);
                     tracing::info!(
                         attempt = failures,
                         "sync failed, retrying in {wait:?}: {err}"
+                    );
+                    wait
+                }
+                Err(panic) => {
+                    failures = failures.saturating_add(1);
+                    let wait = self.config.backoff.delay(failures);
+                    tracing::error!(
+                        attempt = failures,
+                        "a sync pass panicked (a bug), retrying in {wait:?}: {}",
+                        panic_text(&*panic)
                     );
                     wait
                 }
@@ -785,6 +801,31 @@ impl<T: Transport> SyncEngine<T> {
             }
         }
         listener.abort();
+    }
+
+    /// [`Self::listen`], started again after a backoff if it panics.
+    async fn listen_surviving_panics(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut panics: u32 = 0;
+        loop {
+            let listening = std::panic::AssertUnwindSafe(Arc::clone(&self).listen(shutdown.clone()))
+                .catch_unwind()
+                .await;
+            let Err(panic) = listening else { return };
+            self.events_connected.store(false, Ordering::Relaxed);
+            panics = panics.saturating_add(1);
+            let wait = self.config.backoff.delay(panics);
+            tracing::error!(
+                "the event listener panicked (a bug), listening again in {wait:?}: {}",
+                panic_text(&*panic)
+            );
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+        }
     }
 
     /// Listens to the platform's event stream, reconnecting with backoff.
@@ -891,6 +932,15 @@ fn my_presence_change(
         b.presence == profile.presence && b.presence_reason == profile.presence_reason
     });
     Ok((!same).then_some((profile.presence, profile.presence_reason)))
+}
+
+/// What a caught panic said, for the log.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message")
 }
 
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
