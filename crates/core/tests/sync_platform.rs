@@ -764,9 +764,10 @@ async fn a_panic_in_a_sync_pass_or_the_listener_does_not_stop_syncing() {
             .then_some(())
     })
     .await;
-    eventually("the event stream opens after the panicking connection", || async {
-        engine.listening().then_some(())
-    })
+    eventually(
+        "the event stream opens after the panicking connection",
+        || async { engine.listening().then_some(()) },
+    )
     .await;
     assert_eq!(
         platform_messages(&server, "a1002", &conversation).await,

@@ -807,9 +807,10 @@ impl<T: Transport> SyncEngine<T> {
     async fn listen_surviving_panics(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let mut panics: u32 = 0;
         loop {
-            let listening = std::panic::AssertUnwindSafe(Arc::clone(&self).listen(shutdown.clone()))
-                .catch_unwind()
-                .await;
+            let listening =
+                std::panic::AssertUnwindSafe(Arc::clone(&self).listen(shutdown.clone()))
+                    .catch_unwind()
+                    .await;
             let Err(panic) = listening else { return };
             self.events_connected.store(false, Ordering::Relaxed);
             panics = panics.saturating_add(1);
