@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use common::{Server, eventually, platform_messages};
 use homedesk_core::desk::PlatformConfig;
+use homedesk_core::store::convert::is_plain;
 use homedesk_core::vault::KdfParams;
-use homedesk_core::vault::convert::is_plain;
 use homedesk_core::{ErrorCode, Workstation};
 
 const PASSWORD: &str = common::platform::DEMO_PASSWORD;

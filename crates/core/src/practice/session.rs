@@ -441,7 +441,7 @@ fn legacy_history_path(data_dir: &Path) -> PathBuf {
 /// update, then removes it. Nothing is removed unless the copy is done.
 pub fn adopt_legacy_history(data_dir: &Path, store: &Store) -> Result<usize, Error> {
     let path = legacy_history_path(data_dir);
-    if !crate::vault::convert::is_plain(&path) {
+    if !crate::store::convert::is_plain(&path) {
         return Ok(0);
     }
     let failed = |e: String| Error::Store(format!("practice history {}: {e}", path.display()));

@@ -20,12 +20,11 @@
 //! - a plain store made by an older version is converted only after the
 //!   password was checked (online, or offline against its own verifier), and
 //!   the plain file is removed only after the encrypted copy has been opened
-//!   with the key and found to hold the same rows ([`convert`]).
+//!   with the key and found to hold the same rows ([`crate::store::convert`]).
 //!
 //! The workstation ([`crate::Workstation`]) decides when to unlock; the CLI
 //! goes through the same [`Vault::try_unlock`], throttle included.
 
-pub mod convert;
 pub mod keyfile;
 pub mod throttle;
 
@@ -196,11 +195,11 @@ impl Vault {
         if !db.exists() {
             return Ok(None);
         }
-        if !convert::is_plain(db) {
+        if !crate::store::convert::is_plain(db) {
             // An encrypted store whose key file is gone: nothing opens it.
             return Err(Error::StoreLocked(db.to_owned()));
         }
-        let profile = convert::plain_profile(db).map_err(store_error)?;
+        let profile = crate::store::convert::plain_profile(db).map_err(store_error)?;
         Ok(Some(match profile {
             Some(p) => LockScreen {
                 code: p.code,
@@ -258,18 +257,18 @@ impl Vault {
     }
 
     fn first_unlock_of_plain(&self, db: &Path, password: &str) -> Result<Unlock, Error> {
-        if !convert::is_plain(db) {
+        if !crate::store::convert::is_plain(db) {
             return Err(Error::NotSignedIn);
         }
         // A plain file is readable without any password: a throttle here
         // would protect nothing, so wrong tries are only answered.
-        if !convert::plain_password_ok(db, password).map_err(store_error)? {
+        if !crate::store::convert::plain_password_ok(db, password).map_err(store_error)? {
             return Ok(Unlock::Refused {
                 failures: 1,
                 retry_after_ms: 0,
             });
         }
-        let profile = convert::plain_profile(db).map_err(store_error)?;
+        let profile = crate::store::convert::plain_profile(db).map_err(store_error)?;
         let code = db
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -302,7 +301,7 @@ impl Vault {
         let secret = device_secret.and_then(decode_secret);
         let code = profile.code.clone();
         let Some(mut file) = keyfile::read(&path)? else {
-            if db.exists() && !convert::is_plain(db) {
+            if db.exists() && !crate::store::convert::is_plain(db) {
                 // An encrypted store whose key file is gone: nothing opens it.
                 return Err(Error::StoreLocked(db.to_owned()));
             }
@@ -392,8 +391,8 @@ impl Vault {
 /// Opens an agent's store with its data key, converting a plain store of an
 /// older version first (the caller has checked the password).
 pub fn open_agent_store(db: &Path, key: &StoreKey) -> Result<Store, StoreError> {
-    if convert::is_plain(db) {
-        convert::to_encrypted(db, key)?;
+    if crate::store::convert::is_plain(db) {
+        crate::store::convert::to_encrypted(db, key)?;
     }
     Store::open(db, key)
 }
@@ -537,75 +536,5 @@ mod tests {
             .expect("reads")
             .expect("there");
         assert_eq!((file.failures, file.wait_until_ms), (0, 0), "starts over");
-    }
-
-    #[test]
-    fn a_plain_store_is_converted_only_with_the_right_password_and_keeps_its_rows() {
-        use argon2::password_hash::{PasswordHasher, SaltString};
-        let dir = tempfile::tempdir().expect("tmp");
-        let db = dir.path().join("agents").join("a1001.sqlite");
-        std::fs::create_dir_all(db.parent().expect("dir")).expect("dir");
-        {
-            // A plain store as older versions made it (no key).
-            let conn = rusqlite::Connection::open(&db).expect("plain");
-            conn.execute_batch(
-                "PRAGMA journal_mode = WAL;
-                 CREATE TABLE sync_state (id INTEGER PRIMARY KEY, session TEXT, unlock_verifier TEXT);
-                 CREATE TABLE customers (id TEXT PRIMARY KEY, data TEXT NOT NULL);
-                 INSERT INTO customers VALUES ('c1', '王秀英'), ('c2', '李娜');",
-            )
-            .expect("schema");
-            let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
-            let verifier = argon2::Argon2::default()
-                .hash_password(b"right", &salt)
-                .expect("hash")
-                .to_string();
-            conn.execute(
-                "INSERT INTO sync_state (id, session, unlock_verifier) VALUES (1, NULL, ?1)",
-                [verifier],
-            )
-            .expect("verifier");
-        }
-        let before = std::fs::read(&db).expect("plain bytes");
-        let vault = vault();
-        assert!(
-            vault
-                .try_unlock(&db, "wrong", 0)
-                .expect("checks")
-                .opened()
-                .is_none()
-        );
-        assert!(
-            !Vault::key_path(&db).exists(),
-            "no key made for a wrong password"
-        );
-        assert_eq!(std::fs::read(&db).expect("plain"), before, "untouched");
-        let key = vault
-            .try_unlock(&db, "right", 0)
-            .expect("checks")
-            .opened()
-            .expect("the old verifier opens it");
-        convert::to_encrypted(&db, &key).expect("converts");
-        assert!(!convert::is_plain(&db), "the plain file is gone");
-        for side in ["-wal", "-shm", ".converting"] {
-            assert!(
-                !std::path::PathBuf::from(format!("{}{side}", db.display())).exists(),
-                "{side} removed"
-            );
-        }
-        let conn = crate::store::open_keyed(&db, &key).expect("opens with the key");
-        let names: Vec<String> = conn
-            .prepare("SELECT data FROM customers ORDER BY id")
-            .expect("query")
-            .query_map([], |r| r.get(0))
-            .expect("rows")
-            .collect::<Result<_, _>>()
-            .expect("read");
-        assert_eq!(names, ["王秀英", "李娜"]);
-        let bytes = std::fs::read(&db).expect("encrypted");
-        assert!(
-            !String::from_utf8_lossy(&bytes).contains("王秀英"),
-            "no customer name in the clear"
-        );
     }
 }

@@ -17,8 +17,8 @@ use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use homedesk_protocol::AgentProfile;
 use rusqlite::{Connection, OpenFlags};
 
-use super::StoreKey;
 use crate::store::{self, StoreError, sync_state};
+use crate::vault::StoreKey;
 
 /// The first 16 bytes of every plain SQLite file; an encrypted file starts
 /// with its random salt instead.
@@ -166,4 +166,80 @@ fn row_counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
             Ok((name, n))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::{KdfParams, Vault};
+
+    #[test]
+    fn a_plain_store_is_converted_only_with_the_right_password_and_keeps_its_rows() {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("agents").join("a1001.sqlite");
+        std::fs::create_dir_all(db.parent().expect("dir")).expect("dir");
+        {
+            // A plain store as older versions made it (no key).
+            let conn = rusqlite::Connection::open(&db).expect("plain");
+            conn.execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 CREATE TABLE sync_state (id INTEGER PRIMARY KEY, session TEXT, unlock_verifier TEXT);
+                 CREATE TABLE customers (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+                 INSERT INTO customers VALUES ('c1', '王秀英'), ('c2', '李娜');",
+            )
+            .expect("schema");
+            let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
+            let verifier = argon2::Argon2::default()
+                .hash_password(b"right", &salt)
+                .expect("hash")
+                .to_string();
+            conn.execute(
+                "INSERT INTO sync_state (id, session, unlock_verifier) VALUES (1, NULL, ?1)",
+                [verifier],
+            )
+            .expect("verifier");
+        }
+        let before = std::fs::read(&db).expect("plain bytes");
+        let vault = Vault::new(KdfParams::cheap_for_tests());
+        assert!(
+            vault
+                .try_unlock(&db, "wrong", 0)
+                .expect("checks")
+                .opened()
+                .is_none()
+        );
+        assert!(
+            !Vault::key_path(&db).exists(),
+            "no key made for a wrong password"
+        );
+        assert_eq!(std::fs::read(&db).expect("plain"), before, "untouched");
+        let key = vault
+            .try_unlock(&db, "right", 0)
+            .expect("checks")
+            .opened()
+            .expect("the old verifier opens it");
+        to_encrypted(&db, &key).expect("converts");
+        assert!(!is_plain(&db), "the plain file is gone");
+        for side in ["-wal", "-shm", ".converting"] {
+            assert!(
+                !std::path::PathBuf::from(format!("{}{side}", db.display())).exists(),
+                "{side} removed"
+            );
+        }
+        let conn = crate::store::open_keyed(&db, &key).expect("opens with the key");
+        let names: Vec<String> = conn
+            .prepare("SELECT data FROM customers ORDER BY id")
+            .expect("query")
+            .query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("read");
+        assert_eq!(names, ["王秀英", "李娜"]);
+        let bytes = std::fs::read(&db).expect("encrypted");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("王秀英"),
+            "no customer name in the clear"
+        );
+    }
 }
