@@ -45,16 +45,9 @@ async fn try_sign_in(
     (status, body, retry_after)
 }
 
+/// `/metrics` with the platform's metrics token.
 async fn metrics(server: &Server) -> String {
-    server
-        .client
-        .get(format!("{}/metrics", server.url))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text")
+    server.metrics().await
 }
 
 #[tokio::test]
