@@ -446,6 +446,7 @@ pub fn adopt_legacy_history(data_dir: &Path, store: &Store) -> Result<usize, Err
     }
     let failed = |e: String| Error::Store(format!("practice history {}: {e}", path.display()));
     let rows = {
+        crate::store::init_crypto();
         let old = rusqlite::Connection::open(&path).map_err(|e| failed(e.to_string()))?;
         practice_results::all_rows(&old).map_err(|e| failed(e.to_string()))?
     };

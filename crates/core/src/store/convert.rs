@@ -35,6 +35,7 @@ pub fn is_plain(path: &Path) -> bool {
 }
 
 fn open_plain(path: &Path) -> Result<Connection, StoreError> {
+    store::init_crypto();
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,

@@ -230,9 +230,21 @@ impl Store {
     }
 }
 
+/// Starts OpenSSL, which SQLCipher encrypts with, without the cleanup it
+/// would otherwise register for process exit. That cleanup frees OpenSSL's
+/// locks while the desk's background tasks may still be writing a page (the
+/// app closing, a test ending), and the write then crashes (a segfault in
+/// `RAND_bytes` under `sqlcipher_page_cipher`). `openssl_sys::init` asks for
+/// `OPENSSL_INIT_NO_ATEXIT`; the operating system frees the memory anyway.
+/// Call before any SQLite connection is opened; later calls do nothing.
+pub(crate) fn init_crypto() {
+    openssl_sys::init();
+}
+
 /// A connection to `path` with `key` set first and proven (a read of
 /// `sqlite_master`); nothing else is done to the file.
 pub(crate) fn open_keyed(path: &Path, key: &StoreKey) -> Result<Connection, StoreError> {
+    init_crypto();
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
