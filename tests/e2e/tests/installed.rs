@@ -74,6 +74,17 @@ async fn start_installed(
     Ok((app, pid))
 }
 
+/// The app starts locked when a session is kept (the agent's store is
+/// encrypted): the password opens it, and the desk shows the agent.
+async fn unlock(app: &AppSession) -> anyhow::Result<()> {
+    app.wait_for("[data-testid=lock-screen]").await?;
+    app.type_into("[data-testid=unlock-password]", PASSWORD)
+        .await?;
+    app.click("[data-testid=unlock-submit]").await?;
+    app.wait_for_gone("[data-testid=lock-screen]").await?;
+    app.wait_for("[data-testid=signed-in-as]").await
+}
+
 /// The text of the element with `data-testid` = `testid`.
 async fn text_of(app: &AppSession, testid: &str) -> anyhow::Result<String> {
     let text = app
@@ -212,12 +223,7 @@ async fn installed_app_updates_itself_from_its_platform_and_refuses_a_forged_pac
     platform.publish(&b.deb, &b.signature, &b.version, NOTES_B)?;
     let (app, old_pid) =
         start_installed(&desktop, home.path(), working_dir.path(), &platform).await?;
-    app.wait_for("[data-testid=lock-screen]").await?;
-    app.type_into("[data-testid=unlock-password]", PASSWORD)
-        .await?;
-    app.click("[data-testid=unlock-submit]").await?;
-    app.wait_for_gone("[data-testid=lock-screen]").await?;
-    app.wait_for("[data-testid=signed-in-as]").await?;
+    unlock(&app).await?;
     app.wait_for_within("[data-testid=update-ready-notice]", UPDATE_WAIT)
         .await?;
     app.click("[data-testid=update-ready-notice]").await?;
@@ -297,7 +303,7 @@ async fn installed_app_updates_itself_from_its_platform_and_refuses_a_forged_pac
     // A fresh session on the installed binary: version B, same agent, same
     // local settings.
     let (app, _) = start_installed(&desktop, home.path(), working_dir.path(), &platform).await?;
-    app.wait_for("[data-testid=signed-in-as]").await?;
+    unlock(&app).await?;
     let signed_in = app
         .eval("return document.querySelector('[data-testid=signed-in-as]').textContent")
         .await?;
@@ -322,7 +328,7 @@ async fn installed_app_updates_itself_from_its_platform_and_refuses_a_forged_pac
     // C's signature was made with another key: refused, B stays.
     platform.publish(&c.deb, &c.signature, &c.version, NOTES_C)?;
     let (app, pid) = start_installed(&desktop, home.path(), working_dir.path(), &platform).await?;
-    app.wait_for("[data-testid=signed-in-as]").await?;
+    unlock(&app).await?;
     app.click("[data-testid=settings-open]").await?;
     app.wait_for_text_within("[data-testid=update-status]", BAD_SIGNATURE, UPDATE_WAIT)
         .await?;
