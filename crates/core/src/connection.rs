@@ -6,6 +6,8 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::data_usage::DataUsed;
+
 /// The state shown in the status bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -37,12 +39,8 @@ pub struct ConnectionStatus {
     /// Why the last attempt failed, in words for the agent; `null` when it
     /// did not.
     pub problem: Option<String>,
-    /// Bytes received from the platform since the app started.
-    #[ts(type = "number")]
-    pub bytes_received: u64,
-    /// Bytes of actions sent to the platform since the app started.
-    #[ts(type = "number")]
-    pub bytes_sent: u64,
+    /// Bytes on the wire today and this month, and the monthly budget.
+    pub data: DataUsed,
     /// The platform's clock minus this PC's clock, in milliseconds, from
     /// the last answer; SLA countdowns add it to the local time.
     #[ts(type = "number")]
@@ -58,8 +56,7 @@ impl ConnectionStatus {
             last_sync_at: None,
             sign_in_needed: false,
             problem: None,
-            bytes_received: 0,
-            bytes_sent: 0,
+            data: DataUsed::default(),
             clock_offset_ms: 0,
         }
     }

@@ -38,6 +38,7 @@ use rand::RngCore;
 use tokio::sync::{broadcast, watch};
 
 use crate::clock::SharedClock;
+use crate::data_usage::DataUsage;
 use crate::practice::ScoreReport;
 use crate::practice::session::{PracticeChoice, PracticeMark, PracticeSession, PracticeStatus};
 use crate::scripts::{self, ScriptChoice, ScriptContext};
@@ -86,8 +87,9 @@ impl Desk {
         clock: SharedClock,
     ) -> Result<Desk, Error> {
         let vault = Vault::default();
+        let data = DataUsage::in_memory(clock.clone());
         Desk::sign_in_with(
-            &vault, data_dir, platform, device_id, agent, password, clock,
+            &vault, data_dir, platform, device_id, agent, password, clock, &data,
         )
         .await
     }
@@ -97,6 +99,8 @@ impl Desk {
     /// (or with the device secret after a password reset, and resealed),
     /// or made for a new store, and a plain store of an older version is
     /// converted. Sessions ended while offline are then ended on the platform.
+    /// Its bytes on the wire are counted in `data`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn sign_in_with(
         vault: &Vault,
         data_dir: &Path,
@@ -105,9 +109,10 @@ impl Desk {
         agent: &str,
         password: &str,
         clock: SharedClock,
+        data: &Arc<DataUsage>,
     ) -> Result<Desk, Error> {
         let db = paths::agent_db(data_dir, agent)?;
-        let transport = live_transport(platform)?;
+        let transport = live_transport(platform, data)?;
         let request = homedesk_protocol::SignIn {
             agent: agent.to_owned(),
             password: password.to_owned(),
@@ -133,7 +138,13 @@ impl Desk {
         )?;
         let store = crate::vault::open_agent_store(&db, &key).map_err(store_error)?;
         drop(key);
-        let engine = new_engine(store, DeskTransport::Live(transport), device_id, clock)?;
+        let engine = new_engine(
+            store,
+            DeskTransport::Live(transport),
+            device_id,
+            clock,
+            data,
+        )?;
         let profile = engine
             .adopt_signed_in(session)
             .await
@@ -146,7 +157,8 @@ impl Desk {
 
     /// Continues the session saved in this agent's store, with or without
     /// the platform; `key` is the store's (from [`crate::vault`]). `None`
-    /// when there is no store or no saved session.
+    /// when there is no store or no saved session. Its bytes on the wire are
+    /// counted in `data`.
     pub fn resume(
         data_dir: &Path,
         platform: &PlatformConfig,
@@ -154,14 +166,21 @@ impl Desk {
         agent: &str,
         key: &StoreKey,
         clock: SharedClock,
+        data: &Arc<DataUsage>,
     ) -> Result<Option<Desk>, Error> {
         let db = paths::agent_db(data_dir, agent)?;
         if !db.exists() {
             return Ok(None);
         }
         let store = crate::vault::open_agent_store(&db, key).map_err(store_error)?;
-        let transport = live_transport(platform)?;
-        let engine = new_engine(store, DeskTransport::Live(transport), device_id, clock)?;
+        let transport = live_transport(platform, data)?;
+        let engine = new_engine(
+            store,
+            DeskTransport::Live(transport),
+            device_id,
+            clock,
+            data,
+        )?;
         let session = engine
             .store()
             .read(sync_state::session)
@@ -734,8 +753,9 @@ impl Drop for Desk {
     }
 }
 
-fn live_transport(platform: &PlatformConfig) -> Result<HttpTransport, Error> {
+fn live_transport(platform: &PlatformConfig, data: &DataUsage) -> Result<HttpTransport, Error> {
     let mut http = HttpConfig::new(platform.url.clone());
+    http.meter = Arc::clone(data.meter());
     http.ca_file.clone_from(&platform.ca_file);
     http.allow_insecure_loopback = platform.allow_insecure_loopback;
     HttpTransport::new(&http).map_err(|e| Error::Platform(e.to_string()))
@@ -746,9 +766,11 @@ fn new_engine(
     transport: DeskTransport,
     device_id: &str,
     clock: SharedClock,
+    data: &Arc<DataUsage>,
 ) -> Result<Arc<SyncEngine<DeskTransport>>, Error> {
     let mut config = SyncConfig::new(device_id);
     config.clock = clock;
+    config.data = Some(Arc::clone(data));
     SyncEngine::new(Arc::new(store), transport, config).map_err(|e| Error::Sync(e.to_string()))
 }
 

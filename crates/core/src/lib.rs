@@ -14,6 +14,7 @@
 pub mod app_info;
 pub mod clock;
 pub mod connection;
+pub mod data_usage;
 pub mod desk;
 pub mod error;
 pub mod host;

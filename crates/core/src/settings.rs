@@ -80,6 +80,12 @@ pub struct Preferences {
     /// The key that sends from the reply box; a settings file from before
     /// this choice existed reads as Enter.
     pub send_key: SendKey,
+    /// The PC's monthly data budget in MB (1 MB = 1 000 000 bytes, as
+    /// carriers count); 0 = no budget. The status bar warns at 80 %.
+    pub monthly_data_budget_mb: u32,
+    /// The connection is metered (a phone hotspot): big knowledge-base
+    /// updates wait until the agent allows them.
+    pub metered: bool,
 }
 
 impl Default for Preferences {
@@ -92,6 +98,8 @@ impl Default for Preferences {
             notifications: true,
             sound: true,
             send_key: SendKey::Enter,
+            monthly_data_budget_mb: 0,
+            metered: false,
         }
     }
 }
@@ -100,7 +108,26 @@ impl Preferences {
     /// The longest idle time before the lock: four hours.
     pub const MAX_LOCK_AFTER_MINUTES: u32 = 240;
 
+    /// The largest monthly data budget: 10 TB, far above any data plan.
+    pub const MAX_MONTHLY_DATA_BUDGET_MB: u32 = 10_000_000;
+
+    /// The budget and metered mode for [`crate::data_usage::DataUsage`].
+    pub fn data_policy(&self) -> crate::data_usage::DataPolicy {
+        crate::data_usage::DataPolicy {
+            monthly_budget_bytes: (self.monthly_data_budget_mb > 0)
+                .then(|| u64::from(self.monthly_data_budget_mb) * 1_000_000),
+            metered: self.metered,
+        }
+    }
+
     pub fn check(&self) -> Result<(), Error> {
+        if self.monthly_data_budget_mb > Self::MAX_MONTHLY_DATA_BUDGET_MB {
+            return Err(Error::InvalidAction(format!(
+                "a monthly data budget of at most {} MB (0 = none), not {}",
+                Self::MAX_MONTHLY_DATA_BUDGET_MB,
+                self.monthly_data_budget_mb
+            )));
+        }
         if self.lock_after_minutes > Self::MAX_LOCK_AFTER_MINUTES {
             return Err(Error::InvalidAction(format!(
                 "lock after at most {} minutes (0 = never), not {}",

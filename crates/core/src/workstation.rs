@@ -23,6 +23,7 @@ use ts_rs::TS;
 
 use crate::app_info::PRODUCT_NAME;
 use crate::clock::SharedClock;
+use crate::data_usage::DataUsage;
 use crate::desk::{Desk, PlatformConfig};
 use crate::practice::session::{PracticeCatalog, PracticeChoice, PracticeResult};
 use crate::settings::{self, Preferences, Settings};
@@ -137,6 +138,9 @@ pub struct Workstation {
     kdf: Mutex<KdfParams>,
     /// Practice history without a signed-in trainee: in memory only.
     anonymous_history: Mutex<Option<Arc<Store>>>,
+    /// The PC's bytes on the wire and data budget (every desk and the
+    /// updater count into it).
+    data: Arc<DataUsage>,
 }
 
 impl Workstation {
@@ -165,6 +169,8 @@ impl Workstation {
             source,
         })?;
         let settings = settings::load(&data_dir)?.into_settings();
+        let data = DataUsage::open(&data_dir, Arc::clone(&clock));
+        data.set_policy(settings.preferences.data_policy());
         let platform = PlatformConfig {
             url: settings.platform_url.clone().unwrap_or_default(),
             ca_file: None,
@@ -182,7 +188,22 @@ impl Workstation {
             on_screen: Mutex::new(None),
             kdf: Mutex::new(KdfParams::default()),
             anonymous_history: Mutex::new(None),
+            data,
         })
+    }
+
+    /// The PC's data counter (the updater's client counts into its meter).
+    pub fn data_usage(&self) -> &Arc<DataUsage> {
+        &self.data
+    }
+
+    /// Allows the knowledge-base update waiting on a metered link, and
+    /// starts it.
+    pub fn allow_bulk_update(&self) {
+        self.data.allow_bulk();
+        if let Some(desk) = lock(&self.desk).as_ref() {
+            desk.engine().wake();
+        }
     }
 
     /// The key derivation for new seals of store keys (tests: cheap ones;
@@ -243,6 +264,7 @@ impl Workstation {
             agent,
             password,
             Arc::clone(&self.clock),
+            &self.data,
         )
         .await?;
         let signed_in = SignedInAgent::new(desk.profile(), false);
@@ -389,6 +411,7 @@ impl Workstation {
             agent,
             key,
             Arc::clone(&self.clock),
+            &self.data,
         )?
         .ok_or(Error::NotSignedIn)?;
         self.adopt_legacy_history(&desk);
@@ -662,6 +685,11 @@ impl Workstation {
         }
         preferences.check()?;
         self.update_settings(|s| s.preferences = preferences.clone())?;
+        self.data.set_policy(preferences.data_policy());
+        if let Some(desk) = lock(&self.desk).as_ref() {
+            // The status bar shows the new budget; a released update starts.
+            desk.engine().wake();
+        }
         Ok(preferences)
     }
 

@@ -275,6 +275,7 @@ async fn queue_claim_reply_then_offline_after_a_restart() {
         "a1002",
         &key,
         homedesk_core::clock::system(),
+        &homedesk_core::data_usage::DataUsage::in_memory(homedesk_core::clock::system()),
     )
     .expect("opens")
     .expect("a saved session");
@@ -319,7 +320,8 @@ async fn queue_claim_reply_then_offline_after_a_restart() {
             "pc-2",
             "a1002",
             &key,
-            homedesk_core::clock::system()
+            homedesk_core::clock::system(),
+            &homedesk_core::data_usage::DataUsage::in_memory(homedesk_core::clock::system()),
         )
         .expect("opens")
         .is_none(),

@@ -143,6 +143,7 @@ async fn the_queue_never_hides_the_longest_waiting_contacts() {
         "a1001",
         &homedesk_core::store::StoreKey::from_bytes([7; 32]),
         homedesk_core::clock::system(),
+        &homedesk_core::data_usage::DataUsage::in_memory(homedesk_core::clock::system()),
     )
     .expect("resumes")
     .expect("a session");

@@ -28,7 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
 use axum::{Json, Router};
 use homedesk_protocol::{
-    Action, ActionBatch, ActionResults, ActionStatus, ChangesPage, Channel, DecodeError,
+    Action, ActionBatch, ActionResults, ActionStatus, ChangesPage, Channel, DecodeError, Deferred,
     EntityKind, ErrorCode, Health, IngressMessage, MAX_ACTIONS_PER_BATCH, PROTOCOL_HEADER,
     PROTOCOL_VERSION, ProtocolVersion, Record, ServerEvent, decode,
 };
@@ -41,7 +41,7 @@ use crate::auth::{self, Caller};
 use crate::error::ApiError;
 use crate::hub::{Addressee, Envelope};
 use crate::routing::LinkReport;
-use crate::storage::OfferState;
+use crate::storage::{KindFilter, OfferState};
 use crate::visibility::viewers_of;
 use crate::{Platform, actions, ingress, now_ms};
 
@@ -555,6 +555,34 @@ fn page_limit(text: &str) -> Option<usize> {
     )
 }
 
+/// `only` and `except` of `/v1/changes`: comma-separated entity kinds; an
+/// empty list is the same as leaving the parameter out.
+fn kind_filter(only: Option<&String>, except: Option<&String>) -> Result<KindFilter, ApiError> {
+    let parse = |name: &str, text: &str| -> Result<Vec<EntityKind>, ApiError> {
+        let mut kinds = Vec::new();
+        for part in text.split(',').filter(|p| !p.is_empty()) {
+            let kind = EntityKind::parse(part).ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "{name}: {part:?} is not an entity kind ({})",
+                    EntityKind::ALL.map(EntityKind::as_str).join(", ")
+                ))
+            })?;
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        Ok(kinds)
+    };
+    let only = only.map(|text| parse("only", text)).transpose()?;
+    Ok(KindFilter {
+        only: only.filter(|kinds| !kinds.is_empty()),
+        except: except
+            .map(|text| parse("except", text))
+            .transpose()?
+            .unwrap_or_default(),
+    })
+}
+
 fn unknown_cursor(why: &str) -> ApiError {
     ApiError::new(
         StatusCode::GONE,
@@ -569,11 +597,15 @@ async fn changes(
     query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
 ) -> Result<Json<ChangesPage>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::invalid(format!("query: {e}")))?;
-    if let Some(unknown) = query.keys().find(|k| *k != "cursor" && *k != "limit") {
+    if let Some(unknown) = query
+        .keys()
+        .find(|k| !["cursor", "limit", "only", "except"].contains(&k.as_str()))
+    {
         return Err(ApiError::invalid(format!(
-            "{unknown}: not a parameter of /v1/changes (cursor, limit)"
+            "{unknown}: not a parameter of /v1/changes (cursor, limit, only, except)"
         )));
     }
+    let kinds = kind_filter(query.get("only"), query.get("except"))?;
     let limit = match query.get("limit") {
         None => DEFAULT_PAGE,
         Some(text) => page_limit(text).ok_or_else(|| {
@@ -620,7 +652,7 @@ async fn changes(
                     .map(|q| q.id().to_owned())
                     .collect();
                 let viewers = viewers_of(&profile, &all_queues);
-                let mut changes = tx.changes_after(after, &viewers, limit + 1)?;
+                let mut changes = tx.changes_after(after, &viewers, &kinds, limit + 1)?;
                 let has_more = changes.len() > limit;
                 changes.truncate(limit);
                 let next = if has_more {
@@ -628,11 +660,19 @@ async fn changes(
                 } else {
                     latest
                 };
+                let deferred = if kinds.except.is_empty() {
+                    None
+                } else {
+                    let (changes, bytes) =
+                        tx.count_changes(after, next, &viewers, &kinds.left_out())?;
+                    Some(Deferred { changes, bytes })
+                };
                 Ok(Ok(ChangesPage {
                     changes,
                     next_cursor: format!("{instance}.{next}"),
                     has_more,
                     server_time: now_ms(),
+                    deferred,
                 }))
             })
         })

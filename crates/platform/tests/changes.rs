@@ -465,3 +465,85 @@ async fn a_crash_mid_stream_loses_no_acknowledged_action_and_applies_none_twice(
     }
     assert_eq!(seen.len(), OUTBOX, "every reply exists, each once");
 }
+
+/// A page's changes of one kind, and of every other kind.
+fn split_articles(changes: &[Value]) -> (usize, usize) {
+    let articles = changes
+        .iter()
+        .filter(|c| c["entity"] == "kb_article")
+        .count();
+    (articles, changes.len() - articles)
+}
+
+/// Pulls every page of `query` (without a cursor to start); returns the
+/// changes, the last cursor and the summed `deferred`.
+async fn pull_with(server: &Server, token: &str, query: &str) -> (Vec<Value>, String, u64, u64) {
+    let mut all = Vec::new();
+    let mut cursor = String::new();
+    let (mut deferred, mut deferred_bytes) = (0, 0);
+    loop {
+        let (status, page) = server
+            .get(
+                &format!("/v1/changes?limit=100&cursor={cursor}&{query}"),
+                Some(token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{query}: {page}");
+        all.extend(page["changes"].as_array().expect("changes").iter().cloned());
+        if let Some(d) = page.get("deferred") {
+            deferred += d["changes"].as_u64().expect("count");
+            deferred_bytes += d["bytes"].as_u64().expect("bytes");
+        }
+        cursor = page["next_cursor"].as_str().expect("cursor").to_owned();
+        if !page["has_more"].as_bool().expect("has_more") {
+            return (all, cursor, deferred, deferred_bytes);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_metered_workstation_leaves_articles_out_and_fetches_them_later() {
+    let server = Server::start_demo(&[]);
+    let agent = server.sign_in("a1002").await;
+    let token = agent.access_token.as_str();
+
+    let (everything, end, none_deferred, _) = pull_with(&server, token, "").await;
+    let (articles, others) = split_articles(&everything);
+    assert!(articles > 10, "the demo world has articles: {articles}");
+    assert_eq!(none_deferred, 0, "no `deferred` without `except`");
+
+    // Leaving articles out: the rest is the same, and `deferred` counts them.
+    let (without, end_without, deferred, deferred_bytes) =
+        pull_with(&server, token, "except=kb_article").await;
+    assert_eq!(split_articles(&without), (0, others));
+    assert_eq!(
+        deferred, articles as u64,
+        "every article left out is counted"
+    );
+    assert!(deferred_bytes > 0);
+    assert_eq!(
+        end_without, end,
+        "the cursor still reaches the end of the log"
+    );
+
+    // Fetching them later from where they were left out: exactly the articles.
+    let (only, _, _, _) = pull_with(&server, token, "only=kb_article").await;
+    assert_eq!(split_articles(&only), (articles, 0));
+
+    // Both: the kinds of `only` without those of `except`.
+    let (both, _, deferred, _) =
+        pull_with(&server, token, "only=kb_article,queue&except=kb_article").await;
+    assert!(both.iter().all(|c| c["entity"] == "queue"), "{both:?}");
+    assert_eq!(deferred, articles as u64);
+
+    // Bad input: an unknown kind, and an unknown parameter.
+    for path in [
+        "/v1/changes?except=kb_articles",
+        "/v1/changes?only=queue,nonsense",
+        "/v1/changes?defer=kb_article",
+    ] {
+        let (status, body) = server.get(path, Some(token)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["code"], "invalid_request", "{path}: {body}");
+    }
+}

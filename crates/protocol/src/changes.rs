@@ -244,4 +244,20 @@ pub struct ChangesPage {
     /// More changes are waiting: ask again at once.
     pub has_more: bool,
     pub server_time: UnixMillis,
+    /// With `except`: the entries of the excepted kinds this page's range
+    /// held and left out (a workstation on a metered link fetches them
+    /// later with `only`). Absent without `except`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferred: Option<Deferred>,
+}
+
+/// What a page of changes left out at the workstation's request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deferred {
+    /// Entries left out.
+    pub changes: u64,
+    /// Their size as stored (uncompressed JSON), roughly what they would
+    /// cost before compression.
+    pub bytes: u64,
 }

@@ -273,6 +273,17 @@ fn actions_sessions_events_and_pages_round_trip() {
         next_cursor: "abc.0".into(),
         has_more: false,
         server_time: 3,
+        deferred: None,
+    });
+    round_trip(&ChangesPage {
+        changes: vec![],
+        next_cursor: "abc.9".into(),
+        has_more: true,
+        server_time: 3,
+        deferred: Some(homedesk_protocol::Deferred {
+            changes: 100,
+            bytes: 250_000,
+        }),
     });
     round_trip(&SignIn {
         agent: "a1001".into(),

@@ -11,6 +11,8 @@
 //!   `Homedesk-Link: ok|degraded`; the platform keeps the last statement.
 //! - Every answer is size-capped while it streams in and decoded strictly; a
 //!   page of changes is decoded entry by entry (see [`PulledPage`]).
+//! - Every connection goes through a counting [`Relay`] (`sync::wire`), so
+//!   the data counter shows bytes on the wire, not decompressed bodies.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,6 +31,7 @@ use serde::Deserialize;
 use super::transport::{
     EventStream, FetchedMedia, LinkQuality, PhotoSize, PulledPage, Transport, TransportError,
 };
+use super::wire::{Relay, WireMeter};
 
 /// Largest answer accepted: a full page of 1 000 changes with long articles
 /// fits many times over.
@@ -48,6 +51,9 @@ pub struct HttpConfig {
     pub connect_timeout: Duration,
     /// No byte for this long on an open request means the link is gone.
     pub idle_timeout: Duration,
+    /// Where the bytes this transport carries are counted (one meter per
+    /// device, shared with the updater).
+    pub meter: Arc<WireMeter>,
 }
 
 impl HttpConfig {
@@ -58,6 +64,7 @@ impl HttpConfig {
             allow_insecure_loopback: false,
             connect_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
+            meter: WireMeter::new(),
         }
     }
 }
@@ -79,6 +86,8 @@ pub enum HttpSetupError {
     CaPem { path: PathBuf, reason: String },
     #[error("cannot set up HTTPS: {0}")]
     Client(String),
+    #[error("cannot set up the connection to the platform: {0}")]
+    Relay(String),
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +98,10 @@ pub struct HttpTransport {
     stream: reqwest::Client,
     /// The engine judges the link degraded (shared by clones).
     degraded: Arc<AtomicBool>,
+    /// Every connection's way to the platform, counted (shared by clones;
+    /// stops with the last of them).
+    _relay: Arc<Relay>,
+    meter: Arc<WireMeter>,
 }
 
 /// The certificates of a platform's CA file (PEM), to trust instead of the
@@ -131,8 +144,22 @@ impl HttpTransport {
         // reqwest is built without a default crypto provider (decision 0008).
         let _ = rustls::crypto::ring::default_provider().install_default();
         let certs = config.ca_file.as_deref().map(load_ca).transpose()?;
+        let host = base
+            .host_str()
+            .ok_or_else(|| HttpSetupError::BadUrl(config.base_url.clone()))?;
+        let port = base
+            .port_or_known_default()
+            .ok_or_else(|| HttpSetupError::BadUrl(config.base_url.clone()))?;
+        let relay = Relay::start(
+            host,
+            port,
+            config.connect_timeout,
+            Arc::clone(&config.meter),
+        )
+        .map_err(|err| HttpSetupError::Relay(err.to_string()))?;
         let build = |idle: Duration| {
             let mut builder = reqwest::Client::builder()
+                .unix_socket(relay.socket())
                 .https_only(!insecure)
                 .connect_timeout(config.connect_timeout)
                 .read_timeout(idle)
@@ -154,7 +181,14 @@ impl HttpTransport {
             api: build(config.idle_timeout)?,
             stream: build(config.idle_timeout.max(heartbeat * 3))?,
             degraded: Arc::new(AtomicBool::new(false)),
+            _relay: Arc::new(relay),
+            meter: Arc::clone(&config.meter),
         })
+    }
+
+    /// The meter this transport counts into.
+    pub fn meter(&self) -> &Arc<WireMeter> {
+        &self.meter
     }
 
     fn url(&self, path: &str) -> Url {

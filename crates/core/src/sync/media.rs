@@ -16,7 +16,6 @@
 //! bytes, and a size cap while it streams in (30 KB for a thumbnail).
 
 use std::future::Future;
-use std::sync::atomic::Ordering;
 
 use homedesk_protocol::rules::is_attachment_id;
 use homedesk_protocol::{
@@ -132,8 +131,6 @@ impl<T: Transport> SyncEngine<T> {
     }
 
     async fn upload(&self, blob: Blob) -> Result<Attachment, SyncError> {
-        self.bytes_sent
-            .fetch_add(blob.data.len() as u64, Ordering::Relaxed);
         let record = self
             .authorized(|token| {
                 let data = blob.data.clone();
@@ -271,8 +268,6 @@ impl<T: Transport> SyncEngine<T> {
                 self.transport.fetch_attachment(&token, id, size, max).await
             })
             .await?;
-        self.bytes_received
-            .fetch_add(fetched.wire_bytes, Ordering::Relaxed);
         let media_type = sniff::media_type(&fetched.data)
             .filter(|t| ATTACHMENT_MEDIA_TYPES.contains(t))
             .ok_or_else(|| {

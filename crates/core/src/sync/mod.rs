@@ -30,10 +30,11 @@ mod desk_transport;
 pub mod http;
 mod media;
 pub mod transport;
+pub mod wire;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{FutureExt, StreamExt};
@@ -49,8 +50,10 @@ pub use http::{HttpConfig, HttpSetupError, HttpTransport};
 pub use transport::{
     EventStream, FetchedMedia, LinkQuality, PhotoSize, PulledPage, Transport, TransportError,
 };
+pub use wire::WireMeter;
 
 use crate::connection::{ConnectionState, ConnectionStatus};
+use crate::data_usage::DataUsage;
 use crate::store::{Store, StoreError, outbox, records, sync_state};
 
 /// Tunables; the defaults suit a village link.
@@ -78,6 +81,9 @@ pub struct SyncConfig {
     pub photo_cache_budget: u64,
     /// Most thumbnails fetched per sync round ([`crate::photos::THUMBNAILS_PER_SYNC`]).
     pub thumbnails_per_sync: usize,
+    /// The PC's data counter and budget; the transport must count into its
+    /// meter (`HttpConfig::meter`). `None`: a counter of its own, in memory.
+    pub data: Option<Arc<DataUsage>>,
 }
 
 impl SyncConfig {
@@ -94,6 +100,7 @@ impl SyncConfig {
             clock: crate::clock::system(),
             photo_cache_budget: crate::photos::CACHE_BUDGET_BYTES,
             thumbnails_per_sync: crate::photos::THUMBNAILS_PER_SYNC,
+            data: None,
         }
     }
 }
@@ -175,8 +182,8 @@ pub struct SyncEngine<T: Transport> {
     /// A session exists (signed in, possibly with an expired access token).
     has_session: AtomicBool,
     server_offset_ms: std::sync::atomic::AtomicI64,
-    bytes_received: AtomicU64,
-    bytes_sent: AtomicU64,
+    /// Bytes on the wire (the status bar's "data used") and the budget.
+    data: Arc<DataUsage>,
     events_connected: AtomicBool,
     /// The link judgement last given to the transport (true: degraded).
     link_reported_degraded: AtomicBool,
@@ -198,6 +205,10 @@ impl<T: Transport> SyncEngine<T> {
         let me = session.as_ref().map(|s| s.agent.code.clone());
         let (status, _) = watch::channel(ConnectionStatus::not_connected());
         let (events, _) = broadcast::channel(256);
+        let data = config
+            .data
+            .clone()
+            .unwrap_or_else(|| DataUsage::in_memory(config.clock.clone()));
         let engine = Arc::new(SyncEngine {
             store,
             transport,
@@ -207,8 +218,7 @@ impl<T: Transport> SyncEngine<T> {
             sign_in_needed: AtomicBool::new(false),
             has_session: AtomicBool::new(session.is_some()),
             server_offset_ms: std::sync::atomic::AtomicI64::new(state.server_offset_ms),
-            bytes_received: AtomicU64::new(0),
-            bytes_sent: AtomicU64::new(0),
+            data,
             events_connected: AtomicBool::new(false),
             link_reported_degraded: AtomicBool::new(false),
             health: std::sync::Mutex::new(LinkHealth::default()),
@@ -530,9 +540,6 @@ impl<T: Transport> SyncEngine<T> {
 
     async fn push(&self, batch: &ActionBatch) -> Result<Vec<ActionResult>, SyncError> {
         let token = self.access_token().await?;
-        // What goes over the wire is this JSON (the status bar's data used).
-        let size = serde_json::to_vec(batch).map_or(0, |b| b.len() as u64);
-        self.bytes_sent.fetch_add(size, Ordering::Relaxed);
         match self.timed(self.transport.push(&token, batch)).await {
             Err(TransportError::Unauthorized(_)) => {
                 let token = self.token_rejected(&token).await?;
@@ -585,8 +592,6 @@ impl<T: Transport> SyncEngine<T> {
                 )
                 .into());
             }
-            self.bytes_received
-                .fetch_add(page.wire_bytes, Ordering::Relaxed);
             self.server_offset_ms
                 .store(page.server_time - self.now_ms(), Ordering::Relaxed);
             for (index, reason) in &page.skipped {
@@ -734,8 +739,7 @@ impl<T: Transport> SyncEngine<T> {
             last_sync_at,
             sign_in_needed,
             problem,
-            bytes_received: self.bytes_received.load(Ordering::Relaxed),
-            bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
+            data: self.data.used(),
             clock_offset_ms: self.server_offset_ms.load(Ordering::Relaxed),
         };
         let changed = self.status.send_if_modified(|current| {

@@ -32,10 +32,20 @@ pub fn quick_config(device: &str) -> SyncConfig {
 
 /// An HTTPS transport to `url` trusting the platform's development CA.
 pub fn transport(server: &Server, url: &str) -> HttpTransport {
+    counting_transport(server, url, &homedesk_core::sync::WireMeter::new())
+}
+
+/// [`transport`] counting its bytes on the wire into `meter`.
+pub fn counting_transport(
+    server: &Server,
+    url: &str,
+    meter: &Arc<homedesk_core::sync::WireMeter>,
+) -> HttpTransport {
     let mut http = HttpConfig::new(url);
     http.ca_file = Some(server.dir.join("tls").join("ca.pem"));
     http.connect_timeout = Duration::from_secs(3);
     http.idle_timeout = Duration::from_secs(5);
+    http.meter = Arc::clone(meter);
     HttpTransport::new(&http).expect("transport")
 }
 
@@ -48,7 +58,12 @@ pub fn engine_at(
     let store = Arc::new(
         Store::open(db, &homedesk_core::store::StoreKey::from_bytes([7; 32])).expect("store opens"),
     );
-    SyncEngine::new(store, transport(server, url), quick_config(device)).expect("engine")
+    let mut config = quick_config(device);
+    // The engine's data counter reads the meter its transport counts into.
+    let data = homedesk_core::data_usage::DataUsage::in_memory(homedesk_core::clock::system());
+    let transport = counting_transport(server, url, data.meter());
+    config.data = Some(data);
+    SyncEngine::new(store, transport, config).expect("engine")
 }
 
 /// The bodies of agent replies (not internal notes) in one conversation, in

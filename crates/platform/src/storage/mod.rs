@@ -143,6 +143,25 @@ pub struct StoredActionKey {
     pub result: ActionResult,
 }
 
+/// Which kinds of entries a read of the change log returns (`only` and
+/// `except` of `GET /v1/changes`): the kinds in `only` (every kind when
+/// `None`) that are not in `except`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KindFilter {
+    pub only: Option<Vec<EntityKind>>,
+    pub except: Vec<EntityKind>,
+}
+
+impl KindFilter {
+    /// The kinds `except` leaves out that `only` would have let through.
+    pub fn left_out(&self) -> Vec<EntityKind> {
+        self.except
+            .iter()
+            .copied()
+            .filter(|k| self.only.as_ref().is_none_or(|only| only.contains(k)))
+            .collect()
+    }
+}
 /// Work inside one transaction. Every method may fail with a storage error;
 /// the transaction then rolls back as a whole. Channel adapters and egress
 /// deliveries are in [`ChannelTx`], published releases in [`ReleaseTx`],
@@ -183,13 +202,24 @@ pub trait Tx: ChannelTx + ReleaseTx + SessionTx + RetentionTx {
         now: UnixMillis,
     ) -> anyhow::Result<u64>;
     fn latest_seq(&mut self) -> anyhow::Result<u64>;
-    /// Up to `limit` changes after `after` that any of `viewers` may see, in order.
+    /// Up to `limit` changes after `after` that any of `viewers` may see
+    /// and `kinds` lets through, in order.
     fn changes_after(
         &mut self,
         after: u64,
         viewers: &[Viewer],
+        kinds: &KindFilter,
         limit: usize,
     ) -> anyhow::Result<Vec<Change>>;
+    /// How many changes of `kinds` in `(after, upto]` any of `viewers` may
+    /// see, and their stored size in bytes (what `except` left out).
+    fn count_changes(
+        &mut self,
+        after: u64,
+        upto: u64,
+        viewers: &[Viewer],
+        kinds: &[EntityKind],
+    ) -> anyhow::Result<(u64, u64)>;
 
     fn password_hash(&mut self, agent: &str) -> anyhow::Result<Option<String>>;
     fn set_password_hash(&mut self, agent: &str, hash: &str) -> anyhow::Result<()>;

@@ -18,8 +18,8 @@ use homedesk_protocol::{
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use super::{
-    AccessTokenRow, Audience, OfferRow, OfferState, RefreshTokenRow, Storage, StoredActionKey, Tx,
-    Viewer, WebchatCustomerRow,
+    AccessTokenRow, Audience, KindFilter, OfferRow, OfferState, RefreshTokenRow, Storage,
+    StoredActionKey, Tx, Viewer, WebchatCustomerRow,
 };
 
 /// Migrations, in order; entry `i` brings the schema to `user_version = i + 1`.
@@ -365,20 +365,34 @@ impl Tx for SqliteTx<'_> {
         &mut self,
         after: u64,
         viewers: &[Viewer],
+        kinds: &KindFilter,
         limit: usize,
     ) -> anyhow::Result<Vec<Change>> {
         if viewers.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
         let placeholders = vec!["?"; viewers.len()].join(", ");
+        let mut kind_clause = String::new();
+        let mut kind_list: Vec<EntityKind> = Vec::new();
+        if let Some(only) = &kinds.only {
+            kind_clause += &format!(" AND c.kind IN ({})", vec!["?"; only.len()].join(", "));
+            kind_list.extend(only);
+        }
+        if !kinds.except.is_empty() {
+            let marks = vec!["?"; kinds.except.len()].join(", ");
+            kind_clause += &format!(" AND c.kind NOT IN ({marks})");
+            kind_list.extend(&kinds.except);
+        }
         let sql = format!(
             "SELECT c.seq, c.kind, c.id, c.data FROM changes c \
-             WHERE c.seq > ? AND EXISTS (SELECT 1 FROM change_audience a \
+             WHERE c.seq > ?{kind_clause} AND EXISTS (SELECT 1 FROM change_audience a \
                  WHERE a.seq = c.seq AND a.who IN ({placeholders})) \
              ORDER BY c.seq LIMIT ?"
         );
-        let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(viewers.len() + 2);
+        let mut values: Vec<rusqlite::types::Value> =
+            Vec::with_capacity(viewers.len() + kind_list.len() + 2);
         values.push(i64::try_from(after)?.into());
+        values.extend(kind_list.iter().map(|k| k.as_str().to_owned().into()));
         values.extend(viewers.iter().map(|v| v.encode().into()));
         values.push(i64::try_from(limit)?.into());
         let mut stmt = self.tx.prepare_cached(&sql)?;
@@ -403,6 +417,36 @@ impl Tx for SqliteTx<'_> {
                 })
             })
             .collect()
+    }
+
+    fn count_changes(
+        &mut self,
+        after: u64,
+        upto: u64,
+        viewers: &[Viewer],
+        kinds: &[EntityKind],
+    ) -> anyhow::Result<(u64, u64)> {
+        if viewers.is_empty() || kinds.is_empty() || upto <= after {
+            return Ok((0, 0));
+        }
+        let sql = format!(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(c.data)), 0) FROM changes c \
+             WHERE c.seq > ? AND c.seq <= ? AND c.kind IN ({}) \
+             AND EXISTS (SELECT 1 FROM change_audience a \
+                 WHERE a.seq = c.seq AND a.who IN ({}))",
+            vec!["?"; kinds.len()].join(", "),
+            vec!["?"; viewers.len()].join(", ")
+        );
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        values.push(i64::try_from(after)?.into());
+        values.push(i64::try_from(upto)?.into());
+        values.extend(kinds.iter().map(|k| k.as_str().to_owned().into()));
+        values.extend(viewers.iter().map(|v| v.encode().into()));
+        let (count, bytes): (i64, i64) = self
+            .tx
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(values), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((u64::try_from(count)?, u64::try_from(bytes)?))
     }
 
     fn password_hash(&mut self, agent: &str) -> anyhow::Result<Option<String>> {
