@@ -21,6 +21,19 @@ pub enum ConnectionState {
     Offline,
 }
 
+/// Knowledge-base articles left out on a metered link, waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "KbUpdateWaiting.ts")]
+pub struct KbUpdateWaiting {
+    #[ts(type = "number")]
+    pub articles: u64,
+    /// Their size before compression (about three times what they cost on
+    /// the wire).
+    #[ts(type = "number")]
+    pub bytes: u64,
+}
+
 /// Connection state plus what is waiting to be delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -41,6 +54,9 @@ pub struct ConnectionStatus {
     pub problem: Option<String>,
     /// Bytes on the wire today and this month, and the monthly budget.
     pub data: DataUsed,
+    /// A knowledge-base update waiting for the agent's word on a metered
+    /// link; `null` when none waits.
+    pub kb_update_waiting: Option<KbUpdateWaiting>,
     /// The platform's clock minus this PC's clock, in milliseconds, from
     /// the last answer; SLA countdowns add it to the local time.
     #[ts(type = "number")]
@@ -57,6 +73,7 @@ impl ConnectionStatus {
             sign_in_needed: false,
             problem: None,
             data: DataUsed::default(),
+            kb_update_waiting: None,
             clock_offset_ms: 0,
         }
     }

@@ -163,6 +163,11 @@ impl DataUsage {
         self.bulk_allowed.store(true, Ordering::Relaxed);
     }
 
+    /// The allowed update has arrived: the next big one asks again.
+    pub fn bulk_fetched(&self) {
+        self.bulk_allowed.store(false, Ordering::Relaxed);
+    }
+
     /// Whether a big knowledge-base update must wait: the link is metered
     /// and the agent has not allowed it.
     pub fn defer_bulk(&self) -> bool {

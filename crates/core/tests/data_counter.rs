@@ -139,3 +139,126 @@ async fn an_unreachable_platform_is_reported_as_such_through_the_relay() {
     );
     assert_eq!(http.meter.connections(), 0, "no connection was made");
 }
+
+/// Writes `n` articles (about 3 KB each) into a folder and imports them into
+/// the running platform's data folder, as a centre publishing a KB update.
+fn publish_articles(server: &Server, tag: &str, n: usize) {
+    let dir = tempfile::tempdir().expect("tmp");
+    for i in 0..n {
+        let body =
+            format!("第{i}条说明：退货时请保留完整包装和配件，七天无理由退货不影响二次销售。")
+                .repeat(40);
+        std::fs::write(
+            dir.path().join(format!("kb-{tag}-{i}.md")),
+            format!(
+                "+++\nid = \"kb-{tag}-{i}\"\nlocale = \"zh-CN\"\ntitle = \"{tag} 退货须知 {i}\"\ncategory = \"returns\"\n+++\n\n{body}\n"
+            ),
+        )
+        .expect("write article");
+    }
+    let out = common::platform::cli(&[
+        "kb",
+        "import",
+        "--data-dir",
+        server.dir.to_str().expect("utf-8"),
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "kb import: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// How many of the articles `publish_articles(.., tag, ..)` made are on the PC.
+fn local_articles(engine: &SyncEngine<homedesk_core::sync::HttpTransport>, tag: &str) -> usize {
+    (0..100)
+        .filter(|i| {
+            engine
+                .store()
+                .read(|conn| homedesk_core::store::views::article(conn, &format!("kb-{tag}-{i}")))
+                .expect("read")
+                .is_some()
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn a_metered_link_holds_a_big_kb_update_until_the_agent_allows_it() {
+    let server = Server::start_demo(&[]);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = DataUsage::in_memory(homedesk_core::clock::system());
+    let transport = common::counting_transport(&server, &server.url, data.meter());
+    let mut config = common::quick_config("dev-metered");
+    config.data = Some(Arc::clone(&data));
+    let store = Arc::new(
+        Store::open(
+            &tmp.path().join("a1002.sqlite"),
+            &StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store"),
+    );
+    let engine = SyncEngine::new(store, transport, config).expect("engine");
+    engine.sign_in("a1002", PASSWORD).await.expect("signs in");
+    engine.sync_once().await.expect("first sync, not metered");
+    assert_eq!(engine.status().kb_update_waiting, None);
+
+    // The agent switches to a phone hotspot.
+    data.set_policy(homedesk_core::data_usage::DataPolicy {
+        monthly_budget_bytes: Some(500_000_000),
+        metered: true,
+    });
+
+    // A bulk update (100 articles, ~300 KB of text) waits; news still flows.
+    publish_articles(&server, "bulk", 100);
+    server
+        .customer_writes(
+            "chat",
+            "metered-1",
+            "cust-metered-1",
+            "aftersales",
+            "退货地址是哪里？",
+        )
+        .await;
+    engine.sync_once().await.expect("sync on the metered link");
+    assert_eq!(local_articles(&engine, "bulk"), 0, "the bulk update waits");
+    let waiting = engine.status().kb_update_waiting.expect("an update waits");
+    assert_eq!(waiting.articles, 100, "{waiting:?}");
+    assert!(waiting.bytes > homedesk_core::sync::SMALL_KB_UPDATE_BYTES);
+    let news = engine
+        .store()
+        .read(|conn| homedesk_core::store::views::counts(conn))
+        .expect("counts");
+    assert!(
+        news.iter().any(|(t, n)| *t == "messages" && *n > 0),
+        "conversations still sync: {news:?}"
+    );
+    engine.sync_once().await.expect("again");
+    assert_eq!(
+        local_articles(&engine, "bulk"),
+        0,
+        "still waiting without the agent's word"
+    );
+
+    // The agent allows it: it arrives, and the next big one asks again.
+    data.allow_bulk();
+    engine.sync_once().await.expect("sync after allowing");
+    assert_eq!(local_articles(&engine, "bulk"), 100);
+    assert_eq!(engine.status().kb_update_waiting, None);
+    assert!(data.defer_bulk(), "allowed once, not for ever");
+
+    // A small fix (2 articles) comes at once even on the metered link.
+    publish_articles(&server, "fix", 2);
+    engine.sync_once().await.expect("sync with a small update");
+    assert_eq!(local_articles(&engine, "fix"), 2);
+    assert_eq!(engine.status().kb_update_waiting, None);
+
+    // Leaving metered mode releases whatever waits.
+    publish_articles(&server, "later", 100);
+    engine.sync_once().await.expect("held again");
+    assert_eq!(local_articles(&engine, "later"), 0);
+    data.set_policy(homedesk_core::data_usage::DataPolicy::default());
+    engine.sync_once().await.expect("not metered any more");
+    assert_eq!(local_articles(&engine, "later"), 100);
+    assert_eq!(engine.status().kb_update_waiting, None);
+}

@@ -46,7 +46,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 pub use crate::vault::StoreKey;
 
 /// Migrations, in order; `user_version` is how many have run.
-const MIGRATIONS: [(&str, &str); 8] = [
+const MIGRATIONS: [(&str, &str); 9] = [
     ("0001_init", include_str!("migrations/0001_init.sql")),
     ("0002_search", crate::search::SCHEMA),
     ("0003_unlock", include_str!("migrations/0003_unlock.sql")),
@@ -70,6 +70,7 @@ const MIGRATIONS: [(&str, &str); 8] = [
         "0008_encrypted",
         include_str!("migrations/0008_encrypted.sql"),
     ),
+    ("0009_metered", include_str!("migrations/0009_metered.sql")),
 ];
 
 /// How long a statement waits for a lock held by another connection (the

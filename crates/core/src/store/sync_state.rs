@@ -37,6 +37,68 @@ pub fn get(conn: &Connection) -> Result<SyncState, StoreError> {
     )?)
 }
 
+/// Knowledge-base articles left out of the pulls on a metered link: the
+/// cursor to fetch them from (`only=kb_article`), and how many wait.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KbWaiting {
+    pub cursor: String,
+    pub changes: u64,
+    pub bytes: u64,
+}
+
+/// What waits, if articles are being left out.
+pub fn kb_waiting(conn: &Connection) -> Result<Option<KbWaiting>, StoreError> {
+    Ok(conn.query_row(
+        "SELECT kb_cursor, kb_waiting_changes, kb_waiting_bytes FROM sync_state WHERE id = 1",
+        [],
+        |row| {
+            Ok(row.get::<_, Option<String>>(0)?.map(|cursor| KbWaiting {
+                cursor,
+                changes: row.get::<_, i64>(1).map(|n| n.max(0) as u64).unwrap_or(0),
+                bytes: row.get::<_, i64>(2).map(|n| n.max(0) as u64).unwrap_or(0),
+            }))
+        },
+    )?)
+}
+
+/// Records (in the page's transaction) that a page left articles out:
+/// the first such page sets where to fetch them from, every one adds its count.
+pub fn note_kb_left_out(
+    tx: &Connection,
+    from_cursor: &str,
+    changes: u64,
+    bytes: u64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE sync_state SET kb_cursor = COALESCE(kb_cursor, ?1), \
+         kb_waiting_changes = kb_waiting_changes + ?2, \
+         kb_waiting_bytes = kb_waiting_bytes + ?3 WHERE id = 1",
+        params![
+            from_cursor,
+            i64::try_from(changes).unwrap_or(i64::MAX),
+            i64::try_from(bytes).unwrap_or(i64::MAX)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Moves the fetch position of the waiting articles on (in the page's
+/// transaction), or, with `None`, ends the wait: everything was fetched.
+pub fn set_kb_cursor(tx: &Connection, cursor: Option<&str>) -> Result<(), StoreError> {
+    match cursor {
+        Some(cursor) => tx.execute(
+            "UPDATE sync_state SET kb_cursor = ?1 WHERE id = 1 AND kb_cursor IS NOT NULL",
+            params![cursor],
+        )?,
+        None => tx.execute(
+            "UPDATE sync_state SET kb_cursor = NULL, kb_waiting_changes = 0, \
+             kb_waiting_bytes = 0 WHERE id = 1",
+            [],
+        )?,
+    };
+    Ok(())
+}
+
 /// Stores the cursor of a page just applied, in the page's transaction.
 pub fn set_cursor(tx: &Connection, cursor: Option<&str>) -> Result<(), StoreError> {
     tx.execute(

@@ -7,8 +7,8 @@
 use homedesk_protocol::{ActionBatch, ActionResult, Attachment, Session, SignIn};
 
 use super::{
-    EventStream, FetchedMedia, HttpTransport, LinkQuality, PhotoSize, PulledPage, Transport,
-    TransportError,
+    EventStream, FetchedMedia, HttpTransport, LinkQuality, PhotoSize, PullKinds, PulledPage,
+    Transport, TransportError,
 };
 use crate::practice::transport::SimulatorTransport;
 
@@ -52,6 +52,19 @@ impl Transport for DeskTransport {
         match self {
             DeskTransport::Live(t) => t.pull(access_token, cursor, limit).await,
             DeskTransport::Practice(t) => t.pull(access_token, cursor, limit).await,
+        }
+    }
+
+    async fn pull_kinds(
+        &self,
+        access_token: &str,
+        cursor: Option<&str>,
+        limit: usize,
+        kinds: PullKinds,
+    ) -> Result<PulledPage, TransportError> {
+        match self {
+            DeskTransport::Live(t) => t.pull_kinds(access_token, cursor, limit, kinds).await,
+            DeskTransport::Practice(t) => t.pull_kinds(access_token, cursor, limit, kinds).await,
         }
     }
 

@@ -22,14 +22,15 @@ use std::time::Duration;
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use homedesk_protocol::{
-    ActionBatch, ActionResult, Attachment, Change, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION,
-    ProtocolVersion, ServerEvent, Session, SignIn,
+    ActionBatch, ActionResult, Attachment, Change, EntityKind, ErrorBody, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, ProtocolVersion, ServerEvent, Session, SignIn,
 };
 use reqwest::{Response, StatusCode, Url};
 use serde::Deserialize;
 
 use super::transport::{
-    EventStream, FetchedMedia, LinkQuality, PhotoSize, PulledPage, Transport, TransportError,
+    EventStream, FetchedMedia, LinkQuality, PhotoSize, PullKinds, PulledPage, Transport,
+    TransportError,
 };
 use super::wire::{Relay, WireMeter};
 
@@ -291,6 +292,17 @@ impl Transport for HttpTransport {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<PulledPage, TransportError> {
+        self.pull_kinds(access_token, cursor, limit, PullKinds::All)
+            .await
+    }
+
+    async fn pull_kinds(
+        &self,
+        access_token: &str,
+        cursor: Option<&str>,
+        limit: usize,
+        kinds: PullKinds,
+    ) -> Result<PulledPage, TransportError> {
         let mut url = self.url("/v1/changes");
         {
             let mut query = url.query_pairs_mut();
@@ -298,6 +310,15 @@ impl Transport for HttpTransport {
                 query.append_pair("cursor", cursor);
             }
             query.append_pair("limit", &limit.to_string());
+            match kinds {
+                PullKinds::All => {}
+                PullKinds::WithoutArticles => {
+                    query.append_pair("except", EntityKind::KbArticle.as_str());
+                }
+                PullKinds::OnlyArticles => {
+                    query.append_pair("only", EntityKind::KbArticle.as_str());
+                }
+            }
         }
         let response = self
             .send(self.api.get(url).bearer_auth(access_token))
@@ -404,6 +425,8 @@ pub fn decode_page(bytes: &[u8], wire_bytes: u64) -> Result<PulledPage, Transpor
         next_cursor: String,
         has_more: bool,
         server_time: i64,
+        #[serde(default)]
+        deferred: Option<homedesk_protocol::Deferred>,
     }
     let raw: RawPage = homedesk_protocol::decode(bytes)
         .map_err(|err| TransportError::Malformed(format!("changes page: {err}")))?;
@@ -427,6 +450,7 @@ pub fn decode_page(bytes: &[u8], wire_bytes: u64) -> Result<PulledPage, Transpor
         has_more: raw.has_more,
         server_time: raw.server_time,
         wire_bytes,
+        deferred: raw.deferred,
     })
 }
 

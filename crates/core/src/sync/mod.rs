@@ -48,9 +48,16 @@ pub use backoff::Backoff;
 pub use desk_transport::DeskTransport;
 pub use http::{HttpConfig, HttpSetupError, HttpTransport};
 pub use transport::{
-    EventStream, FetchedMedia, LinkQuality, PhotoSize, PulledPage, Transport, TransportError,
+    EventStream, FetchedMedia, LinkQuality, PhotoSize, PullKinds, PulledPage, Transport,
+    TransportError,
 };
 pub use wire::WireMeter;
+
+/// On a metered link, articles left out of the pulls that add up to no more
+/// than this (stored, uncompressed JSON) are fetched at once: a fix to a few
+/// articles is not a "bulk update" worth asking about (about 20 articles;
+/// some 60 KB on the wire).
+pub const SMALL_KB_UPDATE_BYTES: u64 = 200_000;
 
 use crate::connection::{ConnectionState, ConnectionStatus};
 use crate::data_usage::DataUsage;
@@ -554,13 +561,17 @@ impl<T: Transport> SyncEngine<T> {
         }
     }
 
-    async fn pull(&self, cursor: Option<&str>) -> Result<PulledPage, SyncError> {
+    async fn pull(&self, cursor: Option<&str>, kinds: PullKinds) -> Result<PulledPage, SyncError> {
         let limit = self.config.page_limit;
         let token = self.access_token().await?;
-        match self.timed(self.transport.pull(&token, cursor, limit)).await {
+        let pulled = |token: String| async move {
+            self.timed(self.transport.pull_kinds(&token, cursor, limit, kinds))
+                .await
+        };
+        match pulled(token.clone()).await {
             Err(TransportError::Unauthorized(_)) => {
                 let token = self.token_rejected(&token).await?;
-                match self.timed(self.transport.pull(&token, cursor, limit)).await {
+                match pulled(token).await {
                     Err(TransportError::Unauthorized(message)) => {
                         Err(self.require_sign_in(message))
                     }
@@ -575,7 +586,15 @@ impl<T: Transport> SyncEngine<T> {
         let me = self.agent().unwrap_or_default();
         loop {
             let cursor = self.store.read(sync_state::get)?.cursor;
-            let page = match self.pull(cursor.as_deref()).await {
+            // A metered link leaves articles out while some wait (or the
+            // agent has not allowed a big update); they come afterwards.
+            let waiting = self.store.read(sync_state::kb_waiting)?;
+            let kinds = if waiting.is_some() || self.data.defer_bulk() {
+                PullKinds::WithoutArticles
+            } else {
+                PullKinds::All
+            };
+            let page = match self.pull(cursor.as_deref(), kinds).await {
                 Ok(page) => page,
                 Err(SyncError::Transport(TransportError::CursorExpired(message))) => {
                     tracing::warn!(
@@ -617,6 +636,14 @@ impl<T: Transport> SyncEngine<T> {
                 if !page.skipped.is_empty() {
                     sync_state::note_skipped(tx, page.skipped.len())?;
                 }
+                if let Some(left_out) = page.deferred.filter(|d| d.changes > 0) {
+                    sync_state::note_kb_left_out(
+                        tx,
+                        cursor.as_deref().unwrap_or_default(),
+                        left_out.changes,
+                        left_out.bytes,
+                    )?;
+                }
                 sync_state::set_cursor(tx, Some(&page.next_cursor))?;
                 records::keep_mine(tx, news, &me)
             })?;
@@ -633,8 +660,70 @@ impl<T: Transport> SyncEngine<T> {
                 let _ = self.events.send(SyncEvent::Changed);
             }
             if !page.has_more {
+                return self.pull_waiting_articles(report).await;
+            }
+        }
+    }
+
+    /// Fetches the articles left out on a metered link, from where they
+    /// started to be left out, when the link is no longer metered, the
+    /// agent allowed it, or they are few ([`SMALL_KB_UPDATE_BYTES`]).
+    async fn pull_waiting_articles(&self, report: &mut SyncReport) -> Result<(), SyncError> {
+        let Some(waiting) = self.store.read(sync_state::kb_waiting)? else {
+            return Ok(());
+        };
+        if self.data.defer_bulk() && waiting.bytes > SMALL_KB_UPDATE_BYTES {
+            return Ok(());
+        }
+        let me = self.agent().unwrap_or_default();
+        let mut cursor = Some(waiting.cursor).filter(|c| !c.is_empty());
+        loop {
+            let page = match self.pull(cursor.as_deref(), PullKinds::OnlyArticles).await {
+                Ok(page) => page,
+                Err(SyncError::Transport(TransportError::CursorExpired(message))) => {
+                    tracing::warn!(
+                        "the waiting articles' position is unknown to the platform ({message}); \
+                         syncing everything again"
+                    );
+                    self.store.write(|tx| {
+                        sync_state::set_kb_cursor(tx, None)?;
+                        sync_state::set_cursor(tx, None)
+                    })?;
+                    return Ok(());
+                }
+                Err(err) => return Err(err),
+            };
+            if page.has_more && cursor.as_deref() == Some(page.next_cursor.as_str()) {
+                return Err(TransportError::Malformed(
+                    "the platform says more articles wait but did not move the cursor".into(),
+                )
+                .into());
+            }
+            self.store.write(|tx| {
+                for change in &page.changes {
+                    records::apply_change(tx, change, &me)?;
+                }
+                if !page.skipped.is_empty() {
+                    sync_state::note_skipped(tx, page.skipped.len())?;
+                }
+                // Articles past the main cursor come again in its next pull:
+                // applying the same entry twice changes nothing.
+                let next = page.has_more.then_some(page.next_cursor.as_str());
+                sync_state::set_kb_cursor(tx, next)
+            })?;
+            report.pages += 1;
+            report.pulled += page.changes.len();
+            report.skipped += page.skipped.len();
+            if !page.changes.is_empty() {
+                let _ = self.events.send(SyncEvent::Changed);
+            }
+            if !page.has_more {
+                // Allowed once: the next big update asks again.
+                self.data.bulk_fetched();
+                self.publish_status();
                 return Ok(());
             }
+            cursor = Some(page.next_cursor);
         }
     }
 
@@ -733,15 +822,22 @@ impl<T: Transport> SyncEngine<T> {
             // Tell the platform now, not at the next poll.
             self.wake();
         }
-        let status = ConnectionStatus {
-            state,
-            pending_actions: pending,
-            last_sync_at,
-            sign_in_needed,
-            problem,
-            data: self.data.used(),
-            clock_offset_ms: self.server_offset_ms.load(Ordering::Relaxed),
-        };
+        let status =
+            ConnectionStatus {
+                state,
+                pending_actions: pending,
+                last_sync_at,
+                sign_in_needed,
+                problem,
+                data: self.data.used(),
+                kb_update_waiting: self.store.read(sync_state::kb_waiting).ok().flatten().map(
+                    |w| crate::connection::KbUpdateWaiting {
+                        articles: w.changes,
+                        bytes: w.bytes,
+                    },
+                ),
+                clock_offset_ms: self.server_offset_ms.load(Ordering::Relaxed),
+            };
         let changed = self.status.send_if_modified(|current| {
             if *current == status {
                 false

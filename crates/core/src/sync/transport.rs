@@ -34,6 +34,18 @@ pub struct PulledPage {
     pub server_time: UnixMillis,
     /// Bytes received for this page (compressed, as on the wire when known).
     pub wire_bytes: u64,
+    /// What the page left out at [`PullKinds::WithoutArticles`]'s request.
+    pub deferred: Option<homedesk_protocol::Deferred>,
+}
+
+/// Which entries a pull asks for: a metered link leaves knowledge-base
+/// articles out and fetches them later (`except` / `only` of `/v1/changes`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PullKinds {
+    #[default]
+    All,
+    WithoutArticles,
+    OnlyArticles,
 }
 
 /// Which copy of a photo to fetch.
@@ -142,6 +154,20 @@ pub trait Transport: Send + Sync + 'static {
         cursor: Option<&str>,
         limit: usize,
     ) -> impl Future<Output = Result<PulledPage, TransportError>> + Send;
+
+    /// [`Transport::pull`] of some kinds only. A transport that cannot
+    /// filter sends everything and defers nothing, which is correct, only
+    /// not thrifty.
+    fn pull_kinds(
+        &self,
+        access_token: &str,
+        cursor: Option<&str>,
+        limit: usize,
+        kinds: PullKinds,
+    ) -> impl Future<Output = Result<PulledPage, TransportError>> + Send {
+        let _ = kinds;
+        self.pull(access_token, cursor, limit)
+    }
 
     fn events(
         &self,

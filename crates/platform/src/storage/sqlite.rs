@@ -430,7 +430,7 @@ impl Tx for SqliteTx<'_> {
             return Ok((0, 0));
         }
         let sql = format!(
-            "SELECT COUNT(*), COALESCE(SUM(LENGTH(c.data)), 0) FROM changes c \
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(c.data AS BLOB))), 0) FROM changes c \
              WHERE c.seq > ? AND c.seq <= ? AND c.kind IN ({}) \
              AND EXISTS (SELECT 1 FROM change_audience a \
                  WHERE a.seq = c.seq AND a.who IN ({}))",
