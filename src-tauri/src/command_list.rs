@@ -52,6 +52,7 @@ macro_rules! with_commands {
             my_day,
             preferences,
             set_preferences,
+            allow_kb_update,
             lock,
             unlock,
             unlock_as,

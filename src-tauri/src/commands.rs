@@ -367,6 +367,12 @@ pub fn set_preferences(
     Ok(workstation.set_preferences(preferences)?)
 }
 
+/// Fetches the knowledge-base update that waits on a metered link.
+#[tauri::command]
+pub fn allow_kb_update(workstation: State<'_, Workstation>) {
+    workstation.allow_bulk_update();
+}
+
 /// Turns the screen lock on (idle time reached, or the agent chose to).
 #[tauri::command]
 pub fn lock(workstation: State<'_, Workstation>) -> Result<(), ErrorBody> {

@@ -150,8 +150,16 @@ pub fn run() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    match setup(Builder::default(), workstation).run(context) {
-        Ok(()) => ExitCode::SUCCESS,
+    match setup(Builder::default(), workstation).build(context) {
+        Ok(app) => {
+            app.run(|handle, event| {
+                if let tauri::RunEvent::Exit = event {
+                    // The data counter's last 30 s, before the process ends.
+                    handle.state::<Workstation>().data_usage().book(true);
+                }
+            });
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("homedesk: the window could not start: {err}");
             ExitCode::FAILURE

@@ -107,8 +107,8 @@ fn connection_status_starts_offline() {
             "lastSyncAt": null,
             "signInNeeded": false,
             "problem": null,
-            "bytesReceived": 0,
-            "bytesSent": 0,
+            "data": {"today": 0, "month": 0, "budget": null, "metered": false, "warning": false},
+            "kbUpdateWaiting": null,
             "clockOffsetMs": 0
         })
     );

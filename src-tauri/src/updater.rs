@@ -219,7 +219,7 @@ impl<R: Runtime> PluginSource<R> {
         };
         let endpoint = updates::manifest_url(&platform.url)
             .map_err(|err| UpdateFailure::new(UpdateFailureCode::BadAnswer, err.to_string()))?;
-        let client = updates::platform_client(&platform)
+        let client = updates::platform_client(&platform, workstation.data_usage().meter())
             .map_err(|err| UpdateFailure::new(UpdateFailureCode::Unreachable, err.to_string()))?;
         tracing::info!(%endpoint, ca_file = ?platform.ca_file, "updates: asking the platform");
         let endpoint = endpoint

@@ -80,8 +80,9 @@ pub struct Preferences {
     /// The key that sends from the reply box; a settings file from before
     /// this choice existed reads as Enter.
     pub send_key: SendKey,
-    /// The PC's monthly data budget in MB (1 MB = 1 000 000 bytes, as
-    /// carriers count); 0 = no budget. The status bar warns at 80 %.
+    /// The PC's monthly data budget in MB (1 MB = 1024 × 1024 bytes, as
+    /// Chinese carriers and the status bar count); 0 = no budget. The
+    /// status bar warns at 80 %.
     pub monthly_data_budget_mb: u32,
     /// The connection is metered (a phone hotspot): big knowledge-base
     /// updates wait until the agent allows them.
@@ -115,7 +116,7 @@ impl Preferences {
     pub fn data_policy(&self) -> crate::data_usage::DataPolicy {
         crate::data_usage::DataPolicy {
             monthly_budget_bytes: (self.monthly_data_budget_mb > 0)
-                .then(|| u64::from(self.monthly_data_budget_mb) * 1_000_000),
+                .then(|| u64::from(self.monthly_data_budget_mb) * 1024 * 1024),
             metered: self.metered,
         }
     }
@@ -216,6 +217,32 @@ fn sync_dir(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_data_budget_is_whole_mb_within_reason_and_becomes_a_policy() {
+        let mut preferences = Preferences::default();
+        assert_eq!(
+            preferences.data_policy().monthly_budget_bytes,
+            None,
+            "0 = none"
+        );
+        preferences.monthly_data_budget_mb = 500;
+        preferences.metered = true;
+        preferences.check().expect("a 500 MB plan");
+        let policy = preferences.data_policy();
+        assert_eq!(policy.monthly_budget_bytes, Some(500 * 1024 * 1024));
+        assert!(policy.metered);
+        preferences.monthly_data_budget_mb = Preferences::MAX_MONTHLY_DATA_BUDGET_MB + 1;
+        assert!(preferences.check().is_err(), "refused, not clamped");
+    }
+
+    #[test]
+    fn a_settings_file_from_before_the_data_budget_reads_as_no_budget() {
+        let old = r#"{"locale":"zh-CN","preferences":{"textSize":"large","highContrast":false,"reducedMotion":false,"lockAfterMinutes":5,"notifications":true,"sound":true,"sendKey":"enter"}}"#;
+        let settings: Settings = serde_json::from_str(old).expect("reads");
+        assert_eq!(settings.preferences.monthly_data_budget_mb, 0);
+        assert!(!settings.preferences.metered);
+    }
 
     #[test]
     fn first_start_has_no_file_and_defaults_to_chinese() {

@@ -38,7 +38,7 @@ async fn the_data_counter_matches_the_bytes_a_proxy_carried() {
     config.data = Some(Arc::clone(&data));
     let store = Arc::new(
         Store::open(
-            &tmp.path().join("a1002.sqlite"),
+            tmp.path().join("a1002.sqlite"),
             &StoreKey::from_bytes([7; 32]),
         )
         .expect("store"),
@@ -193,7 +193,7 @@ async fn a_metered_link_holds_a_big_kb_update_until_the_agent_allows_it() {
     config.data = Some(Arc::clone(&data));
     let store = Arc::new(
         Store::open(
-            &tmp.path().join("a1002.sqlite"),
+            tmp.path().join("a1002.sqlite"),
             &StoreKey::from_bytes([7; 32]),
         )
         .expect("store"),

@@ -70,6 +70,8 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<Locale>(&cfg),
         render::<ConnectionState>(&cfg),
         render::<ConnectionStatus>(&cfg),
+        render::<homedesk_core::data_usage::DataUsed>(&cfg),
+        render::<homedesk_core::connection::KbUpdateWaiting>(&cfg),
         render::<ErrorCode>(&cfg),
         render::<ErrorBody>(&cfg),
         render::<QueueItem>(&cfg),

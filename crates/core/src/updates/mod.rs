@@ -73,10 +73,14 @@ pub fn manifest_url(platform_url: &str) -> Result<String, Error> {
 /// How the updater's HTTP client trusts and talks to the platform, as the
 /// sync client does: only the platform's CA file when one is configured
 /// (else the system's roots), HTTPS only, a connect timeout and an idle
-/// timeout but no total one (a package takes minutes on a village link).
-/// The shell hands this to the plugin's `configure_client`.
+/// timeout but no total one (a package takes minutes on a village link),
+/// and through a counting relay into `meter`, so an update shows in the data
+/// used (the platform serves the manifest and the packages from its own
+/// address: `releases::routes`). The shell hands this to the plugin's
+/// `configure_client`.
 pub fn platform_client(
     platform: &PlatformConfig,
+    meter: &std::sync::Arc<crate::sync::WireMeter>,
 ) -> Result<impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static, Error>
 {
     let certs = platform
@@ -86,8 +90,26 @@ pub fn platform_client(
         .transpose()
         .map_err(|err| Error::Platform(err.to_string()))?;
     let http = crate::sync::HttpConfig::new(platform.url.clone());
+    let url = url::Url::parse(&platform.url)
+        .map_err(|_| Error::Platform(format!("{:?} is not a platform address", platform.url)))?;
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return Err(Error::Platform(format!(
+            "{:?} is not a platform address",
+            platform.url
+        )));
+    };
+    let relay = std::sync::Arc::new(
+        crate::sync::wire::Relay::start(
+            host,
+            port,
+            http.connect_timeout,
+            std::sync::Arc::clone(meter),
+        )
+        .map_err(|err| Error::Platform(format!("cannot set up the connection: {err}")))?,
+    );
     Ok(move |builder: reqwest::ClientBuilder| {
         let builder = builder
+            .unix_socket(relay.socket())
             .https_only(true)
             .connect_timeout(http.connect_timeout)
             .read_timeout(http.idle_timeout);

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { MOCK_AGENT, MOCK_PASSWORD, createMockHost, fails, type MockHost } from "../host/mock";
+import type { ConnectionStatus } from "../host";
 import { refuse } from "../host/mock-data";
 import { myItem, queueItem, renderDesk, seriousViolations } from "../testing/render";
 import { SHORTCUTS } from "../shortcuts";
@@ -76,6 +77,30 @@ describe("settings", () => {
       expect(minutes).toHaveFocus();
     }
     expect(host.calls.some((c) => c.startsWith("setPreferences"))).toBe(false);
+  });
+
+  it("saves a monthly data budget and metered mode, and refuses a budget that is not whole MB", async () => {
+    const { host } = renderDesk();
+    await userEvent.click(await screen.findByTestId("settings-open"));
+    const budget = await screen.findByTestId("settings-data-budget");
+    expect(budget).toHaveValue("0");
+    for (const bad of ["-5", "1.5", "很多", "99999999"]) {
+      await userEvent.clear(budget);
+      await userEvent.type(budget, bad);
+      await userEvent.click(screen.getByTestId("settings-save"));
+      expect(await screen.findByTestId("settings-budget-error")).toHaveTextContent(
+        "请填 0 或正整数（单位 MB）",
+      );
+      expect(budget).toHaveFocus();
+    }
+    expect(host.calls.some((c) => c.startsWith("setPreferences"))).toBe(false);
+
+    await userEvent.clear(budget);
+    await userEvent.type(budget, "５００");
+    await userEvent.click(screen.getByTestId("settings-metered"));
+    await userEvent.click(screen.getByTestId("settings-save"));
+    await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
+    expect(savedPreferences(host)).toMatchObject({ monthlyDataBudgetMb: 500, metered: true });
   });
 
   it("keeps the old settings in force and says why when saving fails", async () => {
@@ -283,36 +308,46 @@ describe("my day", () => {
 });
 
 describe("status bar", () => {
-  it("shows the data this session used, sent and received together, and follows the desk", async () => {
-    const { host } = renderDesk({
-      connection: {
-        state: "online",
-        pendingActions: 0,
-        lastSyncAt: null,
-        signInNeeded: false,
-        problem: null,
-        bytesReceived: 300 * 1024,
-        bytesSent: 212 * 1024,
-        clockOffsetMs: 0,
-      },
+  it("shows today's and this month's data on the wire, and follows the desk", async () => {
+    const status = (
+      data: Partial<ConnectionStatus["data"]>,
+      waiting = false,
+    ): ConnectionStatus => ({
+      state: "online",
+      pendingActions: 0,
+      lastSyncAt: null,
+      signInNeeded: false,
+      problem: null,
+      data: { today: 0, month: 0, budget: null, metered: false, warning: false, ...data },
+      kbUpdateWaiting: waiting ? { articles: 100, bytes: 3 * 1024 * 1024 } : null,
+      clockOffsetMs: 0,
     });
-    expect(await screen.findByTestId("data-used")).toHaveTextContent("本次已用流量 512 KB");
+    const { host } = renderDesk({ connection: status({ today: 512 * 1024, month: 3584 * 1024 }) });
+    expect(await screen.findByTestId("data-used")).toHaveTextContent(
+      "流量：今天 512 KB，本月 3.5 MB",
+    );
+    expect(screen.queryByTestId("data-budget-warning")).toBeNull();
+
+    // 80 % of a 100 MB plan: the month is shown against it, with a warning in words.
     host.send({
       type: "status",
-      status: {
-        state: "online",
-        pendingActions: 0,
-        lastSyncAt: null,
-        signInNeeded: false,
-        problem: null,
-        bytesReceived: 3 * 1024 * 1024,
-        bytesSent: 512 * 1024,
-        clockOffsetMs: 0,
-      },
+      status: status(
+        { today: 1024 * 1024, month: 85 * 1024 * 1024, budget: 100 * 1024 * 1024, warning: true },
+        true,
+      ),
     });
     await waitFor(() =>
-      expect(screen.getByTestId("data-used")).toHaveTextContent("本次已用流量 3.5 MB"),
+      expect(screen.getByTestId("data-used")).toHaveTextContent(
+        "流量：今天 1.0 MB，本月 85.0 MB / 100.0 MB",
+      ),
     );
+    expect(screen.getByTestId("data-budget-warning")).toHaveTextContent("本月流量已用 85%");
+
+    // A knowledge-base update waits on the metered link: one click fetches it.
+    const allow = screen.getByTestId("kb-update-allow");
+    expect(allow).toHaveTextContent("知识库有 100 篇更新待下载（约 1.0 MB）");
+    await userEvent.click(allow);
+    await waitFor(() => expect(host.calls).toContain("allowKbUpdate"));
   });
 
   it("explains refused actions in the interface language; opens the conversation and dismisses each", async () => {
@@ -426,8 +461,8 @@ describe("queue filters, platform clock and windowing", () => {
         lastSyncAt: now,
         signInNeeded: false,
         problem: null,
-        bytesReceived: 0,
-        bytesSent: 0,
+        data: { today: 0, month: 0, budget: null, metered: false, warning: false },
+        kbUpdateWaiting: null,
         // The platform is eight minutes ahead of this PC.
         clockOffsetMs: 8 * 60000,
       },

@@ -403,8 +403,8 @@ describe("the offer countdown on the platform's clock", () => {
       lastSyncAt: null,
       signInNeeded: false,
       problem: null,
-      bytesReceived: 0,
-      bytesSent: 0,
+      data: { today: 0, month: 0, budget: null, metered: false, warning: false },
+      kbUpdateWaiting: null,
       clockOffsetMs,
     };
   }

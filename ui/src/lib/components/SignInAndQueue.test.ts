@@ -255,8 +255,8 @@ describe("status and conflicts", () => {
         lastSyncAt: Date.now() - 60000,
         signInNeeded: true,
         problem: null,
-        bytesReceived: 0,
-        bytesSent: 0,
+        data: { today: 0, month: 0, budget: null, metered: false, warning: false },
+        kbUpdateWaiting: null,
         clockOffsetMs: 0,
       },
     });

@@ -205,6 +205,8 @@ export interface Host {
   preferences(): Promise<Preferences>;
   /** Saves preferences; invalid_input when lockAfterMinutes is outside 0..=240. */
   setPreferences(preferences: Preferences): Promise<Preferences>;
+  /** Downloads the knowledge-base update waiting on a metered link (`connection.kbUpdateWaiting`). */
+  allowKbUpdate(): Promise<void>;
   /** Turns the screen lock on (kept across restarts). */
   lock(): Promise<void>;
   /**

@@ -87,6 +87,8 @@ export const DEFAULT_PREFERENCES: Preferences = {
   notifications: true,
   sound: true,
   sendKey: "enter",
+  monthlyDataBudgetMb: 0,
+  metered: false,
 };
 
 /** A thread message (for `host.messages`). */

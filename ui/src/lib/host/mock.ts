@@ -100,8 +100,8 @@ const OFFLINE: ConnectionStatus = {
   lastSyncAt: null,
   signInNeeded: false,
   problem: null,
-  bytesReceived: 0,
-  bytesSent: 0,
+  data: { today: 0, month: 0, budget: null, metered: false, warning: false },
+  kbUpdateWaiting: null,
   clockOffsetMs: 0,
 };
 
@@ -255,6 +255,7 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
     }),
     preferences: async () => ({ ...preferences }),
     setPreferences: async (next) => ({ ...(preferences = { ...next }) }),
+    allowKbUpdate: async () => {},
     lock: async () => {
       if (agent) agent = { ...agent, locked: true };
     },

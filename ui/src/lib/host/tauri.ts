@@ -77,6 +77,7 @@ export const tauriHost: Host = {
   myDay: () => call("my_day"),
   preferences: () => call("preferences"),
   setPreferences: (preferences) => call("set_preferences", { preferences }),
+  allowKbUpdate: () => call("allow_kb_update"),
   lock: () => call("lock"),
   unlock: (password) => call("unlock", { password }),
   unlockAs: (agent, password) => call("unlock_as", { agent, password }),

@@ -26,4 +26,14 @@ sound: boolean,
  * The key that sends from the reply box; a settings file from before
  * this choice existed reads as Enter.
  */
-sendKey: SendKey, };
+sendKey: SendKey, 
+/**
+ * The PC's monthly data budget in MB (1 MB = 1 000 000 bytes, as
+ * carriers count); 0 = no budget. The status bar warns at 80 %.
+ */
+monthlyDataBudgetMb: number, 
+/**
+ * The connection is metered (a phone hotspot): big knowledge-base
+ * updates wait until the agent allows them.
+ */
+metered: boolean, };

@@ -211,7 +211,10 @@ export const en: Messages = {
   "connection.offlineHint":
     "You can keep working offline; your actions are sent when the connection returns.",
 
-  "status.dataUsed": "Data used this session {amount}",
+  "status.dataUsed": "Data: today {today}, this month {month}",
+  "status.dataUsedBudget": "Data: today {today}, this month {month} of {budget}",
+  "status.dataBudgetWarning": "{percent}% of this month's data used",
+  "status.kbUpdateWaiting": "{count} knowledge-base updates waiting (about {size}): download now",
 
   "agentBar.label": "Agent toolbar",
   "updates.title": "Updates",
@@ -274,6 +277,14 @@ export const en: Messages = {
   "settings.sendKey.ctrl_enter": "Ctrl+Enter sends, Enter starts a new line",
   "settings.sendKeyHint":
     "While the input method is still choosing characters, Enter only confirms them; nothing is sent.",
+  "settings.data": "Mobile data",
+  "settings.dataBudget": "Monthly data allowance (MB)",
+  "settings.dataBudgetHint":
+    "On a phone hotspot, enter your plan's monthly MB; you are warned at 80 %. 0 means no limit.",
+  "settings.dataBudgetInvalid": "Enter 0 or a whole number of MB.",
+  "settings.metered": "This is a phone hotspot (paid by the MB)",
+  "settings.meteredHint":
+    "Big knowledge-base updates then wait until you download them; small fixes and customer messages still come at once.",
   "settings.save": "Save",
   "settings.saving": "Saving…",
   "settings.cancel": "Cancel",

@@ -202,7 +202,10 @@ export const zhCN = {
   "connection.signInNeeded": "登录已失效，请重新登录；未发送的操作会保留。",
   "connection.offlineHint": "断网也能照常处理，网络恢复后会自动发送。",
 
-  "status.dataUsed": "本次已用流量 {amount}",
+  "status.dataUsed": "流量：今天 {today}，本月 {month}",
+  "status.dataUsedBudget": "流量：今天 {today}，本月 {month} / {budget}",
+  "status.dataBudgetWarning": "本月流量已用 {percent}%，注意别超了",
+  "status.kbUpdateWaiting": "知识库有 {count} 篇更新待下载（约 {size}），点这里下载",
 
   "agentBar.label": "客服工具栏",
   "updates.title": "软件更新",
@@ -259,6 +262,14 @@ export const zhCN = {
   "settings.sendKey.enter": "按 Enter 发送，Shift+Enter 换行",
   "settings.sendKey.ctrl_enter": "按 Ctrl+Enter 发送，Enter 换行",
   "settings.sendKeyHint": "打字时输入法候选框还开着，按 Enter 只是选字上屏，不会发出去。",
+  "settings.data": "流量",
+  "settings.dataBudget": "每月流量套餐（MB）",
+  "settings.dataBudgetHint":
+    "用手机热点上网的话，填上每月套餐有多少 MB，用到八成会提醒你。填 0 就是不限。",
+  "settings.dataBudgetInvalid": "请填 0 或正整数（单位 MB）。",
+  "settings.metered": "用的是手机热点（按流量计费）",
+  "settings.meteredHint":
+    "打开后，知识库大批更新先不下载，等你点了再下；零星几篇的更新照常下载，客户消息不受影响。",
   "settings.save": "保存",
   "settings.saving": "正在保存…",
   "settings.cancel": "取消",
