@@ -619,18 +619,31 @@ fn preferences_are_saved_and_out_of_range_values_refused() {
             "lockAfterMinutes": 5,
             "notifications": true,
             "sound": true,
-            "sendKey": "enter"
+            "sendKey": "enter",
+            "monthlyDataBudgetMb": 0,
+            "metered": false
         })
     );
     let mut chosen = defaults.clone();
     chosen["textSize"] = json!("larger");
     chosen["lockAfterMinutes"] = json!(15);
     chosen["sendKey"] = json!("ctrl_enter");
+    chosen["monthlyDataBudgetMb"] = json!(2048);
+    chosen["metered"] = json!(true);
     let saved = invoke(&main, "set_preferences", json!({ "preferences": chosen })).expect("saved");
     assert_eq!(saved, chosen);
     let mut bad = chosen.clone();
     bad["lockAfterMinutes"] = json!(100_000);
     let err = invoke(&main, "set_preferences", json!({ "preferences": bad })).expect_err("refused");
+    assert_eq!(err["code"], "invalid_input");
+    let mut bad_budget = chosen.clone();
+    bad_budget["monthlyDataBudgetMb"] = json!(20_000_000);
+    let err = invoke(
+        &main,
+        "set_preferences",
+        json!({ "preferences": bad_budget }),
+    )
+    .expect_err("more than 10 TB a month is a typing slip");
     assert_eq!(err["code"], "invalid_input");
     let mut unknown_key = chosen.clone();
     unknown_key["sendKey"] = json!("alt_enter");

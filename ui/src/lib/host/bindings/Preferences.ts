@@ -28,8 +28,9 @@ sound: boolean,
  */
 sendKey: SendKey, 
 /**
- * The PC's monthly data budget in MB (1 MB = 1 000 000 bytes, as
- * carriers count); 0 = no budget. The status bar warns at 80 %.
+ * The PC's monthly data budget in MB (1 MB = 1024 × 1024 bytes, as
+ * Chinese carriers and the status bar count); 0 = no budget. The
+ * status bar warns at 80 %.
  */
 monthlyDataBudgetMb: number, 
 /**
