@@ -90,6 +90,31 @@ impl Page {
         bail!("{css} should read {expected:?} but read {last_seen:?} after {wait:?}")
     }
 
+    /// Waits until the element's text contains `part`; returns the text.
+    pub async fn wait_for_text_containing(
+        &self,
+        css: &str,
+        part: &str,
+        wait: Duration,
+    ) -> anyhow::Result<String> {
+        let deadline = Instant::now() + wait;
+        let mut last_seen = String::from("<element not found>");
+        while Instant::now() < deadline {
+            let read = within(&format!("reading {css}"), async {
+                self.client.find(Locator::Css(css)).await?.text().await
+            })
+            .await;
+            if let Ok(text) = read {
+                if text.contains(part) {
+                    return Ok(text);
+                }
+                last_seen = text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{css} should contain {part:?} but read {last_seen:?} after {wait:?}")
+    }
+
     /// Clicks the element `css` matches. Svelte may replace an element
     /// between finding and clicking it (a pull re-renders the row just
     /// claimed): a click that fails because the element went stale, was

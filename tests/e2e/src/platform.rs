@@ -418,6 +418,34 @@ impl Platform {
             .with_context(|| format!("no reply {body:?} in {conversation} on the platform"))
     }
 
+    /// `homedesk-platform kb import`: `n` new articles of about 4 KB each
+    /// (titled `{tag} 退货须知 {i}`), as a centre publishing a big update.
+    pub fn publish_articles(&self, tag: &str, n: usize) -> anyhow::Result<()> {
+        let folder = tempfile::tempdir()?;
+        for i in 0..n {
+            let body = format!("第{i}条：退货请保留完整包装和配件，七天无理由退货不影响二次销售。")
+                .repeat(40);
+            std::fs::write(
+                folder.path().join(format!("kb-{tag}-{i}.md")),
+                format!(
+                    "+++\nid = \"kb-{tag}-{i}\"\nlocale = \"zh-CN\"\ntitle = \"{tag} 退货须知 {i}\"\ncategory = \"returns\"\n+++\n\n{body}\n"
+                ),
+            )?;
+        }
+        let out = Command::new(built_binary("homedesk-platform")?)
+            .args(["kb", "import", "--data-dir"])
+            .arg(self.dir.path())
+            .arg(folder.path())
+            .stdin(Stdio::null())
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "kb import failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(())
+    }
+
     /// `homedesk-platform channel webhook demo URL`: from now on, replies to
     /// customers of the demo adapter are pushed to `url`.
     pub fn set_demo_webhook(&self, url: &str) -> anyhow::Result<()> {
