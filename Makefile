@@ -62,7 +62,7 @@ test: bootstrap
 # round trip), photo uploads and thumbnails (against
 # decoding the same photo), the bytes photos cost a workstation (against
 # downloading every photo in full; it runs the platform binary the sync bench
-# built), knowledge-base recall (against FTS5 trigram),
+# built), knowledge-base recall (against FTS5 trigram and bigram baselines),
 # search latency at 10k/100k articles, the desktop app's start-up time and
 # memory (against a blank Tauri window), and the size of its .deb (against a
 # blank Tauri window's). Optimised build: the first run
