@@ -101,6 +101,10 @@ pub struct Memory {
     pub pss_kib: u64,
     /// Resident set size: every resident page, shared ones counted in full.
     pub rss_kib: u64,
+    /// Private pages only (USS: `Private_Clean` + `Private_Dirty`): what
+    /// the process alone holds, whatever other processes map the same
+    /// libraries (they change Pss, not this).
+    pub private_kib: u64,
 }
 
 /// The memory of `pid`, or `None` if it is gone (or a kernel thread).
@@ -121,6 +125,7 @@ pub fn memory(pid: u32) -> Option<Memory> {
         name: name(pid),
         pss_kib: field("Pss:")?,
         rss_kib: field("Rss:")?,
+        private_kib: field("Private_Clean:")? + field("Private_Dirty:")?,
     })
 }
 
