@@ -529,8 +529,8 @@ async fn hour(
     };
     let presence_every = CONVERSATIONS / PRESENCE_CHANGES;
     for c in 0..CONVERSATIONS {
-        if c % presence_every == 0 && c / presence_every < PRESENCE_CHANGES {
-            let presence = if (c / presence_every) % 2 == 0 {
+        if c.is_multiple_of(presence_every) && c / presence_every < PRESENCE_CHANGES {
+            let presence = if (c / presence_every).is_multiple_of(2) {
                 Presence::Busy
             } else {
                 Presence::Available
@@ -637,14 +637,19 @@ async fn hour(
     // Let the last pull and thumbnails finish first.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_before = wire(proxy);
+    let connections = || proxy.stats.connections.load(Ordering::Relaxed);
+    let idle_connections = connections();
     tokio::time::sleep(IDLE_WINDOW).await;
+    let idle_connections = connections() - idle_connections;
     let idle = wire(proxy) - idle_before;
     let _ = stop.send(true);
     let _ = runner.await;
     let poll_before = wire(proxy);
+    let poll_connections = connections();
     proxy.steady();
     until_ok("safety poll", || engine.sync_once()).await;
     let poll = wire(proxy) - poll_before;
+    let poll_connections = connections() - poll_connections;
     let safety = SyncConfig::new("x").safety_poll;
     let per_hour =
         |bytes: u64, window: Duration| (bytes as f64 * 3600.0 / window.as_secs_f64()) as u64;
@@ -653,7 +658,7 @@ async fn hour(
     floor_bytes += MIN_RECORD * 3600 / homedesk_protocol::HEARTBEAT_SECS;
     let mean = |v: &[Duration]| v.iter().sum::<Duration>() / v.len() as u32;
     println!(
-        "  {}: hour script {} events in {:.1} s, {} B; idle {} B in {:?}; one poll {} B",
+        "  {}: hour script {} events in {:.1} s, {} B; idle {} B in {:?} ({idle_connections} new connections); one poll {} B ({poll_connections} new connections)",
         profile.name,
         latencies.len(),
         script_time.as_secs_f64(),
