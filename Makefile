@@ -63,7 +63,7 @@ test: bootstrap
 # decoding the same photo), the bytes photos cost a workstation (against
 # downloading every photo in full; it runs the platform binary the sync bench
 # built), the sync engine across an emulated village link (against the wire
-# floor; needs root for its network namespace, about 5 minutes, says SKIPPED
+# floor; needs root for its network namespace, about 3 minutes, says SKIPPED
 # otherwise), knowledge-base recall (against FTS5 trigram),
 # search latency at 10k/100k articles, the desktop app's start-up time and
 # memory (against a blank Tauri window), and the size of its .deb (against a
