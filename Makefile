@@ -62,7 +62,9 @@ test: bootstrap
 # round trip), photo uploads and thumbnails (against
 # decoding the same photo), the bytes photos cost a workstation (against
 # downloading every photo in full; it runs the platform binary the sync bench
-# built), knowledge-base recall (against FTS5 trigram and bigram baselines),
+# built), the sync engine across an emulated village link (against the wire
+# floor; needs root for its network namespace, about 3 minutes, says SKIPPED
+# otherwise), knowledge-base recall (against FTS5 trigram and bigram baselines),
 # search latency at 10k/100k articles, the desktop app's start-up time and
 # memory (against a blank Tauri window), and the size of its .deb (against a
 # blank Tauri window's). Optimised build: the first run
@@ -73,6 +75,7 @@ bench: ui
 	$(CARGO) bench --locked -p homedesk-platform --bench webchat
 	$(CARGO) bench --locked -p homedesk-platform --bench photos
 	$(CARGO) bench --locked -p homedesk-core --bench photos
+	$(CARGO) bench --locked -p homedesk-core --bench link
 	$(CARGO) bench --locked -p homedesk-core --bench recall
 	$(CARGO) bench --locked -p homedesk-core --bench search
 	@$(MAKE) --no-print-directory bench-desktop

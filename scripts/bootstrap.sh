@@ -40,6 +40,7 @@ esac
 # graphical password prompt is there (the installed-package test).
 # binutils for `strings`: the e2e file check reads every file of an agent's
 # data folder for customer data left in the clear (tests/e2e/tests/lock.rs).
+# iproute2 (`ip`, `tc`): the link bench's network namespace and its shaping.
 PACKAGES=(
   build-essential pkg-config curl file binutils
   dpkg-dev lintian adduser sudo
@@ -48,6 +49,7 @@ PACKAGES=(
   chromium chromium-driver
   nodejs npm
   python3 python3-venv
+  iproute2
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do

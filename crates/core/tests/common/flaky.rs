@@ -4,11 +4,16 @@
 //! passes through untouched) and, depending on its mode, delays chunks, cuts
 //! connections mid-answer, resets them, or stalls them. This kernel has no
 //! `tc netem`, so faults are made here.
+//!
+//! For link emulation (the `link` bench) it also adds a one-way delay to
+//! every chunk in each direction ([`FlakyProxy::set_delay`]): half an RTT
+//! each way, the chunk held in a queue, so the delay does not slow the
+//! throughput down; and it can flap on a schedule ([`FlakyProxy::flap`]).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -51,7 +56,10 @@ pub struct FlakyProxy {
     pub addr: SocketAddr,
     mode: watch::Sender<Mode>,
     pub stats: Arc<Stats>,
+    /// One-way delay in microseconds (each direction), for new connections.
+    delay_us: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
+    flaps: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl FlakyProxy {
@@ -61,9 +69,11 @@ impl FlakyProxy {
         let (mode, _) = watch::channel(Mode::Up);
         let stats = Arc::new(Stats::default());
         let rng = Arc::new(Mutex::new(StdRng::seed_from_u64(seed)));
+        let delay_us = Arc::new(AtomicU64::new(0));
         let task = {
             let mode = mode.clone();
             let stats = Arc::clone(&stats);
+            let delay_us = Arc::clone(&delay_us);
             tokio::spawn(async move {
                 loop {
                     let Ok((client, _)) = listener.accept().await else {
@@ -78,7 +88,13 @@ impl FlakyProxy {
                     }
                     let stats = Arc::clone(&stats);
                     let rng = Arc::clone(&rng);
+                    let delay = Duration::from_micros(delay_us.load(Ordering::Relaxed));
                     tokio::spawn(async move {
+                        // The TCP handshake of the emulated link: the
+                        // client's first bytes leave one RTT after its SYN.
+                        if !delay.is_zero() {
+                            tokio::time::sleep(delay * 2).await;
+                        }
                         let Ok(server) = TcpStream::connect(upstream).await else {
                             reset(client);
                             return;
@@ -87,6 +103,23 @@ impl FlakyProxy {
                         let _ = server.set_nodelay(true);
                         let (client_read, client_write) = client.into_split();
                         let (server_read, server_write) = server.into_split();
+                        if !delay.is_zero() {
+                            let up = delayed_pump(
+                                client_read,
+                                server_write,
+                                modes.clone(),
+                                stats.clone(),
+                                delay,
+                                false,
+                            );
+                            let down =
+                                delayed_pump(server_read, client_write, modes, stats, delay, true);
+                            tokio::select! {
+                                _ = up => {}
+                                _ = down => {}
+                            }
+                            return;
+                        }
                         let up = pump(
                             client_read,
                             server_write,
@@ -109,8 +142,50 @@ impl FlakyProxy {
             addr,
             mode,
             stats,
+            delay_us,
             task,
+            flaps: Mutex::new(None),
         }
+    }
+
+    /// Every chunk reaches the other side `one_way` after it was read, in
+    /// both directions (an RTT of twice that), for connections opened from
+    /// now on; a new connection forwards nothing for its first RTT (the TCP
+    /// handshake). Chunks queue while they wait, so throughput is not cut.
+    /// With a delay, only the modes `Up` and `Down` apply.
+    pub fn set_delay(&self, one_way: Duration) {
+        self.delay_us
+            .store(one_way.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// Flaps the link: `Up` for `up`, then `Down` for `down`, over and over
+    /// until [`Self::steady`] or the proxy is dropped.
+    pub fn flap(&self, up: Duration, down: Duration) {
+        let mode = self.mode.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                mode.send_replace(Mode::Up);
+                tokio::time::sleep(up).await;
+                mode.send_replace(Mode::Down);
+                tokio::time::sleep(down).await;
+            }
+        });
+        if let Some(old) = self
+            .flaps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(task)
+        {
+            old.abort();
+        }
+    }
+
+    /// Stops flapping and leaves the link up.
+    pub fn steady(&self) {
+        if let Some(task) = self.flaps.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
+        self.set(Mode::Up);
     }
 
     pub fn url(&self) -> String {
@@ -126,6 +201,9 @@ impl FlakyProxy {
 impl Drop for FlakyProxy {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(task) = self.flaps.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
     }
 }
 
@@ -229,4 +307,74 @@ async fn pump(
             stats.down_bytes.fetch_add(n as u64, Ordering::Relaxed);
         }
     }
+}
+
+/// Forwards like [`pump`], each chunk `delay` after it was read: a reader
+/// queues chunks with their due time, a writer sends each when due. The
+/// link going `Down` cuts the connection, chunks in flight included.
+async fn delayed_pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut mode: watch::Receiver<Mode>,
+    stats: Arc<Stats>,
+    delay: Duration,
+    downstream: bool,
+) {
+    let (queue, mut due) = tokio::sync::mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
+    let mut reader_mode = mode.clone();
+    let reader = async move {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = tokio::select! {
+                read = from.read(&mut buf) => match read {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                },
+                changed = reader_mode.changed() => {
+                    if changed.is_err() || *reader_mode.borrow() == Mode::Down {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            if *reader_mode.borrow() == Mode::Down {
+                return;
+            }
+            if queue
+                .send((Instant::now() + delay, buf[..n].to_vec()))
+                .is_err()
+            {
+                return;
+            }
+        }
+    };
+    let writer = async move {
+        while let Some((when, chunk)) = due.recv().await {
+            tokio::select! {
+                () = tokio::time::sleep_until(when.into()) => {}
+                changed = mode.changed() => {
+                    if changed.is_err() || *mode.borrow() == Mode::Down {
+                        stats.cuts.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
+                    tokio::time::sleep_until(when.into()).await;
+                }
+            }
+            if *mode.borrow() == Mode::Down {
+                stats.cuts.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            if to.write_all(&chunk).await.is_err() {
+                return;
+            }
+            stats.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            if downstream {
+                stats
+                    .down_bytes
+                    .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            }
+        }
+    };
+    // The writer ends once the reader has ended and the queue is drained.
+    tokio::join!(reader, writer);
 }

@@ -107,12 +107,26 @@ impl Server {
     /// the repository's content unless they name `--content`): the listen
     /// address comes from them or the folder's config file.
     pub fn start_with(dir: &Path, extra: &[&str]) -> Server {
+        Server::start_wrapped(&[], dir, extra)
+    }
+
+    /// Like [`Server::start_with`], the binary started through `wrapper`
+    /// (e.g. `ip netns exec NAME`, which becomes the platform's process).
+    pub fn start_wrapped(wrapper: &[&str], dir: &Path, extra: &[&str]) -> Server {
+        let mut command = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut command = Command::new(first);
+                command.args(rest).arg(platform_binary());
+                command
+            }
+            None => Command::new(platform_binary()),
+        };
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(dir.with_extension("log"))
             .expect("log file");
-        let mut child = Command::new(platform_binary())
+        let mut child = command
             .args(["serve", "--data-dir"])
             .arg(dir)
             .args(if extra.contains(&"--content") {
