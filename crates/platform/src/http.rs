@@ -741,7 +741,7 @@ async fn post_actions(
             .inc("homedesk_actions_total", format!("status=\"{status}\""));
     }
     if effects.changed {
-        platform.poke(latest);
+        platform.poke_after_push(latest, &caller.family);
     }
     for (agent, offer_id) in effects.withdrawn {
         platform
@@ -952,7 +952,7 @@ async fn events(
                         let mine = match &envelope.to {
                             Addressee::Everyone => true,
                             Addressee::Agent(a) => *a == s.guard.agent,
-                        };
+                        } && envelope.skip_family.as_deref() != Some(s.guard.family.as_str());
                         if mine {
                             s.pending.push_back(envelope.event);
                         }

@@ -152,6 +152,16 @@ impl Platform {
             .send(Addressee::Everyone, ServerEvent::Changes { latest_seq });
     }
 
+    /// [`Platform::poke`] after a push by sign-in `family`: every workstation
+    /// but that one, which pulls right after its push anyway (protocol.md §7).
+    pub fn poke_after_push(&self, latest_seq: u64, family: &str) {
+        self.hub.send_except(
+            Addressee::Everyone,
+            ServerEvent::Changes { latest_seq },
+            family,
+        );
+    }
+
     /// One routing pass, announcing new, expired and withdrawn offers, and
     /// poking workstations when it changed records (a chat taken back from
     /// a vanished agent, an agent set on a break).

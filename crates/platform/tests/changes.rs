@@ -547,3 +547,56 @@ async fn a_metered_workstation_leaves_articles_out_and_fetches_them_later() {
         assert_eq!(body["code"], "invalid_request", "{path}: {body}");
     }
 }
+
+/// The seq of the next `changes` poke (other events are skipped).
+async fn next_poke(events: &mut Events) -> u64 {
+    match events
+        .wait_for("a changes poke", |e| {
+            matches!(e, ServerEvent::Changes { .. })
+        })
+        .await
+    {
+        ServerEvent::Changes { latest_seq } => latest_seq,
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn a_push_pokes_every_workstation_but_the_one_that_pushed() {
+    let server = Server::start_demo(&[]);
+    // The same agent on two PCs: two sign-ins.
+    let pushing = server.sign_in("a1002").await;
+    let other = server.sign_in("a1002").await;
+    let mut pushing_events = server.events(&pushing.access_token, None).await;
+    let mut other_events = server.events(&other.access_token, None).await;
+    next_poke(&mut pushing_events).await;
+    next_poke(&mut other_events).await;
+
+    server
+        .act(
+            &pushing.access_token,
+            json!([{"key": "own-poke-0001", "created_at": 1, "action": {"type": "presence", "presence": "available"}}]),
+        )
+        .await;
+    let after_push = server.page(&pushing.access_token, None, 1000).await;
+    let pushed_seq: u64 = after_push
+        .next_cursor
+        .rsplit('.')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("a cursor ends in its seq");
+    server
+        .customer_writes("chat", "own-poke-1", "cust-own-poke", "aftersales", "在吗")
+        .await;
+
+    // The other PC hears of the push, then of the customer.
+    assert_eq!(next_poke(&mut other_events).await, pushed_seq);
+    let customer_seq = next_poke(&mut other_events).await;
+    assert!(customer_seq > pushed_seq);
+    // The PC that pushed (and pulls right after) hears only of the customer.
+    assert_eq!(
+        next_poke(&mut pushing_events).await,
+        customer_seq,
+        "no poke for the workstation's own push"
+    );
+}
