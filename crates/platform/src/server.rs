@@ -1,7 +1,9 @@
 //! Serving the router over TLS, and shutting down without losing anything.
 //!
 //! Each accepted connection gets its own task: the TLS handshake (with a
-//! deadline, so a stalled client holds nothing), then HTTP/1.1. On shutdown
+//! deadline, so a stalled client holds nothing), then HTTP/2 when the client
+//! offers it in ALPN (the workstation does: HPACK headers, one connection),
+//! else HTTP/1.1 with a deadline for each request's headers. On shutdown
 //! the listener closes, event streams end, and in-flight requests finish;
 //! every acknowledged write was already durable when it was acknowledged.
 
@@ -20,6 +22,11 @@ use crate::Platform;
 
 const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(10);
 const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+/// HTTP/2 pings on a connection that has been silent this long (an event
+/// stream's heartbeats keep a working one busy, so they are rare)...
+const H2_PING_EVERY: Duration = Duration::from_secs(120);
+/// ...and the connection is closed when the answer takes longer.
+const H2_PING_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Serves until `shutdown` completes, then drains.
 pub async fn serve(
@@ -70,11 +77,25 @@ pub async fn serve(
                     return;
                 }
             };
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30))
-                .serve_connection(TokioIo::new(stream), service);
-            if let Err(err) = watcher.watch(connection).await {
+            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+            let ended = if h2 {
+                let connection =
+                    hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        // A peer that vanished (a dropped village link) is
+                        // noticed and its connection freed.
+                        .keep_alive_interval(Some(H2_PING_EVERY))
+                        .keep_alive_timeout(H2_PING_TIMEOUT)
+                        .serve_connection(TokioIo::new(stream), service);
+                watcher.watch(connection).await
+            } else {
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(30))
+                    .serve_connection(TokioIo::new(stream), service);
+                watcher.watch(connection).await
+            };
+            if let Err(err) = ended {
                 tracing::debug!(%peer, "connection ended: {err}");
             }
         });

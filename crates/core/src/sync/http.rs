@@ -40,6 +40,10 @@ pub const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
 /// Largest single server-sent event.
 const MAX_EVENT_BYTES: usize = 64 * 1024;
 const LINK_HEADER: &str = "Homedesk-Link";
+/// An idle connection is kept this long: longer than the sync engine's
+/// safety poll (120 s), so a quiet desk's poll reuses it rather than paying a
+/// new TCP and TLS handshake (about 1.5 KB) every time.
+const POOL_IDLE: Duration = Duration::from_secs(150);
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -168,6 +172,7 @@ impl HttpTransport {
                 // body (the password) or a bearer token on to whatever
                 // address the answer names. The platform never redirects.
                 .redirect(reqwest::redirect::Policy::none())
+                .pool_idle_timeout(POOL_IDLE)
                 .user_agent(concat!("homedesk-workstation/", env!("CARGO_PKG_VERSION")));
             if let Some(certs) = &certs {
                 builder = builder.tls_certs_only(certs.clone());

@@ -39,12 +39,14 @@ pub const BUNDLE_TYPES: [&str; 7] = ["deb", "rpm", "appimage", "app", "msi", "ns
 const PACKAGE_CACHE: &str = "public, max-age=31536000, immutable, no-transform";
 
 /// Where the package of release `id` is, as the asking workstation reaches
-/// this platform: the request's `Host`, over https (the platform serves
-/// nothing else; decision 0027).
-fn package_url(headers: &HeaderMap, id: &str) -> Result<String, ApiError> {
+/// this platform: the request's `Host` (HTTP/1.1) or its authority (HTTP/2
+/// has no `Host` header), over https (the platform serves nothing else;
+/// decision 0027).
+fn package_url(headers: &HeaderMap, uri: &axum::http::Uri, id: &str) -> Result<String, ApiError> {
     let host = headers
         .get(HOST)
         .and_then(|v| v.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
         .unwrap_or("");
     let bad = || {
         ApiError::invalid(format!(
@@ -68,6 +70,7 @@ pub async fn check(
     Path((os, arch, current)): Path<(String, String, String)>,
     query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::invalid(format!("query: {e}")))?;
     if let Some(unknown) = query.keys().find(|k| *k != "bundle_type") {
@@ -125,7 +128,7 @@ pub async fn check(
     let Some(row) = newest else {
         return Ok((StatusCode::NO_CONTENT, [(CACHE_CONTROL, "no-store")]).into_response());
     };
-    let url = package_url(&headers, &row.id)?;
+    let url = package_url(&headers, &uri, &row.id)?;
     Ok((
         [(CACHE_CONTROL, "no-store")],
         Json(super::manifest(&row, url)),
@@ -430,19 +433,26 @@ mod tests {
     #[test]
     fn the_download_address_is_the_host_the_workstation_asked() {
         let mut headers = HeaderMap::new();
+        let path_only = axum::http::Uri::from_static("/v1/updates/linux/x86_64/1.0.0");
         headers.insert(HOST, HeaderValue::from_static("desk.county.example:8443"));
         assert_eq!(
-            package_url(&headers, "ab").as_deref(),
+            package_url(&headers, &path_only, "ab").as_deref(),
             Ok("https://desk.county.example:8443/v1/updates/packages/ab")
         );
         headers.insert(HOST, HeaderValue::from_static("[::1]:8443"));
         assert_eq!(
-            package_url(&headers, "ab").as_deref(),
+            package_url(&headers, &path_only, "ab").as_deref(),
             Ok("https://[::1]:8443/v1/updates/packages/ab")
         );
         for bad in ["", "evil.example/x?", "user@host", "a b"] {
             headers.insert(HOST, HeaderValue::from_str(bad).expect("header"));
-            assert!(package_url(&headers, "ab").is_err(), "{bad:?}");
+            assert!(package_url(&headers, &path_only, "ab").is_err(), "{bad:?}");
         }
+        // HTTP/2: no Host header, the authority of the request's URI.
+        let h2 = axum::http::Uri::from_static("https://desk.county.example:8443/v1/updates");
+        assert_eq!(
+            package_url(&HeaderMap::new(), &h2, "ab").as_deref(),
+            Ok("https://desk.county.example:8443/v1/updates/packages/ab")
+        );
     }
 }
