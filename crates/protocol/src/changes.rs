@@ -244,4 +244,11 @@ pub struct ChangesPage {
     /// More changes are waiting: ask again at once.
     pub has_more: bool,
     pub server_time: UnixMillis,
+    /// The sync scope's window (docs/decisions/0035-sync-scope.md): an
+    /// agent's PC keeps its own resolved conversations whose last message
+    /// is at most this many days before `server_time`, and deletes older
+    /// ones itself. Absent for supervisors (their PCs keep everything of
+    /// their queues, as long as retention allows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_days: Option<u32>,
 }

@@ -273,6 +273,7 @@ fn actions_sessions_events_and_pages_round_trip() {
         next_cursor: "abc.0".into(),
         has_more: false,
         server_time: 3,
+        resolved_days: Some(14),
     });
     round_trip(&SignIn {
         agent: "a1001".into(),
