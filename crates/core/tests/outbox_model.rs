@@ -122,6 +122,7 @@ impl Transport for ModelTransport {
             has_more: false,
             server_time: homedesk_core::clock::now_ms(),
             wire_bytes: 0,
+            resolved_days: None,
         })
     }
 

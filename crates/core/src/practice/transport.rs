@@ -496,6 +496,7 @@ impl Transport for SimulatorTransport {
             has_more: end < world.log.len(),
             server_time: self.clock.now_ms(),
             wire_bytes: 0,
+            resolved_days: None,
         })
     }
 

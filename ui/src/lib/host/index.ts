@@ -306,6 +306,7 @@ const CORE_CODES: readonly string[] = [
   "update_failed",
   "store_locked",
   "too_many_attempts",
+  "not_found",
 ] satisfies ErrorCode[];
 
 /** Turns whatever a rejected IPC call gave us into a `HostError`. */

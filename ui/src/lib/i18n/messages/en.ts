@@ -538,6 +538,11 @@ export const en: Messages = {
   "error.restart_not_allowed":
     "The desk cannot restart to install now: a conversation is open or a reply has not been sent.",
   "error.update_failed": "The update was not installed; this version keeps working.",
+  "error.not_found":
+    "This conversation cannot be opened: the platform does not have it, or it belongs to a queue that is not yours.",
+  "history.offline":
+    "No network: this older conversation is not on this PC and cannot be opened right now.",
+  "history.loading": "Opening the conversation from the platform…",
   "error.store_locked":
     "Your data on this PC does not open with this key (a wrong key or a damaged file). Nothing was changed; please tell your supervisor.",
   "error.too_many_attempts":
