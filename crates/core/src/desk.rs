@@ -418,6 +418,12 @@ impl Desk {
                 record.conversation.id
             )));
         }
+        // The text a refusal gave back may be here without the
+        // conversation (see `store::records`, deleting a conversation).
+        let draft = self
+            .store()
+            .read(|c| views::draft(c, id))
+            .map_err(store_error)?;
         Ok(ConversationDetail {
             conversation: record.conversation,
             customer: record.customer,
@@ -429,7 +435,7 @@ impl Desk {
                     pending: false,
                 })
                 .collect(),
-            draft: None,
+            draft,
             draft_attachments: Vec::new(),
         })
     }

@@ -237,7 +237,27 @@ fn delete(tx: &Connection, entity: EntityKind, id: &str) -> Result<(), StoreErro
                 )
                 .optional()?
                 .unwrap_or(false);
+            // A refusal still shown keeps the text it gave back to the
+            // composer (a colleague took the conversation, so it left this
+            // PC's sync scope): the agent opens it on demand and finds the
+            // words there. Its photos go with the conversation.
+            let kept_text: Option<(String, UnixMillis)> = if resolved {
+                None
+            } else {
+                tx.query_row(
+                    "SELECT d.body, d.updated_at FROM drafts d
+                     WHERE d.conversation_id = ?1 AND d.body != ''
+                       AND EXISTS (SELECT 1 FROM conflicts c
+                                   WHERE c.conversation_id = ?1 AND c.dismissed_at IS NULL)",
+                    params![id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?
+            };
             super::attachments::forget_conversation(tx, id)?;
+            if let Some((body, at)) = kept_text {
+                super::views::save_draft(tx, id, &body, at)?;
+            }
             tx.execute(
                 "DELETE FROM delivered WHERE json_extract(action, '$.conversation_id') = ?1",
                 params![id],
