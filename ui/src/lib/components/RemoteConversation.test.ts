@@ -1,0 +1,50 @@
+// A conversation that is not on this PC (outside the sync scope: older
+// history, a colleague's) opens from the platform, read-only; offline it
+// says so in the agent's language, and an unknown one says it cannot open.
+import { afterEach, describe, expect, it } from "vitest";
+import { render, screen, waitFor } from "@testing-library/svelte";
+import ConversationView from "./ConversationView.svelte";
+import { createMockHost, detailOf, fails, type Answers } from "../host/mock";
+import { useLocale } from "../i18n/index.svelte";
+import { myItem } from "../testing/render";
+
+afterEach(() => useLocale("zh-CN"));
+
+function view(answers: Answers) {
+  const host = createMockHost({ answers: { conversation: async () => null, ...answers } });
+  render(ConversationView, { host, conversationId: "conv-old", onclose: () => {} });
+  return host;
+}
+
+describe("a conversation that is not on this PC", () => {
+  it("opens from the platform, read-only", async () => {
+    const old = detailOf(myItem("conv-old", { subject: "上个月的退款", assignedTo: "a1003" }));
+    const host = view({ openConversation: async () => old });
+    expect(await screen.findByText(/上个月的退款/)).toBeTruthy();
+    expect(host.calls).toContain("openConversation:conv-old");
+    expect(
+      screen.queryByTestId("conversation-release"),
+      "nothing to answer from this PC: no release, no composer",
+    ).toBeNull();
+    expect(screen.queryByRole("textbox")).toBeNull();
+  });
+
+  it("says plainly when there is no network", async () => {
+    view({ openConversation: fails("unreachable") });
+    await waitFor(() =>
+      expect(screen.getByTestId("conversation-remote").textContent).toContain(
+        "没有网络，暂时打不开这段历史记录",
+      ),
+    );
+  });
+
+  it("says in English when it cannot be opened at all", async () => {
+    useLocale("en");
+    view({ openConversation: fails("not_found") });
+    await waitFor(() =>
+      expect(screen.getByTestId("conversation-remote").textContent).toContain(
+        "This conversation cannot be opened",
+      ),
+    );
+  });
+});
