@@ -29,6 +29,17 @@ describe("a conversation that is not on this PC", () => {
     expect(screen.queryByRole("textbox")).toBeNull();
   });
 
+  it("shows the text a refusal gave back, to copy", async () => {
+    const taken = detailOf(myItem("conv-old", { assignedTo: "a1003" }));
+    taken.draft = "亲，我帮您查一下物流";
+    view({ openConversation: async () => taken });
+    await waitFor(() =>
+      expect(screen.getByTestId("conversation-kept-text").textContent).toContain(
+        "亲，我帮您查一下物流",
+      ),
+    );
+  });
+
   it("says plainly when there is no network", async () => {
     view({ openConversation: fails("unreachable") });
     await waitFor(() =>

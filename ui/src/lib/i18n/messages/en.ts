@@ -542,6 +542,7 @@ export const en: Messages = {
     "This conversation cannot be opened: the platform does not have it, or it belongs to a queue that is not yours.",
   "history.offline":
     "No network: this older conversation is not on this PC and cannot be opened right now.",
+  "history.draft": "Your text that was not sent (copy it if you need it):",
   "history.loading": "Opening the conversation from the platform…",
   "error.store_locked":
     "Your data on this PC does not open with this key (a wrong key or a damaged file). Nothing was changed; please tell your supervisor.",

@@ -500,6 +500,7 @@ export const zhCN = {
   "error.update_failed": "更新没装上，现在的版本照常能用。",
   "error.not_found": "这段会话打不开：平台上没有，或者不是你所在队列的。",
   "history.offline": "没有网络，暂时打不开这段历史记录。联网后再试试。",
+  "history.draft": "你没发出去的话（需要的话可以复制）：",
   "history.loading": "正在从平台调取这段会话……",
   "error.store_locked":
     "这台电脑上你的资料打不开（钥匙对不上或文件坏了），文件原样没动，请找主管处理。",
