@@ -58,4 +58,24 @@ describe("a conversation that is not on this PC", () => {
       ),
     );
   });
+
+  it("an open conversation that leaves this PC turns into the platform's copy", async () => {
+    const item = myItem("conv-old", { subject: "快递三天没动了" });
+    const host = createMockHost({ queue: [item] });
+    const props = { host, conversationId: "conv-old", onclose: () => {}, version: 0 };
+    const { rerender } = render(ConversationView, props);
+    expect(await screen.findByTestId("composer-body")).toBeTruthy();
+    const taken = detailOf({ ...item, assignedTo: "a1001" });
+    taken.draft = "亲，我帮您查一下物流";
+    host.answers.openConversation = async () => taken;
+    host.update("conv-old", null);
+    // The desk bumps `version` on every change the core reports.
+    await rerender({ ...props, version: 1 });
+    await waitFor(() =>
+      expect(screen.getByTestId("conversation-kept-text").textContent).toContain(
+        "亲，我帮您查一下物流",
+      ),
+    );
+    expect(screen.queryByTestId("composer-body")).toBeNull();
+  });
 });

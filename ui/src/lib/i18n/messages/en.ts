@@ -54,7 +54,7 @@ export const en: Messages = {
   "conversation.resolve": "Wrap up",
   "conversation.release": "Back to the queue",
   "conflict.message":
-    "{count} action(s) could not be delivered (a colleague may have taken the conversation). Your reply text is back in the composer; open the conversation to see it.",
+    "{count} action(s) could not be delivered (a colleague may have taken the conversation). Your reply text is kept; open the conversation to see it.",
   "disposition.resolved": "Resolved",
   "disposition.refund_issued": "Refund issued",
   "disposition.exchange_arranged": "Exchange arranged",

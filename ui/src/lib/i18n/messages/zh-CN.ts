@@ -51,7 +51,7 @@ export const zhCN = {
   "conversation.resolve": "结束会话",
   "conversation.release": "退回队列",
   "conflict.message":
-    "有 {count} 条操作没能提交（会话可能已被同事接手），回复的文字已放回输入框，请打开会话查看。",
+    "有 {count} 条操作没能提交（会话可能已被同事接手），回复的文字都留着，请打开会话查看。",
   "disposition.resolved": "问题已解决",
   "disposition.refund_issued": "已办理退款",
   "disposition.exchange_arranged": "已安排换货",
