@@ -188,8 +188,8 @@ async fn call_times_and_the_wrap_up_note_reach_the_platform_and_a_refusal_reads_
     )
     .await?;
     assert_eq!(taken["results"][0]["status"], "applied", "{taken}");
-    // Not `send_composer`: the refused text comes back at once, possibly
-    // before an empty box could be seen.
+    // Not `send_composer`: the refused text comes back into the open
+    // composer, possibly before an empty box could be seen.
     app.click("[data-testid=composer-send]").await?;
 
     let reason = wait_for_containing(&app, "[data-testid=conflict-reason]", "王丽").await?;
@@ -197,15 +197,11 @@ async fn call_times_and_the_wrap_up_note_reach_the_platform_and_a_refusal_reads_
         reason.trim(),
         "原因：这个会话现在由王丽负责，你的操作没有生效。"
     );
-    // The colleague's conversation left this PC's sync scope: the open view
-    // shows the platform's copy, read-only, with the refused text to copy.
-    wait_for_containing(
-        &app,
-        "[data-testid=conversation-kept-text]",
-        "亲，我帮您查一下物流",
-    )
-    .await
-    .context("the refused reply is kept in the open conversation, nothing lost")?;
+    // The conversation left this PC's sync scope (a colleague holds it);
+    // the open view keeps its composer and the refused text comes back.
+    app.wait_for_value("[data-testid=composer-body]", "亲，我帮您查一下物流")
+        .await
+        .context("the refused reply is back in the open composer, nothing lost")?;
     let banner = text_of(&app, "[data-testid=conflict-banner]").await?;
     anyhow::ensure!(
         !banner.contains("assigned") && !banner.contains("conversation"),

@@ -59,7 +59,7 @@ describe("a conversation that is not on this PC", () => {
     );
   });
 
-  it("an open conversation that leaves this PC turns into the platform's copy", async () => {
+  it("an open conversation that leaves this PC keeps its composer, with the refused text", async () => {
     const item = myItem("conv-old", { subject: "快递三天没动了" });
     const host = createMockHost({ queue: [item] });
     const props = { host, conversationId: "conv-old", onclose: () => {}, version: 0 };
@@ -72,10 +72,11 @@ describe("a conversation that is not on this PC", () => {
     // The desk bumps `version` on every change the core reports.
     await rerender({ ...props, version: 1 });
     await waitFor(() =>
-      expect(screen.getByTestId("conversation-kept-text").textContent).toContain(
+      expect((screen.getByTestId("composer-body") as HTMLTextAreaElement).value).toBe(
         "亲，我帮您查一下物流",
       ),
     );
-    expect(screen.queryByTestId("composer-body")).toBeNull();
+    expect(host.calls).toContain("openConversation:conv-old");
+    expect(screen.queryByTestId("conversation-remote")).toBeNull();
   });
 });
