@@ -72,6 +72,7 @@ test: bootstrap
 # desktop one about 2.5.
 bench: ui
 	$(CARGO) bench --locked -p homedesk-platform --bench sync
+	$(CARGO) bench --locked -p homedesk-platform --bench first_sync
 	$(CARGO) bench --locked -p homedesk-platform --bench webchat
 	$(CARGO) bench --locked -p homedesk-platform --bench photos
 	$(CARGO) bench --locked -p homedesk-core --bench photos

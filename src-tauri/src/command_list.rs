@@ -29,6 +29,7 @@ macro_rules! with_commands {
             queue,
             claim,
             conversation,
+            open_conversation,
             reply,
             attach_photo,
             remove_photo,

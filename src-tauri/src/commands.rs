@@ -120,6 +120,19 @@ pub fn conversation(
     Ok(desk.conversation(&conversation_id)?)
 }
 
+/// A conversation wherever it is: this PC's copy, else the platform's
+/// (older history outside the sync scope, read over the link and not
+/// stored); `unreachable` offline, `not_found` when the platform has none
+/// this agent may read.
+#[tauri::command]
+pub async fn open_conversation(
+    workstation: State<'_, Workstation>,
+    conversation_id: String,
+) -> Result<ConversationDetail, ErrorBody> {
+    let desk = workstation.desk()?;
+    Ok(desk.open_conversation(&conversation_id).await?)
+}
+
 /// A reply with the composer's photos named in `attachments` (ids).
 #[tauri::command]
 pub fn reply(

@@ -404,6 +404,61 @@ impl Desk {
             .map_err(store_error)
     }
 
+    /// A conversation to read, on this PC or not: the local copy when the
+    /// sync scope keeps it here, else the platform's (older history, a
+    /// colleague's, opened from the customer's past contacts), read over
+    /// the link and not stored (docs/decisions/0035-sync-scope.md). Offline,
+    /// a conversation that is not here is [`Error::Unreachable`]; one the
+    /// platform does not have or will not show is [`Error::NotFound`].
+    pub async fn open_conversation(&self, id: &str) -> Result<ConversationDetail, Error> {
+        if id.is_empty() || id.chars().count() > 128 {
+            return Err(Error::InvalidAction(
+                "a conversation id is 1 to 128 characters".into(),
+            ));
+        }
+        if let Some(here) = self.conversation(id)? {
+            return Ok(here);
+        }
+        let record = self
+            .engine
+            .fetch_conversation(id)
+            .await
+            .map_err(|err| match err {
+                SyncError::Transport(TransportError::Refused {
+                    status: 403 | 404,
+                    message,
+                    ..
+                }) => Error::NotFound(message),
+                other => sign_in_error(other),
+            })?;
+        if record.conversation.id != id {
+            return Err(Error::Platform(format!(
+                "asked for conversation {id}, the platform answered with {}",
+                record.conversation.id
+            )));
+        }
+        // The text a refusal gave back may be here without the
+        // conversation (see `store::records`, deleting a conversation).
+        let draft = self
+            .store()
+            .read(|c| views::draft(c, id))
+            .map_err(store_error)?;
+        Ok(ConversationDetail {
+            conversation: record.conversation,
+            customer: record.customer,
+            messages: record
+                .messages
+                .into_iter()
+                .map(|message| crate::store::views::ThreadMessage {
+                    message,
+                    pending: false,
+                })
+                .collect(),
+            draft,
+            draft_attachments: Vec::new(),
+        })
+    }
+
     /// Takes an agent action: checked here first (so an obviously invalid
     /// one never waits in the outbox), saved with its effect in one
     /// transaction, then the engine is woken to deliver it.

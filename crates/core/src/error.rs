@@ -84,6 +84,9 @@ pub enum Error {
     #[error("the update was not installed ({code:?}): {detail}; this version keeps working", code = .0.code, detail = .0.detail)]
     UpdateFailed(crate::updates::UpdateFailure),
 
+    #[error("the platform has no such conversation, or it is not one you may read: {0}")]
+    NotFound(String),
+
     #[error("cannot save settings to {}: {source}", path.display())]
     SaveSettings {
         path: PathBuf,
@@ -134,6 +137,9 @@ pub enum ErrorCode {
     /// This agent's data on this PC does not open with this key (a wrong
     /// key, or damage); the file was left exactly as it was.
     StoreLocked,
+    /// The platform has no such conversation, or it is not one this agent
+    /// may read (another queue's); nothing was kept.
+    NotFound,
 }
 
 /// The boundary shape of an error: `{ "code": "...", "message": "..." }`,
@@ -172,6 +178,7 @@ impl Error {
             Error::RestartNotAllowed(_) => ErrorCode::RestartNotAllowed,
             Error::UpdateFailed(_) => ErrorCode::UpdateFailed,
             Error::StoreLocked(_) => ErrorCode::StoreLocked,
+            Error::NotFound(_) => ErrorCode::NotFound,
         }
     }
 }

@@ -289,13 +289,24 @@ async fn a_bad_link_routes_chats_elsewhere_and_loses_no_reply() {
         vec![colleague_text],
         "the customer has the colleague's reply"
     );
-    let ticket_now = colleague
-        .store()
-        .read(|c| views::conversation(c, &ticket))
-        .expect("read")
-        .expect("the colleague sees the aftersales ticket");
+    assert!(
+        colleague
+            .store()
+            .read(|c| views::conversation(c, &ticket))
+            .expect("read")
+            .is_none(),
+        "the agent's ticket is not on the colleague's PC (outside their sync scope)"
+    );
+    let supervisor = server.sign_in("s3001").await;
+    let (status, ticket_now) = server
+        .get(
+            &format!("/v1/conversations/{ticket}"),
+            Some(&supervisor.access_token),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{ticket_now}");
     assert_eq!(
-        ticket_now.assigned_to.as_deref(),
+        ticket_now["conversation"]["assigned_to"].as_str(),
         Some(AGENT),
         "the ticket stays with the agent whose link went"
     );

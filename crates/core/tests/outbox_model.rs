@@ -123,6 +123,7 @@ impl Transport for ModelTransport {
             server_time: homedesk_core::clock::now_ms(),
             wire_bytes: 0,
             deferred: None,
+            resolved_days: None,
         })
     }
 

@@ -141,7 +141,8 @@ fn act<T: Transport>(engine: &SyncEngine<T>, action: Action) {
 /// The agent replies (not notes) in `conversation` as the platform holds
 /// them, read by a fresh pull.
 async fn platform_replies(server: &Server, conversation: &str) -> Vec<Message> {
-    let session = server.sign_in("a1001").await;
+    // A supervisor: the conversation is a1002's, outside a1001's sync scope.
+    let session = server.sign_in("s3001").await;
     let (changes, _) = server.pull_all(&session.access_token, None).await;
     changes
         .into_iter()

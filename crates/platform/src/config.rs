@@ -47,6 +47,8 @@ pub struct ServeConfig {
     #[serde(default)]
     pub retention: Retention,
     #[serde(default)]
+    pub sync: Sync,
+    #[serde(default)]
     pub egress: Egress,
     #[serde(default)]
     pub webchat: Webchat,
@@ -151,6 +153,15 @@ pub struct Retention {
     pub conversation_days: Option<u64>,
 }
 
+/// The sync scope (`[sync]`; docs/decisions/0035-sync-scope.md).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sync {
+    /// Days an agent's own resolved conversations stay on their PC
+    /// (`--sync-resolved-days`); older history is fetched when opened.
+    pub resolved_days: Option<u64>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Egress {
@@ -228,6 +239,9 @@ impl ServeConfig {
                     .conversation_days
                     .or(file.retention.conversation_days),
             },
+            sync: Sync {
+                resolved_days: self.sync.resolved_days.or(file.sync.resolved_days),
+            },
             egress: Egress {
                 retry_base_ms: self.egress.retry_base_ms.or(file.egress.retry_base_ms),
                 retry_cap_ms: self.egress.retry_cap_ms.or(file.egress.retry_cap_ms),
@@ -288,6 +302,14 @@ impl ServeConfig {
             (1..=3650).contains(&conversation_days),
             "retention.conversation_days (--retention-days): give 1 to 3650 days"
         );
+        let resolved_days = self
+            .sync
+            .resolved_days
+            .unwrap_or(u64::from(homedesk_protocol::scope::DEFAULT_RESOLVED_DAYS));
+        anyhow::ensure!(
+            (1..=3650).contains(&resolved_days),
+            "sync.resolved_days (--sync-resolved-days): give 1 to 3650 days"
+        );
         if let Some(token) = &self.metrics_token {
             anyhow::ensure!(
                 token.len() >= 16 && token.bytes().all(|b| b.is_ascii_graphic()),
@@ -319,6 +341,7 @@ impl ServeConfig {
             offer_timeout_ms: secs_ms(offer_timeout)?,
             idempotency_retention_ms: day_ms(idempotency_days)?,
             conversation_retention_ms: day_ms(conversation_days)?,
+            sync_resolved_days: u32::try_from(resolved_days)?,
             metrics_token: self.metrics_token.clone(),
             webchat: ChatLimits {
                 customer_per_minute: self.webchat.customer_rate.unwrap_or(20),
@@ -388,6 +411,12 @@ listen = "{listen}"
 # PIPL): then the platform tells every workstation to delete it, its messages and
 # photos. The platform keeps it; supervisors read it with GET /v1/conversations/ID.
 # conversation_days = 90
+
+[sync]
+# Days an agent's own resolved conversations stay on their PC. A PC keeps the
+# agent's own conversations and the queue's waiting ones; older history (and
+# colleagues' conversations) is fetched from the platform when opened.
+# resolved_days = 14
 
 [egress]
 # Replies to channel adapters' webhooks: the first retry waits 1/2 to 1 times
@@ -510,6 +539,12 @@ mod tests {
                 retention: Retention {
                     idempotency_days: Some(7),
                     ..Retention::default()
+                },
+                ..ServeConfig::default()
+            },
+            ServeConfig {
+                sync: Sync {
+                    resolved_days: Some(0),
                 },
                 ..ServeConfig::default()
             },

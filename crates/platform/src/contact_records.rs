@@ -1,6 +1,8 @@
 //! `GET /v1/conversations/{id}`: a conversation with what the agents did on
 //! it that the conversation itself does not hold — each wrap-up's note and
-//! after-contact work, and each call logged from the call screen.
+//! after-contact work, and each call logged from the call screen — and its
+//! thread and customer, which a workstation shows when it opens a
+//! conversation outside its sync scope (docs/decisions/0035-sync-scope.md).
 //!
 //! Supervisors read any conversation; any other agent only one they may see
 //! (their queue or their own), else `403 forbidden`. The records are written
@@ -38,9 +40,15 @@ pub fn read(
             conversation.queue
         ))));
     }
+    let customer = match tx.get(EntityKind::Customer, &conversation.customer_id)? {
+        Some(Record::Customer(customer)) => Some(customer),
+        _ => None,
+    };
     Ok(Ok(ConversationRecord {
         wrap_ups: tx.wrap_ups_of(id)?,
         calls: tx.calls_of(id)?,
+        messages: tx.messages_of(id)?,
+        customer,
         conversation,
     }))
 }

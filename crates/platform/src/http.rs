@@ -27,6 +27,7 @@ use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
 use axum::{Json, Router};
+use homedesk_protocol::scope::SyncScope;
 use homedesk_protocol::{
     Action, ActionBatch, ActionResults, ActionStatus, ChangesPage, Channel, DecodeError, Deferred,
     EntityKind, ErrorCode, Health, IngressMessage, MAX_ACTIONS_PER_BATCH, PROTOCOL_HEADER,
@@ -41,6 +42,7 @@ use crate::auth::{self, Caller};
 use crate::error::ApiError;
 use crate::hub::{Addressee, Envelope};
 use crate::routing::LinkReport;
+use crate::scope::ScopeFilter;
 use crate::storage::{KindFilter, OfferState};
 use crate::visibility::viewers_of;
 use crate::{Platform, actions, ingress, now_ms};
@@ -583,6 +585,75 @@ fn kind_filter(only: Option<&String>, except: Option<&String>) -> Result<KindFil
     })
 }
 
+/// Most log entries one page reads for an agent whose scope leaves most of
+/// them out (a first sync of a busy queue): enough to fill pages quickly,
+/// few enough that one request stays short.
+const MAX_SCANNED_PER_PAGE: usize = 20_000;
+
+/// A cursor `INSTANCE.SEQ`, or `INSTANCE.SEQ.FIRST_UNTIL` during a first
+/// sync: (the position, the end of the first sync or 0).
+fn parse_cursor(cursor: &str, instance: &str, latest: u64) -> Result<(u64, u64), &'static str> {
+    let Some((of, position)) = cursor.split_once('.') else {
+        return Err("the cursor is malformed");
+    };
+    if of != instance {
+        return Err("the cursor belongs to another platform database (was it reset?)");
+    }
+    let (seq, first_until) = match position.split_once('.') {
+        None => (position, None),
+        Some((seq, until)) => (seq, Some(until)),
+    };
+    let beyond = "the cursor is beyond the change log";
+    let seq = match seq.parse::<u64>() {
+        Ok(seq) if seq <= latest => seq,
+        _ => return Err(beyond),
+    };
+    let first_until = match first_until.map(str::parse::<u64>) {
+        None => 0,
+        Some(Ok(until)) if until <= latest => until,
+        Some(_) => return Err(beyond),
+    };
+    Ok((seq, first_until))
+}
+
+/// One page for an agent: entries after `after` that the scope admits,
+/// reading on past the ones it leaves out until `limit` are kept or
+/// [`MAX_SCANNED_PER_PAGE`] were read. Returns the page, whether more may
+/// follow, and the last entry read (the next cursor when more follow).
+fn scoped_page(
+    tx: &mut dyn crate::storage::Tx,
+    filter: &mut ScopeFilter<'_>,
+    after: u64,
+    viewers: &[crate::storage::Viewer],
+    kinds: &KindFilter,
+    limit: usize,
+) -> anyhow::Result<(Vec<homedesk_protocol::Change>, bool, u64)> {
+    let mut kept = Vec::new();
+    let mut position = after;
+    let mut scanned = 0;
+    loop {
+        let batch = tx.changes_after(position, viewers, kinds, limit + 1)?;
+        let more_in_log = batch.len() > limit;
+        let read = batch.len().min(limit);
+        for (i, change) in batch.into_iter().take(limit).enumerate() {
+            position = change.seq;
+            scanned += 1;
+            if let Some(change) = filter.admit(tx, change)? {
+                kept.push(change);
+                if kept.len() == limit {
+                    return Ok((kept, more_in_log || i + 1 < read, position));
+                }
+            }
+        }
+        if !more_in_log {
+            return Ok((kept, false, position));
+        }
+        if scanned >= MAX_SCANNED_PER_PAGE {
+            return Ok((kept, true, position));
+        }
+    }
+}
+
 fn unknown_cursor(why: &str) -> ApiError {
     ApiError::new(
         StatusCode::GONE,
@@ -615,31 +686,20 @@ async fn changes(
         })?,
     };
     let cursor = query.get("cursor").cloned();
+    let resolved_days = platform.settings.sync_resolved_days;
     let page = platform
         .blocking(move |p| {
             p.storage.read_with(|tx| {
                 let instance = tx.instance_id()?;
                 let latest = tx.latest_seq()?;
-                let after = match cursor.as_deref() {
-                    None | Some("") => 0,
-                    Some(cursor) => {
-                        let Some((of, seq)) = cursor.split_once('.') else {
-                            return Ok(Err(unknown_cursor("the cursor is malformed")));
-                        };
-                        if of != instance {
-                            return Ok(Err(unknown_cursor(
-                                "the cursor belongs to another platform database (was it reset?)",
-                            )));
-                        }
-                        match seq.parse::<u64>() {
-                            Ok(seq) if seq <= latest => seq,
-                            _ => {
-                                return Ok(Err(unknown_cursor(
-                                    "the cursor is beyond the change log",
-                                )));
-                            }
-                        }
-                    }
+                let (after, first_until) = match cursor.as_deref() {
+                    // A first sync: everything up to the log's end now is
+                    // judged as the PC's first look (`scope`).
+                    None | Some("") => (0, latest),
+                    Some(cursor) => match parse_cursor(cursor, &instance, latest) {
+                        Ok(position) => position,
+                        Err(why) => return Ok(Err(unknown_cursor(why))),
+                    },
                 };
                 let Some(Record::AgentProfile(profile)) =
                     tx.get(EntityKind::AgentProfile, &caller.agent)?
@@ -652,13 +712,26 @@ async fn changes(
                     .map(|q| q.id().to_owned())
                     .collect();
                 let viewers = viewers_of(&profile, &all_queues);
-                let mut changes = tx.changes_after(after, &viewers, &kinds, limit + 1)?;
-                let has_more = changes.len() > limit;
-                changes.truncate(limit);
-                let next = if has_more {
-                    changes.last().map_or(latest, |c| c.seq)
+                let server_time = now_ms();
+                let scope = SyncScope::of(&profile, server_time, resolved_days);
+                let (changes, has_more, last_read) = match scope {
+                    None => {
+                        let mut changes = tx.changes_after(after, &viewers, &kinds, limit + 1)?;
+                        let has_more = changes.len() > limit;
+                        changes.truncate(limit);
+                        let last = changes.last().map_or(after, |c| c.seq);
+                        (changes, has_more, last)
+                    }
+                    Some(scope) => {
+                        let mut filter = ScopeFilter::new(scope, first_until);
+                        scoped_page(tx, &mut filter, after, &viewers, &kinds, limit)?
+                    }
+                };
+                let next = if has_more { last_read } else { latest };
+                let next_cursor = if has_more && next < first_until {
+                    format!("{instance}.{next}.{first_until}")
                 } else {
-                    latest
+                    format!("{instance}.{next}")
                 };
                 let deferred = if kinds.except.is_empty() {
                     None
@@ -669,10 +742,11 @@ async fn changes(
                 };
                 Ok(Ok(ChangesPage {
                     changes,
-                    next_cursor: format!("{instance}.{next}"),
+                    next_cursor,
                     has_more,
-                    server_time: now_ms(),
+                    server_time,
                     deferred,
+                    resolved_days: scope.map(|_| resolved_days),
                 }))
             })
         })

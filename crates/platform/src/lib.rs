@@ -36,6 +36,7 @@ pub mod queues;
 pub mod releases;
 pub mod retention;
 pub mod routing;
+pub mod scope;
 pub mod server;
 pub mod sessions;
 pub mod setup;
@@ -76,6 +77,9 @@ pub struct Settings {
     /// How long after its resolution a conversation stays on agents' PCs
     /// (`retention`).
     pub conversation_retention_ms: i64,
+    /// Days an agent's own resolved conversations stay in their PC's sync
+    /// scope (`[sync] resolved_days`, docs/decisions/0035-sync-scope.md).
+    pub sync_resolved_days: u32,
     /// The bearer token `GET /metrics` requires (`serve` fills it in from
     /// the data folder when the config gives none; `None` refuses everyone).
     pub metrics_token: Option<String>,

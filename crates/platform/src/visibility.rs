@@ -9,8 +9,10 @@
 //!
 //! Invariant: when a conversation moves (claimed, transferred, released), the
 //! change is logged for the old audience *and* the new one, so nobody keeps a
-//! stale copy; and a newly entitled viewer receives the customer and the
-//! whole message history again.
+//! stale copy; and a newly entitled viewer, or a queue it came back to,
+//! receives the customer and the whole message history again. Which of
+//! these entries an agent's PC actually gets is the sync scope's call
+//! (`crate::scope`).
 
 use homedesk_protocol::{AgentProfile, Conversation, EntityKind, Record, Role, UnixMillis};
 
@@ -70,7 +72,13 @@ pub fn save_conversation(
     audience.extend(old_audience.iter().cloned());
     let seq = tx.put(&Record::Conversation(after.clone()), &audience, now)?;
     let newly_entitled = before.is_some() && !new_audience.is_subset(&old_audience);
-    if newly_entitled {
+    // Back in the queue: the queue's agents had it out of their sync scope
+    // (their PCs deleted the thread when it was claimed), so they get the
+    // customer and the thread again (docs/decisions/0035-sync-scope.md).
+    let back_in_queue = before.is_some_and(|b| b.assigned_to.is_some())
+        && after.assigned_to.is_none()
+        && after.status != homedesk_protocol::ConversationStatus::Resolved;
+    if newly_entitled || back_in_queue {
         if let Some(customer) = tx.get(EntityKind::Customer, &after.customer_id)? {
             tx.put(&customer, &new_audience, now)?;
         }

@@ -249,6 +249,13 @@ pub struct ChangesPage {
     /// later with `only`). Absent without `except`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deferred: Option<Deferred>,
+    /// The sync scope's window (docs/decisions/0035-sync-scope.md): an
+    /// agent's PC keeps its own resolved conversations whose last message
+    /// is at most this many days before `server_time`, and deletes older
+    /// ones itself. Absent for supervisors (their PCs keep everything of
+    /// their queues, as long as retention allows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_days: Option<u32>,
 }
 
 /// What a page of changes left out at the workstation's request.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::actions::{
     ActionCode, MAX_AFTER_CONTACT_SECS, MAX_CALL_SECS, MAX_MESSAGE_CHARS, RefusalParams,
 };
-use crate::entities::{Conversation, UnixMillis};
+use crate::entities::{Conversation, Customer, Message, UnixMillis};
 
 /// One wrap-up of a conversation, as the platform stored it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +51,13 @@ pub struct ConversationRecord {
     pub wrap_ups: Vec<WrapUpRecord>,
     /// Oldest first.
     pub calls: Vec<CallRecord>,
+    /// The thread, oldest first: what a workstation shows when it opens a
+    /// conversation outside its sync scope (older history, on demand).
+    #[serde(default)]
+    pub messages: Vec<Message>,
+    /// The conversation's customer, when the platform still has them.
+    #[serde(default)]
+    pub customer: Option<Customer>,
 }
 
 /// Why a wrap-up or call log cannot be kept.

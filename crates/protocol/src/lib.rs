@@ -23,6 +23,7 @@ pub mod events;
 pub mod hours;
 pub mod ingress;
 pub mod rules;
+pub mod scope;
 pub mod session;
 pub mod training;
 pub mod updates;

@@ -274,6 +274,7 @@ fn actions_sessions_events_and_pages_round_trip() {
         has_more: false,
         server_time: 3,
         deferred: None,
+        resolved_days: Some(14),
     });
     round_trip(&ChangesPage {
         changes: vec![],
@@ -284,6 +285,7 @@ fn actions_sessions_events_and_pages_round_trip() {
             changes: 100,
             bytes: 250_000,
         }),
+        resolved_days: None,
     });
     round_trip(&SignIn {
         agent: "a1001".into(),

@@ -197,6 +197,8 @@ async fn call_times_and_the_wrap_up_note_reach_the_platform_and_a_refusal_reads_
         reason.trim(),
         "原因：这个会话现在由王丽负责，你的操作没有生效。"
     );
+    // The conversation left this PC's sync scope (a colleague holds it);
+    // the open view keeps its composer and the refused text comes back.
     app.wait_for_value("[data-testid=composer-body]", "亲，我帮您查一下物流")
         .await
         .context("the refused reply is back in the open composer, nothing lost")?;

@@ -497,6 +497,7 @@ impl Transport for SimulatorTransport {
             server_time: self.clock.now_ms(),
             wire_bytes: 0,
             deferred: None,
+            resolved_days: None,
         })
     }
 

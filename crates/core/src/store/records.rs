@@ -190,6 +190,36 @@ fn upsert_json(tx: &Connection, table: &str, id: &str, data: &str) -> Result<(),
     Ok(())
 }
 
+/// Ages this PC's resolved conversations out of the sync scope
+/// (docs/decisions/0035-sync-scope.md): each resolved one whose last message
+/// is before `cutoff` goes as a platform tombstone would take it (thread,
+/// draft, photos, delivered replies), unless an action for it still waits in
+/// the outbox; then each of their customers no conversation here names any
+/// more. No bytes on the wire: the platform sends nothing when a
+/// conversation merely grows old. Returns how many conversations went.
+pub fn prune_aged(tx: &Connection, cutoff: UnixMillis) -> Result<usize, StoreError> {
+    let due: Vec<(String, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, customer_id FROM conversations c
+             WHERE status = 'resolved' AND last_message_at < ?1
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.conversation_id = c.id)",
+        )?;
+        stmt.query_map(params![cutoff], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    for (id, _) in &due {
+        delete(tx, EntityKind::Conversation, id)?;
+    }
+    for (_, customer) in &due {
+        tx.execute(
+            "DELETE FROM customers WHERE id = ?1
+                 AND NOT EXISTS (SELECT 1 FROM conversations WHERE customer_id = ?1)",
+            params![customer],
+        )?;
+    }
+    Ok(due.len())
+}
+
 fn delete(tx: &Connection, entity: EntityKind, id: &str) -> Result<(), StoreError> {
     match entity {
         EntityKind::Conversation => {
@@ -207,7 +237,27 @@ fn delete(tx: &Connection, entity: EntityKind, id: &str) -> Result<(), StoreErro
                 )
                 .optional()?
                 .unwrap_or(false);
+            // A refusal still shown keeps the text it gave back to the
+            // composer (a colleague took the conversation, so it left this
+            // PC's sync scope): the agent opens it on demand and finds the
+            // words there. Its photos go with the conversation.
+            let kept_text: Option<(String, UnixMillis)> = if resolved {
+                None
+            } else {
+                tx.query_row(
+                    "SELECT d.body, d.updated_at FROM drafts d
+                     WHERE d.conversation_id = ?1 AND d.body != ''
+                       AND EXISTS (SELECT 1 FROM conflicts c
+                                   WHERE c.conversation_id = ?1 AND c.dismissed_at IS NULL)",
+                    params![id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?
+            };
             super::attachments::forget_conversation(tx, id)?;
+            if let Some((body, at)) = kept_text {
+                super::views::save_draft(tx, id, &body, at)?;
+            }
             tx.execute(
                 "DELETE FROM delivered WHERE json_extract(action, '$.conversation_id') = ?1",
                 params![id],
@@ -751,5 +801,100 @@ mod tests {
             "out of the outbox and not yet pulled, the presence is still the agent's choice \
              (the screen lock remembers it)"
         );
+    }
+
+    /// The sync scope's ageing (docs/decisions/0035-sync-scope.md): a
+    /// resolved conversation whose last message is before the cutoff leaves
+    /// the PC with its thread and (when it was their last) its customer; a
+    /// recent one, an open one and one with an action still in the outbox
+    /// stay.
+    #[test]
+    fn resolved_conversations_past_the_window_are_pruned_here() {
+        let (_dir, store) = store();
+        let resolved = |id: &str, customer: &str, last: i64| {
+            let mut c = conversation(id, 2);
+            c.status = ConversationStatus::Resolved;
+            c.assigned_to = Some("a1".into());
+            c.customer_id = customer.into();
+            c.last_message_at = last;
+            c
+        };
+        let mut open = conversation("open", 1);
+        open.customer_id = "k-shared".into();
+        let records = [
+            Record::Conversation(resolved("old", "k-old", 10)),
+            Record::Conversation(resolved("old-shared", "k-shared", 10)),
+            Record::Conversation(resolved("old-pending", "k-pending", 10)),
+            Record::Conversation(resolved("recent", "k-recent", 1_000)),
+            Record::Conversation(open),
+            Record::Message(Message {
+                id: "m-old".into(),
+                conversation_id: "old".into(),
+                author: Author::Customer,
+                agent: None,
+                kind: MessageKind::Text,
+                body: "上个月的".into(),
+                sent_at: 10,
+                attachments: Vec::new(),
+                delivery: None,
+            }),
+        ];
+        let customers = ["k-old", "k-shared", "k-pending", "k-recent"].map(|id| {
+            Record::Customer(homedesk_protocol::Customer {
+                id: id.into(),
+                name: "顾客".into(),
+                phone_masked: "138****0000".into(),
+                city: None,
+                orders: Vec::new(),
+            })
+        });
+        store
+            .write(|tx| {
+                for (seq, record) in records.iter().chain(customers.iter()).enumerate() {
+                    apply_change(tx, &upsert(seq as u64 + 1, record.clone()), "a1")?;
+                }
+                outbox::enqueue(
+                    tx,
+                    "a1",
+                    Action::InternalNote {
+                        conversation_id: "old-pending".into(),
+                        message_id: "note-1".into(),
+                        body: "补一句".into(),
+                    },
+                    5,
+                )?;
+                Ok::<_, StoreError>(())
+            })
+            .expect("pulled");
+        let pruned = store.write(|tx| prune_aged(tx, 500)).expect("pruned");
+        assert_eq!(
+            pruned, 2,
+            "old and old-shared; old-pending waits for its note"
+        );
+        let here = |sql: &str, id: &str| {
+            store
+                .read(|c| Ok::<_, StoreError>(c.query_row(sql, [id], |r| r.get::<_, i64>(0))?))
+                .expect("count")
+        };
+        let conversation_here = |id| here("SELECT count(*) FROM conversations WHERE id = ?1", id);
+        let customer_here = |id| here("SELECT count(*) FROM customers WHERE id = ?1", id);
+        assert_eq!(conversation_here("old"), 0, "aged out");
+        assert_eq!(
+            here(
+                "SELECT count(*) FROM messages WHERE conversation_id = ?1",
+                "old"
+            ),
+            0,
+            "with its thread"
+        );
+        assert_eq!(customer_here("k-old"), 0, "and its customer");
+        assert_eq!(
+            customer_here("k-shared"),
+            1,
+            "a customer with an open conversation here stays"
+        );
+        for id in ["old-pending", "recent", "open"] {
+            assert_eq!(conversation_here(id), 1, "{id} stays");
+        }
     }
 }

@@ -104,6 +104,17 @@ impl Transport for DeskTransport {
         }
     }
 
+    async fn fetch_conversation(
+        &self,
+        access_token: &str,
+        id: &str,
+    ) -> Result<homedesk_protocol::ConversationRecord, TransportError> {
+        match self {
+            DeskTransport::Live(t) => t.fetch_conversation(access_token, id).await,
+            DeskTransport::Practice(t) => t.fetch_conversation(access_token, id).await,
+        }
+    }
+
     async fn end_session(&self, token: &str) -> Result<(), TransportError> {
         match self {
             DeskTransport::Live(t) => t.end_session(token).await,

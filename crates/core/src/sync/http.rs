@@ -22,8 +22,8 @@ use std::time::Duration;
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use homedesk_protocol::{
-    ActionBatch, ActionResult, Attachment, Change, EntityKind, ErrorBody, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, ProtocolVersion, ServerEvent, Session, SignIn,
+    ActionBatch, ActionResult, Attachment, Change, ConversationRecord, EntityKind, ErrorBody,
+    PROTOCOL_HEADER, PROTOCOL_VERSION, ProtocolVersion, ServerEvent, Session, SignIn,
 };
 use reqwest::{Response, StatusCode, Url};
 use serde::Deserialize;
@@ -338,6 +338,18 @@ impl Transport for HttpTransport {
         decode_page(&bytes, wire_bytes)
     }
 
+    async fn fetch_conversation(
+        &self,
+        access_token: &str,
+        id: &str,
+    ) -> Result<ConversationRecord, TransportError> {
+        let mut url = self.url("/v1/conversations");
+        url.path_segments_mut()
+            .map_err(|()| TransportError::Malformed("the platform address has no path".into()))?
+            .push(id);
+        self.json(self.api.get(url).bearer_auth(access_token)).await
+    }
+
     async fn events(&self, access_token: &str) -> Result<EventStream, TransportError> {
         let request = self
             .stream
@@ -432,6 +444,7 @@ pub fn decode_page(bytes: &[u8], wire_bytes: u64) -> Result<PulledPage, Transpor
         server_time: i64,
         #[serde(default)]
         deferred: Option<homedesk_protocol::Deferred>,
+        resolved_days: Option<u32>,
     }
     let raw: RawPage = homedesk_protocol::decode(bytes)
         .map_err(|err| TransportError::Malformed(format!("changes page: {err}")))?;
@@ -456,6 +469,7 @@ pub fn decode_page(bytes: &[u8], wire_bytes: u64) -> Result<PulledPage, Transpor
         server_time: raw.server_time,
         wire_bytes,
         deferred: raw.deferred,
+        resolved_days: raw.resolved_days,
     })
 }
 

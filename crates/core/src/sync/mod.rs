@@ -39,8 +39,9 @@ use std::time::{Duration, Instant};
 
 use futures_util::{FutureExt, StreamExt};
 use homedesk_protocol::{
-    ActionBatch, ActionEnvelope, ActionResult, ActionStatus, AgentProfile, ChangeBody, Offer,
-    Presence, PresenceReason, Record, ServerEvent, Session, SignIn, UnixMillis,
+    ActionBatch, ActionEnvelope, ActionResult, ActionStatus, AgentProfile, ChangeBody,
+    ConversationRecord, Offer, Presence, PresenceReason, Record, ServerEvent, Session, SignIn,
+    UnixMillis,
 };
 use tokio::sync::{Mutex, Notify, broadcast, watch};
 
@@ -561,6 +562,31 @@ impl<T: Transport> SyncEngine<T> {
         }
     }
 
+    /// A conversation outside the sync scope, read from the platform with
+    /// its thread and customer (`GET /v1/conversations/{id}`); nothing is
+    /// stored. Fails when the link is down, like any call to the platform.
+    pub async fn fetch_conversation(&self, id: &str) -> Result<ConversationRecord, SyncError> {
+        let token = self.access_token().await?;
+        match self
+            .timed(self.transport.fetch_conversation(&token, id))
+            .await
+        {
+            Err(TransportError::Unauthorized(_)) => {
+                let token = self.token_rejected(&token).await?;
+                match self
+                    .timed(self.transport.fetch_conversation(&token, id))
+                    .await
+                {
+                    Err(TransportError::Unauthorized(message)) => {
+                        Err(self.require_sign_in(message))
+                    }
+                    other => Ok(other?),
+                }
+            }
+            other => Ok(other?),
+        }
+    }
+
     async fn pull(&self, cursor: Option<&str>, kinds: PullKinds) -> Result<PulledPage, SyncError> {
         let limit = self.config.page_limit;
         let token = self.access_token().await?;
@@ -622,6 +648,7 @@ impl<T: Transport> SyncEngine<T> {
             // The first sync brings history, not news: nothing to announce.
             let announce = cursor.is_some();
             let mut presence_news = None;
+            let mut pruned = 0;
             let news = self.store.write(|tx| {
                 let mut news = Vec::new();
                 for change in &page.changes {
@@ -645,6 +672,14 @@ impl<T: Transport> SyncEngine<T> {
                     )?;
                 }
                 sync_state::set_cursor(tx, Some(&page.next_cursor))?;
+                // Up to date: what grew old leaves the PC here, with no
+                // bytes on the wire (docs/decisions/0035-sync-scope.md).
+                if !page.has_more
+                    && let Some(days) = page.resolved_days
+                {
+                    let cutoff = page.server_time - homedesk_protocol::scope::days_ms(days);
+                    pruned = records::prune_aged(tx, cutoff)?;
+                }
                 records::keep_mine(tx, news, &me)
             })?;
             for message in news {
@@ -656,7 +691,7 @@ impl<T: Transport> SyncEngine<T> {
             report.pages += 1;
             report.pulled += page.changes.len();
             report.skipped += page.skipped.len();
-            if !page.changes.is_empty() {
+            if !page.changes.is_empty() || pruned > 0 {
                 let _ = self.events.send(SyncEvent::Changed);
             }
             if !page.has_more {

@@ -10,7 +10,8 @@ use std::pin::Pin;
 
 use futures_util::Stream;
 use homedesk_protocol::{
-    ActionBatch, ActionResult, Attachment, Change, ServerEvent, Session, SignIn, UnixMillis,
+    ActionBatch, ActionResult, Attachment, Change, ConversationRecord, ServerEvent, Session,
+    SignIn, UnixMillis,
 };
 
 /// How the workstation judges its own link; stated on every request
@@ -36,6 +37,9 @@ pub struct PulledPage {
     pub wire_bytes: u64,
     /// What the page left out at [`PullKinds::WithoutArticles`]'s request.
     pub deferred: Option<homedesk_protocol::Deferred>,
+    /// The sync scope's window for this agent's own resolved conversations
+    /// (docs/decisions/0035-sync-scope.md); `None`: no window (supervisors).
+    pub resolved_days: Option<u32>,
 }
 
 /// Which entries a pull asks for: a metered link leaves knowledge-base
@@ -194,6 +198,23 @@ pub trait Transport: Send + Sync + 'static {
         _max_bytes: usize,
     ) -> impl Future<Output = Result<FetchedMedia, TransportError>> + Send {
         async { Err(no_photos()) }
+    }
+
+    /// `GET /v1/conversations/{id}`: a conversation with its thread and
+    /// customer, for one outside the sync scope (older history). A
+    /// transport without a platform behind it has no history to give.
+    fn fetch_conversation(
+        &self,
+        _access_token: &str,
+        _id: &str,
+    ) -> impl Future<Output = Result<ConversationRecord, TransportError>> + Send {
+        async {
+            Err(TransportError::Refused {
+                status: 404,
+                code: "not_found".into(),
+                message: "no platform history here".into(),
+            })
+        }
     }
 
     /// `DELETE /v1/sessions`: ends the session family of `token` (an access

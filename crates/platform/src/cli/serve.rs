@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// supervisors) [default: 90].
     #[arg(long, value_name = "DAYS")]
     retention_days: Option<u64>,
+    /// Days an agent's own resolved conversations stay in their PC's sync
+    /// scope; older history is fetched when opened [default: 14].
+    #[arg(long, value_name = "DAYS")]
+    sync_resolved_days: Option<u64>,
     /// Token `GET /metrics` requires (Authorization: Bearer TOKEN)
     /// [default: the one in DATA_DIR/metrics-token, made at first start].
     #[arg(long, value_name = "TOKEN", env = "HOMEDESK_METRICS_TOKEN")]
@@ -115,6 +119,9 @@ impl ServeArgs {
             retention: config::Retention {
                 conversation_days: self.retention_days,
                 ..config::Retention::default()
+            },
+            sync: config::Sync {
+                resolved_days: self.sync_resolved_days,
             },
             egress: config::Egress {
                 retry_base_ms: self.egress_retry_base_ms,

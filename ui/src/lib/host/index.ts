@@ -118,6 +118,12 @@ export interface Host {
   claim(conversationId: string): Promise<void>;
   /** A conversation with its thread, customer and saved draft; null if unknown. */
   conversation(conversationId: string): Promise<ConversationDetail | null>;
+  /**
+   * A conversation wherever it is: this PC's copy, else the platform's (older
+   * history outside the sync scope, read over the link, not kept). Fails with
+   * unreachable offline, not_found when the platform has none this agent may read.
+   */
+  openConversation(conversationId: string): Promise<ConversationDetail>;
   /** Gives a conversation back to its queue. */
   release(conversationId: string): Promise<void>;
   /** Writes an internal note (agents only, never sent to the customer). */
@@ -308,6 +314,7 @@ const CORE_CODES: readonly string[] = [
   "update_failed",
   "store_locked",
   "too_many_attempts",
+  "not_found",
 ] satisfies ErrorCode[];
 
 /** Turns whatever a rejected IPC call gave us into a `HostError`. */

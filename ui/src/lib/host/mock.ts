@@ -189,6 +189,11 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
       detail.draft_attachments = structuredClone(host.photos[id] ?? []);
       return detail;
     },
+    openConversation: async (id) => {
+      const here = await host.conversation(id);
+      if (here) return here;
+      throw new HostError("not_found", `no conversation ${id} in the mock`);
+    },
     release: async () => {},
     note: async () => {},
     acceptOffer: async () => {},

@@ -39,6 +39,7 @@ export const tauriHost: Host = {
   queue: (scope) => call("queue", { scope }),
   claim: (conversationId) => call("claim", { conversationId }),
   conversation: (conversationId) => call("conversation", { conversationId }),
+  openConversation: (conversationId) => call("open_conversation", { conversationId }),
   release: (conversationId) => call("release", { conversationId }),
   note: (conversationId, body) => call("note", { conversationId, body }),
   acceptOffer: (offerId) => call("accept_offer", { offerId }),

@@ -54,7 +54,7 @@ export const en: Messages = {
   "conversation.resolve": "Wrap up",
   "conversation.release": "Back to the queue",
   "conflict.message":
-    "{count} action(s) could not be delivered (a colleague may have taken the conversation). Your reply text is back in the composer; open the conversation to see it.",
+    "{count} action(s) could not be delivered (a colleague may have taken the conversation). Your reply text is kept; open the conversation to see it.",
   "disposition.resolved": "Resolved",
   "disposition.refund_issued": "Refund issued",
   "disposition.exchange_arranged": "Exchange arranged",
@@ -549,6 +549,12 @@ export const en: Messages = {
   "error.restart_not_allowed":
     "The desk cannot restart to install now: a conversation is open or a reply has not been sent.",
   "error.update_failed": "The update was not installed; this version keeps working.",
+  "error.not_found":
+    "This conversation cannot be opened: the platform does not have it, or it belongs to a queue that is not yours.",
+  "history.offline":
+    "No network: this older conversation is not on this PC and cannot be opened right now.",
+  "history.draft": "Your text that was not sent (copy it if you need it):",
+  "history.loading": "Opening the conversation from the platform…",
   "error.store_locked":
     "Your data on this PC does not open with this key (a wrong key or a damaged file). Nothing was changed; please tell your supervisor.",
   "error.too_many_attempts":

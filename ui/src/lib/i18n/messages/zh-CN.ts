@@ -51,7 +51,7 @@ export const zhCN = {
   "conversation.resolve": "结束会话",
   "conversation.release": "退回队列",
   "conflict.message":
-    "有 {count} 条操作没能提交（会话可能已被同事接手），回复的文字已放回输入框，请打开会话查看。",
+    "有 {count} 条操作没能提交（会话可能已被同事接手），回复的文字都留着，请打开会话查看。",
   "disposition.resolved": "问题已解决",
   "disposition.refund_issued": "已办理退款",
   "disposition.exchange_arranged": "已安排换货",
@@ -509,6 +509,10 @@ export const zhCN = {
   "error.photo_unsupported": "这个文件不能当图片发：只能发 JPEG、PNG 或 WebP 格式的图片。",
   "error.restart_not_allowed": "现在还不能重启安装：手上有没结束的会话，或者有回复没发出去。",
   "error.update_failed": "更新没装上，现在的版本照常能用。",
+  "error.not_found": "这段会话打不开：平台上没有，或者不是你所在队列的。",
+  "history.offline": "没有网络，暂时打不开这段历史记录。联网后再试试。",
+  "history.draft": "你没发出去的话（需要的话可以复制）：",
+  "history.loading": "正在从平台调取这段会话……",
   "error.store_locked":
     "这台电脑上你的资料打不开（钥匙对不上或文件坏了），文件原样没动，请找主管处理。",
   "error.too_many_attempts":
