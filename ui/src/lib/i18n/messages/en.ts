@@ -279,12 +279,10 @@ export const en: Messages = {
     "While the input method is still choosing characters, Enter only confirms them; nothing is sent.",
   "settings.data": "Mobile data",
   "settings.dataBudget": "Monthly data allowance (MB)",
-  "settings.dataBudgetHint":
-    "On a phone hotspot, enter your plan's monthly MB; you are warned at 80 %. 0 means no limit.",
+  "settings.dataBudgetHint": "Warned at 80 %. 0 means no limit.",
   "settings.dataBudgetInvalid": "Enter 0 or a whole number of MB.",
   "settings.metered": "This is a phone hotspot (paid by the MB)",
-  "settings.meteredHint":
-    "Big knowledge-base updates then wait until you download them; small fixes and customer messages still come at once.",
+  "settings.meteredHint": "Big knowledge-base updates wait until you download them.",
   "settings.save": "Save",
   "settings.saving": "Saving…",
   "settings.cancel": "Cancel",

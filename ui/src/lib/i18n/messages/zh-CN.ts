@@ -264,12 +264,10 @@ export const zhCN = {
   "settings.sendKeyHint": "打字时输入法候选框还开着，按 Enter 只是选字上屏，不会发出去。",
   "settings.data": "流量",
   "settings.dataBudget": "每月流量套餐（MB）",
-  "settings.dataBudgetHint":
-    "用手机热点上网的话，填上每月套餐有多少 MB，用到八成会提醒你。填 0 就是不限。",
+  "settings.dataBudgetHint": "用到八成会提醒你。填 0 就是不限。",
   "settings.dataBudgetInvalid": "请填 0 或正整数（单位 MB）。",
   "settings.metered": "用的是手机热点（按流量计费）",
-  "settings.meteredHint":
-    "打开后，知识库大批更新先不下载，等你点了再下；零星几篇的更新照常下载，客户消息不受影响。",
+  "settings.meteredHint": "知识库大批更新等你点了再下载，客户消息照常收。",
   "settings.save": "保存",
   "settings.saving": "正在保存…",
   "settings.cancel": "取消",
