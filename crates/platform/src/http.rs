@@ -8,10 +8,8 @@
 //! what changed (event hub, routing). A request that is refused writes
 //! nothing; bodies are refused before any database work.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::convert::Infallible;
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -23,28 +21,24 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
 use axum::{Json, Router};
-use homedesk_protocol::scope::SyncScope;
 use homedesk_protocol::{
-    Action, ActionBatch, ActionResults, ActionStatus, ChangesPage, Channel, DecodeError, Deferred,
+    Action, ActionBatch, ActionResults, ActionStatus, ChangesPage, Channel, DecodeError,
     EntityKind, ErrorCode, Health, IngressMessage, MAX_ACTIONS_PER_BATCH, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, ProtocolVersion, Record, ServerEvent, decode,
+    PROTOCOL_VERSION, ProtocolVersion, ServerEvent, decode,
 };
-use tokio::sync::broadcast::error::RecvError;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 
 use crate::auth::{self, Caller};
 use crate::error::ApiError;
-use crate::hub::{Addressee, Envelope};
+use crate::hub::Addressee;
+use crate::pages::{self, Position};
 use crate::routing::LinkReport;
-use crate::scope::ScopeFilter;
-use crate::storage::{KindFilter, OfferState};
-use crate::visibility::viewers_of;
+use crate::storage::KindFilter;
 use crate::{Platform, actions, ingress, now_ms};
 
 type Shared = Arc<Platform>;
@@ -176,7 +170,7 @@ fn api() -> Endpoints {
             crate::sessions::refresh,
         )
         .get("/v1/changes", changes)
-        .get("/v1/events", events)
+        .get("/v1/events", crate::events::events)
         .post("/v1/actions", ACTIONS_BODY_LIMIT, post_actions)
         .get(
             "/v1/conversations/{id}",
@@ -585,75 +579,6 @@ fn kind_filter(only: Option<&String>, except: Option<&String>) -> Result<KindFil
     })
 }
 
-/// Most log entries one page reads for an agent whose scope leaves most of
-/// them out (a first sync of a busy queue): enough to fill pages quickly,
-/// few enough that one request stays short.
-const MAX_SCANNED_PER_PAGE: usize = 20_000;
-
-/// A cursor `INSTANCE.SEQ`, or `INSTANCE.SEQ.FIRST_UNTIL` during a first
-/// sync: (the position, the end of the first sync or 0).
-fn parse_cursor(cursor: &str, instance: &str, latest: u64) -> Result<(u64, u64), &'static str> {
-    let Some((of, position)) = cursor.split_once('.') else {
-        return Err("the cursor is malformed");
-    };
-    if of != instance {
-        return Err("the cursor belongs to another platform database (was it reset?)");
-    }
-    let (seq, first_until) = match position.split_once('.') {
-        None => (position, None),
-        Some((seq, until)) => (seq, Some(until)),
-    };
-    let beyond = "the cursor is beyond the change log";
-    let seq = match seq.parse::<u64>() {
-        Ok(seq) if seq <= latest => seq,
-        _ => return Err(beyond),
-    };
-    let first_until = match first_until.map(str::parse::<u64>) {
-        None => 0,
-        Some(Ok(until)) if until <= latest => until,
-        Some(_) => return Err(beyond),
-    };
-    Ok((seq, first_until))
-}
-
-/// One page for an agent: entries after `after` that the scope admits,
-/// reading on past the ones it leaves out until `limit` are kept or
-/// [`MAX_SCANNED_PER_PAGE`] were read. Returns the page, whether more may
-/// follow, and the last entry read (the next cursor when more follow).
-fn scoped_page(
-    tx: &mut dyn crate::storage::Tx,
-    filter: &mut ScopeFilter<'_>,
-    after: u64,
-    viewers: &[crate::storage::Viewer],
-    kinds: &KindFilter,
-    limit: usize,
-) -> anyhow::Result<(Vec<homedesk_protocol::Change>, bool, u64)> {
-    let mut kept = Vec::new();
-    let mut position = after;
-    let mut scanned = 0;
-    loop {
-        let batch = tx.changes_after(position, viewers, kinds, limit + 1)?;
-        let more_in_log = batch.len() > limit;
-        let read = batch.len().min(limit);
-        for (i, change) in batch.into_iter().take(limit).enumerate() {
-            position = change.seq;
-            scanned += 1;
-            if let Some(change) = filter.admit(tx, change)? {
-                kept.push(change);
-                if kept.len() == limit {
-                    return Ok((kept, more_in_log || i + 1 < read, position));
-                }
-            }
-        }
-        if !more_in_log {
-            return Ok((kept, false, position));
-        }
-        if scanned >= MAX_SCANNED_PER_PAGE {
-            return Ok((kept, true, position));
-        }
-    }
-}
-
 fn unknown_cursor(why: &str) -> ApiError {
     ApiError::new(
         StatusCode::GONE,
@@ -690,64 +615,19 @@ async fn changes(
     let page = platform
         .blocking(move |p| {
             p.storage.read_with(|tx| {
-                let instance = tx.instance_id()?;
-                let latest = tx.latest_seq()?;
-                let (after, first_until) = match cursor.as_deref() {
+                let position = match cursor.as_deref() {
                     // A first sync: everything up to the log's end now is
                     // judged as the PC's first look (`scope`).
-                    None | Some("") => (0, latest),
-                    Some(cursor) => match parse_cursor(cursor, &instance, latest) {
+                    None | Some("") => Position::First,
+                    Some(cursor) => match pages::parse_cursor(tx, cursor)? {
                         Ok(position) => position,
                         Err(why) => return Ok(Err(unknown_cursor(why))),
                     },
                 };
-                let Some(Record::AgentProfile(profile)) =
-                    tx.get(EntityKind::AgentProfile, &caller.agent)?
-                else {
-                    return Ok(Err(ApiError::unauthorized("the agent no longer exists")));
-                };
-                let all_queues: Vec<String> = tx
-                    .list(EntityKind::Queue)?
-                    .iter()
-                    .map(|q| q.id().to_owned())
-                    .collect();
-                let viewers = viewers_of(&profile, &all_queues);
-                let server_time = now_ms();
-                let scope = SyncScope::of(&profile, server_time, resolved_days);
-                let (changes, has_more, last_read) = match scope {
-                    None => {
-                        let mut changes = tx.changes_after(after, &viewers, &kinds, limit + 1)?;
-                        let has_more = changes.len() > limit;
-                        changes.truncate(limit);
-                        let last = changes.last().map_or(after, |c| c.seq);
-                        (changes, has_more, last)
-                    }
-                    Some(scope) => {
-                        let mut filter = ScopeFilter::new(scope, first_until);
-                        scoped_page(tx, &mut filter, after, &viewers, &kinds, limit)?
-                    }
-                };
-                let next = if has_more { last_read } else { latest };
-                let next_cursor = if has_more && next < first_until {
-                    format!("{instance}.{next}.{first_until}")
-                } else {
-                    format!("{instance}.{next}")
-                };
-                let deferred = if kinds.except.is_empty() {
-                    None
-                } else {
-                    let (changes, bytes) =
-                        tx.count_changes(after, next, &viewers, &kinds.left_out())?;
-                    Some(Deferred { changes, bytes })
-                };
-                Ok(Ok(ChangesPage {
-                    changes,
-                    next_cursor,
-                    has_more,
-                    server_time,
-                    deferred,
-                    resolved_days: scope.map(|_| resolved_days),
-                }))
+                match pages::page_for(tx, &caller.agent, resolved_days, position, &kinds, limit)? {
+                    Some(page) => Ok(Ok(page)),
+                    None => Ok(Err(ApiError::unauthorized("the agent no longer exists"))),
+                }
             })
         })
         .await??;
@@ -762,8 +642,16 @@ async fn changes(
 async fn post_actions(
     State(platform): State<Shared>,
     Agent(caller): Agent,
+    query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
     JsonBody(batch): JsonBody<ActionBatch>,
 ) -> Result<Json<ActionResults>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::invalid(format!("query: {e}")))?;
+    if let Some(unknown) = query.keys().find(|k| k.as_str() != "cursor") {
+        return Err(ApiError::invalid(format!(
+            "{unknown}: not a parameter of /v1/actions (cursor)"
+        )));
+    }
+    let cursor = query.get("cursor").cloned();
     if batch.actions.is_empty() {
         return Err(ApiError::invalid("actions: the batch is empty"));
     }
@@ -786,6 +674,7 @@ async fn post_actions(
         })
         .collect();
     let agent = caller.agent.clone();
+    let family = caller.family.clone();
     let (results, effects, latest) = platform
         .blocking(move |p| {
             p.storage.write_with(|tx| {
@@ -815,7 +704,7 @@ async fn post_actions(
             .inc("homedesk_actions_total", format!("status=\"{status}\""));
     }
     if effects.changed {
-        platform.poke_after_push(latest, &caller.family);
+        platform.poke_after_push(latest, &family);
     }
     for (agent, offer_id) in effects.withdrawn {
         platform
@@ -833,7 +722,40 @@ async fn post_actions(
         // A reply may be waiting for its adapter's webhook.
         platform.wake_egress.notify_one();
     }
-    Ok(Json(ActionResults { results }))
+    // The pull that follows a push, in the same answer (protocol.md §6).
+    let changes = match cursor {
+        Some(cursor) => {
+            let resolved_days = platform.settings.sync_resolved_days;
+            platform
+                .blocking(move |p| {
+                    p.storage.read_with(|tx| {
+                        let Ok(position) = pages::parse_cursor(tx, &cursor)? else {
+                            // Not a cursor of this log: the workstation's own
+                            // pull will say so; the push itself went well.
+                            return Ok(None);
+                        };
+                        pages::page_for(
+                            tx,
+                            &agent,
+                            resolved_days,
+                            position,
+                            &KindFilter::default(),
+                            DEFAULT_PAGE,
+                        )
+                    })
+                })
+                .await?
+        }
+        None => None,
+    };
+    if let Some(page) = &changes {
+        platform.metrics.add(
+            "homedesk_changes_served_total",
+            String::new(),
+            page.changes.len() as u64,
+        );
+    }
+    Ok(Json(ActionResults { results, changes }))
 }
 
 /// Biggest training upload: 50 records with their reports.
@@ -916,135 +838,4 @@ async fn post_ingress(
         platform.reroute.notify_one();
     }
     Ok((StatusCode::CREATED, Json(accepted)))
-}
-
-/// Ends the stream's connection count, and its place among the open
-/// sign-ins, when the stream is dropped.
-struct StreamGuard {
-    platform: Shared,
-    agent: String,
-    family: String,
-}
-
-impl Drop for StreamGuard {
-    fn drop(&mut self) {
-        self.platform.open_sessions.release(&self.family);
-        self.platform
-            .connections
-            .stream_closed(&self.agent, now_ms());
-    }
-}
-
-struct StreamState {
-    // Dropped before `ended` (fields drop in order): the guard's release
-    // counts this stream's receiver as still held.
-    guard: StreamGuard,
-    ended: tokio::sync::watch::Receiver<bool>,
-    receiver: tokio::sync::broadcast::Receiver<Envelope>,
-    heartbeat: tokio::time::Interval,
-    stop: tokio::sync::watch::Receiver<bool>,
-    pending: VecDeque<ServerEvent>,
-}
-
-fn sse_event(event: &ServerEvent) -> Event {
-    Event::default()
-        .event(event.name())
-        .data(serde_json::to_string(event).unwrap_or_default())
-}
-
-async fn events(
-    State(platform): State<Shared>,
-    Agent(caller): Agent,
-) -> Result<impl IntoResponse, ApiError> {
-    let agent = caller.agent.clone();
-    // Subscribe before reading the state, so nothing falls in between.
-    let receiver = platform.hub.subscribe();
-    let now = now_ms();
-    let lookup_agent = agent.clone();
-    let (latest, offers) = platform
-        .blocking(move |p| {
-            p.storage.read_with(|tx| {
-                let latest = tx.latest_seq()?;
-                let mut offers = Vec::new();
-                for row in tx.open_offers()? {
-                    if row.agent == lookup_agent
-                        && row.state == OfferState::Open
-                        && row.expires_at > now
-                        && let Some(Record::Conversation(c)) =
-                            tx.get(EntityKind::Conversation, &row.conversation_id)?
-                    {
-                        offers.push(homedesk_protocol::Offer {
-                            offer_id: row.offer_id,
-                            conversation_id: c.id,
-                            channel: c.channel,
-                            queue: c.queue,
-                            subject: c.subject,
-                            expires_at: row.expires_at,
-                        });
-                    }
-                }
-                Ok((latest, offers))
-            })
-        })
-        .await?;
-    platform.connections.stream_opened(&agent, now);
-    platform.reroute.notify_one();
-    let mut pending = VecDeque::from([ServerEvent::Changes { latest_seq: latest }]);
-    pending.extend(offers.into_iter().map(ServerEvent::Offer));
-    let mut heartbeat =
-        tokio::time::interval(Duration::from_secs(homedesk_protocol::HEARTBEAT_SECS));
-    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let state = StreamState {
-        guard: StreamGuard {
-            platform: platform.clone(),
-            agent,
-            family: caller.family.clone(),
-        },
-        ended: platform.open_sessions.watch(&caller.family),
-        receiver,
-        heartbeat,
-        stop: platform.shutting_down.subscribe(),
-        pending,
-    };
-    let stream = futures_util::stream::unfold(state, |mut s| async move {
-        loop {
-            if let Some(event) = s.pending.pop_front() {
-                return Some((Ok::<Event, Infallible>(sse_event(&event)), s));
-            }
-            if *s.stop.borrow() || *s.ended.borrow() {
-                return None;
-            }
-            tokio::select! {
-                _ = s.stop.changed() => return None,
-                // The sign-in ended (signed out, disabled, expired): no more events.
-                _ = s.ended.changed() => return None,
-                _ = s.heartbeat.tick() => {
-                    s.pending.push_back(ServerEvent::Heartbeat { server_time: now_ms() });
-                }
-                received = s.receiver.recv() => match received {
-                    Ok(envelope) => {
-                        let mine = match &envelope.to {
-                            Addressee::Everyone => true,
-                            Addressee::Agent(a) => *a == s.guard.agent,
-                        } && envelope.skip_family.as_deref() != Some(s.guard.family.as_str());
-                        if mine {
-                            s.pending.push_back(envelope.event);
-                        }
-                    }
-                    Err(RecvError::Lagged(_)) => {
-                        // Missed some events: a poke makes the workstation pull.
-                        let latest = s
-                            .guard
-                            .platform
-                            .blocking(|p| p.storage.read_with(|tx| tx.latest_seq()))
-                            .await
-                            .unwrap_or(0);
-                        s.pending.push_back(ServerEvent::Changes { latest_seq: latest });
-                    }
-                    Err(RecvError::Closed) => return None,
-                },
-            }
-        }
-    });
-    Ok(([("X-Accel-Buffering", "no")], Sse::new(stream)))
 }

@@ -27,11 +27,13 @@ pub mod delivery;
 pub mod demo;
 pub mod egress;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod hub;
 pub mod ingress;
 pub mod metrics;
 pub mod owner_only;
+pub mod pages;
 pub mod queues;
 pub mod releases;
 pub mod retention;
@@ -153,17 +155,14 @@ impl Platform {
     /// Tells every connected workstation the log grew.
     pub fn poke(&self, latest_seq: u64) {
         self.hub
-            .send(Addressee::Everyone, ServerEvent::Changes { latest_seq });
+            .send(Addressee::Everyone, ServerEvent::poke(latest_seq));
     }
 
     /// [`Platform::poke`] after a push by sign-in `family`: every workstation
     /// but that one, which pulls right after its push anyway (protocol.md §7).
     pub fn poke_after_push(&self, latest_seq: u64, family: &str) {
-        self.hub.send_except(
-            Addressee::Everyone,
-            ServerEvent::Changes { latest_seq },
-            family,
-        );
+        self.hub
+            .send_except(Addressee::Everyone, ServerEvent::poke(latest_seq), family);
     }
 
     /// One routing pass, announcing new, expired and withdrawn offers, and

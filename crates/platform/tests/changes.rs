@@ -171,7 +171,10 @@ async fn events_poke_on_changes_and_sla_deadlines_follow_the_queue() {
             matches!(e, ServerEvent::Changes { .. })
         })
         .await;
-    let ServerEvent::Changes { latest_seq: before } = first else {
+    let ServerEvent::Changes {
+        latest_seq: before, ..
+    } = first
+    else {
         unreachable!()
     };
     let conversation = server
@@ -186,7 +189,7 @@ async fn events_poke_on_changes_and_sla_deadlines_follow_the_queue() {
     events
         .wait_for(
             "a poke after the new contact",
-            |e| matches!(e, ServerEvent::Changes { latest_seq } if *latest_seq > before),
+            |e| matches!(e, ServerEvent::Changes { latest_seq, .. } if *latest_seq > before),
         )
         .await;
     let (changes, _) = server.pull_all(&agent.access_token, None).await;
@@ -556,7 +559,7 @@ async fn next_poke(events: &mut Events) -> u64 {
         })
         .await
     {
-        ServerEvent::Changes { latest_seq } => latest_seq,
+        ServerEvent::Changes { latest_seq, .. } => latest_seq,
         _ => unreachable!(),
     }
 }

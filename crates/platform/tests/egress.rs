@@ -188,7 +188,7 @@ async fn each_reply_arrives_once_signed_and_desks_see_it_sent() {
     );
     let mut events = desk.server.events(&desk.token, None).await;
     let before = match events.next(support::DEADLINE).await {
-        Some(ServerEvent::Changes { latest_seq }) => latest_seq,
+        Some(ServerEvent::Changes { latest_seq, .. }) => latest_seq,
         other => panic!("a stream starts with the latest seq, got {other:?}"),
     };
     desk.receiver.set_failing(false);
@@ -197,7 +197,7 @@ async fn each_reply_arrives_once_signed_and_desks_see_it_sent() {
     events
         .wait_for(
             "a changes poke after a reply was sent",
-            |e| matches!(e, ServerEvent::Changes { latest_seq } if *latest_seq > before),
+            |e| matches!(e, ServerEvent::Changes { latest_seq, .. } if *latest_seq > before),
         )
         .await;
     for id in ["m-eg-1", "m-eg-2", "m-eg-3"] {
@@ -428,7 +428,7 @@ async fn a_reply_given_up_is_listed_as_failed_and_a_supervisor_retries_it_from_t
     desk.receiver.set_failing(true);
     let mut events = desk.server.events(&desk.token, None).await;
     let before = match events.next(support::DEADLINE).await {
-        Some(ServerEvent::Changes { latest_seq }) => latest_seq,
+        Some(ServerEvent::Changes { latest_seq, .. }) => latest_seq,
         other => panic!("a stream starts with the latest seq, got {other:?}"),
     };
     let out = cli(&["egress", "retry", "f-1", "--data-dir", dir_arg(&dir)]);
@@ -440,7 +440,7 @@ async fn a_reply_given_up_is_listed_as_failed_and_a_supervisor_retries_it_from_t
     events
         .wait_for(
             "a changes poke after the retry",
-            |e| matches!(e, ServerEvent::Changes { latest_seq } if *latest_seq > before),
+            |e| matches!(e, ServerEvent::Changes { latest_seq, .. } if *latest_seq > before),
         )
         .await;
     assert_eq!(
@@ -497,7 +497,7 @@ async fn the_adapter_reports_delivered_or_failed_and_desks_hear_of_it() {
     events
         .wait_for(
             "a changes poke for the delivered reply",
-            |e| matches!(e, ServerEvent::Changes { latest_seq } if *latest_seq > before),
+            |e| matches!(e, ServerEvent::Changes { latest_seq, .. } if *latest_seq > before),
         )
         .await;
     assert_eq!(

@@ -415,4 +415,11 @@ impl ActionResult {
 #[serde(deny_unknown_fields)]
 pub struct ActionResults {
     pub results: Vec<ActionResult>,
+    /// Asked for with `POST /v1/actions?cursor=…` (protocol.md §6): the
+    /// first page of changes after that cursor once the batch is applied,
+    /// the pull that would follow the push, answered in the same round
+    /// trip. Absent without the parameter or when the cursor is not
+    /// usable (the workstation then pulls as usual).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<crate::changes::ChangesPage>,
 }

@@ -159,6 +159,16 @@ pub enum ChangeBody {
     },
 }
 
+impl ChangeBody {
+    /// The kind of record the entry is about.
+    pub fn kind(&self) -> EntityKind {
+        match self {
+            ChangeBody::Upsert(record) => record.kind(),
+            ChangeBody::Delete { entity, .. } => *entity,
+        }
+    }
+}
+
 /// One entry of the change log. `seq` grows strictly along the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "WireChange", into = "WireChange")]
@@ -234,6 +244,19 @@ impl From<Change> for WireChange {
     }
 }
 
+/// The position of a cursor past the first sync, `INSTANCE.SEQ`: (the
+/// platform database it belongs to, the log position). `None` for a cursor
+/// of a first sync still under way (three parts) or any other form. The
+/// cursor is otherwise opaque; a workstation reads it only to tell whether
+/// the changes carried by an event follow it (protocol.md §7).
+pub fn cursor_position(cursor: &str) -> Option<(&str, u64)> {
+    let (instance, seq) = cursor.split_once('.')?;
+    if instance.is_empty() || seq.is_empty() || !seq.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((instance, seq.parse().ok()?))
+}
+
 /// `GET /v1/changes` answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -267,4 +290,20 @@ pub struct Deferred {
     /// Their size as stored (uncompressed JSON), roughly what they would
     /// cost before compression.
     pub bytes: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cursor_position;
+
+    #[test]
+    fn only_a_cursor_past_the_first_sync_has_a_position() {
+        assert_eq!(cursor_position("f3a9.120"), Some(("f3a9", 120)));
+        assert_eq!(cursor_position("f3a9.120.400"), None);
+        assert_eq!(cursor_position("f3a9"), None);
+        assert_eq!(cursor_position(".12"), None);
+        assert_eq!(cursor_position("f3a9."), None);
+        assert_eq!(cursor_position("f3a9.+1"), None);
+        assert_eq!(cursor_position("f3a9.99999999999999999999999"), None);
+    }
 }

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::changes::ChangesPage;
 use crate::entities::{Channel, UnixMillis};
 
 /// Seconds between heartbeats; a client that hears nothing for three of
@@ -25,12 +26,37 @@ pub struct Offer {
     pub expires_at: UnixMillis,
 }
 
+/// The changes of a `changes` event, for a stream that asked for them
+/// (`GET /v1/events?changes=inline`, protocol.md §7): the page a pull from
+/// position `after` would have answered just now, so a workstation whose
+/// cursor is at `after` or between `after` and the page's `next_cursor`
+/// applies it (the entries above its own position) without a pull.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlineChanges {
+    pub after: u64,
+    pub page: ChangesPage,
+}
+
+impl ServerEvent {
+    /// A `changes` poke without the changes.
+    pub fn poke(latest_seq: u64) -> ServerEvent {
+        ServerEvent::Changes {
+            latest_seq,
+            inline: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ServerEvent {
-    /// The change log grew; pull from your cursor.
+    /// The change log grew; pull from your cursor — or, on a stream opened
+    /// with `?changes=inline`, apply `inline` when it follows your cursor.
     Changes {
         latest_seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inline: Option<InlineChanges>,
     },
     Offer(Offer),
     /// An offer ended without being accepted by you (expired or declined).

@@ -258,6 +258,7 @@ fn actions_sessions_events_and_pages_round_trip() {
                 "taken",
             ),
         ],
+        changes: None,
     });
     round_trip(&ServerEvent::Offer(Offer {
         offer_id: "o".into(),

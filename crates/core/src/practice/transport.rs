@@ -526,9 +526,7 @@ impl Transport for SimulatorTransport {
                 }
                 // A poke (also serves as the heartbeat): pulling an
                 // in-memory log with nothing new costs nothing.
-                let event = ServerEvent::Changes {
-                    latest_seq: *latest.borrow_and_update(),
-                };
+                let event = ServerEvent::poke(*latest.borrow_and_update());
                 Some((Ok(event), latest))
             }
         });

@@ -43,6 +43,18 @@ impl Transport for DeskTransport {
         }
     }
 
+    async fn push_and_pull(
+        &self,
+        access_token: &str,
+        batch: &ActionBatch,
+        cursor: &str,
+    ) -> Result<(Vec<ActionResult>, Option<PulledPage>), TransportError> {
+        match self {
+            DeskTransport::Live(t) => t.push_and_pull(access_token, batch, cursor).await,
+            DeskTransport::Practice(t) => t.push_and_pull(access_token, batch, cursor).await,
+        }
+    }
+
     async fn pull(
         &self,
         access_token: &str,

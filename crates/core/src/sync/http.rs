@@ -291,6 +291,36 @@ impl Transport for HttpTransport {
         Ok(answer.results)
     }
 
+    async fn push_and_pull(
+        &self,
+        access_token: &str,
+        batch: &ActionBatch,
+        cursor: &str,
+    ) -> Result<(Vec<ActionResult>, Option<PulledPage>), TransportError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Answer {
+            results: Vec<ActionResult>,
+            // Read entry by entry, like a pull (`decode_page`).
+            #[serde(default)]
+            changes: Option<serde_json::Value>,
+        }
+        let mut url = self.url("/v1/actions");
+        url.query_pairs_mut().append_pair("cursor", cursor);
+        let answer: Answer = self
+            .json(self.api.post(url).bearer_auth(access_token).json(batch))
+            .await?;
+        let page = match answer.changes {
+            None => None,
+            Some(changes) => {
+                let bytes = serde_json::to_vec(&changes)
+                    .map_err(|err| TransportError::Malformed(err.to_string()))?;
+                Some(decode_page(&bytes, 0)?)
+            }
+        };
+        Ok((answer.results, page))
+    }
+
     async fn pull(
         &self,
         access_token: &str,
@@ -351,9 +381,12 @@ impl Transport for HttpTransport {
     }
 
     async fn events(&self, access_token: &str) -> Result<EventStream, TransportError> {
+        let mut url = self.url("/v1/events");
+        // Small pages of changes ride on the `changes` events (no pull).
+        url.query_pairs_mut().append_pair("changes", "inline");
         let request = self
             .stream
-            .get(self.url("/v1/events"))
+            .get(url)
             .bearer_auth(access_token)
             .header(reqwest::header::ACCEPT, "text/event-stream");
         let response = self.send(request).await?;
@@ -361,16 +394,27 @@ impl Transport for HttpTransport {
             .bytes_stream()
             .eventsource()
             .map(|item| match item {
+                Ok(event) if event.data.len() > MAX_EVENT_BYTES && event.event == "changes" => {
+                    Ok(ServerEvent::poke(0))
+                }
                 Ok(event) if event.data.len() > MAX_EVENT_BYTES => {
                     Err(TransportError::Malformed(format!(
                         "event {:?} larger than {MAX_EVENT_BYTES} bytes",
                         event.event
                     )))
                 }
-                Ok(event) => homedesk_protocol::decode::<ServerEvent>(event.data.as_bytes())
-                    .map_err(|err| {
-                        TransportError::Malformed(format!("event {:?}: {err}", event.event))
-                    }),
+                Ok(event) => {
+                    match homedesk_protocol::decode::<ServerEvent>(event.data.as_bytes()) {
+                        Ok(decoded) => Ok(decoded),
+                        // A `changes` event whose page cannot be read whole is
+                        // still news: the pull reads the page entry by entry.
+                        Err(_) if event.event == "changes" => Ok(ServerEvent::poke(0)),
+                        Err(err) => Err(TransportError::Malformed(format!(
+                            "event {:?}: {err}",
+                            event.event
+                        ))),
+                    }
+                }
                 Err(err) => Err(TransportError::Unreachable(format!("event stream: {err}"))),
             });
         Ok(Box::pin(stream))

@@ -199,6 +199,19 @@ pub struct SyncEngine<T: Transport> {
     wake: Notify,
     status: watch::Sender<ConnectionStatus>,
     events: broadcast::Sender<SyncEvent>,
+    /// Changes that came on the event stream, applied by the next pull
+    /// instead of asking the platform (when they follow the cursor).
+    carried: std::sync::Mutex<Option<Carried>>,
+    /// The cursor at which the last page applied said nothing more waits
+    /// (the page in a push's answer): the pull right after finds nothing.
+    current_at: std::sync::Mutex<Option<String>>,
+}
+
+/// A page of changes carried by a `changes` event: the entries after log
+/// position `after`, up to the page's `next_cursor`.
+struct Carried {
+    after: u64,
+    page: PulledPage,
 }
 
 impl<T: Transport> SyncEngine<T> {
@@ -233,6 +246,8 @@ impl<T: Transport> SyncEngine<T> {
             wake: Notify::new(),
             status,
             events,
+            carried: std::sync::Mutex::new(None),
+            current_at: std::sync::Mutex::new(None),
         });
         engine.publish_status();
         Ok(engine)
@@ -476,8 +491,21 @@ impl<T: Transport> SyncEngine<T> {
             }
             let keys: Vec<String> = actions.iter().map(|a| a.key.clone()).collect();
             let batch = ActionBatch { actions };
-            match self.push(&batch).await {
-                Ok(results) => {
+            // The pull that follows, in the push's answer: only from a
+            // cursor past the first sync and when the pull would take
+            // every kind (not while articles wait on a metered link).
+            let cursor = self.store.read(sync_state::get)?.cursor;
+            let ask_from = match cursor {
+                Some(cursor)
+                    if homedesk_protocol::cursor_position(&cursor).is_some()
+                        && self.pull_kinds()? == PullKinds::All =>
+                {
+                    Some(cursor)
+                }
+                _ => None,
+            };
+            match self.push(&batch, ask_from.as_deref()).await {
+                Ok((results, page)) => {
                     let recorded = self.record(&batch.actions, &results)?;
                     if recorded.acknowledged == 0 {
                         return Err(TransportError::Malformed(
@@ -493,6 +521,13 @@ impl<T: Transport> SyncEngine<T> {
                         });
                     }
                     batch_size = self.config.push_batch.max(1);
+                    if let (Some(cursor), Some(page)) = (ask_from, page) {
+                        let current = !page.has_more;
+                        let next = page.next_cursor.clone();
+                        if self.apply_page(Some(&cursor), &page, report)? && current {
+                            *lock(&self.current_at) = Some(next);
+                        }
+                    }
                     self.publish_status();
                 }
                 // The batch as a whole was refused (a 4xx other than 401):
@@ -546,12 +581,30 @@ impl<T: Transport> SyncEngine<T> {
             .write(|tx| outbox::record_results(tx, &results, &me, now))?)
     }
 
-    async fn push(&self, batch: &ActionBatch) -> Result<Vec<ActionResult>, SyncError> {
+    /// Pushes `batch`; with `cursor`, asks for the page after it in the
+    /// same answer.
+    async fn push(
+        &self,
+        batch: &ActionBatch,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<ActionResult>, Option<PulledPage>), SyncError> {
+        let pushed = |token: String| async move {
+            match cursor {
+                Some(cursor) => {
+                    self.timed(self.transport.push_and_pull(&token, batch, cursor))
+                        .await
+                }
+                None => self
+                    .timed(self.transport.push(&token, batch))
+                    .await
+                    .map(|results| (results, None)),
+            }
+        };
         let token = self.access_token().await?;
-        match self.timed(self.transport.push(&token, batch)).await {
+        match pushed(token.clone()).await {
             Err(TransportError::Unauthorized(_)) => {
                 let token = self.token_rejected(&token).await?;
-                match self.timed(self.transport.push(&token, batch)).await {
+                match pushed(token).await {
                     Err(TransportError::Unauthorized(message)) => {
                         Err(self.require_sign_in(message))
                     }
@@ -608,18 +661,68 @@ impl<T: Transport> SyncEngine<T> {
         }
     }
 
+    /// What a pull asks for now: everything, or all but the articles
+    /// while some wait on a metered link.
+    fn pull_kinds(&self) -> Result<PullKinds, SyncError> {
+        let waiting = self.store.read(sync_state::kb_waiting)?;
+        Ok(if waiting.is_some() || self.data.defer_bulk() {
+            PullKinds::WithoutArticles
+        } else {
+            PullKinds::All
+        })
+    }
+
+    /// The changes an event carried, if they follow `cursor` and suit
+    /// `kinds`: the entries above the cursor's position, as a page ending
+    /// where the event's does. `Some` with no entries when the cursor is at
+    /// or past the event's end (nothing to pull).
+    fn carried_page(&self, cursor: Option<&str>, kinds: PullKinds) -> Option<PulledPage> {
+        let carried = lock(&self.carried).take()?;
+        let (instance, at) = homedesk_protocol::cursor_position(cursor?)?;
+        let (page_instance, end) = homedesk_protocol::cursor_position(&carried.page.next_cursor)?;
+        if instance != page_instance || at < carried.after || carried.page.has_more {
+            return None;
+        }
+        let mut page = carried.page;
+        if kinds != PullKinds::All
+            && page
+                .changes
+                .iter()
+                .any(|c| c.body.kind() == homedesk_protocol::EntityKind::KbArticle)
+        {
+            return None;
+        }
+        if at >= end {
+            page.changes.clear();
+            page.next_cursor = cursor?.to_owned();
+        } else {
+            page.changes.retain(|c| c.seq > at);
+        }
+        Some(page)
+    }
+
     async fn pull_all(&self, report: &mut SyncReport) -> Result<(), SyncError> {
-        let me = self.agent().unwrap_or_default();
+        let mut first = true;
         loop {
             let cursor = self.store.read(sync_state::get)?.cursor;
             // A metered link leaves articles out while some wait (or the
             // agent has not allowed a big update); they come afterwards.
-            let waiting = self.store.read(sync_state::kb_waiting)?;
-            let kinds = if waiting.is_some() || self.data.defer_bulk() {
-                PullKinds::WithoutArticles
-            } else {
-                PullKinds::All
-            };
+            let kinds = self.pull_kinds()?;
+            // Already current (a push's answer brought the page), or the
+            // event stream brought the changes: no request.
+            let current_at = lock(&self.current_at).take();
+            if first && cursor.is_some() && current_at == cursor {
+                lock(&self.carried).take();
+                return self.pull_waiting_articles(report).await;
+            }
+            if first && let Some(page) = self.carried_page(cursor.as_deref(), kinds) {
+                first = false;
+                if self.apply_page(cursor.as_deref(), &page, report)? {
+                    return self.pull_waiting_articles(report).await;
+                }
+                continue;
+            }
+            first = false;
             let page = match self.pull(cursor.as_deref(), kinds).await {
                 Ok(page) => page,
                 Err(SyncError::Transport(TransportError::CursorExpired(message))) => {
@@ -637,67 +740,88 @@ impl<T: Transport> SyncEngine<T> {
                 )
                 .into());
             }
-            self.server_offset_ms
-                .store(page.server_time - self.now_ms(), Ordering::Relaxed);
-            for (index, reason) in &page.skipped {
-                tracing::warn!(
-                    index,
-                    "skipped an unreadable change from the platform: {reason}"
-                );
-            }
-            // The first sync brings history, not news: nothing to announce.
-            let announce = cursor.is_some();
-            let mut presence_news = None;
-            let mut pruned = 0;
-            let news = self.store.write(|tx| {
-                let mut news = Vec::new();
-                for change in &page.changes {
-                    if announce && let Some(message) = records::new_customer_message(tx, change)? {
-                        news.push(message);
-                    }
-                    if announce && let Some(changed) = my_presence_change(tx, change, &me)? {
-                        presence_news = Some(changed);
-                    }
-                    records::apply_change(tx, change, &me)?;
-                }
-                if !page.skipped.is_empty() {
-                    sync_state::note_skipped(tx, page.skipped.len())?;
-                }
-                if let Some(left_out) = page.deferred.filter(|d| d.changes > 0) {
-                    sync_state::note_kb_left_out(
-                        tx,
-                        cursor.as_deref().unwrap_or_default(),
-                        left_out.changes,
-                        left_out.bytes,
-                    )?;
-                }
-                sync_state::set_cursor(tx, Some(&page.next_cursor))?;
-                // Up to date: what grew old leaves the PC here, with no
-                // bytes on the wire (docs/decisions/0035-sync-scope.md).
-                if !page.has_more
-                    && let Some(days) = page.resolved_days
-                {
-                    let cutoff = page.server_time - homedesk_protocol::scope::days_ms(days);
-                    pruned = records::prune_aged(tx, cutoff)?;
-                }
-                records::keep_mine(tx, news, &me)
-            })?;
-            for message in news {
-                let _ = self.events.send(SyncEvent::CustomerMessage(message));
-            }
-            if let Some((presence, reason)) = presence_news {
-                let _ = self.events.send(SyncEvent::Presence { presence, reason });
-            }
-            report.pages += 1;
-            report.pulled += page.changes.len();
-            report.skipped += page.skipped.len();
-            if !page.changes.is_empty() || pruned > 0 {
-                let _ = self.events.send(SyncEvent::Changed);
-            }
+            self.apply_page(cursor.as_deref(), &page, report)?;
             if !page.has_more {
                 return self.pull_waiting_articles(report).await;
             }
         }
+    }
+
+    /// Applies one page of changes pulled from `cursor` (or carried by an
+    /// event or a push's answer) with its new cursor, in one transaction,
+    /// and tells the screens. Applies nothing and answers `false` when the
+    /// stored cursor is no longer `cursor` (another pass moved it).
+    fn apply_page(
+        &self,
+        cursor: Option<&str>,
+        page: &PulledPage,
+        report: &mut SyncReport,
+    ) -> Result<bool, SyncError> {
+        let me = self.agent().unwrap_or_default();
+        self.server_offset_ms
+            .store(page.server_time - self.now_ms(), Ordering::Relaxed);
+        for (index, reason) in &page.skipped {
+            tracing::warn!(
+                index,
+                "skipped an unreadable change from the platform: {reason}"
+            );
+        }
+        // The first sync brings history, not news: nothing to announce.
+        let announce = cursor.is_some();
+        let mut presence_news = None;
+        let mut pruned = 0;
+        let news = self.store.write(|tx| {
+            if sync_state::get(tx)?.cursor.as_deref() != cursor {
+                return Ok(None);
+            }
+            let mut news = Vec::new();
+            for change in &page.changes {
+                if announce && let Some(message) = records::new_customer_message(tx, change)? {
+                    news.push(message);
+                }
+                if announce && let Some(changed) = my_presence_change(tx, change, &me)? {
+                    presence_news = Some(changed);
+                }
+                records::apply_change(tx, change, &me)?;
+            }
+            if !page.skipped.is_empty() {
+                sync_state::note_skipped(tx, page.skipped.len())?;
+            }
+            if let Some(left_out) = page.deferred.filter(|d| d.changes > 0) {
+                sync_state::note_kb_left_out(
+                    tx,
+                    cursor.unwrap_or_default(),
+                    left_out.changes,
+                    left_out.bytes,
+                )?;
+            }
+            sync_state::set_cursor(tx, Some(&page.next_cursor))?;
+            // Up to date: what grew old leaves the PC here, with no
+            // bytes on the wire (docs/decisions/0035-sync-scope.md).
+            if !page.has_more
+                && let Some(days) = page.resolved_days
+            {
+                let cutoff = page.server_time - homedesk_protocol::scope::days_ms(days);
+                pruned = records::prune_aged(tx, cutoff)?;
+            }
+            records::keep_mine(tx, news, &me).map(Some)
+        })?;
+        let Some(news) = news else {
+            return Ok(false);
+        };
+        for message in news {
+            let _ = self.events.send(SyncEvent::CustomerMessage(message));
+        }
+        if let Some((presence, reason)) = presence_news {
+            let _ = self.events.send(SyncEvent::Presence { presence, reason });
+        }
+        report.pages += 1;
+        report.pulled += page.changes.len();
+        report.skipped += page.skipped.len();
+        if !page.changes.is_empty() || pruned > 0 {
+            let _ = self.events.send(SyncEvent::Changed);
+        }
+        Ok(true)
     }
 
     /// Fetches the articles left out on a metered link, from where they
@@ -1030,7 +1154,17 @@ impl<T: Transport> SyncEngine<T> {
 
     fn on_event(&self, event: ServerEvent) {
         match event {
-            ServerEvent::Changes { .. } => self.wake(),
+            ServerEvent::Changes {
+                inline: Some(inline),
+                ..
+            } => {
+                *lock(&self.carried) = Some(Carried {
+                    after: inline.after,
+                    page: inline.page.into(),
+                });
+                self.wake();
+            }
+            ServerEvent::Changes { inline: None, .. } => self.wake(),
             ServerEvent::Offer(offer) => {
                 let _ = self.events.send(SyncEvent::Offer(offer));
             }

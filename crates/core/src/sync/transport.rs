@@ -42,6 +42,23 @@ pub struct PulledPage {
     pub resolved_days: Option<u32>,
 }
 
+impl From<homedesk_protocol::ChangesPage> for PulledPage {
+    /// A page that came strictly decoded (on a `changes` event): nothing
+    /// skipped, no wire size of its own.
+    fn from(page: homedesk_protocol::ChangesPage) -> PulledPage {
+        PulledPage {
+            changes: page.changes,
+            skipped: Vec::new(),
+            next_cursor: page.next_cursor,
+            has_more: page.has_more,
+            server_time: page.server_time,
+            wire_bytes: 0,
+            deferred: page.deferred,
+            resolved_days: page.resolved_days,
+        }
+    }
+}
+
 /// Which entries a pull asks for: a metered link leaves knowledge-base
 /// articles out and fetches them later (`except` / `only` of `/v1/changes`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -151,6 +168,21 @@ pub trait Transport: Send + Sync + 'static {
         access_token: &str,
         batch: &ActionBatch,
     ) -> impl Future<Output = Result<Vec<ActionResult>, TransportError>> + Send;
+
+    /// [`Transport::push`], asking for the first page of changes after
+    /// `cursor` in the same answer (`POST /v1/actions?cursor=…`), the pull
+    /// that follows a push. A transport that cannot sends the push alone
+    /// and answers `None` (the engine then pulls).
+    fn push_and_pull(
+        &self,
+        access_token: &str,
+        batch: &ActionBatch,
+        cursor: &str,
+    ) -> impl Future<Output = Result<(Vec<ActionResult>, Option<PulledPage>), TransportError>> + Send
+    {
+        let _ = cursor;
+        async move { Ok((self.push(access_token, batch).await?, None)) }
+    }
 
     fn pull(
         &self,

@@ -1,0 +1,406 @@
+//! `GET /v1/events`: one workstation's event stream (protocol.md §7).
+//!
+//! On connect a `changes` poke and the agent's open offers; then whatever
+//! the [`Hub`](crate::hub::Hub) carries for this agent, and a heartbeat
+//! every [`HEARTBEAT_SECS`]. Two things keep it cheap on a village link
+//! (docs/decisions/0038-changes-where-they-are-due.md):
+//! - with `?changes=inline`, a `changes` event carries the page of changes
+//!   the workstation is due since the position the stream last told it
+//!   about, when that page is small, so a customer's message costs half a
+//!   round trip instead of a poke and a pull. Changes the agent may not see
+//!   send nothing at all;
+//! - when the workstation accepts `zstd`, the stream is one zstd stream,
+//!   flushed after every event, so each event is compressed against the
+//!   ones before it (a heartbeat costs a few bytes, not a hundred).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use homedesk_protocol::{EntityKind, HEARTBEAT_SECS, InlineChanges, Record, ServerEvent};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::error::ApiError;
+use crate::http::Agent;
+use crate::hub::{Addressee, Envelope};
+use crate::pages::{self, Position};
+use crate::storage::{KindFilter, OfferState};
+use crate::{Platform, now_ms};
+
+type Shared = Arc<Platform>;
+
+/// Most changes a `changes` event carries; a bigger page is a plain poke
+/// and the workstation pulls it (compressed as a whole).
+const INLINE_MAX_CHANGES: usize = 50;
+/// Most bytes of JSON a `changes` event carries (a knowledge-base update or
+/// a photo-laden thread goes by pull instead).
+const INLINE_MAX_BYTES: usize = 32 * 1024;
+/// The stream's zstd: level 3 (the platform's level for pages) with a 32 KiB
+/// window and small tables, so that a stream costs about 150 KB of memory
+/// and 2,000 of them fit easily (decision 0038).
+const ZSTD_LEVEL: i32 = 3;
+const ZSTD_WINDOW_LOG: u32 = 15;
+const ZSTD_TABLE_LOG: u32 = 13;
+
+/// Ends the stream's connection count, and its place among the open
+/// sign-ins, when the stream is dropped.
+struct StreamGuard {
+    platform: Shared,
+    agent: String,
+    family: String,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.platform.open_sessions.release(&self.family);
+        self.platform
+            .connections
+            .stream_closed(&self.agent, now_ms());
+    }
+}
+
+struct StreamState {
+    // Dropped before `ended` (fields drop in order): the guard's release
+    // counts this stream's receiver as still held.
+    guard: StreamGuard,
+    ended: tokio::sync::watch::Receiver<bool>,
+    receiver: tokio::sync::broadcast::Receiver<Envelope>,
+    heartbeat: tokio::time::Interval,
+    stop: tokio::sync::watch::Receiver<bool>,
+    pending: VecDeque<ServerEvent>,
+    /// `?changes=inline`: carry the changes in `changes` events.
+    inline: bool,
+    /// The log position this workstation is known to have been told about
+    /// (or to have pulled to itself, after its own push): the next inline
+    /// page starts here.
+    told: u64,
+    encoder: Option<zstd::stream::write::Encoder<'static, Vec<u8>>>,
+}
+
+impl StreamState {
+    /// What a `changes` envelope up to `latest` becomes on this stream:
+    /// the page itself when it is small, a poke when it is not, and nothing
+    /// when none of it is for this agent.
+    async fn changes_event(&mut self, latest: u64) -> Option<ServerEvent> {
+        if !self.inline {
+            return Some(ServerEvent::poke(latest));
+        }
+        let agent = self.guard.agent.clone();
+        let after = self.told;
+        let resolved_days = self.guard.platform.settings.sync_resolved_days;
+        let read = self
+            .guard
+            .platform
+            .blocking(move |p| {
+                p.storage.read_with(|tx| {
+                    let latest = tx.latest_seq()?;
+                    let page = pages::page_for(
+                        tx,
+                        &agent,
+                        resolved_days,
+                        Position::After {
+                            seq: after,
+                            first_until: 0,
+                        },
+                        &KindFilter::default(),
+                        INLINE_MAX_CHANGES,
+                    )?;
+                    Ok((latest, page))
+                })
+            })
+            .await;
+        let (latest, page) = match read {
+            Ok((latest, Some(page))) => (latest, page),
+            // The agent is gone, or the read failed: the pull will tell.
+            Ok((latest, None)) => return Some(ServerEvent::poke(latest)),
+            Err(err) => {
+                tracing::warn!("could not read the changes for an event stream: {err:#}");
+                return Some(ServerEvent::poke(latest));
+            }
+        };
+        if !page.has_more && page.changes.is_empty() {
+            // Nothing this agent may see: no event, and the next page
+            // still starts where the workstation is.
+            return None;
+        }
+        self.told = latest;
+        if page.has_more {
+            return Some(ServerEvent::poke(latest));
+        }
+        let event = ServerEvent::Changes {
+            latest_seq: latest,
+            inline: Some(InlineChanges { after, page }),
+        };
+        let size = serde_json::to_vec(&event).map_or(usize::MAX, |json| json.len());
+        if size > INLINE_MAX_BYTES {
+            return Some(ServerEvent::poke(latest));
+        }
+        self.guard.platform.metrics.add(
+            "homedesk_changes_served_total",
+            String::new(),
+            match &event {
+                ServerEvent::Changes {
+                    inline: Some(inline),
+                    ..
+                } => inline.page.changes.len() as u64,
+                _ => 0,
+            },
+        );
+        Some(event)
+    }
+
+    /// The bytes of one event on the wire: SSE text, through the stream's
+    /// zstd when it has one.
+    fn frame(&mut self, event: &ServerEvent) -> Bytes {
+        let text = format!(
+            "event: {}\ndata: {}\n\n",
+            event.name(),
+            serde_json::to_string(event).unwrap_or_default()
+        );
+        let Some(encoder) = self.encoder.as_mut() else {
+            return Bytes::from(text);
+        };
+        match encoder
+            .write_all(text.as_bytes())
+            .and_then(|()| encoder.flush())
+        {
+            Ok(()) => Bytes::from(std::mem::take(encoder.get_mut())),
+            Err(err) => {
+                // Cannot happen writing to memory; end the stream rather
+                // than send a broken one (the workstation reconnects).
+                tracing::error!("event stream compression failed: {err}");
+                self.encoder = None;
+                Bytes::new()
+            }
+        }
+    }
+}
+
+fn zstd_encoder() -> std::io::Result<zstd::stream::write::Encoder<'static, Vec<u8>>> {
+    use zstd::stream::raw::CParameter;
+    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), ZSTD_LEVEL)?;
+    encoder.set_parameter(CParameter::WindowLog(ZSTD_WINDOW_LOG))?;
+    encoder.set_parameter(CParameter::HashLog(ZSTD_TABLE_LOG))?;
+    encoder.set_parameter(CParameter::ChainLog(ZSTD_TABLE_LOG))?;
+    Ok(encoder)
+}
+
+/// Whether `Accept-Encoding` admits zstd (`zstd`, `zstd;q=0.5`, not `q=0`).
+fn accepts_zstd(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            parts.next().is_some_and(|c| c.eq_ignore_ascii_case("zstd"))
+                && !parts.any(|p| {
+                    p.strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                        .is_some_and(|q| q == 0.0)
+                })
+        })
+}
+
+pub async fn events(
+    State(platform): State<Shared>,
+    Agent(caller): Agent,
+    headers: HeaderMap,
+    query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::invalid(format!("query: {e}")))?;
+    if let Some(unknown) = query.keys().find(|k| k.as_str() != "changes") {
+        return Err(ApiError::invalid(format!(
+            "{unknown}: not a parameter of /v1/events (changes)"
+        )));
+    }
+    let inline = match query.get("changes").map(String::as_str) {
+        None | Some("poke") => false,
+        Some("inline") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "changes: {other:?} is neither \"inline\" nor \"poke\""
+            )));
+        }
+    };
+    let agent = caller.agent.clone();
+    // Subscribe before reading the state, so nothing falls in between.
+    let receiver = platform.hub.subscribe();
+    let now = now_ms();
+    let lookup_agent = agent.clone();
+    let (latest, offers) = platform
+        .blocking(move |p| {
+            p.storage.read_with(|tx| {
+                let latest = tx.latest_seq()?;
+                let mut offers = Vec::new();
+                for row in tx.open_offers()? {
+                    if row.agent == lookup_agent
+                        && row.state == OfferState::Open
+                        && row.expires_at > now
+                        && let Some(Record::Conversation(c)) =
+                            tx.get(EntityKind::Conversation, &row.conversation_id)?
+                    {
+                        offers.push(homedesk_protocol::Offer {
+                            offer_id: row.offer_id,
+                            conversation_id: c.id,
+                            channel: c.channel,
+                            queue: c.queue,
+                            subject: c.subject,
+                            expires_at: row.expires_at,
+                        });
+                    }
+                }
+                Ok((latest, offers))
+            })
+        })
+        .await?;
+    let encoder = if accepts_zstd(&headers) {
+        Some(zstd_encoder().map_err(|err| anyhow::anyhow!("zstd: {err}"))?)
+    } else {
+        None
+    };
+    platform.connections.stream_opened(&agent, now);
+    platform.reroute.notify_one();
+    // The workstation pulls on connect; inline pages start from here.
+    let mut pending = VecDeque::from([ServerEvent::poke(latest)]);
+    pending.extend(offers.into_iter().map(ServerEvent::Offer));
+    let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECS));
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let compressed = encoder.is_some();
+    let state = StreamState {
+        guard: StreamGuard {
+            platform: platform.clone(),
+            agent,
+            family: caller.family.clone(),
+        },
+        ended: platform.open_sessions.watch(&caller.family),
+        receiver,
+        heartbeat,
+        stop: platform.shutting_down.subscribe(),
+        pending,
+        inline,
+        told: latest,
+        encoder,
+    };
+    let stream = futures_util::stream::unfold(state, |mut s| async move {
+        loop {
+            if let Some(event) = s.pending.pop_front() {
+                let bytes = s.frame(&event);
+                if bytes.is_empty() {
+                    return None;
+                }
+                return Some((Ok::<Bytes, std::convert::Infallible>(bytes), s));
+            }
+            if *s.stop.borrow() || *s.ended.borrow() {
+                return None;
+            }
+            tokio::select! {
+                _ = s.stop.changed() => return None,
+                // The sign-in ended (signed out, disabled, expired): no more events.
+                _ = s.ended.changed() => return None,
+                _ = s.heartbeat.tick() => {
+                    s.pending.push_back(ServerEvent::Heartbeat { server_time: now_ms() });
+                }
+                received = s.receiver.recv() => match received {
+                    Ok(envelope) => {
+                        let for_agent = match &envelope.to {
+                            Addressee::Everyone => true,
+                            Addressee::Agent(a) => *a == s.guard.agent,
+                        };
+                        let own_push =
+                            envelope.skip_family.as_deref() == Some(s.guard.family.as_str());
+                        match envelope.event {
+                            // This workstation pulls right after its own
+                            // push (or had the page in the push's answer).
+                            ServerEvent::Changes { latest_seq, .. } if own_push => {
+                                s.told = s.told.max(latest_seq);
+                            }
+                            ServerEvent::Changes { latest_seq, .. } if for_agent => {
+                                if let Some(event) = s.changes_event(latest_seq).await {
+                                    s.pending.push_back(event);
+                                }
+                            }
+                            event if for_agent && !own_push => s.pending.push_back(event),
+                            _ => {}
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        // Missed some events: a poke makes the workstation pull.
+                        let latest = s
+                            .guard
+                            .platform
+                            .blocking(|p| p.storage.read_with(|tx| tx.latest_seq()))
+                            .await
+                            .unwrap_or(0);
+                        s.told = s.told.max(latest);
+                        s.pending.push_back(ServerEvent::poke(latest));
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+            }
+        }
+    });
+    let mut response = Body::from_stream(stream).into_response();
+    let out = response.headers_mut();
+    out.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    out.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    out.insert("X-Accel-Buffering", HeaderValue::from_static("no"));
+    out.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    if compressed {
+        out.insert(CONTENT_ENCODING, HeaderValue::from_static("zstd"));
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn zstd_is_used_only_when_accepted() {
+        assert!(accepts_zstd(&accept("gzip, zstd")));
+        assert!(accepts_zstd(&accept("ZSTD;q=0.5")));
+        assert!(!accepts_zstd(&accept("zstd;q=0")));
+        assert!(!accepts_zstd(&accept("gzip, br")));
+        assert!(!accepts_zstd(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn each_event_decodes_as_soon_as_it_is_flushed() {
+        let mut encoder = zstd_encoder().unwrap();
+        let mut decoder = zstd::stream::raw::Decoder::new().unwrap();
+        let mut wire = 0;
+        for i in 0..20 {
+            let text = format!(
+                "event: heartbeat\ndata: {{\"type\":\"heartbeat\",\"server_time\":17640000{i:05}}}\n\n"
+            );
+            encoder.write_all(text.as_bytes()).unwrap();
+            encoder.flush().unwrap();
+            let bytes = std::mem::take(encoder.get_mut());
+            wire += bytes.len();
+            // Decoding what was flushed so far gives the whole event back.
+            let mut out = vec![0u8; 4096];
+            let mut input = zstd::stream::raw::InBuffer::around(&bytes);
+            let mut output = zstd::stream::raw::OutBuffer::around(&mut out[..]);
+            zstd::stream::raw::Operation::run(&mut decoder, &mut input, &mut output).unwrap();
+            let n = output.pos();
+            assert_eq!(&out[..n], text.as_bytes());
+        }
+        // Twenty heartbeats compress to far less than their text (≈80 B each).
+        assert!(wire < 20 * 40, "{wire} bytes for 20 heartbeats");
+    }
+}
