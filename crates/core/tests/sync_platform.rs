@@ -616,6 +616,116 @@ async fn a_poke_on_the_event_stream_pulls_at_once_and_polling_covers_when_it_is_
     let _ = polling_task.await;
 }
 
+/// Pulls (`GET /v1/changes`) the platform has answered (its /metrics).
+async fn pulls_answered(server: &Server) -> u64 {
+    let text = server.metrics().await;
+    let wanted = "homedesk_http_requests_total{route=\"/v1/changes\",status=\"200\"}";
+    text.lines()
+        .filter_map(|line| line.strip_prefix(wanted))
+        .filter_map(|value| value.trim().parse::<f64>().ok())
+        .map(|value| value as u64)
+        .sum()
+}
+
+#[tokio::test]
+async fn on_a_steady_stream_news_and_replies_arrive_without_a_pull() {
+    let server = Server::start_demo(&[]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(
+        homedesk_core::store::Store::open(
+            dir.path().join("a.sqlite"),
+            &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store"),
+    );
+    let mut config = common::quick_config("dev-inline");
+    config.poll_interval = Duration::from_secs(600);
+    config.safety_poll = Duration::from_secs(600);
+    let engine = homedesk_core::sync::SyncEngine::new(
+        store,
+        common::transport(&server, &server.url),
+        config,
+    )
+    .expect("engine");
+    engine.sign_in("a1002", PASSWORD).await.expect("signs in");
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(Arc::clone(&engine).run(shutdown));
+    eventually("the event stream opens", || async {
+        engine.listening().then_some(())
+    })
+    .await;
+    // The pull on connect is done once the desk holds the demo world.
+    eventually("first sync", || async {
+        engine.status().last_sync_at.map(|_| ())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pulls_before = pulls_answered(&server).await;
+
+    // Customers write: each message comes on the stream itself.
+    let mut conversations = Vec::new();
+    for i in 0..3 {
+        let id = server
+            .customer_writes(
+                "chat",
+                &format!("inline-{i}"),
+                &format!("cust-inline-{i}"),
+                "aftersales",
+                "请问退款什么时候到账？",
+            )
+            .await;
+        wait_for_conversation(&engine, &id).await;
+        conversations.push(id);
+    }
+    // The agent claims and replies: each push's answer brings what
+    // changed, the pull that would follow is not needed.
+    act(
+        &engine,
+        Action::Claim {
+            conversation_id: conversations[0].clone(),
+        },
+    );
+    act(
+        &engine,
+        reply(&conversations[0], 1, "您好，退款已经在处理了。"),
+    );
+    eventually("the outbox is empty", || async {
+        (engine.store().read(outbox::count).expect("count") == 0).then_some(())
+    })
+    .await;
+    // A customer answers the reply: also on the stream.
+    server
+        .customer_writes(
+            "chat",
+            "inline-answer",
+            "cust-inline-0",
+            "aftersales",
+            "好的，谢谢",
+        )
+        .await;
+    eventually("the customer's answer reaches the desk", || async {
+        let thread = engine
+            .store()
+            .read(|c| views::messages(c, &conversations[0]))
+            .expect("read");
+        (thread.len() >= 3).then_some(())
+    })
+    .await;
+    assert_eq!(
+        pulls_answered(&server).await,
+        pulls_before,
+        "no pull was needed on a steady stream"
+    );
+    // (Read through the platform's own pull, so after the count.)
+    assert_eq!(
+        platform_messages(&server, "a1002", &conversations[0]).await,
+        vec!["您好，退款已经在处理了。".to_owned()],
+        "the reply is on the platform, once"
+    );
+    let _ = stop.send(true);
+    let _ = task.await;
+}
+
 #[tokio::test]
 async fn a_slow_link_shows_as_degraded_and_a_dead_one_as_offline() {
     let server = Server::start_demo(&[]);

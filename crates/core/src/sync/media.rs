@@ -187,7 +187,7 @@ impl<T: Transport> SyncEngine<T> {
             let _ = self.events.send(SyncEvent::Changed);
         }
         if more {
-            self.wake();
+            self.nudge();
         }
         Ok(())
     }

@@ -202,8 +202,9 @@ pub struct SyncEngine<T: Transport> {
     /// Changes that came on the event stream, applied by the next pull
     /// instead of asking the platform (when they follow the cursor).
     carried: std::sync::Mutex<Option<Carried>>,
-    /// The cursor at which the last page applied said nothing more waits
-    /// (the page in a push's answer): the pull right after finds nothing.
+    /// The cursor at which the last page applied (from a push's answer or
+    /// an event) said nothing more waits; cleared by a poke and by the poll
+    /// timer. While the cursor is here a pass does not pull.
     current_at: std::sync::Mutex<Option<String>>,
 }
 
@@ -212,6 +213,24 @@ pub struct SyncEngine<T: Transport> {
 struct Carried {
     after: u64,
     page: PulledPage,
+}
+
+impl Carried {
+    fn ends_where(&self, position: u64) -> bool {
+        !self.page.has_more
+            && homedesk_protocol::cursor_position(&self.page.next_cursor)
+                .is_some_and(|(_, end)| end == position)
+    }
+
+    /// This page and `next`, which starts where this one ends.
+    fn followed_by(mut self, next: Carried) -> Carried {
+        self.page.changes.extend(next.page.changes);
+        self.page.next_cursor = next.page.next_cursor;
+        self.page.has_more = next.page.has_more;
+        self.page.server_time = next.page.server_time;
+        self.page.resolved_days = next.page.resolved_days;
+        self
+    }
 }
 
 impl<T: Transport> SyncEngine<T> {
@@ -294,8 +313,16 @@ impl<T: Transport> SyncEngine<T> {
         self.events_connected.load(Ordering::Relaxed)
     }
 
-    /// Ask the loop to sync now (a local action was saved).
+    /// Ask the loop to sync now, asking the platform (a local action was
+    /// saved, a setting changed, the link judgement turned).
     pub fn wake(&self) {
+        *lock(&self.current_at) = None;
+        self.wake.notify_one();
+    }
+
+    /// Ask the loop for a pass that may find it has nothing to ask (the
+    /// event stream brought the changes, more thumbnails wait).
+    fn nudge(&self) {
         self.wake.notify_one();
     }
 
@@ -463,6 +490,14 @@ impl<T: Transport> SyncEngine<T> {
     /// pulls the change log to its end, then fetches the thumbnails of the
     /// agent's conversations (see [`media`]).
     pub async fn sync_once(&self) -> Result<SyncReport, SyncError> {
+        *lock(&self.current_at) = None;
+        self.pass().await
+    }
+
+    /// [`Self::sync_once`], but without a pull when the last page applied
+    /// (from a push's answer or an event) left nothing waiting and no poke
+    /// came since: what the loop runs.
+    async fn pass(&self) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
         let result = async {
             self.push_all(&mut report).await?;
@@ -708,19 +743,19 @@ impl<T: Transport> SyncEngine<T> {
             // A metered link leaves articles out while some wait (or the
             // agent has not allowed a big update); they come afterwards.
             let kinds = self.pull_kinds()?;
-            // Already current (a push's answer brought the page), or the
-            // event stream brought the changes: no request.
-            let current_at = lock(&self.current_at).take();
-            if first && cursor.is_some() && current_at == cursor {
-                lock(&self.carried).take();
-                return self.pull_waiting_articles(report).await;
-            }
+            // The event stream brought the changes: no request.
             if first && let Some(page) = self.carried_page(cursor.as_deref(), kinds) {
                 first = false;
                 if self.apply_page(cursor.as_deref(), &page, report)? {
+                    *lock(&self.current_at) = Some(page.next_cursor.clone());
                     return self.pull_waiting_articles(report).await;
                 }
                 continue;
+            }
+            // Already current (a push's answer or an event brought the
+            // page, and no poke came since): no request either.
+            if first && cursor.is_some() && *lock(&self.current_at) == cursor {
+                return self.pull_waiting_articles(report).await;
             }
             first = false;
             let page = match self.pull(cursor.as_deref(), kinds).await {
@@ -1019,7 +1054,7 @@ impl<T: Transport> SyncEngine<T> {
             if *shutdown.borrow() {
                 break;
             }
-            let pass = std::panic::AssertUnwindSafe(self.sync_once())
+            let pass = std::panic::AssertUnwindSafe(self.pass())
                 .catch_unwind()
                 .await;
             let wait = match pass {
@@ -1055,7 +1090,8 @@ impl<T: Transport> SyncEngine<T> {
             };
             tokio::select! {
                 () = self.wake.notified() => {}
-                () = tokio::time::sleep(wait) => {}
+                // The poll (or safety poll) always asks the platform.
+                () = tokio::time::sleep(wait) => *lock(&self.current_at) = None,
                 _ = shutdown.changed() => {}
             }
         }
@@ -1158,11 +1194,19 @@ impl<T: Transport> SyncEngine<T> {
                 inline: Some(inline),
                 ..
             } => {
-                *lock(&self.carried) = Some(Carried {
+                let next = Carried {
                     after: inline.after,
                     page: inline.page.into(),
+                };
+                *lock(&self.current_at) = None;
+                let mut carried = lock(&self.carried);
+                *carried = Some(match carried.take() {
+                    // Two events before a pass applied the first: one page.
+                    Some(earlier) if earlier.ends_where(next.after) => earlier.followed_by(next),
+                    _ => next,
                 });
-                self.wake();
+                drop(carried);
+                self.nudge();
             }
             ServerEvent::Changes { inline: None, .. } => self.wake(),
             ServerEvent::Offer(offer) => {

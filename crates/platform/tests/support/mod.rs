@@ -412,9 +412,14 @@ impl Server {
     }
 
     pub async fn events(&self, token: &str, link: Option<&str>) -> Events {
+        self.events_at("/v1/events", token, link).await
+    }
+
+    /// [`Server::events`] at `path` (with its query, e.g. `?changes=inline`).
+    pub async fn events_at(&self, path: &str, token: &str, link: Option<&str>) -> Events {
         let mut req = self
             .client
-            .get(format!("{}/v1/events", self.url))
+            .get(format!("{}{path}", self.url))
             .bearer_auth(token)
             .timeout(Duration::from_secs(3600));
         if let Some(link) = link {
