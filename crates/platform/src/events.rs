@@ -134,6 +134,7 @@ impl StreamState {
         if page.has_more {
             return Some(ServerEvent::poke(latest));
         }
+        let served = page.changes.len() as u64;
         let event = ServerEvent::Changes {
             latest_seq: latest,
             inline: Some(InlineChanges { after, page }),
@@ -142,17 +143,10 @@ impl StreamState {
         if size > INLINE_MAX_BYTES {
             return Some(ServerEvent::poke(latest));
         }
-        self.guard.platform.metrics.add(
-            "homedesk_changes_served_total",
-            String::new(),
-            match &event {
-                ServerEvent::Changes {
-                    inline: Some(inline),
-                    ..
-                } => inline.page.changes.len() as u64,
-                _ => 0,
-            },
-        );
+        self.guard
+            .platform
+            .metrics
+            .add("homedesk_changes_served_total", String::new(), served);
         Some(event)
     }
 
