@@ -11,10 +11,11 @@ use rusqlite::{Connection, params};
 fuzz_target!(|bytes: &[u8]| {
     let conn = Connection::open_in_memory().expect("in-memory database");
     search::register(&conn).expect("tokenizer registers");
+    conn.execute_batch(search::TEXT_SCHEMA).expect("article table");
     conn.execute_batch(search::SCHEMA).expect("search schema");
     conn.execute(
-        "INSERT INTO search_kb (title, tags, body, pinyin, locale)
-         VALUES (CAST(?1 AS TEXT), '', CAST(?1 AS TEXT), '', 'zh-CN')",
+        "INSERT INTO search_kb (title, tags, body, pinyin)
+         VALUES (CAST(?1 AS TEXT), '', CAST(?1 AS TEXT), '')",
         params![bytes],
     )
     .expect("any bytes index");

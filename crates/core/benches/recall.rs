@@ -226,6 +226,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut conn = Connection::open_in_memory()?;
     search::register(&conn)?;
+    conn.execute_batch(search::TEXT_SCHEMA)?;
     conn.execute_batch(search::SCHEMA)?;
     conn.execute_batch(
         "CREATE VIRTUAL TABLE trigram USING fts5(doc_id UNINDEXED, title, tokenize = 'trigram');
@@ -243,7 +244,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             category: "afqmc".to_owned(),
             updated_at: 0,
         };
-        search::index_article(&tx, &article)?;
+        search::put_article(&tx, &article)?;
         tx.execute(
             "INSERT INTO trigram (doc_id, title) VALUES (?1, ?2)",
             [id, title],

@@ -317,7 +317,32 @@ struct Built {
     conn: Connection,
     _dir: tempfile::TempDir,
     seconds: f64,
+    /// The whole database file: the articles' text (`kb_articles`, as in a
+    /// store) and the index.
     bytes: u64,
+    /// The articles' text as indexed: title, tags and the body's plain text
+    /// (UTF-8).
+    text_bytes: u64,
+    /// The search tables and their shadow tables and indexes.
+    index_bytes: u64,
+}
+
+/// Bytes of the text an article gives the index.
+fn text_size(article: &KbArticle) -> u64 {
+    let tags: usize = article.tags.iter().map(String::len).sum();
+    (article.title.len() + tags + homedesk_core::markdown::plain_text(&article.body).len()) as u64
+}
+
+/// Bytes of the search tables (everything named `search_…`, with their
+/// shadow tables and automatic indexes), from SQLite's `dbstat`.
+fn index_size(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT sum(pgsize) FROM dbstat
+         WHERE name LIKE 'search%' OR name LIKE 'sqlite_autoindex_search%'",
+        [],
+        |row| row.get::<_, i64>(0),
+    )
+    .map(|bytes| bytes as u64)
 }
 
 /// A fixed 256-bit key in SQLCipher's raw-key form, as the store sets it.
@@ -337,23 +362,30 @@ fn build(articles: usize, encrypted: bool) -> Result<Built, Box<dyn std::error::
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     search::register(&conn)?;
+    conn.execute_batch(search::TEXT_SCHEMA)?;
     conn.execute_batch(search::SCHEMA)?;
     search::rebuild_if_stale(&conn)?;
     let mut generator = Generator::new(0x00C0_FFEE);
     let started = Instant::now();
     let tx = conn.transaction()?;
+    let mut text_bytes = 0;
     for n in 0..articles {
-        search::index_article(&tx, &generator.article(n))?;
+        let article = generator.article(n);
+        text_bytes += text_size(&article);
+        search::put_article(&tx, &article)?;
     }
     tx.commit()?;
     let seconds = started.elapsed().as_secs_f64();
     conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
     let bytes = std::fs::metadata(&path)?.len();
+    let index_bytes = index_size(&conn)?;
     Ok(Built {
         conn,
         _dir: dir,
         seconds,
         bytes,
+        text_bytes,
+        index_bytes,
     })
 }
 
@@ -434,6 +466,23 @@ fn compare_encrypted(
     Ok(lines)
 }
 
+/// Bytes of each table of the index (with its shadow tables), from SQLite's
+/// `dbstat`.
+fn size_breakdown(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn
+        .prepare("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY sum(pgsize) DESC")?;
+    let rows = stmt.query_map([], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+    })?;
+    let mut lines = vec!["| table | MB |".to_owned(), "|---|---|".to_owned()];
+    for row in rows {
+        let (name, bytes) = row?;
+        lines.push(format!("| {name} | {:.1} |", bytes as f64 / 1_000_000.0));
+    }
+    lines.push(String::new());
+    Ok(lines)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -481,21 +530,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         report.push(format!(
-            "\n{size} articles: index built in {:.1} s, database {:.1} MB",
+            "\n{size} articles: index built in {:.1} s; text {:.1} MB, index {:.1} MB ({:.2}x the text), database file {:.1} MB",
             built.seconds,
+            built.text_bytes as f64 / 1_000_000.0,
+            built.index_bytes as f64 / 1_000_000.0,
+            built.index_bytes as f64 / built.text_bytes.max(1) as f64,
             built.bytes as f64 / 1_000_000.0
         ));
+        report.extend(size_breakdown(&built.conn)?);
         report.push("| query class | queries | p50 | p95 | max | mean hits |".to_owned());
         report.push("|---|---|---|---|---|---|".to_owned());
+        let mut profile_lines = vec![
+            format!("\n{size} articles, where the time went (mean per query):"),
+            "| query class | plan | statistics | ranking | snippets | passes |".to_owned(),
+            "|---|---|---|---|---|---|".to_owned(),
+        ];
         for class in &classes {
             let (name, queries, opts) = (class.name, &class.queries, options(class));
             let mut times = Vec::with_capacity(queries.len());
             let mut hits = 0;
+            let mut total = search::SearchProfile::default();
             for query in queries {
                 let started = Instant::now();
-                let found = search::search_articles(&built.conn, query, &opts)?;
+                let (found, profile) = search::search_articles_profiled(&built.conn, query, &opts)?;
                 times.push(started.elapsed());
                 hits += found.len();
+                total.plan += profile.plan;
+                total.statistics += profile.statistics;
+                total.ranking += profile.ranking;
+                total.snippets += profile.snippets;
+                total.passes += profile.passes;
             }
             times.sort();
             report.push(format!(
@@ -506,7 +570,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ms(percentile(&times, 1.0)),
                 hits as f64 / queries.len().max(1) as f64
             ));
+            let n = queries.len().max(1) as u32;
+            profile_lines.push(format!(
+                "| {name} | {} | {} | {} | {} | {:.2} |",
+                ms(total.plan / n),
+                ms(total.statistics / n),
+                ms(total.ranking / n),
+                ms(total.snippets / n),
+                f64::from(total.passes) / f64::from(n)
+            ));
         }
+        report.extend(profile_lines);
         if index == 0 {
             report.extend(compare_encrypted(size, &built, &classes, &options)?);
         }

@@ -11,8 +11,11 @@ use super::romanize::readings;
 /// the pinyin of the Chinese text after it instead of the text itself.
 /// (Private use; stripped from every text we index, see [`clean`].)
 pub(crate) const PINYIN_MARK: char = '\u{E000}';
-/// Marks put around matched terms by `snippet()` (private use, stripped from
-/// every indexed text), replaced by `<mark>`/`</mark>` after HTML escaping.
+/// First character of an article body: the tokenizer then leaves out the
+/// single characters colocated with each bigram (see [`document_tokens`]).
+pub(crate) const BODY_MARK: char = '\u{E003}';
+/// Marks once put around matched terms by FTS5's `snippet()` (private use);
+/// still stripped from every indexed text so that no article can hold them.
 pub(crate) const MATCH_OPEN: char = '\u{E001}';
 pub(crate) const MATCH_CLOSE: char = '\u{E002}';
 
@@ -37,7 +40,7 @@ pub(crate) fn is_cjk(c: char) -> bool {
 /// Removes the private-use characters this module gives a meaning to.
 pub(crate) fn clean(text: &str) -> String {
     text.chars()
-        .filter(|c| !matches!(*c, PINYIN_MARK | MATCH_OPEN | MATCH_CLOSE))
+        .filter(|c| !matches!(*c, PINYIN_MARK | BODY_MARK | MATCH_OPEN | MATCH_CLOSE))
         .collect()
 }
 
@@ -238,6 +241,13 @@ pub(crate) trait TokenSink {
         end: usize,
         colocated: bool,
     ) -> Result<(), Self::Error>;
+
+    /// Whether words must be stemmed: a sink that looks for no word says
+    /// no, and receives each word as it is written (its position and range
+    /// are the same), which saves the stemmer's time.
+    fn wants_words(&self) -> bool {
+        true
+    }
 }
 
 /// Tokens of an ordinary column (title, tags, body, shortcut):
@@ -251,14 +261,23 @@ pub(crate) trait TokenSink {
 /// Without `colocated`, only the first token of each position is emitted:
 /// enough for `snippet()` and `highlight()`, which only read the offsets of
 /// those (FTS5_TOKENIZE_AUX), and about half the work.
+///
+/// Without `singles`, a character that starts a bigram is not also emitted
+/// alone (article bodies, [`BODY_MARK`]): single characters of bodies were
+/// half of the index and find little a bigram does not (a one-character
+/// query searches titles and tags).
 pub(crate) fn document_tokens<S: TokenSink>(
     pieces: &[Piece],
     colocated: bool,
+    singles: bool,
     sink: &mut S,
 ) -> Result<(), S::Error> {
     let mut buf = String::new();
     for piece in pieces {
         match &piece.kind {
+            PieceKind::Word(word) if !sink.wants_words() => {
+                sink.token(word, piece.start, piece.end, false)?;
+            }
             PieceKind::Word(word) => {
                 let stemmed = stem(word);
                 sink.token(&stemmed, piece.start, piece.end, false)?;
@@ -270,7 +289,7 @@ pub(crate) fn document_tokens<S: TokenSink>(
                 }
             }
             PieceKind::Number(digits) => sink.token(digits, piece.start, piece.end, false)?,
-            PieceKind::Cjk(chars) => cjk_tokens(chars, colocated, &mut buf, sink)?,
+            PieceKind::Cjk(chars) => cjk_tokens(chars, colocated, singles, &mut buf, sink)?,
         }
     }
     Ok(())
@@ -279,6 +298,7 @@ pub(crate) fn document_tokens<S: TokenSink>(
 fn cjk_tokens<S: TokenSink>(
     chars: &[CjkChar],
     colocated: bool,
+    singles: bool,
     buf: &mut String,
     sink: &mut S,
 ) -> Result<(), S::Error> {
@@ -289,7 +309,7 @@ fn cjk_tokens<S: TokenSink>(
             Some(next) => {
                 buf.push(next.ch);
                 sink.token(buf, c.start, next.end, false)?;
-                if colocated {
+                if colocated && singles {
                     buf.pop();
                     sink.token(buf, c.start, c.end, true)?;
                 }
@@ -405,14 +425,23 @@ pub(crate) fn column_tokens<S: TokenSink>(
     let mark = PINYIN_MARK.len_utf8();
     let mut encoded = [0_u8; 4];
     let mark_bytes = PINYIN_MARK.encode_utf8(&mut encoded).as_bytes();
+    let mut body = [0_u8; 4];
+    let body_bytes = BODY_MARK.encode_utf8(&mut body).as_bytes();
     if bytes.starts_with(mark_bytes) {
         let mut pieces = pieces_of_bytes(&bytes[mark..]);
         for piece in &mut pieces {
             shift(piece, mark);
         }
         pinyin_tokens(&pieces, colocated, sink)
+    } else if bytes.starts_with(body_bytes) {
+        let skip = BODY_MARK.len_utf8();
+        let mut pieces = pieces_of_bytes(&bytes[skip..]);
+        for piece in &mut pieces {
+            shift(piece, skip);
+        }
+        document_tokens(&pieces, colocated, false, sink)
     } else {
-        document_tokens(&pieces_of_bytes(bytes), colocated, sink)
+        document_tokens(&pieces_of_bytes(bytes), colocated, true, sink)
     }
 }
 
@@ -457,12 +486,14 @@ fn emit_bytes<S: TokenSink>(
     sink.token(&text, start, end, false)
 }
 
-/// Collects tokens, for tests and for the query builder.
+/// Collects tokens, for tests.
+#[cfg(test)]
 #[derive(Debug, Default)]
 pub(crate) struct Collect {
     pub(crate) tokens: Vec<(String, usize, usize, bool)>,
 }
 
+#[cfg(test)]
 impl TokenSink for Collect {
     type Error = std::convert::Infallible;
     fn token(
@@ -475,19 +506,6 @@ impl TokenSink for Collect {
         self.tokens.push((text.to_owned(), start, end, colocated));
         Ok(())
     }
-}
-
-/// The document tokens of `text` that start a position (no colocated
-/// extras), in order: what a phrase query for `text` must contain.
-pub(crate) fn phrase_tokens(text: &str) -> Vec<String> {
-    let mut collect = Collect::default();
-    let Ok(()) = document_tokens(&pieces(text), false, &mut collect);
-    collect
-        .tokens
-        .into_iter()
-        .filter(|(_, _, _, colocated)| !colocated)
-        .map(|(token, _, _, _)| token)
-        .collect()
 }
 
 #[cfg(test)]

@@ -155,6 +155,25 @@ unsafe extern "C" fn delete(instance: *mut ffi::Fts5Tokenizer) {
 struct Forward {
     ctx: *mut c_void,
     callback: TokenCallback,
+    /// Positions emitted (tokens that are not colocated).
+    positions: i64,
+}
+
+thread_local! {
+    /// Positions the tokenizer emitted for documents on this thread, for
+    /// [`positions_of`]. SQLite calls the tokenizer on the thread running
+    /// the statement, during the statement.
+    static POSITIONS: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `insert` (a statement that writes one row to an FTS5 table of ours)
+/// and returns its result with the number of positions the tokenizer
+/// emitted for it: the row's length as FTS5 counts it, which the search
+/// keeps beside the row so that ranking need not look it up per match.
+pub(crate) fn positions_of<T>(insert: impl FnOnce() -> T) -> (T, i64) {
+    POSITIONS.with(|count| count.set(0));
+    let result = insert();
+    (result, POSITIONS.with(std::cell::Cell::get))
 }
 
 impl TokenSink for Forward {
@@ -182,6 +201,9 @@ impl TokenSink for Forward {
         // SAFETY: `callback` and `ctx` are the ones FTS5 passed to this
         // xTokenize call, which is still running; the token bytes are valid
         // for the duration of the call (FTS5 copies them).
+        if !colocated {
+            self.positions += 1;
+        }
         let rc = unsafe { (self.callback)(self.ctx, flags, text.as_ptr().cast(), len, start, end) };
         if rc == ffi::SQLITE_OK {
             Ok(())
@@ -210,7 +232,11 @@ unsafe extern "C" fn tokenize(
         }
         _ => &[],
     };
-    let mut sink = Forward { ctx, callback };
+    let mut sink = Forward {
+        ctx,
+        callback,
+        positions: 0,
+    };
     let query = flags & ffi::FTS5_TOKENIZE_QUERY != 0;
     // snippet() and highlight() only need the first token of each position.
     let colocated = flags & ffi::FTS5_TOKENIZE_AUX == 0;
@@ -221,6 +247,9 @@ unsafe extern "C" fn tokenize(
             column_tokens(bytes, colocated, &mut sink)
         }
     }));
+    if !query && colocated {
+        POSITIONS.with(|count| count.set(count.get() + sink.positions));
+    }
     match result {
         Ok(Ok(())) => ffi::SQLITE_OK,
         Ok(Err(rc)) => rc,
@@ -293,6 +322,19 @@ unsafe fn rank_row(
         Vec::new()
     };
 
+    // The row's length, when the query passes it (the article tables keep
+    // it in their rows table); otherwise FTS5 looks it up.
+    let known_length = if n_values >= 2 && !values.is_null() {
+        // SAFETY: `values` holds `n_values` >= 2 valid value pointers.
+        unsafe {
+            let value = *values.add(1);
+            (ffi::sqlite3_value_type(value) == ffi::SQLITE_INTEGER)
+                .then(|| ffi::sqlite3_value_int64(value))
+        }
+    } else {
+        None
+    };
+
     let (mut table_rows, mut table_tokens, mut tokens, mut count) =
         (0_i64, 0_i64, c_int::default(), c_int::default());
     // SAFETY: `fts` is the context of the current row; every out-pointer
@@ -300,7 +342,9 @@ unsafe fn rank_row(
     let columns = unsafe {
         check_rc(row_count(fts, &mut table_rows))?;
         check_rc(total_size(fts, -1, &mut table_tokens))?;
-        check_rc(column_size(fts, -1, &mut tokens))?;
+        if known_length.is_none() {
+            check_rc(column_size(fts, -1, &mut tokens))?;
+        }
         check_rc(inst_count(fts, &mut count))?;
         column_count(fts)
     };
@@ -318,7 +362,7 @@ unsafe fn rank_row(
     let row = Row {
         table_rows,
         table_tokens,
-        tokens: i64::from(tokens),
+        tokens: known_length.unwrap_or(i64::from(tokens)),
         hits: &hits,
     };
     Ok(rank::score(

@@ -2,7 +2,7 @@
 //! words (both plain-text files next to this module, compiled in), and the
 //! English stemmer. Parsed once, on first use.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -72,11 +72,11 @@ pub(crate) static SYNONYMS: LazyLock<Synonyms> = LazyLock::new(|| parse_synonyms
 /// (members in two groups, one-character Chinese members, mixed groups),
 /// which are skipped rather than fatal: search must never fail to start.
 fn parse_synonyms(text: &str) -> (Synonyms, Vec<String>) {
-    let mut han = HashMap::new();
-    let mut latin = HashMap::new();
+    let mut han = HashMap::default();
+    let mut latin = HashMap::default();
     let mut problems = Vec::new();
     let mut han_max_chars = 0;
-    let mut han_first = HashSet::new();
+    let mut han_first = HashSet::default();
     for line in text.lines() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -149,8 +149,8 @@ impl StopWords {
 }
 
 pub(crate) static STOP_WORDS: LazyLock<StopWords> = LazyLock::new(|| {
-    let mut han = HashSet::new();
-    let mut latin = HashSet::new();
+    let mut han = HashSet::default();
+    let mut latin = HashSet::default();
     for line in STOPWORDS_TXT.lines() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {

@@ -3,9 +3,10 @@
 //! characters), English (folding and stemming) and pinyin (full spellings
 //! and initials of titles, tags and shortcuts). See `docs/search.md`.
 //!
-//! The store owns the connection and the transactions. It must call
-//! [`register`] on every connection before the FTS tables are touched, run
-//! [`SCHEMA`] once as a migration, call [`rebuild_if_stale`] after its
+//! The store owns the connection, the transactions and the articles' text
+//! (`kb_articles`): the article index keeps no copy of it. The store must
+//! call [`register`] on every connection before the FTS tables are touched,
+//! run [`SCHEMA`] once as a migration, call [`rebuild_if_stale`] after its
 //! migrations, and call the `index_*`/`remove_*` functions whenever it
 //! writes or deletes an article or a canned reply (no triggers).
 
@@ -15,15 +16,17 @@ mod lexicon;
 mod query;
 mod rank;
 mod romanize;
+mod snippet;
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use homedesk_protocol::{CannedReply, KbArticle};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use analyze::{MATCH_CLOSE, MATCH_OPEN, PINYIN_MARK, clean};
+use analyze::{BODY_MARK, PINYIN_MARK, clean};
 use query::{Columns, Expr, Loose, Plan};
 
 /// Version of everything that decides which tokens a text gives (tokenizer
@@ -31,19 +34,49 @@ use query::{Columns, Expr, Loose, Plan};
 /// them changes: FTS5 removes a row's old tokens by tokenizing its stored
 /// text again, so an index built by another version must be rebuilt
 /// ([`rebuild_if_stale`]) before rows are updated.
-pub const TOKENIZER_VERSION: u32 = 2;
+pub const TOKENIZER_VERSION: u32 = 3;
+
+/// The article tables of [`SCHEMA`], also made again by
+/// [`CONTENTLESS_ARTICLES_MIGRATION`].
+macro_rules! article_tables {
+    () => {
+        "
+CREATE TABLE search_kb_rows (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    locale TEXT NOT NULL DEFAULT '',
+    length INTEGER NOT NULL DEFAULT 0,
+    title_length INTEGER NOT NULL DEFAULT 0
+);
+CREATE VIRTUAL TABLE search_kb USING fts5(
+    title, tags, body, pinyin,
+    content = '', contentless_delete = 1,
+    tokenize = 'homedesk'
+);
+CREATE VIRTUAL TABLE search_kb_titles USING fts5(
+    title, tags, pinyin,
+    content = '', contentless_delete = 1,
+    tokenize = 'homedesk'
+);
+"
+    };
+}
 
 /// Tables of the search index, run once by the store's migrations (after
 /// [`register`] on that connection: creating an FTS5 table needs its
 /// tokenizer).
 ///
-/// - `search_kb`: one row per article. Columns: title, tags (one per line),
-///   body (plain text of the Markdown), pinyin (title and tags again, read
-///   by the tokenizer as pinyin), locale.
-/// - `search_kb_titles`: the same rows with only title, tags, pinyin and
-///   locale, so that "every word in the title" is answered from short
-///   posting lists, without walking the bodies' long ones.
-/// - `search_kb_rows`: article id ↔ FTS rowid (the same in both).
+/// - `search_kb`: one row per article, **contentless** (the text is in the
+///   store's `kb_articles`, see [`TEXT_SCHEMA`]; rows are deleted by rowid).
+///   Columns: title, tags (one per line), body (plain text of the
+///   Markdown), pinyin (title and tags again, read by the tokenizer as
+///   pinyin).
+/// - `search_kb_titles`: the same rows with only title, tags and pinyin, so
+///   that "every word in the title" is answered from short posting lists,
+///   without walking the bodies' long ones.
+/// - `search_kb_rows`: article id ↔ FTS rowid (the same in both), the
+///   article's locale, folded, for the locale filter, and its length in
+///   each FTS table (positions), for ranking without a lookup per match.
 /// - `search_canned`, `search_canned_titles`, `search_canned_rows`: the
 ///   same for canned replies (title, shortcut, body, pinyin, locale), with
 ///   the folded shortcut for prefix lookups.
@@ -51,24 +84,15 @@ pub const TOKENIZER_VERSION: u32 = 2;
 ///
 /// Results are ranked by our `homedesk_rank` function (see `rank.rs`),
 /// registered by [`register`].
-pub const SCHEMA: &str = "
+pub const SCHEMA: &str = concat!(
+    "
 CREATE TABLE search_meta (
     key TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
 );
-CREATE TABLE search_kb_rows (
-    rowid INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE
-);
-CREATE VIRTUAL TABLE search_kb USING fts5(
-    title, tags, body, pinyin, locale,
-    tokenize = 'homedesk'
-);
-CREATE VIRTUAL TABLE search_kb_titles USING fts5(
-    title, tags, pinyin, locale,
-    tokenize = 'homedesk'
-);
-CREATE TABLE search_canned_rows (
+",
+    article_tables!(),
+    "CREATE TABLE search_canned_rows (
     rowid INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
     locale TEXT NOT NULL DEFAULT '',
@@ -83,13 +107,44 @@ CREATE VIRTUAL TABLE search_canned_titles USING fts5(
     title, shortcut, pinyin, locale,
     tokenize = 'homedesk'
 );
+"
+);
+
+/// The store migration that replaced the article tables of version 2
+/// (which kept a copy of the text) with contentless ones. The index is
+/// filled again by [`rebuild_if_stale`] (the version it records is removed).
+pub const CONTENTLESS_ARTICLES_MIGRATION: &str = concat!(
+    "
+DROP TABLE search_kb;
+DROP TABLE search_kb_titles;
+DROP TABLE search_kb_rows;
+DELETE FROM search_meta WHERE key = 'tokenizer_version';
+",
+    article_tables!()
+);
+
+/// The store's article table, as far as search reads it: titles of results,
+/// bodies for snippets, everything for a rebuild. A store has it (its first
+/// migration); a database that is only a search index (tests, benches)
+/// runs this before [`SCHEMA`] and writes each article there as well as
+/// [`index_article`]ing it.
+pub const TEXT_SCHEMA: &str = "
+CREATE TABLE kb_articles (
+    id         TEXT PRIMARY KEY,
+    locale     TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    tags       TEXT NOT NULL,
+    category   TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
 ";
 
 /// Results per search at most, whatever the caller asks.
 pub const MAX_LIMIT: usize = 200;
 
 /// Words of snippet around the best match (a Chinese character is a word).
-const SNIPPET_TOKENS: i64 = 32;
+const SNIPPET_TOKENS: usize = 32;
 
 /// At most this many matches are ranked per pass: when more match (a
 /// one-character query over a large knowledge base), only the most recently
@@ -106,8 +161,10 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Rebuilds the index when it was built by another [`TOKENIZER_VERSION`]
-/// (or before versions were recorded), and records the current version.
-/// Returns whether it rebuilt. Call after the migrations, in a transaction.
+/// (or before versions were recorded), and records the current version:
+/// articles from the store's `kb_articles`, canned replies from the text
+/// their index keeps. Returns whether it rebuilt. Call after the
+/// migrations, in a transaction.
 pub fn rebuild_if_stale(conn: &Connection) -> rusqlite::Result<bool> {
     let stored: Option<String> = conn
         .query_row(
@@ -120,16 +177,42 @@ pub fn rebuild_if_stale(conn: &Connection) -> rusqlite::Result<bool> {
     if stored.as_deref() == Some(current.as_str()) {
         return Ok(false);
     }
-    for table in [&ARTICLES, &CANNED] {
-        for fts in [&table.main, &table.titles] {
-            conn.execute(
-                &format!(
-                    "INSERT INTO {name}({name}) VALUES ('rebuild')",
-                    name = fts.name
-                ),
-                [],
-            )?;
-        }
+    for fts in [&CANNED.main, &CANNED.titles] {
+        conn.execute(
+            &format!(
+                "INSERT INTO {name}({name}) VALUES ('rebuild')",
+                name = fts.name
+            ),
+            [],
+        )?;
+    }
+    for fts in [&ARTICLES.main, &ARTICLES.titles] {
+        conn.execute(
+            &format!(
+                "INSERT INTO {name}({name}) VALUES ('delete-all')",
+                name = fts.name
+            ),
+            [],
+        )?;
+    }
+    conn.execute(&format!("DELETE FROM {}", ARTICLES.rows), [])?;
+    let articles: Vec<KbArticle> = conn
+        .prepare("SELECT id, locale, title, body, tags FROM kb_articles ORDER BY rowid")?
+        .query_map([], |row| {
+            let tags: String = row.get(4)?;
+            Ok(KbArticle {
+                id: row.get(0)?,
+                locale: row.get(1)?,
+                title: row.get(2)?,
+                body: row.get(3)?,
+                tags: serde_json::from_str(&tags).unwrap_or_default(),
+                category: String::new(),
+                updated_at: 0,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for article in &articles {
+        index_article(conn, article)?;
     }
     conn.execute(
         "INSERT INTO search_meta(key, value) VALUES ('tokenizer_version', ?1)
@@ -190,25 +273,59 @@ pub struct CannedHit {
     pub score: f64,
 }
 
-/// Adds or replaces an article in the index.
+/// Adds or replaces an article in the index. Its text stays in the store's
+/// `kb_articles` (written by the caller in the same transaction).
 pub fn index_article(conn: &Connection, article: &KbArticle) -> rusqlite::Result<()> {
     let title = clean(&article.title);
     let tags = clean(&article.tags.join("\n"));
-    let body = clean(&crate::markdown::plain_text(&article.body));
+    let body = format!(
+        "{BODY_MARK}{}",
+        clean(&crate::markdown::plain_text(&article.body))
+    );
     let pinyin = format!("{PINYIN_MARK}{title}\n{tags}");
     let rowid = row_for(conn, ARTICLES.rows, &article.id)?;
+    conn.prepare_cached("UPDATE search_kb_rows SET locale = ?2 WHERE rowid = ?1")?
+        .execute(params![rowid, fold_key(&article.locale)])?;
     delete_rows(conn, &ARTICLES, rowid)?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO search_kb (rowid, title, tags, body, pinyin) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let (inserted, length) =
+        fts5::positions_of(|| insert.execute(params![rowid, title, tags, body, pinyin]));
+    inserted?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO search_kb_titles (rowid, title, tags, pinyin) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let (inserted, title_length) =
+        fts5::positions_of(|| insert.execute(params![rowid, title, tags, pinyin]));
+    inserted?;
     conn.prepare_cached(
-        "INSERT INTO search_kb (rowid, title, tags, body, pinyin, locale)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "UPDATE search_kb_rows SET length = ?2, title_length = ?3 WHERE rowid = ?1",
     )?
-    .execute(params![rowid, title, tags, body, pinyin, article.locale])?;
-    conn.prepare_cached(
-        "INSERT INTO search_kb_titles (rowid, title, tags, pinyin, locale)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![rowid, title, tags, pinyin, article.locale])?;
+    .execute(params![rowid, length, title_length])?;
     Ok(())
+}
+
+/// For a database that is only a search index (tests, benches, with
+/// [`TEXT_SCHEMA`]): writes the article's text to `kb_articles` as the
+/// store does, then indexes it.
+pub fn put_article(conn: &Connection, article: &KbArticle) -> rusqlite::Result<()> {
+    let tags = serde_json::to_string(&article.tags)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO kb_articles (id, locale, title, body, tags, category, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        article.id,
+        article.locale,
+        article.title,
+        article.body,
+        tags,
+        article.category,
+        article.updated_at
+    ])?;
+    index_article(conn, article)
 }
 
 /// Removes an article from the index (nothing happens if it is not there).
@@ -296,11 +413,42 @@ pub fn search_articles(
     query: &str,
     opts: &SearchOptions,
 ) -> rusqlite::Result<Vec<SearchHit>> {
+    search_articles_profiled(conn, query, opts).map(|(hits, _)| hits)
+}
+
+/// Where one search spent its time, for the search bench's profile. The
+/// parts add up to about the whole; `statistics` is counted inside
+/// `passes`' wall time only once (it is measured separately).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SearchProfile {
+    /// Analysing the query and building its MATCH expressions (folding,
+    /// bigrams, synonyms, pinyin syllables).
+    pub plan: Duration,
+    /// Document frequencies of the query's phrases (for idf and pruning).
+    pub statistics: Duration,
+    /// Matching and ranking, all passes (without `statistics`).
+    pub ranking: Duration,
+    /// Snippets and titles of the results shown.
+    pub snippets: Duration,
+    /// Passes that ran (1–3).
+    pub passes: u32,
+}
+
+/// [`search_articles`], with where its time went.
+pub fn search_articles_profiled(
+    conn: &Connection,
+    query: &str,
+    opts: &SearchOptions,
+) -> rusqlite::Result<(Vec<SearchHit>, SearchProfile)> {
+    let mut profile = SearchProfile::default();
     let limit = opts.limit.min(MAX_LIMIT);
     if limit == 0 {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), profile));
     }
-    let plan = query::plan(query, &ARTICLES.columns, locale_of(opts));
+    let started = Instant::now();
+    let plan = query::plan(query, &ARTICLES.columns);
+    let locale = locale_of(opts).map(fold_key);
+    profile.plan = started.elapsed();
     let mut stats = Stats::new(conn, &ARTICLES)?;
     let mut hits = Vec::new();
     let mut seen = HashSet::new();
@@ -308,6 +456,9 @@ pub fn search_articles(
         if hits.len() >= limit {
             break;
         }
+        profile.passes += 1;
+        let started = Instant::now();
+        let statistics_before = stats.spent;
         let (fts, expr) = pass_expr(conn, &ARTICLES, &pass, &mut stats, limit)?;
         // Snippets come from the body, so they are marked with a pass that
         // searches the body too.
@@ -315,38 +466,54 @@ pub fn search_articles(
             Pass::Titles(_) => plan.strict.as_ref().unwrap_or(&expr),
             _ => &expr,
         };
-        for (rowid, score) in ranked(conn, fts, &expr, &mut stats, limit)? {
+        let found = ranked(
+            conn,
+            &ARTICLES,
+            fts,
+            &expr,
+            locale.as_deref(),
+            &mut stats,
+            limit,
+        )?;
+        profile.ranking += started.elapsed() - (stats.spent - statistics_before);
+        let started = Instant::now();
+        let phrases: Vec<Vec<&str>> = marks
+            .text_phrases
+            .iter()
+            .map(|tokens| tokens.split(' ').collect())
+            .collect();
+        for (rowid, score) in found {
             if hits.len() >= limit || !seen.insert(rowid) {
                 continue;
             }
             let mut stmt = conn.prepare_cached(
-                "SELECT r.id, f.title, snippet(search_kb, 2, ?3, ?4, '…', ?5)
-                 FROM search_kb AS f JOIN search_kb_rows AS r ON r.rowid = f.rowid
-                 WHERE search_kb MATCH ?1 AND f.rowid = ?2",
+                "SELECT r.id, a.title, a.body
+                 FROM search_kb_rows AS r JOIN kb_articles AS a ON a.id = r.id
+                 WHERE r.rowid = ?1",
             )?;
-            let hit = stmt
-                .query_row(
-                    params![
-                        marks.fts,
-                        rowid,
-                        MATCH_OPEN.to_string(),
-                        MATCH_CLOSE.to_string(),
-                        SNIPPET_TOKENS
-                    ],
-                    |row| {
-                        Ok(SearchHit {
-                            id: row.get(0)?,
-                            title: row.get(1)?,
-                            snippet: snippet_html(&row.get::<_, String>(2)?),
-                            score: tier + relevance(score),
-                        })
-                    },
-                )
+            let row = stmt
+                .query_row([rowid], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                    ))
+                })
                 .optional()?;
-            hits.extend(hit);
+            if let Some((id, title, body)) = row {
+                let text = crate::markdown::plain_text(&body);
+                hits.push(SearchHit {
+                    id,
+                    title,
+                    snippet: snippet::snippet_html(&text, &phrases, SNIPPET_TOKENS),
+                    score: tier + relevance(score),
+                });
+            }
         }
+        profile.snippets += started.elapsed();
     }
-    Ok(hits)
+    profile.statistics = stats.spent;
+    Ok((hits, profile))
 }
 
 /// Searches canned replies: shortcuts starting with the query first (an
@@ -393,14 +560,23 @@ pub fn search_canned_replies(
             }
         }
     }
-    let plan = query::plan(query, &CANNED.columns, locale_of(opts));
+    let plan = query::plan(query, &CANNED.columns);
+    let locale = locale_of(opts).map(fold_key);
     let mut stats = Stats::new(conn, &CANNED)?;
     for (pass, tier) in passes(&plan) {
         if hits.len() >= limit {
             break;
         }
         let (fts, expr) = pass_expr(conn, &CANNED, &pass, &mut stats, limit)?;
-        for (rowid, score) in ranked(conn, fts, &expr, &mut stats, limit)? {
+        for (rowid, score) in ranked(
+            conn,
+            &CANNED,
+            fts,
+            &expr,
+            locale.as_deref(),
+            &mut stats,
+            limit,
+        )? {
             if hits.len() >= limit || !seen.insert(rowid) {
                 continue;
             }
@@ -430,6 +606,9 @@ struct Fts {
     name: &'static str,
     /// Weight of each column in the score, in column order.
     weights: &'static [f64],
+    /// The column of the rows table that holds each row's length in this
+    /// table, if one does (else FTS5 looks it up per match).
+    length: Option<&'static str>,
 }
 
 /// What is searched: articles or canned replies.
@@ -438,7 +617,7 @@ struct Table {
     main: Fts,
     /// The title-side columns only (same rowids).
     titles: Fts,
-    /// id ↔ rowid.
+    /// id ↔ rowid, and each row's folded locale.
     rows: &'static str,
     columns: Columns,
 }
@@ -446,20 +625,21 @@ struct Table {
 const ARTICLES: Table = Table {
     main: Fts {
         name: "search_kb",
-        // title, tags, body, pinyin, locale
-        weights: &[1.0, 0.8, 0.25, 0.6, 0.0],
+        // title, tags, body, pinyin
+        weights: &[1.0, 0.8, 0.25, 0.6],
+        length: Some("length"),
     },
     titles: Fts {
         name: "search_kb_titles",
-        // title, tags, pinyin, locale
-        weights: &[1.0, 0.8, 0.6, 0.0],
+        // title, tags, pinyin
+        weights: &[1.0, 0.8, 0.6],
+        length: Some("title_length"),
     },
     rows: "search_kb_rows",
     columns: Columns {
         title: "{title tags}",
         text: "{title tags body}",
         pinyin: "pinyin",
-        locale: "locale",
     },
 };
 
@@ -468,18 +648,19 @@ const CANNED: Table = Table {
         name: "search_canned",
         // title, shortcut, body, pinyin, locale
         weights: &[1.0, 1.0, 0.25, 0.6, 0.0],
+        length: None,
     },
     titles: Fts {
         name: "search_canned_titles",
         // title, shortcut, pinyin, locale
         weights: &[1.0, 1.0, 0.6, 0.0],
+        length: None,
     },
     rows: "search_canned_rows",
     columns: Columns {
         title: "{title shortcut}",
         text: "{title shortcut body}",
         pinyin: "pinyin",
-        locale: "locale",
     },
 };
 
@@ -489,10 +670,13 @@ struct Stats {
     span: i64,
     /// (table, phrase tokens) → estimated number of rows containing it.
     doc_frequency: HashMap<(&'static str, String), f64>,
+    /// Time spent counting (for [`SearchProfile::statistics`]).
+    spent: Duration,
 }
 
 impl Stats {
     fn new(conn: &Connection, table: &Table) -> rusqlite::Result<Stats> {
+        let started = Instant::now();
         let (min, max): (Option<i64>, Option<i64>) = conn
             // Two subqueries: SQLite answers a lone min() or max() from the
             // b-tree, but scans the table for both at once.
@@ -508,6 +692,7 @@ impl Stats {
         Ok(Stats {
             span,
             doc_frequency: HashMap::new(),
+            spent: started.elapsed(),
         })
     }
 
@@ -522,6 +707,7 @@ impl Stats {
         if let Some(known) = self.doc_frequency.get(&key) {
             return Ok(*known);
         }
+        let started = Instant::now();
         let phrase = format!("\"{}\"", tokens.replace('"', "\"\""));
         let (count, first, last): (i64, Option<i64>, Option<i64>) = conn
             .prepare_cached(&format!(
@@ -534,17 +720,23 @@ impl Stats {
             })?;
         let estimate = rank::doc_frequency(count, first.unwrap_or(0), last.unwrap_or(0), self.span);
         self.doc_frequency.insert(key, estimate);
+        self.spent += started.elapsed();
         Ok(estimate)
     }
 }
 
-/// The best `limit` matches of `expr` in `fts` as (rowid, score), best
-/// first, ranking only the newest [`RANK_CAP`] matches: one walk of the
-/// index from the newest row, which stops there.
+/// The best `limit` matches of `expr` in `fts` (of `table`) as (rowid,
+/// score), best first, ranking only the newest [`RANK_CAP`] matches in
+/// `locale` (folded; any when `None`): one walk of the index from the
+/// newest row, which stops there. The locale is looked up per match in the
+/// rows table, not matched as a phrase: a phrase in most rows ANDed to the
+/// query made FTS5 walk its whole posting list.
 fn ranked(
     conn: &Connection,
+    table: &Table,
     fts: &Fts,
     expr: &Expr,
+    locale: Option<&str>,
     stats: &mut Stats,
     limit: usize,
 ) -> rusqlite::Result<Vec<(i64, f64)>> {
@@ -557,13 +749,16 @@ fn ranked(
     }
     let params_blob = rank::encode(fts.weights, &doc_frequencies);
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT rowid, homedesk_rank({name}, ?2)
-         FROM {name} WHERE {name} MATCH ?1
-         ORDER BY rowid DESC
+        "SELECT f.rowid, homedesk_rank({name}, ?2{length})
+         FROM {name} AS f JOIN {rows} AS r ON r.rowid = f.rowid
+         WHERE {name} MATCH ?1 AND (?4 IS NULL OR r.locale = ?4)
+         ORDER BY f.rowid DESC
          LIMIT ?3",
-        name = fts.name
+        name = fts.name,
+        rows = table.rows,
+        length = fts.length.map(|c| format!(", r.{c}")).unwrap_or_default()
     ))?;
-    let rows = stmt.query_map(params![expr.fts, params_blob, RANK_CAP], |row| {
+    let rows = stmt.query_map(params![expr.fts, params_blob, RANK_CAP, locale], |row| {
         Ok((row.get::<_, i64>(0)?, row.get::<_, f64>(1)?))
     })?;
     let mut scored = rows.collect::<rusqlite::Result<Vec<(i64, f64)>>>()?;
@@ -664,24 +859,6 @@ fn shortcut_key(text: &str) -> String {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect()
-}
-
-/// Escapes a snippet for HTML and turns our match marks into `<mark>`.
-fn snippet_html(snippet: &str) -> String {
-    let mut out = String::with_capacity(snippet.len() + 16);
-    for c in snippet.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            MATCH_OPEN => out.push_str("<mark>"),
-            MATCH_CLOSE => out.push_str("</mark>"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! 3. tolerant: any token (bigrams, single characters but not stop
 //!    characters, synonyms, words, numbers, pinyin), ranked by bm25.
 
-use super::analyze::{CjkChar, Piece, PieceKind, phrase_tokens, pieces};
+use super::analyze::{CjkChar, Piece, PieceKind, pieces};
 use super::lexicon::{STOP_WORDS, SYNONYMS, stem};
 use super::romanize::{is_initial, split_syllables};
 
@@ -33,8 +33,6 @@ pub(crate) struct Columns {
     pub(crate) text: &'static str,
     /// The pinyin column.
     pub(crate) pinyin: &'static str,
-    /// The locale column.
-    pub(crate) locale: &'static str,
 }
 
 /// The MATCH expressions for one query; `None` when there is nothing to search.
@@ -48,12 +46,11 @@ pub(crate) struct Plan {
     pub(crate) loose: Option<Loose>,
 }
 
-/// The tolerant pass: phrases OR-ed (and the locale filter), so that the
-/// search can leave out phrases too common to matter before running it.
+/// The tolerant pass: phrases OR-ed, so that the search can leave out
+/// phrases too common to matter before running it.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Loose {
     phrases: Vec<Phrase>,
-    filter: Option<Phrase>,
 }
 
 impl Loose {
@@ -70,9 +67,9 @@ impl Loose {
             .filter_map(|i| self.phrases.get(i).cloned())
             .collect();
         if kept.is_empty() {
-            loose_expr(&self.phrases, self.filter.as_ref())
+            loose_expr(&self.phrases)
         } else {
-            loose_expr(&kept, self.filter.as_ref())
+            loose_expr(&kept)
         }
     }
 }
@@ -83,8 +80,12 @@ impl Loose {
 pub(crate) struct Expr {
     pub(crate) fts: String,
     /// The tokens of each phrase, space-separated (what to count for its
-    /// document frequency); `None` for the locale filter, which is not ranked.
+    /// document frequency); `None` for a phrase that filters but is not
+    /// ranked (none is made now; `homedesk_rank` still allows it).
     pub(crate) phrases: Vec<Option<String>>,
+    /// The tokens of each phrase that can match an article's own text (not
+    /// the pinyin column), space-separated: what a snippet marks.
+    pub(crate) text_phrases: Vec<String>,
 }
 
 impl Expr {
@@ -95,11 +96,9 @@ impl Expr {
     fn phrase(&mut self, phrase: &Phrase) {
         self.fts.push_str(&phrase.to_fts());
         self.phrases.push(Some(phrase.tokens.join(" ")));
-    }
-
-    fn filter(&mut self, phrase: &Phrase) {
-        self.fts.push_str(&phrase.to_fts());
-        self.phrases.push(None);
+        if !phrase.pinyin {
+            self.text_phrases.push(phrase.tokens.join(" "));
+        }
     }
 
     /// One alternative, or several in parentheses.
@@ -124,6 +123,8 @@ impl Expr {
 struct Phrase {
     columns: &'static str,
     tokens: Vec<String>,
+    /// In the pinyin column (matches no text a reader sees).
+    pinyin: bool,
 }
 
 impl Phrase {
@@ -131,7 +132,18 @@ impl Phrase {
         if tokens.is_empty() || tokens.iter().any(String::is_empty) {
             return None;
         }
-        Some(Phrase { columns, tokens })
+        Some(Phrase {
+            columns,
+            tokens,
+            pinyin: false,
+        })
+    }
+
+    fn pinyin(column: &'static str, tokens: Vec<String>) -> Option<Phrase> {
+        Phrase::new(column, tokens).map(|phrase| Phrase {
+            pinyin: true,
+            ..phrase
+        })
     }
 
     fn one(columns: &'static str, token: &str) -> Option<Phrase> {
@@ -155,8 +167,9 @@ fn push_unique(list: &mut Vec<Phrase>, phrase: Option<Phrase>) {
     }
 }
 
-/// Builds the expressions for `query`, restricted to `locale` when given.
-pub(crate) fn plan(query: &str, columns: &Columns, locale: Option<&str>) -> Plan {
+/// Builds the expressions for `query` (the locale filter is applied by the
+/// search, outside the expressions).
+pub(crate) fn plan(query: &str, columns: &Columns) -> Plan {
     let text: String = query.chars().take(MAX_QUERY_CHARS).collect();
     let pieces = pieces(&text);
     if pieces.is_empty() {
@@ -176,18 +189,16 @@ pub(crate) fn plan(query: &str, columns: &Columns, locale: Option<&str>) -> Plan
         },
         _ => false,
     };
-    let filter = locale_filter(locale, columns);
     let loose = if same || loose_phrases.is_empty() {
         None
     } else {
         Some(Loose {
             phrases: loose_phrases,
-            filter: filter.clone(),
         })
     };
     let strict_title = strict_terms(&pieces, columns.title, columns)
-        .map(|(terms, _)| strict_expr(&terms, &pieces, columns, filter.as_ref()));
-    let strict = strict.map(|(terms, _)| strict_expr(&terms, &pieces, columns, filter.as_ref()));
+        .map(|(terms, _)| strict_expr(&terms, &pieces, columns));
+    let strict = strict.map(|(terms, _)| strict_expr(&terms, &pieces, columns));
     Plan {
         strict_title,
         strict,
@@ -195,18 +206,9 @@ pub(crate) fn plan(query: &str, columns: &Columns, locale: Option<&str>) -> Plan
     }
 }
 
-fn locale_filter(locale: Option<&str>, columns: &Columns) -> Option<Phrase> {
-    Phrase::new(columns.locale, phrase_tokens(locale?))
-}
-
-/// `(term AND term …) AND locale`, or, when the words together read as
-/// pinyin, `((term AND term …) OR pinyin) AND locale`.
-fn strict_expr(
-    terms: &[Term],
-    pieces: &[Piece],
-    columns: &Columns,
-    filter: Option<&Phrase>,
-) -> Expr {
+/// `term AND term …`, or, when the words together read as pinyin,
+/// `(term AND term …) OR pinyin`.
+fn strict_expr(terms: &[Term], pieces: &[Piece], columns: &Columns) -> Expr {
     let joined = match terms.len() {
         0 | 1 => Vec::new(),
         _ => joined_letters(pieces)
@@ -214,9 +216,6 @@ fn strict_expr(
             .unwrap_or_default(),
     };
     let mut expr = Expr::default();
-    if filter.is_some() {
-        expr.text("(");
-    }
     if !joined.is_empty() {
         expr.text("(");
     }
@@ -233,28 +232,17 @@ fn strict_expr(
             expr.phrase(phrase);
         }
     }
-    if let Some(filter) = filter {
-        expr.text(") AND ");
-        expr.filter(filter);
-    }
     expr
 }
 
-/// `(phrase OR phrase …) AND locale`.
-fn loose_expr(phrases: &[Phrase], filter: Option<&Phrase>) -> Expr {
+/// `phrase OR phrase …`.
+fn loose_expr(phrases: &[Phrase]) -> Expr {
     let mut expr = Expr::default();
-    if filter.is_some() {
-        expr.text("(");
-    }
     for (i, phrase) in phrases.iter().enumerate() {
         if i > 0 {
             expr.text(" OR ");
         }
         expr.phrase(phrase);
-    }
-    if let Some(filter) = filter {
-        expr.text(") AND ");
-        expr.filter(filter);
     }
     expr
 }
@@ -272,7 +260,14 @@ fn strict_terms(
     let mut i = 0;
     while i < pieces.len() {
         if let PieceKind::Cjk(chars) = &pieces[i].kind {
-            terms.push(cjk_term(chars, text));
+            // Bodies do not index single characters: one alone is looked
+            // for in the title-side columns.
+            let columns_here = if chars.len() == 1 {
+                columns.title
+            } else {
+                text
+            };
+            terms.push(cjk_term(chars, columns_here));
             i += 1;
             continue;
         }
@@ -358,11 +353,11 @@ fn pinyin_phrases(word: &str, columns: &Columns) -> Vec<Phrase> {
         return out;
     }
     if let Some(syllables) = split_syllables(word) {
-        push_unique(&mut out, Phrase::new(columns.pinyin, pairs(&syllables)));
+        push_unique(&mut out, Phrase::pinyin(columns.pinyin, pairs(&syllables)));
     }
     if word.len() <= MAX_INITIALS && word.chars().all(is_initial) {
         let letters: Vec<String> = word.chars().map(String::from).collect();
-        push_unique(&mut out, Phrase::new(columns.pinyin, pairs(&letters)));
+        push_unique(&mut out, Phrase::pinyin(columns.pinyin, pairs(&letters)));
     }
     out
 }
@@ -443,7 +438,7 @@ fn cjk_alternatives(chars: &[CjkChar], keep_stop: bool, columns: &Columns, out: 
             push_unique(out, Phrase::one(columns.text, &bigram));
         }
         if !stop(c) {
-            push_unique(out, Phrase::one(columns.text, &c.ch.to_string()));
+            push_unique(out, Phrase::one(columns.title, &c.ch.to_string()));
         }
         let longest = SYNONYMS.han_max_chars_from(c.ch).min(chars.len() - i);
         for len in 2..=longest {
@@ -465,11 +460,11 @@ mod tests {
 
     #[test]
     fn phrases_are_listed_in_written_order() {
-        let p = plan("tui kuan", &COLUMNS, Some("en"));
+        let p = plan("tui kuan", &COLUMNS);
         let strict = p.strict.unwrap_or_default();
         assert_eq!(
             strict.fts,
-            "((({title body} : \"tui\" OR pinyin : \"tui\") AND ({title body} : \"kuan\" OR pinyin : \"kuan\")) OR pinyin : \"tuikuan\") AND locale : \"en\""
+            "(({title body} : \"tui\" OR pinyin : \"tui\") AND ({title body} : \"kuan\" OR pinyin : \"kuan\")) OR pinyin : \"tuikuan\""
         );
         let phrases: Vec<Option<&str>> = strict.phrases.iter().map(|p| p.as_deref()).collect();
         assert_eq!(
@@ -480,7 +475,6 @@ mod tests {
                 Some("kuan"),
                 Some("kuan"),
                 Some("tuikuan"),
-                None
             ]
         );
     }
@@ -489,62 +483,53 @@ mod tests {
         title: "title",
         text: "{title body}",
         pinyin: "pinyin",
-        locale: "locale",
     };
 
     #[test]
     fn chinese_query_is_a_phrase_of_bigrams() {
-        let p = plan("退款申请", &COLUMNS, None);
+        let p = plan("退款申请", &COLUMNS);
         assert_eq!(fts(&p.strict), Some("{title body} : \"退款 款申 申请\""));
         let loose = p.loose.map(|l| l.expr(|_| true).fts).unwrap_or_default();
-        assert!(loose.contains("{title body} : \"退\""), "{loose}");
+        // Bodies index no single characters: those are for titles.
+        assert!(loose.contains("title : \"退\""), "{loose}");
         assert!(loose.contains("{title body} : \"款申\""), "{loose}");
     }
 
     #[test]
     fn pinyin_alternatives() {
-        let p = plan("tk", &COLUMNS, None);
+        let p = plan("tk", &COLUMNS);
         assert_eq!(
             fts(&p.strict),
             Some("({title body} : \"tk\" OR pinyin : \"tk\")")
         );
         assert_eq!(p.loose, None);
-        let p = plan("tui kuan", &COLUMNS, None);
+        let p = plan("tui kuan", &COLUMNS);
         let strict = p.strict.map(|e| e.fts).unwrap_or_default();
         assert!(strict.ends_with("OR pinyin : \"tuikuan\""), "{strict}");
     }
 
     #[test]
-    fn locale_filter_is_added() {
-        let p = plan("退款", &COLUMNS, Some("zh-CN"));
-        assert_eq!(
-            fts(&p.strict),
-            Some("({title body} : \"退款\") AND locale : \"zh cn\"")
-        );
-    }
-
-    #[test]
     fn syntax_characters_are_just_text() {
         for hostile in ["\"", "*", "NEAR(", "-", ":", "(", "\"unbalanced", "a\"b"] {
-            let p = plan(hostile, &COLUMNS, None);
+            let p = plan(hostile, &COLUMNS);
             let loose = p.loose.map(|l| l.expr(|_| true));
             for expr in [p.strict, loose].into_iter().flatten().map(|e| e.fts) {
                 // Every quote opens or closes a token string.
                 assert_eq!(expr.matches('"').count() % 2, 0, "{expr}");
             }
         }
-        assert_eq!(plan("  ？！。 ", &COLUMNS, None), Plan::default());
+        assert_eq!(plan("  ？！。 ", &COLUMNS), Plan::default());
     }
 
     #[test]
     fn stop_characters_are_left_out_of_the_tolerant_query() {
-        let p = plan("我的订单", &COLUMNS, None);
+        let p = plan("我的订单", &COLUMNS);
         let loose = p.loose.map(|l| l.expr(|_| true).fts).unwrap_or_default();
         assert!(!loose.contains("\"的\""), "{loose}");
         assert!(!loose.contains("\"我的\""), "{loose}");
         assert!(loose.contains("\"订单\""), "{loose}");
         // Only stop characters: searched as typed.
-        let p = plan("的", &COLUMNS, None);
-        assert_eq!(fts(&p.strict), Some("{title body} : \"的\""));
+        let p = plan("的", &COLUMNS);
+        assert_eq!(fts(&p.strict), Some("title : \"的\""));
     }
 }

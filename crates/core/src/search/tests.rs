@@ -8,6 +8,7 @@ use super::*;
 fn db() -> Connection {
     let conn = Connection::open_in_memory().unwrap();
     register(&conn).unwrap();
+    conn.execute_batch(TEXT_SCHEMA).unwrap();
     conn.execute_batch(SCHEMA).unwrap();
     assert!(rebuild_if_stale(&conn).unwrap());
     conn
@@ -70,7 +71,7 @@ fn sample() -> Connection {
             "A refund is issued within 7 days. Visit the ＡＢＣ portal.",
         ),
     ] {
-        index_article(&conn, &a).unwrap();
+        put_article(&conn, &a).unwrap();
     }
     conn
 }
@@ -112,8 +113,8 @@ fn english_is_stemmed_and_folded() {
 fn title_matches_rank_above_body_matches() {
     let conn = db();
     let long_body = "退款说明。".repeat(20);
-    index_article(&conn, &article("body", "售后须知", &long_body)).unwrap();
-    index_article(&conn, &article("title", "退款", "请看说明。")).unwrap();
+    put_article(&conn, &article("body", "售后须知", &long_body)).unwrap();
+    put_article(&conn, &article("title", "退款", "请看说明。")).unwrap();
     let hits = search_articles(&conn, "退款", &opts(10)).unwrap();
     let order: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
     assert_eq!(order, vec!["title", "body"]);
@@ -146,7 +147,7 @@ fn common_words_still_fill_the_list_when_the_rest_finds_nothing() {
         } else {
             "发货说明"
         };
-        index_article(&conn, &article(&format!("a{i}"), title, "")).unwrap();
+        put_article(&conn, &article(&format!("a{i}"), title, "")).unwrap();
     }
     // 退款 is in most articles, zzz in none: partial matches on 退款 come back.
     let hits = search_articles(&conn, "退款zzz", &opts(5)).unwrap();
@@ -207,7 +208,7 @@ fn hostile_queries_do_not_error() {
 #[test]
 fn snippets_escape_html_and_mark_matches() {
     let conn = db();
-    index_article(
+    put_article(
         &conn,
         &article(
             "x",
@@ -235,14 +236,14 @@ fn snippets_escape_html_and_mark_matches() {
 fn articles_are_updated_and_removed() {
     let conn = sample();
     let mut changed = article("ship", "物流查询", "在订单详情查看物流。");
-    index_article(&conn, &changed).unwrap();
+    put_article(&conn, &changed).unwrap();
     assert!(!ids(&conn, "发货时间").contains(&"ship".to_owned()));
     assert_eq!(
         ids(&conn, "物流查询").first().map(String::as_str),
         Some("ship")
     );
     changed.title = "发货时间".to_owned();
-    index_article(&conn, &changed).unwrap();
+    put_article(&conn, &changed).unwrap();
     assert_eq!(
         ids(&conn, "发货时间").first().map(String::as_str),
         Some("ship")
@@ -272,7 +273,7 @@ fn locale_filter() {
     };
     let mut english = article("en-2", "Refund to card", "");
     english.locale = "en".to_owned();
-    index_article(&conn, &english).unwrap();
+    put_article(&conn, &english).unwrap();
     let found: Vec<String> = search_articles(&conn, "refund", &en)
         .unwrap()
         .into_iter()
@@ -294,9 +295,9 @@ fn locale_filter() {
 fn a_very_common_query_returns_at_most_limit() {
     let conn = db();
     for i in 0..300 {
-        index_article(&conn, &article(&format!("a{i}"), "常见问题", "的的的的")).unwrap();
+        put_article(&conn, &article(&format!("a{i}"), "常见的问题", "的的的的")).unwrap();
     }
-    for query in ["的", "常见问题", "的 问题"] {
+    for query in ["的", "的的", "常见问题", "的 问题"] {
         let hits = search_articles(&conn, query, &opts(7)).unwrap();
         assert_eq!(hits.len(), 7, "{query}");
     }
@@ -306,12 +307,25 @@ fn a_very_common_query_returns_at_most_limit() {
 }
 
 #[test]
+fn one_character_is_looked_for_in_titles_and_tags_not_bodies() {
+    let conn = db();
+    put_article(&conn, &article("body", "发货时间", "申请退款后三天到账。")).unwrap();
+    let mut tagged = article("tag", "售后须知", "");
+    tagged.tags = vec!["退货".to_owned()];
+    put_article(&conn, &tagged).unwrap();
+    put_article(&conn, &article("title", "退款流程", "")).unwrap();
+    assert_eq!(ids(&conn, "退"), vec!["title", "tag"]);
+    // Two characters find the body too.
+    assert!(ids(&conn, "退款").contains(&"body".to_owned()));
+}
+
+#[test]
 fn only_the_newest_matches_are_ranked_when_very_many_match() {
     let mut conn = db();
     let tx = conn.transaction().unwrap();
     let total = RANK_CAP + 100;
     for i in 0..total {
-        index_article(&tx, &article(&format!("a{i:05}"), "常见问题", "")).unwrap();
+        put_article(&tx, &article(&format!("a{i:05}"), "常见问题", "")).unwrap();
     }
     tx.commit().unwrap();
     let hits = search_articles(&conn, "常见", &opts(50)).unwrap();
@@ -327,7 +341,7 @@ fn tags_are_searched_in_chinese_and_pinyin() {
     let conn = db();
     let mut a = article("t", "售后说明", "");
     a.tags = vec!["拦截".to_owned(), "转寄".to_owned()];
-    index_article(&conn, &a).unwrap();
+    put_article(&conn, &a).unwrap();
     assert_eq!(ids(&conn, "拦截"), vec!["t"]);
     assert_eq!(ids(&conn, "zhuanji"), vec!["t"]);
     assert_eq!(ids(&conn, "lj"), vec!["t"]);
@@ -375,6 +389,36 @@ fn canned_replies_by_shortcut_pinyin_and_text() {
 }
 
 #[test]
+fn the_length_kept_beside_each_article_is_the_one_fts5_counts() {
+    let conn = sample();
+    for (fts, column) in [
+        ("search_kb", "length"),
+        ("search_kb_titles", "title_length"),
+    ] {
+        let weights = rank::encode(&[1.0, 1.0, 1.0, 1.0], &[10.0]);
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT r.{column}, homedesk_rank({fts}, ?1, r.{column}), homedesk_rank({fts}, ?1)
+                 FROM {fts} AS f JOIN search_kb_rows AS r ON r.rowid = f.rowid
+                 WHERE {fts} MATCH 'refund OR 退款 OR 发货 OR 地址'"
+            ))
+            .unwrap();
+        let rows: Vec<(i64, f64, f64)> = stmt
+            .query_map([&weights], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(rows.len() >= 3, "{fts}: {rows:?}");
+        for (length, given, looked_up) in rows {
+            assert!(length > 0, "{fts}");
+            assert_eq!(given, looked_up, "{fts}: length {length}");
+        }
+    }
+}
+
+#[test]
 fn stale_index_is_rebuilt() {
     let conn = sample();
     assert!(!rebuild_if_stale(&conn).unwrap());
@@ -393,8 +437,9 @@ fn unregistered_connection_fails_cleanly() {
     {
         let conn = Connection::open(file.path()).unwrap();
         register(&conn).unwrap();
+        conn.execute_batch(TEXT_SCHEMA).unwrap();
         conn.execute_batch(SCHEMA).unwrap();
-        index_article(&conn, &article("a", "退款", "")).unwrap();
+        put_article(&conn, &article("a", "退款", "")).unwrap();
     }
     let conn = Connection::open(file.path()).unwrap();
     assert!(search_articles(&conn, "退款", &opts(5)).is_err());
