@@ -228,14 +228,26 @@ pub fn log_call(
 }
 
 /// Knowledge-base search (Chinese, pinyin, English), from the local store.
+/// Async, off the main thread, so that the next keystroke's search can
+/// start at once and supersede this one (`superseded`) instead of queueing.
 #[tauri::command]
-pub fn search_articles(
+pub async fn search_articles(
     workstation: State<'_, Workstation>,
     query: String,
     limit: usize,
 ) -> Result<Vec<SearchHit>, ErrorBody> {
     let desk = workstation.desk()?;
-    Ok(desk.search_articles(&query, limit)?)
+    off_main_thread(move || desk.search_articles(&query, limit)).await
+}
+
+/// Runs a blocking read of the store on tokio's blocking threads.
+async fn off_main_thread<T: Send + 'static>(
+    read: impl FnOnce() -> Result<T, homedesk_core::Error> + Send + 'static,
+) -> Result<T, ErrorBody> {
+    match tauri::async_runtime::spawn_blocking(read).await {
+        Ok(result) => Ok(result?),
+        Err(join) => Err(homedesk_core::Error::Store(format!("the search stopped: {join}")).into()),
+    }
 }
 
 /// One article, its body as sanitized HTML.
@@ -261,13 +273,13 @@ pub fn release(
 
 /// Canned replies by title, shortcut or pinyin (the composer's `/` menu).
 #[tauri::command]
-pub fn search_canned_replies(
+pub async fn search_canned_replies(
     workstation: State<'_, Workstation>,
     query: String,
     limit: usize,
 ) -> Result<Vec<CannedHit>, ErrorBody> {
     let desk = workstation.desk()?;
-    Ok(desk.search_canned_replies(&query, limit)?)
+    off_main_thread(move || desk.search_canned_replies(&query, limit)).await
 }
 
 /// A canned reply with its fields prefilled from the conversation.

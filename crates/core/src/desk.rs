@@ -71,6 +71,8 @@ pub struct Desk {
     stop: watch::Sender<bool>,
     /// Set on a practice desk (the sandbox): its simulated platform.
     practice: Option<PracticeSession>,
+    /// Searches asked for so far; a search runs only while it is the last.
+    searches: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Desk {
@@ -196,6 +198,7 @@ impl Desk {
             engine,
             stop,
             practice: None,
+            searches: Arc::default(),
         }
     }
 
@@ -572,14 +575,31 @@ impl Desk {
             .map_err(store_error)
     }
 
+    /// Knowledge-base search, as the agent types: a search asked for while
+    /// an older one runs or waits makes the older one stop with
+    /// [`Error::Superseded`] (see [`Desk::searching`]).
     pub fn search_articles(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>, Error> {
         let options = SearchOptions {
             limit,
             locale: None,
         };
+        self.searching(|c| search::search_articles(c, query, &options))
+    }
+
+    /// Runs a search of the store, which a later call supersedes: the
+    /// older one is skipped if it has not started, interrupted if it has.
+    fn searching<T>(
+        &self,
+        search: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, Error> {
+        use std::sync::atomic::Ordering;
+        let ticket = self.searches.fetch_add(1, Ordering::SeqCst) + 1;
+        let searches = Arc::clone(&self.searches);
+        let superseded = move || searches.load(Ordering::SeqCst) != ticket;
         self.store()
-            .read(|c| search::search_articles(c, query, &options))
-            .map_err(|e| store_error(StoreError::Sql(e)))
+            .read(|c| search::unless_superseded(c, superseded, search))
+            .map_err(|e| store_error(StoreError::Sql(e)))?
+            .ok_or(Error::Superseded)
     }
 
     /// One article; opening it puts it first in "recently viewed".
@@ -731,9 +751,7 @@ impl Desk {
             limit,
             locale: None,
         };
-        self.store()
-            .read(|c| search::search_canned_replies(c, query, &options))
-            .map_err(|e| store_error(StoreError::Sql(e)))
+        self.searching(|c| search::search_canned_replies(c, query, &options))
     }
 
     /// A canned reply with its fields prefilled from `conversation_id`'s

@@ -87,6 +87,9 @@ pub enum Error {
     #[error("the platform has no such conversation, or it is not one you may read: {0}")]
     NotFound(String),
 
+    #[error("a newer search was asked for before this one finished; its results were dropped")]
+    Superseded,
+
     #[error("cannot save settings to {}: {source}", path.display())]
     SaveSettings {
         path: PathBuf,
@@ -140,6 +143,9 @@ pub enum ErrorCode {
     /// The platform has no such conversation, or it is not one this agent
     /// may read (another queue's); nothing was kept.
     NotFound,
+    /// A search stopped because a newer one (the next keystroke) was asked
+    /// for; the newer one answers. Not a failure to show.
+    Superseded,
 }
 
 /// The boundary shape of an error: `{ "code": "...", "message": "..." }`,
@@ -179,6 +185,7 @@ impl Error {
             Error::UpdateFailed(_) => ErrorCode::UpdateFailed,
             Error::StoreLocked(_) => ErrorCode::StoreLocked,
             Error::NotFound(_) => ErrorCode::NotFound,
+            Error::Superseded => ErrorCode::Superseded,
         }
     }
 }

@@ -516,6 +516,33 @@ pub fn search_articles_profiled(
     Ok((hits, profile))
 }
 
+/// Runs `search` on `conn` unless `superseded()` says a newer search was
+/// asked for, and interrupts it (SQLite stops between steps of its virtual
+/// machine) as soon as it does: search as you type never queues behind a
+/// keystroke already typed over. `Ok(None)` when superseded.
+pub fn unless_superseded<T>(
+    conn: &Connection,
+    superseded: impl Fn() -> bool + Send + 'static,
+    search: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Option<T>> {
+    if superseded() {
+        return Ok(None);
+    }
+    // Every 2 000 virtual machine steps: about every 20 µs.
+    conn.progress_handler(2_000, Some(superseded));
+    let result = search(conn);
+    conn.progress_handler(0, None::<fn() -> bool>);
+    match result {
+        Ok(found) => Ok(Some(found)),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::OperationInterrupted =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Searches canned replies: shortcuts starting with the query first (an
 /// agent types `/tk`), then title, shortcut, pinyin and body matches as for
 /// articles.

@@ -446,3 +446,52 @@ fn unregistered_connection_fails_cleanly() {
     register(&conn).unwrap();
     assert_eq!(ids(&conn, "退款"), vec!["a"]);
 }
+
+#[test]
+fn a_search_superseded_before_it_starts_does_not_run() {
+    let conn = sample();
+    let ran = std::cell::Cell::new(false);
+    let out = unless_superseded(
+        &conn,
+        || true,
+        |c| {
+            ran.set(true);
+            search_articles(c, "退款", &opts(5))
+        },
+    )
+    .unwrap();
+    assert!(out.is_none());
+    assert!(!ran.get());
+}
+
+#[test]
+fn a_search_superseded_while_it_runs_is_interrupted_and_the_next_one_answers() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let conn = db();
+    for i in 0..400 {
+        put_article(
+            &conn,
+            &article(&format!("a{i}"), "常见问题", "退款退货的常见问题。"),
+        )
+        .unwrap();
+    }
+    // The first check (before the search starts) passes; the next, made by
+    // SQLite while the query runs, finds that a newer search was asked for.
+    let checks = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&checks);
+    let out = unless_superseded(
+        &conn,
+        move || counted.fetch_add(1, Ordering::SeqCst) >= 1,
+        |c| search_articles(c, "常见问题 退款", &opts(20)),
+    )
+    .unwrap();
+    assert!(out.is_none());
+    assert!(checks.load(Ordering::SeqCst) >= 2);
+    // The connection is left without the interrupting check.
+    let out = unless_superseded(&conn, || false, |c| search_articles(c, "退款", &opts(20)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.len(), 20);
+    assert_eq!(search_articles(&conn, "退款", &opts(20)).unwrap().len(), 20);
+}

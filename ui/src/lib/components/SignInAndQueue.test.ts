@@ -244,6 +244,26 @@ describe("knowledge panel", () => {
   });
 });
 
+describe("knowledge panel, typing fast", () => {
+  it("shows no error for a search the next keystroke superseded, and shows the next one's hits", async () => {
+    useLocale("zh-CN");
+    const host = createMockHost({ signedIn: MOCK_AGENT, answers: deskAnswers() });
+    const asked: string[] = [];
+    host.answers.searchArticles = async (query) => {
+      asked.push(query);
+      if (query === "退") throw new HostError("superseded", "a newer search took over");
+      return [{ id: "kb-refund", title: "生鲜坏果怎么退款", snippet: "<mark>退款</mark>", score: 2 }];
+    };
+    render(App, { props: { host } });
+    const search = await screen.findByLabelText("搜索知识库");
+    await userEvent.type(search, "退");
+    await waitFor(() => expect(asked).toContain("退"));
+    await userEvent.type(search, "款");
+    expect(await screen.findAllByTestId("knowledge-hit")).toHaveLength(1);
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+  });
+});
+
 describe("status and conflicts", () => {
   it("shows the last sync, asks to sign in again when the session ended, and explains refused actions", async () => {
     useLocale("zh-CN");

@@ -315,6 +315,7 @@ const CORE_CODES: readonly string[] = [
   "store_locked",
   "too_many_attempts",
   "not_found",
+  "superseded",
 ] satisfies ErrorCode[];
 
 /** Turns whatever a rejected IPC call gave us into a `HostError`. */

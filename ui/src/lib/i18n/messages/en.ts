@@ -549,6 +549,7 @@ export const en: Messages = {
   "error.update_failed": "The update was not installed; this version keeps working.",
   "error.not_found":
     "This conversation cannot be opened: the platform does not have it, or it belongs to a queue that is not yours.",
+  "error.superseded": "A newer search took over from this one.",
   "history.offline":
     "No network: this older conversation is not on this PC and cannot be opened right now.",
   "history.draft": "Your text that was not sent (copy it if you need it):",

@@ -508,6 +508,7 @@ export const zhCN = {
   "error.restart_not_allowed": "现在还不能重启安装：手上有没结束的会话，或者有回复没发出去。",
   "error.update_failed": "更新没装上，现在的版本照常能用。",
   "error.not_found": "这段会话打不开：平台上没有，或者不是你所在队列的。",
+  "error.superseded": "已经按你新输入的内容重新搜索了。",
   "history.offline": "没有网络，暂时打不开这段历史记录。联网后再试试。",
   "history.draft": "你没发出去的话（需要的话可以复制）：",
   "history.loading": "正在从平台调取这段会话……",
