@@ -252,7 +252,9 @@ describe("knowledge panel, typing fast", () => {
     host.answers.searchArticles = async (query) => {
       asked.push(query);
       if (query === "退") throw new HostError("superseded", "a newer search took over");
-      return [{ id: "kb-refund", title: "生鲜坏果怎么退款", snippet: "<mark>退款</mark>", score: 2 }];
+      return [
+        { id: "kb-refund", title: "生鲜坏果怎么退款", snippet: "<mark>退款</mark>", score: 2 },
+      ];
     };
     render(App, { props: { host } });
     const search = await screen.findByLabelText("搜索知识库");
