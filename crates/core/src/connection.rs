@@ -34,6 +34,21 @@ pub struct KbUpdateWaiting {
     pub bytes: u64,
 }
 
+/// A large knowledge-base update being written into this PC's store and
+/// its search index, page by page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "KbUpdateProgress.ts")]
+pub struct KbUpdateProgress {
+    /// Articles written so far.
+    #[ts(type = "number")]
+    pub applied: u64,
+    /// How many there are in all, when known (an update that waited on a
+    /// metered link); otherwise the platform only says that more follow.
+    #[ts(type = "number | null")]
+    pub total: Option<u64>,
+}
+
 /// Connection state plus what is waiting to be delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -57,6 +72,9 @@ pub struct ConnectionStatus {
     /// A knowledge-base update waiting for the agent's word on a metered
     /// link; `null` when none waits.
     pub kb_update_waiting: Option<KbUpdateWaiting>,
+    /// A knowledge-base update of more than one page being applied;
+    /// `null` otherwise.
+    pub kb_updating: Option<KbUpdateProgress>,
     /// The platform's clock minus this PC's clock, in milliseconds, from
     /// the last answer; SLA countdowns add it to the local time.
     #[ts(type = "number")]
@@ -74,6 +92,7 @@ impl ConnectionStatus {
             problem: None,
             data: DataUsed::default(),
             kb_update_waiting: None,
+            kb_updating: None,
             clock_offset_ms: 0,
         }
     }

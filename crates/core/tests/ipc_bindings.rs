@@ -72,6 +72,7 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<ConnectionStatus>(&cfg),
         render::<homedesk_core::data_usage::DataUsed>(&cfg),
         render::<homedesk_core::connection::KbUpdateWaiting>(&cfg),
+        render::<homedesk_core::connection::KbUpdateProgress>(&cfg),
         render::<ErrorCode>(&cfg),
         render::<ErrorBody>(&cfg),
         render::<QueueItem>(&cfg),

@@ -65,9 +65,35 @@ async fn first_sync_brings_the_world_and_status_goes_online() {
 
     let profile = engine.sign_in("a1002", PASSWORD).await.expect("signs in");
     assert_eq!(profile.code, "a1002");
+    let mut events = engine.subscribe();
     let report = engine.sync_once().await.expect("first sync");
     assert!(report.pulled > 100, "the demo world arrives: {report:?}");
     assert!(report.pages >= 2, "several pages at limit 50: {report:?}");
+
+    // The knowledge base came in several pages: the status bar was told
+    // how far it had come, page by page, and that it was done.
+    let mut progress = Vec::new();
+    loop {
+        match events.try_recv() {
+            Ok(homedesk_core::sync::SyncEvent::Status(status)) => {
+                progress.extend(status.kb_updating.map(|p| (p.applied, p.total)));
+            }
+            Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
+            Err(_) => break,
+        }
+    }
+    assert!(
+        progress.windows(2).all(|w| w[0].0 <= w[1].0),
+        "articles so far only grow: {progress:?}"
+    );
+    progress.dedup();
+    assert!(progress.len() >= 2, "shown page by page: {progress:?}");
+    assert!(
+        progress
+            .iter()
+            .all(|(applied, total)| *applied > 0 && total.is_none())
+    );
+    assert_eq!(engine.status().kb_updating, None, "done: no progress shown");
 
     let status = engine.status();
     assert_eq!(status.state, ConnectionState::Online);

@@ -18,12 +18,33 @@ const MAX_STEM_CHARS: usize = 40;
 
 static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
 
+/// Words whose stems are remembered per thread at most (then the memory
+/// starts again): a knowledge base uses a few thousand words over and over,
+/// and the stemmer was a tenth of indexing time.
+const MAX_REMEMBERED_STEMS: usize = 20_000;
+
+thread_local! {
+    static STEMS: std::cell::RefCell<HashMap<Box<str>, Box<str>>> =
+        std::cell::RefCell::new(HashMap::default());
+}
+
 /// Stems one folded (lower-case, accent-free) English word.
 pub(crate) fn stem(word: &str) -> String {
     if word.chars().count() > MAX_STEM_CHARS {
         return word.to_owned();
     }
-    STEMMER.stem(word).into_owned()
+    STEMS.with(|stems| {
+        let mut stems = stems.borrow_mut();
+        if let Some(known) = stems.get(word) {
+            return known.to_string();
+        }
+        let stemmed = STEMMER.stem(word).into_owned();
+        if stems.len() >= MAX_REMEMBERED_STEMS {
+            stems.clear();
+        }
+        stems.insert(word.into(), stemmed.as_str().into());
+        stemmed
+    })
 }
 
 /// Synonym groups: each member maps to its group's canonical form.

@@ -34,7 +34,7 @@ use query::{Columns, Expr, Loose, Plan};
 /// them changes: FTS5 removes a row's old tokens by tokenizing its stored
 /// text again, so an index built by another version must be rebuilt
 /// ([`rebuild_if_stale`]) before rows are updated.
-pub const TOKENIZER_VERSION: u32 = 3;
+pub const TOKENIZER_VERSION: u32 = 4;
 
 /// The article tables of [`SCHEMA`], also made again by
 /// [`CONTENTLESS_ARTICLES_MIGRATION`].
@@ -58,6 +58,11 @@ CREATE VIRTUAL TABLE search_kb_titles USING fts5(
     content = '', contentless_delete = 1,
     tokenize = 'homedesk'
 );
+-- Pending tokens are kept in memory up to 16 MiB (1 MiB by default) before
+-- FTS5 writes a segment: a large import writes fewer, larger segments and
+-- merges less.
+INSERT INTO search_kb(search_kb, rank) VALUES ('hashsize', 16777216);
+INSERT INTO search_kb_titles(search_kb_titles, rank) VALUES ('hashsize', 16777216);
 "
     };
 }
@@ -283,10 +288,10 @@ pub fn index_article(conn: &Connection, article: &KbArticle) -> rusqlite::Result
         clean(&crate::markdown::plain_text(&article.body))
     );
     let pinyin = format!("{PINYIN_MARK}{title}\n{tags}");
-    let rowid = row_for(conn, ARTICLES.rows, &article.id)?;
-    conn.prepare_cached("UPDATE search_kb_rows SET locale = ?2 WHERE rowid = ?1")?
-        .execute(params![rowid, fold_key(&article.locale)])?;
-    delete_rows(conn, &ARTICLES, rowid)?;
+    let (rowid, existed) = row_of(conn, ARTICLES.rows, &article.id)?;
+    if existed {
+        delete_rows(conn, &ARTICLES, rowid)?;
+    }
     let mut insert = conn.prepare_cached(
         "INSERT INTO search_kb (rowid, title, tags, body, pinyin) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
@@ -300,9 +305,14 @@ pub fn index_article(conn: &Connection, article: &KbArticle) -> rusqlite::Result
         fts5::positions_of(|| insert.execute(params![rowid, title, tags, pinyin]));
     inserted?;
     conn.prepare_cached(
-        "UPDATE search_kb_rows SET length = ?2, title_length = ?3 WHERE rowid = ?1",
+        "UPDATE search_kb_rows SET locale = ?2, length = ?3, title_length = ?4 WHERE rowid = ?1",
     )?
-    .execute(params![rowid, length, title_length])?;
+    .execute(params![
+        rowid,
+        fold_key(&article.locale),
+        length,
+        title_length
+    ])?;
     Ok(())
 }
 
@@ -369,16 +379,22 @@ pub fn remove_canned_reply(conn: &Connection, id: &str) -> rusqlite::Result<()> 
 
 /// The FTS rowid of `id`, created if new. `rows` is one of our table names.
 fn row_for(conn: &Connection, rows: &str, id: &str) -> rusqlite::Result<i64> {
+    row_of(conn, rows, id).map(|(rowid, _)| rowid)
+}
+
+/// The FTS rowid of `id`, created if new, and whether it was there before
+/// (a new row has nothing to delete from the FTS tables).
+fn row_of(conn: &Connection, rows: &str, id: &str) -> rusqlite::Result<(i64, bool)> {
     let existing: Option<i64> = conn
         .prepare_cached(&format!("SELECT rowid FROM {rows} WHERE id = ?1"))?
         .query_row([id], |row| row.get(0))
         .optional()?;
     if let Some(rowid) = existing {
-        return Ok(rowid);
+        return Ok((rowid, true));
     }
     conn.prepare_cached(&format!("INSERT INTO {rows} (id) VALUES (?1)"))?
         .execute([id])?;
-    Ok(conn.last_insert_rowid())
+    Ok((conn.last_insert_rowid(), false))
 }
 
 /// Deletes `rowid` from both FTS tables of `table` (if it is there).

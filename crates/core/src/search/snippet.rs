@@ -16,8 +16,8 @@ use super::analyze::{TokenSink, document_tokens, pieces};
 /// looked for in the first 64 KiB of an article.
 const MAX_SCANNED_BYTES: usize = 64 * 1024;
 
-/// What is read first, hoping every word of the query is in it.
-const FIRST_READ_BYTES: usize = 1024;
+/// What is read first (about 170 Chinese characters), hoping for a match.
+const FIRST_READ_BYTES: usize = 512;
 
 /// `text` cut to a window of `window` positions (a Chinese character or a
 /// word each) around where the most of `phrases` match, each phrase being
@@ -30,12 +30,18 @@ pub(crate) fn snippet_html(text: &str, phrases: &[Vec<&str>], window: usize) -> 
         let next = wanted.len();
         wanted.entry(token).or_insert(next);
     }
-    // Most matches are near the start: read the first KiB, and all of the
-    // text only when that did not find every word (cut mid-word, the words
-    // at the cut may be found again or not, which only moves the window).
-    let mut sink = read(cut(text, FIRST_READ_BYTES), &wanted, window);
-    if sink.stopped_at.is_none() && text.len() > FIRST_READ_BYTES {
-        sink = read(text, &wanted, window);
+    // Most matches are near the start: read the first 512 bytes, and all of the
+    // text only when nothing matched in it (a window there that shows some
+    // of the words is good enough, and reading on cost most of a search).
+    let first = cut(text, FIRST_READ_BYTES);
+    let mut sink = read(first, &wanted, window);
+    if sink.stopped_at.is_none() && first.len() < text.len() {
+        if sink.found.is_empty() {
+            sink = read(text, &wanted, window);
+        } else {
+            // Cut here: the text goes on after the window.
+            sink.stopped_at = Some(first.len());
+        }
     }
     let stopped_at = sink.stopped_at;
     let Positions { starts, found, .. } = sink;
@@ -312,6 +318,17 @@ mod tests {
         let text = format!("退款{}", "订单".repeat(500));
         let out = snip(&text, &[&["退款"]], 8);
         assert_eq!(out, "<mark>退款</mark>订单订单订单…");
+    }
+
+    #[test]
+    fn a_match_near_the_start_is_shown_without_reading_on() {
+        let text = format!("退款{}发票", "订单".repeat(400));
+        let out = snip(&text, &[&["退款"], &["发票"]], 8);
+        assert_eq!(out, "<mark>退款</mark>订单订单订单…");
+        // Nothing in the first bytes: the rest is read.
+        let text = format!("{}发票", "订单".repeat(400));
+        let out = snip(&text, &[&["退款"], &["发票"]], 4);
+        assert_eq!(out, "…订单<mark>发票</mark>");
     }
 
     #[test]

@@ -279,12 +279,19 @@ pub(crate) fn open_keyed(path: &Path, key: &StoreKey) -> Result<Connection, Stor
 fn set_pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
     // journal_mode answers with a row; the others do not.
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
-         PRAGMA secure_delete = ON;",
-    )
+         PRAGMA secure_delete = ON;
+         PRAGMA cache_size = -{PAGE_CACHE_KIB};"
+    ))
 }
+
+/// SQLite's page cache of a store, in KiB (SQLite's default is 2 MiB).
+/// Search reads the index's pages over and over; with 2 MiB a large
+/// knowledge base's pages were read from the file again on every search
+/// (a tenth of its time). The cache grows only as pages are read.
+pub const PAGE_CACHE_KIB: u32 = 16 * 1024;
 
 /// Makes `dir` (and missing parents) and restricts it to its owner.
 pub(crate) fn owner_only_dir(dir: &Path) -> std::io::Result<()> {

@@ -206,6 +206,9 @@ pub struct SyncEngine<T: Transport> {
     /// an event) said nothing more waits; cleared by a poke and by the poll
     /// timer. While the cursor is here a pass does not pull.
     current_at: std::sync::Mutex<Option<String>>,
+    /// A knowledge-base update of several pages being applied: articles so
+    /// far (and in all, when known), for the status bar.
+    kb_progress: std::sync::Mutex<Option<crate::connection::KbUpdateProgress>>,
 }
 
 /// A page of changes carried by a `changes` event: the entries after log
@@ -267,6 +270,7 @@ impl<T: Transport> SyncEngine<T> {
             events,
             carried: std::sync::Mutex::new(None),
             current_at: std::sync::Mutex::new(None),
+            kb_progress: std::sync::Mutex::new(None),
         });
         engine.publish_status();
         Ok(engine)
@@ -737,6 +741,29 @@ impl<T: Transport> SyncEngine<T> {
     }
 
     async fn pull_all(&self, report: &mut SyncReport) -> Result<(), SyncError> {
+        let result = self.pull_all_pages(report).await;
+        // The update is in (or stopped, to go on at the next pass).
+        if lock(&self.kb_progress).take().is_some() {
+            self.publish_status();
+        }
+        result
+    }
+
+    /// Tells the status bar how far a knowledge-base update of several
+    /// pages has come: `applied` more articles, more pages to come.
+    fn kb_progress(&self, applied: usize, total: Option<u64>) {
+        {
+            let mut progress = lock(&self.kb_progress);
+            let so_far = progress.map_or(0, |p| p.applied);
+            *progress = Some(crate::connection::KbUpdateProgress {
+                applied: so_far + applied as u64,
+                total,
+            });
+        }
+        self.publish_status();
+    }
+
+    async fn pull_all_pages(&self, report: &mut SyncReport) -> Result<(), SyncError> {
         let mut first = true;
         loop {
             let cursor = self.store.read(sync_state::get)?.cursor;
@@ -776,6 +803,10 @@ impl<T: Transport> SyncEngine<T> {
                 .into());
             }
             self.apply_page(cursor.as_deref(), &page, report)?;
+            let articles = articles_in(&page);
+            if page.has_more && articles > 0 {
+                self.kb_progress(articles, None);
+            }
             if !page.has_more {
                 return self.pull_waiting_articles(report).await;
             }
@@ -911,6 +942,9 @@ impl<T: Transport> SyncEngine<T> {
             if !page.changes.is_empty() {
                 let _ = self.events.send(SyncEvent::Changed);
             }
+            if page.has_more {
+                self.kb_progress(articles_in(&page), Some(waiting.changes));
+            }
             if !page.has_more {
                 // Allowed once: the next big update asks again.
                 self.data.bulk_fetched();
@@ -1030,6 +1064,7 @@ impl<T: Transport> SyncEngine<T> {
                         bytes: w.bytes,
                     },
                 ),
+                kb_updating: *lock(&self.kb_progress),
                 clock_offset_ms: self.server_offset_ms.load(Ordering::Relaxed),
             };
         let changed = self.status.send_if_modified(|current| {
@@ -1261,4 +1296,12 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Knowledge-base articles among a page's changes.
+fn articles_in(page: &PulledPage) -> usize {
+    page.changes
+        .iter()
+        .filter(|c| c.body.kind() == homedesk_protocol::EntityKind::KbArticle)
+        .count()
 }

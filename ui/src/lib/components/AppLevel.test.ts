@@ -320,6 +320,7 @@ describe("status bar", () => {
       problem: null,
       data: { today: 0, month: 0, budget: null, metered: false, warning: false, ...data },
       kbUpdateWaiting: waiting ? { articles: 100, bytes: 3 * 1024 * 1024 } : null,
+      kbUpdating: null,
       clockOffsetMs: 0,
     });
     const { host } = renderDesk({ connection: status({ today: 512 * 1024, month: 3584 * 1024 }) });
@@ -348,6 +349,24 @@ describe("status bar", () => {
     expect(allow).toHaveTextContent("知识库有 100 篇更新待下载（约 1.0 MB）");
     await userEvent.click(allow);
     await waitFor(() => expect(host.calls).toContain("allowKbUpdate"));
+
+    // While a large update is written in, the status bar says how far it is.
+    host.send({
+      type: "status",
+      status: { ...status({}), kbUpdating: { applied: 1200, total: 5000 } },
+    });
+    const updating = await screen.findByTestId("kb-updating");
+    expect(updating).toHaveTextContent("正在更新知识库：1200/5000 篇");
+    expect(updating.querySelector("progress")?.getAttribute("value")).toBe("1200");
+    host.send({
+      type: "status",
+      status: { ...status({}), kbUpdating: { applied: 500, total: null } },
+    });
+    await waitFor(() =>
+      expect(screen.getByTestId("kb-updating")).toHaveTextContent("正在更新知识库，已更新 500 篇…"),
+    );
+    host.send({ type: "status", status: status({}) });
+    await waitFor(() => expect(screen.queryByTestId("kb-updating")).toBeNull());
   });
 
   it("explains refused actions in the interface language; opens the conversation and dismisses each", async () => {
@@ -463,6 +482,7 @@ describe("queue filters, platform clock and windowing", () => {
         problem: null,
         data: { today: 0, month: 0, budget: null, metered: false, warning: false },
         kbUpdateWaiting: null,
+        kbUpdating: null,
         // The platform is eight minutes ahead of this PC.
         clockOffsetMs: 8 * 60000,
       },

@@ -405,6 +405,7 @@ describe("the offer countdown on the platform's clock", () => {
       problem: null,
       data: { today: 0, month: 0, budget: null, metered: false, warning: false },
       kbUpdateWaiting: null,
+      kbUpdating: null,
       clockOffsetMs,
     };
   }

@@ -279,6 +279,7 @@ describe("status and conflicts", () => {
         problem: null,
         data: { today: 0, month: 0, budget: null, metered: false, warning: false },
         kbUpdateWaiting: null,
+        kbUpdating: null,
         clockOffsetMs: 0,
       },
     });

@@ -102,6 +102,7 @@ const OFFLINE: ConnectionStatus = {
   problem: null,
   data: { today: 0, month: 0, budget: null, metered: false, warning: false },
   kbUpdateWaiting: null,
+  kbUpdating: null,
   clockOffsetMs: 0,
 };
 

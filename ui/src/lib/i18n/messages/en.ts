@@ -214,6 +214,8 @@ export const en: Messages = {
   "status.dataUsed": "Data: today {today}, this month {month}",
   "status.dataUsedBudget": "Data: today {today}, this month {month} of {budget}",
   "status.dataBudgetWarning": "{percent}% of this month's data used",
+  "status.kbUpdating": "Updating the knowledge base: {applied} articles so far…",
+  "status.kbUpdatingOf": "Updating the knowledge base: {applied} of {total} articles",
   "status.kbUpdateWaiting": "{count} knowledge-base updates waiting (about {size}): download now",
 
   "agentBar.label": "Agent toolbar",

@@ -205,6 +205,8 @@ export const zhCN = {
   "status.dataUsed": "流量：今天 {today}，本月 {month}",
   "status.dataUsedBudget": "流量：今天 {today}，本月 {month} / {budget}",
   "status.dataBudgetWarning": "本月流量已用 {percent}%，注意别超了",
+  "status.kbUpdating": "正在更新知识库，已更新 {applied} 篇…",
+  "status.kbUpdatingOf": "正在更新知识库：{applied}/{total} 篇",
   "status.kbUpdateWaiting": "知识库有 {count} 篇更新待下载（约 {size}），点这里下载",
 
   "agentBar.label": "客服工具栏",
