@@ -109,6 +109,7 @@ fn connection_status_starts_offline() {
             "problem": null,
             "data": {"today": 0, "month": 0, "budget": null, "metered": false, "warning": false},
             "kbUpdateWaiting": null,
+            "kbUpdating": null,
             "clockOffsetMs": 0
         })
     );
