@@ -429,6 +429,60 @@ mod tests {
         files
     }
 
+    /// An agent's store from before migration 0010: the article index kept
+    /// the text (tokenizer version 2). Opening it drops that index and fills
+    /// the contentless one from `kb_articles`: the articles are found again.
+    #[test]
+    fn a_store_with_the_old_article_index_finds_its_articles_after_the_upgrade() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("agent.sqlite");
+        {
+            let conn = open_keyed(&path, &key()).expect("opens");
+            set_pragmas(&conn).expect("pragmas");
+            for (_, sql) in &MIGRATIONS[..9] {
+                conn.execute_batch(sql).expect("migration");
+            }
+            conn.execute_batch(
+                "DROP TABLE search_kb; DROP TABLE search_kb_titles; DROP TABLE search_kb_rows;
+                 CREATE TABLE search_kb_rows (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
+                 CREATE VIRTUAL TABLE search_kb USING fts5(
+                     title, tags, body, pinyin, locale, tokenize = 'homedesk');
+                 CREATE VIRTUAL TABLE search_kb_titles USING fts5(
+                     title, tags, pinyin, locale, tokenize = 'homedesk');
+                 INSERT INTO kb_articles (id, locale, title, body, tags, category, updated_at)
+                 VALUES ('kb-old', 'zh-CN', '发货时间', '申请退款后三天到账。', '[\"物流\"]', '售后', 0);
+                 INSERT INTO search_kb_rows (rowid, id) VALUES (1, 'kb-old');
+                 INSERT INTO search_kb (rowid, title, tags, body, pinyin, locale)
+                 VALUES (1, '发货时间', '物流', '申请退款后三天到账。', char(57344) || '发货时间', 'zh-CN');
+                 INSERT INTO search_meta (key, value) VALUES ('tokenizer_version', '2');
+                 PRAGMA user_version = 9;",
+            )
+            .expect("an old store");
+        }
+        let store = Store::open(&path, &key()).expect("upgrades");
+        let found = |query: &str| {
+            store
+                .read(|c| {
+                    crate::search::search_articles(
+                        c,
+                        query,
+                        &crate::search::SearchOptions::default(),
+                    )
+                })
+                .expect("search")
+                .into_iter()
+                .map(|hit| hit.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found("退款"), vec!["kb-old"], "by its body");
+        assert_eq!(found("fhsj"), vec!["kb-old"], "by its title's pinyin");
+        assert_eq!(found("物流"), vec!["kb-old"], "by its tag");
+        let version: i64 = store
+            .read(|c| c.query_row("PRAGMA user_version", [], |row| row.get(0)))
+            .expect("version");
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
     #[test]
     fn a_fresh_store_is_encrypted_migrated_durable_and_private() {
         let dir = tempfile::tempdir().expect("tmp");
