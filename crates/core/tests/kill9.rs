@@ -29,7 +29,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -100,11 +100,23 @@ async fn killing_the_workstation_at_random_moments_loses_and_repeats_nothing() {
     let mut acknowledged: Vec<String> = Vec::new();
     let mut kills = 0;
     let started = Instant::now();
+    // Children that ended by themselves before saying anything (since the
+    // last that said something), and what the last one wrote to stderr: a
+    // child that cannot start (its store refused, say) is reported as such,
+    // not as a slow test.
+    let mut dead_at_start = 0;
+    let mut last_stderr = String::new();
     for round in 0.. {
         assert!(
             started.elapsed() < Duration::from_secs(240),
-            "took too long ({} acknowledged, {kills} kills)",
+            "took too long ({} acknowledged, {kills} kills); the last child that ended by \
+             itself wrote: {last_stderr}",
             acknowledged.len()
+        );
+        assert!(
+            dead_at_start < 25,
+            "{dead_at_start} children ended before saying anything since the last that did; \
+             the last wrote: {last_stderr}"
         );
         let mut child = Command::new(std::env::current_exe().expect("test binary"))
             .args([
@@ -121,10 +133,17 @@ async fn killing_the_workstation_at_random_moments_loses_and_repeats_nothing() {
             .env("KILL9_CONVERSATION", &conversation)
             .env("KILL9_ROUND", round.to_string())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("child starts");
         let stdout = child.stdout.take().expect("piped");
+        let mut stderr = child.stderr.take().expect("piped");
+        let stderr_reader = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        let mut said_something = false;
         let (tx, rx) = mpsc::channel::<String>();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -145,7 +164,9 @@ async fn killing_the_workstation_at_random_moments_loses_and_repeats_nothing() {
             };
         // A line from the child: true once it reports the outbox drained.
         let mut take = |line: String, child: &mut std::process::Child| -> bool {
+            // The test harness's own lines ("running 1 test") say nothing.
             if let Some(body) = line.strip_prefix("committed ") {
+                said_something = true;
                 acknowledged.push(body.to_owned());
             } else if let Some(key) = line.strip_prefix(RESENT) {
                 let _ = child.kill();
@@ -155,9 +176,11 @@ async fn killing_the_workstation_at_random_moments_loses_and_repeats_nothing() {
                      saved the platform's acknowledgement"
                 );
             }
+            said_something |= line == "drained";
             line == "drained"
         };
         let mut drained = false;
+        let mut stdout_closed = false;
         while Instant::now() < deadline {
             match rx.recv_timeout(Duration::from_millis(10)) {
                 Ok(line) => {
@@ -167,19 +190,38 @@ async fn killing_the_workstation_at_random_moments_loses_and_repeats_nothing() {
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    stdout_closed = true;
+                    break;
+                }
             }
         }
         if drained {
             let _ = child.wait();
             break;
         }
+        // A child that closed its output is ending by itself: wait for it.
+        let ended_by_itself = if stdout_closed {
+            child.wait().ok()
+        } else {
+            child.try_wait().ok().flatten()
+        };
         child.kill().expect("SIGKILL");
         let _ = child.wait();
         kills += 1;
         // Lines already written before the kill still count.
         while let Ok(line) = rx.recv_timeout(Duration::from_millis(50)) {
             take(line, &mut child);
+        }
+        let stderr_text = stderr_reader.join().unwrap_or_default();
+        // A child that said something started well; one killed before it
+        // said anything tells nothing either way.
+        if said_something {
+            dead_at_start = 0;
+        } else if ended_by_itself.is_some_and(|status| !status.success()) {
+            dead_at_start += 1;
+            let tail: String = stderr_text.chars().rev().take(2000).collect();
+            last_stderr = tail.chars().rev().collect();
         }
     }
     assert!(kills >= 3, "the child was killed {kills} times");
