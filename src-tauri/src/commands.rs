@@ -373,6 +373,76 @@ pub fn transfer(
     Ok(())
 }
 
+/// The supervisor's team view: live, else the last one kept on this PC.
+#[tauri::command]
+pub async fn console_team(
+    workstation: State<'_, Workstation>,
+) -> Result<homedesk_core::desk::console::Snapshot<homedesk_protocol::TeamView>, ErrorBody> {
+    let desk = workstation.desk()?;
+    let offset = homedesk_core::desk::console::local_utc_offset_minutes();
+    Ok(desk.console_team(offset).await?)
+}
+
+/// Trainees' practice progress: live, else the last one kept on this PC.
+#[tauri::command]
+pub async fn console_trainees(
+    workstation: State<'_, Workstation>,
+) -> Result<homedesk_core::desk::console::TraineesSnapshot, ErrorBody> {
+    let desk = workstation.desk()?;
+    Ok(desk.console_trainees().await?)
+}
+
+/// Per agent and per day, `from` to `to` (`YYYY-MM-DD`, this PC's days).
+#[tauri::command]
+pub async fn console_reports(
+    workstation: State<'_, Workstation>,
+    from: String,
+    to: String,
+) -> Result<homedesk_protocol::Reports, ErrorBody> {
+    let desk = workstation.desk()?;
+    let offset = homedesk_core::desk::console::local_utc_offset_minutes();
+    Ok(desk.console_reports(&from, &to, offset).await?)
+}
+
+/// Saves the report as CSV in the Downloads folder; returns the file's path.
+#[tauri::command]
+pub async fn console_export_reports(
+    workstation: State<'_, Workstation>,
+    from: String,
+    to: String,
+) -> Result<String, ErrorBody> {
+    let desk = workstation.desk()?;
+    let offset = homedesk_core::desk::console::local_utc_offset_minutes();
+    let folder = homedesk_core::desk::console::reports_folder()?;
+    let path = desk
+        .console_export_reports(&from, &to, offset, &folder)
+        .await?;
+    Ok(path.display().to_string())
+}
+
+/// Promotes a trainee with a passed exam to agent with `queues`.
+#[tauri::command]
+pub async fn console_promote(
+    workstation: State<'_, Workstation>,
+    trainee: String,
+    queues: Vec<String>,
+) -> Result<homedesk_protocol::RoleChange, ErrorBody> {
+    let desk = workstation.desk()?;
+    Ok(desk.console_promote(&trainee, queues).await?)
+}
+
+/// A supervisor sets an agent of their queues away (or back).
+#[tauri::command]
+pub fn set_agent_presence(
+    workstation: State<'_, Workstation>,
+    agent: String,
+    presence: Presence,
+) -> Result<(), ErrorBody> {
+    let desk = workstation.desk()?;
+    desk.set_agent_presence(&agent, presence)?;
+    Ok(())
+}
+
 #[tauri::command]
 pub fn my_day(workstation: State<'_, Workstation>) -> Result<MyDay, ErrorBody> {
     let desk = workstation.desk()?;

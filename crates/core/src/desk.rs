@@ -17,6 +17,7 @@
 
 pub mod away;
 mod checks;
+pub mod console;
 mod photos;
 mod types;
 
@@ -32,7 +33,7 @@ use std::sync::Arc;
 
 use homedesk_protocol::{
     Action, ActionEnvelope, AgentProfile, Author, CannedReply, ConversationStatus,
-    MAX_MESSAGE_CHARS, PlaceholderKind, Presence, Role, Script, TransferTarget, UnixMillis,
+    MAX_MESSAGE_CHARS, PlaceholderKind, Presence, Script, TransferTarget, UnixMillis,
 };
 use rand::RngCore;
 use tokio::sync::{broadcast, watch};
@@ -689,7 +690,7 @@ impl Desk {
                     .collect();
                 let agents = reference::agent_profiles(c)?
                     .into_iter()
-                    .filter(|agent| agent.code != me && agent.role != Role::Trainee)
+                    .filter(|agent| agent.code != me && agent.role.works_live())
                     .map(|agent| TransferAgent {
                         code: agent.code,
                         name: agent.name,

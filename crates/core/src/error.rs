@@ -90,6 +90,9 @@ pub enum Error {
     #[error("a newer search was asked for before this one finished; its results were dropped")]
     Superseded,
 
+    #[error("the platform refused: {0}")]
+    Forbidden(String),
+
     #[error("cannot save settings to {}: {source}", path.display())]
     SaveSettings {
         path: PathBuf,
@@ -146,6 +149,10 @@ pub enum ErrorCode {
     /// A search stopped because a newer one (the next keystroke) was asked
     /// for; the newer one answers. Not a failure to show.
     Superseded,
+    /// The platform refused what this agent's role may not do (a console
+    /// screen for someone who is not a supervisor or trainer, a promotion
+    /// without a passed exam); nothing was changed. The message says why.
+    Forbidden,
 }
 
 /// The boundary shape of an error: `{ "code": "...", "message": "..." }`,
@@ -186,6 +193,7 @@ impl Error {
             Error::StoreLocked(_) => ErrorCode::StoreLocked,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Superseded => ErrorCode::Superseded,
+            Error::Forbidden(_) => ErrorCode::Forbidden,
         }
     }
 }

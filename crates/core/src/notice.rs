@@ -2,7 +2,8 @@
 //!
 //! Pure decisions, so they are tested here and the shell only shows them:
 //! a new offer, a customer message in a conversation that is not in front
-//! of the agent, and a first-response deadline about to pass. Nothing is
+//! of the agent, a colleague's note that mentions the agent (`@code`), and
+//! a first-response deadline about to pass. Nothing is
 //! raised when the agent turned notifications off. While the screen is
 //! locked the text names no customer and quotes nothing (the family may be
 //! looking at the screen).
@@ -21,6 +22,8 @@ pub enum NoticeKind {
     Offer,
     Message,
     Sla,
+    /// A colleague's (often the supervisor's) internal note mentions you.
+    Mention,
 }
 
 /// A notification: shown by the desktop's notification service, or in the
@@ -94,6 +97,21 @@ pub fn for_event(event: &DeskEvent, situation: &Situation<'_>) -> Option<Notice>
                 body: private(situation, preview, zh),
             })
         }
+        DeskEvent::Mentioned {
+            conversation_id,
+            by,
+            preview,
+            ..
+        } => Some(Notice {
+            kind: NoticeKind::Mention,
+            conversation_id: Some(conversation_id.clone()),
+            title: if zh {
+                format!("{by} 在内部备注里提到了你")
+            } else {
+                format!("{by} mentioned you in a note")
+            },
+            body: private(situation, preview, zh),
+        }),
         _ => None,
     }
 }
@@ -148,6 +166,32 @@ mod tests {
             locked: false,
             in_front: Some("c-open"),
         }
+    }
+
+    #[test]
+    fn a_note_that_mentions_me_is_announced_even_in_front_and_private_when_locked() {
+        let prefs = Preferences::default();
+        let mention = DeskEvent::Mentioned {
+            conversation_id: "c-open".into(),
+            subject: "桃子坏了".into(),
+            by: "s3001".into(),
+            preview: "@a1001 先给客户退一半".into(),
+        };
+        let notice = for_event(&mention, &situation(&prefs)).expect("announced");
+        assert_eq!(notice.kind, NoticeKind::Mention);
+        assert_eq!(notice.title, "s3001 在内部备注里提到了你");
+        assert_eq!(notice.body, "@a1001 先给客户退一半");
+        let locked = Situation {
+            locked: true,
+            ..situation(&prefs)
+        };
+        let notice = for_event(&mention, &locked).expect("announced");
+        assert_eq!(notice.body, "解锁后查看");
+        let off = Preferences {
+            notifications: false,
+            ..Preferences::default()
+        };
+        assert_eq!(for_event(&mention, &situation(&off)), None);
     }
 
     #[test]

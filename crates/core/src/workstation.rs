@@ -17,7 +17,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use homedesk_protocol::AgentProfile;
+use homedesk_protocol::{AgentProfile, Role};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -54,6 +54,10 @@ pub struct SignedInAgent {
     pub locked: bool,
     /// This is the practice sandbox, not live work.
     pub practice: bool,
+    /// What the desk opens on: the queue for agents and trainees, the team
+    /// console for supervisors and trainers. `None` while the lock screen
+    /// hides a desk whose store is not open yet (unlocking tells).
+    pub role: Option<Role>,
 }
 
 /// The answer to a password typed on the lock screen.
@@ -90,6 +94,7 @@ impl SignedInAgent {
             queues: screen.queues,
             locked: true,
             practice: false,
+            role: None,
         }
     }
 
@@ -100,6 +105,7 @@ impl SignedInAgent {
             queues: p.queues.clone(),
             locked,
             practice: false,
+            role: Some(p.role),
         }
     }
 

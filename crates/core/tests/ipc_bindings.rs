@@ -34,6 +34,10 @@ use homedesk_protocol::{
     PlaceholderKind, Presence, PresenceReason, Priority, RefusalParams, Script, ScriptBranch,
     ScriptStep, TransferTarget,
 };
+use homedesk_protocol::{
+    AgentDay, AtRiskContact, LinkState, MissedItem, Reports, Role, RoleChange, ScenarioRef,
+    SlaTarget, TeamAgent, TeamQueue, TeamView, TraineeProgress, TraineeResult, TraineesView,
+};
 use ts_rs::{Config, TS};
 
 fn bindings_dir() -> PathBuf {
@@ -84,6 +88,23 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<SearchHit>(&cfg),
         render::<CannedHit>(&cfg),
         render::<DeskEvent>(&cfg),
+        render::<Role>(&cfg),
+        render::<homedesk_core::desk::console::Snapshot<TeamView>>(&cfg),
+        render::<homedesk_core::desk::console::TraineesSnapshot>(&cfg),
+        render::<TeamView>(&cfg),
+        render::<TeamAgent>(&cfg),
+        render::<TeamQueue>(&cfg),
+        render::<AtRiskContact>(&cfg),
+        render::<LinkState>(&cfg),
+        render::<SlaTarget>(&cfg),
+        render::<TraineesView>(&cfg),
+        render::<TraineeProgress>(&cfg),
+        render::<TraineeResult>(&cfg),
+        render::<MissedItem>(&cfg),
+        render::<ScenarioRef>(&cfg),
+        render::<RoleChange>(&cfg),
+        render::<Reports>(&cfg),
+        render::<AgentDay>(&cfg),
         render::<SignInDefaults>(&cfg),
         render::<SignedInAgent>(&cfg),
         render::<UnlockAnswer>(&cfg),

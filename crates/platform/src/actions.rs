@@ -22,7 +22,7 @@
 use homedesk_protocol::rules::{self, Actor, Refusal};
 use homedesk_protocol::{
     Action, ActionCode, ActionEnvelope, ActionResult, ActionStatus, AgentProfile, Conversation,
-    EntityKind, Message, Presence, Record, Role, TransferTarget, UnixMillis,
+    EntityKind, Message, Presence, PresenceReason, Record, Role, TransferTarget, UnixMillis,
     is_valid_idempotency_key,
 };
 use sha2::{Digest, Sha256};
@@ -211,8 +211,8 @@ fn apply_action(
         if let Err(refusal) = rules::check(action) {
             return Ok(Err(refusal));
         }
-        if me.role == Role::Trainee {
-            return Ok(Err(crate::visibility::trainee_refusal()));
+        if !me.role.works_live() {
+            return Ok(Err(crate::visibility::not_live_refusal(me.role)));
         }
         let c = check!(load_conversation(tx, conversation_id));
         let mut done = match rules::apply(&c, &Actor::of(&me), action, now) {
@@ -236,11 +236,12 @@ fn apply_action(
             let exists = match target {
                 TransferTarget::Queue(queue) => tx.get(EntityKind::Queue, queue)?.is_some(),
                 TransferTarget::Agent(other) => match tx.get(EntityKind::AgentProfile, other)? {
-                    Some(Record::AgentProfile(profile)) if profile.role == Role::Trainee => {
+                    Some(Record::AgentProfile(profile)) if !profile.role.works_live() => {
                         return Ok(Err(Refusal::rejected(
                             ActionCode::Forbidden,
                             format!(
-                                "target: {other} is a trainee; live conversations go to agents"
+                                "target: {other} is a {}; live conversations go to agents",
+                                role_name(profile.role)
                             ),
                         )));
                     }
@@ -249,6 +250,11 @@ fn apply_action(
             };
             if !exists {
                 return Ok(Err(rules::unknown_target(target)));
+            }
+        }
+        if let Action::InternalNote { body, .. } = action {
+            if let Err(refusal) = check_mentions(tx, body, &c)? {
+                return Ok(Err(refusal));
             }
         }
         if matches!(action, Action::Claim { .. }) {
@@ -262,24 +268,25 @@ fn apply_action(
     }
     match action {
         Action::Presence { presence } => {
-            if me.presence != *presence || me.presence_reason.is_some() {
-                let mut after = me.clone();
-                after.presence = *presence;
-                // The agent's own choice: the platform's reason no longer applies.
-                after.presence_reason = None;
-                tx.put(&Record::AgentProfile(after), &everyone(), now)?;
-                if *presence == Presence::Available {
-                    effects.reroute = true;
-                } else {
-                    for offer in tx.open_offers()? {
-                        if offer.agent == agent {
-                            tx.set_offer_state(&offer.offer_id, OfferState::Withdrawn)?;
-                            effects.withdrawn.push((offer.agent, offer.offer_id));
-                            effects.reroute = true;
-                        }
-                    }
-                }
-            }
+            // The agent's own choice: the platform's reason no longer applies.
+            set_presence(tx, &me, *presence, None, now, effects)?;
+        }
+        Action::SetAgentPresence {
+            agent: other,
+            presence,
+        } => {
+            let target = match supervised_agent(tx, &me, other)? {
+                Ok(target) => target,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            set_presence(
+                tx,
+                &target,
+                *presence,
+                Some(PresenceReason::SetBySupervisor),
+                now,
+                effects,
+            )?;
         }
         Action::AcceptOffer { offer_id } | Action::DeclineOffer { offer_id } => {
             let accept = matches!(action, Action::AcceptOffer { .. });
@@ -301,11 +308,11 @@ fn apply_action(
             if !accept {
                 tx.set_offer_state(offer_id, OfferState::Declined)?;
                 effects.reroute = true;
-            } else if me.role == Role::Trainee {
-                // Routing never offers to a trainee; an offer made before
-                // their role changed is not taken either.
+            } else if !me.role.works_live() {
+                // Routing never offers to a trainee or trainer; an offer made
+                // before their role changed is not taken either.
                 tx.set_offer_state(offer_id, OfferState::Withdrawn)?;
-                return Ok(Err(crate::visibility::trainee_refusal()));
+                return Ok(Err(crate::visibility::not_live_refusal(me.role)));
             } else {
                 let c = check!(load_conversation(tx, &offer.conversation_id));
                 let done = match rules::accept_offer(&c, &Actor::of(&me)) {
@@ -330,4 +337,98 @@ fn apply_action(
     }
     effects.changed = true;
     Ok(Ok(()))
+}
+
+/// Sets `profile`'s presence with `reason` (`None`: their own choice). An
+/// agent who is no longer available loses their open offers; one who is
+/// gets routed to.
+fn set_presence(
+    tx: &mut dyn Tx,
+    profile: &AgentProfile,
+    presence: Presence,
+    reason: Option<PresenceReason>,
+    now: UnixMillis,
+    effects: &mut Effects,
+) -> anyhow::Result<()> {
+    if profile.presence == presence && profile.presence_reason == reason {
+        return Ok(());
+    }
+    let mut after = profile.clone();
+    after.presence = presence;
+    after.presence_reason = reason;
+    tx.put(&Record::AgentProfile(after), &everyone(), now)?;
+    if presence == Presence::Available {
+        effects.reroute = true;
+    } else {
+        for offer in tx.open_offers()? {
+            if offer.agent == profile.code {
+                tx.set_offer_state(&offer.offer_id, OfferState::Withdrawn)?;
+                effects.withdrawn.push((offer.agent, offer.offer_id));
+                effects.reroute = true;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The profile of `other`, if `me` supervises one of their queues.
+fn supervised_agent(tx: &mut dyn Tx, me: &AgentProfile, other: &str) -> Step<AgentProfile> {
+    if me.role != Role::Supervisor {
+        return Ok(Err(Refusal::rejected(
+            ActionCode::Forbidden,
+            "only a supervisor sets another agent's presence",
+        )));
+    }
+    let target = match tx.get(EntityKind::AgentProfile, other)? {
+        Some(Record::AgentProfile(profile)) => profile,
+        _ => {
+            return Ok(Err(Refusal::rejected(
+                ActionCode::NotFound,
+                format!("agent {other} does not exist"),
+            )));
+        }
+    };
+    let shared = target.queues.iter().any(|q| me.queues.contains(q));
+    if !target.role.works_live() || !shared {
+        return Ok(Err(Refusal::rejected(
+            ActionCode::Forbidden,
+            format!("agent {other} works none of the queues you supervise"),
+        )));
+    }
+    Ok(Ok(target))
+}
+
+/// Every agent an internal note mentions (`@code`) must exist and see the
+/// conversation, so the note reaches each of them.
+fn check_mentions(tx: &mut dyn Tx, body: &str, c: &Conversation) -> Step<()> {
+    for code in homedesk_protocol::mentions(body) {
+        let seen = match tx.get(EntityKind::AgentProfile, code)? {
+            Some(Record::AgentProfile(profile)) => crate::visibility::can_see(&profile, c),
+            _ => {
+                return Ok(Err(Refusal::rejected(
+                    ActionCode::NotFound,
+                    format!("@{code}: no agent has this code"),
+                )));
+            }
+        };
+        if !seen {
+            return Ok(Err(Refusal::rejected(
+                ActionCode::Forbidden,
+                format!(
+                    "@{code} cannot see conversation {} (queue {}); transfer it or mention someone of its queue",
+                    c.id, c.queue
+                ),
+            )));
+        }
+    }
+    Ok(Ok(()))
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Agent => "agent",
+        Role::Trainee => "trainee",
+        Role::Supervisor => "supervisor",
+        Role::Trainer => "trainer",
+    }
 }

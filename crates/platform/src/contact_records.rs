@@ -4,15 +4,15 @@
 //! thread and customer, which a workstation shows when it opens a
 //! conversation outside its sync scope (docs/decisions/0035-sync-scope.md).
 //!
-//! Supervisors read any conversation; any other agent only one they may see
-//! (their queue or their own), else `403 forbidden`. The records are written
+//! An agent reads a conversation they may see (their queue or their own),
+//! a supervisor any of the queues they supervise, else `403 forbidden`. The records are written
 //! by `actions` in the transaction of the wrap-up or call log that made them.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use homedesk_protocol::{ConversationRecord, EntityKind, Record, Role};
+use homedesk_protocol::{ConversationRecord, EntityKind, Record};
 
 use crate::Platform;
 use crate::error::ApiError;
@@ -34,9 +34,9 @@ pub fn read(
             "conversation {id} does not exist"
         ))));
     };
-    if me.role != Role::Supervisor && !can_see(&me, &conversation) {
+    if !can_see(&me, &conversation) {
         return Ok(Err(ApiError::forbidden(format!(
-            "conversation {id} is in queue {}, which is not yours; a supervisor can read it",
+            "conversation {id} is in queue {}, which is not yours; a supervisor of that queue can read it",
             conversation.queue
         ))));
     }

@@ -662,15 +662,17 @@ async fn post_actions(
         )));
     }
     let now = now_ms();
-    // Answering an offer, or choosing a presence, starts the missed-offer count again.
-    let answers: Vec<bool> = batch
+    // Answering an offer, or a presence chosen (by the agent or their
+    // supervisor), starts that agent's missed-offer count again.
+    let answers: Vec<Option<String>> = batch
         .actions
         .iter()
-        .map(|a| {
-            matches!(
-                a.action,
-                Action::AcceptOffer { .. } | Action::DeclineOffer { .. } | Action::Presence { .. }
-            )
+        .map(|a| match &a.action {
+            Action::AcceptOffer { .. } | Action::DeclineOffer { .. } | Action::Presence { .. } => {
+                Some(caller.agent.clone())
+            }
+            Action::SetAgentPresence { agent, .. } => Some(agent.clone()),
+            _ => None,
         })
         .collect();
     let agent = caller.agent.clone();
@@ -685,12 +687,12 @@ async fn post_actions(
             })
         })
         .await?;
-    if results
-        .iter()
-        .zip(&answers)
-        .any(|(r, answer)| *answer && r.status == ActionStatus::Applied)
-    {
-        platform.connections.offer_answered(&agent);
+    for (result, answered) in results.iter().zip(&answers) {
+        if let Some(answered) = answered
+            && result.status == ActionStatus::Applied
+        {
+            platform.connections.offer_answered(answered);
+        }
     }
     for result in &results {
         let status = match result.status {

@@ -88,12 +88,7 @@ pub fn page_for(
     let Some(Record::AgentProfile(profile)) = tx.get(EntityKind::AgentProfile, agent)? else {
         return Ok(None);
     };
-    let all_queues: Vec<String> = tx
-        .list(EntityKind::Queue)?
-        .iter()
-        .map(|q| q.id().to_owned())
-        .collect();
-    let viewers = viewers_of(&profile, &all_queues);
+    let viewers = viewers_of(&profile);
     let server_time = now_ms();
     let scope = SyncScope::of(&profile, server_time, resolved_days);
     let (changes, has_more, last_read) = match scope {

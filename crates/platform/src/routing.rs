@@ -34,7 +34,7 @@ use std::sync::Mutex;
 
 use homedesk_protocol::{
     AgentProfile, Author, Channel, Conversation, ConversationStatus, DEFAULT_VANISHED_GRACE_SECS,
-    EntityKind, MessageKind, MissedOffers, Offer, Presence, PresenceReason, Queue, Record, Role,
+    EntityKind, MessageKind, MissedOffers, Offer, Presence, PresenceReason, Queue, Record,
     UnixMillis,
 };
 
@@ -271,7 +271,7 @@ pub fn route(
         let Record::AgentProfile(agent) = record else {
             continue;
         };
-        if agent.role == Role::Trainee
+        if !agent.role.works_live()
             || agent.presence != Presence::Available
             || !is_connected(links.get(&agent.code))
         {

@@ -79,8 +79,8 @@ pub fn store(
     Ok(result)
 }
 
-/// The records `caller` may read: a supervisor any trainee's (or all), any
-/// other role only their own.
+/// The records `caller` may read: a supervisor or trainer any trainee's (or
+/// all), any other role only their own.
 pub fn read(
     tx: &mut dyn Tx,
     caller: &str,
@@ -91,12 +91,12 @@ pub fn read(
         _ => Role::Agent,
     };
     let whose = match (role, trainee) {
-        (Role::Supervisor, wanted) => wanted,
+        (Role::Supervisor | Role::Trainer, wanted) => wanted,
         (_, None) => Some(caller),
         (_, Some(wanted)) if wanted == caller => Some(caller),
         (_, Some(_)) => {
             return Ok(Err(ApiError::forbidden(
-                "only a supervisor reads other trainees' records",
+                "only a supervisor or trainer reads other trainees' records",
             )));
         }
     };

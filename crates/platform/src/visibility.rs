@@ -2,8 +2,9 @@
 //! and agent profiles are for everyone; a conversation, its messages and its
 //! customer are for the agents of its queue and for its assignee.
 //!
-//! A trainee sees no live conversation at all, whatever queues their profile
-//! names: they practise in the sandbox, on made-up customers. The platform
+//! A supervisor sees the queues their profile names (the queues they
+//! supervise). A trainee (or a trainer) sees no live conversation at all,
+//! whatever queues their profile names: they practise in the sandbox, on made-up customers. The platform
 //! enforces it here (the change log they read) and in `actions` (what they
 //! may do), not only in the workstation.
 //!
@@ -29,17 +30,12 @@ pub fn conversation_audience(c: &Conversation) -> Audience {
 /// The audiences an agent belongs to, for reading the change log. A
 /// trainee belongs to none but everyone's: no queue, not even their own
 /// code (nothing live can be assigned to them, see `actions`).
-pub fn viewers_of(profile: &AgentProfile, all_queues: &[String]) -> Vec<Viewer> {
-    if profile.role == Role::Trainee {
+pub fn viewers_of(profile: &AgentProfile) -> Vec<Viewer> {
+    if !profile.role.works_live() {
         return vec![Viewer::Everyone];
     }
     let mut viewers = vec![Viewer::Everyone, Viewer::Agent(profile.code.clone())];
-    let queues: &[String] = if profile.role == Role::Supervisor {
-        all_queues
-    } else {
-        &profile.queues
-    };
-    viewers.extend(queues.iter().map(|q| Viewer::Queue(q.clone())));
+    viewers.extend(profile.queues.iter().map(|q| Viewer::Queue(q.clone())));
     viewers
 }
 
@@ -47,15 +43,17 @@ pub fn viewers_of(profile: &AgentProfile, all_queues: &[String]) -> Vec<Viewer> 
 /// and never for a trainee. (The rule itself lets a trainee act on their
 /// practice conversations: the sandbox plays the platform with it.)
 pub fn can_see(profile: &AgentProfile, c: &Conversation) -> bool {
-    profile.role != Role::Trainee && homedesk_protocol::rules::Actor::of(profile).can_see(c)
+    profile.role.works_live() && homedesk_protocol::rules::Actor::of(profile).can_see(c)
 }
 
-/// Why a trainee's action on a live conversation is refused.
-pub fn trainee_refusal() -> homedesk_protocol::rules::Refusal {
-    homedesk_protocol::rules::Refusal::rejected(
-        homedesk_protocol::ActionCode::Forbidden,
-        "trainees practise in the sandbox: live conversations are for agents",
-    )
+/// Why a trainee's or trainer's action on a live conversation is refused.
+pub fn not_live_refusal(role: Role) -> homedesk_protocol::rules::Refusal {
+    let why = if role == Role::Trainer {
+        "trainers read practice results and promote trainees: live conversations are for agents"
+    } else {
+        "trainees practise in the sandbox: live conversations are for agents"
+    };
+    homedesk_protocol::rules::Refusal::rejected(homedesk_protocol::ActionCode::Forbidden, why)
 }
 
 /// Saves a conversation's new state, logging it for the old and the new

@@ -104,6 +104,13 @@ pub enum Action {
     Presence {
         presence: Presence,
     },
+    /// A supervisor sets another agent's presence (for example away, when
+    /// they left without saying). Only for agents of the queues the
+    /// supervisor supervises; the agent's desk says who did it.
+    SetAgentPresence {
+        agent: String,
+        presence: Presence,
+    },
     AcceptOffer {
         offer_id: String,
     },
@@ -137,9 +144,10 @@ impl Action {
             | Action::CallLog {
                 conversation_id, ..
             } => Some(conversation_id),
-            Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => {
-                None
-            }
+            Action::Presence { .. }
+            | Action::SetAgentPresence { .. }
+            | Action::AcceptOffer { .. }
+            | Action::DeclineOffer { .. } => None,
         }
     }
 }

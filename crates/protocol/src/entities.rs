@@ -349,6 +349,17 @@ pub enum Role {
     Agent,
     Trainee,
     Supervisor,
+    /// Decides when a trainee goes live: reads practice results and
+    /// promotes; works no live contacts and sees no live conversation.
+    Trainer,
+}
+
+impl Role {
+    /// Whether this role works live contacts (is offered them, may claim,
+    /// sees live conversations): agents and supervisors.
+    pub fn works_live(self) -> bool {
+        matches!(self, Role::Agent | Role::Supervisor)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -390,6 +401,8 @@ pub enum PresenceReason {
     /// Offers in a row ran out unanswered, so the agent was set `on_break`
     /// (the queue's `away_after_missed_offers`).
     MissedOffers(MissedOffers),
+    /// A supervisor set the agent's presence from the team console.
+    SetBySupervisor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -66,6 +66,12 @@ pub enum ServerEvent {
     Heartbeat {
         server_time: UnixMillis,
     },
+    /// For supervisors: something the team view shows that the change log
+    /// does not carry changed (an agent's link went up, down or degraded).
+    /// A nudge to read `GET /v1/team` again, not the data itself.
+    TeamChanged {
+        server_time: UnixMillis,
+    },
 }
 
 impl ServerEvent {
@@ -76,6 +82,7 @@ impl ServerEvent {
             ServerEvent::Offer(_) => "offer",
             ServerEvent::OfferWithdrawn { .. } => "offer_withdrawn",
             ServerEvent::Heartbeat { .. } => "heartbeat",
+            ServerEvent::TeamChanged { .. } => "team_changed",
         }
     }
 }

@@ -190,6 +190,25 @@ impl LocalDate {
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
         era * 146_097 + doe - 719_468
     }
+
+    /// The date `days` after 1970-01-01 (the inverse of
+    /// [`LocalDate::days_since_epoch`]); `None` outside 1970 to 9999.
+    pub fn from_days_since_epoch(days: i64) -> Option<LocalDate> {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        LocalDate::new(
+            u16::try_from(year).ok()?,
+            u8::try_from(month).ok()?,
+            u8::try_from(day).ok()?,
+        )
+    }
 }
 
 impl fmt::Display for LocalDate {
@@ -337,6 +356,22 @@ mod tests {
     fn china(h: i64, m: i64) -> i64 {
         // 2026-11-30T00:00:00+08:00
         1_795_968_000_000 + h * HOUR + m * MIN
+    }
+
+    #[test]
+    fn dates_count_from_the_epoch_both_ways() {
+        for text in [
+            "1970-01-01",
+            "2000-02-29",
+            "2026-12-04",
+            "2100-03-01",
+            "9999-12-31",
+        ] {
+            let date: LocalDate = text.parse().unwrap();
+            let back = LocalDate::from_days_since_epoch(date.days_since_epoch()).unwrap();
+            assert_eq!(back, date, "{text}");
+        }
+        assert_eq!(LocalDate::from_days_since_epoch(-1), None);
     }
 
     fn weekdays_9_to_18() -> BusinessHours {

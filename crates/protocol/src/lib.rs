@@ -15,6 +15,7 @@
 
 pub mod actions;
 pub mod changes;
+pub mod console;
 pub mod contact_records;
 pub mod decode;
 pub mod entities;
@@ -31,6 +32,7 @@ pub mod version;
 
 pub use actions::*;
 pub use changes::*;
+pub use console::*;
 pub use contact_records::*;
 pub use decode::{DecodeError, decode};
 pub use entities::*;

@@ -30,7 +30,8 @@ use crate::entities::{
 pub const MAX_MESSAGE_ID_LEN: usize = 128;
 
 /// Who acts, as far as the rules care: their code and which conversations
-/// they may see (a supervisor sees all, an agent their queues' and their own).
+/// they may see (their queues' and their own; a supervisor's queues are the
+/// queues they supervise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor<'a> {
     pub code: &'a str,
@@ -49,9 +50,13 @@ impl<'a> Actor<'a> {
 
     /// Whether this actor may see (and so act on) `c`.
     pub fn can_see(&self, c: &Conversation) -> bool {
-        self.role == Role::Supervisor
-            || c.assigned_to.as_deref() == Some(self.code)
-            || self.queues.contains(&c.queue)
+        c.assigned_to.as_deref() == Some(self.code) || self.queues.contains(&c.queue)
+    }
+
+    /// Whether this actor supervises `c`'s queue: a supervisor may reassign
+    /// any unresolved conversation of the queues their profile names.
+    pub fn supervises(&self, c: &Conversation) -> bool {
+        self.role == Role::Supervisor && self.queues.contains(&c.queue)
     }
 }
 
@@ -280,20 +285,27 @@ pub fn check(action: &Action) -> Result<(), Refusal> {
         | Action::Release { .. }
         | Action::Transfer { .. }
         | Action::Presence { .. }
+        | Action::SetAgentPresence { .. }
         | Action::AcceptOffer { .. }
         | Action::DeclineOffer { .. } => Ok(()),
     }
 }
 
-/// The conversation, if `actor` holds it and it is not resolved.
-fn held_by(c: &Conversation, actor: &Actor<'_>) -> Result<(), Refusal> {
-    let id = &c.id;
+/// Refused once the conversation is resolved.
+fn not_resolved(c: &Conversation) -> Result<(), Refusal> {
     if c.status == ConversationStatus::Resolved {
         return Err(Refusal::conflict(
             ActionCode::AlreadyResolved,
-            format!("conversation {id} was already resolved"),
+            format!("conversation {} was already resolved", c.id),
         ));
     }
+    Ok(())
+}
+
+/// The conversation, if `actor` holds it and it is not resolved.
+fn held_by(c: &Conversation, actor: &Actor<'_>) -> Result<(), Refusal> {
+    let id = &c.id;
+    not_resolved(c)?;
     if c.assigned_to.as_deref() != Some(actor.code) {
         let now_where = match &c.assigned_to {
             Some(other) => format!("it is now assigned to {other}"),
@@ -456,7 +468,21 @@ pub fn apply(
             }
         }
         Action::Transfer { target, .. } => {
-            held_by(c, actor)?;
+            // A supervisor reassigns any unresolved conversation of the
+            // queues they supervise; anyone else only what they hold.
+            if actor.supervises(c) && c.assigned_to.as_deref() != Some(actor.code) {
+                not_resolved(c)?;
+                if let TransferTarget::Agent(other) = target
+                    && c.assigned_to.as_deref() == Some(other.as_str())
+                {
+                    return Err(Refusal::rejected(
+                        ActionCode::Invalid,
+                        format!("target: the conversation is already assigned to {other}"),
+                    ));
+                }
+            } else {
+                held_by(c, actor)?;
+            }
             effects.conversation = Some(match target {
                 TransferTarget::Queue(queue) => {
                     let mut after = bumped(c);
@@ -519,7 +545,10 @@ pub fn apply(
                 logged_at: now,
             });
         }
-        Action::Presence { .. } | Action::AcceptOffer { .. } | Action::DeclineOffer { .. } => {
+        Action::Presence { .. }
+        | Action::SetAgentPresence { .. }
+        | Action::AcceptOffer { .. }
+        | Action::DeclineOffer { .. } => {
             return Err(Refusal::rejected(
                 ActionCode::Invalid,
                 "this action is not about a conversation",

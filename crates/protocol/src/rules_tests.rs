@@ -503,6 +503,9 @@ proptest! {
         }
         let result = apply(&c, &actor, &action, T0);
         match &action {
+            // A supervisor reassigns any conversation of the queues they
+            // supervise (below); the assignee's own moves stay theirs.
+            Action::Transfer { .. } if actor.supervises(&c) => {}
             Action::Reply { .. } | Action::Release { .. } | Action::Transfer { .. }
             | Action::WrapUp { .. } | Action::SetStatus { .. } | Action::Claim { .. } => {
                 let refusal = result.expect_err("refused");
@@ -519,6 +522,41 @@ proptest! {
                 }
             }
             _ => {}
+        }
+    }
+
+    #[test]
+    fn a_supervisor_reassigns_only_within_the_queues_they_supervise(
+        mut c in any_conversation(),
+        (code, _role, queues) in any_actor_queues(),
+        to_queue in proptest::bool::ANY,
+    ) {
+        let actor = Actor { code: &code, role: Role::Supervisor, queues: &queues };
+        c.assigned_to = Some(if code == "a1" { "a2".into() } else { "a1".into() });
+        let target = if to_queue {
+            TransferTarget::Queue("q-other".into())
+        } else {
+            TransferTarget::Agent("a9".into())
+        };
+        let action = Action::Transfer { conversation_id: c.id.clone(), target: target.clone() };
+        let result = apply(&c, &actor, &action, T0);
+        if !queues.contains(&c.queue) {
+            prop_assert!(result.is_err(), "outside the supervised queues");
+        } else if c.status == ConversationStatus::Resolved {
+            prop_assert_eq!(result.expect_err("resolved").code, ActionCode::AlreadyResolved);
+        } else {
+            let after = result.expect("reassigned").conversation.expect("moved");
+            match target {
+                TransferTarget::Queue(q) => {
+                    prop_assert_eq!(after.queue, q);
+                    prop_assert_eq!(after.assigned_to, None);
+                    prop_assert_eq!(after.status, ConversationStatus::Queued);
+                }
+                TransferTarget::Agent(a) => {
+                    prop_assert_eq!(after.assigned_to, Some(a));
+                    prop_assert_eq!(after.status, ConversationStatus::Active);
+                }
+            }
         }
     }
 

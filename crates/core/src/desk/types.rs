@@ -140,6 +140,16 @@ pub enum DeskEvent {
         presence: Presence,
         reason: Option<homedesk_protocol::PresenceReason>,
     },
+    /// A colleague's internal note mentions me.
+    Mentioned {
+        conversation_id: String,
+        subject: String,
+        /// Agent code of who wrote the note.
+        by: String,
+        preview: String,
+    },
+    /// For supervisors: read the team view again.
+    TeamChanged,
 }
 
 impl From<SyncEvent> for DeskEvent {
@@ -163,6 +173,13 @@ impl From<SyncEvent> for DeskEvent {
                 preview: m.preview,
             },
             SyncEvent::Presence { presence, reason } => DeskEvent::Presence { presence, reason },
+            SyncEvent::Mentioned(m) => DeskEvent::Mentioned {
+                conversation_id: m.conversation_id,
+                subject: m.subject,
+                by: m.by,
+                preview: m.preview,
+            },
+            SyncEvent::TeamChanged => DeskEvent::TeamChanged,
         }
     }
 }

@@ -46,7 +46,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 pub use crate::vault::StoreKey;
 
 /// Migrations, in order; `user_version` is how many have run.
-const MIGRATIONS: [(&str, &str); 10] = [
+const MIGRATIONS: [(&str, &str); 11] = [
     ("0001_init", include_str!("migrations/0001_init.sql")),
     ("0002_search", crate::search::SCHEMA),
     ("0003_unlock", include_str!("migrations/0003_unlock.sql")),
@@ -75,6 +75,7 @@ const MIGRATIONS: [(&str, &str); 10] = [
         "0010_search_contentless",
         crate::search::CONTENTLESS_ARTICLES_MIGRATION,
     ),
+    ("0011_console", include_str!("migrations/0011_console.sql")),
 ];
 
 /// How long a statement waits for a lock held by another connection (the

@@ -65,6 +65,60 @@ pub fn new_customer_message(
     }))
 }
 
+/// A colleague's internal note, not yet stored, that mentions this agent
+/// (`@code`, [`homedesk_protocol::mentions`]): worth a notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMention {
+    pub conversation_id: String,
+    pub subject: String,
+    /// Agent code of who wrote it.
+    pub by: String,
+    pub preview: String,
+}
+
+/// `Some` when `change` brings a note by someone else that mentions `me`
+/// and is not stored yet. Call before applying the change.
+pub fn new_mention(
+    tx: &Connection,
+    change: &Change,
+    me: &str,
+) -> Result<Option<NewMention>, StoreError> {
+    let ChangeBody::Upsert(Record::Message(m)) = &change.body else {
+        return Ok(None);
+    };
+    let by = match (&m.kind, &m.agent) {
+        (homedesk_protocol::MessageKind::Note, Some(by)) if by != me => by,
+        _ => return Ok(None),
+    };
+    if !homedesk_protocol::mentions(&m.body).contains(&me) {
+        return Ok(None);
+    }
+    let known = tx
+        .query_row(
+            "SELECT 1 FROM messages WHERE id = ?1",
+            params![m.id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if known {
+        return Ok(None);
+    }
+    let subject: Option<String> = tx
+        .query_row(
+            "SELECT json_extract(data, '$.subject') FROM conversations WHERE id = ?1",
+            params![m.conversation_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(Some(NewMention {
+        conversation_id: m.conversation_id.clone(),
+        subject: subject.unwrap_or_default(),
+        by: by.clone(),
+        preview: preview(&m.body),
+    }))
+}
+
 /// Keeps the messages whose conversation is (now) assigned to `me`, with
 /// the conversation's subject filled in; at most [`MAX_NEWS_PER_PAGE`].
 pub fn keep_mine(

@@ -143,6 +143,36 @@ impl Transport for DeskTransport {
 }
 
 impl super::SyncEngine<DeskTransport> {
+    /// Runs `call` against the platform with this live desk's session,
+    /// refreshing it once when the platform says it ran out (the team
+    /// console's reads and its promotion). Refused on a practice desk.
+    pub async fn on_platform<T, F, Fut>(&self, call: F) -> Result<T, super::SyncError>
+    where
+        F: Fn(super::HttpTransport, String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, TransportError>>,
+    {
+        let DeskTransport::Live(http) = &self.transport else {
+            return Err(super::SyncError::Transport(TransportError::Refused {
+                status: 0,
+                code: "practice".into(),
+                message: "the sandbox cannot reach the platform".into(),
+            }));
+        };
+        let token = self.access_token().await?;
+        match self.timed(call(http.clone(), token.clone())).await {
+            Err(TransportError::Unauthorized(_)) => {
+                let token = self.token_rejected(&token).await?;
+                match self.timed(call(http.clone(), token)).await {
+                    Err(TransportError::Unauthorized(message)) => {
+                        Err(self.require_sign_in(message))
+                    }
+                    other => Ok(other?),
+                }
+            }
+            other => Ok(other?),
+        }
+    }
+
     /// Uploads practice results as training records with this live desk's
     /// session (refreshing it if needed). Refused on a practice desk: the
     /// sandbox has no way to the platform.

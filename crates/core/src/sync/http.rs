@@ -233,6 +233,53 @@ impl HttpTransport {
 }
 
 impl HttpTransport {
+    /// `GET` of a team-console endpoint (`/v1/team`, `/v1/trainees`,
+    /// `/v1/reports`), decoded.
+    pub async fn console_get<T: for<'de> Deserialize<'de>>(
+        &self,
+        access_token: &str,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, TransportError> {
+        let mut url = self.url(path);
+        url.query_pairs_mut().extend_pairs(query);
+        self.json(self.api.get(url).bearer_auth(access_token)).await
+    }
+
+    /// `GET /v1/reports?format=csv&…`: the report as CSV text.
+    pub async fn console_csv(
+        &self,
+        access_token: &str,
+        query: &[(&str, String)],
+    ) -> Result<String, TransportError> {
+        let mut url = self.url("/v1/reports");
+        url.query_pairs_mut()
+            .append_pair("format", "csv")
+            .extend_pairs(query);
+        let response = self
+            .send(self.api.get(url).bearer_auth(access_token))
+            .await?;
+        let bytes = read_capped(response).await?;
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| TransportError::Malformed("the report is not UTF-8 text".into()))
+    }
+
+    /// `POST /v1/trainees/{code}/promote`.
+    pub async fn promote(
+        &self,
+        access_token: &str,
+        trainee: &str,
+        promotion: &homedesk_protocol::Promotion,
+    ) -> Result<homedesk_protocol::RoleChange, TransportError> {
+        let mut url = self.url("/v1/trainees");
+        url.path_segments_mut()
+            .map_err(|()| TransportError::Malformed("the platform address has no path".into()))?
+            .push(trainee)
+            .push("promote");
+        self.json(self.api.post(url).bearer_auth(access_token).json(promotion))
+            .await
+    }
+
     /// Reports practice results as training records (their own endpoint,
     /// never the change log).
     pub async fn upload_training(

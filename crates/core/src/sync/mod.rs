@@ -138,6 +138,11 @@ pub enum SyncEvent {
         presence: Presence,
         reason: Option<PresenceReason>,
     },
+    /// A colleague's internal note mentions this agent (`@code`).
+    Mentioned(records::NewMention),
+    /// For supervisors: the team view changed in a way the change log does
+    /// not carry (an agent's link); read it again.
+    TeamChanged,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -835,6 +840,7 @@ impl<T: Transport> SyncEngine<T> {
         // The first sync brings history, not news: nothing to announce.
         let announce = cursor.is_some();
         let mut presence_news = None;
+        let mut mentions = Vec::new();
         let mut pruned = 0;
         let news = self.store.write(|tx| {
             if sync_state::get(tx)?.cursor.as_deref() != cursor {
@@ -844,6 +850,9 @@ impl<T: Transport> SyncEngine<T> {
             for change in &page.changes {
                 if announce && let Some(message) = records::new_customer_message(tx, change)? {
                     news.push(message);
+                }
+                if announce && let Some(mention) = records::new_mention(tx, change, &me)? {
+                    mentions.push(mention);
                 }
                 if announce && let Some(changed) = my_presence_change(tx, change, &me)? {
                     presence_news = Some(changed);
@@ -877,6 +886,9 @@ impl<T: Transport> SyncEngine<T> {
         };
         for message in news {
             let _ = self.events.send(SyncEvent::CustomerMessage(message));
+        }
+        for mention in mentions {
+            let _ = self.events.send(SyncEvent::Mentioned(mention));
         }
         if let Some((presence, reason)) = presence_news {
             let _ = self.events.send(SyncEvent::Presence { presence, reason });
@@ -1253,6 +1265,9 @@ impl<T: Transport> SyncEngine<T> {
             ServerEvent::Heartbeat { server_time } => {
                 self.server_offset_ms
                     .store(server_time - self.now_ms(), Ordering::Relaxed);
+            }
+            ServerEvent::TeamChanged { .. } => {
+                let _ = self.events.send(SyncEvent::TeamChanged);
             }
         }
     }

@@ -289,6 +289,7 @@ pub enum RoleArg {
     Agent,
     Trainee,
     Supervisor,
+    Trainer,
 }
 
 pub fn agent(command: AgentCommand) -> anyhow::Result<()> {
@@ -311,6 +312,7 @@ pub fn agent(command: AgentCommand) -> anyhow::Result<()> {
                         RoleArg::Agent => Role::Agent,
                         RoleArg::Trainee => Role::Trainee,
                         RoleArg::Supervisor => Role::Supervisor,
+                        RoleArg::Trainer => Role::Trainer,
                     },
                     queues,
                     skills,

@@ -7,4 +7,8 @@ import type { PresenceReason } from "./PresenceReason";
 /**
  * What the UI hears from the desk, on one event channel.
  */
-export type DeskEvent = { "type": "status", status: ConnectionStatus, } | { "type": "changed" } | { "type": "offer", offer_id: string, conversation_id: string, channel: Channel, queue: string, subject: string, expires_at: number, } | { "type": "offer_withdrawn", offer_id: string, } | { "type": "conflicts", count: number, } | { "type": "customer_message", conversation_id: string, subject: string, preview: string, } | { "type": "presence", presence: Presence, reason: PresenceReason | null, };
+export type DeskEvent = { "type": "status", status: ConnectionStatus, } | { "type": "changed" } | { "type": "offer", offer_id: string, conversation_id: string, channel: Channel, queue: string, subject: string, expires_at: number, } | { "type": "offer_withdrawn", offer_id: string, } | { "type": "conflicts", count: number, } | { "type": "customer_message", conversation_id: string, subject: string, preview: string, } | { "type": "presence", presence: Presence, reason: PresenceReason | null, } | { "type": "mentioned", conversation_id: string, subject: string, 
+/**
+ * Agent code of who wrote the note.
+ */
+by: string, preview: string, } | { "type": "team_changed" };

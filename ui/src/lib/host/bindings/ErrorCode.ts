@@ -5,4 +5,4 @@
  *
  * Closed on purpose: adding a variant is a change the UI must handle.
  */
-export type ErrorCode = "invalid_input" | "storage" | "wrong_password" | "not_signed_in" | "too_many_attempts" | "unreachable" | "untrusted_certificate" | "platform" | "locked" | "photo_too_large" | "photo_unsupported" | "restart_not_allowed" | "update_failed" | "store_locked" | "not_found" | "superseded";
+export type ErrorCode = "invalid_input" | "storage" | "wrong_password" | "not_signed_in" | "too_many_attempts" | "unreachable" | "untrusted_certificate" | "platform" | "locked" | "photo_too_large" | "photo_unsupported" | "restart_not_allowed" | "update_failed" | "store_locked" | "not_found" | "superseded" | "forbidden";

@@ -5,4 +5,4 @@ import type { MissedOffers } from "./MissedOffers";
  * Why the platform, not the agent, changed an agent's presence. On the
  * wire: `{"code": "missed_offers", "count": 2}`.
  */
-export type PresenceReason = { "code": "missed_offers" } & MissedOffers;
+export type PresenceReason = { "code": "missed_offers" } & MissedOffers | { "code": "set_by_supervisor" };
