@@ -480,6 +480,7 @@ async fn record(play: &Play) -> Recording {
         queues: desk.profile().queues.clone(),
         locked: false,
         practice: true,
+        role: Some(desk.profile().role),
     };
     desk.sign_out().await.expect("practice ends");
     Recording {

@@ -14,14 +14,13 @@
 use std::path::{Path, PathBuf};
 
 use homedesk_protocol::{Action, Presence, Promotion, Reports, RoleChange, TeamView, TraineesView};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use ts_rs::TS;
 
 use super::{Desk, store_error};
 use crate::Error;
-use crate::store::StoreError;
+use crate::store::console_cache;
 use crate::sync::{SyncError, TransportError};
 
 /// A console screen's data: the platform's latest answer, or the last one
@@ -248,15 +247,7 @@ impl Desk {
                     .map_err(|e| Error::Platform(format!("cannot keep the answer: {e}")))?;
                 let now = self.now_ms();
                 self.store()
-                    .write(|tx| {
-                        tx.execute(
-                            "INSERT INTO console_cache (name, json, fetched_at) VALUES (?1, ?2, ?3)
-                             ON CONFLICT (name) DO UPDATE
-                             SET json = excluded.json, fetched_at = excluded.fetched_at",
-                            params![name, json, now],
-                        )?;
-                        Ok::<_, StoreError>(())
-                    })
+                    .write(|tx| console_cache::keep(tx, name, &json, now))
                     .map_err(store_error)?;
                 Ok(Snapshot {
                     view: Some(view),
@@ -266,18 +257,9 @@ impl Desk {
                 })
             }
             Err(err) if out_of_reach(&err) => {
-                let kept: Option<(String, i64)> = self
+                let kept = self
                     .store()
-                    .read(|c| {
-                        Ok::<_, StoreError>(
-                            c.query_row(
-                                "SELECT json, fetched_at FROM console_cache WHERE name = ?1",
-                                params![name],
-                                |row| Ok((row.get(0)?, row.get(1)?)),
-                            )
-                            .optional()?,
-                        )
-                    })
+                    .read(|c| console_cache::kept(c, name))
                     .map_err(store_error)?;
                 // A kept answer this version cannot read is as good as none.
                 let (view, fetched_at) = match kept {

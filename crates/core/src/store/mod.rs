@@ -28,6 +28,7 @@
 //! [`crate::search`]); the desk calls them by name.
 
 pub mod attachments;
+pub mod console_cache;
 pub mod convert;
 pub mod outbox;
 pub mod practice_results;
