@@ -475,6 +475,37 @@ impl Platform {
     }
 
     /// The platform's latest copy of a conversation, as `agent` sees it.
+    /// `agent` sends one action through the real API (as a second
+    /// workstation would) under `key`; returns its verdict (`status`, …).
+    pub async fn act_as(&self, agent: &str, key: &str, action: Value) -> anyhow::Result<Value> {
+        let client = self.client()?;
+        let token = self.sign_in(&client, agent).await?;
+        let answer: Value = client
+            .post(format!("{}/v1/actions", self.url))
+            .bearer_auth(&token)
+            .json(&json!({"actions": [{"key": key, "created_at": 1, "action": action}]}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(answer["results"][0].clone())
+    }
+
+    /// `trainee`'s workstation reports practice results (training records).
+    pub async fn upload_training_as(&self, trainee: &str, records: Value) -> anyhow::Result<()> {
+        let client = self.client()?;
+        let token = self.sign_in(&client, trainee).await?;
+        client
+            .post(format!("{}/v1/training-records", self.url))
+            .bearer_auth(&token)
+            .json(&json!({ "records": records }))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
     pub async fn conversation(&self, agent: &str, id: &str) -> anyhow::Result<Value> {
         self.changes(agent)
             .await?
