@@ -23,8 +23,12 @@ use support::Server;
 // ---------------------------------------------------------------- the updater's reading
 
 /// `ReleaseManifestPlatform` of tauri-plugin-updater 2.14.1 (src/updater.rs).
+/// (`url::Url` is read through its text here: the `url` crate's `serde`
+/// feature is on only when the whole workspace is built, and these tests
+/// also run with `-p homedesk-platform` alone.)
 #[derive(Debug, Deserialize)]
 struct ReleaseManifestPlatform {
+    #[serde(deserialize_with = "parsed_url")]
     url: url::Url,
     signature: String,
 }
@@ -39,8 +43,22 @@ struct InnerRemoteRelease {
     notes: Option<String>,
     pub_date: Option<String>,
     platforms: Option<HashMap<String, ReleaseManifestPlatform>>,
+    #[serde(default, deserialize_with = "parsed_optional_url")]
     url: Option<url::Url>,
     signature: Option<String>,
+}
+
+fn parsed_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<url::Url, D::Error> {
+    let text = String::deserialize(d)?;
+    url::Url::parse(&text).map_err(serde::de::Error::custom)
+}
+
+fn parsed_optional_url<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<url::Url>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|text| url::Url::parse(&text).map_err(serde::de::Error::custom))
+        .transpose()
 }
 
 /// What `Updater::check` ends with for a Linux x86_64 app installed from a
