@@ -179,7 +179,15 @@ export class DeskSession {
 
   /** An agent known on this PC chose their name: their lock screen, to open their store. */
   pick(who: KnownAgent) {
-    this.locked = { code: who.code, name: who.name, queues: [], locked: true, practice: false };
+    // Whose desk opens (and its role) is known once the password opened it.
+    this.locked = {
+      code: who.code,
+      name: who.name,
+      queues: [],
+      locked: true,
+      practice: false,
+      role: null,
+    };
     this.picked = true;
   }
 

@@ -53,3 +53,32 @@ describe("renderReply", () => {
     expect(renderReply("单号{order_no}", [{ ...fields[0]!, value: "  " }])).toBeNull();
   });
 });
+
+describe("console mock", () => {
+  it("answers with the demo team, then with the kept copy once the platform is out of reach", async () => {
+    const { consoleAnswers } = await import("./mock-console");
+    const host = createMockHost();
+    const world = consoleAnswers(host);
+    const live = await host.consoleTeam();
+    expect(live.live).toBe(true);
+    expect(live.view?.agents.map((a) => a.code)).toContain("a1002");
+
+    world.online = false;
+    const kept = await host.consoleTeam();
+    expect(kept).toMatchObject({ live: false, fetchedAt: live.fetchedAt });
+    expect(kept.problem).not.toBeNull();
+    expect(kept.view).toEqual(live.view);
+    await expect(host.consoleReports("2026-12-01", "2026-12-07")).rejects.toMatchObject({
+      code: "unreachable",
+    });
+  });
+
+  it("has nothing to show by default: never fetched, out of reach", async () => {
+    const host = createMockHost();
+    expect(await host.consoleTeam()).toMatchObject({ view: null, live: false });
+    expect(await host.consoleTrainees()).toMatchObject({ view: null, live: false });
+    await expect(host.consolePromote("t2001", ["presales"])).rejects.toMatchObject({
+      code: "unreachable",
+    });
+  });
+});

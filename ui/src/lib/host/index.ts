@@ -37,6 +37,7 @@ import type {
   TransferTarget,
   TransferTargets,
 } from "./pending-types";
+import type { Reports, RoleChange, TeamSnapshot, TraineesSnapshot } from "./console-types";
 import type {
   PracticeCatalog,
   PracticeChoice,
@@ -72,7 +73,9 @@ export type {
 export type { ConnectionState } from "./bindings/ConnectionState";
 export type * from "./pending-types";
 export type * from "./practice-types";
+export type * from "./console-types";
 export type { Channel } from "./bindings/Channel";
+export type { Conversation } from "./bindings/Conversation";
 export type { Customer } from "./bindings/Customer";
 export type { Delivery } from "./bindings/Delivery";
 export type { DeliveryState } from "./bindings/DeliveryState";
@@ -263,6 +266,34 @@ export interface Host {
    */
   practiceMark(conversationId: string, mark: PracticeMark): Promise<void>;
 
+  // ---- The team console: supervisors and trainers ----
+
+  /**
+   * The supervisor's agents and queues, live from the platform; when it is
+   * out of reach, the last answer kept on this PC (`live` false, `fetchedAt`
+   * says how old), or no view at all if there never was one.
+   */
+  consoleTeam(): Promise<TeamSnapshot>;
+  /** Every trainee's practice progress (trainers and supervisors), kept like `consoleTeam`. */
+  consoleTrainees(): Promise<TraineesSnapshot>;
+  /**
+   * Per agent and per day from `from` to `to` (`YYYY-MM-DD`, this PC's days).
+   * Needs the platform: unreachable offline; invalid_input for a bad range.
+   */
+  consoleReports(from: string, to: string): Promise<Reports>;
+  /** Saves the same report as CSV in the Downloads folder; resolves with the file's path. */
+  consoleExportReports(from: string, to: string): Promise<string>;
+  /**
+   * Promotes a trainee with a passed exam to agent of `queues` (at least
+   * one); the platform checks and records it (forbidden when it refuses).
+   */
+  consolePromote(trainee: string, queues: string[]): Promise<RoleChange>;
+  /**
+   * A supervisor sets an agent of their queues away or back (never
+   * themself: invalid_input); through the outbox, so it works offline.
+   */
+  setAgentPresence(agent: string, presence: Presence): Promise<void>;
+
   // ---- Updates of the app itself (from the agent's platform, signed) ----
 
   /** The installed version, the last check and where an update stands. */
@@ -316,6 +347,7 @@ const CORE_CODES: readonly string[] = [
   "too_many_attempts",
   "not_found",
   "superseded",
+  "forbidden",
 ] satisfies ErrorCode[];
 
 /** Turns whatever a rejected IPC call gave us into a `HostError`. */

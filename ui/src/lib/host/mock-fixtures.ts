@@ -75,6 +75,7 @@ export const MOCK_AGENT: SignedInAgent = {
   queues: ["presales", "aftersales"],
   locked: false,
   practice: false,
+  role: "agent",
 };
 export const MOCK_PASSWORD = "homedesk-demo";
 

@@ -106,6 +106,9 @@ const OFFLINE: ConnectionStatus = {
   clockOffsetMs: 0,
 };
 
+/** Why the mock's console has nothing: as the core says it, never shown. */
+export const OUT_OF_REACH = "cannot reach the platform: connection refused";
+
 const show = (arg: unknown) =>
   arg === null ? "none" : typeof arg === "object" ? JSON.stringify(arg) : String(arg);
 
@@ -252,6 +255,19 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    // The console with the platform out of reach and nothing kept on this
+    // PC; `consoleAnswers` (mock-console.ts) answers with the demo team.
+    consoleTeam: async () => ({ view: null, fetchedAt: null, live: false, problem: OUT_OF_REACH }),
+    consoleTrainees: async () => ({
+      view: null,
+      fetchedAt: null,
+      live: false,
+      problem: OUT_OF_REACH,
+    }),
+    consoleReports: fails("unreachable", OUT_OF_REACH),
+    consoleExportReports: fails("unreachable", OUT_OF_REACH),
+    consolePromote: fails("unreachable", OUT_OF_REACH),
+    setAgentPresence: async () => {},
     myDay: async () => ({
       handled: 0,
       averageHandleSecs: null,
@@ -275,7 +291,14 @@ export function createMockHost(options: MockHostOptions = {}): MockHost {
     unlockAs: async (code, password) => {
       const who = (options.known ?? []).find((k) => k.code === code);
       if (password !== MOCK_PASSWORD || !who) return refused();
-      agent = { code: who.code, name: who.name, queues: [], locked: false, practice: false };
+      agent = {
+        code: who.code,
+        name: who.name,
+        queues: [],
+        locked: false,
+        practice: false,
+        role: "agent",
+      };
       return opened(agent);
     },
     switchUser: async () => {

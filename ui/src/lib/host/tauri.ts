@@ -75,6 +75,12 @@ export const tauriHost: Host = {
     const stop = await listen<DeskEvent>(DESK_EVENT, (event) => listener(event.payload));
     return stop;
   },
+  consoleTeam: () => call("console_team"),
+  consoleTrainees: () => call("console_trainees"),
+  consoleReports: (from, to) => call("console_reports", { from, to }),
+  consoleExportReports: (from, to) => call("console_export_reports", { from, to }),
+  consolePromote: (trainee, queues) => call("console_promote", { trainee, queues }),
+  setAgentPresence: (agent, presence) => call("set_agent_presence", { agent, presence }),
   myDay: () => call("my_day"),
   preferences: () => call("preferences"),
   setPreferences: (preferences) => call("set_preferences", { preferences }),
