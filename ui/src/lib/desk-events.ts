@@ -21,6 +21,18 @@ export interface DeskHandlers {
   conflicts(): void;
   /** A notice the OS could not show. */
   notice(notice: Notice): void;
+  /** The platform says the supervisor's team changed: the team view reads again. */
+  teamChanged(): void;
+  /** A colleague's internal note mentions this agent (`@code`). */
+  mentioned(mention: Mention): void;
+}
+
+/** A note that mentions the agent: where, by whom (agent code), and its start. */
+export interface Mention {
+  conversationId: string;
+  subject: string;
+  by: string;
+  preview: string;
 }
 
 /** Subscribes `on` to the host's desk events and notices; the result stops both. */
@@ -40,6 +52,15 @@ export async function listenToDesk(host: Host, on: DeskHandlers): Promise<() => 
     if (event.type === "presence") on.presence(event.presence, event.reason);
     if (event.type === "offer_withdrawn") on.offerWithdrawn(event.offer_id);
     if (event.type === "conflicts") on.conflicts();
+    if (event.type === "team_changed") on.teamChanged();
+    if (event.type === "mentioned") {
+      on.mentioned({
+        conversationId: event.conversation_id,
+        subject: event.subject,
+        by: event.by,
+        preview: event.preview,
+      });
+    }
   });
   const unlistenNotices = await host.onNotice(on.notice);
   return () => {

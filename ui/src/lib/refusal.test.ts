@@ -94,3 +94,17 @@ describe("refusal messages", () => {
     });
   }
 });
+
+describe("a refused note", () => {
+  it("says a colleague it mentions cannot see the conversation", () => {
+    useLocale("zh-CN");
+    const note = refusalText({
+      code: "forbidden",
+      params: { queue: "complaints" },
+      holderName: null,
+      action: "internal_note",
+    });
+    expect(note).toContain("看不到这个会话");
+    expect(note).not.toBe(refusalText({ code: "forbidden", params: {}, holderName: null }));
+  });
+});

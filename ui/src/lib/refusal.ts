@@ -44,12 +44,19 @@ export const EXPLAINED_CODES = Object.keys(EXPLAIN) as ActionCode[];
 /**
  * Why the platform refused an action, in the current language. `holderName`
  * is the colleague's name when the desk knows it (else their agent code).
+ * `action` (the refused action's type) words a refusal more exactly where
+ * the code alone cannot: a note is refused as `forbidden` when an agent it
+ * mentions cannot see the conversation.
  */
 export function refusalText(refusal: {
   code: ActionCode | null;
   params: RefusalParams;
   holderName: string | null;
+  action?: string;
 }): string {
+  if (refusal.action === "internal_note" && refusal.code === "forbidden") {
+    return t("refusal.forbidden.mention");
+  }
   const explain = refusal.code === null ? undefined : EXPLAIN[refusal.code];
   if (explain === undefined) return t("refusal.unknown");
   const holder = refusal.holderName ?? refusal.params.holder ?? null;

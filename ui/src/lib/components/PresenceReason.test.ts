@@ -41,6 +41,25 @@ describe("presence set by the platform", () => {
     });
   }
 
+  for (const [locale, text] of [
+    ["zh-CN", "主管把你设为了小休"],
+    ["en", "Your supervisor set you on a break"],
+  ] as const) {
+    it(`says a supervisor set the agent on a break, in ${locale}`, async () => {
+      const { host } = renderDesk({}, locale);
+      const picker = (await screen.findByTestId("presence")) as HTMLSelectElement;
+      await waitFor(() => {
+        host.send({
+          type: "presence",
+          presence: "on_break",
+          reason: { code: "set_by_supervisor" },
+        });
+        expect(screen.getByTestId("presence-reason")).toHaveTextContent(text);
+      });
+      expect(picker.value).toBe("on_break");
+    });
+  }
+
   it("follows a change without a reason and shows no notice", async () => {
     useLocale("zh-CN");
     const host = createMockHost({ signedIn: MOCK_AGENT });
