@@ -7,7 +7,8 @@
 //   of the same kind (the next notice, the next refused action), else to
 //   the desk landmark below.
 // - The desk landmark: the reply box of the open conversation, else the
-//   queue's first row, else the queue list itself.
+//   queue's first row, else the queue list itself; on the team console,
+//   its selected tab (else its switch, for a trainer's single screen).
 
 import { FOCUS_TARGETS } from "./shortcuts";
 
@@ -17,9 +18,19 @@ export function focusLost(): boolean {
   return here === null || here === document.body || !here.isConnected;
 }
 
+/** Where the focus lands on the team console (components/console/Console.svelte). */
+const CONSOLE_LANDMARKS = [
+  '[data-testid="console"] [role="tab"][aria-selected="true"]',
+  '[data-testid="console"] h2',
+];
+
 /** Moves the focus to the desk landmark; false when there is none (signed out). */
 export function focusDesk(): boolean {
-  const target = [...(FOCUS_TARGETS.composer ?? []), ...(FOCUS_TARGETS.queue ?? [])]
+  const target = [
+    ...(FOCUS_TARGETS.composer ?? []),
+    ...(FOCUS_TARGETS.queue ?? []),
+    ...CONSOLE_LANDMARKS,
+  ]
     .map((selector) => document.querySelector<HTMLElement>(selector))
     .find((element) => element !== null);
   target?.focus();

@@ -1,11 +1,16 @@
 // A colleague's internal note that mentions the agent (`@a1002`): the desk
 // says who and where, in the interface language, with a way to open the
 // conversation; the OS's stand-in for the same mention adds nothing, and
-// an agent who turned notifications off gets none.
+// an agent who turned notifications off gets none. A supervisor on the team
+// console opens it read-only there.
 import { describe, expect, it } from "vitest";
-import { screen, waitFor, within } from "@testing-library/svelte";
+import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
+import App from "../../App.svelte";
+import { createMockHost } from "../host/mock";
+import { MOCK_SUPERVISOR, consoleAnswers } from "../host/mock-console";
 import type { DeskEvent } from "../host";
+import { useLocale } from "../i18n/index.svelte";
 import { myItem, renderDesk } from "../testing/render";
 
 const mention: DeskEvent = {
@@ -66,5 +71,26 @@ describe("a note that mentions the agent", () => {
     host.send({ type: "changed" });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(screen.queryByTestId("mention-notice")).toBeNull();
+  });
+
+  it("opens read-only in the team console for a supervisor", async () => {
+    useLocale("zh-CN");
+    const host = createMockHost({ signedIn: MOCK_SUPERVISOR });
+    consoleAnswers(host);
+    render(App, { props: { host } });
+    await screen.findAllByTestId("team-agent-row");
+    await waitFor(() => {
+      host.send({
+        ...mention,
+        conversation_id: "conv-2035",
+        subject: "退款一直没到账",
+        by: "a1001",
+      });
+      expect(screen.getByTestId("mention-notice")).toBeInTheDocument();
+    });
+    await userEvent.click(screen.getByTestId("notice-open"));
+    const panel = await screen.findByTestId("console-conversation");
+    expect(await within(panel).findByText("退款显示成功了，钱一直没到账")).toBeInTheDocument();
+    expect(screen.getByTestId("console")).toBeInTheDocument();
   });
 });
