@@ -17,17 +17,18 @@
 //! the platform's record of each photo a reply names) and stores what it
 //! decided. Wrap-ups and call logs also leave a contact
 //! record (note, after-contact work, call times) that supervisors read with
-//! `GET /v1/conversations/{id}`.
+//! `GET /v1/conversations/{id}`; each wrap-up also leaves the team
+//! console's snapshot of the contact (`handled_contacts`) for the reports.
 
 use homedesk_protocol::rules::{self, Actor, Refusal};
 use homedesk_protocol::{
     Action, ActionCode, ActionEnvelope, ActionResult, ActionStatus, AgentProfile, Conversation,
     EntityKind, Message, Presence, PresenceReason, Record, Role, TransferTarget, UnixMillis,
-    is_valid_idempotency_key,
+    WrapUpRecord, is_valid_idempotency_key,
 };
 use sha2::{Digest, Sha256};
 
-use crate::storage::{OfferState, StoredActionKey, Tx, everyone};
+use crate::storage::{HandledContact, OfferState, StoredActionKey, Tx, everyone};
 use crate::visibility::{conversation_audience, save_conversation};
 
 /// Longest reply or note, in characters.
@@ -191,11 +192,40 @@ fn write_effects(
     }
     if let Some(wrap_up) = &effects.wrap_up {
         tx.insert_wrap_up(&before.id, wrap_up)?;
+        record_handled(tx, before, effects.conversation.as_ref(), wrap_up)?;
     }
     if let Some(call) = &effects.call {
         tx.insert_call(&before.id, call)?;
     }
     Ok(())
+}
+
+/// The reports' snapshot of a wrap-up (`handled_contacts`), as the
+/// conversation stood when it was wrapped up.
+fn record_handled(
+    tx: &mut dyn Tx,
+    before: &Conversation,
+    after: Option<&Conversation>,
+    wrap_up: &WrapUpRecord,
+) -> anyhow::Result<()> {
+    let c = after.unwrap_or(before);
+    let assigned_at = tx
+        .assignment(&c.id)?
+        .filter(|(agent, _)| *agent == wrap_up.agent)
+        .map(|(_, at)| at);
+    tx.insert_handled_contact(&HandledContact {
+        conversation_id: c.id.clone(),
+        agent: wrap_up.agent.clone(),
+        queue: c.queue.clone(),
+        channel: c.channel,
+        created_at: c.created_at,
+        assigned_at,
+        first_response_at: c.first_response_at,
+        first_response_due: c.first_response_due,
+        resolve_due: c.resolve_due,
+        resolved_at: wrap_up.wrapped_at,
+        after_contact_secs: wrap_up.after_contact_secs,
+    })
 }
 
 fn apply_action(
@@ -252,10 +282,10 @@ fn apply_action(
                 return Ok(Err(rules::unknown_target(target)));
             }
         }
-        if let Action::InternalNote { body, .. } = action {
-            if let Err(refusal) = check_mentions(tx, body, &c)? {
-                return Ok(Err(refusal));
-            }
+        if let Action::InternalNote { body, .. } = action
+            && let Err(refusal) = check_mentions(tx, body, &c)?
+        {
+            return Ok(Err(refusal));
         }
         if matches!(action, Action::Claim { .. }) {
             withdraw_offers(tx, conversation_id, None, effects)?;

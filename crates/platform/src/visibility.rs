@@ -58,12 +58,20 @@ pub fn not_live_refusal(role: Role) -> homedesk_protocol::rules::Refusal {
 
 /// Saves a conversation's new state, logging it for the old and the new
 /// audience, and re-sends its customer and messages to anyone newly entitled.
+/// When it goes to an agent (a claim, an accepted offer, a transfer or a
+/// supervisor's reassignment), notes since when they hold it: the team
+/// console's handle time counts from there.
 pub fn save_conversation(
     tx: &mut dyn Tx,
     before: Option<&Conversation>,
     after: &Conversation,
     now: UnixMillis,
 ) -> anyhow::Result<u64> {
+    if let Some(agent) = &after.assigned_to
+        && before.and_then(|b| b.assigned_to.as_ref()) != Some(agent)
+    {
+        tx.set_assignment(&after.id, agent, now)?;
+    }
     let new_audience = conversation_audience(after);
     let old_audience = before.map(conversation_audience).unwrap_or_default();
     let mut audience = new_audience.clone();

@@ -11,6 +11,7 @@
 //! power cut could lose.
 
 pub mod channels;
+pub mod console;
 pub mod releases;
 pub mod retention;
 pub mod sessions;
@@ -24,6 +25,7 @@ use homedesk_protocol::{
 };
 
 pub use channels::{AdapterRow, ChannelTx, DeliveryRow, DeliveryUpdate, EgressState};
+pub use console::{ConsoleTx, HandledContact};
 pub use releases::{RELEASE_CHUNK_BYTES, ReleaseRow, ReleaseTx};
 pub use retention::RetentionTx;
 pub use sessions::{FamilyRow, SessionTx};
@@ -166,8 +168,9 @@ impl KindFilter {
 /// the transaction then rolls back as a whole. Channel adapters and egress
 /// deliveries are in [`ChannelTx`], published releases in [`ReleaseTx`],
 /// sign-ins' lifetimes, disabled agents and device secrets in [`SessionTx`],
-/// the retention sweep's in [`RetentionTx`].
-pub trait Tx: ChannelTx + ReleaseTx + SessionTx + RetentionTx {
+/// the retention sweep's in [`RetentionTx`], the team console's
+/// assignments, handled contacts and role changes in [`ConsoleTx`].
+pub trait Tx: ChannelTx + ConsoleTx + ReleaseTx + SessionTx + RetentionTx {
     /// A random id fixed when the database was created; cursors carry it so a
     /// cursor from another database (e.g. after a reset) is recognised.
     fn instance_id(&mut self) -> anyhow::Result<String>;

@@ -32,9 +32,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_webchat.sql"),
     include_str!("migrations/0007_releases.sql"),
     include_str!("migrations/0008_sessions.sql"),
+    include_str!("migrations/0009_console.sql"),
 ];
 
 mod channels;
+mod console;
 mod releases;
 mod retention;
 mod sessions;
