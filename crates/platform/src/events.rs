@@ -60,9 +60,13 @@ struct StreamGuard {
 impl Drop for StreamGuard {
     fn drop(&mut self) {
         self.platform.open_sessions.release(&self.family);
-        self.platform
+        if self
+            .platform
             .connections
-            .stream_closed(&self.agent, now_ms());
+            .stream_closed(&self.agent, now_ms())
+        {
+            self.platform.link_changed(&self.agent);
+        }
     }
 }
 
@@ -261,7 +265,9 @@ pub async fn events(
     } else {
         None
     };
-    platform.connections.stream_opened(&agent, now);
+    if platform.connections.stream_opened(&agent, now) {
+        platform.link_changed(&agent);
+    }
     platform.reroute.notify_one();
     // The workstation pulls on connect; inline pages start from here.
     let mut pending = VecDeque::from([ServerEvent::poke(latest)]);

@@ -17,7 +17,7 @@ use axum::extract::{
     DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Path, Query, Request, State,
 };
 use axum::handler::Handler;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -27,7 +27,7 @@ use axum::{Json, Router};
 use homedesk_protocol::{
     Action, ActionBatch, ActionResults, ActionStatus, ChangesPage, Channel, DecodeError,
     EntityKind, ErrorCode, Health, IngressMessage, MAX_ACTIONS_PER_BATCH, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, ProtocolVersion, ServerEvent, decode,
+    PROTOCOL_VERSION, ProtocolVersion, Role, ServerEvent, decode,
 };
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -182,6 +182,14 @@ fn api() -> Endpoints {
             post_training_records,
         )
         .get("/v1/training-records", get_training_records)
+        .get("/v1/team", get_team)
+        .get("/v1/trainees", get_trainees)
+        .post(
+            "/v1/trainees/{code}/promote",
+            PROMOTION_BODY_LIMIT,
+            post_promotion,
+        )
+        .get("/v1/reports", get_reports)
         .post("/v1/ingress/{channel}", INGRESS_BODY_LIMIT, post_ingress)
         .post(
             "/v1/egress/{message_id}/delivered",
@@ -487,9 +495,13 @@ impl FromRequestParts<Shared> for Agent {
                     .read_with(|tx| auth::authenticate(tx, &token, now))
             })
             .await??;
-        if platform.connections.seen(&caller.agent, report, now) {
+        let change = platform.connections.seen(&caller.agent, report, now);
+        if change.degraded {
             // Chats may go to (or no longer to) this agent.
             platform.reroute.notify_one();
+        }
+        if change.state {
+            platform.link_changed(&caller.agent);
         }
         Ok(Agent(caller))
     }
@@ -800,6 +812,220 @@ async fn get_training_records(
         })
         .await??;
     Ok(Json(homedesk_protocol::TrainingRecords { records }))
+}
+
+// ---------------------------------------------------------------- the team console
+
+/// Biggest promotion: a list of queue ids.
+pub const PROMOTION_BODY_LIMIT: usize = 16 * 1024;
+
+/// Refuses a query parameter `endpoint` does not take.
+fn only_params(
+    query: &BTreeMap<String, String>,
+    endpoint: &str,
+    allowed: &[&str],
+) -> Result<(), ApiError> {
+    match query.keys().find(|k| !allowed.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(unknown) => Err(ApiError::invalid(format!(
+            "{unknown}: not a parameter of {endpoint} ({})",
+            allowed.join(", ")
+        ))),
+    }
+}
+
+/// `utc_offset_minutes`: minutes east of UTC, -720 to 840; absent, China's.
+fn utc_offset(query: &BTreeMap<String, String>) -> Result<i16, ApiError> {
+    match query.get("utc_offset_minutes") {
+        None => Ok(crate::console::DEFAULT_UTC_OFFSET_MINUTES),
+        Some(text) => text
+            .parse::<i16>()
+            .map_err(|_| crate::console::offset_refusal(text))
+            .and_then(crate::console::check_utc_offset),
+    }
+}
+
+/// A required `YYYY-MM-DD` parameter.
+fn local_date(
+    query: &BTreeMap<String, String>,
+    name: &str,
+) -> Result<homedesk_protocol::LocalDate, ApiError> {
+    let text = query.get(name).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "{name}: required, a local day written YYYY-MM-DD (e.g. 2026-12-01)"
+        ))
+    })?;
+    text.parse()
+        .map_err(|why: String| ApiError::invalid(format!("{name}: {why}")))
+}
+
+/// `GET /v1/team`: a supervisor's agents and queues, live.
+async fn get_team(
+    State(platform): State<Shared>,
+    Agent(caller): Agent,
+    query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
+) -> Result<Json<homedesk_protocol::TeamView>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::invalid(format!("query: {e}")))?;
+    only_params(&query, "/v1/team", &["utc_offset_minutes"])?;
+    let offset = utc_offset(&query)?;
+    let now = now_ms();
+    let view = platform
+        .blocking(move |p| {
+            p.storage.read_with(|tx| {
+                let me = match crate::console::caller_with_role(
+                    tx,
+                    &caller.agent,
+                    &[Role::Supervisor],
+                    "the team view",
+                )? {
+                    Ok(me) => me,
+                    Err(refused) => return Ok(Err(refused)),
+                };
+                Ok(Ok(crate::console::team(
+                    tx,
+                    &me,
+                    &p.connections,
+                    now,
+                    offset,
+                )?))
+            })
+        })
+        .await??;
+    Ok(Json(view))
+}
+
+/// `GET /v1/trainees`: every trainee's progress, for trainers and supervisors.
+async fn get_trainees(
+    State(platform): State<Shared>,
+    Agent(caller): Agent,
+    query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
+) -> Result<Json<homedesk_protocol::TraineesView>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::invalid(format!("query: {e}")))?;
+    only_params(&query, "/v1/trainees", &[])?;
+    let now = now_ms();
+    let view = platform
+        .blocking(move |p| {
+            p.storage.read_with(|tx| {
+                if let Err(refused) = crate::console::caller_with_role(
+                    tx,
+                    &caller.agent,
+                    &[Role::Trainer, Role::Supervisor],
+                    "trainees' progress",
+                )? {
+                    return Ok(Err(refused));
+                }
+                Ok(Ok(crate::console::trainees(tx, now)?))
+            })
+        })
+        .await??;
+    Ok(Json(view))
+}
+
+/// `POST /v1/trainees/{code}/promote`: a trainee with a passed exam goes
+/// live (trainers and supervisors; audited).
+async fn post_promotion(
+    State(platform): State<Shared>,
+    Agent(caller): Agent,
+    Path(code): Path<String>,
+    JsonBody(promotion): JsonBody<homedesk_protocol::Promotion>,
+) -> Result<Json<homedesk_protocol::RoleChange>, ApiError> {
+    if code.is_empty() || code.chars().count() > 128 {
+        return Err(ApiError::invalid("code: 1 to 128 characters"));
+    }
+    let now = now_ms();
+    let (change, latest) = platform
+        .blocking(move |p| {
+            p.storage.write_with(|tx| {
+                let change = match crate::console::caller_with_role(
+                    tx,
+                    &caller.agent,
+                    &[Role::Trainer, Role::Supervisor],
+                    "promoting a trainee",
+                )? {
+                    Ok(me) => crate::console::promote(tx, &me, &code, &promotion, now)?,
+                    Err(refused) => Err(refused),
+                };
+                Ok((change, tx.latest_seq()?))
+            })
+        })
+        .await?;
+    let change = change?;
+    tracing::info!(
+        agent = change.agent,
+        by = change.changed_by,
+        queues = ?change.queues,
+        "a trainee was promoted to agent"
+    );
+    // Everyone's PC gets the new profile; routing may offer them work now.
+    platform.poke(latest);
+    platform.reroute.notify_one();
+    Ok(Json(change))
+}
+
+/// `GET /v1/reports`: per agent and day, as JSON or (`format=csv`) as a
+/// CSV file for the centre's payroll.
+async fn get_reports(
+    State(platform): State<Shared>,
+    Agent(caller): Agent,
+    query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::invalid(format!("query: {e}")))?;
+    only_params(
+        &query,
+        "/v1/reports",
+        &["from", "to", "utc_offset_minutes", "format"],
+    )?;
+    let from = local_date(&query, "from")?;
+    let to = local_date(&query, "to")?;
+    let offset = utc_offset(&query)?;
+    let csv = match query.get("format").map(String::as_str) {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "format: {other:?} is neither json nor csv"
+            )));
+        }
+    };
+    let reports = platform
+        .blocking(move |p| {
+            p.storage.read_with(|tx| {
+                let me = match crate::console::caller_with_role(
+                    tx,
+                    &caller.agent,
+                    &[Role::Supervisor],
+                    "the reports",
+                )? {
+                    Ok(me) => me,
+                    Err(refused) => return Ok(Err(refused)),
+                };
+                // After the role: an agent hears the reports are not theirs,
+                // whatever days they asked for.
+                if let Err(refused) = crate::console::check_report_days(from, to) {
+                    return Ok(Err(refused));
+                }
+                Ok(Ok(crate::console::reports(tx, &me, from, to, offset)?))
+            })
+        })
+        .await??;
+    if !csv {
+        return Ok(Json(reports).into_response());
+    }
+    let disposition = format!("attachment; filename=\"homedesk-report-{from}-{to}.csv\"");
+    Ok((
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).map_err(|e| anyhow::anyhow!("{e}"))?,
+            ),
+        ],
+        reports.to_csv(),
+    )
+        .into_response())
 }
 
 async fn post_ingress(

@@ -3,7 +3,8 @@
 //! actions exactly once, routes customer contacts, and pushes events.
 //!
 //! Layout: `http` (routes, extractors, error mapping) calls the domain
-//! modules `auth`, `actions`, `attachments`, `channels`, `contact_records`,
+//! modules `auth`, `actions`, `attachments`, `channels`, `console` (the
+//! team console's answers), `contact_records`,
 //! `ingress`, `routing` and `visibility`, which run inside transactions of a
 //! `storage::Storage`; `egress` pushes agents' replies to adapters, and
 //! `webchat` is the customer chat page built into the platform. `server` owns TLS and
@@ -21,6 +22,7 @@ pub mod attachments;
 pub mod auth;
 pub mod channels;
 pub mod config;
+pub mod console;
 pub mod contact_records;
 pub use homedesk_content as content;
 pub mod delivery;
@@ -163,6 +165,38 @@ impl Platform {
     pub fn poke_after_push(&self, latest_seq: u64, family: &str) {
         self.hub
             .send_except(Addressee::Everyone, ServerEvent::poke(latest_seq), family);
+    }
+
+    /// Nudges the supervisors of `agent`'s queues to read their team view
+    /// again (`team_changed`): the agent's link went up, down or degraded,
+    /// which the change log does not carry. Called only when it changed;
+    /// the lookup runs on a blocking thread, off the caller's path.
+    pub fn link_changed(self: &Arc<Self>, agent: &str) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let platform = Arc::clone(self);
+        let agent = agent.to_owned();
+        runtime.spawn(async move {
+            let found = platform
+                .blocking(move |p| {
+                    p.storage
+                        .read_with(|tx| console::supervisors_of(tx, &agent))
+                })
+                .await;
+            match found {
+                Ok(supervisors) => {
+                    let server_time = now_ms();
+                    for supervisor in supervisors {
+                        platform.hub.send(
+                            Addressee::Agent(supervisor),
+                            ServerEvent::TeamChanged { server_time },
+                        );
+                    }
+                }
+                Err(err) => tracing::warn!("could not nudge the team console: {err:#}"),
+            }
+        });
     }
 
     /// One routing pass, announcing new, expired and withdrawn offers, and

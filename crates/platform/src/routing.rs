@@ -11,7 +11,11 @@
 //!
 //! Link state is a property of the agent's live connection: it changes only
 //! when the workstation states it (`Homedesk-Link: ok` or `degraded` on any
-//! request); a request without the header leaves it as it was.
+//! request); a request without the header leaves it as it was. What the
+//! team console shows of it (online, degraded, offline, and since when) is
+//! derived from that and the open event streams (`Connections::link_state`);
+//! each change of it is reported to the caller, which nudges the agent's
+//! supervisors.
 //!
 //! A vanished agent (no event stream for their queue's
 //! `vanished_grace_secs`) keeps tickets and call-backs, but each of their
@@ -34,8 +38,8 @@ use std::sync::Mutex;
 
 use homedesk_protocol::{
     AgentProfile, Author, Channel, Conversation, ConversationStatus, DEFAULT_VANISHED_GRACE_SECS,
-    EntityKind, MessageKind, MissedOffers, Offer, Presence, PresenceReason, Queue, Record,
-    UnixMillis,
+    EntityKind, LinkState, MessageKind, MissedOffers, Offer, Presence, PresenceReason, Queue,
+    Record, UnixMillis,
 };
 
 use crate::storage::{OfferRow, OfferState, Tx, everyone};
@@ -51,6 +55,8 @@ pub enum LinkReport {
 #[derive(Debug, Clone, Copy)]
 struct Link {
     streams: u32,
+    /// When a request or stream of the agent last came; 0: never since the
+    /// platform started.
     last_seen: UnixMillis,
     degraded: bool,
     last_offered: UnixMillis,
@@ -58,6 +64,8 @@ struct Link {
     gone_since: Option<UnixMillis>,
     /// Offers in a row that ran out unanswered.
     missed_in_a_row: u32,
+    /// When [`Link::state`] last changed (the platform's start at first).
+    state_since: UnixMillis,
 }
 
 impl Link {
@@ -69,8 +77,40 @@ impl Link {
             last_offered: 0,
             gone_since: Some(started_at),
             missed_in_a_row: 0,
+            state_since: started_at,
         }
     }
+
+    /// What the team console shows: online or degraded while an event
+    /// stream is open (as the workstation last said), else offline.
+    fn state(&self) -> LinkState {
+        match (self.streams, self.degraded) {
+            (0, _) => LinkState::Offline,
+            (_, true) => LinkState::Degraded,
+            (_, false) => LinkState::Online,
+        }
+    }
+
+    /// Runs `change` and returns whether [`Link::state`] changed (noting
+    /// since when, if it did).
+    fn changing(&mut self, now: UnixMillis, change: impl FnOnce(&mut Link)) -> bool {
+        let before = self.state();
+        change(self);
+        let changed = self.state() != before;
+        if changed {
+            self.state_since = now;
+        }
+        changed
+    }
+}
+
+/// What one request did to an agent's link.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkChange {
+    /// The workstation's degraded flag flipped: routing should run again.
+    pub degraded: bool,
+    /// The state the team console shows changed: supervisors are nudged.
+    pub state: bool,
 }
 
 /// What the platform knows of each agent's connection (in memory: after a
@@ -98,37 +138,59 @@ impl Connections {
     }
 
     /// A request arrived with `report` (`None`: the workstation said nothing
-    /// of its link, which stays as it was). Returns whether the degraded
-    /// flag changed, so routing can run again.
-    pub fn seen(&self, agent: &str, report: Option<LinkReport>, now: UnixMillis) -> bool {
+    /// of its link, which stays as it was). Says whether the degraded flag
+    /// changed (routing runs again) and whether the link's state did.
+    pub fn seen(&self, agent: &str, report: Option<LinkReport>, now: UnixMillis) -> LinkChange {
         self.with(agent, |l| {
             l.last_seen = now;
             let Some(report) = report else {
-                return false;
+                return LinkChange::default();
             };
             let degraded = report == LinkReport::Degraded;
-            let changed = l.degraded != degraded;
-            l.degraded = degraded;
-            changed
+            let flipped = l.degraded != degraded;
+            let state = l.changing(now, |l| l.degraded = degraded);
+            LinkChange {
+                degraded: flipped,
+                state,
+            }
         })
     }
 
-    pub fn stream_opened(&self, agent: &str, now: UnixMillis) {
+    /// An event stream of the agent opened; returns whether the link's
+    /// state changed (it was offline).
+    pub fn stream_opened(&self, agent: &str, now: UnixMillis) -> bool {
         self.with(agent, |l| {
-            l.streams += 1;
-            l.last_seen = now;
-            l.gone_since = None;
-        });
+            l.changing(now, |l| {
+                l.streams += 1;
+                l.last_seen = now;
+                l.gone_since = None;
+            })
+        })
     }
 
-    pub fn stream_closed(&self, agent: &str, now: UnixMillis) {
+    /// An event stream of the agent closed; returns whether the link's
+    /// state changed (it was the last one).
+    pub fn stream_closed(&self, agent: &str, now: UnixMillis) -> bool {
         self.with(agent, |l| {
-            l.streams = l.streams.saturating_sub(1);
-            l.last_seen = now;
-            if l.streams == 0 {
-                l.gone_since = Some(now);
-            }
-        });
+            l.changing(now, |l| {
+                l.streams = l.streams.saturating_sub(1);
+                l.last_seen = now;
+                if l.streams == 0 {
+                    l.gone_since = Some(now);
+                }
+            })
+        })
+    }
+
+    /// The agent's link as the team console shows it, and since when it
+    /// has been so; `(Offline, None)` for an agent the platform has not
+    /// seen since it started.
+    pub fn link_state(&self, agent: &str) -> (LinkState, Option<UnixMillis>) {
+        let links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        match links.get(agent) {
+            Some(l) if l.last_seen > 0 || l.streams > 0 => (l.state(), Some(l.state_since)),
+            _ => (LinkState::Offline, None),
+        }
     }
 
     /// Agents whose workstation last said its link is degraded.
