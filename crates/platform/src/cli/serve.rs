@@ -243,7 +243,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         };
         if demo.is_some() {
             println!(
-                "DEMO ONLY: agents a1001-a1005, trainee t2001 and supervisor s3001 sign in with the password {DEMO_PASSWORD:?}"
+                "DEMO ONLY: agents a1001-a1005, trainee t2001, supervisor s3001 and trainer r4001 sign in with the password {DEMO_PASSWORD:?}"
             );
             println!(
                 "DEMO customer chat page: https://{address}/chat/aftersales (open it in a browser and write as a customer; agents a1001-a1004 work that queue)"
