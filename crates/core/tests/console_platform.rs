@@ -90,7 +90,10 @@ async fn the_team_view_is_live_nudged_and_kept_for_when_the_link_is_down() {
     // nudged and the next read shows them online.
     let agent = server.sign_in("a1002").await;
     let _stream = server.events(&agent.access_token, None).await;
-    desk_event(&mut events, |e| matches!(e, SyncEvent::TeamChanged).then_some(())).await;
+    desk_event(&mut events, |e| {
+        matches!(e, SyncEvent::TeamChanged).then_some(())
+    })
+    .await;
     let online = supervisor.console_team(480).await.expect("team view");
     let a1002 = online
         .view
@@ -120,12 +123,21 @@ async fn the_team_view_is_live_nudged_and_kept_for_when_the_link_is_down() {
 async fn a_supervisor_reassigns_sets_away_and_mentions_from_the_console() {
     let server = Server::start_demo(&[]);
     let conversation = server
-        .customer_writes("chat", "console-core-1", "cust-cc-1", "aftersales", "橙子坏了三个")
+        .customer_writes(
+            "chat",
+            "console-core-1",
+            "cust-cc-1",
+            "aftersales",
+            "橙子坏了三个",
+        )
         .await;
     let holder = server.sign_in("a1002").await;
     server.claim(&holder.access_token, &conversation).await;
 
-    let dirs = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
+    let dirs = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
     let agent = desk(&server, dirs.0.path(), "a1004").await;
     let mut agent_events = agent.subscribe();
     let supervisor = desk(&server, dirs.1.path(), "s3001").await;
@@ -200,14 +212,22 @@ async fn a_supervisor_reassigns_sets_away_and_mentions_from_the_console() {
         .await
         .expect("saved");
     let bytes = std::fs::read(&saved).expect("csv");
-    assert!(bytes.starts_with("\u{feff}day,agent,".as_bytes()), "{saved:?}");
+    assert!(
+        bytes.starts_with("\u{feff}day,agent,".as_bytes()),
+        "{saved:?}"
+    );
     assert!(matches!(
-        supervisor.console_reports("2026-12-40", &today, offset).await,
+        supervisor
+            .console_reports("2026-12-40", &today, offset)
+            .await,
         Err(Error::InvalidAction(_))
     ));
 
     // An agent is refused the console.
-    let refused = agent.console_team(480).await.expect_err("agents have no console");
+    let refused = agent
+        .console_team(480)
+        .await
+        .expect_err("agents have no console");
     assert_eq!(refused.code(), ErrorCode::Forbidden, "{refused}");
 }
 

@@ -19,10 +19,11 @@ fn agent_row(code: &str) -> String {
 async fn language(app: &AppSession, lang: &str) -> anyhow::Result<()> {
     app.eval("window.scrollTo(0, 0); return true").await?;
     app.click(&format!("[data-testid=language-{lang}]")).await?;
-    let lang_now = app
-        .eval("return document.documentElement.lang")
-        .await?;
-    anyhow::ensure!(lang_now == lang, "the page should be in {lang}, is {lang_now}");
+    let lang_now = app.eval("return document.documentElement.lang").await?;
+    anyhow::ensure!(
+        lang_now == lang,
+        "the page should be in {lang}, is {lang_now}"
+    );
     Ok(())
 }
 
