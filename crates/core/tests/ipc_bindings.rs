@@ -93,6 +93,7 @@ fn generated_typescript_bindings_are_up_to_date() {
         render::<homedesk_core::desk::console::TraineesSnapshot>(&cfg),
         render::<TeamView>(&cfg),
         render::<TeamAgent>(&cfg),
+        render::<homedesk_protocol::HeldContact>(&cfg),
         render::<TeamQueue>(&cfg),
         render::<AtRiskContact>(&cfg),
         render::<LinkState>(&cfg),

@@ -14,10 +14,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use homedesk_protocol::{
-    AgentDay, AgentProfile, AtRiskContact, Author, ConversationStatus, EntityKind, LocalDate,
-    MAX_REPORT_DAYS, Message, MessageKind, MissedItem, Promotion, Record, Reports, Role,
-    RoleChange, SLA_AT_RISK_MS, ScenarioRef, SlaTarget, TeamAgent, TeamQueue, TeamView,
-    TraineeProgress, TraineeResult, TraineesView, TrainingRecord, UnixMillis,
+    AgentDay, AgentProfile, AtRiskContact, Author, ConversationStatus, EntityKind, HeldContact,
+    LocalDate, MAX_HELD_LISTED, MAX_REPORT_DAYS, Message, MessageKind, MissedItem, Promotion,
+    Record, Reports, Role, RoleChange, SLA_AT_RISK_MS, ScenarioRef, SlaTarget, TeamAgent,
+    TeamQueue, TeamView, TraineeProgress, TraineeResult, TraineesView, TrainingRecord, UnixMillis,
 };
 
 use crate::error::ApiError;
@@ -178,17 +178,30 @@ pub fn team(
         if !p.role.works_live() || !shares_a_queue(&p, me) {
             continue;
         }
-        let held = tx.conversations_assigned_to(&p.code)?;
+        let mut held = tx.conversations_assigned_to(&p.code)?;
+        held.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
         let mut waiting_since: Option<UnixMillis> = None;
+        let mut listed = Vec::new();
         for c in &held {
-            if let Some(since) = unanswered_since(&tx.messages_of(&c.id)?) {
+            let since = unanswered_since(&tx.messages_of(&c.id)?);
+            if let Some(since) = since {
                 waiting_since = Some(waiting_since.map_or(since, |w| w.min(since)));
+            }
+            if listed.len() < MAX_HELD_LISTED {
+                listed.push(HeldContact {
+                    conversation_id: c.id.clone(),
+                    subject: c.subject.clone(),
+                    queue: c.queue.clone(),
+                    channel: c.channel,
+                    waiting_since: since,
+                });
             }
         }
         let (link, link_since) = links.link_state(&p.code);
         agents.push(TeamAgent {
             handled_today: handled_today.get(&p.code).copied().unwrap_or(0),
             holding: u32::try_from(held.len()).unwrap_or(u32::MAX),
+            held: listed,
             waiting_since,
             link,
             link_since,

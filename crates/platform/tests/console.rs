@@ -361,6 +361,15 @@ async fn the_team_view_counts_holding_waiting_depth_risk_and_handled_today() {
     let holder = agent(&view, "a1002");
     assert_eq!(holder.holding, 1, "a1002 holds one conversation");
     assert_eq!(
+        holder
+            .held
+            .iter()
+            .map(|h| (h.conversation_id.as_str(), h.waiting_since))
+            .collect::<Vec<_>>(),
+        [(held.as_str(), Some(held_record.created_at))],
+        "and lists it, so the supervisor can open it"
+    );
+    assert_eq!(
         holder.waiting_since,
         Some(held_record.created_at),
         "its customer has waited since their first message"

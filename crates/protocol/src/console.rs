@@ -19,7 +19,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{Presence, PresenceReason, Role, UnixMillis};
+use crate::entities::{Channel, Presence, PresenceReason, Role, UnixMillis};
 use crate::hours::LocalDate;
 
 /// A contact counts as at risk when one of its SLA deadlines is this close
@@ -62,6 +62,9 @@ pub struct TeamAgent {
     pub link_since: Option<UnixMillis>,
     /// Conversations assigned to the agent and not resolved.
     pub holding: u32,
+    /// Those conversations (the first [`MAX_HELD_LISTED`], oldest first),
+    /// so a supervisor can open, reassign or write a note on any of them.
+    pub held: Vec<HeldContact>,
     /// The oldest customer message still unanswered among the
     /// conversations the agent holds: how long someone has waited on them.
     #[serde(default)]
@@ -69,6 +72,23 @@ pub struct TeamAgent {
     /// Conversations the agent wrapped up since the start of today (in the
     /// time zone the request named).
     pub handled_today: u32,
+}
+
+/// Most held conversations one agent's row lists.
+pub const MAX_HELD_LISTED: usize = 20;
+
+/// A conversation an agent holds, as the team view lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "HeldContact.ts"))]
+pub struct HeldContact {
+    pub conversation_id: String,
+    pub subject: String,
+    pub queue: String,
+    pub channel: Channel,
+    /// The customer's oldest message still unanswered in it.
+    #[serde(default)]
+    pub waiting_since: Option<UnixMillis>,
 }
 
 /// Which SLA deadline is near.

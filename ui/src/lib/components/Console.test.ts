@@ -187,6 +187,17 @@ describe("the team view", () => {
 });
 
 describe("acting from the team view", () => {
+  it("lists every conversation an agent holds, not only those at risk", async () => {
+    renderConsole();
+    const a1001 = await findRow("a1001");
+    const opens = within(a1001).getAllByTestId("team-open-conversation");
+    expect(opens.map((b) => b.textContent)).toEqual([
+      expect.stringContaining("退款一直没到账"),
+      expect.stringContaining("想改收货地址"),
+    ]);
+    expect(within(await findRow("a1003")).queryByTestId("team-open-conversation")).toBeNull();
+  });
+
   it("opens a conversation read-only and reassigns it to another agent", async () => {
     const { host } = renderConsole();
     await userEvent.click(within(await findRow("a1002")).getByTestId("team-open-conversation"));
