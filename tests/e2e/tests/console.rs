@@ -125,6 +125,23 @@ async fn supervisor_watches_and_reassigns_and_a_trainer_promotes() -> anyhow::Re
         "a1002's desk no longer holds it: {last}"
     );
 
+    // a1004 answers and wraps it up: today's report has a row for them.
+    for (key, action) in [
+        (
+            "e2e-console-reply-1",
+            json!({"type": "reply", "conversation_id": conversation,
+                   "message_id": "e2e-console-msg-1", "body": "您好，坏的三个给您退款。"}),
+        ),
+        (
+            "e2e-console-wrap-1",
+            json!({"type": "wrap_up", "conversation_id": conversation,
+                   "disposition": "refund_issued", "after_contact_secs": 40}),
+        ),
+    ] {
+        let done = platform.act_as("a1004", key, action).await?;
+        anyhow::ensure!(done["status"] == "applied", "{key}: {done}");
+    }
+
     supervisor_tour(&app, &mut findings, "zh-CN").await?;
     language(&app, "en").await?;
     supervisor_tour(&app, &mut findings, "en").await?;
@@ -153,6 +170,12 @@ async fn supervisor_watches_and_reassigns_and_a_trainer_promotes() -> anyhow::Re
         .await?;
     app.click("[data-testid=sign-out]").await?;
     app.wait_for("[data-testid=sign-in-form]").await?;
+    // The form remembers the last code typed: clear it as a person would.
+    app.eval(
+        "const field = document.querySelector('[data-testid=sign-in-agent]'); \
+         field.value = ''; field.dispatchEvent(new Event('input', {bubbles: true})); return true",
+    )
+    .await?;
     app.sign_in("r4001", DEMO_PASSWORD).await?;
     app.wait_for("[data-testid=trainee-row][data-trainee='t2001']")
         .await?;
