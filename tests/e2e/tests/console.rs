@@ -15,16 +15,23 @@ fn agent_row(code: &str) -> String {
     format!("[data-testid=team-agent-row][data-agent='{code}']")
 }
 
-/// Switches the interface language with the top bar's buttons.
+/// Switches the interface language with the top bar's buttons and waits
+/// until the page is in it.
 async fn language(app: &AppSession, lang: &str) -> anyhow::Result<()> {
     app.eval("window.scrollTo(0, 0); return true").await?;
     app.click(&format!("[data-testid=language-{lang}]")).await?;
-    let lang_now = app.eval("return document.documentElement.lang").await?;
-    anyhow::ensure!(
-        lang_now == lang,
-        "the page should be in {lang}, is {lang_now}"
-    );
-    Ok(())
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = app.eval("return document.documentElement.lang").await?;
+        if now == lang {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the page should be in {lang}, is {now}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Screenshot and axe on the screen in front, in `lang`.
