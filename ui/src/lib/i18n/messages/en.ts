@@ -597,7 +597,7 @@ export const en: Messages = {
 
   "console.team.agents": "Agents",
   "console.team.caption":
-    "Updates as soon as something changes, and every half minute anyway. Conversations you can open are the ones close to or past their deadline.",
+    "Updates as soon as something changes, and every half minute anyway. Open a conversation to read it, reassign it or leave a note.",
   "console.team.col.agent": "Agent",
   "console.team.col.presence": "Status",
   "console.team.col.link": "Connection",

@@ -555,7 +555,7 @@ export const zhCN = {
 
   "console.team.agents": "坐席",
   "console.team.caption":
-    "有变化会马上更新，没变化也每半分钟刷新一次。能点开查看的是快超时或已超时的会话。",
+    "有变化会马上更新，没变化也每半分钟刷新一次。点会话名可以只读查看、转给别人或留言。",
   "console.team.col.agent": "坐席",
   "console.team.col.presence": "接待状态",
   "console.team.col.link": "网络",
