@@ -486,6 +486,6 @@ describe("accessibility", () => {
       await userEvent.click(within(traineeRow("t2001")).getByTestId("promote-open"));
       await screen.findByTestId("promote");
       expect(await seriousViolations(), "promote").toEqual([]);
-    });
+    }, 30_000);
   }
 });
