@@ -109,6 +109,15 @@ async fn supervisor_watches_and_reassigns_and_a_trainer_promotes() -> anyhow::Re
     .await?;
     app.wait_for("[data-testid=reassign-open]").await?;
     audit(&app, &mut findings, "conversation", "zh-CN").await?;
+    // The panel and the reassign dialog in English too, then back.
+    language(&app, "en").await?;
+    audit(&app, &mut findings, "conversation", "en").await?;
+    app.click("[data-testid=reassign-open]").await?;
+    app.wait_for("[data-testid=reassign-agent]").await?;
+    audit(&app, &mut findings, "reassign", "en").await?;
+    app.click("[data-testid=reassign-cancel]").await?;
+    app.wait_for_gone("[data-testid=reassign-agent]").await?;
+    language(&app, "zh-CN").await?;
     app.click("[data-testid=reassign-open]").await?;
     app.wait_for("[data-testid=reassign-agent]").await?;
     audit(&app, &mut findings, "reassign", "zh-CN").await?;
@@ -177,13 +186,19 @@ async fn supervisor_watches_and_reassigns_and_a_trainer_promotes() -> anyhow::Re
         .await?;
     app.click("[data-testid=sign-out]").await?;
     app.wait_for("[data-testid=sign-in-form]").await?;
-    // The form remembers the last code typed: clear it as a person would.
+    // The form fills in the last code used once it has loaded: wait for
+    // it, then clear it as a person would, and sign in as the trainer.
+    app.wait_for_value("[data-testid=sign-in-agent]", "s3001")
+        .await?;
     app.eval(
         "const field = document.querySelector('[data-testid=sign-in-agent]'); \
          field.value = ''; field.dispatchEvent(new Event('input', {bubbles: true})); return true",
     )
     .await?;
-    app.sign_in("r4001", DEMO_PASSWORD).await?;
+    if let Err(err) = app.sign_in("r4001", DEMO_PASSWORD).await {
+        app.screenshot("console-trainer-sign-in-failed.png").await?;
+        return Err(err);
+    }
     app.wait_for("[data-testid=trainee-row][data-trainee='t2001']")
         .await?;
     anyhow::ensure!(
@@ -191,18 +206,26 @@ async fn supervisor_watches_and_reassigns_and_a_trainer_promotes() -> anyhow::Re
         "a trainer has no team view"
     );
     app.wait_for("[data-testid=trainee-chart]").await?;
+    let promote = "[data-testid=trainee-row][data-trainee='t2001'] [data-testid=promote-open]";
+    let presales = "[data-testid=promote-queue][data-queue='presales']";
     audit(&app, &mut findings, "trainees", "zh-CN").await?;
-    app.click("[data-testid=trainee-row][data-trainee='t2001'] [data-testid=promote-open]")
-        .await?;
-    app.wait_for("[data-testid=promote-queue][data-queue='presales']")
-        .await?;
+    app.click(promote).await?;
+    app.wait_for(presales).await?;
     audit(&app, &mut findings, "promote", "zh-CN").await?;
+    app.click("[data-testid=promote-cancel]").await?;
+    app.wait_for_gone(presales).await?;
+    language(&app, "en").await?;
+    audit(&app, &mut findings, "trainees", "en").await?;
+    app.click(promote).await?;
+    app.wait_for(presales).await?;
+    audit(&app, &mut findings, "promote", "en").await?;
     app.click("[data-testid=promote-queue][data-queue='presales']")
         .await?;
     app.click("[data-testid=promote-submit]").await?;
     app.wait_for("[data-testid=promote-done]").await?;
-    language(&app, "en").await?;
     audit(&app, &mut findings, "promoted", "en").await?;
+    language(&app, "zh-CN").await?;
+    audit(&app, &mut findings, "promoted", "zh-CN").await?;
     let promoted = platform.changes("a1001").await?;
     let profile = promoted
         .iter()
