@@ -29,10 +29,19 @@ impl Page {
     }
 
     /// Waits until nothing matches `css` any more.
+    ///
+    /// Counted in the page by a script rather than with element handles:
+    /// WebKitWebDriver answers "stale element" when a matched element is
+    /// removed while it builds the handles, which is exactly the moment
+    /// this waits for.
     pub async fn wait_for_gone(&self, css: &str) -> anyhow::Result<()> {
+        let script = format!(
+            "return document.querySelectorAll({}).length",
+            serde_json::Value::from(css)
+        );
         let deadline = Instant::now() + DEADLINE;
         while Instant::now() < deadline {
-            if self.client.find_all(Locator::Css(css)).await?.is_empty() {
+            if self.eval(&script).await?.as_u64() == Some(0) {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -199,14 +208,18 @@ impl Page {
         .await
     }
 
-    /// How many elements match `css` now.
+    /// How many elements match `css` now (counted by a script, so an
+    /// element removed meanwhile cannot turn into a "stale element" error).
     pub async fn count(&self, css: &str) -> anyhow::Result<usize> {
-        Ok(within(
-            &format!("counting {css}"),
-            self.client.find_all(Locator::Css(css)),
-        )
-        .await?
-        .len())
+        let script = format!(
+            "return document.querySelectorAll({}).length",
+            serde_json::Value::from(css)
+        );
+        let counted = self.eval(&script).await?;
+        counted
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .with_context(|| format!("counting {css} answered {counted}"))
     }
 }
 
