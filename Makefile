@@ -3,12 +3,13 @@
 #
 #   make run       build everything, start a local platform with demo data and
 #                  live demo customers, then open the app
-#   make test      every check: format, house rules, svelte-check, clippy + Rust tests,
+#   make test      every check: format, house rules, svelte-check, clippy + Rust tests
+#                  (the platform's on SQLite, then again on PostgreSQL),
 #                  the API contract (Schemathesis), vitest, end-to-end, the installed
 #                  app with its update, and the platform's .deb run as its service
 #                  user (the last two need root or sudo)
 #   make bench     benchmarks: sync throughput, web chat reply latency, photos, search recall and latency, desktop
-#                  start-up and memory (docs/benchmarks.md)
+#                  start-up and memory, agents per machine (docs/benchmarks.md)
 #   make dist      installable packages in target/dist: the desktop app's .deb and
 #                  .rpm and the platform's .deb (scripts/dist.sh), with their sizes
 #
@@ -66,10 +67,13 @@ test: bootstrap
 # floor; needs root for its network namespace, about 3 minutes, says SKIPPED
 # otherwise), knowledge-base recall (against FTS5 trigram and bigram baselines),
 # search latency at 10k/100k articles, the desktop app's start-up time and
-# memory (against a blank Tauri window), and the size of its .deb (against a
-# blank Tauri window's). Optimised build: the first run
+# memory (against a blank Tauri window), the size of its .deb (against a
+# blank Tauri window's), and the load test: how many simulated agents one
+# platform serves within the targets, on SQLite and on PostgreSQL
+# (scripts/bench-load.sh, crates/loadgen; target/bench/load.md).
+# Optimised build: the first run
 # compiles for a while; the search benchmark then takes about 3 minutes, the
-# desktop one about 2.5.
+# desktop one about 2.5, the load test about 25.
 bench: ui
 	$(CARGO) bench --locked -p homedesk-platform --bench sync
 	$(CARGO) bench --locked -p homedesk-platform --bench first_sync
@@ -81,6 +85,7 @@ bench: ui
 	$(CARGO) bench --locked -p homedesk-core --bench search
 	@$(MAKE) --no-print-directory bench-desktop
 	@$(MAKE) --no-print-directory bench-package
+	scripts/bench-load.sh
 
 # The app and the blank window (src-tauri/examples/blank_window.rs) are built
 # in one invocation, so they share one build of tauri with the same features;
@@ -163,6 +168,10 @@ unit: ui
 	$(LINTING_CARGO) test --locked --workspace --exclude homedesk-e2e --all-targets --no-run
 	$(LINTING_CARGO) test --locked --workspace --exclude homedesk-e2e
 	scripts/test-bootstrap.sh
+# The platform's tests once more with PostgreSQL as its storage (issue 19):
+# the test binaries just built, beside a throwaway PostgreSQL server
+# (scripts/with-postgres.sh); nothing is compiled again.
+	scripts/test-postgres.sh
 
 # docs/openapi.yaml checked by an independent tool: Schemathesis (installed
 # by the bootstrap into target/conformance-venv) against a real demo platform

@@ -41,6 +41,12 @@ esac
 # binutils for `strings`: the e2e file check reads every file of an agent's
 # data folder for customer data left in the clear (tests/e2e/tests/lock.rs).
 # iproute2 (`ip`, `tc`): the link bench's network namespace and its shaping.
+# postgresql (its server, psql and pg_virtualenv): the platform's tests run a
+# second time on PostgreSQL, beside a throwaway cluster an unprivileged run
+# makes and drops (scripts/with-postgres.sh, scripts/test-postgres.sh); jq
+# reads cargo's JSON there to find the test binaries `make unit` built.
+# haproxy: the load balancer in front of two platform instances sharing one
+# PostgreSQL database (issue 19's two-instance tests and load test).
 PACKAGES=(
   build-essential pkg-config curl file binutils
   dpkg-dev lintian adduser sudo
@@ -50,6 +56,7 @@ PACKAGES=(
   nodejs npm
   python3 python3-venv
   iproute2
+  postgresql jq haproxy
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -32,6 +32,10 @@ pub const DEFAULT_CONVERSATION_DAYS: u64 = 90;
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServeConfig {
+    /// A `postgres://` URL: the platform keeps its data there, shared by
+    /// several instances (docs/deployment.md). Without it, SQLite in the
+    /// data folder.
+    pub database: Option<String>,
     pub listen: Option<SocketAddr>,
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
@@ -182,6 +186,8 @@ pub struct Webchat {
 /// Everything `serve` needs besides the data folder, each setting decided.
 #[derive(Debug, Clone)]
 pub struct Resolved {
+    /// PostgreSQL's URL, checked; `None`: SQLite in the data folder.
+    pub database: Option<String>,
     pub listen: SocketAddr,
     /// Certificate chain and key; `None`: the development CA in the data folder.
     pub cert_key: Option<(PathBuf, PathBuf)>,
@@ -221,6 +227,7 @@ impl ServeConfig {
     /// `self` (the flags) over `file`: each setting the flags give wins.
     pub fn over(self, file: ServeConfig) -> ServeConfig {
         ServeConfig {
+            database: self.database.or(file.database),
             listen: self.listen.or(file.listen),
             cert: self.cert.or(file.cert),
             key: self.key.or(file.key),
@@ -357,7 +364,12 @@ impl ServeConfig {
             sign_in: self.sign_in.resolve()?,
             session_check_ms: 1000,
         };
+        let database = match self.database {
+            Some(url) => Some(crate::storage::check_database_url(&url)?),
+            None => None,
+        };
         Ok(Resolved {
+            database,
             listen,
             cert_key,
             settings,
@@ -367,7 +379,17 @@ impl ServeConfig {
 
 /// The config file `init` writes: what it was told, and every other
 /// setting commented out at its default, with what it means.
-pub fn template(listen: SocketAddr, cert_key: Option<(&Path, &Path)>) -> String {
+pub fn template(
+    listen: SocketAddr,
+    cert_key: Option<(&Path, &Path)>,
+    database: Option<&str>,
+) -> String {
+    let database = match database {
+        Some(url) => format!("database = {url:?}\n"),
+        None => {
+            "# database = \"postgres://homedesk:PASSWORD@db.example:5432/homedesk\"\n".to_owned()
+        }
+    };
     let tls = match cert_key {
         Some((cert, key)) => format!(
             "cert = {:?}\nkey = {:?}\n",
@@ -383,6 +405,10 @@ pub fn template(listen: SocketAddr, cert_key: Option<(&Path, &Path)>) -> String 
 # "The config file"). A flag on the command line wins over this file; a key this
 # file does not know is an error. Durations are in seconds unless the name says.
 
+# Where the platform keeps its data. Without this line: SQLite in this folder
+# (platform.db), right for one machine. A PostgreSQL URL lets several instances
+# behind a load balancer share the work (docs/deployment.md).
+{database}
 # Address and port to listen on. 0.0.0.0:8443 serves the whole network; the
 # workstations must then reach a name or address the certificate names.
 listen = "{listen}"
@@ -472,7 +498,7 @@ mod tests {
     #[test]
     fn the_template_reads_back_as_what_init_was_told() {
         let listen: SocketAddr = "0.0.0.0:9443".parse().expect("addr");
-        let (_dir, file) = write(&template(listen, None));
+        let (_dir, file) = write(&template(listen, None, None));
         let config = ServeConfig::load(&file).expect("the template is valid");
         assert_eq!(
             config,
@@ -485,10 +511,45 @@ mod tests {
         let (_dir, file) = write(&template(
             listen,
             Some((Path::new("/etc/x/server.pem"), Path::new("/etc/x/key.pem"))),
+            Some("postgres://homedesk:s3cret@db:5432/homedesk"),
         ));
         let config = ServeConfig::load(&file).expect("valid");
+        assert_eq!(
+            config.database.as_deref(),
+            Some("postgres://homedesk:s3cret@db:5432/homedesk")
+        );
         assert_eq!(config.cert.as_deref(), Some(Path::new("/etc/x/server.pem")));
         assert_eq!(config.key.as_deref(), Some(Path::new("/etc/x/key.pem")));
+    }
+
+    #[test]
+    fn a_database_must_be_a_postgres_url() {
+        for bad in [
+            "mysql://x@db/homedesk",
+            "platform.db",
+            "postgres://db:notaport/x",
+        ] {
+            let config = ServeConfig {
+                database: Some(bad.into()),
+                ..ServeConfig::default()
+            };
+            let err = config.resolve(false).expect_err(bad).to_string();
+            assert!(err.starts_with("database:"), "{bad}: {err}");
+        }
+        let config = ServeConfig {
+            database: Some("postgresql://homedesk:pw@10.0.0.5:5432/homedesk".into()),
+            ..ServeConfig::default()
+        };
+        let resolved = config.resolve(false).expect("a PostgreSQL URL is fine");
+        assert_eq!(
+            resolved.database.as_deref(),
+            Some("postgresql://homedesk:pw@10.0.0.5:5432/homedesk")
+        );
+        assert_eq!(
+            crate::storage::postgres::redact("postgres://homedesk:pw@db:5432/homedesk"),
+            "postgres://homedesk:***@db:5432/homedesk",
+            "messages never show the password"
+        );
     }
 
     #[test]

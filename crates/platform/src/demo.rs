@@ -4,7 +4,8 @@
 //! through the channel adapter `demo`.
 //!
 //! Only ever used with `serve --demo`; the demo password is refused
-//! everywhere else.
+//! everywhere else. `--demo-agents N` adds N plain agents for the load test
+//! (issue 19, `crates/loadgen`): [`seed_load_agents`].
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,16 +14,16 @@ use std::time::Duration;
 
 use anyhow::Context;
 use homedesk_protocol::{
-    Channel, EntityKind, IngressCustomer, IngressMessage, OrderSummary, Priority, Record,
-    UnixMillis,
+    AgentProfile, Channel, EntityKind, IngressCustomer, IngressMessage, OrderSummary, Presence,
+    Priority, Record, Role, UnixMillis,
 };
 use rand::Rng;
 
 use crate::admin::{ImportReport, NewAgent, add_agent, import_records};
-use crate::auth::DEMO_PASSWORD;
+use crate::auth::{DEMO_PASSWORD, hash_password};
 use crate::channels::DEMO_ADAPTER;
 use crate::content::{self, ContentError, TrafficTemplate, World};
-use crate::storage::Storage;
+use crate::storage::{Storage, everyone};
 use crate::{Platform, ingress, now_ms};
 
 /// How many contacts are already waiting when a fresh demo starts.
@@ -97,6 +98,73 @@ pub fn seed(
         }
     }
     Ok(Demo { world, report })
+}
+
+/// Most extra agents `--demo-agents` may add.
+pub const MAX_LOAD_AGENTS: usize = 20_000;
+
+/// The code of extra agent `i` (from 1): `l00001`, `l00002`, …
+pub fn load_agent_code(i: usize) -> String {
+    format!("l{i:05}")
+}
+
+/// Adds `count` plain agents `l00001`… for the load test, with the demo
+/// password, spread over the world's queues (agent `i` works queue
+/// `i mod queues`, with that queue's skills, 3 chats at once). Idempotent:
+/// agents already present are left as they are. Returns how many were added.
+pub fn seed_load_agents(
+    storage: &dyn Storage,
+    world: &World,
+    count: usize,
+    now: UnixMillis,
+) -> anyhow::Result<usize> {
+    anyhow::ensure!(
+        count <= MAX_LOAD_AGENTS,
+        "--demo-agents: at most {MAX_LOAD_AGENTS}"
+    );
+    if count == 0 {
+        return Ok(0);
+    }
+    anyhow::ensure!(!world.queues.is_empty(), "the demo world has no queues");
+    // One Argon2 hash for all of them (each agent's stored hash is then the
+    // same string, salt included). Hashing is deliberately slow, ~20 MiB and
+    // tens of milliseconds each: 20,000 of them would take minutes of both
+    // cores before the bench could start. Demo accounts only, whose
+    // password is public anyway.
+    let hash = hash_password(DEMO_PASSWORD)?;
+    let mut added = 0;
+    // A few hundred agents per transaction: one durable commit each, not
+    // one per agent, and no transaction holds the database for long.
+    let numbers: Vec<usize> = (1..=count).collect();
+    for chunk in numbers.chunks(500) {
+        added += storage.write_with(|tx| {
+            let mut added = 0;
+            for &i in chunk {
+                let code = load_agent_code(i);
+                if tx.password_hash(&code)?.is_some() {
+                    continue;
+                }
+                let queue = &world.queues[(i - 1) % world.queues.len()];
+                let mut skills = queue.skills.clone();
+                skills.push("zh".to_owned());
+                let profile = AgentProfile {
+                    code: code.clone(),
+                    name: format!("压测坐席 {i:05}"),
+                    role: Role::Agent,
+                    queues: vec![queue.id.clone()],
+                    skills,
+                    max_chats: 3,
+                    presence: Presence::Offline,
+                    presence_reason: None,
+                };
+                tx.put(&Record::AgentProfile(profile), &everyone(), now)?;
+                tx.set_password_hash(&code, &hash)?;
+                added += 1;
+            }
+            Ok(added)
+        })?;
+    }
+    Ok(added)
 }
 
 /// Products a demo order may be for, by knowledge-base category.

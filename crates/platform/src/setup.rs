@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::config;
-use crate::storage::{SqliteStorage, Storage};
+use crate::storage::Storage;
 
 const MODE_KEY: &str = "mode";
 const PRODUCTION: &str = "production";
@@ -40,7 +40,11 @@ pub fn init(
     dir: &Path,
     listen: SocketAddr,
     cert_key: Option<(&Path, &Path)>,
+    database: Option<&str>,
 ) -> anyhow::Result<Initialized> {
+    let database = database
+        .map(crate::storage::check_database_url)
+        .transpose()?;
     for existing in ["platform.db", config::FILE_NAME] {
         anyhow::ensure!(
             !dir.join(existing).exists(),
@@ -65,8 +69,16 @@ pub fn init(
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .with_context(|| format!("making {} readable by its owner only", dir.display()))?;
     }
-    let storage = SqliteStorage::open(dir)?;
-    let storage: &dyn Storage = &storage;
+    let storage = crate::storage::open(dir, database.as_deref())?;
+    let storage: &dyn Storage = storage.as_ref();
+    // A PostgreSQL database outlives the folder: refuse one that another
+    // platform (or a demo) already uses.
+    let taken = storage.read_with(|tx| Ok(tx.meta(MODE_KEY)?.is_some() || tx.latest_seq()? > 0))?;
+    anyhow::ensure!(
+        !taken,
+        "the database already holds a platform; init makes a new one only. Give an empty \
+         database, or start the existing platform with `homedesk-platform serve`"
+    );
     storage.write_with(|tx| tx.set_meta(MODE_KEY, PRODUCTION))?;
     let dev_ca = match cert_key {
         Some(_) => None,
@@ -78,6 +90,7 @@ pub fn init(
         cert_key
             .as_ref()
             .map(|(cert, key)| (cert.as_path(), key.as_path())),
+        database.as_deref(),
     );
     // Owner-only: it may hold the metrics token.
     crate::owner_only::write(&config_file, text.as_bytes())?;

@@ -231,19 +231,22 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
 /// Rows in the platform's photo table, read beside the running server,
 /// besides the photos of the demo's canned replies (its size charts).
 fn stored_photos(server: &Server) -> i64 {
-    let db = rusqlite::Connection::open_with_flags(
-        server.dir.join("platform.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    // The records' JSON is text in both dialects; each reads it its own way.
+    let attachment_id = if on_postgres() {
+        "(data::jsonb) -> 'attachment' ->> 'id'"
+    } else {
+        "json_extract(data, '$.attachment.id')"
+    };
+    sql_value(
+        &server.dir,
+        &format!(
+            "SELECT count(*) FROM attachments WHERE id NOT IN (
+                 SELECT {attachment_id} FROM records
+                 WHERE kind = 'canned_reply' AND {attachment_id} IS NOT NULL)"
+        ),
     )
-    .expect("the platform database opens read-only");
-    db.query_row(
-        "SELECT count(*) FROM attachments WHERE id NOT IN (
-             SELECT json_extract(data, '$.attachment.id') FROM records
-             WHERE kind = 'canned_reply' AND json_extract(data, '$.attachment.id') IS NOT NULL)",
-        [],
-        |r| r.get(0),
-    )
-    .expect("the attachments table exists")
+    .parse()
+    .expect("a count")
 }
 
 fn messages(changes: &[homedesk_protocol::Change]) -> Vec<Message> {

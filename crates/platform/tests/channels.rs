@@ -5,10 +5,9 @@
 
 mod support;
 
-use homedesk_platform::storage::{SqliteStorage, Storage};
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{Server, add_adapter, cli, ingress_message, secret_from};
+use support::{Server, add_adapter, blocking, cli, ingress_message, open_storage, secret_from};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_adapter_has_its_own_secret_and_rotation_ends_the_old_one() {
@@ -46,11 +45,11 @@ async fn each_adapter_has_its_own_secret_and_rotation_ends_the_old_one() {
         "taobao's next message joins its conversation"
     );
 
-    let storage = SqliteStorage::open(&server.dir).expect("open the database beside the server");
-    let storage: &dyn Storage = &storage;
-    let recorded = storage
-        .read_with(|tx| tx.conversation_adapter(&taobao_conversation))
-        .expect("read");
+    let recorded = blocking(|| {
+        open_storage(&server.dir)
+            .read_with(|tx| tx.conversation_adapter(&taobao_conversation))
+            .expect("read beside the server")
+    });
     assert_eq!(
         recorded.as_deref(),
         Some("taobao"),
@@ -141,11 +140,11 @@ async fn demo_traffic_comes_through_the_demo_adapter_whose_secret_survives_a_res
         .customer_writes_via(&secret, "demo-2", "cust-demo-1", "？？？")
         .await;
     assert_eq!(again, conversation);
-    let storage = SqliteStorage::open(tmp.path()).expect("open");
-    let storage: &dyn Storage = &storage;
-    let adapter = storage
-        .read_with(|tx| tx.conversation_adapter(&conversation))
-        .expect("read");
+    let adapter = blocking(|| {
+        open_storage(tmp.path())
+            .read_with(|tx| tx.conversation_adapter(&conversation))
+            .expect("read")
+    });
     assert_eq!(adapter.as_deref(), Some("demo"));
 }
 

@@ -115,12 +115,16 @@ async fn conversation(server: &Server, token: &str, id: &str) -> homedesk_protoc
     serde_json::from_value(body["conversation"].clone()).expect("a Conversation")
 }
 
-fn database(server: &Server) -> rusqlite::Connection {
-    rusqlite::Connection::open_with_flags(
-        server.dir.join("platform.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("the platform's database opens read-only")
+/// The rows of `query` on the platform's database, read beside the server.
+fn database(server: &Server, query: &str) -> Vec<Vec<String>> {
+    sql(&server.dir, query)
+}
+
+/// An integer [`sql`] read.
+fn int(value: &str) -> i64 {
+    value
+        .parse()
+        .unwrap_or_else(|_| panic!("an integer: {value:?}"))
 }
 
 /// The local day (+08:00) of a platform time.
@@ -203,9 +207,7 @@ async fn agents_and_trainees_are_refused_every_console_endpoint() {
     // Nothing was written by the refused promotions.
     let t2001 = server.sign_in("t2001").await;
     assert_eq!(t2001.agent.role, Role::Trainee, "still a trainee");
-    let rows: i64 = database(&server)
-        .query_row("SELECT COUNT(*) FROM role_changes", [], |r| r.get(0))
-        .expect("count");
+    let rows = int(&sql_value(&server.dir, "SELECT COUNT(*) FROM role_changes"));
     assert_eq!(rows, 0, "no role change audited");
 }
 
@@ -304,11 +306,10 @@ async fn a_supervisor_of_some_queues_sees_reassigns_and_reports_only_those() {
             .await;
         assert_eq!(done[0]["status"], "applied", "{done:?}");
     }
-    let resolved_at: i64 = database(&server)
-        .query_row("SELECT MAX(resolved_at) FROM handled_contacts", [], |r| {
-            r.get(0)
-        })
-        .expect("handled contacts");
+    let resolved_at = int(&sql_value(
+        &server.dir,
+        "SELECT MAX(resolved_at) FROM handled_contacts",
+    ));
     let day = china_day(resolved_at);
     let path = format!("/v1/reports?from={day}&to={day}&utc_offset_minutes=480");
     let (status, body) = server.get(&path, Some(&lead.access_token)).await;
@@ -578,13 +579,17 @@ async fn a_supervisor_reassigns_to_another_agent_and_back_to_the_queue() {
         ),
         (0, 1)
     );
-    let (assignee, assigned_at): (String, i64) = database(&server)
-        .query_row(
-            "SELECT agent, assigned_at FROM assignments WHERE conversation_id = ?1",
-            [&id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .expect("the assignment is kept");
+    let rows = database(
+        &server,
+        &format!(
+            "SELECT agent, assigned_at FROM assignments WHERE conversation_id = {}",
+            sql_text(&id)
+        ),
+    );
+    let [row] = rows.as_slice() else {
+        panic!("the assignment is kept: {rows:?}");
+    };
+    let (assignee, assigned_at) = (row[0].clone(), int(&row[1]));
     assert_eq!(
         assignee, "a1004",
         "the handle time counts from the reassignment"
@@ -923,22 +928,21 @@ async fn trainers_see_progress_and_promote_a_trainee_after_a_passed_exam() {
             "r4001"
         )
     );
-    let audit: (String, String, String, String, String, i64) = database(&server)
-        .query_row(
-            "SELECT agent, from_role, to_role, queues, changed_by, changed_at FROM role_changes",
-            [],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            },
-        )
-        .expect("one audit row");
+    let rows = database(
+        &server,
+        "SELECT agent, from_role, to_role, queues, changed_by, changed_at FROM role_changes",
+    );
+    let [row] = rows.as_slice() else {
+        panic!("one audit row: {rows:?}");
+    };
+    let audit = (
+        row[0].clone(),
+        row[1].clone(),
+        row[2].clone(),
+        row[3].clone(),
+        row[4].clone(),
+        int(&row[5]),
+    );
     assert_eq!(
         audit,
         (
@@ -995,15 +999,19 @@ async fn a_wrap_up_makes_a_report_row_and_a_csv_line() {
         .await;
     assert_eq!(done[0]["status"], "applied", "{done:?}");
 
-    let (created_at, assigned_at, first_response_at, resolved_at): (i64, i64, i64, i64) =
-        database(&server)
-            .query_row(
-                "SELECT created_at, assigned_at, first_response_at, resolved_at \
-                 FROM handled_contacts WHERE conversation_id = ?1",
-                [&id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .expect("the wrap-up left its snapshot");
+    let rows = database(
+        &server,
+        &format!(
+            "SELECT created_at, assigned_at, first_response_at, resolved_at \
+             FROM handled_contacts WHERE conversation_id = {}",
+            sql_text(&id)
+        ),
+    );
+    let [row] = rows.as_slice() else {
+        panic!("the wrap-up left its snapshot: {rows:?}");
+    };
+    let (created_at, assigned_at, first_response_at, resolved_at) =
+        (int(&row[0]), int(&row[1]), int(&row[2]), int(&row[3]));
     assert!(created_at <= assigned_at && assigned_at <= first_response_at);
     let day = china_day(resolved_at);
     let path = format!("/v1/reports?from={day}&to={day}&utc_offset_minutes=480");

@@ -12,11 +12,11 @@ mod webhook;
 use std::path::Path;
 
 use homedesk_platform::now_ms;
-use homedesk_platform::storage::{EgressState, SqliteStorage, Storage};
+use homedesk_platform::storage::{EgressState, Storage};
 use homedesk_protocol::{DeliveryState, ServerEvent};
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{Server, add_adapter, cli, eventually, secret_from};
+use support::{Server, add_adapter, cli, eventually, open_storage, secret_from};
 use webhook::Receiver;
 
 /// Fast retries: 20 ms doubling to 200 ms; the worker looks for CLI work every 100 ms.
@@ -652,8 +652,8 @@ async fn the_adapter_reports_delivered_or_failed_and_desks_hear_of_it() {
 #[test]
 fn only_the_first_pending_reply_of_each_conversation_is_due() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let storage = SqliteStorage::open(tmp.path()).expect("open");
-    let storage: &dyn Storage = &storage;
+    let storage = open_storage(tmp.path());
+    let storage: &dyn Storage = storage.as_ref();
     let heads = |storage: &dyn Storage| -> Vec<String> {
         let mut ids: Vec<String> = storage
             .read_with(|tx| tx.pending_heads(10))

@@ -31,10 +31,23 @@ async fn the_data_folder_database_and_keys_are_the_owners_alone() {
 
     assert_eq!(mode(&dir), 0o700, "the data folder is the owner's only");
     assert_eq!(mode(&dir.join("tls")), 0o700, "the TLS folder too");
+    if on_postgres() {
+        // The customers' data is in PostgreSQL, whose server keeps its
+        // files its own user's (the platform has no file of it to guard):
+        // none is left in the folder.
+        for file in ["platform.db", "platform.db-wal", "platform.db-shm"] {
+            assert!(!dir.join(file).exists(), "{file} on PostgreSQL");
+        }
+    } else {
+        for file in ["platform.db", "platform.db-wal", "platform.db-shm"] {
+            assert_eq!(
+                mode(&dir.join(file)),
+                0o600,
+                "{file} holds customers' data: owner-only"
+            );
+        }
+    }
     for file in [
-        "platform.db",
-        "platform.db-wal",
-        "platform.db-shm",
         "tls/server-key.pem",
         "tls/ca-key.pem",
         "metrics-token",
@@ -59,6 +72,21 @@ async fn a_database_made_readable_by_others_is_tightened_at_start() {
     let dir = tmp.path().join("data");
     let mut server = Server::start_at(&dir, &["--demo"]);
     server.stop();
+    if on_postgres() {
+        // No database file to loosen: PostgreSQL's server keeps its files
+        // its own user's. The file of the folder that start tightens the
+        // same way is the metrics token.
+        assert!(!dir.join("platform.db").exists());
+        std::fs::set_permissions(
+            dir.join("metrics-token"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .expect("chmod");
+        let server = Server::start_at(&dir, &[]);
+        assert_eq!(mode(&dir.join("metrics-token")), 0o600);
+        server.metrics().await;
+        return;
+    }
     std::fs::set_permissions(
         dir.join("platform.db"),
         std::fs::Permissions::from_mode(0o644),

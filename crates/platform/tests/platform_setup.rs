@@ -7,11 +7,13 @@ mod support;
 
 use std::path::Path;
 
-use homedesk_platform::storage::{SqliteStorage, Storage};
 use homedesk_protocol::{ChangeBody, EntityKind, Record};
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{Server, cli_until_exit as finishes, cli_with_input as platform, content_dir};
+use support::{
+    Server, cli_until_exit as finishes, cli_with_input as platform, content_dir, database_for,
+    on_postgres, open_storage,
+};
 
 fn content() -> String {
     content_dir().to_str().expect("utf-8").to_owned()
@@ -38,9 +40,9 @@ fn succeeded(out: &std::process::Output, what: &str) -> String {
 }
 
 fn records(dir: &Path, kind: EntityKind) -> Vec<Record> {
-    let storage = SqliteStorage::open(dir).expect("opens");
-    let storage: &dyn Storage = &storage;
-    storage.read_with(|tx| tx.list(kind)).expect("reads")
+    open_storage(dir)
+        .read_with(|tx| tx.list(kind))
+        .expect("reads")
 }
 
 #[test]
@@ -63,13 +65,25 @@ fn init_makes_an_empty_production_platform_once() {
             "only the platform's user may read its folder"
         );
     }
-    assert!(dir.join("platform.db").exists());
     assert!(
         dir.join("tls/ca.pem").exists(),
         "the development CA, as serve makes it"
     );
     let config = std::fs::read_to_string(dir.join("platform.toml")).expect("config written");
     assert!(config.contains("listen = \"0.0.0.0:9443\""), "{config}");
+    if on_postgres() {
+        // The database is PostgreSQL's (init took it from the environment):
+        // the config file names it, so serve and every command find it, and
+        // no SQLite file is made beside it.
+        let url = database_for(&dir).expect("the folder's database");
+        assert!(
+            config.contains(&format!("database = {url:?}")),
+            "init writes the database it was given into the config: {config}"
+        );
+        assert!(!dir.join("platform.db").exists());
+    } else {
+        assert!(dir.join("platform.db").exists());
+    }
     assert!(
         records(&dir, EntityKind::AgentProfile).is_empty()
             && records(&dir, EntityKind::Queue).is_empty(),

@@ -197,8 +197,7 @@ fn sign(key: &Path, file: &Path, version: &str) -> PathBuf {
 }
 
 fn platform(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_homedesk-platform"))
-        .args(args)
+    support::platform_command(args)
         .output()
         .expect("homedesk-platform runs")
 }
@@ -679,13 +678,20 @@ async fn a_package_damaged_in_storage_is_not_served() {
     assert_eq!(status, StatusCode::OK, "served while intact");
 
     // One byte flipped on disk (bit rot, a bad restore).
-    let db = rusqlite::Connection::open(server.dir.join("platform.db")).expect("db");
-    db.execute(
-        "UPDATE release_chunks SET bytes = zeroblob(length(bytes)) WHERE release_id = ?1 AND n = 1",
-        [&id],
-    )
-    .expect("damage");
-    drop(db);
+    // The chunk's bytes zeroed, its length kept (SQLite's zeroblob has no
+    // PostgreSQL twin: there, zero bytes decoded from hex).
+    let zeroed = if support::on_postgres() {
+        "decode(repeat('00', length(bytes)), 'hex')"
+    } else {
+        "zeroblob(length(bytes))"
+    };
+    support::sql(
+        &server.dir,
+        &format!(
+            "UPDATE release_chunks SET bytes = {zeroed} WHERE release_id = {} AND n = 1",
+            support::sql_text(&id)
+        ),
+    );
     let (status, body) = server.get(&url, None).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
     assert_eq!(body["code"], "internal");

@@ -10,10 +10,7 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use homedesk_platform::config::ServeConfig;
-use homedesk_platform::storage::{SqliteStorage, Storage};
 use homedesk_platform::{Platform, now_ms};
 use homedesk_protocol::{ChangeBody, EntityKind, Record};
 use reqwest::StatusCode;
@@ -74,29 +71,31 @@ async fn a_conversation_resolved_past_retention_is_tombstoned_and_kept_for_super
 
     // The sweep as it runs 90 days after `between`: `old` is past the
     // default retention, `recent` is not.
-    let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&data).expect("storage"));
-    let settings = ServeConfig::default()
-        .resolve(false)
-        .expect("defaults")
-        .settings;
-    assert_eq!(
-        settings.conversation_retention_ms,
-        90 * DAY_MS,
-        "90 days by default"
-    );
-    let platform = Platform::new(storage, settings);
-    let later = between + 90 * DAY_MS;
-    assert_eq!(
-        platform.sweep_retention_at(later).expect("sweep"),
-        1,
-        "old only"
-    );
-    assert_eq!(
-        platform.sweep_retention_at(later).expect("again"),
-        0,
-        "a second sweep writes nothing (idempotent)"
-    );
-    drop(platform);
+    // On a thread of its own: PostgreSQL's driver blocks on its own runtime.
+    blocking(|| {
+        let storage = open_storage(&data);
+        let settings = ServeConfig::default()
+            .resolve(false)
+            .expect("defaults")
+            .settings;
+        assert_eq!(
+            settings.conversation_retention_ms,
+            90 * DAY_MS,
+            "90 days by default"
+        );
+        let platform = Platform::new(storage, settings);
+        let later = between + 90 * DAY_MS;
+        assert_eq!(
+            platform.sweep_retention_at(later).expect("sweep"),
+            1,
+            "old only"
+        );
+        assert_eq!(
+            platform.sweep_retention_at(later).expect("again"),
+            0,
+            "a second sweep writes nothing (idempotent)"
+        );
+    });
 
     let server = Server::start_at(&data, &["--demo"]);
     let agent = server.sign_in("a1002").await;

@@ -1,14 +1,18 @@
 //! The routing rules for agents who stop answering, on the platform's own
-//! library with a real SQLite database and a clock the test moves (so a
+//! library with a real database (SQLite, or PostgreSQL under
+//! `scripts/with-postgres.sh`) and a clock the test moves (so a
 //! 120-second grace period takes no time): a vanished agent's waiting live
 //! chats go back to the queue and to a colleague while tickets and
 //! call-backs stay; offers that run out in a row set the agent on a break
 //! with a reason; and only an available agent is ever offered anything.
 
+mod support;
+
 use std::path::Path;
+use std::sync::Arc;
 
 use homedesk_platform::routing::{self, Connections, RoutingOutcome};
-use homedesk_platform::storage::{SqliteStorage, Storage};
+use homedesk_platform::storage::Storage;
 use homedesk_platform::{actions, demo, ingress};
 use homedesk_protocol::{
     Action, ActionEnvelope, ActionResult, ActionStatus, AgentProfile, Channel, Conversation,
@@ -24,7 +28,7 @@ const GONE: &str = "a1002";
 const COLLEAGUE: &str = "a1004";
 
 struct Desk {
-    storage: SqliteStorage,
+    storage: Arc<dyn Storage>,
     connections: Connections,
     keys: u32,
     _dir: tempfile::TempDir,
@@ -33,9 +37,9 @@ struct Desk {
 impl Desk {
     fn new() -> Desk {
         let dir = tempfile::tempdir().expect("temp dir");
-        let storage = SqliteStorage::open(dir.path()).expect("database opens");
+        let storage = support::open_storage(dir.path());
         let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
-        demo::seed(&storage, &content, false, T0).expect("demo world");
+        demo::seed(storage.as_ref(), &content, false, T0).expect("demo world");
         Desk {
             storage,
             connections: Connections::new(T0),
@@ -45,7 +49,7 @@ impl Desk {
     }
 
     fn storage(&self) -> &dyn Storage {
-        &self.storage
+        self.storage.as_ref()
     }
 
     fn act(&mut self, agent: &str, action: Action, now: UnixMillis) -> ActionResult {

@@ -74,10 +74,7 @@ async fn a_refresh_never_carries_a_sign_in_past_its_end() {
     // At its end (moved here to now in the database) the sign-in stops:
     // no refresh, and its event stream closes.
     let mut events = server.events(&second.access_token, None).await;
-    let db = rusqlite::Connection::open(server.dir.join("platform.db")).expect("db");
-    db.busy_timeout(Duration::from_secs(10)).expect("timeout");
-    db.execute("UPDATE session_families SET expires_at = 1", [])
-        .expect("end the sign-in");
+    sql(&server.dir, "UPDATE session_families SET expires_at = 1");
     assert!(
         events.ends_within(STREAM_END).await,
         "the stream of a sign-in past its end closes"

@@ -7,9 +7,6 @@
 
 mod support;
 
-use std::sync::Arc;
-
-use homedesk_platform::storage::{SqliteStorage, Storage};
 use homedesk_platform::visibility::conversation_audience;
 use homedesk_protocol::{Change, ChangeBody, EntityKind, Record};
 use reqwest::StatusCode;
@@ -170,21 +167,23 @@ async fn an_old_resolved_conversation_stays_off_a_first_sync_and_opens_on_demand
 
     // Its last message 30 days ago, written into the stopped platform's
     // database (waiting 14 days is not an option).
-    let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&data).expect("storage"));
-    storage
-        .write_with(|tx| {
-            let Some(Record::Conversation(mut c)) = tx.get(EntityKind::Conversation, &old)? else {
-                anyhow::bail!("the old conversation is stored");
-            };
-            c.last_message_at -= 30 * DAY_MS;
-            tx.put(
-                &Record::Conversation(c.clone()),
-                &conversation_audience(&c),
-                homedesk_platform::now_ms(),
-            )
-        })
-        .expect("aged");
-    drop(storage);
+    // On a thread of its own: PostgreSQL's driver blocks on its own runtime.
+    blocking(|| {
+        open_storage(&data)
+            .write_with(|tx| {
+                let Some(Record::Conversation(mut c)) = tx.get(EntityKind::Conversation, &old)?
+                else {
+                    anyhow::bail!("the old conversation is stored");
+                };
+                c.last_message_at -= 30 * DAY_MS;
+                tx.put(
+                    &Record::Conversation(c.clone()),
+                    &conversation_audience(&c),
+                    homedesk_platform::now_ms(),
+                )
+            })
+            .expect("aged")
+    });
 
     let server = Server::start_at(&data, &["--demo"]);
     let me = server.sign_in("a1002").await;

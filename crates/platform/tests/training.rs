@@ -78,11 +78,12 @@ async fn trainees_upload_results_once_and_trainers_read_them() {
     assert!(percents.contains(&85) && percents.contains(&40));
 
     // A trainer reads who is ready from the command line too.
-    let out = std::process::Command::new(platform_binary())
-        .args(["training", "list", "--data-dir"])
-        .arg(&server.dir)
-        .output()
-        .expect("runs");
+    let out = cli(&[
+        "training",
+        "list",
+        "--data-dir",
+        server.dir.to_str().expect("utf-8"),
+    ]);
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -4,7 +4,7 @@
 
 #![allow(dead_code, unused_imports)]
 
-#[path = "../../../platform/tests/support/mod.rs"]
+#[path = "../../../platform/tests/support/harness.rs"]
 pub mod platform;
 
 pub mod flaky;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use homedesk_platform::storage::{SqliteStorage, Storage};
+use homedesk_platform::storage::Storage;
 use homedesk_platform::{channels, egress, now_ms};
 
 use super::existing;
@@ -67,7 +67,8 @@ pub fn channel(command: ChannelCommand) -> anyhow::Result<()> {
             id,
             webhook,
         } => {
-            let storage: &dyn Storage = &SqliteStorage::open(&data_dir)?;
+            let storage = homedesk_platform::storage::open_configured(&data_dir)?;
+            let storage: &dyn Storage = storage.as_ref();
             let secret = storage
                 .write_with(|tx| channels::add(tx, &id, webhook.as_deref(), now))?
                 .map_err(anyhow::Error::msg)?;

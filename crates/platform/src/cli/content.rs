@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use homedesk_platform::admin::import_records;
-use homedesk_platform::storage::SqliteStorage;
 use homedesk_platform::{content, now_ms};
 use homedesk_protocol::Record;
 
@@ -69,7 +68,7 @@ fn report_content_errors(errors: Vec<content::ContentError>) -> anyhow::Error {
 
 fn kb_import(data_dir: &Path, source: &Path) -> anyhow::Result<()> {
     let articles = content::load_kb(source, now_ms()).map_err(report_content_errors)?;
-    let storage = SqliteStorage::open(data_dir)?;
+    let storage = homedesk_platform::storage::open_configured(data_dir)?;
     let report = import_records(
         &storage,
         articles.into_iter().map(Record::KbArticle).collect(),
@@ -81,7 +80,7 @@ fn kb_import(data_dir: &Path, source: &Path) -> anyhow::Result<()> {
 
 fn content_import(data_dir: &Path, dir: &Path) -> anyhow::Result<()> {
     let mut set = content::load_content_dir(dir, now_ms()).map_err(report_content_errors)?;
-    let storage = SqliteStorage::open(data_dir)?;
+    let storage = homedesk_platform::storage::open_configured(data_dir)?;
     homedesk_platform::admin::store_canned_images(
         &storage,
         &mut set.canned_replies,

@@ -16,7 +16,6 @@ mod setup;
 use std::path::Path;
 
 use clap::{Parser, Subcommand};
-use homedesk_platform::storage::SqliteStorage;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -83,12 +82,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
 }
 
 /// Opens an existing data folder (administration never makes a new one).
-fn existing(data_dir: &Path) -> anyhow::Result<SqliteStorage> {
-    anyhow::ensure!(
-        data_dir.join("platform.db").exists(),
-        "{} holds no platform database; make one with `homedesk-platform init --data-dir {}`",
-        data_dir.display(),
-        data_dir.display()
-    );
-    SqliteStorage::open(data_dir)
+fn existing(
+    data_dir: &Path,
+) -> anyhow::Result<std::sync::Arc<dyn homedesk_platform::storage::Storage>> {
+    homedesk_platform::storage::open_existing(data_dir)
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use homedesk_platform::auth::DEMO_PASSWORD;
 use homedesk_platform::config::{self, ServeConfig};
-use homedesk_platform::storage::{SqliteStorage, Storage};
+use homedesk_platform::storage::Storage;
 use homedesk_platform::{Platform, channels, demo, egress, metrics, now_ms, server, setup, tls};
 
 #[derive(clap::Args, Debug)]
@@ -18,6 +18,10 @@ pub struct ServeArgs {
     /// Folder for the database and TLS files (and the demo adapter's secret).
     #[arg(long, env = "HOMEDESK_PLATFORM_DATA")]
     data_dir: PathBuf,
+    /// PostgreSQL's URL (postgres://user:password@host:5432/name), for
+    /// several instances sharing one database [default: SQLite in DATA_DIR].
+    #[arg(long, value_name = "URL", env = homedesk_platform::storage::DATABASE_ENV)]
+    database: Option<String>,
     /// Config file (TOML); without it, DATA_DIR/platform.toml when present.
     /// Flags win over the file.
     #[arg(long, value_name = "FILE")]
@@ -32,6 +36,11 @@ pub struct ServeArgs {
     /// With --demo: about this many customer contacts a minute.
     #[arg(long, value_name = "PER_MINUTE")]
     demo_traffic: Option<f64>,
+    /// With --demo: this many extra agents l00001, l00002, … (demo
+    /// password, spread over the demo's queues) for the load test
+    /// (`homedesk-loadgen`, issue 19); at most 20000.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    demo_agents: usize,
     /// Content folder for --demo.
     #[arg(long, default_value = "content")]
     content: PathBuf,
@@ -109,6 +118,7 @@ impl ServeArgs {
     /// The settings the flags give, in the config file's shape.
     fn flags(&self) -> ServeConfig {
         ServeConfig {
+            database: self.database.clone(),
             listen: self.listen,
             cert: self.cert.clone(),
             key: self.key.clone(),
@@ -169,8 +179,14 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     {
         bail!("--demo-traffic: give 0 to 600 contacts a minute");
     }
+    if args.demo_agents > 0 && !args.demo {
+        bail!("--demo-agents needs --demo");
+    }
+    if args.demo_agents > demo::MAX_LOAD_AGENTS {
+        bail!("--demo-agents: give 0 to {} agents", demo::MAX_LOAD_AGENTS);
+    }
     let mut resolved = args.flags().over(args.file()?).resolve(args.demo)?;
-    let storage = Arc::new(SqliteStorage::open(&args.data_dir)?);
+    let storage = homedesk_platform::storage::open(&args.data_dir, resolved.database.as_deref())?;
     if resolved.settings.metrics_token.is_none() {
         resolved.settings.metrics_token = Some(metrics::folder_token(&args.data_dir)?);
     }
@@ -206,6 +222,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             now_ms(),
         )?;
         tracing::info!("demo content: {}", demo.report);
+        let added =
+            demo::seed_load_agents(storage.as_ref(), &demo.world, args.demo_agents, now_ms())?;
+        if added > 0 {
+            tracing::info!("demo: {added} load-test agents added");
+        }
         channels::demo_secret(storage.as_ref(), &args.data_dir, now_ms())?;
         Some(demo)
     } else {
@@ -245,6 +266,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             println!(
                 "DEMO ONLY: agents a1001-a1005, trainee t2001, supervisor s3001 and trainer r4001 sign in with the password {DEMO_PASSWORD:?}"
             );
+            if args.demo_agents > 0 {
+                println!(
+                    "DEMO ONLY: load-test agents {}-{} sign in with the same password",
+                    demo::load_agent_code(1),
+                    demo::load_agent_code(args.demo_agents)
+                );
+            }
             println!(
                 "DEMO customer chat page: https://{address}/chat/aftersales (open it in a browser and write as a customer; agents a1001-a1004 work that queue)"
             );

@@ -13,7 +13,6 @@ use anyhow::Context;
 use clap::Subcommand;
 use homedesk_platform::admin::{AccountChange, NewAgent, add_agent, change_account};
 use homedesk_platform::queues::{self, OpenHours, QueueChange};
-use homedesk_platform::storage::SqliteStorage;
 use homedesk_platform::{config, now_ms, setup};
 use homedesk_protocol::{LocalDate, Role, Weekdays};
 
@@ -33,6 +32,11 @@ pub struct InitArgs {
     /// The private key (PEM) of --cert.
     #[arg(long, requires = "cert")]
     key: Option<PathBuf>,
+    /// PostgreSQL's URL (postgres://user:password@host:5432/name), written
+    /// into platform.toml: the platform keeps its data there, and several
+    /// instances may share it [default: SQLite in DATA_DIR].
+    #[arg(long, value_name = "URL", env = homedesk_platform::storage::DATABASE_ENV)]
+    database: Option<String>,
 }
 
 pub fn init(args: InitArgs) -> anyhow::Result<()> {
@@ -41,12 +45,15 @@ pub fn init(args: InitArgs) -> anyhow::Result<()> {
         dir,
         args.listen,
         args.cert.as_deref().zip(args.key.as_deref()),
+        args.database.as_deref(),
     )?;
     let shown = dir.display();
     println!("A new Homedesk platform is ready in {shown}:");
-    println!(
-        "  database  {shown}/platform.db (production: no demo accounts, `serve --demo` is refused)"
-    );
+    let database = match &args.database {
+        Some(url) => homedesk_platform::storage::postgres::redact(url),
+        None => format!("{shown}/platform.db"),
+    };
+    println!("  database  {database} (production: no demo accounts, `serve --demo` is refused)");
     println!(
         "  settings  {} (listen {}; see docs/platform.md, \"The config file\")",
         made.config_file.display(),
@@ -361,7 +368,7 @@ fn read_password() -> anyhow::Result<String> {
 
 fn agent_add(data_dir: &Path, agent: NewAgent) -> anyhow::Result<()> {
     let password = read_password()?;
-    let storage = SqliteStorage::open(data_dir)?;
+    let storage = homedesk_platform::storage::open_configured(data_dir)?;
     add_agent(&storage, &agent, &password, false, now_ms())?;
     println!("agent {} saved", agent.code);
     Ok(())

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use super::{NewRelease, Target};
-use crate::storage::{SqliteStorage, Storage};
+use crate::storage::Storage;
 
 #[derive(Subcommand, Debug)]
 pub enum ReleaseCommand {
@@ -49,13 +49,8 @@ fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
 }
 
 /// Opens an existing data folder (a release is never published into a new one).
-fn existing(data_dir: &Path) -> anyhow::Result<SqliteStorage> {
-    anyhow::ensure!(
-        data_dir.join("platform.db").exists(),
-        "{} holds no platform database",
-        data_dir.display()
-    );
-    SqliteStorage::open(data_dir)
+fn existing(data_dir: &Path) -> anyhow::Result<std::sync::Arc<dyn Storage>> {
+    crate::storage::open_existing(data_dir)
 }
 
 pub fn run(command: ReleaseCommand, now: homedesk_protocol::UnixMillis) -> anyhow::Result<()> {
@@ -106,7 +101,7 @@ pub fn run(command: ReleaseCommand, now: homedesk_protocol::UnixMillis) -> anyho
             let storage = existing(&data_dir)?;
             let checked = public_key.is_some();
             let row = super::publish(
-                &storage,
+                storage.as_ref(),
                 NewRelease {
                     package: bytes,
                     file_name,
@@ -137,7 +132,7 @@ pub fn run(command: ReleaseCommand, now: homedesk_protocol::UnixMillis) -> anyho
         }
         ReleaseCommand::List { data_dir } => {
             let storage = existing(&data_dir)?;
-            let storage: &dyn Storage = &storage;
+            let storage: &dyn Storage = storage.as_ref();
             let rows = storage.read_with(|tx| tx.releases(None))?;
             if rows.is_empty() {
                 println!("no releases published yet; publish one with `release publish`");

@@ -2,9 +2,10 @@
 //!
 //! The HTTP layer and the domain rules (`actions`, `routing`, `auth`) talk to
 //! a [`Storage`] and run their work inside one transaction through a [`Tx`];
-//! they never see SQL. Today there is one implementation, SQLite
-//! ([`sqlite::SqliteStorage`]); a PostgreSQL one would implement the same
-//! two traits without touching the HTTP layer.
+//! they never see SQL. Two implementations: SQLite in the data folder
+//! ([`sqlite::SqliteStorage`], the default, one machine) and PostgreSQL
+//! ([`postgres::PgStorage`], several instances sharing one database);
+//! [`open`] picks one from the settings.
 //!
 //! Invariant: [`Storage::write`] returns only after the transaction is
 //! durable, so a response sent after it never acknowledges data a crash or
@@ -12,12 +13,15 @@
 
 pub mod channels;
 pub mod console;
+pub mod postgres;
 pub mod releases;
 pub mod retention;
 pub mod sessions;
 pub mod sqlite;
 
 use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
 
 use homedesk_protocol::{
     ActionResult, Attachment, CallRecord, Change, Conversation, ConversationStatus, EntityKind,
@@ -26,10 +30,105 @@ use homedesk_protocol::{
 
 pub use channels::{AdapterRow, ChannelTx, DeliveryRow, DeliveryUpdate, EgressState};
 pub use console::{ConsoleTx, HandledContact};
+pub use postgres::PgStorage;
 pub use releases::{RELEASE_CHUNK_BYTES, ReleaseRow, ReleaseTx};
 pub use retention::RetentionTx;
 pub use sessions::{FamilyRow, SessionTx};
 pub use sqlite::SqliteStorage;
+
+/// The environment variable that names the database (a `postgres://` URL)
+/// for every command; it wins over `database` in `platform.toml`.
+pub const DATABASE_ENV: &str = "HOMEDESK_PLATFORM_DATABASE";
+
+/// Checks a `database` setting: PostgreSQL's URL, parsed.
+pub fn check_database_url(url: &str) -> anyhow::Result<String> {
+    let url = url.trim();
+    anyhow::ensure!(
+        url.starts_with("postgres://") || url.starts_with("postgresql://"),
+        "database: give a postgres:// URL (postgres://user:password@host:5432/name); \
+         without the setting the platform keeps SQLite in its data folder"
+    );
+    url.parse::<tokio_postgres::Config>().map_err(|e| {
+        anyhow::anyhow!(
+            "database: {} is not a usable URL: {e}",
+            postgres::redact(url)
+        )
+    })?;
+    Ok(url.to_owned())
+}
+
+/// Opens the platform's database: PostgreSQL at `database` when given,
+/// else SQLite in `data_dir` (made when missing). Either way its schema is
+/// brought up to date.
+pub fn open(data_dir: &Path, database: Option<&str>) -> anyhow::Result<Arc<dyn Storage>> {
+    Ok(match database {
+        Some(url) => {
+            // The folder still holds the TLS files and tokens.
+            crate::owner_only::create_dir(data_dir)?;
+            Arc::new(PgStorage::open(&check_database_url(url)?)?)
+        }
+        None => Arc::new(SqliteStorage::open(data_dir)?),
+    })
+}
+
+/// The database an administration command works on: [`DATABASE_ENV`], else
+/// `database` in the folder's `platform.toml`, else SQLite in the folder.
+pub fn configured_database(data_dir: &Path) -> anyhow::Result<Option<String>> {
+    if let Some(url) = std::env::var(DATABASE_ENV)
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
+        return Ok(Some(check_database_url(&url)?));
+    }
+    let file = data_dir.join(crate::config::FILE_NAME);
+    if !file.exists() {
+        return Ok(None);
+    }
+    crate::config::ServeConfig::load(&file)?
+        .database
+        .map(|url| check_database_url(&url))
+        .transpose()
+}
+
+/// Opens the database the folder is configured for ([`configured_database`]),
+/// making it when missing.
+pub fn open_configured(data_dir: &Path) -> anyhow::Result<Arc<dyn Storage>> {
+    open(data_dir, configured_database(data_dir)?.as_deref())
+}
+
+/// Opens the database of an existing platform (administration never makes
+/// a new one): refuses a folder with neither a SQLite database nor a
+/// configured PostgreSQL one.
+pub fn open_existing(data_dir: &Path) -> anyhow::Result<Arc<dyn Storage>> {
+    match configured_database(data_dir)? {
+        Some(url) => Ok(Arc::new(PgStorage::open_existing(&url)?)),
+        None => {
+            anyhow::ensure!(
+                data_dir.join("platform.db").exists(),
+                "{} holds no platform database; make one with `homedesk-platform init --data-dir {}`",
+                data_dir.display(),
+                data_dir.display()
+            );
+            Ok(Arc::new(SqliteStorage::open(data_dir)?))
+        }
+    }
+}
+
+/// A stored record from its kind and JSON (both dialects keep the wire shape).
+pub(crate) fn record_from_row(kind: &str, data: &str) -> anyhow::Result<Record> {
+    let kind =
+        EntityKind::parse(kind).ok_or_else(|| anyhow::anyhow!("unknown stored kind {kind:?}"))?;
+    let value: serde_json::Value = serde_json::from_str(data)?;
+    Record::from_json(kind, value).map_err(|e| anyhow::anyhow!("stored {kind:?} is invalid: {e}"))
+}
+
+/// A conversation status as its JSON string, the form queries compare.
+pub(crate) fn status_str(status: ConversationStatus) -> anyhow::Result<String> {
+    match serde_json::to_value(status)? {
+        serde_json::Value::String(s) => Ok(s),
+        other => anyhow::bail!("status serialized as {other}"),
+    }
+}
 
 /// Who may see a change-log entry.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -325,6 +424,18 @@ pub trait Storage: Send + Sync {
     fn write(&self, work: &mut dyn FnMut(&mut dyn Tx) -> anyhow::Result<()>) -> anyhow::Result<()>;
     /// Runs `work` in a read transaction (a consistent snapshot).
     fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> anyhow::Result<()>) -> anyhow::Result<()>;
+}
+
+/// A shared storage is a storage: `&Arc<dyn Storage>` goes where a
+/// `&dyn Storage` is asked for.
+impl<S: Storage + ?Sized> Storage for Arc<S> {
+    fn write(&self, work: &mut dyn FnMut(&mut dyn Tx) -> anyhow::Result<()>) -> anyhow::Result<()> {
+        (**self).write(work)
+    }
+
+    fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> anyhow::Result<()>) -> anyhow::Result<()> {
+        (**self).read(work)
+    }
 }
 
 impl dyn Storage + '_ {

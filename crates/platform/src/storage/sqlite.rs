@@ -19,7 +19,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, param
 
 use super::{
     AccessTokenRow, Audience, KindFilter, OfferRow, OfferState, RefreshTokenRow, Storage,
-    StoredActionKey, Tx, Viewer, WebchatCustomerRow,
+    StoredActionKey, Tx, Viewer, WebchatCustomerRow, record_from_row, status_str,
 };
 
 /// Migrations, in order; entry `i` brings the schema to `user_version = i + 1`.
@@ -137,21 +137,8 @@ struct SqliteTx<'a> {
     tx: &'a rusqlite::Transaction<'a>,
 }
 
-fn record_from_row(kind: &str, data: &str) -> anyhow::Result<Record> {
-    let kind = EntityKind::parse(kind).with_context(|| format!("unknown stored kind {kind:?}"))?;
-    let value: serde_json::Value = serde_json::from_str(data)?;
-    Record::from_json(kind, value).map_err(|e| anyhow::anyhow!("stored {kind:?} is invalid: {e}"))
-}
-
 fn conversation_from(data: &str) -> anyhow::Result<Conversation> {
     Ok(serde_json::from_str(data)?)
-}
-
-fn status_str(status: ConversationStatus) -> anyhow::Result<String> {
-    match serde_json::to_value(status)? {
-        serde_json::Value::String(s) => Ok(s),
-        other => bail!("status serialized as {other}"),
-    }
 }
 
 impl SqliteTx<'_> {
