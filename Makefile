@@ -73,7 +73,7 @@ test: bootstrap
 # (scripts/bench-load.sh, crates/loadgen; target/bench/load.md).
 # Optimised build: the first run
 # compiles for a while; the search benchmark then takes about 3 minutes, the
-# desktop one about 2.5, the load test about 25.
+# desktop one about 2.5, the load test about 30.
 bench: ui
 	$(CARGO) bench --locked -p homedesk-platform --bench sync
 	$(CARGO) bench --locked -p homedesk-platform --bench first_sync

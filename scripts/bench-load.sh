@@ -46,23 +46,22 @@ loadgen=(target/release/homedesk-loadgen bench
   --steps "$steps" --warmup "$warmup" --duration "$duration"
   --contacts-per-agent-minute "$rate" --work-dir target/bench/load-work)
 
-sections=()
+when=$(date -u '+%Y-%m-%d %H:%M UTC')
 for storage in $storages; do
   case "$storage" in
     sqlite)
-      "${loadgen[@]}" --out target/bench/load-sqlite.md --json target/bench/load-sqlite.json
-      sections+=(target/bench/load-sqlite.md)
+      "${loadgen[@]}" --label "SQLite, one instance ($when)" \
+        --out target/bench/load-sqlite.md --json target/bench/load-sqlite.json
       ;;
     postgres)
       if command -v pg_virtualenv >/dev/null; then
         # shellcheck disable=SC2016 # expanded inside, where with-postgres.sh sets it
         scripts/with-postgres.sh bash -c '"$@" --postgres "$HOMEDESK_TEST_POSTGRES"' bench-load \
-          "${loadgen[@]}" --out target/bench/load-postgres.md --json target/bench/load-postgres.json
-        sections+=(target/bench/load-postgres.md)
+          "${loadgen[@]}" --label "PostgreSQL, one instance ($when)" \
+          --out target/bench/load-postgres.md --json target/bench/load-postgres.json
       else
         printf '### PostgreSQL, one instance\n\nSKIPPED: pg_virtualenv is missing (make bootstrap installs it).\n' \
           >target/bench/load-postgres.md
-        sections+=(target/bench/load-postgres.md)
       fi
       ;;
     *)
@@ -73,16 +72,21 @@ for storage in $storages; do
 done
 
 {
-  echo "## Load: agents per machine ($(date -u +%Y-%m-%d))"
+  echo "## Load: agents per machine"
   echo
   echo "$(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)), $(free -g | awk '/^Mem:/ {print $2}') GiB."
-  echo "The platform, the load generator and PostgreSQL share these cores: platform CPU is of"
-  echo "one core (200% = both), the load generator's own is beside it, and \"machine busy\" counts"
-  echo "every process, other users' too (steal: other virtual machines)."
+  echo "The platform, the load generator and PostgreSQL share these cores. CPU columns are"
+  echo "percent of one core (200% = both): the platform's; the database's (PostgreSQL's"
+  echo "processes; SQLite runs inside the platform); the load generator's own. \"Machine busy\""
+  echo "counts every process on the machine, other users' too (steal: other virtual machines)."
   echo
-  for section in "${sections[@]}"; do
-    cat "$section"
-    echo
+  # Both storages' tables, each headed with when it was measured (a run
+  # with LOAD_STORAGES=postgres keeps the last SQLite table).
+  for section in target/bench/load-sqlite.md target/bench/load-postgres.md; do
+    if [ -f "$section" ]; then
+      cat "$section"
+      echo
+    fi
   done
 } >target/bench/load.md
 echo "bench-load: wrote target/bench/load.md"

@@ -11,7 +11,8 @@
 //! asks for the following page in its answer (`POST /v1/actions?cursor=`),
 //! since the platform does not poke the sign-in that pushed. And like a
 //! person: an offer is accepted after 1–3 s; a conversation of its queue
-//! still waiting after 10–30 s is claimed; a customer's message is answered
+//! left waiting 45–90 s is claimed (by a few of the queue's agents, see
+//! [`CLAIMERS_PER_QUEUE`]); a customer's message is answered
 //! 5–20 s after it arrived; a conversation whose customer said their last
 //! word (`#end`) is wrapped up 2–5 s after the last reply; set on a break
 //! by the platform (offers that ran out), it is available again 5–15 s later.
@@ -294,7 +295,13 @@ impl Agent {
                 }
                 Err(err) => {
                     self.rec().error(&format!("sign-in: {}", err.kind()), &err);
-                    return Err(format!("sign-in of {}: {err}", self.code));
+                    let hint = match &err {
+                        CallError::Status { status, .. } if *status == StatusCode::UNAUTHORIZED => {
+                            " (is the platform started with `serve --demo --demo-agents N`, N at least --agents?)"
+                        }
+                        _ => "",
+                    };
+                    return Err(format!("sign-in of {}: {err}{hint}", self.code));
                 }
             }
         }

@@ -130,6 +130,11 @@ async fn step(args: &BenchArgs, n: usize) -> anyhow::Result<RunResult> {
         ca: dir.join("tls").join("ca.pem"),
         ingress_secret: read_secret(&dir.join("demo-adapter-secret"))?,
         platform_pids: vec![platform.pid],
+        measure_names: if database.is_some() {
+            vec!["postgres".to_owned()]
+        } else {
+            Vec::new()
+        },
     };
     let result = run::run(&target, n, &args.load).await;
     platform.stop().await;

@@ -137,6 +137,10 @@ struct RunArgs {
     /// A platform process to measure (CPU time, peak RSS); repeatable.
     #[arg(long = "platform-pid")]
     platform_pids: Vec<u32>,
+    /// Also measure the CPU of every process with this command name (e.g.
+    /// `postgres`); repeatable.
+    #[arg(long, value_name = "NAME")]
+    measure: Vec<String>,
     /// Also write the results as JSON here.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -171,6 +175,7 @@ fn real_main(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 ca: args.ca,
                 ingress_secret: secret,
                 platform_pids: args.platform_pids,
+                measure_names: args.measure,
             };
             let result = runtime.block_on(run::run(&target, args.agents, &args.load))?;
             println!("{}", report::text(&result));

@@ -68,6 +68,36 @@ pub fn read(pid: Option<u32>) -> anyhow::Result<Reading> {
     })
 }
 
+/// The CPU time so far, in seconds, of every process whose command name is
+/// `name` (e.g. `postgres`: its server and one backend per connection);
+/// processes that ended in between are not counted.
+pub fn by_name(name: &str) -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    let mut ticks = 0u64;
+    for entry in dir.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        if &stat[open + 1..close] != name {
+            continue;
+        }
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        let tick = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        ticks += tick(11) + tick(12);
+    }
+    ticks as f64 / TICKS_PER_SEC
+}
+
 /// The whole machine's CPU time so far, in ticks, from the first line of
 /// `/proc/stat`.
 #[derive(Debug, Clone, Copy, Default)]

@@ -205,6 +205,14 @@ pub struct ProcUsage {
     pub threads_max: u64,
 }
 
+/// The CPU of the processes of one name over the window.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NamedUsage {
+    pub name: String,
+    /// Percent of one core (200 = both).
+    pub cpu_window_pct: f64,
+}
+
 /// The machine's CPU over the window, percent of all its cores.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct MachineUsage {
@@ -271,6 +279,8 @@ pub struct RunResult {
     /// The whole machine's CPU during the window (all processes), percent
     /// of all cores.
     pub machine: MachineUsage,
+    /// Other programs measured by name (PostgreSQL's processes).
+    pub others: Vec<NamedUsage>,
     pub definitions: String,
 }
 
@@ -379,6 +389,12 @@ pub fn text(r: &RunResult) -> String {
         "load generator: CPU {:.0}% in the ramp, {:.0}% in the window; peak RSS {:.0} MiB",
         r.loadgen.cpu_ramp_pct, r.loadgen.cpu_window_pct, r.loadgen.rss_peak_mib
     ));
+    for other in &r.others {
+        line(format!(
+            "{} processes: CPU {:.0}% in the window (of one core)",
+            other.name, other.cpu_window_pct
+        ));
+    }
     let m = &r.machine;
     line(format!(
         "machine in the window (% of both cores): {:.0}% busy (user {:.0}, system {:.0}, interrupts {:.0}), {:.0}% stolen by other VMs",
@@ -395,8 +411,8 @@ pub fn text(r: &RunResult) -> String {
 
 /// The Markdown table's header (see [`markdown_row`]).
 pub const TABLE_HEADER: &str = "\
-| agents | ramp | actions in window | action p50 / p95 / p99 | messages | delivery p50 / p95 / p99 | delivery p95, all receivers | errors (window / run) | platform CPU (100% = 1 core) | platform RSS peak | loadgen CPU | machine busy (steal) | targets |
-|---:|---:|---:|---|---:|---|---:|---|---:|---:|---:|---:|---|";
+| agents | ramp | actions in window | action p50 / p95 / p99 | messages | delivery p50 / p95 / p99 | delivery p95, all receivers | errors (window / run) | platform CPU (100% = 1 core) | database CPU | platform RSS peak | loadgen CPU | machine busy (steal) | targets |
+|---:|---:|---:|---|---:|---|---:|---|---:|---:|---:|---:|---:|---|";
 
 /// One row of the bench's table.
 pub fn markdown_row(r: &RunResult) -> String {
@@ -419,7 +435,7 @@ pub fn markdown_row(r: &RunResult) -> String {
         .collect();
     let failures = r.failures();
     format!(
-        "| {} | {:.0} s | {} | {} / {} / {} | {} ({} lost) | {} / {} / {} | {} | {} / {} | {} | {} | {:.0}% | {:.0}% ({:.0}%) | {} |",
+        "| {} | {:.0} s | {} | {} / {} / {} | {} ({} lost) | {} / {} / {} | {} | {} / {} | {} | {} | {} | {:.0}% | {:.0}% ({:.0}%) | {} |",
         r.agents,
         r.ramp_secs,
         r.actions.count,
@@ -435,6 +451,15 @@ pub fn markdown_row(r: &RunResult) -> String {
         r.errors.in_window(),
         r.errors.total(),
         cpu.join(" + "),
+        if r.others.is_empty() {
+            "–".to_owned()
+        } else {
+            r.others
+                .iter()
+                .map(|o| format!("{:.0}%", o.cpu_window_pct))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        },
         rss.join(" + "),
         r.loadgen.cpu_window_pct,
         r.machine.busy_pct,

@@ -39,6 +39,8 @@ pub struct Target {
     pub ca: PathBuf,
     pub ingress_secret: String,
     pub platform_pids: Vec<u32>,
+    /// Other programs to measure by command name (`postgres`).
+    pub measure_names: Vec<String>,
 }
 
 /// The code of agent `i` (from 1), as `serve --demo --demo-agents` names them.
@@ -265,6 +267,11 @@ pub async fn run(target: &Target, agents: usize, load: &LoadArgs) -> anyhow::Res
     let window_start = Instant::now();
     let counters_start = rec.snapshot();
     usage.window_start = usage.read(Some(rec));
+    let names_start: Vec<f64> = target
+        .measure_names
+        .iter()
+        .map(|name| procstat::by_name(name))
+        .collect();
     let machine_window_start = procstat::machine()?;
     let window_end = window_start + Duration::from_secs(load.duration);
     while Instant::now() < window_end {
@@ -275,6 +282,11 @@ pub async fn run(target: &Target, agents: usize, load: &LoadArgs) -> anyhow::Res
     let window_end = Instant::now();
     let counters_end = rec.snapshot();
     usage.window_end = usage.read(Some(rec));
+    let names_end: Vec<f64> = target
+        .measure_names
+        .iter()
+        .map(|name| procstat::by_name(name))
+        .collect();
     let machine_window_end = procstat::machine()?;
     let window = window_end - window_start;
 
@@ -314,6 +326,15 @@ pub async fn run(target: &Target, agents: usize, load: &LoadArgs) -> anyhow::Res
         .collect();
     result.loadgen = usage.usage(target.platform_pids.len(), ramp, window);
     result.machine = machine_usage(&machine_window_start, &machine_window_end);
+    result.others = target
+        .measure_names
+        .iter()
+        .zip(names_start.iter().zip(&names_end))
+        .map(|(name, (a, b))| report::NamedUsage {
+            name: name.clone(),
+            cpu_window_pct: (b - a).max(0.0) / window.as_secs_f64() * 100.0,
+        })
+        .collect();
     Ok(result)
 }
 
