@@ -252,13 +252,18 @@ impl Tx for SqliteTx<'_> {
             .collect()
     }
 
+    // `ORDER BY +id` (not `id`) in these two: ordering by the primary key
+    // makes SQLite's planner walk every record in key order and parse its
+    // JSON instead of using the status/assignee index; routing asks once
+    // per agent, so that was most of the platform's CPU under load
+    // (docs/benchmarks.md, "Load"). The `+` only keeps the planner off it.
     fn conversations_with_status(
         &mut self,
         status: ConversationStatus,
     ) -> anyhow::Result<Vec<Conversation>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT data FROM records WHERE kind = 'conversation' \
-             AND json_extract(data, '$.status') = ?1 ORDER BY id",
+             AND json_extract(data, '$.status') = ?1 ORDER BY +id",
         )?;
         let rows: Vec<String> = stmt
             .query_map([status_str(status)?], |r| r.get(0))?
@@ -270,7 +275,7 @@ impl Tx for SqliteTx<'_> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT data FROM records WHERE kind = 'conversation' \
              AND json_extract(data, '$.assigned_to') = ?1 \
-             AND json_extract(data, '$.status') <> 'resolved' ORDER BY id",
+             AND json_extract(data, '$.status') <> 'resolved' ORDER BY +id",
         )?;
         let rows: Vec<String> = stmt
             .query_map([agent], |r| r.get(0))?
