@@ -264,6 +264,9 @@ pub fn change_account(
                 if let Some(hash) = &hash {
                     tx.set_password_hash(code, hash)?;
                 }
+                // The new password is not what was guessed at: the code's
+                // wait or lockout ends.
+                crate::sign_in_limits::forget_agent(tx, code)?;
             }
         }
         Ok(tx.revoke_agent_families(code, now)?.len())

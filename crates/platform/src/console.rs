@@ -21,7 +21,6 @@ use homedesk_protocol::{
 };
 
 use crate::error::ApiError;
-use crate::routing::Connections;
 use crate::storage::{HandledContact, Tx, everyone};
 
 /// Offsets from UTC a request may name, in minutes (UTC−12:00 to UTC+14:00).
@@ -165,13 +164,17 @@ fn unanswered_since(messages: &[Message]) -> Option<UnixMillis> {
 pub fn team(
     tx: &mut dyn Tx,
     me: &AgentProfile,
-    links: &Connections,
     now: UnixMillis,
     utc_offset_minutes: i16,
 ) -> anyhow::Result<TeamView> {
     let handled_today: HashMap<String, u32> = tx
         .handled_counts_since(midnight_before(now, utc_offset_minutes))?
         .into_iter()
+        .collect();
+    let links: HashMap<String, crate::storage::AgentLink> = tx
+        .links()?
+        .into_iter()
+        .map(|l| (l.agent.clone(), l))
         .collect();
     let mut agents = Vec::new();
     for p in profiles(tx)? {
@@ -197,7 +200,7 @@ pub fn team(
                 });
             }
         }
-        let (link, link_since) = links.link_state(&p.code);
+        let (link, link_since) = crate::links::link_state(links.get(&p.code));
         agents.push(TeamAgent {
             handled_today: handled_today.get(&p.code).copied().unwrap_or(0),
             holding: u32::try_from(held.len()).unwrap_or(u32::MAX),

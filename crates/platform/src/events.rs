@@ -60,13 +60,8 @@ struct StreamGuard {
 impl Drop for StreamGuard {
     fn drop(&mut self) {
         self.platform.open_sessions.release(&self.family);
-        if self
-            .platform
-            .connections
-            .stream_closed(&self.agent, now_ms())
-        {
-            self.platform.link_changed(&self.agent);
-        }
+        self.platform.connections.stream_closed(&self.agent);
+        self.platform.links_changed.notify_one();
     }
 }
 
@@ -79,6 +74,9 @@ struct StreamState {
     heartbeat: tokio::time::Interval,
     stop: tokio::sync::watch::Receiver<bool>,
     pending: VecDeque<ServerEvent>,
+    /// Envelopes taken off the hub early, while gathering pokes that queued
+    /// up (`StreamState::gather`), to be handled in order next.
+    held: VecDeque<Envelope>,
     /// `?changes=inline`: carry the changes in `changes` events.
     inline: bool,
     /// The log position this workstation is known to have been told about
@@ -89,6 +87,61 @@ struct StreamState {
 }
 
 impl StreamState {
+    /// Whether `envelope` is for this stream's agent, and whether this
+    /// stream's own sign-in caused it.
+    fn concerns(&self, envelope: &Envelope) -> (bool, bool) {
+        let for_agent = match &envelope.to {
+            Addressee::Everyone => true,
+            Addressee::Agent(a) => *a == self.guard.agent,
+        };
+        let own_push = envelope.skip_family.as_deref() == Some(self.guard.family.as_str());
+        (for_agent, own_push)
+    }
+
+    /// Handles one envelope from the hub.
+    async fn on_envelope(&mut self, envelope: Envelope) {
+        let (for_agent, own_push) = self.concerns(&envelope);
+        match envelope.event {
+            // This workstation pulls right after its own
+            // push (or had the page in the push's answer).
+            ServerEvent::Changes { latest_seq, .. } if own_push => {
+                self.told = self.told.max(latest_seq);
+            }
+            ServerEvent::Changes { latest_seq, .. } if for_agent => {
+                let latest = self.gather(latest_seq);
+                if self.inline && latest <= self.told {
+                    // Told already (a repeated or late poke): no read.
+                    return;
+                }
+                if let Some(event) = self.changes_event(latest).await {
+                    self.pending.push_back(event);
+                }
+            }
+            event if for_agent && !own_push => self.pending.push_back(event),
+            _ => {}
+        }
+    }
+
+    /// Pokes that queued up behind one at `latest` make one read, not one
+    /// each: takes what waits on the hub, merges the pokes for this stream
+    /// into the highest position, and holds the rest, in order, for after.
+    /// Returns the position to read up to.
+    fn gather(&mut self, mut latest: u64) -> u64 {
+        while let Ok(next) = self.receiver.try_recv() {
+            let (for_agent, own_push) = self.concerns(&next);
+            match next.event {
+                ServerEvent::Changes { latest_seq, .. } if for_agent && !own_push => {
+                    latest = latest.max(latest_seq);
+                }
+                _ => self.held.push_back(next),
+            }
+            if self.held.len() >= 64 {
+                break;
+            }
+        }
+        latest
+    }
+
     /// What a `changes` envelope up to `latest` becomes on this stream:
     /// the page itself when it is small, a poke when it is not, and nothing
     /// when none of it is for this agent.
@@ -265,9 +318,9 @@ pub async fn events(
     } else {
         None
     };
-    if platform.connections.stream_opened(&agent, now) {
-        platform.link_changed(&agent);
-    }
+    platform.connections.stream_opened(&agent);
+    platform.links_changed.notify_one();
+    // The pass writes the new stream first, then may offer it a contact.
     platform.reroute.notify_one();
     // The workstation pulls on connect; inline pages start from here.
     let mut pending = VecDeque::from([ServerEvent::poke(latest)]);
@@ -286,6 +339,7 @@ pub async fn events(
         heartbeat,
         stop: platform.shutting_down.subscribe(),
         pending,
+        held: VecDeque::new(),
         inline,
         told: latest,
         encoder,
@@ -302,6 +356,10 @@ pub async fn events(
             if *s.stop.borrow() || *s.ended.borrow() {
                 return None;
             }
+            if let Some(envelope) = s.held.pop_front() {
+                s.on_envelope(envelope).await;
+                continue;
+            }
             tokio::select! {
                 _ = s.stop.changed() => return None,
                 // The sign-in ended (signed out, disabled, expired): no more events.
@@ -310,28 +368,7 @@ pub async fn events(
                     s.pending.push_back(ServerEvent::Heartbeat { server_time: now_ms() });
                 }
                 received = s.receiver.recv() => match received {
-                    Ok(envelope) => {
-                        let for_agent = match &envelope.to {
-                            Addressee::Everyone => true,
-                            Addressee::Agent(a) => *a == s.guard.agent,
-                        };
-                        let own_push =
-                            envelope.skip_family.as_deref() == Some(s.guard.family.as_str());
-                        match envelope.event {
-                            // This workstation pulls right after its own
-                            // push (or had the page in the push's answer).
-                            ServerEvent::Changes { latest_seq, .. } if own_push => {
-                                s.told = s.told.max(latest_seq);
-                            }
-                            ServerEvent::Changes { latest_seq, .. } if for_agent => {
-                                if let Some(event) = s.changes_event(latest_seq).await {
-                                    s.pending.push_back(event);
-                                }
-                            }
-                            event if for_agent && !own_push => s.pending.push_back(event),
-                            _ => {}
-                        }
-                    }
+                    Ok(envelope) => s.on_envelope(envelope).await,
                     Err(RecvError::Lagged(_)) => {
                         // Missed some events: a poke makes the workstation pull.
                         let latest = s

@@ -36,8 +36,8 @@ use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Pr
 use crate::auth::{self, Caller};
 use crate::error::ApiError;
 use crate::hub::Addressee;
+use crate::links::LinkReport;
 use crate::pages::{self, Position};
-use crate::routing::LinkReport;
 use crate::storage::KindFilter;
 use crate::{Platform, actions, ingress, now_ms};
 
@@ -495,13 +495,9 @@ impl FromRequestParts<Shared> for Agent {
                     .read_with(|tx| auth::authenticate(tx, &token, now))
             })
             .await??;
-        let change = platform.connections.seen(&caller.agent, report, now);
-        if change.degraded {
-            // Chats may go to (or no longer to) this agent.
-            platform.reroute.notify_one();
-        }
-        if change.state {
-            platform.link_changed(&caller.agent);
+        if platform.connections.seen(&caller.agent, report) {
+            // Written by the links task, which reroutes if it matters.
+            platform.links_changed.notify_one();
         }
         Ok(Agent(caller))
     }
@@ -694,18 +690,18 @@ async fn post_actions(
             p.storage.write_with(|tx| {
                 let (results, effects) =
                     actions::apply_batch(tx, &caller.agent, &batch.actions, now)?;
+                for (result, answered) in results.iter().zip(&answers) {
+                    if let Some(answered) = answered
+                        && result.status == ActionStatus::Applied
+                    {
+                        crate::routing::offer_answered(tx, answered)?;
+                    }
+                }
                 let latest = tx.latest_seq()?;
                 Ok((results, effects, latest))
             })
         })
         .await?;
-    for (result, answered) in results.iter().zip(&answers) {
-        if let Some(answered) = answered
-            && result.status == ActionStatus::Applied
-        {
-            platform.connections.offer_answered(answered);
-        }
-    }
     for result in &results {
         let status = match result.status {
             ActionStatus::Applied => "applied",
@@ -881,13 +877,7 @@ async fn get_team(
                     Ok(me) => me,
                     Err(refused) => return Ok(Err(refused)),
                 };
-                Ok(Ok(crate::console::team(
-                    tx,
-                    &me,
-                    &p.connections,
-                    now,
-                    offset,
-                )?))
+                Ok(Ok(crate::console::team(tx, &me, now, offset)?))
             })
         })
         .await??;

@@ -33,6 +33,7 @@ pub mod events;
 pub mod http;
 pub mod hub;
 pub mod ingress;
+pub mod links;
 pub mod metrics;
 pub mod owner_only;
 pub mod pages;
@@ -58,9 +59,9 @@ use tokio::sync::{Notify, watch};
 
 use crate::auth::AuthConfig;
 use crate::egress::EgressConfig;
-use crate::hub::{Addressee, Hub};
+use crate::hub::{Addressee, Heard, Hub, Nudge, PeerMessage};
+use crate::links::{BEAT_MS, Connections, LinkChanges};
 use crate::metrics::Metrics;
-use crate::routing::Connections;
 use crate::storage::Storage;
 
 /// Milliseconds since the Unix epoch, now.
@@ -107,6 +108,9 @@ pub struct Platform {
     pub connections: Connections,
     /// Wakes the routing task early (a contact arrived, capacity freed).
     pub reroute: Notify,
+    /// Wakes the links task: a stream opened or closed, or a workstation
+    /// said something new of its link (`Platform::run_links`).
+    pub links_changed: Notify,
     /// Wakes the egress worker early (a reply was stored or unblocked).
     pub wake_egress: Notify,
     /// Flips to `true` when the server begins shutting down; event streams end.
@@ -125,6 +129,8 @@ pub struct Platform {
 
 impl Platform {
     pub fn new(storage: Arc<dyn Storage>, settings: Settings) -> Platform {
+        let connections = Connections::new(now_ms());
+        let hub = Hub::new(connections.instance(), storage.peers());
         Platform {
             webchat: webchat::WebChat::new(settings.webchat),
             throttle: sign_in_limits::Throttle::new(settings.sign_in.clone()),
@@ -135,10 +141,11 @@ impl Platform {
             open_sessions: sessions::OpenSessions::default(),
             storage,
             settings,
-            hub: Hub::default(),
+            hub,
             metrics: Metrics::default(),
-            connections: Connections::new(now_ms()),
+            connections,
             reroute: Notify::new(),
+            links_changed: Notify::new(),
             wake_egress: Notify::new(),
             shutting_down: watch::channel(false).0,
             photo_work: tokio::sync::Semaphore::new(attachments::PHOTO_WORKERS),
@@ -167,36 +174,194 @@ impl Platform {
             .send_except(Addressee::Everyone, ServerEvent::poke(latest_seq), family);
     }
 
-    /// Nudges the supervisors of `agent`'s queues to read their team view
-    /// again (`team_changed`): the agent's link went up, down or degraded,
-    /// which the change log does not carry. Called only when it changed;
-    /// the lookup runs on a blocking thread, off the caller's path.
-    pub fn link_changed(self: &Arc<Self>, agent: &str) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let platform = Arc::clone(self);
-        let agent = agent.to_owned();
-        runtime.spawn(async move {
-            let found = platform
+    /// Nudges the supervisors of `agents`' queues to read their team view
+    /// again (`team_changed`): their links went up, down or degraded, which
+    /// the change log does not carry.
+    fn nudge_supervisors(&self, supervisors: Vec<String>) {
+        let server_time = now_ms();
+        for supervisor in supervisors {
+            self.hub.send(
+                Addressee::Agent(supervisor),
+                ServerEvent::TeamChanged { server_time },
+            );
+        }
+    }
+
+    /// Writes what changed of this instance's connections (streams opened
+    /// or closed, links said degraded or ok) and tells whom it concerns.
+    pub fn flush_links(&self, now: UnixMillis) -> anyhow::Result<()> {
+        if !self.connections.dirty() {
+            return Ok(());
+        }
+        let written = self.storage.write_with(|tx| {
+            let changes = self.connections.flush(tx, now)?;
+            let supervisors = supervisors_of_all(tx, &changes.state)?;
+            Ok((changes, supervisors))
+        });
+        let (changes, supervisors) = written.inspect_err(|_| {
+            // Not committed after all: everything is written again.
+            self.connections.mark_all_dirty();
+        })?;
+        let LinkChanges { degraded, .. } = changes;
+        if degraded {
+            // Chats may go to (or no longer to) these agents.
+            self.reroute.notify_one();
+        }
+        self.nudge_supervisors(supervisors);
+        Ok(())
+    }
+
+    /// This instance's beat (`links::Connections::beat`): takes out dead
+    /// instances' streams, and pokes this instance's streams if the log
+    /// grew past their last poke (a nudge lost with an instance that died
+    /// between its commit and its `NOTIFY`).
+    pub fn beat(&self, now: UnixMillis) -> anyhow::Result<()> {
+        let (gone, supervisors, latest) = self.storage.write_with(|tx| {
+            let gone = self.connections.beat(tx, now)?;
+            let supervisors = supervisors_of_all(tx, &gone)?;
+            Ok((gone, supervisors, tx.latest_seq()?))
+        })?;
+        if !gone.is_empty() {
+            self.reroute.notify_one();
+        }
+        self.nudge_supervisors(supervisors);
+        if self.hub.peers().is_some() && latest > self.hub.last_poke() {
+            self.hub
+                .deliver(Addressee::Everyone, ServerEvent::poke(latest), None);
+        }
+        self.flush_links(now)
+    }
+
+    /// The links task: writes connection changes as they happen and beats
+    /// every [`BEAT_MS`]; on shutdown, takes this instance's streams out.
+    pub async fn run_links(self: Arc<Self>) {
+        let mut stop = self.shutting_down.subscribe();
+        let mut beat = tokio::time::interval(std::time::Duration::from_millis(
+            u64::try_from(BEAT_MS).unwrap_or(2000),
+        ));
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let beating = tokio::select! {
+                _ = beat.tick() => true,
+                _ = self.links_changed.notified() => false,
+                _ = stop.changed() => break,
+            };
+            let done = self
                 .blocking(move |p| {
-                    p.storage
-                        .read_with(|tx| console::supervisors_of(tx, &agent))
+                    let now = now_ms();
+                    if beating {
+                        p.beat(now)
+                    } else {
+                        p.flush_links(now)
+                    }
                 })
                 .await;
-            match found {
-                Ok(supervisors) => {
-                    let server_time = now_ms();
-                    for supervisor in supervisors {
-                        platform.hub.send(
-                            Addressee::Agent(supervisor),
-                            ServerEvent::TeamChanged { server_time },
-                        );
+            if let Err(err) = done {
+                tracing::warn!("could not write agents' connections: {err:#}");
+            }
+        }
+        self.leave().await;
+    }
+
+    /// This instance stops: its agents' streams end now (the others see
+    /// them gone at once rather than after `links::DEAD_AFTER_MS`).
+    pub async fn leave(self: &Arc<Self>) {
+        let left = self
+            .blocking(|p| {
+                p.storage.write_with(|tx| {
+                    let gone = p.connections.leave(tx, now_ms())?;
+                    supervisors_of_all(tx, &gone)
+                })
+            })
+            .await;
+        match left {
+            Ok(supervisors) => self.nudge_supervisors(supervisors),
+            Err(err) => tracing::warn!("could not take this instance's streams out: {err:#}"),
+        }
+    }
+
+    /// Hands what the other instances publish to this instance's streams
+    /// (`hub::Nudge`); returns at once when the storage has no others.
+    pub async fn run_peers(self: Arc<Self>) {
+        let Some(mut heard) = self.hub.peers().and_then(|p| p.subscribe()) else {
+            return;
+        };
+        let mut stop = self.shutting_down.subscribe();
+        loop {
+            let next = tokio::select! {
+                next = heard.recv() => next,
+                _ = stop.changed() => return,
+            };
+            match next {
+                None => return,
+                Some(Heard::Listening) => {
+                    // Nudges may have been lost while not listening.
+                    match self
+                        .blocking(|p| p.storage.read_with(|tx| tx.latest_seq()))
+                        .await
+                    {
+                        Ok(latest) => {
+                            self.hub
+                                .deliver(Addressee::Everyone, ServerEvent::poke(latest), None)
+                        }
+                        Err(err) => tracing::warn!("could not read the log's head: {err:#}"),
                     }
                 }
-                Err(err) => tracing::warn!("could not nudge the team console: {err:#}"),
+                Some(Heard::Message(text)) => match serde_json::from_str::<PeerMessage>(&text) {
+                    Ok(message) if message.from == self.hub.instance() => {}
+                    Ok(message) => self.relay(message.nudge).await,
+                    Err(err) => tracing::warn!("a nudge that does not parse ({err}): {text}"),
+                },
             }
-        });
+        }
+    }
+
+    /// What another instance's nudge becomes on this instance's streams.
+    async fn relay(self: &Arc<Self>, nudge: Nudge) {
+        match nudge {
+            Nudge::Changes {
+                latest_seq,
+                skip_family,
+            } => self.hub.deliver(
+                Addressee::Everyone,
+                ServerEvent::poke(latest_seq),
+                skip_family,
+            ),
+            Nudge::Team { supervisor } => self.hub.deliver(
+                Addressee::Agent(supervisor),
+                ServerEvent::TeamChanged {
+                    server_time: now_ms(),
+                },
+                None,
+            ),
+            Nudge::Withdrawn { agent, offer_id } => {
+                if self.connections.has_stream(&agent) {
+                    self.hub.deliver(
+                        Addressee::Agent(agent),
+                        ServerEvent::OfferWithdrawn { offer_id },
+                        None,
+                    );
+                }
+            }
+            Nudge::Offer { agent, offer_id } => {
+                if !self.connections.has_stream(&agent) {
+                    return;
+                }
+                let now = now_ms();
+                let read = self
+                    .blocking(move |p| p.storage.read_with(|tx| open_offer(tx, &offer_id, now)))
+                    .await;
+                match read {
+                    Ok(Some(offer)) => {
+                        self.hub
+                            .deliver(Addressee::Agent(agent), ServerEvent::Offer(offer), None);
+                    }
+                    // Taken, declined or run out in the meantime.
+                    Ok(None) => {}
+                    Err(err) => tracing::warn!("could not read an offer: {err:#}"),
+                }
+            }
+        }
     }
 
     /// One routing pass, announcing new, expired and withdrawn offers, and
@@ -208,9 +373,10 @@ impl Platform {
 
     /// [`Platform::route_once`] at a given time (tests move the clock).
     pub fn route_at(&self, now: UnixMillis) -> anyhow::Result<()> {
+        // Streams opened here count before the pass.
+        self.flush_links(now)?;
         let (outcome, latest) = self.storage.write_with(|tx| {
-            let outcome =
-                routing::route(tx, &self.connections, self.settings.offer_timeout_ms, now)?;
+            let outcome = routing::route(tx, self.settings.offer_timeout_ms, now)?;
             let latest = tx.latest_seq()?;
             Ok((outcome, latest))
         })?;
@@ -299,4 +465,46 @@ impl Platform {
         }
         Ok(swept)
     }
+}
+
+/// The supervisors of every agent in `agents`, each once.
+fn supervisors_of_all(tx: &mut dyn storage::Tx, agents: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut supervisors = Vec::new();
+    for agent in agents {
+        for supervisor in console::supervisors_of(tx, agent)? {
+            if !supervisors.contains(&supervisor) {
+                supervisors.push(supervisor);
+            }
+        }
+    }
+    Ok(supervisors)
+}
+
+/// Offer `offer_id` as its agent is shown it, while it is open at `now`.
+pub fn open_offer(
+    tx: &mut dyn storage::Tx,
+    offer_id: &str,
+    now: UnixMillis,
+) -> anyhow::Result<Option<homedesk_protocol::Offer>> {
+    let Some(row) = tx.offer(offer_id)? else {
+        return Ok(None);
+    };
+    if row.state != storage::OfferState::Open || row.expires_at <= now {
+        return Ok(None);
+    }
+    let Some(homedesk_protocol::Record::Conversation(c)) = tx.get(
+        homedesk_protocol::EntityKind::Conversation,
+        &row.conversation_id,
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(homedesk_protocol::Offer {
+        offer_id: row.offer_id,
+        conversation_id: c.id,
+        channel: c.channel,
+        queue: c.queue,
+        subject: c.subject,
+        expires_at: row.expires_at,
+    }))
 }

@@ -11,11 +11,10 @@
 //!
 //! Link state is a property of the agent's live connection: it changes only
 //! when the workstation states it (`Homedesk-Link: ok` or `degraded` on any
-//! request); a request without the header leaves it as it was. What the
-//! team console shows of it (online, degraded, offline, and since when) is
-//! derived from that and the open event streams (`Connections::link_state`);
-//! each change of it is reported to the caller, which nudges the agent's
-//! supervisors.
+//! request); a request without the header leaves it as it was. Connections,
+//! link states and routing's memory of offers are in the database
+//! (`crate::links`, table `agent_links`), so whichever instance routes sees
+//! every instance's agents.
 //!
 //! A vanished agent (no event stream for their queue's
 //! `vanished_grace_secs`) keeps tickets and call-backs, but each of their
@@ -27,215 +26,24 @@
 //! [`PresenceReason`] the desk shows; an accepted or declined offer, or the
 //! agent choosing a presence, starts the count again.
 //!
-//! Routing runs in one task (`Platform::route`), so two passes never race;
-//! the actions that end offers run under the same database write lock.
-//! Connection state lives in memory: after a restart every workstation
-//! reconnects within seconds, and an agent not seen since the start counts
-//! as gone since the start.
+//! Every instance runs routing passes (`Platform::route`); a pass is one
+//! write transaction, and write transactions run one at a time across
+//! instances (the database's write lock), as do the actions that end
+//! offers, so a contact is offered once and never twice. An agent no
+//! instance has heard of counts as gone since the longest-running live
+//! instance started.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use homedesk_protocol::{
     AgentProfile, Author, Channel, Conversation, ConversationStatus, DEFAULT_VANISHED_GRACE_SECS,
-    EntityKind, LinkState, MessageKind, MissedOffers, Offer, Presence, PresenceReason, Queue,
-    Record, UnixMillis,
+    EntityKind, MessageKind, MissedOffers, Offer, Presence, PresenceReason, Queue, Record,
+    UnixMillis,
 };
 
-use crate::storage::{OfferRow, OfferState, Tx, everyone};
+use crate::links::DEAD_AFTER_MS;
+use crate::storage::{AgentLink, OfferRow, OfferState, Tx, everyone};
 use crate::visibility::save_conversation;
-
-/// What a workstation says of its own link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkReport {
-    Ok,
-    Degraded,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Link {
-    streams: u32,
-    /// When a request or stream of the agent last came; 0: never since the
-    /// platform started.
-    last_seen: UnixMillis,
-    degraded: bool,
-    last_offered: UnixMillis,
-    /// When the last event stream closed; `None` while one is open.
-    gone_since: Option<UnixMillis>,
-    /// Offers in a row that ran out unanswered.
-    missed_in_a_row: u32,
-    /// When [`Link::state`] last changed (the platform's start at first).
-    state_since: UnixMillis,
-}
-
-impl Link {
-    fn new(started_at: UnixMillis) -> Link {
-        Link {
-            streams: 0,
-            last_seen: 0,
-            degraded: false,
-            last_offered: 0,
-            gone_since: Some(started_at),
-            missed_in_a_row: 0,
-            state_since: started_at,
-        }
-    }
-
-    /// What the team console shows: online or degraded while an event
-    /// stream is open (as the workstation last said), else offline.
-    fn state(&self) -> LinkState {
-        match (self.streams, self.degraded) {
-            (0, _) => LinkState::Offline,
-            (_, true) => LinkState::Degraded,
-            (_, false) => LinkState::Online,
-        }
-    }
-
-    /// Runs `change` and returns whether [`Link::state`] changed (noting
-    /// since when, if it did).
-    fn changing(&mut self, now: UnixMillis, change: impl FnOnce(&mut Link)) -> bool {
-        let before = self.state();
-        change(self);
-        let changed = self.state() != before;
-        if changed {
-            self.state_since = now;
-        }
-        changed
-    }
-}
-
-/// What one request did to an agent's link.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LinkChange {
-    /// The workstation's degraded flag flipped: routing should run again.
-    pub degraded: bool,
-    /// The state the team console shows changed: supervisors are nudged.
-    pub state: bool,
-}
-
-/// What the platform knows of each agent's connection (in memory: after a
-/// restart everyone reconnects within seconds).
-#[derive(Debug)]
-pub struct Connections {
-    links: Mutex<HashMap<String, Link>>,
-    /// An agent not seen since this moment counts as gone since it.
-    started_at: UnixMillis,
-}
-
-impl Connections {
-    pub fn new(started_at: UnixMillis) -> Connections {
-        Connections {
-            links: Mutex::new(HashMap::new()),
-            started_at,
-        }
-    }
-
-    fn with<R>(&self, agent: &str, f: impl FnOnce(&mut Link) -> R) -> R {
-        let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
-        f(links
-            .entry(agent.to_owned())
-            .or_insert_with(|| Link::new(self.started_at)))
-    }
-
-    /// A request arrived with `report` (`None`: the workstation said nothing
-    /// of its link, which stays as it was). Says whether the degraded flag
-    /// changed (routing runs again) and whether the link's state did.
-    pub fn seen(&self, agent: &str, report: Option<LinkReport>, now: UnixMillis) -> LinkChange {
-        self.with(agent, |l| {
-            l.last_seen = now;
-            let Some(report) = report else {
-                return LinkChange::default();
-            };
-            let degraded = report == LinkReport::Degraded;
-            let flipped = l.degraded != degraded;
-            let state = l.changing(now, |l| l.degraded = degraded);
-            LinkChange {
-                degraded: flipped,
-                state,
-            }
-        })
-    }
-
-    /// An event stream of the agent opened; returns whether the link's
-    /// state changed (it was offline).
-    pub fn stream_opened(&self, agent: &str, now: UnixMillis) -> bool {
-        self.with(agent, |l| {
-            l.changing(now, |l| {
-                l.streams += 1;
-                l.last_seen = now;
-                l.gone_since = None;
-            })
-        })
-    }
-
-    /// An event stream of the agent closed; returns whether the link's
-    /// state changed (it was the last one).
-    pub fn stream_closed(&self, agent: &str, now: UnixMillis) -> bool {
-        self.with(agent, |l| {
-            l.changing(now, |l| {
-                l.streams = l.streams.saturating_sub(1);
-                l.last_seen = now;
-                if l.streams == 0 {
-                    l.gone_since = Some(now);
-                }
-            })
-        })
-    }
-
-    /// The agent's link as the team console shows it, and since when it
-    /// has been so; `(Offline, None)` for an agent the platform has not
-    /// seen since it started.
-    pub fn link_state(&self, agent: &str) -> (LinkState, Option<UnixMillis>) {
-        let links = self.links.lock().unwrap_or_else(|p| p.into_inner());
-        match links.get(agent) {
-            Some(l) if l.last_seen > 0 || l.streams > 0 => (l.state(), Some(l.state_since)),
-            _ => (LinkState::Offline, None),
-        }
-    }
-
-    /// Agents whose workstation last said its link is degraded.
-    pub fn degraded_links(&self) -> usize {
-        let links = self.links.lock().unwrap_or_else(|p| p.into_inner());
-        links.values().filter(|l| l.degraded).count()
-    }
-
-    pub fn open_streams(&self) -> u32 {
-        let links = self.links.lock().unwrap_or_else(|p| p.into_inner());
-        links.values().map(|l| l.streams).sum()
-    }
-
-    /// The agent answered an offer (accepted or declined it) or chose a
-    /// presence: missed offers count from zero again.
-    pub fn offer_answered(&self, agent: &str) {
-        self.with(agent, |l| l.missed_in_a_row = 0);
-    }
-
-    fn snapshot(&self) -> HashMap<String, Link> {
-        self.links.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    fn offered(&self, agent: &str, now: UnixMillis) {
-        self.with(agent, |l| l.last_offered = now);
-    }
-
-    /// One more offer ran out; returns how many in a row.
-    fn missed(&self, agent: &str) -> u32 {
-        self.with(agent, |l| {
-            l.missed_in_a_row += 1;
-            l.missed_in_a_row
-        })
-    }
-
-    /// Since when the agent has had no event stream open (`None`: one is open).
-    fn gone_since(&self, agent: &str) -> Option<UnixMillis> {
-        let links = self.links.lock().unwrap_or_else(|p| p.into_inner());
-        match links.get(agent) {
-            Some(l) if l.streams > 0 => None,
-            Some(l) => l.gone_since,
-            None => Some(self.started_at),
-        }
-    }
-}
 
 /// What one routing pass did, for the event hub.
 #[derive(Debug, Default)]
@@ -260,8 +68,31 @@ impl RoutingOutcome {
 
 /// Offers travel on the event stream, so only an agent with one open can
 /// receive them; a workstation that only polls would let every offer time out.
-fn is_connected(link: Option<&Link>) -> bool {
+fn is_connected(link: Option<&AgentLink>) -> bool {
     link.is_some_and(|l| l.streams > 0)
+}
+
+/// The agent's link, to change routing's memory of offers in it.
+fn link_mut<'a>(
+    links: &'a mut HashMap<String, AgentLink>,
+    agent: &str,
+    now: UnixMillis,
+) -> &'a mut AgentLink {
+    links
+        .entry(agent.to_owned())
+        .or_insert_with(|| AgentLink::new(agent, now))
+}
+
+/// The agent answered an offer (accepted or declined it) or chose a
+/// presence: missed offers count from zero again.
+pub fn offer_answered(tx: &mut dyn Tx, agent: &str) -> anyhow::Result<()> {
+    if let Some(mut link) = tx.link(agent)?
+        && link.missed_in_a_row > 0
+    {
+        link.missed_in_a_row = 0;
+        tx.put_link(&link)?;
+    }
+    Ok(())
 }
 
 /// One routing pass: expire stale offers (setting on a break an agent who
@@ -270,11 +101,16 @@ fn is_connected(link: Option<&Link>) -> bool {
 /// lasts its queue's `offer_timeout_secs`, else `offer_timeout_ms`.
 pub fn route(
     tx: &mut dyn Tx,
-    connections: &Connections,
     offer_timeout_ms: i64,
     now: UnixMillis,
 ) -> anyhow::Result<RoutingOutcome> {
     let mut outcome = RoutingOutcome::default();
+    let mut links: HashMap<String, AgentLink> = tx
+        .links()?
+        .into_iter()
+        .map(|l| (l.agent.clone(), l))
+        .collect();
+    let mut touched: Vec<String> = Vec::new();
     let queues: HashMap<String, Queue> = tx
         .list(EntityKind::Queue)?
         .into_iter()
@@ -291,7 +127,10 @@ pub fn route(
             continue;
         }
         tx.set_offer_state(&offer.offer_id, OfferState::Expired)?;
-        let in_a_row = connections.missed(&offer.agent);
+        let link = link_mut(&mut links, &offer.agent, now);
+        link.missed_in_a_row += 1;
+        let in_a_row = link.missed_in_a_row;
+        touched.push(offer.agent.clone());
         let limit = match tx.get(EntityKind::Conversation, &offer.conversation_id)? {
             Some(Record::Conversation(c)) => {
                 queues.get(&c.queue).map(|q| q.away_after_missed_offers)
@@ -300,7 +139,7 @@ pub fn route(
         }
         .unwrap_or(homedesk_protocol::DEFAULT_AWAY_AFTER_MISSED_OFFERS);
         if limit > 0 && in_a_row >= limit && set_on_break(tx, &offer.agent, in_a_row, now)? {
-            connections.offer_answered(&offer.agent);
+            link_mut(&mut links, &offer.agent, now).missed_in_a_row = 0;
             outcome.set_away.push(offer.agent.clone());
         }
         outcome.expired.push((offer.agent, offer.offer_id));
@@ -309,17 +148,52 @@ pub fn route(
     let (ended, kept): (Vec<OfferRow>, Vec<OfferRow>) = open
         .into_iter()
         .partition(|o| outcome.set_away.contains(&o.agent));
-    let mut open = kept;
+    let open = kept;
     for offer in ended {
         tx.set_offer_state(&offer.offer_id, OfferState::Withdrawn)?;
         outcome.withdrawn.push((offer.agent, offer.offer_id));
     }
 
-    requeue_from_vanished(tx, connections, &queues, now, &mut outcome)?;
+    let up_since = tx.earliest_start(now - DEAD_AFTER_MS)?.unwrap_or(now);
+    requeue_from_vanished(tx, &links, up_since, &queues, now, &mut outcome)?;
 
-    let mut waiting = tx.conversations_with_status(ConversationStatus::Queued)?;
+    let waiting = tx.conversations_with_status(ConversationStatus::Queued)?;
+    offer_waiting(
+        tx,
+        waiting,
+        &mut links,
+        &mut touched,
+        &queues,
+        open,
+        offer_timeout_ms,
+        now,
+        &mut outcome,
+    )?;
+    touched.sort();
+    touched.dedup();
+    for agent in touched {
+        if let Some(link) = links.get(&agent) {
+            tx.put_link(link)?;
+        }
+    }
+    Ok(outcome)
+}
+
+/// Offers every waiting contact that has an eligible agent.
+#[allow(clippy::too_many_arguments)]
+fn offer_waiting(
+    tx: &mut dyn Tx,
+    mut waiting: Vec<Conversation>,
+    links: &mut HashMap<String, AgentLink>,
+    touched: &mut Vec<String>,
+    queues: &HashMap<String, Queue>,
+    mut open: Vec<OfferRow>,
+    offer_timeout_ms: i64,
+    now: UnixMillis,
+    outcome: &mut RoutingOutcome,
+) -> anyhow::Result<()> {
     if waiting.is_empty() {
-        return Ok(outcome);
+        return Ok(());
     }
     waiting.sort_by(|a, b| {
         b.priority
@@ -327,7 +201,7 @@ pub fn route(
             .then(a.created_at.cmp(&b.created_at))
     });
 
-    let links = connections.snapshot();
+    let assigned: HashMap<String, u32> = tx.assigned_counts()?.into_iter().collect();
     let mut candidates: Vec<(AgentProfile, usize)> = Vec::new();
     for record in tx.list(EntityKind::AgentProfile)? {
         let Record::AgentProfile(agent) = record else {
@@ -339,7 +213,8 @@ pub fn route(
         {
             continue;
         }
-        let load = tx.conversations_assigned_to(&agent.code)?.len()
+        let load = usize::try_from(assigned.get(&agent.code).copied().unwrap_or(0))
+            .unwrap_or(usize::MAX)
             + open.iter().filter(|o| o.agent == agent.code).count();
         candidates.push((agent, load));
     }
@@ -382,7 +257,8 @@ pub fn route(
                     .map_or(offer_timeout_ms, |secs| i64::from(secs) * 1000),
         };
         tx.insert_offer(&row)?;
-        connections.offered(&agent.code, now);
+        link_mut(links, &agent.code, now).last_offered = now;
+        touched.push(agent.code.clone());
         *load += 1;
         outcome.offers.push((
             agent.code.clone(),
@@ -397,7 +273,7 @@ pub fn route(
         ));
         open.push(row);
     }
-    Ok(outcome)
+    Ok(())
 }
 
 /// Sets an available agent `on_break` because `count` offers in a row ran
@@ -423,7 +299,8 @@ fn set_on_break(tx: &mut dyn Tx, agent: &str, count: u32, now: UnixMillis) -> an
 /// for an answer. Tickets and call-backs stay with the agent.
 fn requeue_from_vanished(
     tx: &mut dyn Tx,
-    connections: &Connections,
+    links: &HashMap<String, AgentLink>,
+    up_since: UnixMillis,
     queues: &HashMap<String, Queue>,
     now: UnixMillis,
     outcome: &mut RoutingOutcome,
@@ -432,8 +309,10 @@ fn requeue_from_vanished(
         let Record::AgentProfile(agent) = record else {
             continue;
         };
-        let Some(gone_since) = connections.gone_since(&agent.code) else {
-            continue;
+        let gone_since = match links.get(&agent.code) {
+            Some(l) if l.streams > 0 => continue,
+            Some(l) => l.gone_since.unwrap_or(up_since),
+            None => up_since,
         };
         for chat in tx.conversations_assigned_to(&agent.code)? {
             if chat.channel != Channel::Chat
@@ -477,7 +356,7 @@ fn eligible(
     load: usize,
     conversation: &Conversation,
     queue: &Queue,
-    link: Option<&Link>,
+    link: Option<&AgentLink>,
 ) -> bool {
     let degraded = link.is_some_and(|l| l.degraded);
     agent.queues.contains(&conversation.queue)

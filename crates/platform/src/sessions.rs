@@ -156,7 +156,20 @@ pub async fn sign_in(
     .into_iter()
     .flatten()
     .collect();
-    if let Some(throttled) = platform.throttle.check(&keys, now_ms()) {
+    let checked = {
+        let keys = keys.clone();
+        platform
+            .blocking(move |p| {
+                p.storage
+                    .read_with(|tx| p.throttle.check(tx, &keys, now_ms()))
+            })
+            .await
+    };
+    let throttled = match checked {
+        Ok(throttled) => throttled,
+        Err(err) => return ApiError::from(err).into_response(),
+    };
+    if let Some(throttled) = throttled {
         platform.metrics.inc(
             "homedesk_sign_in_throttled_total",
             format!("by=\"{}\"", throttled.key.label()),
@@ -207,9 +220,13 @@ pub async fn sign_in(
                 }));
             }
             let now = now_ms();
-            let opened = p
-                .storage
-                .write_with(|tx| auth::open_session(tx, &config, &req, now))?;
+            let opened = p.storage.write_with(|tx| {
+                let opened = auth::open_session(tx, &config, &req, now)?;
+                if opened.is_ok() {
+                    p.throttle.succeeded(tx, &req.agent)?;
+                }
+                Ok(opened)
+            })?;
             // Refused after the check: disabled (or removed) meanwhile.
             Ok(opened.map_err(|_| Failure::Disabled))
         })
@@ -221,14 +238,21 @@ pub async fn sign_in(
     };
     match outcome {
         Ok(session) => {
-            platform.throttle.succeeded(&agent);
             platform
                 .metrics
                 .inc("homedesk_sign_ins_total", "result=\"ok\"".into());
             (StatusCode::CREATED, Json(session)).into_response()
         }
         Err(failure) => {
-            platform.throttle.failed(&keys, now_ms());
+            let counted = platform
+                .blocking(move |p| {
+                    p.storage
+                        .write_with(|tx| p.throttle.failed(tx, &keys, now_ms()))
+                })
+                .await;
+            if let Err(err) = counted {
+                tracing::error!(agent = %agent, "a failed sign-in was not counted: {err:#}");
+            }
             platform
                 .metrics
                 .inc("homedesk_sign_ins_total", "result=\"failed\"".into());

@@ -2,25 +2,29 @@
 //! each agent code and each client address; and only a few Argon2 hashes
 //! run at once, so a flood of sign-ins cannot take the server's memory.
 //!
-//! The counters live in memory, in one bounded map (decision 0031): the
-//! platform runs as one process today, a restart forgets them (an attacker
-//! who can restart the server needs no guessing), and issue 19 moves such
-//! state to the database when there are several instances. A key's counter
-//! is forgotten once it has been quiet for the lockout period, and the
-//! oldest entries make room when the map is full.
+//! The counters live in the database (`sign_in_counters`, migration 0011;
+//! the rules are decision 0031's), so every platform instance on one
+//! database counts the same failures: N instances behind a load balancer
+//! give a guesser no more guesses than one (issue 19). A check is a read; a
+//! failure, rare, is a write (after an Argon2 hash, so no faster than the
+//! hashing gate lets it). A key's counter is forgotten once it has been
+//! quiet for the lockout period (deleted when the next new counter is
+//! made), and the oldest counters make room when the table holds
+//! `max_entries`. The hashing gate stays in each process: it guards that
+//! machine's memory.
 //!
 //! A throttled attempt is answered before the password is looked at, so
 //! waiting is the only way on; a right password during a wait does not
 //! help.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::http::HeaderMap;
 use homedesk_protocol::UnixMillis;
 use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::storage::{SignInCounter, Tx};
 
 /// The settings of sign-in throttling (`[sign_in]` in `platform.toml`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +76,11 @@ impl Default for SignInLimits {
     }
 }
 
+/// The stored `kind` of an agent code's counter.
+const AGENT: &str = "agent";
+/// The stored `kind` of a client address's counter.
+const ADDRESS: &str = "address";
+
 /// What a counter is kept for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
@@ -80,27 +89,27 @@ pub enum Key {
 }
 
 impl Key {
-    /// The metric label of what was throttled.
+    /// The metric label of what was throttled; also the stored `kind`.
     pub fn label(&self) -> &'static str {
         match self {
-            Key::Agent(_) => "agent",
-            Key::Address(_) => "address",
+            Key::Agent(_) => AGENT,
+            Key::Address(_) => ADDRESS,
+        }
+    }
+
+    /// The stored `subject`: the agent code, or the address.
+    fn subject(&self) -> String {
+        match self {
+            Key::Agent(code) => code.clone(),
+            Key::Address(address) => address.to_string(),
         }
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    failures: u32,
-    last_failure: UnixMillis,
-    wait_until: UnixMillis,
-}
-
-/// The failure counters of one platform.
+/// The rules of sign-in throttling over the counters in the database.
 #[derive(Debug)]
 pub struct Throttle {
     limits: SignInLimits,
-    entries: Mutex<HashMap<Key, Entry>>,
 }
 
 /// A sign-in refused without checking the password: wait this long.
@@ -119,10 +128,7 @@ impl Throttled {
 
 impl Throttle {
     pub fn new(limits: SignInLimits) -> Throttle {
-        Throttle {
-            limits,
-            entries: Mutex::new(HashMap::new()),
-        }
+        Throttle { limits }
     }
 
     pub fn limits(&self) -> &SignInLimits {
@@ -136,87 +142,94 @@ impl Throttle {
         }
     }
 
-    /// The longest wait any of `keys` is in at `now`, if any.
-    pub fn check(&self, keys: &[Key], now: UnixMillis) -> Option<Throttled> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        keys.iter()
-            .filter_map(|key| {
-                let entry = entries.get(key)?;
-                (entry.wait_until > now).then(|| Throttled {
+    /// The longest wait any of `keys` is in at `now`, if any (a read).
+    pub fn check(
+        &self,
+        tx: &mut dyn Tx,
+        keys: &[Key],
+        now: UnixMillis,
+    ) -> anyhow::Result<Option<Throttled>> {
+        let mut longest: Option<Throttled> = None;
+        for key in keys {
+            let Some(counter) = tx.sign_in_counter(key.label(), &key.subject())? else {
+                continue;
+            };
+            let wait = counter.wait_until - now;
+            // On a tie the later key, as `max_by_key` chose before.
+            if wait > 0 && longest.as_ref().is_none_or(|t| wait >= t.retry_after_ms) {
+                longest = Some(Throttled {
                     key: key.clone(),
-                    retry_after_ms: entry.wait_until - now,
-                })
-            })
-            .max_by_key(|t| t.retry_after_ms)
+                    retry_after_ms: wait,
+                });
+            }
+        }
+        Ok(longest)
     }
 
-    /// Counts a failed sign-in against each of `keys`.
-    pub fn failed(&self, keys: &[Key], now: UnixMillis) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+    /// Counts a failed sign-in against each of `keys` (in a write
+    /// transaction: instances count one after another).
+    pub fn failed(&self, tx: &mut dyn Tx, keys: &[Key], now: UnixMillis) -> anyhow::Result<()> {
         for key in keys {
-            if !entries.contains_key(key) && entries.len() >= self.limits.max_entries {
-                self.make_room(&mut entries, now);
+            let (kind, subject) = (key.label(), key.subject());
+            let kept = tx.sign_in_counter(kind, &subject)?;
+            if kept.is_none() {
+                self.make_room(tx, now)?;
             }
-            let (free, lockout_after) = self.thresholds(key);
-            let entry = entries.entry(key.clone()).or_insert(Entry {
-                failures: 0,
-                last_failure: now,
-                wait_until: 0,
-            });
-            if self.forgotten(entry, now) {
-                *entry = Entry {
+            let mut counter = match kept {
+                Some(counter) if !self.forgotten(&counter, now) => counter,
+                _ => SignInCounter {
                     failures: 0,
                     last_failure: now,
                     wait_until: 0,
-                };
-            }
-            entry.failures = entry.failures.saturating_add(1);
-            entry.last_failure = now;
-            entry.wait_until = if entry.failures >= lockout_after {
+                },
+            };
+            let (free, lockout_after) = self.thresholds(key);
+            counter.failures = counter.failures.saturating_add(1);
+            counter.last_failure = now;
+            counter.wait_until = if counter.failures >= lockout_after {
                 now + self.limits.lockout_ms
-            } else if entry.failures > free {
-                let doublings = (entry.failures - free - 1).min(30);
+            } else if counter.failures > free {
+                let doublings = (counter.failures - free - 1).min(30);
                 now + (self.limits.first_delay_ms << doublings).min(self.limits.max_delay_ms)
             } else {
                 0
             };
+            tx.put_sign_in_counter(kind, &subject, &counter)?;
         }
+        Ok(())
     }
 
     /// A successful sign-in: the agent code starts again. (An address's
     /// counter is kept: one account of one's own must not buy more guesses
     /// at others'.)
-    pub fn succeeded(&self, agent: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.remove(&Key::Agent(agent.to_owned()));
+    pub fn succeeded(&self, tx: &mut dyn Tx, agent: &str) -> anyhow::Result<()> {
+        forget_agent(tx, agent)
     }
 
     /// Quiet for a lockout period and not waiting: the failures no longer count.
-    fn forgotten(&self, entry: &Entry, now: UnixMillis) -> bool {
-        entry.wait_until <= now && now - entry.last_failure >= self.limits.lockout_ms
+    fn forgotten(&self, counter: &SignInCounter, now: UnixMillis) -> bool {
+        counter.wait_until <= now && now - counter.last_failure >= self.limits.lockout_ms
     }
 
-    /// Drops forgotten counters; if none were, the one whose last failure is oldest.
-    fn make_room(&self, entries: &mut HashMap<Key, Entry>, now: UnixMillis) {
-        entries.retain(|_, entry| !self.forgotten(entry, now));
-        if entries.len() >= self.limits.max_entries
-            && let Some(oldest) = entries
-                .iter()
-                .min_by_key(|(_, e)| e.last_failure)
-                .map(|(k, _)| k.clone())
-        {
-            entries.remove(&oldest);
+    /// Before a new counter: drops the forgotten ones, and if the table is
+    /// still full, the ones whose last failure is oldest.
+    fn make_room(&self, tx: &mut dyn Tx, now: UnixMillis) -> anyhow::Result<()> {
+        tx.forget_sign_in_counters(now - self.limits.lockout_ms, now)?;
+        let kept = tx.sign_in_counters()?;
+        let max = u64::try_from(self.limits.max_entries.max(1))?;
+        if kept >= max {
+            tx.drop_oldest_sign_in_counters(kept - max + 1)?;
         }
+        Ok(())
     }
+}
 
-    /// Counters kept now (for tests of the bound).
-    pub fn len(&self) -> usize {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+/// Forgets the failures of agent code `agent`: a successful sign-in, and
+/// `agent reset-password` (which lifts a lockout someone's guessing caused;
+/// a restart no longer does, the counters being in the database).
+pub fn forget_agent(tx: &mut dyn Tx, agent: &str) -> anyhow::Result<()> {
+    tx.delete_sign_in_counter(AGENT, agent)?;
+    Ok(())
 }
 
 /// The client's address: the connection's peer, or, when the peer is a
@@ -284,7 +297,10 @@ impl HashingGate {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::storage::{SqliteStorage, Storage};
 
     fn limits() -> SignInLimits {
         SignInLimits {
@@ -298,9 +314,60 @@ mod tests {
         }
     }
 
+    /// A throttle over the counters of a fresh SQLite database (the
+    /// platform's tests run the same rules over PostgreSQL too).
+    struct Counters {
+        throttle: Throttle,
+        storage: Arc<dyn Storage>,
+        _tmp: tempfile::TempDir,
+    }
+
+    impl Counters {
+        fn new(limits: SignInLimits) -> Counters {
+            let tmp = tempfile::tempdir().expect("tmp");
+            let storage = Arc::new(SqliteStorage::open(tmp.path()).expect("storage"));
+            Counters {
+                throttle: Throttle::new(limits),
+                storage,
+                _tmp: tmp,
+            }
+        }
+
+        fn failed(&self, keys: &[Key], now: UnixMillis) {
+            self.storage
+                .write_with(|tx| self.throttle.failed(tx, keys, now))
+                .expect("counted");
+        }
+
+        fn check(&self, keys: &[Key], now: UnixMillis) -> Option<Throttled> {
+            self.storage
+                .read_with(|tx| self.throttle.check(tx, keys, now))
+                .expect("checked")
+        }
+
+        fn succeeded(&self, agent: &str) {
+            self.storage
+                .write_with(|tx| self.throttle.succeeded(tx, agent))
+                .expect("cleared");
+        }
+
+        fn kept(&self, key: &Key) -> bool {
+            self.storage
+                .read_with(|tx| tx.sign_in_counter(key.label(), &key.subject()))
+                .expect("read")
+                .is_some()
+        }
+
+        fn len(&self) -> u64 {
+            self.storage
+                .read_with(|tx| tx.sign_in_counters())
+                .expect("counted")
+        }
+    }
+
     #[test]
     fn waits_double_up_to_the_cap_then_lock_out() {
-        let throttle = Throttle::new(limits());
+        let throttle = Counters::new(limits());
         let key = [Key::Agent("a1".into())];
         let mut waits = Vec::new();
         let mut now = 0;
@@ -322,8 +389,44 @@ mod tests {
     }
 
     #[test]
+    fn the_longest_wait_of_the_keys_is_the_answer() {
+        let throttle = Counters::new(SignInLimits {
+            ip_free_failures: 0,
+            ..limits()
+        });
+        let agent = Key::Agent("a1".into());
+        let address = Key::Address(IpAddr::from([10, 0, 0, 1]));
+        let both = [agent.clone(), address.clone()];
+        for _ in 0..4 {
+            throttle.failed(std::slice::from_ref(&agent), 0);
+        }
+        throttle.failed(std::slice::from_ref(&address), 0);
+        assert_eq!(
+            throttle.check(&both, 0),
+            Some(Throttled {
+                key: agent,
+                retry_after_ms: 2000,
+            }),
+            "the agent code waits 2 s, the address 1 s"
+        );
+        for _ in 0..2 {
+            throttle.failed(std::slice::from_ref(&address), 0);
+        }
+        assert_eq!(
+            throttle.check(&both, 500),
+            Some(Throttled {
+                key: address,
+                retry_after_ms: 2500,
+            }),
+            "now the address waits longer (3 s, the cap)"
+        );
+        throttle.succeeded("a1");
+        assert_eq!(throttle.len(), 1, "a success keeps the address's counter");
+    }
+
+    #[test]
     fn the_cap_holds_and_quiet_counters_are_forgotten() {
-        let throttle = Throttle::new(SignInLimits {
+        let throttle = Counters::new(SignInLimits {
             ip_free_failures: 2,
             ip_lockout_after: 50,
             ..limits()
@@ -345,12 +448,25 @@ mod tests {
     }
 
     #[test]
-    fn the_map_is_bounded() {
-        let throttle = Throttle::new(limits());
+    fn the_table_is_bounded_and_quiet_counters_go_first() {
+        let throttle = Counters::new(limits());
+        let address = |i: u8| Key::Address(IpAddr::from([10, 0, 0, i]));
+        let kept = |throttle: &Counters| -> Vec<u8> {
+            (0..10).filter(|i| throttle.kept(&address(*i))).collect()
+        };
         for i in 0..10u8 {
-            throttle.failed(&[Key::Address(IpAddr::from([10, 0, 0, i]))], i64::from(i));
+            throttle.failed(&[address(i)], i64::from(i));
         }
         assert_eq!(throttle.len(), 3, "no more than max_entries counters");
+        assert_eq!(kept(&throttle), [7, 8, 9], "the oldest made room");
+        throttle.failed(&[Key::Agent("a1".into())], 60_000 + 8);
+        assert_eq!(
+            kept(&throttle),
+            [9],
+            "counters quiet for the lockout period go when a new one is made"
+        );
+        assert!(throttle.kept(&Key::Agent("a1".into())));
+        assert_eq!(throttle.len(), 2);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod support;
 #[path = "support/webhook.rs"]
 mod webhook;
 
+use std::io::Write;
 use std::path::Path;
 
 use homedesk_platform::now_ms;
@@ -644,6 +645,223 @@ async fn the_adapter_reports_delivered_or_failed_and_desks_hear_of_it() {
         .get("/v1/egress/d-2/delivered", Some(&desk.secret))
         .await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+/// A platform stopped while an attempt is in flight gives its claim on the
+/// reply back: restarted, it sends the reply again at once, not only when
+/// the claim would have run out (10 s of attempt deadline and 30 s more,
+/// past this test's deadline). The attempt cut off counts for nothing, as
+/// before claims.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_in_flight_at_a_stop_is_sent_again_at_once_after_the_restart() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut desk = desk(Some(tmp.path()), &[], false).await;
+    desk.receiver.set_delay(std::time::Duration::from_secs(5));
+    let conversation = desk.conversation("cust-eg-s").await;
+    desk.reply(&conversation, "s-1").await;
+    eventually("s-1 in flight", || async {
+        (!desk.receiver.log().is_empty()).then_some(())
+    })
+    .await;
+    let status = desk.server.stop();
+    assert!(status.success(), "the platform stops cleanly: {status}");
+    let log = std::fs::read_to_string(tmp.path().with_extension("log")).expect("log");
+    assert!(
+        log.contains("egress: unfinished attempts given back: 1"),
+        "{log}"
+    );
+
+    desk.receiver.set_delay(std::time::Duration::ZERO);
+    let mut args = vec!["--demo"];
+    args.extend_from_slice(&FAST);
+    desk.server = Server::start_at(tmp.path(), &args);
+    desk.wait_state("s-1", DeliveryState::Sent).await;
+    let attempts: Vec<(String, u32)> = desk
+        .receiver
+        .log()
+        .iter()
+        .map(|r| (r.message_id().to_owned(), r.attempt))
+        .collect();
+    assert_eq!(
+        attempts,
+        [("s-1".to_owned(), 1), ("s-1".to_owned(), 1)],
+        "sent again after the restart; the cut-off attempt is not counted"
+    );
+}
+
+/// `homedesk_egress_total{outcome="…"}` in a `/metrics` text, 0 when absent.
+fn egress_outcomes(metrics: &str, outcome: &str) -> u64 {
+    let prefix = format!("homedesk_egress_total{{outcome=\"{outcome}\"}} ");
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(prefix.as_str()))
+        .map_or(0, |n| n.trim().parse().expect("a count"))
+}
+
+/// Two platform instances on one PostgreSQL database (issue 19, decision
+/// 0042; they share a data folder, as in `crates/core/tests/two_instances.rs`),
+/// each running its egress worker and looking for due replies every 20 ms,
+/// against one slow adapter (each answer takes 150 ms, so every attempt is
+/// in flight through several of the other worker's passes). Replies are
+/// written through both instances. Each reply is POSTed once — whichever
+/// worker claims it first sends it, the other never finds it due — and
+/// still in order per conversation. Without the claim every reply went
+/// twice. Skipped on SQLite (one process's data folder).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_post_each_reply_once() {
+    if !support::on_postgres() {
+        // Past the test harness's capture, so it shows in every run.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: two_instances_post_each_reply_once needs PostgreSQL \
+             (run it under scripts/with-postgres.sh)"
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("data");
+    let args = [
+        "--demo",
+        "--egress-retry-base-ms",
+        "20",
+        "--egress-retry-cap-ms",
+        "200",
+        "--egress-poll-ms",
+        "20",
+    ];
+    let a = Server::start_at(&dir, &args);
+    let b = Server::start_logged(&dir, &tmp.path().join("second.log"), &args);
+    let receiver = Receiver::start("not yet known").await;
+    receiver.set_delay(std::time::Duration::from_millis(150));
+    let secret = add_adapter(&dir, "shop", Some(&receiver.url));
+    receiver.set_secret(&secret);
+    let token = a.sign_in("a1002").await.access_token;
+
+    let mut conversations = Vec::new();
+    for c in 0..6 {
+        let customer = format!("cust-two-{c}");
+        let id = a
+            .customer_writes_via(&secret, &format!("ext-{customer}"), &customer, "在吗")
+            .await;
+        a.claim(&token, &id).await;
+        conversations.push(id);
+    }
+    let mut replies: Vec<Vec<String>> = vec![Vec::new(); conversations.len()];
+    for r in 0..3 {
+        for (c, conversation) in conversations.iter().enumerate() {
+            let id = format!("two-{c}-{r}");
+            // Through either instance: each wakes its own worker.
+            let server = if (c + r) % 2 == 0 { &a } else { &b };
+            server
+                .reply(&token, conversation, &id, &format!("亲，{id} 收到"))
+                .await;
+            replies[c].push(id);
+        }
+    }
+    let all: Vec<&String> = replies.iter().flatten().collect();
+    for id in &all {
+        eventually(&format!("{id} is sent"), || async {
+            (a.delivery_state(&token, id).await == Some(DeliveryState::Sent)).then_some(())
+        })
+        .await;
+    }
+
+    // Each reply's requests, by the attempt number each carried.
+    let mut posted: std::collections::BTreeMap<String, Vec<u32>> =
+        all.iter().map(|id| ((*id).clone(), Vec::new())).collect();
+    for request in receiver.log() {
+        posted
+            .entry(request.message_id().to_owned())
+            .or_default()
+            .push(request.attempt);
+    }
+    assert!(
+        posted.values().all(|attempts| attempts == &[1]),
+        "each reply is POSTed once, as attempt 1: {posted:?}"
+    );
+    let per_conversation: Vec<Vec<&str>> = replies
+        .iter()
+        .map(|ids| ids.iter().map(String::as_str).collect())
+        .collect();
+    let per_conversation: Vec<&[&str]> = per_conversation.iter().map(Vec::as_slice).collect();
+    assert_once_and_in_order(&receiver, &per_conversation);
+
+    // Every attempt was recorded once, as sent, by the instance that made
+    // it; both instances' workers took part.
+    let (metrics_a, metrics_b) = (a.metrics().await, b.metrics().await);
+    let sent = [
+        egress_outcomes(&metrics_a, "sent"),
+        egress_outcomes(&metrics_b, "sent"),
+    ];
+    assert_eq!(
+        sent.iter().sum::<u64>(),
+        all.len() as u64,
+        "each reply recorded sent once: {sent:?}"
+    );
+    assert!(
+        sent.iter().all(|n| *n > 0),
+        "both workers sent replies: {sent:?}"
+    );
+    for metrics in [&metrics_a, &metrics_b] {
+        for outcome in ["superseded", "retry", "failed"] {
+            assert_eq!(egress_outcomes(metrics, outcome), 0, "{outcome}: {metrics}");
+        }
+    }
+}
+
+/// The storage contract behind claims: a pending row's next attempt moves
+/// only from the value it was read with, so of two claims on it one wins,
+/// and giving a claim back after the outcome was recorded changes nothing.
+#[test]
+fn a_next_attempt_moves_only_from_where_it_was_read() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let storage = open_storage(tmp.path());
+    let storage: &dyn Storage = storage.as_ref();
+    let moved = |from: i64, to: i64| {
+        storage
+            .write_with(|tx| tx.move_next_attempt("c1", from, to))
+            .expect("write")
+    };
+    storage
+        .write_with(|tx| tx.insert_delivery("c1", "cc", "shop", 1000))
+        .expect("write");
+    assert!(moved(1000, 50_000), "claimed");
+    assert!(
+        !moved(1000, 60_000),
+        "a second claim read the row before the first"
+    );
+    let row = storage
+        .read_with(|tx| tx.delivery("c1"))
+        .expect("read")
+        .expect("row");
+    assert_eq!(
+        (row.next_attempt_at, row.updated_at, row.attempts),
+        (50_000, 1000, 0),
+        "only the next attempt moves"
+    );
+    assert!(
+        storage
+            .read_with(|tx| tx.pending_heads(10))
+            .expect("read")
+            .iter()
+            .all(|r| r.next_attempt_at > 2000),
+        "claimed: not due at 2000"
+    );
+    assert!(moved(50_000, 1000), "given back");
+    storage
+        .write_with(|tx| {
+            let update = homedesk_platform::storage::DeliveryUpdate {
+                state: EgressState::Sent,
+                attempts: 1,
+                next_attempt_at: 1000,
+                round_started_at: 1000,
+                last_error: None,
+                now: 3000,
+            };
+            tx.update_delivery("c1", EgressState::Pending, &update)
+        })
+        .expect("write");
+    assert!(!moved(1000, 1000), "a row no longer pending is not claimed");
 }
 
 /// The storage contract behind "in order": only the first pending row of

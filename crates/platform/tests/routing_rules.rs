@@ -11,7 +11,8 @@ mod support;
 use std::path::Path;
 use std::sync::Arc;
 
-use homedesk_platform::routing::{self, Connections, RoutingOutcome};
+use homedesk_platform::links::Connections;
+use homedesk_platform::routing::{self, RoutingOutcome};
 use homedesk_platform::storage::Storage;
 use homedesk_platform::{actions, demo, ingress};
 use homedesk_protocol::{
@@ -77,7 +78,7 @@ impl Desk {
 
     /// A connected, available agent.
     fn on_duty(&mut self, agent: &str, now: UnixMillis) {
-        self.connections.stream_opened(agent, now);
+        self.stream_opened(agent, now);
         self.applied(
             agent,
             Action::Presence {
@@ -118,8 +119,29 @@ impl Desk {
 
     fn route(&self, now: UnixMillis) -> RoutingOutcome {
         self.storage()
-            .write_with(|tx| routing::route(tx, &self.connections, OFFER_TIMEOUT_MS, now))
+            .write_with(|tx| {
+                self.connections.beat(tx, now)?;
+                routing::route(tx, OFFER_TIMEOUT_MS, now)
+            })
             .expect("routing pass")
+    }
+
+    /// This instance's stream of `agent` opens (written as the platform's
+    /// links task writes it).
+    fn stream_opened(&self, agent: &str, now: UnixMillis) {
+        self.connections.stream_opened(agent);
+        self.flush(now);
+    }
+
+    fn stream_closed(&self, agent: &str, now: UnixMillis) {
+        self.connections.stream_closed(agent);
+        self.flush(now);
+    }
+
+    fn flush(&self, now: UnixMillis) {
+        self.storage()
+            .write_with(|tx| self.connections.flush(tx, now))
+            .expect("links written");
     }
 
     fn conversation(&self, id: &str) -> Conversation {
@@ -197,7 +219,7 @@ fn a_vanished_agents_waiting_chats_go_to_a_colleague_after_the_grace_and_tickets
 
     // The link goes; the colleague is on duty.
     let gone_at = T0 + 10_000;
-    desk.connections.stream_closed(GONE, gone_at);
+    desk.stream_closed(GONE, gone_at);
     desk.on_duty(COLLEAGUE, gone_at);
     let early = desk.route(gone_at + 119_999);
     assert!(
@@ -264,14 +286,14 @@ fn an_agent_back_within_the_grace_keeps_their_chats_and_the_grace_is_per_queue()
     desk.applied(GONE, claim(&first), T0);
 
     // A short drop: gone for 4 s, back, gone again later.
-    desk.connections.stream_closed(GONE, T0 + 1_000);
+    desk.stream_closed(GONE, T0 + 1_000);
     assert!(desk.route(T0 + 5_999).requeued.is_empty(), "4.999 s < 5 s");
-    desk.connections.stream_opened(GONE, T0 + 5_999);
+    desk.stream_opened(GONE, T0 + 5_999);
     assert!(
         desk.route(T0 + 60_000).requeued.is_empty(),
         "connected again: nothing moves however long it has been"
     );
-    desk.connections.stream_closed(GONE, T0 + 60_000);
+    desk.stream_closed(GONE, T0 + 60_000);
     assert!(desk.route(T0 + 64_999).requeued.is_empty());
     assert_eq!(
         desk.route(T0 + 65_000).requeued,
@@ -391,4 +413,71 @@ fn an_offer_lasts_its_queues_offer_timeout_else_the_platforms() {
     );
     assert!(desk.route(T0 + 4_999).expired.is_empty(), "4.999 s < 5 s");
     assert_eq!(desk.route(T0 + 5_000).expired.len(), 1, "runs out at 5 s");
+}
+
+/// Two instances on one database (decision 0042): an agent whose event
+/// stream is on the other instance is offered contacts by this one's pass;
+/// when the other instance stops beating, its streams end after
+/// `DEAD_AFTER_MS` and its agents count as gone since it was last seen.
+#[test]
+fn agents_on_another_instance_are_routed_and_a_dead_instances_agents_vanish() {
+    use homedesk_platform::links::DEAD_AFTER_MS;
+
+    let mut desk = Desk::new();
+    let other = Connections::new(T0);
+    assert_ne!(other.instance(), desk.connections.instance());
+    other.stream_opened(GONE);
+    desk.storage()
+        .write_with(|tx| {
+            other.beat(tx, T0)?;
+            other.flush(tx, T0)
+        })
+        .expect("the other instance writes its stream");
+    desk.applied(
+        GONE,
+        Action::Presence {
+            presence: Presence::Available,
+        },
+        T0,
+    );
+    let chat = desk.customer_writes(Channel::Chat, "cust-far", "你好，在吗", T0);
+    let pass = desk.route(T0 + 1);
+    assert_eq!(
+        pass.offers
+            .iter()
+            .map(|(agent, offer)| (agent.as_str(), offer.conversation_id.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(GONE, chat.as_str())],
+        "offered by this instance to the agent connected to the other"
+    );
+    let offer_id = pass.offers[0].1.offer_id.clone();
+    assert!(
+        desk.route(T0 + 2).offers.is_empty(),
+        "an open offer is not made again by the next pass"
+    );
+    desk.applied(GONE, Action::AcceptOffer { offer_id }, T0 + 3);
+
+    // The other instance beats no more. Until DEAD_AFTER_MS it is alive.
+    assert!(desk.route(T0 + DEAD_AFTER_MS - 1).requeued.is_empty());
+    let (streams, gone_since) = desk
+        .storage()
+        .read_with(|tx| Ok(tx.link(GONE)?.map(|l| (l.streams, l.gone_since))))
+        .expect("read")
+        .expect("the agent's link is known");
+    assert_eq!((streams, gone_since), (1, None));
+    // Then its streams end, the agent gone since its last beat (T0), and
+    // the 120 s grace counts from there.
+    assert!(desk.route(T0 + DEAD_AFTER_MS + 1).requeued.is_empty());
+    let (streams, gone_since) = desk
+        .storage()
+        .read_with(|tx| Ok(tx.link(GONE)?.map(|l| (l.streams, l.gone_since))))
+        .expect("read")
+        .expect("the agent's link is known");
+    assert_eq!((streams, gone_since), (0, Some(T0)));
+    assert!(desk.route(T0 + 119_999).requeued.is_empty());
+    assert_eq!(
+        desk.route(T0 + 120_000).requeued,
+        vec![(GONE.to_owned(), chat)],
+        "the dead instance's agent vanished with it"
+    );
 }

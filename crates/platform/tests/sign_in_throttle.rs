@@ -1,10 +1,14 @@
 //! Sign-in throttling through real HTTPS: waits and lockout per agent code
 //! and per client address (with and without a trusted proxy header), the
 //! password left unchecked while waiting, the bounded password hashing, and
-//! what the log and `/metrics` show. Durations are set short in each
-//! platform's `platform.toml`; the tests poll, never sleep.
+//! what the log and `/metrics` show; the counts kept in the database,
+//! over a restart and across two instances on one PostgreSQL database.
+//! Durations are set short in each platform's `platform.toml`; the tests
+//! poll, never sleep.
 
 mod support;
+
+use std::io::Write;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -217,5 +221,135 @@ async fn password_hashing_runs_a_few_at_a_time_and_refuses_a_flood() {
     assert!(
         text.contains("homedesk_sign_in_throttled_total{by=\"busy\"}"),
         "{text}"
+    );
+}
+
+/// Two platform instances on one PostgreSQL database (issue 19; they share
+/// a data folder, as in `crates/core/tests/two_instances.rs`): the failures
+/// each counts add up, so a guesser behind a load balancer gets no more
+/// guesses than from one instance; a wait or lockout begun on one holds on
+/// the other, and a success on either starts the code's count again for
+/// both. Skipped on SQLite (one process's data folder).
+#[tokio::test]
+async fn instances_on_one_database_count_failures_together() {
+    if !on_postgres() {
+        // Past the test harness's capture, so it shows in every run.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: instances_on_one_database_count_failures_together needs PostgreSQL \
+             (run it under scripts/with-postgres.sh)"
+        );
+        return;
+    }
+    let (tmp, a) = start_with_sign_in(
+        "free_failures = 2\nlockout_after = 4\nfirst_delay_ms = 1000\nmax_delay = 1\nlockout = 2\n\
+         ip_free_failures = 1000\nip_lockout_after = 2000\n",
+    );
+    let b = Server::start_logged(&a.dir, &tmp.path().join("second.log"), &["--demo"]);
+    for (n, server) in [&a, &b, &a].into_iter().enumerate() {
+        let (status, body, _) = try_sign_in(server, "a1001", "wrong-guess", None).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "guess {} is checked: {body}",
+            n + 1
+        );
+    }
+    // Two free failures, one on each instance; the third (on a) began a
+    // wait that b keeps too, right password or not.
+    for (name, server) in [("a", &a), ("b", &b)] {
+        let (status, body, retry_after) = try_sign_in(server, "a1001", DEMO_PASSWORD, None).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{name}: {body}");
+        assert_eq!(body["code"], "too_many_attempts", "{name}");
+        assert_eq!(retry_after, Some(1), "{name}");
+    }
+
+    // The fourth failure, on b, locks the code out on a as well.
+    eventually("the wait to end on b", || async {
+        let (status, _, _) = try_sign_in(&b, "a1001", "wrong-guess", None).await;
+        (status == StatusCode::UNAUTHORIZED).then_some(())
+    })
+    .await;
+    let (status, body, retry_after) = try_sign_in(&a, "a1001", DEMO_PASSWORD, None).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked out on a: {body}"
+    );
+    assert_eq!(retry_after, Some(2), "the lockout's length");
+
+    // A success on b after the lockout starts the count again on a.
+    eventually("the lockout to end", || async {
+        let (status, _, _) = try_sign_in(&b, "a1001", DEMO_PASSWORD, None).await;
+        (status == StatusCode::CREATED).then_some(())
+    })
+    .await;
+    for n in 1..=2 {
+        let (status, _, _) = try_sign_in(&a, "a1001", "wrong-guess", None).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "after the success on b, failure {n} on a is free again"
+        );
+    }
+    let (status, body, _) = try_sign_in(&b, "a1001", DEMO_PASSWORD, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// The counts are in the database, so a restart no longer ends a lockout;
+/// `agent reset-password` does (run beside the server, like the other
+/// agent commands), for the agent code only.
+#[tokio::test]
+async fn a_lockout_outlives_a_restart_and_a_new_password_ends_it() {
+    let (_tmp, mut server) = start_with_sign_in(
+        "free_failures = 1\nlockout_after = 2\nlockout = 600\nfirst_delay_ms = 5000\n\
+         max_delay = 5\nip_free_failures = 2\nip_lockout_after = 2000\n",
+    );
+    for _ in 0..2 {
+        let (status, _, _) = try_sign_in(&server, "a1001", "wrong-guess", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _, retry_after) = try_sign_in(&server, "a1001", DEMO_PASSWORD, None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        retry_after.is_some_and(|s| s > 500),
+        "locked out for 10 minutes: {retry_after:?}"
+    );
+
+    let dir = server.dir.clone();
+    assert!(server.stop().success());
+    server = Server::start_at(&dir, &["--demo"]);
+    let (status, body, _) = try_sign_in(&server, "a1001", DEMO_PASSWORD, None).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "still locked out after the restart: {body}"
+    );
+
+    let dir = dir.to_str().expect("utf-8 path");
+    let out = cli_with_input(
+        &["agent", "reset-password", "--data-dir", dir, "a1001"],
+        "a-new-password-1\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, body, _) = try_sign_in(&server, "a1001", "a-new-password-1", None).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the new password works at once: {body}"
+    );
+    // The address's count is not the code's: its two failures still
+    // count, and a third is one over the free two.
+    let (status, _, _) = try_sign_in(&server, "guess", "wrong-guess", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body, _) = try_sign_in(&server, "a1002", DEMO_PASSWORD, None).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address still waits: {body}"
     );
 }

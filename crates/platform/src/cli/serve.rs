@@ -247,10 +247,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("listening on {listen}"))?;
         let address = listener.local_addr()?;
         tokio::spawn(Arc::clone(&platform).run_routing());
+        let links = tokio::spawn(Arc::clone(&platform).run_links());
+        tokio::spawn(Arc::clone(&platform).run_peers());
         tokio::spawn(upkeep(Arc::clone(&platform)));
         tokio::spawn(Arc::clone(&platform).run_session_watch());
         let worker = egress::worker::Worker::new(Arc::clone(&platform), platform.settings.egress)?;
-        tokio::spawn(worker.run());
+        let egress_worker = tokio::spawn(worker.run());
         if let (Some(demo), Some(rate)) = (demo.as_ref(), args.demo_traffic) {
             tokio::spawn(demo::run_traffic(
                 Arc::clone(&platform),
@@ -287,6 +289,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("homedesk-platform ready at https://{address} ({trust})");
         tracing::info!("ready at https://{address} ({trust})");
         server::serve(Arc::clone(&platform), listener, tls_config, shutdown_signal()).await?;
+        // The links task takes this instance's streams out as it ends.
+        let _ = links.await;
+        // The egress worker gives back the replies it was still sending, so
+        // the next instance (or this one restarted) need not wait for its
+        // claims to run out.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), egress_worker).await;
         tracing::info!("stopped");
         Ok::<(), anyhow::Error>(())
     })

@@ -9,8 +9,21 @@
 //! round is older than `give_up_after`. It sleeps until the next attempt is
 //! due, until a new reply wakes it, or at most `poll` (work another process
 //! wrote). Nothing lives only in memory: a restart finds every pending row.
+//!
+//! Every platform instance on one database runs this worker (issue 19), so
+//! a pass first *claims* the due rows, in one write transaction (writes
+//! take turns across instances: decision 0041): it moves each row's next
+//! attempt past the attempt's deadline ([`claim_until`]), so another
+//! instance's pass does not find it due. Recording the outcome then sets
+//! the real next attempt, as it always did; nothing else of the row
+//! changes, so attempts, backoff and the states desks see are as with one
+//! instance. If the instance dies mid-attempt, the claim runs out and
+//! another instance tries again (the adapter may then get the reply twice,
+//! with the same idempotency key: at least once, as documented); one that
+//! stops cleanly gives its unfinished claims back at once.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -32,6 +45,10 @@ const HEADS_PER_PASS: usize = 64;
 const IN_FLIGHT: usize = 8;
 /// Longest answer text kept as the reason of a failed attempt.
 const MAX_ERROR_CHARS: usize = 300;
+/// How much longer than the attempts' own deadlines a claim lasts: for
+/// reading the reply, recording the outcome (which may wait for the write
+/// lock) and instances' clocks that differ a little.
+const CLAIM_MARGIN_MS: i64 = 30_000;
 
 /// `sha256=<hex>`: the signature header's value for `body` sent at
 /// `timestamp` (Unix seconds), under the adapter's signing key.
@@ -56,10 +73,21 @@ enum Prepared {
     Fail(DeliveryRow, String),
 }
 
+/// A row this worker claimed and has not recorded yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Claim {
+    /// Its real next attempt (the one before the claim).
+    due_at: UnixMillis,
+    /// The next attempt the claim wrote: no other pass takes the row before.
+    until: UnixMillis,
+}
+
 pub struct Worker {
     platform: Arc<Platform>,
     config: EgressConfig,
     client: reqwest::Client,
+    /// By message id; given back when the platform stops.
+    claims: Mutex<HashMap<String, Claim>>,
 }
 
 impl Worker {
@@ -76,7 +104,12 @@ impl Worker {
             platform,
             config,
             client,
+            claims: Mutex::new(HashMap::new()),
         })
+    }
+
+    fn claims(&self) -> std::sync::MutexGuard<'_, HashMap<String, Claim>> {
+        self.claims.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Runs until the platform shuts down.
@@ -92,7 +125,7 @@ impl Worker {
                         poll
                     }
                 },
-                _ = stop.changed() => return,
+                _ = stop.changed() => break,
             };
             if wait.is_zero() {
                 continue;
@@ -100,29 +133,71 @@ impl Worker {
             tokio::select! {
                 _ = self.platform.wake_egress.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
-                _ = stop.changed() => return,
+                _ = stop.changed() => break,
             }
+        }
+        self.give_back().await;
+    }
+
+    /// Gives the rows of unfinished attempts back (due as before their
+    /// claim) to whichever instance comes next, this one after a restart,
+    /// instead of leaving them claimed until the claims run out.
+    async fn give_back(&self) {
+        let claims: Vec<(String, Claim)> = self.claims().drain().collect();
+        if claims.is_empty() {
+            return;
+        }
+        let given = self
+            .platform
+            .blocking(move |p| {
+                p.storage.write_with(|tx| {
+                    let mut given = 0_usize;
+                    for (message_id, claim) in &claims {
+                        if tx.move_next_attempt(message_id, claim.until, claim.due_at)? {
+                            given += 1;
+                        }
+                    }
+                    Ok(given)
+                })
+            })
+            .await;
+        match given {
+            Ok(given) => tracing::info!("egress: unfinished attempts given back: {given}"),
+            Err(err) => tracing::warn!("egress: unfinished attempts not given back: {err:#}"),
         }
     }
 
     /// Attempts every due head once. Returns how long until the next one
     /// is due (zero: more work right away), or `None` when nothing is pending.
     async fn pass(&self) -> anyhow::Result<Option<Duration>> {
+        // A read first: the write lock only when there is work.
         let heads = self
             .platform
             .blocking(|p| p.storage.read_with(|tx| tx.pending_heads(HEADS_PER_PASS)))
             .await?;
         let now = now_ms();
-        let (due, later): (Vec<_>, Vec<_>) = heads
-            .into_iter()
-            .partition(|row| row.next_attempt_at <= now);
-        if due.is_empty() {
-            return Ok(later
+        if heads.iter().all(|row| row.next_attempt_at > now) {
+            return Ok(heads
                 .iter()
                 .map(|row| row.next_attempt_at)
                 .min()
                 .map(|at| Duration::from_millis(u64::try_from(at - now).unwrap_or(0))));
         }
+        let config = self.config;
+        let claimed = self
+            .platform
+            .blocking(move |p| p.storage.write_with(|tx| claim(tx, &config, now_ms())))
+            .await?;
+        if claimed.is_empty() {
+            // Another instance claimed them first: look again.
+            return Ok(Some(Duration::ZERO));
+        }
+        self.claims().extend(
+            claimed
+                .iter()
+                .map(|(row, claim)| (row.message_id.clone(), *claim)),
+        );
+        let due = claimed.into_iter().map(|(row, _)| row);
         let broken = futures_util::stream::iter(due)
             .map(|row| self.attempt(row))
             .buffer_unordered(IN_FLIGHT)
@@ -136,13 +211,14 @@ impl Worker {
                 }
             })
             .await;
-        // Rows whose outcome could not be recorded are still due: wait a
-        // poll interval rather than hammer their adapter.
-        Ok(Some(if broken == 0 {
-            Duration::ZERO
-        } else {
-            Duration::from_millis(self.config.poll_ms)
-        }))
+        if broken == 0 {
+            return Ok(Some(Duration::ZERO));
+        }
+        // Rows whose outcome could not be recorded are due again once
+        // their claims are given back: wait a poll interval rather than
+        // hammer their adapter.
+        self.give_back().await;
+        Ok(Some(Duration::from_millis(self.config.poll_ms)))
     }
 
     async fn attempt(&self, row: DeliveryRow) -> anyhow::Result<()> {
@@ -172,6 +248,7 @@ impl Worker {
                 })
             })
             .await?;
+        self.claims().remove(&message_id);
         self.platform
             .metrics
             .inc("homedesk_egress_total", format!("outcome=\"{label}\""));
@@ -233,6 +310,41 @@ fn span(ms: i64) -> String {
         ms if ms >= 1000 => format!("{} s", ms / 1000),
         ms => format!("{ms} ms"),
     }
+}
+
+/// Until when a pass's claim on its `rank`-th row (from 0) holds at `now`:
+/// the rows are attempted `IN_FLIGHT` at a time, so each group of them may
+/// start one attempt deadline after the group before.
+fn claim_until(config: &EgressConfig, now: UnixMillis, rank: usize) -> UnixMillis {
+    let timeout = i64::try_from(config.attempt_timeout_ms).unwrap_or(i64::MAX / 4);
+    let groups = i64::try_from(rank / IN_FLIGHT + 1).unwrap_or(i64::MAX);
+    now.saturating_add(timeout.saturating_mul(groups))
+        .saturating_add(CLAIM_MARGIN_MS)
+}
+
+/// Claims the heads due at `now` for this pass (in a write transaction, so
+/// no other instance's pass claims them too): each row's next attempt moves
+/// to [`claim_until`]. Returns the rows as they were, with their claims.
+fn claim(
+    tx: &mut dyn Tx,
+    config: &EgressConfig,
+    now: UnixMillis,
+) -> anyhow::Result<Vec<(DeliveryRow, Claim)>> {
+    let due = tx
+        .pending_heads(HEADS_PER_PASS)?
+        .into_iter()
+        .filter(|row| row.next_attempt_at <= now);
+    let mut claimed = Vec::new();
+    for (rank, row) in due.enumerate() {
+        let claim = Claim {
+            due_at: row.next_attempt_at,
+            until: claim_until(config, now, rank),
+        };
+        if tx.move_next_attempt(&row.message_id, claim.due_at, claim.until)? {
+            claimed.push((row, claim));
+        }
+    }
+    Ok(claimed)
 }
 
 /// Reads what one attempt needs: the reply, its conversation, the adapter.
@@ -335,6 +447,75 @@ fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::{SqliteStorage, Storage};
+
+    #[test]
+    fn a_pass_claims_the_due_heads_once_each_group_a_deadline_later() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(tmp.path()).expect("storage"));
+        let config = EgressConfig {
+            attempt_timeout_ms: 1000,
+            ..EgressConfig::default()
+        };
+        storage
+            .write_with(|tx| {
+                for c in 0..10 {
+                    tx.insert_delivery(&format!("m{c}"), &format!("c{c}"), "shop", 1000)?;
+                }
+                // Not due yet; and one behind a due head of its conversation.
+                tx.insert_delivery("later", "c-later", "shop", 9000)?;
+                tx.insert_delivery("m0-next", "c0", "shop", 1000)?;
+                Ok(())
+            })
+            .expect("write");
+        let claimed = storage
+            .write_with(|tx| claim(tx, &config, 2000))
+            .expect("claim");
+        let mut ids: Vec<&str> = claimed.iter().map(|(r, _)| r.message_id.as_str()).collect();
+        ids.sort_unstable();
+        assert_eq!(
+            ids,
+            ["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"]
+        );
+        let untils: Vec<UnixMillis> = claimed.iter().map(|(_, c)| c.until).collect();
+        assert_eq!(
+            untils,
+            [[33_000; IN_FLIGHT].as_slice(), &[34_000; 10 - IN_FLIGHT]].concat(),
+            "the first {IN_FLIGHT} one deadline and the margin on, the rest a deadline later"
+        );
+        assert!(
+            claimed
+                .iter()
+                .all(|(row, claim)| row.next_attempt_at == 1000
+                    && claim.due_at == 1000
+                    && row.attempts == 0),
+            "the rows as they were before the claim"
+        );
+        assert!(
+            storage
+                .write_with(|tx| claim(tx, &config, 2000))
+                .expect("claim")
+                .is_empty(),
+            "another pass finds nothing due"
+        );
+        let stored = storage
+            .read_with(|tx| tx.delivery("m9"))
+            .expect("read")
+            .expect("row");
+        assert_eq!(
+            (stored.next_attempt_at, stored.updated_at),
+            (34_000, 1000),
+            "only the next attempt moved"
+        );
+        assert_eq!(
+            storage
+                .write_with(|tx| claim(tx, &config, 34_000))
+                .expect("claim")
+                .len(),
+            11,
+            "claims that ran out are due again, as is the row due at 9000"
+        );
+    }
 
     #[test]
     fn spans_read_as_people_say_them() {

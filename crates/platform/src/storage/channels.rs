@@ -131,4 +131,14 @@ pub trait ChannelTx {
         from: EgressState,
         update: &DeliveryUpdate,
     ) -> anyhow::Result<bool>;
+    /// Moves a pending row's next attempt from `from` to `to` (the egress
+    /// worker's claim on it, or giving the claim back); `false` when the row
+    /// is no longer pending with its next attempt at `from`. Nothing else
+    /// changes, not `updated_at`: a claim is no news of the reply.
+    fn move_next_attempt(
+        &mut self,
+        message_id: &str,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> anyhow::Result<bool>;
 }

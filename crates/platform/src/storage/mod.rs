@@ -13,6 +13,8 @@
 
 pub mod channels;
 pub mod console;
+pub mod limits;
+pub mod links;
 pub mod postgres;
 pub mod releases;
 pub mod retention;
@@ -30,6 +32,8 @@ use homedesk_protocol::{
 
 pub use channels::{AdapterRow, ChannelTx, DeliveryRow, DeliveryUpdate, EgressState};
 pub use console::{ConsoleTx, HandledContact};
+pub use limits::{LimitTx, SignInCounter};
+pub use links::{AgentLink, LinkTx};
 pub use postgres::PgStorage;
 pub use releases::{RELEASE_CHUNK_BYTES, ReleaseRow, ReleaseTx};
 pub use retention::RetentionTx;
@@ -268,8 +272,11 @@ impl KindFilter {
 /// deliveries are in [`ChannelTx`], published releases in [`ReleaseTx`],
 /// sign-ins' lifetimes, disabled agents and device secrets in [`SessionTx`],
 /// the retention sweep's in [`RetentionTx`], the team console's
-/// assignments, handled contacts and role changes in [`ConsoleTx`].
-pub trait Tx: ChannelTx + ConsoleTx + ReleaseTx + SessionTx + RetentionTx {
+/// assignments, handled contacts and role changes in [`ConsoleTx`], failed
+/// sign-in counters in [`LimitTx`].
+pub trait Tx:
+    ChannelTx + ConsoleTx + LimitTx + LinkTx + ReleaseTx + SessionTx + RetentionTx
+{
     /// A random id fixed when the database was created; cursors carry it so a
     /// cursor from another database (e.g. after a reset) is recognised.
     fn instance_id(&mut self) -> anyhow::Result<String>;
@@ -424,6 +431,11 @@ pub trait Storage: Send + Sync {
     fn write(&self, work: &mut dyn FnMut(&mut dyn Tx) -> anyhow::Result<()>) -> anyhow::Result<()>;
     /// Runs `work` in a read transaction (a consistent snapshot).
     fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> anyhow::Result<()>) -> anyhow::Result<()>;
+    /// The other platform instances that may share this database (`None`:
+    /// it has only ever one, SQLite in one process's data folder).
+    fn peers(&self) -> Option<Arc<dyn crate::hub::Peers>> {
+        None
+    }
 }
 
 /// A shared storage is a storage: `&Arc<dyn Storage>` goes where a
@@ -435,6 +447,10 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
 
     fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> anyhow::Result<()>) -> anyhow::Result<()> {
         (**self).read(work)
+    }
+
+    fn peers(&self) -> Option<Arc<dyn crate::hub::Peers>> {
+        (**self).peers()
     }
 }
 

@@ -17,6 +17,8 @@
 //! connections, and each statement is `block_on` there ([`PgTx`]).
 
 use anyhow::{Context, bail};
+use std::sync::Arc;
+
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use homedesk_protocol::{
     ActionResult, Attachment, CallRecord, Change, ChangeBody, Conversation, ConversationStatus,
@@ -25,6 +27,8 @@ use homedesk_protocol::{
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
+use crate::hub::Peers;
+
 use super::{
     AccessTokenRow, Audience, KindFilter, OfferRow, OfferState, RefreshTokenRow, Storage,
     StoredActionKey, Tx, Viewer, WebchatCustomerRow, record_from_row, status_str,
@@ -32,6 +36,9 @@ use super::{
 
 mod channels;
 mod console;
+mod limits;
+mod links;
+mod peers;
 mod releases;
 mod retention;
 mod sessions;
@@ -39,7 +46,14 @@ mod sessions;
 /// Migrations, in order, with the schema version each brings the database
 /// to. PostgreSQL starts at SQLite's version 9 (the baseline holds all of
 /// 0001–0009); from 0010 on both dialects have every migration.
-const MIGRATIONS: &[(i64, &str)] = &[(9, include_str!("migrations/postgres/0009_baseline.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (9, include_str!("migrations/postgres/0009_baseline.sql")),
+    (10, include_str!("migrations/postgres/0010_instances.sql")),
+    (
+        11,
+        include_str!("migrations/postgres/0011_sign_in_counters.sql"),
+    ),
+];
 
 /// The advisory lock key every write transaction holds (any constant; this
 /// one spells "homedesk" in ASCII).
@@ -54,6 +68,8 @@ pub struct PgStorage {
     /// Always `Some` until dropped (taken in [`Drop`]).
     runtime: Option<tokio::runtime::Runtime>,
     url: String,
+    /// The other instances on this database, started when first asked.
+    peers: std::sync::OnceLock<Arc<peers::PgPeers>>,
 }
 
 impl PgStorage {
@@ -96,6 +112,7 @@ impl PgStorage {
             pool,
             runtime: Some(runtime),
             url: url.to_owned(),
+            peers: std::sync::OnceLock::new(),
         };
         if !create {
             let client = storage.client()?;
@@ -165,12 +182,12 @@ impl PgStorage {
             }
             tx.batch(sql)
                 .with_context(|| format!("applying migration {version}"))?;
-            if current == 0 {
-                tx.execute(
-                    "INSERT INTO meta (key, value) VALUES ('instance_id', $1)",
-                    &[&crate::auth::random_token(12)],
-                )?;
-            }
+        }
+        if current == 0 {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('instance_id', $1)",
+                &[&crate::auth::random_token(12)],
+            )?;
         }
         tx.execute("DELETE FROM schema_version", &[])?;
         tx.execute(
@@ -240,6 +257,13 @@ impl Storage for PgStorage {
 
     fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> anyhow::Result<()>) -> anyhow::Result<()> {
         self.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", work)
+    }
+
+    fn peers(&self) -> Option<Arc<dyn Peers>> {
+        let peers = self.peers.get_or_init(|| {
+            peers::PgPeers::start(self.runtime().handle(), self.pool.clone(), self.url.clone())
+        });
+        Some(Arc::clone(peers) as Arc<dyn Peers>)
     }
 }
 

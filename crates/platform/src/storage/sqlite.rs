@@ -33,10 +33,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_releases.sql"),
     include_str!("migrations/0008_sessions.sql"),
     include_str!("migrations/0009_console.sql"),
+    include_str!("migrations/0010_instances.sql"),
+    include_str!("migrations/0011_sign_in_counters.sql"),
 ];
 
 mod channels;
 mod console;
+mod limits;
+mod links;
 mod releases;
 mod retention;
 mod sessions;

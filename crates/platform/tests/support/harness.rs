@@ -358,6 +358,36 @@ impl Server {
     /// Like [`Server::start_with`], the binary started through `wrapper`
     /// (e.g. `ip netns exec NAME`, which becomes the platform's process).
     pub fn start_wrapped(wrapper: &[&str], dir: &Path, extra: &[&str]) -> Server {
+        Server::launch(wrapper, dir, &dir.with_extension("log"), extra)
+    }
+
+    /// Like [`Server::start_at`] (a free port unless `extra` names
+    /// `--listen`), the platform's log in `log` rather than `DIR.log`: for a
+    /// second instance on the same data folder, and so the same database
+    /// and TLS files (issue 19's several instances).
+    pub fn start_logged(dir: &Path, log: &Path, extra: &[&str]) -> Server {
+        let listen: &[&str] = if extra.contains(&"--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
+        Server::launch(&[], dir, log, &[listen, extra].concat())
+    }
+
+    /// The same platform reached at `url` (e.g. through a load balancer):
+    /// the same data folder (secrets, database), client and trust; no
+    /// process of its own, so dropping it stops nothing.
+    pub fn via(&self, url: &str) -> Server {
+        Server {
+            child: None,
+            url: url.to_owned(),
+            dir: self.dir.clone(),
+            _tmp: None,
+            client: self.client.clone(),
+        }
+    }
+
+    fn launch(wrapper: &[&str], dir: &Path, log: &Path, extra: &[&str]) -> Server {
         let mut command = match wrapper.split_first() {
             Some((first, rest)) => {
                 let mut command = Command::new(first);
@@ -366,10 +396,11 @@ impl Server {
             }
             None => Command::new(platform_binary()),
         };
+        let log_path = log;
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(dir.with_extension("log"))
+            .open(log_path)
             .expect("log file");
         with_database(&mut command, dir);
         let mut child = command
@@ -408,8 +439,7 @@ impl Server {
                 }
                 Err(_) => {
                     let _ = child.kill();
-                    let log =
-                        std::fs::read_to_string(dir.with_extension("log")).unwrap_or_default();
+                    let log = std::fs::read_to_string(log_path).unwrap_or_default();
                     panic!("the platform did not report ready in time; its log:\n{log}");
                 }
             }
@@ -443,6 +473,17 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// SIGSTOP: the platform hangs (connections stay open, nothing is
+    /// answered) until [`Server::crash`] ends it.
+    pub fn freeze(&self) {
+        let child = self.child.as_ref().expect("running");
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGSTOP,
+        )
+        .expect("signal");
     }
 
     /// SIGKILL: a crash or power cut.
@@ -885,5 +926,298 @@ where
             "{what} did not happen within {DEADLINE:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+// ---------------------------------------------------------------- HAProxy
+
+/// Debian's HAProxy (`haproxy` package, installed by the bootstrap).
+pub const HAPROXY: &str = "/usr/sbin/haproxy";
+
+/// Longest an HAProxy of a test may live: it is started under coreutils'
+/// `timeout`, so a test process killed before its `drop` leaves no load
+/// balancer running for long.
+const HAPROXY_LIFETIME_SECS: u64 = 900;
+
+/// A free loopback port (bound and let go: free when this returns).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// One request in HAProxy's log (the `log-format` of
+/// [`Haproxy::balancing`]), logged when it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxiedRequest {
+    /// The port of the `bind` line the client came in on.
+    pub port: u16,
+    /// The server that answered (after any redispatch), or `<NOSRV>`.
+    pub server: String,
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The HTTP status sent to the client; -1 when none was.
+    pub status: i32,
+    /// HAProxy's termination state (`----` for a normal end; `SD--`: the
+    /// server went away during the data phase, …).
+    pub termination: String,
+    /// Retries; a leading `+` when the request was redispatched.
+    pub retries: String,
+}
+
+/// HAProxy as a child process of the test, balancing over platform
+/// instances (issue 19). Quiet: its log (one line per request, and server
+/// state changes) goes to a file in its folder, and it ends with this
+/// value (the whole process group, also when the test fails), or after
+/// [`HAPROXY_LIFETIME_SECS`] at the latest.
+pub struct Haproxy {
+    child: Option<Child>,
+    dir: PathBuf,
+    /// `https://127.0.0.1:PORT`, one per `bind` line, in order.
+    pub urls: Vec<String>,
+}
+
+impl Haproxy {
+    /// Whether HAProxy is installed.
+    pub fn available() -> bool {
+        Path::new(HAPROXY).exists()
+    }
+
+    /// HAProxy in HTTP mode in front of `servers` (name and instance; all
+    /// instances of one platform, sharing its data folder's development
+    /// CA), with `binds` frontend ports on loopback. It terminates TLS with
+    /// the platform's development certificate (so clients trust the same
+    /// CA file), speaks HTTP/2 or 1.1 to clients and TLS to the instances,
+    /// and
+    /// - balances every request by itself, round robin (an HTTP/2
+    ///   connection's requests alternate too);
+    /// - checks `/v1/health` every 300 ms and takes an instance out at the
+    ///   first failed check;
+    /// - retries a request whose connection failed or that got no answer
+    ///   at all on the other instance (`retry-on`, `option redispatch`):
+    ///   safe for the platform's POSTs, which carry idempotency keys;
+    /// - lets event streams through as they come (no buffering; a minute's
+    ///   inactivity allowed on either side, heartbeats come every 15 s).
+    ///
+    /// Waits until every instance is up and every port takes connections.
+    pub fn balancing(dir: &Path, servers: &[(&str, &Server)], binds: usize) -> Haproxy {
+        std::fs::create_dir_all(dir).expect("haproxy's folder");
+        let first = servers.first().expect("at least one instance").1;
+        let tls = first.dir.join("tls");
+        // HAProxy wants the certificate chain and the key in one file.
+        let mut pem = std::fs::read(tls.join("server.pem")).expect("the platform's certificate");
+        pem.extend(std::fs::read(tls.join("server-key.pem")).expect("the platform's key"));
+        let pem_path = dir.join("platform.pem");
+        std::fs::write(&pem_path, pem).expect("write the pem");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&pem_path, std::fs::Permissions::from_mode(0o600))
+                .expect("owner only");
+        }
+        let ports: Vec<u16> = (0..binds).map(|_| free_port()).collect();
+        let socket = dir.join("haproxy.sock");
+        let bind_lines: String = ports
+            .iter()
+            .map(|port| {
+                format!(
+                    "    bind 127.0.0.1:{port} ssl crt {} alpn h2,http/1.1\n",
+                    pem_path.display()
+                )
+            })
+            .collect();
+        let server_lines: String = servers
+            .iter()
+            .map(|(name, server)| {
+                let address = server.url.trim_start_matches("https://");
+                format!("    server {name} {address}\n")
+            })
+            .collect();
+        let config = format!(
+            "global
+    log stdout format raw local0 info
+    stats socket {socket} mode 600 level admin
+    nbthread 2
+
+defaults
+    mode http
+    log global
+    log-format \"REQ %fp %s %HM %HPO %ST %tsc %rc\"
+    timeout connect 1s
+    timeout client 60s
+    timeout server 60s
+    timeout tunnel 1h
+    timeout http-request 10s
+    timeout http-keep-alive 60s
+    timeout queue 5s
+    timeout check 1s
+    retries 3
+    option redispatch 1
+    retry-on conn-failure empty-response response-timeout
+
+frontend platform_front
+{bind_lines}    default_backend platform
+
+backend platform
+    balance roundrobin
+    option httpchk GET /v1/health
+    http-check expect status 200
+    default-server ssl verify required ca-file {ca} verifyhost localhost sni str(localhost) check inter 300ms fastinter 300ms downinter 300ms fall 1 rise 1
+{server_lines}",
+            socket = socket.display(),
+            ca = tls.join("ca.pem").display(),
+        );
+        let config_path = dir.join("haproxy.cfg");
+        std::fs::write(&config_path, config).expect("write haproxy.cfg");
+        let out = std::fs::File::create(dir.join("haproxy.log")).expect("haproxy.log");
+        let err = std::fs::File::create(dir.join("haproxy.err")).expect("haproxy.err");
+        // `timeout` puts itself and HAProxy in a process group of their
+        // own (its id is `timeout`'s), which `drop` ends as a whole.
+        let child = Command::new("timeout")
+            .args([
+                "-s",
+                "KILL",
+                &HAPROXY_LIFETIME_SECS.to_string(),
+                HAPROXY,
+                "-db",
+                "-f",
+            ])
+            .arg(&config_path)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("haproxy starts (coreutils' timeout and /usr/sbin/haproxy)");
+        let mut proxy = Haproxy {
+            child: Some(child),
+            dir: dir.to_path_buf(),
+            urls: ports
+                .iter()
+                .map(|port| format!("https://127.0.0.1:{port}"))
+                .collect(),
+        };
+        let started = Instant::now();
+        loop {
+            let up = servers
+                .iter()
+                .all(|(name, _)| proxy.try_server_status(name).as_deref() == Some("UP"));
+            let listening = ports
+                .iter()
+                .all(|port| std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok());
+            if up && listening {
+                return proxy;
+            }
+            let exited = proxy
+                .child
+                .as_mut()
+                .and_then(|child| child.try_wait().ok().flatten());
+            assert!(
+                exited.is_none() && started.elapsed() < DEADLINE,
+                "HAProxy did not come up with every instance up ({exited:?}); its output:\n{}{}",
+                std::fs::read_to_string(dir.join("haproxy.err")).unwrap_or_default(),
+                proxy.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Everything HAProxy logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("haproxy.log")).unwrap_or_default()
+    }
+
+    /// The requests HAProxy logged so far, in the order they ended.
+    pub fn requests(&self) -> Vec<ProxiedRequest> {
+        self.log().lines().filter_map(parse_proxied).collect()
+    }
+
+    /// A command on HAProxy's stats socket (e.g. `show stat`); its answer.
+    pub fn command(&self, command: &str) -> std::io::Result<String> {
+        use std::io::{Read, Write};
+        let mut socket = std::os::unix::net::UnixStream::connect(self.dir.join("haproxy.sock"))?;
+        socket.set_read_timeout(Some(Duration::from_secs(5)))?;
+        socket.write_all(format!("{command}\n").as_bytes())?;
+        let mut answer = String::new();
+        socket.read_to_string(&mut answer)?;
+        Ok(answer)
+    }
+
+    /// What HAProxy's health checks make of the instance `name`: `UP`,
+    /// `DOWN`, `no check` while checks are off, … (the `status` column of
+    /// `show stat`).
+    pub fn server_status(&self, name: &str) -> String {
+        self.try_server_status(name)
+            .unwrap_or_else(|| panic!("HAProxy's stats name no server {name}"))
+    }
+
+    /// Requests the instance `name` has now (`scur` of `show stat`): its
+    /// open event streams and the requests waiting for its answer.
+    pub fn server_sessions(&self, name: &str) -> u64 {
+        self.server_stat(name, "scur")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("HAProxy's stats give no sessions of server {name}"))
+    }
+
+    /// Stops (`false`) or restarts (`true`) the health checks of the
+    /// instance `name`; while they are stopped HAProxy counts it as up and
+    /// keeps sending it requests, whatever becomes of it.
+    pub fn health_checks(&self, name: &str, on: bool) {
+        let verb = if on { "enable" } else { "disable" };
+        let answer = self
+            .command(&format!("{verb} health platform/{name}"))
+            .expect("HAProxy's stats socket");
+        assert!(
+            answer.trim().is_empty(),
+            "{verb} health platform/{name}: {answer}"
+        );
+    }
+
+    fn try_server_status(&self, name: &str) -> Option<String> {
+        self.server_stat(name, "status")
+    }
+
+    /// A column of `show stat` for the instance `name`.
+    fn server_stat(&self, name: &str, wanted: &str) -> Option<String> {
+        let stats = self.command("show stat").ok()?;
+        let mut lines = stats.lines();
+        let header: Vec<&str> = lines.next()?.trim_start_matches("# ").split(',').collect();
+        let column = |wanted: &str| header.iter().position(|c| *c == wanted);
+        let (proxy, server, value) = (column("pxname")?, column("svname")?, column(wanted)?);
+        lines.find_map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            (fields.get(proxy) == Some(&"platform") && fields.get(server) == Some(&name))
+                .then(|| fields.get(value).map(|s| (*s).to_owned()))
+                .flatten()
+        })
+    }
+}
+
+/// A request line of HAProxy's log (`REQ PORT SERVER METHOD PATH STATUS
+/// TERMINATION RETRIES`); other lines (state changes) give `None`.
+fn parse_proxied(line: &str) -> Option<ProxiedRequest> {
+    let mut fields = line.strip_prefix("REQ ")?.split(' ');
+    Some(ProxiedRequest {
+        port: fields.next()?.parse().ok()?,
+        server: fields.next()?.to_owned(),
+        method: fields.next()?.to_owned(),
+        path: fields.next()?.to_owned(),
+        status: fields.next()?.parse().ok()?,
+        termination: fields.next()?.to_owned(),
+        retries: fields.next().unwrap_or_default().to_owned(),
+    })
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // The group `timeout` made: it and HAProxy.
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(child.id() as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }

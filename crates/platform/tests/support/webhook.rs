@@ -4,8 +4,9 @@
 //! recipe, not with the platform's code), answers 2xx, 401 for a bad
 //! signature, or 503 while told to fail, and keeps a log of every request.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -39,6 +40,8 @@ impl Received {
 struct Inner {
     secret: Mutex<String>,
     failing: AtomicBool,
+    /// How long each answer takes, in milliseconds.
+    delay_ms: AtomicU64,
     log: Mutex<Vec<Received>>,
 }
 
@@ -90,6 +93,7 @@ async fn hook(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) 
     } else {
         StatusCode::OK
     };
+    // Logged as it arrives (a slow answer's request is in the log at once).
     inner.log.lock().expect("lock").push(Received {
         message: serde_json::from_slice(&body).ok(),
         idempotency_key: header(&headers, "Idempotency-Key"),
@@ -98,6 +102,10 @@ async fn hook(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) 
         signature_ok,
         status: status.as_u16(),
     });
+    let delay = inner.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     status
 }
 
@@ -107,6 +115,7 @@ impl Receiver {
         let inner = Arc::new(Inner {
             secret: Mutex::new(secret.to_owned()),
             failing: AtomicBool::new(false),
+            delay_ms: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
         });
         let app = axum::Router::new()
@@ -125,6 +134,13 @@ impl Receiver {
     /// Answers 503 to every correctly signed request while `failing`.
     pub fn set_failing(&self, failing: bool) {
         self.inner.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// Takes `delay` over each answer from now on (a slow adapter: its
+    /// requests stay in flight a while).
+    pub fn set_delay(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.inner.delay_ms.store(ms, Ordering::SeqCst);
     }
 
     /// Checks signatures with this secret from now on.

@@ -218,4 +218,18 @@ impl ChannelTx for PgTx<'_> {
         )?;
         Ok(changed == 1)
     }
+
+    fn move_next_attempt(
+        &mut self,
+        message_id: &str,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> anyhow::Result<bool> {
+        let changed = self.execute(
+            "UPDATE egress_deliveries SET next_attempt_at = $3 \
+             WHERE message_id = $1 AND state = 'pending' AND next_attempt_at = $2",
+            &[&message_id, &from, &to],
+        )?;
+        Ok(changed == 1)
+    }
 }

@@ -260,4 +260,20 @@ impl ChannelTx for SqliteTx<'_> {
         )?;
         Ok(changed == 1)
     }
+
+    fn move_next_attempt(
+        &mut self,
+        message_id: &str,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> anyhow::Result<bool> {
+        let changed = self
+            .tx
+            .prepare_cached(
+                "UPDATE egress_deliveries SET next_attempt_at = ?3 \
+                 WHERE message_id = ?1 AND state = 'pending' AND next_attempt_at = ?2",
+            )?
+            .execute(params![message_id, from, to])?;
+        Ok(changed == 1)
+    }
 }

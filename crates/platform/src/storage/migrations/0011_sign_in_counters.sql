@@ -1,0 +1,19 @@
+-- Failed sign-in counters in the database (issue 19; the rules are
+-- decision 0031's): every platform instance on one database counts the
+-- same failures, so N instances behind a load balancer do not give a
+-- guesser N times the guesses.
+--
+-- One row per agent code (`kind` 'agent') and per client address
+-- ('address') with failures that still count. A counter quiet for a lockout
+-- period is deleted when the next new counter is made, and the table is
+-- bounded (`sign_in_limits`): when full, the counter whose last failure is
+-- oldest makes room.
+CREATE TABLE sign_in_counters (
+    kind         TEXT NOT NULL CHECK (kind IN ('agent', 'address')),
+    subject      TEXT NOT NULL,          -- the agent code or the address
+    failures     INTEGER NOT NULL CHECK (failures > 0),
+    last_failure INTEGER NOT NULL,
+    wait_until   INTEGER NOT NULL,       -- 0: no wait
+    PRIMARY KEY (kind, subject)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX sign_in_counters_by_age ON sign_in_counters (last_failure);
