@@ -31,7 +31,7 @@ use crate::error::ApiError;
 use crate::http::Agent;
 use crate::hub::{Addressee, Envelope};
 use crate::pages::{self, Position};
-use crate::storage::{KindFilter, OfferState};
+use crate::storage::{Audience, KindFilter, OfferState, Viewer};
 use crate::{Platform, now_ms};
 
 type Shared = Arc<Platform>;
@@ -79,6 +79,10 @@ struct StreamState {
     held: VecDeque<Envelope>,
     /// `?changes=inline`: carry the changes in `changes` events.
     inline: bool,
+    /// The audiences this stream's agent belongs to
+    /// (`visibility::viewers_of`), read at the start and again with every
+    /// read of the log: a poke for none of them is not for this stream.
+    viewers: Vec<Viewer>,
     /// The log position this workstation is known to have been told about
     /// (or to have pulled to itself, after its own push): the next inline
     /// page starts here.
@@ -98,6 +102,15 @@ impl StreamState {
         (for_agent, own_push)
     }
 
+    /// Whether a poke for what `logged_for` may see can concern this
+    /// stream (`None`: not known, it may).
+    fn may_concern(&self, logged_for: Option<&Audience>) -> bool {
+        logged_for.is_none_or(|audience| {
+            audience.contains(&Viewer::Everyone)
+                || self.viewers.iter().any(|v| audience.contains(v))
+        })
+    }
+
     /// Handles one envelope from the hub.
     async fn on_envelope(&mut self, envelope: Envelope) {
         let (for_agent, own_push) = self.concerns(&envelope);
@@ -108,12 +121,18 @@ impl StreamState {
                 self.told = self.told.max(latest_seq);
             }
             ServerEvent::Changes { latest_seq, .. } if for_agent => {
-                let latest = self.gather(latest_seq);
+                let concerned = self.may_concern(envelope.viewers.as_ref());
+                let refresh = for_everyone(envelope.viewers.as_ref());
+                let (latest, concerned, refresh) = self.gather(latest_seq, concerned, refresh);
+                if !concerned {
+                    // Nothing this agent may see: no read, no event.
+                    return;
+                }
                 if self.inline && latest <= self.told {
                     // Told already (a repeated or late poke): no read.
                     return;
                 }
-                if let Some(event) = self.changes_event(latest).await {
+                if let Some(event) = self.changes_event(latest, refresh).await {
                     self.pending.push_back(event);
                 }
             }
@@ -125,13 +144,21 @@ impl StreamState {
     /// Pokes that queued up behind one at `latest` make one read, not one
     /// each: takes what waits on the hub, merges the pokes for this stream
     /// into the highest position, and holds the rest, in order, for after.
-    /// Returns the position to read up to.
-    fn gather(&mut self, mut latest: u64) -> u64 {
+    /// Returns the position to read up to, and whether any of the pokes
+    /// may concern this stream.
+    fn gather(
+        &mut self,
+        mut latest: u64,
+        mut concerned: bool,
+        mut refresh: bool,
+    ) -> (u64, bool, bool) {
         while let Ok(next) = self.receiver.try_recv() {
             let (for_agent, own_push) = self.concerns(&next);
             match next.event {
                 ServerEvent::Changes { latest_seq, .. } if for_agent && !own_push => {
                     latest = latest.max(latest_seq);
+                    concerned |= self.may_concern(next.viewers.as_ref());
+                    refresh |= for_everyone(next.viewers.as_ref());
                 }
                 _ => self.held.push_back(next),
             }
@@ -139,14 +166,28 @@ impl StreamState {
                 break;
             }
         }
-        latest
+        (latest, concerned, refresh)
     }
 
     /// What a `changes` envelope up to `latest` becomes on this stream:
     /// the page itself when it is small, a poke when it is not, and nothing
     /// when none of it is for this agent.
-    async fn changes_event(&mut self, latest: u64) -> Option<ServerEvent> {
+    /// `refresh`: a poke for everyone was among them, so the agent's own
+    /// profile may have changed.
+    async fn changes_event(&mut self, latest: u64, refresh: bool) -> Option<ServerEvent> {
         if !self.inline {
+            if refresh {
+                // The agent's profile may have changed (their queues).
+                let agent = self.guard.agent.clone();
+                let read = self
+                    .guard
+                    .platform
+                    .blocking(move |p| p.storage.read_with(|tx| viewers_of_agent(tx, &agent)))
+                    .await;
+                if let Ok(viewers) = read {
+                    self.viewers = viewers;
+                }
+            }
             return Some(ServerEvent::poke(latest));
         }
         let agent = self.guard.agent.clone();
@@ -158,6 +199,7 @@ impl StreamState {
             .blocking(move |p| {
                 p.storage.read_with(|tx| {
                     let latest = tx.latest_seq()?;
+                    let viewers = viewers_of_agent(tx, &agent)?;
                     let page = pages::page_for(
                         tx,
                         &agent,
@@ -169,14 +211,17 @@ impl StreamState {
                         &KindFilter::default(),
                         INLINE_MAX_CHANGES,
                     )?;
-                    Ok((latest, page))
+                    Ok((latest, viewers, page))
                 })
             })
             .await;
         let (latest, page) = match read {
-            Ok((latest, Some(page))) => (latest, page),
+            Ok((latest, viewers, Some(page))) => {
+                self.viewers = viewers;
+                (latest, page)
+            }
             // The agent is gone, or the read failed: the pull will tell.
-            Ok((latest, None)) => return Some(ServerEvent::poke(latest)),
+            Ok((latest, _, None)) => return Some(ServerEvent::poke(latest)),
             Err(err) => {
                 tracing::warn!("could not read the changes for an event stream: {err:#}");
                 return Some(ServerEvent::poke(latest));
@@ -234,6 +279,20 @@ impl StreamState {
     }
 }
 
+/// Whether a poke is for everyone (or for whom is not known).
+fn for_everyone(logged_for: Option<&Audience>) -> bool {
+    logged_for.is_none_or(|audience| audience.contains(&Viewer::Everyone))
+}
+
+/// The audiences `agent` reads the log as (`Everyone` alone for an agent
+/// that is gone: the pull will say so).
+fn viewers_of_agent(tx: &mut dyn crate::storage::Tx, agent: &str) -> anyhow::Result<Vec<Viewer>> {
+    Ok(match tx.get(EntityKind::AgentProfile, agent)? {
+        Some(Record::AgentProfile(profile)) => crate::visibility::viewers_of(&profile),
+        _ => vec![Viewer::Everyone],
+    })
+}
+
 fn zstd_encoder() -> std::io::Result<zstd::stream::write::Encoder<'static, Vec<u8>>> {
     use zstd::stream::raw::CParameter;
     let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), ZSTD_LEVEL)?;
@@ -287,10 +346,11 @@ pub async fn events(
     let receiver = platform.hub.subscribe();
     let now = now_ms();
     let lookup_agent = agent.clone();
-    let (latest, offers) = platform
+    let (latest, viewers, offers) = platform
         .blocking(move |p| {
             p.storage.read_with(|tx| {
                 let latest = tx.latest_seq()?;
+                let viewers = viewers_of_agent(tx, &lookup_agent)?;
                 let mut offers = Vec::new();
                 for row in tx.open_offers()? {
                     if row.agent == lookup_agent
@@ -309,7 +369,7 @@ pub async fn events(
                         });
                     }
                 }
-                Ok((latest, offers))
+                Ok((latest, viewers, offers))
             })
         })
         .await?;
@@ -341,6 +401,7 @@ pub async fn events(
         pending,
         held: VecDeque::new(),
         inline,
+        viewers,
         told: latest,
         encoder,
     };

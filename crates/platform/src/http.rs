@@ -685,7 +685,7 @@ async fn post_actions(
         .collect();
     let agent = caller.agent.clone();
     let family = caller.family.clone();
-    let (results, effects, latest) = platform
+    let (results, effects, head) = platform
         .blocking(move |p| {
             p.storage.write_with(|tx| {
                 let (results, effects) =
@@ -697,8 +697,7 @@ async fn post_actions(
                         crate::routing::offer_answered(tx, answered)?;
                     }
                 }
-                let latest = tx.latest_seq()?;
-                Ok((results, effects, latest))
+                Ok((results, effects, tx.head()?))
             })
         })
         .await?;
@@ -714,7 +713,7 @@ async fn post_actions(
             .inc("homedesk_actions_total", format!("status=\"{status}\""));
     }
     if effects.changed {
-        platform.poke_after_push(latest, &family);
+        platform.poke_after_push(head, &family);
     }
     for (agent, offer_id) in effects.withdrawn {
         platform
@@ -1038,11 +1037,11 @@ async fn post_ingress(
     let JsonBody(message) =
         JsonBody::<IngressMessage>::from_request(Request::from_parts(parts, body), &()).await?;
     let now = now_ms();
-    let (accepted, latest) = platform
+    let (accepted, head) = platform
         .blocking(move |p| {
             p.storage.write_with(|tx| {
                 let accepted = ingress::accept(tx, &adapter.id, channel, &message, now)?;
-                Ok((accepted, tx.latest_seq()?))
+                Ok((accepted, tx.head()?))
             })
         })
         .await?;
@@ -1052,7 +1051,7 @@ async fn post_ingress(
         format!("channel=\"{}\"", channel.as_str()),
     );
     if !accepted.duplicate {
-        platform.poke(latest);
+        platform.poke_head(head);
         platform.reroute.notify_one();
     }
     Ok((StatusCode::CREATED, Json(accepted)))

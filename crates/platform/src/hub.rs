@@ -21,6 +21,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use homedesk_protocol::ServerEvent;
+
+use crate::storage::{Audience, Viewer};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 
@@ -36,7 +38,14 @@ pub struct Envelope {
     pub event: ServerEvent,
     /// Not for the event streams of this sign-in (token family).
     pub skip_family: Option<String>,
+    /// For a `changes` poke: who may see what was logged (`None`: not
+    /// known, everyone reads). A stream none of whose viewers is in it
+    /// has nothing to read.
+    pub viewers: Option<Audience>,
 }
+
+/// Most viewers a nudge names; a write for more is a nudge for everyone.
+const MAX_NUDGE_VIEWERS: usize = 64;
 
 /// What another instance is told of an event: what to read, not the data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +56,9 @@ pub enum Nudge {
         latest_seq: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         skip_family: Option<String>,
+        /// Who may see what was logged, encoded (`Viewer::encode`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        viewers: Option<Vec<String>>,
     },
     /// `agent` was offered `offer_id` (read it from the offers).
     Offer { agent: String, offer_id: String },
@@ -112,17 +124,30 @@ impl Hub {
     }
 
     pub fn send(&self, to: Addressee, event: ServerEvent) {
-        self.dispatch(to, event, None);
+        self.dispatch(to, event, None, None);
     }
 
-    /// [`Hub::send`], but not to the event streams of sign-in `family`.
-    pub fn send_except(&self, to: Addressee, event: ServerEvent, family: &str) {
-        self.dispatch(to, event, Some(family.to_owned()));
+    /// A `changes` poke at `latest` for what `viewers` may see, except to
+    /// the event streams of sign-in `skip_family`.
+    pub fn send_changes(&self, latest: u64, viewers: Option<Audience>, skip_family: Option<&str>) {
+        let viewers = viewers.filter(|v| v.len() <= MAX_NUDGE_VIEWERS);
+        self.dispatch(
+            Addressee::Everyone,
+            ServerEvent::poke(latest),
+            skip_family.map(str::to_owned),
+            viewers,
+        );
     }
 
-    fn dispatch(&self, to: Addressee, event: ServerEvent, skip_family: Option<String>) {
+    fn dispatch(
+        &self,
+        to: Addressee,
+        event: ServerEvent,
+        skip_family: Option<String>,
+        viewers: Option<Audience>,
+    ) {
         if let Some(peers) = &self.peers
-            && let Some(nudge) = nudge_for(&to, &event, skip_family.as_deref())
+            && let Some(nudge) = nudge_for(&to, &event, skip_family.as_deref(), viewers.as_ref())
         {
             let message = PeerMessage {
                 from: self.instance.clone(),
@@ -133,11 +158,17 @@ impl Hub {
                 Err(err) => tracing::error!("could not encode a nudge: {err}"),
             }
         }
-        self.deliver(to, event, skip_family);
+        self.deliver(to, event, skip_family, viewers);
     }
 
     /// Hands an event to this instance's streams only.
-    pub fn deliver(&self, to: Addressee, event: ServerEvent, skip_family: Option<String>) {
+    pub fn deliver(
+        &self,
+        to: Addressee,
+        event: ServerEvent,
+        skip_family: Option<String>,
+        viewers: Option<Audience>,
+    ) {
         if let ServerEvent::Changes { latest_seq, .. } = &event {
             self.last_poke.fetch_max(*latest_seq, Ordering::Relaxed);
         }
@@ -146,6 +177,7 @@ impl Hub {
             to,
             event,
             skip_family,
+            viewers,
         });
     }
 
@@ -171,7 +203,12 @@ impl Hub {
 
 /// What the other instances are told of `event` (`None`: nothing, it is
 /// about this instance's streams alone).
-fn nudge_for(to: &Addressee, event: &ServerEvent, skip_family: Option<&str>) -> Option<Nudge> {
+fn nudge_for(
+    to: &Addressee,
+    event: &ServerEvent,
+    skip_family: Option<&str>,
+    viewers: Option<&Audience>,
+) -> Option<Nudge> {
     let agent = match to {
         Addressee::Agent(agent) => Some(agent.clone()),
         Addressee::Everyone => None,
@@ -180,6 +217,7 @@ fn nudge_for(to: &Addressee, event: &ServerEvent, skip_family: Option<&str>) -> 
         ServerEvent::Changes { latest_seq, .. } => Some(Nudge::Changes {
             latest_seq: *latest_seq,
             skip_family: skip_family.map(str::to_owned),
+            viewers: viewers.map(|v| v.iter().map(Viewer::encode).collect()),
         }),
         ServerEvent::Offer(offer) => Some(Nudge::Offer {
             agent: agent?,
@@ -212,6 +250,7 @@ mod tests {
             &Addressee::Agent("a1001".into()),
             &ServerEvent::Offer(offer),
             None,
+            None,
         )
         .expect("an offer nudges");
         let text = serde_json::to_string(&PeerMessage {
@@ -230,22 +269,26 @@ mod tests {
 
     #[test]
     fn a_poke_keeps_the_sign_in_it_skips() {
+        let viewers = Audience::from([Viewer::Queue("aftersales".into())]);
         let nudge = nudge_for(
             &Addressee::Everyone,
             &ServerEvent::poke(42),
             Some("family-1"),
+            Some(&viewers),
         );
         assert_eq!(
             nudge,
             Some(Nudge::Changes {
                 latest_seq: 42,
-                skip_family: Some("family-1".into())
+                skip_family: Some("family-1".into()),
+                viewers: Some(vec!["q:aftersales".into()]),
             })
         );
         assert_eq!(
             nudge_for(
                 &Addressee::Everyone,
                 &ServerEvent::Heartbeat { server_time: 1 },
+                None,
                 None
             ),
             None

@@ -62,7 +62,7 @@ use crate::egress::EgressConfig;
 use crate::hub::{Addressee, Heard, Hub, Nudge, PeerMessage};
 use crate::links::{BEAT_MS, Connections, LinkChanges};
 use crate::metrics::Metrics;
-use crate::storage::Storage;
+use crate::storage::{Head, Storage};
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> UnixMillis {
@@ -161,17 +161,31 @@ impl Platform {
         tokio::task::spawn_blocking(move || work(&platform)).await?
     }
 
-    /// Tells every connected workstation the log grew.
+    /// Tells every connected workstation the log grew (each stream reads
+    /// what its agent is due).
     pub fn poke(&self, latest_seq: u64) {
-        self.hub
-            .send(Addressee::Everyone, ServerEvent::poke(latest_seq));
+        self.hub.send_changes(latest_seq, None, None);
     }
 
-    /// [`Platform::poke`] after a push by sign-in `family`: every workstation
-    /// but that one, which pulls right after its push anyway (protocol.md §7).
-    pub fn poke_after_push(&self, latest_seq: u64, family: &str) {
+    /// Tells the workstations the log grew with what `head.viewers` may see
+    /// (from `Tx::head` at the end of the write): the streams of others
+    /// have nothing to read and stay quiet.
+    pub fn poke_head(&self, head: Head) {
+        if head.viewers.is_empty() {
+            return;
+        }
+        self.hub.send_changes(head.latest, Some(head.viewers), None);
+    }
+
+    /// [`Platform::poke_head`] after a push by sign-in `family`: every
+    /// workstation but that one, which pulls right after its push anyway
+    /// (protocol.md §7).
+    pub fn poke_after_push(&self, head: Head, family: &str) {
+        if head.viewers.is_empty() {
+            return;
+        }
         self.hub
-            .send_except(Addressee::Everyone, ServerEvent::poke(latest_seq), family);
+            .send_changes(head.latest, Some(head.viewers), Some(family));
     }
 
     /// Nudges the supervisors of `agents`' queues to read their team view
@@ -227,7 +241,7 @@ impl Platform {
         self.nudge_supervisors(supervisors);
         if self.hub.peers().is_some() && latest > self.hub.last_poke() {
             self.hub
-                .deliver(Addressee::Everyone, ServerEvent::poke(latest), None);
+                .deliver(Addressee::Everyone, ServerEvent::poke(latest), None, None);
         }
         self.flush_links(now)
     }
@@ -300,10 +314,12 @@ impl Platform {
                         .blocking(|p| p.storage.read_with(|tx| tx.latest_seq()))
                         .await
                     {
-                        Ok(latest) => {
-                            self.hub
-                                .deliver(Addressee::Everyone, ServerEvent::poke(latest), None)
-                        }
+                        Ok(latest) => self.hub.deliver(
+                            Addressee::Everyone,
+                            ServerEvent::poke(latest),
+                            None,
+                            None,
+                        ),
                         Err(err) => tracing::warn!("could not read the log's head: {err:#}"),
                     }
                 }
@@ -322,16 +338,27 @@ impl Platform {
             Nudge::Changes {
                 latest_seq,
                 skip_family,
-            } => self.hub.deliver(
-                Addressee::Everyone,
-                ServerEvent::poke(latest_seq),
-                skip_family,
-            ),
+                viewers,
+            } => {
+                // A viewer this build does not know makes it a poke for all.
+                let viewers = viewers.and_then(|v| {
+                    v.iter()
+                        .map(|who| storage::Viewer::decode(who))
+                        .collect::<Option<storage::Audience>>()
+                });
+                self.hub.deliver(
+                    Addressee::Everyone,
+                    ServerEvent::poke(latest_seq),
+                    skip_family,
+                    viewers,
+                );
+            }
             Nudge::Team { supervisor } => self.hub.deliver(
                 Addressee::Agent(supervisor),
                 ServerEvent::TeamChanged {
                     server_time: now_ms(),
                 },
+                None,
                 None,
             ),
             Nudge::Withdrawn { agent, offer_id } => {
@@ -339,6 +366,7 @@ impl Platform {
                     self.hub.deliver(
                         Addressee::Agent(agent),
                         ServerEvent::OfferWithdrawn { offer_id },
+                        None,
                         None,
                     );
                 }
@@ -353,8 +381,12 @@ impl Platform {
                     .await;
                 match read {
                     Ok(Some(offer)) => {
-                        self.hub
-                            .deliver(Addressee::Agent(agent), ServerEvent::Offer(offer), None);
+                        self.hub.deliver(
+                            Addressee::Agent(agent),
+                            ServerEvent::Offer(offer),
+                            None,
+                            None,
+                        );
                     }
                     // Taken, declined or run out in the meantime.
                     Ok(None) => {}
@@ -375,10 +407,9 @@ impl Platform {
     pub fn route_at(&self, now: UnixMillis) -> anyhow::Result<()> {
         // Streams opened here count before the pass.
         self.flush_links(now)?;
-        let (outcome, latest) = self.storage.write_with(|tx| {
+        let (outcome, head) = self.storage.write_with(|tx| {
             let outcome = routing::route(tx, self.settings.offer_timeout_ms, now)?;
-            let latest = tx.latest_seq()?;
-            Ok((outcome, latest))
+            Ok((outcome, tx.head()?))
         })?;
         let changed_log = outcome.changed_log();
         for (agent, offer_id) in outcome.expired {
@@ -408,7 +439,7 @@ impl Platform {
             );
         }
         if changed_log {
-            self.poke(latest);
+            self.poke_head(head);
         }
         for (agent, offer) in outcome.offers {
             self.metrics

@@ -166,6 +166,14 @@ impl Viewer {
 /// Everyone who may see one change.
 pub type Audience = BTreeSet<Viewer>;
 
+/// The log's position after a write, and who may see what the write
+/// logged (empty: it logged nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Head {
+    pub latest: u64,
+    pub viewers: Audience,
+}
+
 /// The audience of records every agent may see.
 pub fn everyone() -> Audience {
     BTreeSet::from([Viewer::Everyone])
@@ -311,6 +319,16 @@ pub trait Tx:
         now: UnixMillis,
     ) -> anyhow::Result<u64>;
     fn latest_seq(&mut self) -> anyhow::Result<u64>;
+    /// Everyone who may see a change this transaction logged so far.
+    fn logged_for(&self) -> Audience;
+    /// Where the log stands, and for whom this transaction wrote to it:
+    /// what a poke after the commit says (`Platform::poke_head`).
+    fn head(&mut self) -> anyhow::Result<Head> {
+        Ok(Head {
+            latest: self.latest_seq()?,
+            viewers: self.logged_for(),
+        })
+    }
     /// Up to `limit` changes after `after` that any of `viewers` may see
     /// and `kinds` lets through, in order.
     fn changes_after(

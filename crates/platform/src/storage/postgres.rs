@@ -119,6 +119,7 @@ impl PgStorage {
             let mut tx = PgTx {
                 runtime: storage.runtime(),
                 client: &client,
+                logged_for: Audience::new(),
             };
             let found: Option<String> = tx
                 .query_one("SELECT to_regclass('public.schema_version')::text", &[])?
@@ -158,6 +159,7 @@ impl PgStorage {
         let mut tx = PgTx {
             runtime: self.runtime(),
             client: &client,
+            logged_for: Audience::new(),
         };
         tx.batch("BEGIN")?;
         // One instance migrates at a time; the others wait and then find
@@ -207,6 +209,7 @@ impl PgStorage {
         let mut tx = PgTx {
             runtime: self.runtime(),
             client: &client,
+            logged_for: Audience::new(),
         };
         // A panic in `work` must not hand the pool a connection that is
         // still inside this transaction: a write's would keep the write lock
@@ -285,6 +288,8 @@ pub fn redact(url: &str) -> String {
 pub(crate) struct PgTx<'a> {
     runtime: &'a tokio::runtime::Runtime,
     client: &'a deadpool_postgres::Object,
+    /// Everyone who may see a change logged in this transaction.
+    logged_for: Audience,
 }
 
 /// Parameters of a statement.
@@ -388,6 +393,7 @@ impl PgTx<'_> {
              VALUES ($1, $2, $3, $4, $5, $6)",
             &[&seq, &kind.as_str(), &id, &data.is_none(), &data, &now],
         )?;
+        self.logged_for.extend(audience.iter().cloned());
         let whos: Vec<String> = audience.iter().map(Viewer::encode).collect();
         self.execute(
             "INSERT INTO change_audience (seq, who) SELECT $1, unnest($2::text[])",
@@ -566,6 +572,10 @@ impl Tx for PgTx<'_> {
             &[&kind.as_str(), &id],
         )?;
         self.append_change(kind, id, None, audience, now)
+    }
+
+    fn logged_for(&self) -> Audience {
+        self.logged_for.clone()
     }
 
     fn latest_seq(&mut self) -> anyhow::Result<u64> {

@@ -94,7 +94,10 @@ impl SqliteStorage {
         // the transaction dropped, so the connection is still consistent.
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction_with_behavior(behavior)?;
-        let mut sql_tx = SqliteTx { tx: &tx };
+        let mut sql_tx = SqliteTx {
+            tx: &tx,
+            logged_for: Audience::new(),
+        };
         work(&mut sql_tx)?;
         tx.commit()?;
         Ok(())
@@ -139,6 +142,8 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
 
 struct SqliteTx<'a> {
     tx: &'a rusqlite::Transaction<'a>,
+    /// Everyone who may see a change logged in this transaction.
+    logged_for: Audience,
 }
 
 fn conversation_from(data: &str) -> anyhow::Result<Conversation> {
@@ -162,6 +167,7 @@ impl SqliteTx<'_> {
             params![kind.as_str(), id, data.is_none(), data, now],
         )?;
         let seq = self.tx.last_insert_rowid();
+        self.logged_for.extend(audience.iter().cloned());
         {
             let mut insert = self
                 .tx
@@ -343,6 +349,10 @@ impl Tx for SqliteTx<'_> {
             params![kind.as_str(), id],
         )?;
         self.append_change(kind, id, None, audience, now)
+    }
+
+    fn logged_for(&self) -> Audience {
+        self.logged_for.clone()
     }
 
     fn latest_seq(&mut self) -> anyhow::Result<u64> {
