@@ -53,6 +53,7 @@ pub mod visibility;
 pub mod webchat;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use homedesk_protocol::{ServerEvent, UnixMillis};
 use tokio::sync::{Notify, watch};
@@ -108,6 +109,8 @@ pub struct Platform {
     pub connections: Connections,
     /// Wakes the routing task early (a contact arrived, capacity freed).
     pub reroute: Notify,
+    /// The log's head at the last beat (`Platform::beat`).
+    last_beat_head: AtomicU64,
     /// Wakes the links task: a stream opened or closed, or a workstation
     /// said something new of its link (`Platform::run_links`).
     pub links_changed: Notify,
@@ -146,6 +149,7 @@ impl Platform {
             connections,
             reroute: Notify::new(),
             links_changed: Notify::new(),
+            last_beat_head: AtomicU64::new(0),
             wake_egress: Notify::new(),
             shutting_down: watch::channel(false).0,
             photo_work: tokio::sync::Semaphore::new(attachments::PHOTO_WORKERS),
@@ -239,7 +243,14 @@ impl Platform {
             self.reroute.notify_one();
         }
         self.nudge_supervisors(supervisors);
-        if self.hub.peers().is_some() && latest > self.hub.last_poke() {
+        // A position the previous beat saw and no poke has reached since:
+        // its nudge was lost (a poke merely on its way is not taken for one).
+        let seen_before = self.last_beat_head.swap(latest, Ordering::Relaxed);
+        if self.hub.peers().is_some() && seen_before > self.hub.last_poke() {
+            tracing::debug!(
+                seen_before,
+                "a nudge was lost: poking this instance's streams"
+            );
             self.hub
                 .deliver(Addressee::Everyone, ServerEvent::poke(latest), None, None);
         }

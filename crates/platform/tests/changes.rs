@@ -603,3 +603,52 @@ async fn a_push_pokes_every_workstation_but_the_one_that_pushed() {
         "no poke for the workstation's own push"
     );
 }
+
+/// A poke goes only to the streams of agents who may see what was written
+/// (decision 0042): a contact in a queue an agent does not work wakes
+/// neither their stream nor their workstation; one in their queue does.
+#[tokio::test]
+async fn a_change_an_agent_may_not_see_does_not_poke_them() {
+    let server = Server::start_demo(&[]);
+    let logistics = server.sign_in("a1002").await; // aftersales + logistics
+    let elsewhere = server.sign_in("a1004").await; // aftersales + complaints
+    let mut logistics_events = server.events(&logistics.access_token, None).await;
+    let mut elsewhere_events = server.events(&elsewhere.access_token, None).await;
+    for events in [&mut logistics_events, &mut elsewhere_events] {
+        events
+            .wait_for("initial changes", |e| {
+                matches!(e, ServerEvent::Changes { .. })
+            })
+            .await;
+    }
+    server
+        .customer_writes("ticket", "aud-1", "cust-aud-1", "logistics", "快递到哪了")
+        .await;
+    let ServerEvent::Changes {
+        latest_seq: after_logistics,
+        ..
+    } = logistics_events
+        .wait_for("the logistics agent's poke", |e| {
+            matches!(e, ServerEvent::Changes { .. })
+        })
+        .await
+    else {
+        unreachable!()
+    };
+    server
+        .customer_writes("ticket", "aud-2", "cust-aud-2", "complaints", "我要投诉")
+        .await;
+    let ServerEvent::Changes { latest_seq, .. } = elsewhere_events
+        .wait_for("the complaints agent's poke", |e| {
+            matches!(e, ServerEvent::Changes { .. })
+        })
+        .await
+    else {
+        unreachable!()
+    };
+    assert!(
+        latest_seq > after_logistics,
+        "the first poke a1004 hears is for the complaints contact ({latest_seq}), \
+         not the logistics one ({after_logistics})"
+    );
+}
