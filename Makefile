@@ -168,8 +168,9 @@ unit: ui
 	$(LINTING_CARGO) test --locked --workspace --exclude homedesk-e2e --all-targets --no-run
 	$(LINTING_CARGO) test --locked --workspace --exclude homedesk-e2e
 	scripts/test-bootstrap.sh
-# The platform's tests once more with PostgreSQL as its storage (issue 19):
-# the test binaries just built, beside a throwaway PostgreSQL server
+# The platform's tests once more with PostgreSQL as its storage (issue 19),
+# and the core's two-instance test (crates/core/tests/two_instances.rs): the
+# test binaries just built, beside a throwaway PostgreSQL server
 # (scripts/with-postgres.sh); nothing is compiled again.
 	scripts/test-postgres.sh
 

@@ -4,6 +4,10 @@
 # crates/platform/tests/*.rs) run once more beside a throwaway PostgreSQL
 # server (scripts/with-postgres.sh), where the test harness gives every
 # platform a database of its own (crates/platform/tests/support/harness.rs).
+# So does the workstation core's crates/core/tests/two_instances.rs (two
+# platform instances on one database behind HAProxy, the desks' real sync
+# engines in front), which only runs where PostgreSQL is (elsewhere it says
+# it is skipped).
 #
 # Nothing is built anew: the binaries are those `make unit` has just built.
 # They are found by asking cargo, with the very command and flags of
@@ -15,10 +19,11 @@
 # Usage: scripts/test-postgres.sh [ARGS...]  (ARGS go to every test binary,
 # e.g. a test name to filter on, or --test-threads=1)
 #
-# Each binary runs as `cargo test` runs it: from the package's folder, with
+# Each binary runs as `cargo test` runs it: from its package's folder, with
 # the package's CARGO_* variables (the path of the platform binary is also
-# compiled into the tests, through option_env!). The script runs them all
-# and fails if any failed, naming each.
+# compiled into the platform's tests, through option_env!; the core's tests
+# find it beside their own binary, where cargo put it). The script runs them
+# all and fails if any failed, naming each.
 set -euo pipefail
 
 self="$(cd "$(dirname "$0")" && pwd -P)/$(basename "$0")"
@@ -26,6 +31,10 @@ cd "$(dirname "$self")/.."
 root=$(pwd -P)
 package_dir="$root/crates/platform"
 manifest="$package_dir/Cargo.toml"
+core_dir="$root/crates/core"
+core_manifest="$core_dir/Cargo.toml"
+# The workstation core's test binaries that need PostgreSQL.
+core_tests='["two_instances"]'
 CARGO=${CARGO:-cargo}
 
 command -v jq >/dev/null || {
@@ -33,9 +42,11 @@ command -v jq >/dev/null || {
   exit 1
 }
 
-# Lists the package's test binaries and its program, one per line:
-# KIND<TAB>NAME<TAB>PATH, KIND being lib, bin or test (a unit or integration
-# test binary) or program (the platform binary itself).
+# Lists the platform's test binaries and its program, and the core's test
+# binaries named in $core_tests, one per line:
+# KIND<TAB>NAME<TAB>PATH<TAB>PACKAGE, KIND being lib, bin or test (a unit or
+# integration test binary) or program (the platform binary itself), PACKAGE
+# homedesk-platform or homedesk-core.
 list_binaries() {
   local json
   json=$(mktemp)
@@ -52,14 +63,18 @@ list_binaries() {
     return 1
   fi
   jq -r 'select(.reason == "compiler-message") | .message.rendered // empty' "$json" >&2
-  jq -r --arg manifest "$manifest" '
-    select(.reason == "compiler-artifact" and .manifest_path == $manifest
-           and .executable != null)
+  jq -r --arg manifest "$manifest" --arg core "$core_manifest" --argjson core_tests "$core_tests" '
+    select(.reason == "compiler-artifact" and .executable != null)
     | (.target.kind | map(select(. == "lib" or . == "bin" or . == "test")) | first) as $kind
     | select($kind != null)
-    | if .profile.test then "\($kind)\t\(.target.name)\t\(.executable)"
-      elif $kind == "bin" then "program\t\(.target.name)\t\(.executable)"
-      else empty end' "$json" | sort -t $'\t' -k1,1 -k2,2
+    | if .manifest_path == $manifest then
+        if .profile.test then "\($kind)\t\(.target.name)\t\(.executable)\thomedesk-platform"
+        elif $kind == "bin" then "program\t\(.target.name)\t\(.executable)\thomedesk-platform"
+        else empty end
+      elif .manifest_path == $core and .profile.test and $kind == "test"
+           and (.target.name | IN($core_tests[])) then
+        "\($kind)\t\(.target.name)\t\(.executable)\thomedesk-core"
+      else empty end' "$json" | sort -t $'\t' -k4,4r -k1,1 -k2,2
   rm -f "$json"
 }
 
@@ -67,39 +82,57 @@ run_binaries() {
   local list=$1
   shift
   local program
-  program=$(awk -F'\t' '$1 == "program" && $2 == "homedesk-platform" { print $3 }' "$list")
+  program=$(awk -F'\t' '$1 == "program" && $2 == "homedesk-platform" { print $3; exit }' "$list")
   [ -x "$program" ] || {
     echo "test-postgres: cargo named no homedesk-platform program" >&2
     return 1
   }
   local version
   version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)
-  local ran=0 failed=()
+  local ran=0 ran_core=0 failed=()
   # The list on its own descriptor: the tests keep the script's stdin.
-  while IFS=$'\t' read -r -u 3 kind name exe; do
+  while IFS=$'\t' read -r -u 3 kind name exe package; do
     [ "$kind" = program ] && continue
-    local label
+    local label dir
     case "$kind" in
       test) label="tests/$name.rs" ;;
       lib) label="unit tests (lib)" ;;
       *) label="unit tests ($kind $name)" ;;
     esac
+    case "$package" in
+      homedesk-core)
+        dir="$core_dir"
+        label="crates/core/$label"
+        # The core's tests take the platform binary from beside their own
+        # (harness.rs, platform_binary): the one listed as the program.
+        [ "$(dirname "$(dirname "$exe")")/homedesk-platform" -ef "$program" ] || {
+          echo "test-postgres: $exe would not find $program beside it" >&2
+          return 1
+        }
+        ran_core=$((ran_core + 1))
+        ;;
+      *) dir="$package_dir" ;;
+    esac
     echo "test-postgres: $label ($exe)"
     ran=$((ran + 1))
-    if ! (cd "$package_dir" && env \
+    if ! (cd "$dir" && env \
       "CARGO_BIN_EXE_homedesk-platform=$program" \
       CARGO="$(command -v "$CARGO")" \
-      CARGO_MANIFEST_DIR="$package_dir" \
-      CARGO_MANIFEST_PATH="$manifest" \
-      CARGO_PKG_NAME=homedesk-platform \
+      CARGO_MANIFEST_DIR="$dir" \
+      CARGO_MANIFEST_PATH="$dir/Cargo.toml" \
+      CARGO_PKG_NAME="$package" \
       CARGO_PKG_VERSION="$version" \
       CARGO_CRATE_NAME="${name//-/_}" \
       "$exe" "$@"); then
       failed+=("$label")
     fi
   done 3<"$list"
-  [ "$ran" -gt 0 ] || {
+  [ "$ran" -gt "$ran_core" ] || {
     echo "test-postgres: cargo named no test binaries of homedesk-platform" >&2
+    return 1
+  }
+  [ "$ran_core" -gt 0 ] || {
+    echo "test-postgres: cargo named no homedesk-core test binary of $core_tests" >&2
     return 1
   }
   if [ ${#failed[@]} -gt 0 ]; then
@@ -107,7 +140,7 @@ run_binaries() {
     printf '  %s\n' "${failed[@]}" >&2
     return 1
   fi
-  echo "test-postgres: all $ran test binaries of homedesk-platform passed on PostgreSQL"
+  echo "test-postgres: all $ran test binaries (homedesk-platform's, and homedesk-core's two_instances) passed on PostgreSQL"
 }
 
 if [ -n "${HOMEDESK_TEST_BINARIES:-}" ]; then
