@@ -69,11 +69,12 @@ test: bootstrap
 # search latency at 10k/100k articles, the desktop app's start-up time and
 # memory (against a blank Tauri window), the size of its .deb (against a
 # blank Tauri window's), and the load test: how many simulated agents one
-# platform serves within the targets, on SQLite and on PostgreSQL
-# (scripts/bench-load.sh, crates/loadgen; target/bench/load.md).
+# platform serves within the targets, on SQLite, on PostgreSQL, and with two
+# instances on one PostgreSQL database (scripts/bench-load.sh, crates/loadgen;
+# target/bench/load.md).
 # Optimised build: the first run
 # compiles for a while; the search benchmark then takes about 3 minutes, the
-# desktop one about 2.5, the load test about 30.
+# desktop one about 2.5, the load test about 45.
 bench: ui
 	$(CARGO) bench --locked -p homedesk-platform --bench sync
 	$(CARGO) bench --locked -p homedesk-platform --bench first_sync

@@ -20,6 +20,12 @@
 //! One task per agent does all of it in order, so at most one request of
 //! the agent's is in flight besides its stream, as with a workstation's
 //! sync loop; a second task reads the stream into a bounded queue.
+//!
+//! With several instances the event stream stays on the instance it was
+//! opened on (as behind a load balancer: a long-lived answer stays where it
+//! began), and the requests go to the instances in turn
+//! ([`crate::Requests::Alternate`], a balancer spreading requests) or all to
+//! the stream's instance ([`crate::Requests::WithStream`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -147,7 +153,12 @@ struct Last {
 pub struct Agent {
     shared: Arc<Shared>,
     code: String,
-    base: Url,
+    /// Where the event stream opens.
+    stream_base: Url,
+    /// Where requests go, in turn (the stream's instance first).
+    request_bases: Vec<Url>,
+    /// The next of `request_bases`.
+    turn: usize,
     api: reqwest::Client,
     stream: reqwest::Client,
     access: String,
@@ -201,7 +212,18 @@ fn action_name(action: &Action) -> &'static str {
 }
 
 impl Agent {
-    pub fn new(shared: Arc<Shared>, code: String, base: Url) -> anyhow::Result<Agent> {
+    /// Agent `code`, its event stream on `stream_base`, its requests to
+    /// `request_bases` in turn (at least one).
+    pub fn new(
+        shared: Arc<Shared>,
+        code: String,
+        stream_base: Url,
+        request_bases: Vec<Url>,
+    ) -> anyhow::Result<Agent> {
+        anyhow::ensure!(
+            !request_bases.is_empty(),
+            "an agent needs a URL for requests"
+        );
         let heartbeat = Duration::from_secs(homedesk_protocol::HEARTBEAT_SECS);
         let (events_tx, events) = mpsc::channel(256);
         Ok(Agent {
@@ -209,7 +231,9 @@ impl Agent {
             stream: net::client(&shared.certs, heartbeat * 3)?,
             shared,
             code,
-            base,
+            stream_base,
+            request_bases,
+            turn: 0,
             access: String::new(),
             refresh: String::new(),
             max_chats: 1,
@@ -229,8 +253,10 @@ impl Agent {
         })
     }
 
-    fn url(&self, path: &str) -> Url {
-        let mut url = self.base.clone();
+    /// `path` on the instance whose turn it is for the next request.
+    fn url(&mut self, path: &str) -> Url {
+        let mut url = self.request_bases[self.turn % self.request_bases.len()].clone();
+        self.turn = self.turn.wrapping_add(1);
         url.set_path(path);
         url
     }
@@ -274,7 +300,8 @@ impl Agent {
             device_id: format!("loadgen-{}", self.code),
         };
         loop {
-            let request = self.api.post(self.url("/v1/sessions")).json(&body);
+            let url = self.url("/v1/sessions");
+            let request = self.api.post(url).json(&body);
             match net::send(request).await {
                 Ok((body, _)) => {
                     let session: Session = net::decode(&body).map_err(|e| e.to_string())?;
@@ -317,9 +344,10 @@ impl Agent {
     /// A refresh after `token_expired` (runs longer than the access token's
     /// 15 minutes).
     async fn refresh_tokens(&mut self) -> Result<(), CallError> {
+        let url = self.url("/v1/sessions/refresh");
         let request = self
             .api
-            .post(self.url("/v1/sessions/refresh"))
+            .post(url)
             .json(&serde_json::json!({ "refresh_token": self.refresh }));
         let (body, _) = net::send(request).await?;
         let session: Session = net::decode(&body)?;
@@ -349,7 +377,8 @@ impl Agent {
         if let Some(old) = self.reader.take() {
             old.abort();
         }
-        let mut url = self.url("/v1/events");
+        let mut url = self.stream_base.clone();
+        url.set_path("/v1/events");
         url.query_pairs_mut().append_pair("changes", "inline");
         let mut response = None;
         for attempt in 0..2 {

@@ -1,14 +1,17 @@
 //! `homedesk-loadgen`: the load test of issue 19.
 //!
-//! - `run` simulates N agents against one or more running platforms (agent
-//!   i uses URL i mod k) over the real protocol and TLS, with customers
-//!   arriving through the demo channel adapter, and reports action latency,
-//!   event delivery, errors, and the CPU and memory of the platform
-//!   processes (`--platform-pid`) and of itself.
+//! - `run` simulates N agents against one or more running platform
+//!   instances (agent i opens its event stream on URL i mod k; its requests
+//!   go to the URLs in turn, or with `--requests with-stream` to its
+//!   stream's) over the real protocol and TLS, with customers arriving
+//!   through the demo channel adapter, and reports action latency, event
+//!   delivery, errors, and the CPU and memory of the platform processes
+//!   (`--platform-pid`) and of itself.
 //! - `bench` is the driver `make bench` runs (scripts/bench-load.sh): for
 //!   each step N it starts a fresh `homedesk-platform serve --demo
-//!   --demo-agents N`, runs the load against it, stops it, and writes a
-//!   Markdown table with the largest N that met the targets.
+//!   --demo-agents N` (or `--instances K` of them on one PostgreSQL
+//!   database), runs the load against it, stops it, and writes a Markdown
+//!   table with the largest N that met the targets.
 //!
 //! Loopback only, and bounded: at most [`MAX_AGENTS`] agents, runs of at most
 //! [`MAX_SECONDS`] seconds per phase. What is measured, precisely, is written
@@ -81,10 +84,26 @@ pub struct LoadArgs {
     /// The agents' password (the demo's).
     #[arg(long, default_value = "homedesk-demo")]
     password: String,
+    /// With several instances: where an agent's requests go. Its event
+    /// stream always stays on one instance (agent i: URL i mod k).
+    #[arg(long, value_enum, default_value_t = Requests::Alternate)]
+    requests: Requests,
+}
+
+/// Where an agent's requests go when there are several instances.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Requests {
+    /// To each instance in turn, as a load balancer that balances
+    /// requests; the stream stays where it opened.
+    Alternate,
+    /// All to the instance holding the agent's event stream (sticky).
+    WithStream,
 }
 
 impl LoadArgs {
-    fn check(&self, agents: usize) -> anyhow::Result<()> {
+    /// Checks the load's shape for `agents` agents on `instances` instances.
+    fn check(&self, agents: usize, instances: usize) -> anyhow::Result<()> {
         if agents == 0 || agents > MAX_AGENTS {
             bail!("--agents: give 1 to {MAX_AGENTS} agents (got {agents})");
         }
@@ -112,14 +131,24 @@ impl LoadArgs {
         if !(1..=256).contains(&self.sync_concurrency) {
             bail!("--sync-concurrency: give 1 to 256");
         }
-        check_open_files(agents)
+        check_open_files(agents, self.connections_per_agent(instances))
+    }
+
+    /// The connections one agent holds: its event stream, and one for
+    /// requests to each instance it sends them to.
+    fn connections_per_agent(&self, instances: usize) -> u64 {
+        match self.requests {
+            Requests::Alternate => 1 + instances.max(1) as u64,
+            Requests::WithStream => 2,
+        }
     }
 }
 
 #[derive(clap::Args, Debug)]
 struct RunArgs {
     /// A platform's URL, https on a loopback address; repeat for several
-    /// instances (agent i uses URL i mod k, customers alternate).
+    /// instances on one database (agent i opens its event stream on URL
+    /// i mod k, see --requests for its requests; customers alternate).
     #[arg(long = "url", required = true)]
     urls: Vec<String>,
     /// The CA certificate (PEM) to trust, e.g. DATA_DIR/tls/ca.pem.
@@ -144,6 +173,16 @@ struct RunArgs {
     /// Also write the results as JSON here.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// The instances' metrics token (DATA_DIR/metrics-token): with it, each
+    /// instance's `GET /metrics` is read at the window's start and end, to
+    /// show how the work was shared (requests, offers made, changes served).
+    #[arg(long, value_name = "FILE")]
+    metrics_token_file: Option<PathBuf>,
+    /// The PostgreSQL database the instances share (the URL they were given,
+    /// with its name): its transactions in the window are counted (needs
+    /// `psql`).
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -164,9 +203,14 @@ fn real_main(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         .context("starting the async runtime")?;
     match cli.command {
         Command::Run(args) => {
-            args.load.check(args.agents)?;
+            args.load.check(args.agents, args.urls.len())?;
             let urls = net::check_urls(&args.urls)?;
             let secret = read_secret(&args.ingress_secret_file)?;
+            let metrics_token = args
+                .metrics_token_file
+                .as_deref()
+                .map(read_secret)
+                .transpose()?;
             for pid in &args.platform_pids {
                 procstat::check_pid(*pid)?;
             }
@@ -176,6 +220,8 @@ fn real_main(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 ingress_secret: secret,
                 platform_pids: args.platform_pids,
                 measure_names: args.measure,
+                metrics_token,
+                database: args.postgres,
             };
             let result = runtime.block_on(run::run(&target, args.agents, &args.load))?;
             println!("{}", report::text(&result));
@@ -196,21 +242,22 @@ fn real_main(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     }
 }
 
-/// The adapter secret from its file, trimmed.
+/// A secret (the adapter's, the metrics token) from its file, trimmed.
 pub fn read_secret(path: &std::path::Path) -> anyhow::Result<String> {
     let secret = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the ingress secret {}", path.display()))?;
+        .with_context(|| format!("reading the secret {}", path.display()))?;
     let secret = secret.trim().to_owned();
     if secret.is_empty() {
-        bail!("{} is empty: no adapter secret", path.display());
+        bail!("{} is empty: no secret", path.display());
     }
     Ok(secret)
 }
 
-/// Each agent holds two connections (its requests and its event stream, as
-/// a workstation does): refuse a run the open-file limit cannot hold.
-fn check_open_files(agents: usize) -> anyhow::Result<()> {
-    let needed = 2 * agents as u64 + 256;
+/// Each agent holds `per_agent` connections (its requests and its event
+/// stream, as a workstation does; requests to several instances hold one
+/// each): refuse a run the open-file limit cannot hold.
+fn check_open_files(agents: usize, per_agent: u64) -> anyhow::Result<()> {
+    let needed = per_agent * agents as u64 + 256;
     let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
     let soft = limits
         .lines()

@@ -87,6 +87,58 @@ pub async fn check_health(client: &reqwest::Client, base: &Url) -> anyhow::Resul
     Ok(())
 }
 
+/// What an instance's `GET /metrics` says of its work so far (counters
+/// since it started; the gauge now).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InstanceMetrics {
+    /// `homedesk_http_requests_total`, every route and status.
+    pub http_requests: u64,
+    /// `homedesk_offers_total{outcome="offered"}`: offers its routing
+    /// passes made.
+    pub offers_made: u64,
+    /// `homedesk_changes_served_total`: change-log entries it sent.
+    pub changes_served: u64,
+    /// `homedesk_event_streams`: streams open on it.
+    pub event_streams: u64,
+}
+
+/// Reads an instance's `GET /metrics` with its token.
+pub async fn instance_metrics(
+    client: &reqwest::Client,
+    base: &Url,
+    token: &str,
+) -> Result<InstanceMetrics, CallError> {
+    let mut url = base.clone();
+    url.set_path("/metrics");
+    let (body, _) = send(client.get(url).bearer_auth(token)).await?;
+    Ok(parse_metrics(&String::from_utf8_lossy(&body)))
+}
+
+/// The counters [`InstanceMetrics`] keeps, out of Prometheus's text format.
+pub fn parse_metrics(text: &str) -> InstanceMetrics {
+    let mut m = InstanceMetrics::default();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some((series, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let Ok(value) = value.trim().parse::<f64>() else {
+            continue;
+        };
+        let value = value.max(0.0) as u64;
+        let (name, labels) = series.split_once('{').unwrap_or((series, ""));
+        match name {
+            "homedesk_http_requests_total" => m.http_requests += value,
+            "homedesk_offers_total" if labels.contains("outcome=\"offered\"") => {
+                m.offers_made += value;
+            }
+            "homedesk_changes_served_total" => m.changes_served += value,
+            "homedesk_event_streams" => m.event_streams = value,
+            _ => {}
+        }
+    }
+    m
+}
+
 /// An error's message with its causes ("connection refused" is deep inside).
 pub fn chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
@@ -418,6 +470,28 @@ mod tests {
             panic!("a message")
         };
         assert_eq!(m.body, "hi #lg7");
+    }
+
+    #[test]
+    fn metrics_are_read() {
+        let text = "# HELP homedesk_http_requests_total HTTP requests by route and status\n\
+            # TYPE homedesk_http_requests_total counter\n\
+            homedesk_http_requests_total{route=\"/v1/actions\",status=\"200\"} 40\n\
+            homedesk_http_requests_total{route=\"/v1/changes\",status=\"200\"} 2\n\
+            homedesk_offers_total{outcome=\"expired\"} 3\n\
+            homedesk_offers_total{outcome=\"offered\"} 7\n\
+            homedesk_changes_served_total 1234\n\
+            homedesk_event_streams 150\n";
+        assert_eq!(
+            parse_metrics(text),
+            InstanceMetrics {
+                http_requests: 42,
+                offers_made: 7,
+                changes_served: 1234,
+                event_streams: 150,
+            }
+        );
+        assert_eq!(parse_metrics(""), InstanceMetrics::default());
     }
 
     #[test]

@@ -205,6 +205,23 @@ pub struct ProcUsage {
     pub threads_max: u64,
 }
 
+/// What one platform instance did in the measured window, from its
+/// `GET /metrics` at the window's start and end.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InstanceWork {
+    pub url: String,
+    /// HTTP requests it answered (the event streams', the agents', the
+    /// customers' ingress).
+    pub http_requests: u64,
+    /// Offers its routing passes made.
+    pub offers_made: u64,
+    /// Change-log entries it sent to workstations (pulls, push answers,
+    /// inline pages).
+    pub changes_served: u64,
+    /// Event streams open on it at the window's end.
+    pub event_streams: u64,
+}
+
 /// The CPU of the processes of one name over the window.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct NamedUsage {
@@ -251,6 +268,9 @@ impl Errors {
 pub struct RunResult {
     pub agents: usize,
     pub urls: Vec<String>,
+    /// Where the agents' requests went (several instances: in turn, or to
+    /// the instance of the agent's stream).
+    pub requests: Option<crate::Requests>,
     /// Agents signed in, synced and available when the ramp ended.
     pub ready_agents: usize,
     pub ramp_completed: bool,
@@ -274,13 +294,19 @@ pub struct RunResult {
     /// pulls, …).
     pub counts: BTreeMap<String, u64>,
     pub errors: Errors,
+    /// One per platform instance, in the order of `urls`.
     pub platform: Vec<ProcUsage>,
+    /// Each instance's work in the window (when its metrics could be read).
+    pub instances: Vec<InstanceWork>,
     pub loadgen: ProcUsage,
     /// The whole machine's CPU during the window (all processes), percent
     /// of all cores.
     pub machine: MachineUsage,
     /// Other programs measured by name (PostgreSQL's processes).
     pub others: Vec<NamedUsage>,
+    /// PostgreSQL: transactions a second the database ran in the window
+    /// (every instance's, committed or rolled back).
+    pub database_transactions_per_sec: Option<f64>,
     pub definitions: String,
 }
 
@@ -340,9 +366,14 @@ pub fn text(r: &RunResult) -> String {
         out.push('\n');
     };
     line(format!(
-        "{} agents on {}; ramp {:.1} s ({} ready), warm-up {:.0} s, window {:.0} s, {:.1} contacts/min",
+        "{} agents on {}{}; ramp {:.1} s ({} ready), warm-up {:.0} s, window {:.0} s, {:.1} contacts/min",
         r.agents,
         r.urls.join(", "),
+        match r.requests {
+            Some(crate::Requests::Alternate) if r.urls.len() > 1 => " (requests in turn)",
+            Some(crate::Requests::WithStream) if r.urls.len() > 1 => " (requests with the stream)",
+            _ => "",
+        },
         r.ramp_secs,
         r.ready_agents,
         r.warmup_secs,
@@ -385,6 +416,17 @@ pub fn text(r: &RunResult) -> String {
             p.threads_max
         ));
     }
+    for (i, w) in r.instances.iter().enumerate() {
+        line(format!(
+            "instance {} ({}): {} HTTP requests, {} offers made, {} changes served in the window; {} event streams open",
+            i + 1,
+            w.url,
+            w.http_requests,
+            w.offers_made,
+            w.changes_served,
+            w.event_streams
+        ));
+    }
     line(format!(
         "load generator: CPU {:.0}% in the ramp, {:.0}% in the window; peak RSS {:.0} MiB",
         r.loadgen.cpu_ramp_pct, r.loadgen.cpu_window_pct, r.loadgen.rss_peak_mib
@@ -393,6 +435,11 @@ pub fn text(r: &RunResult) -> String {
         line(format!(
             "{} processes: CPU {:.0}% in the window (of one core)",
             other.name, other.cpu_window_pct
+        ));
+    }
+    if let Some(t) = r.database_transactions_per_sec {
+        line(format!(
+            "database: {t:.0} transactions a second in the window"
         ));
     }
     let m = &r.machine;
@@ -409,10 +456,11 @@ pub fn text(r: &RunResult) -> String {
     out
 }
 
-/// The Markdown table's header (see [`markdown_row`]).
+/// The Markdown table's header (see [`markdown_row`]). With several
+/// instances the platform's CPU and RSS are their sum, then each's.
 pub const TABLE_HEADER: &str = "\
-| agents | ramp | actions in window | action p50 / p95 / p99 | messages | delivery p50 / p95 / p99 | delivery p95, all receivers | errors (window / run) | platform CPU (100% = 1 core) | database CPU | platform RSS peak | loadgen CPU | machine busy (steal) | targets |
-|---:|---:|---:|---|---:|---|---:|---|---:|---:|---:|---:|---:|---|";
+| agents | ramp | actions in window | action p50 / p95 / p99 | messages | delivery p50 / p95 / p99 | delivery p95, all receivers | errors (window / run) | platform CPU (100% = 1 core) | database CPU | database transactions/s | platform RSS peak | loadgen CPU | machine busy (steal) | targets |
+|---:|---:|---:|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---|";
 
 /// One row of the bench's table.
 pub fn markdown_row(r: &RunResult) -> String {
@@ -423,19 +471,24 @@ pub fn markdown_row(r: &RunResult) -> String {
             format!("{v:.0} ms")
         }
     };
-    let cpu: Vec<String> = r
-        .platform
-        .iter()
-        .map(|p| format!("{:.0}%", p.cpu_window_pct))
-        .collect();
-    let rss: Vec<String> = r
-        .platform
-        .iter()
-        .map(|p| format!("{:.0} MiB", p.rss_peak_mib))
-        .collect();
+    // Several instances: the sum, then each.
+    let cpu = sum_and_each(
+        &r.platform
+            .iter()
+            .map(|p| p.cpu_window_pct)
+            .collect::<Vec<_>>(),
+        "%",
+    );
+    let rss = sum_and_each(
+        &r.platform
+            .iter()
+            .map(|p| p.rss_peak_mib)
+            .collect::<Vec<_>>(),
+        " MiB",
+    );
     let failures = r.failures();
     format!(
-        "| {} | {:.0} s | {} | {} / {} / {} | {} ({} lost) | {} / {} / {} | {} | {} / {} | {} | {} | {} | {:.0}% | {:.0}% ({:.0}%) | {} |",
+        "| {} | {:.0} s | {} | {} / {} / {} | {} ({} lost) | {} / {} / {} | {} | {} / {} | {} | {} | {} | {} | {:.0}% | {:.0}% ({:.0}%) | {} |",
         r.agents,
         r.ramp_secs,
         r.actions.count,
@@ -450,7 +503,7 @@ pub fn markdown_row(r: &RunResult) -> String {
         ms(r.delivery_all_receivers.p95_ms),
         r.errors.in_window(),
         r.errors.total(),
-        cpu.join(" + "),
+        cpu,
         if r.others.is_empty() {
             "–".to_owned()
         } else {
@@ -460,7 +513,9 @@ pub fn markdown_row(r: &RunResult) -> String {
                 .collect::<Vec<_>>()
                 .join(" + ")
         },
-        rss.join(" + "),
+        r.database_transactions_per_sec
+            .map_or_else(|| "–".to_owned(), |t| format!("{t:.0}")),
+        rss,
         r.loadgen.cpu_window_pct,
         r.machine.busy_pct,
         r.machine.steal_pct,
@@ -472,9 +527,66 @@ pub fn markdown_row(r: &RunResult) -> String {
     )
 }
 
+/// `v` as one figure, or with several their sum and then each:
+/// `97% (49 + 48)`.
+fn sum_and_each(v: &[f64], unit: &str) -> String {
+    match v {
+        [] => "–".to_owned(),
+        [one] => format!("{one:.0}{unit}"),
+        several => format!(
+            "{:.0}{unit} ({})",
+            several.iter().sum::<f64>(),
+            several
+                .iter()
+                .map(|x| format!("{x:.0}"))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        ),
+    }
+}
+
+/// The header of the per-instance table (see [`instance_rows`]).
+pub const INSTANCE_TABLE_HEADER: &str = "\
+| agents | instance | event streams | CPU in the window (100% = 1 core) | RSS peak | HTTP requests | offers made | changes served |
+|---:|---:|---:|---:|---:|---:|---:|---:|";
+
+/// One row per instance of a run on several: what each did in the window.
+pub fn instance_rows(r: &RunResult) -> Vec<String> {
+    if r.platform.len() < 2 {
+        return Vec::new();
+    }
+    r.platform
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let work = r.instances.get(i);
+            let n =
+                |f: fn(&InstanceWork) -> u64| work.map_or("–".to_owned(), |w| f(w).to_string());
+            format!(
+                "| {} | {} | {} | {:.0}% | {:.0} MiB | {} | {} | {} |",
+                r.agents,
+                i + 1,
+                n(|w| w.event_streams),
+                p.cpu_window_pct,
+                p.rss_peak_mib,
+                n(|w| w.http_requests),
+                n(|w| w.offers_made),
+                n(|w| w.changes_served),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_instances_show_the_sum_then_each() {
+        assert_eq!(sum_and_each(&[45.4], "%"), "45%");
+        assert_eq!(sum_and_each(&[49.2, 48.1], "%"), "97% (49 + 48)");
+        assert_eq!(sum_and_each(&[], " MiB"), "–");
+    }
 
     #[test]
     fn percentiles_by_nearest_rank() {

@@ -24,8 +24,8 @@ use tokio::sync::{mpsc, watch};
 
 use crate::agent::{Agent, Shared};
 use crate::customers::Customers;
-use crate::report::{self, Errors, ProcUsage, Recorder, RunResult, Series};
-use crate::{LoadArgs, net, procstat};
+use crate::report::{self, Errors, InstanceWork, ProcUsage, Recorder, RunResult, Series};
+use crate::{LoadArgs, Requests, net, procstat};
 
 /// The demo world's queues, over which `--demo-agents` spreads the agents.
 const DEMO_QUEUES: f64 = 4.0;
@@ -41,6 +41,12 @@ pub struct Target {
     pub platform_pids: Vec<u32>,
     /// Other programs to measure by command name (`postgres`).
     pub measure_names: Vec<String>,
+    /// The instances' metrics token: each one's `GET /metrics` is read at
+    /// the window's start and end (what each did).
+    pub metrics_token: Option<String>,
+    /// The PostgreSQL database the instances share: its transactions in
+    /// the window are counted (`pg_stat_database`).
+    pub database: Option<String>,
 }
 
 /// The code of agent `i` (from 1), as `serve --demo --demo-agents` names them.
@@ -163,13 +169,20 @@ pub async fn run(target: &Target, agents: usize, load: &LoadArgs) -> anyhow::Res
     let ramp_start = Instant::now();
     let deadline = ramp_start + Duration::from_secs(load.ramp_timeout);
     let mut handles = Vec::with_capacity(agents);
+    let k = target.urls.len();
     for i in 0..agents {
         let shared = Arc::clone(&shared);
-        let url = target.urls[i % target.urls.len()].clone();
+        // The stream on instance i mod k; requests in turn from there, or
+        // all there.
+        let stream_url = target.urls[i % k].clone();
+        let request_urls: Vec<Url> = match load.requests {
+            Requests::Alternate => (0..k).map(|j| target.urls[(i + j) % k].clone()).collect(),
+            Requests::WithStream => vec![stream_url.clone()],
+        };
         let ready = ready_tx.clone();
         let stop = stop_rx.clone();
         handles.push(tokio::spawn(async move {
-            let mut agent = match Agent::new(shared, agent_code(i + 1), url) {
+            let mut agent = match Agent::new(shared, agent_code(i + 1), stream_url, request_urls) {
                 Ok(agent) => agent,
                 Err(err) => {
                     let _ = ready.send(Err(format!("{err:#}")));
@@ -222,6 +235,7 @@ pub async fn run(target: &Target, agents: usize, load: &LoadArgs) -> anyhow::Res
             .iter()
             .map(|u| u.as_str().trim_end_matches('/').to_owned())
             .collect(),
+        requests: Some(load.requests),
         ready_agents: ready,
         ramp_completed: ready == agents,
         ramp_secs: ramp.as_secs_f64(),
@@ -264,6 +278,8 @@ pub async fn run(target: &Target, agents: usize, load: &LoadArgs) -> anyhow::Res
     result.warmup_secs = load.warmup as f64;
 
     // 3. The window.
+    let metrics_start = instance_metrics(&probe, target, rec).await;
+    let transactions_start = transactions(target, rec).await;
     let window_start = Instant::now();
     let counters_start = rec.snapshot();
     usage.window_start = usage.read(Some(rec));
@@ -289,6 +305,8 @@ pub async fn run(target: &Target, agents: usize, load: &LoadArgs) -> anyhow::Res
         .collect();
     let machine_window_end = procstat::machine()?;
     let window = window_end - window_start;
+    let metrics_end = instance_metrics(&probe, target, rec).await;
+    let transactions_end = transactions(target, rec).await;
 
     // 4. The end.
     let _ = customers_stop_tx.send(true);
@@ -325,6 +343,25 @@ pub async fn run(target: &Target, agents: usize, load: &LoadArgs) -> anyhow::Res
         .map(|i| usage.usage(i, ramp, window))
         .collect();
     result.loadgen = usage.usage(target.platform_pids.len(), ramp, window);
+    result.instances = target
+        .urls
+        .iter()
+        .zip(metrics_start.iter().zip(&metrics_end))
+        .filter_map(|(url, (a, b))| {
+            let (a, b) = (a.as_ref()?, b.as_ref()?);
+            Some(InstanceWork {
+                url: url.as_str().trim_end_matches('/').to_owned(),
+                http_requests: b.http_requests.saturating_sub(a.http_requests),
+                offers_made: b.offers_made.saturating_sub(a.offers_made),
+                changes_served: b.changes_served.saturating_sub(a.changes_served),
+                event_streams: b.event_streams,
+            })
+        })
+        .collect();
+    if let (Some(a), Some(b)) = (transactions_start, transactions_end) {
+        result.database_transactions_per_sec =
+            Some(b.saturating_sub(a) as f64 / window.as_secs_f64());
+    }
     result.machine = machine_usage(&machine_window_start, &machine_window_end);
     result.others = target
         .measure_names
@@ -336,6 +373,51 @@ pub async fn run(target: &Target, agents: usize, load: &LoadArgs) -> anyhow::Res
         })
         .collect();
     Ok(result)
+}
+
+/// Each instance's `GET /metrics`, when there is a token (`None` for one
+/// that could not be read: an error of the run).
+async fn instance_metrics(
+    client: &reqwest::Client,
+    target: &Target,
+    rec: &Recorder,
+) -> Vec<Option<net::InstanceMetrics>> {
+    let Some(token) = &target.metrics_token else {
+        return Vec::new();
+    };
+    let mut readings = Vec::with_capacity(target.urls.len());
+    for url in &target.urls {
+        readings.push(match net::instance_metrics(client, url, token).await {
+            Ok(m) => Some(m),
+            Err(err) => {
+                rec.error(&format!("metrics: {}", err.kind()), format!("{url}: {err}"));
+                None
+            }
+        });
+    }
+    readings
+}
+
+/// The transactions the shared PostgreSQL database has committed or rolled
+/// back so far (`pg_stat_database`; PostgreSQL updates it within a second
+/// of each transaction's end), when there is one.
+async fn transactions(target: &Target, rec: &Recorder) -> Option<u64> {
+    let url = target.database.as_ref()?;
+    let query = "SELECT xact_commit + xact_rollback FROM pg_stat_database \
+                 WHERE datname = current_database()";
+    match crate::bench::psql(url, query).await {
+        Ok(text) => match text.parse() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                rec.error("database statistics", format!("not a number: {text:?}"));
+                None
+            }
+        },
+        Err(err) => {
+            rec.error("database statistics", format!("{err:#}"));
+            None
+        }
+    }
 }
 
 /// The machine's CPU between two readings, percent of all cores.
