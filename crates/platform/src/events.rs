@@ -31,7 +31,7 @@ use crate::error::ApiError;
 use crate::http::Agent;
 use crate::hub::{Addressee, Envelope};
 use crate::pages::{self, Position};
-use crate::storage::{Audience, KindFilter, OfferState, Viewer};
+use crate::storage::{Audience, KindFilter, Viewer};
 use crate::{Platform, now_ms};
 
 type Shared = Arc<Platform>;
@@ -354,19 +354,9 @@ pub async fn events(
                 let mut offers = Vec::new();
                 for row in tx.open_offers()? {
                     if row.agent == lookup_agent
-                        && row.state == OfferState::Open
-                        && row.expires_at > now
-                        && let Some(Record::Conversation(c)) =
-                            tx.get(EntityKind::Conversation, &row.conversation_id)?
+                        && let Some(offer) = crate::open_offer(tx, &row.offer_id, now)?
                     {
-                        offers.push(homedesk_protocol::Offer {
-                            offer_id: row.offer_id,
-                            conversation_id: c.id,
-                            channel: c.channel,
-                            queue: c.queue,
-                            subject: c.subject,
-                            expires_at: row.expires_at,
-                        });
+                        offers.push(offer);
                     }
                 }
                 Ok((latest, viewers, offers))
