@@ -195,6 +195,13 @@ impl Hub {
         self.peers.as_ref()
     }
 
+    /// Counts `seq` as poked: at the start, the log's head (a stream that
+    /// opens is poked with the head it finds, so nothing before the start
+    /// waits for a poke).
+    pub fn mark_poked(&self, seq: u64) {
+        self.last_poke.fetch_max(seq, Ordering::Relaxed);
+    }
+
     /// The highest log position this instance's streams were poked with.
     pub fn last_poke(&self) -> u64 {
         self.last_poke.load(Ordering::Relaxed)

@@ -134,6 +134,12 @@ impl Platform {
     pub fn new(storage: Arc<dyn Storage>, settings: Settings) -> Platform {
         let connections = Connections::new(now_ms());
         let hub = Hub::new(connections.instance(), storage.peers());
+        // What was logged before the start needs no poke (a beat would
+        // otherwise take it for a lost nudge).
+        match storage.read_with(|tx| tx.latest_seq()) {
+            Ok(latest) => hub.mark_poked(latest),
+            Err(err) => tracing::warn!("could not read the log's head: {err:#}"),
+        }
         Platform {
             webchat: webchat::WebChat::new(settings.webchat),
             throttle: sign_in_limits::Throttle::new(settings.sign_in.clone()),
@@ -320,17 +326,19 @@ impl Platform {
             match next {
                 None => return,
                 Some(Heard::Listening) => {
-                    // Nudges may have been lost while not listening.
+                    // Nudges may have been lost while not listening: poke
+                    // if the log grew past this instance's last poke.
                     match self
                         .blocking(|p| p.storage.read_with(|tx| tx.latest_seq()))
                         .await
                     {
-                        Ok(latest) => self.hub.deliver(
+                        Ok(latest) if latest > self.hub.last_poke() => self.hub.deliver(
                             Addressee::Everyone,
                             ServerEvent::poke(latest),
                             None,
                             None,
                         ),
+                        Ok(_) => {}
                         Err(err) => tracing::warn!("could not read the log's head: {err:#}"),
                     }
                 }
