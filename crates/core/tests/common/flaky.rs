@@ -320,6 +320,8 @@ async fn delayed_pump(
     delay: Duration,
     downstream: bool,
 ) {
+    let conn = stats.connections.load(Ordering::Relaxed);
+    let trace = std::env::var_os("HOMEDESK_PROXY_TRACE").is_some();
     let (queue, mut due) = tokio::sync::mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
     let mut reader_mode = mode.clone();
     let reader = async move {
@@ -366,6 +368,12 @@ async fn delayed_pump(
             }
             if to.write_all(&chunk).await.is_err() {
                 return;
+            }
+            if trace {
+                // HOMEDESK_PROXY_TRACE: one line per chunk, to see what a
+                // request costs on the wire (docs/benchmarks.md).
+                let direction = if downstream { "down" } else { "up" };
+                eprintln!("proxy: connection {conn} {direction} {} B", chunk.len());
             }
             stats.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             if downstream {
