@@ -94,30 +94,39 @@ async fn coded_requests_and_answers_carry_the_same_json() {
         plain_zstd.len()
     );
 
+    // The coding `GET /v1/changes` (from `cursor`) is answered in.
+    let coding_of = |cursor: Option<&str>, accept: String| {
+        let url = match cursor {
+            Some(cursor) => format!("{}/v1/changes?cursor={cursor}", server.url),
+            None => format!("{}/v1/changes", server.url),
+        };
+        let request = raw
+            .get(url)
+            .bearer_auth(&token)
+            .header("Accept-Encoding", accept);
+        async move {
+            let response = request.send().await.expect("changes");
+            header(&response, "content-encoding")
+        }
+    };
+    // A small page is coded.
+    assert_eq!(
+        coding_of(Some(&cursor), format!("{DICTIONARY_CODING}, zstd"))
+            .await
+            .as_deref(),
+        Some(DICTIONARY_CODING)
+    );
     // A big answer (the first page of a desk: the knowledge base) goes by
     // plain zstd, which compresses it better than zstd with a dictionary.
-    let response = raw
-        .get(format!("{}/v1/changes", server.url))
-        .bearer_auth(&token)
-        .header("Accept-Encoding", format!("{DICTIONARY_CODING}, zstd"))
-        .send()
-        .await
-        .expect("changes");
     assert_eq!(
-        header(&response, "content-encoding").as_deref(),
+        coding_of(None, format!("{DICTIONARY_CODING}, zstd"))
+            .await
+            .as_deref(),
         Some("zstd")
     );
-
     // Without it in Accept-Encoding, nothing is coded that way.
-    let response = raw
-        .get(format!("{}/v1/changes?cursor={cursor}", server.url))
-        .bearer_auth(&token)
-        .header("Accept-Encoding", "zstd")
-        .send()
-        .await
-        .expect("changes");
     assert_eq!(
-        header(&response, "content-encoding").as_deref(),
+        coding_of(Some(&cursor), "zstd".into()).await.as_deref(),
         Some("zstd")
     );
 }

@@ -83,11 +83,15 @@ pub fn decode(data: &[u8], prefix: &[u8], limit: usize) -> Result<Vec<u8>, Codin
 /// Whether an `Accept-Encoding` value lists `homedesk-zstd1` (and not with
 /// `q=0`).
 pub fn accepts_dictionary_coding(accept_encoding: &str) -> bool {
-    accept_encoding.split(',').any(|coding| {
-        let mut parts = coding.split(';').map(str::trim);
-        parts
-            .next()
-            .is_some_and(|c| c.eq_ignore_ascii_case(DICTIONARY_CODING))
+    lists_coding(accept_encoding, DICTIONARY_CODING)
+}
+
+/// Whether an `Accept-Encoding` value lists `coding` (any case), and not
+/// with `q=0`: `"gzip, zstd;q=0.5"` lists `zstd`, `"zstd;q=0"` does not.
+pub fn lists_coding(accept_encoding: &str, coding: &str) -> bool {
+    accept_encoding.split(',').any(|listed| {
+        let mut parts = listed.split(';').map(str::trim);
+        parts.next().is_some_and(|c| c.eq_ignore_ascii_case(coding))
             && !parts.any(|p| {
                 p.strip_prefix("q=")
                     .and_then(|q| q.parse::<f32>().ok())
