@@ -483,6 +483,17 @@ pub fn apply(
             } else {
                 held_by(c, actor)?;
             }
+            if let TransferTarget::Queue(queue) = target
+                && *queue == c.queue
+                && c.assigned_to.is_none()
+                && c.status == ConversationStatus::Queued
+            {
+                // Nothing would change: not a new version of the contact.
+                return Err(Refusal::rejected(
+                    ActionCode::Invalid,
+                    format!("target: the conversation is already waiting in {queue}"),
+                ));
+            }
             effects.conversation = Some(match target {
                 TransferTarget::Queue(queue) => {
                     let mut after = bumped(c);

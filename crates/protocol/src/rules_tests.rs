@@ -244,6 +244,45 @@ fn a_transfer_to_oneself_is_invalid_and_to_a_colleague_assigns_them() {
 }
 
 #[test]
+fn a_transfer_of_a_waiting_conversation_to_its_own_queue_is_invalid() {
+    // Found by `an_applied_change_bumps_the_version_by_exactly_one`: it
+    // changed nothing but the version.
+    let q = vec!["q1".to_owned(), "q2".to_owned()];
+    let supervisor = Actor {
+        code: "s1",
+        role: Role::Supervisor,
+        queues: &q,
+    };
+    let waiting = conversation(ConversationStatus::Queued, None);
+    let to = |queue: &str| Action::Transfer {
+        conversation_id: "c1".into(),
+        target: TransferTarget::Queue(queue.into()),
+    };
+    let err = apply(&waiting, &supervisor, &to("q1"), T0).expect_err("same queue");
+    assert_eq!(err.code, ActionCode::Invalid);
+    assert!(
+        err.message.contains("already waiting in q1"),
+        "{}",
+        err.message
+    );
+    let moved = apply(&waiting, &supervisor, &to("q2"), T0)
+        .expect("applied")
+        .conversation
+        .expect("changed");
+    assert_eq!((moved.queue.as_str(), moved.version), ("q2", 2));
+    // Held by someone, back to its own queue is a change: it waits again.
+    let held = conversation(ConversationStatus::Active, Some("a1"));
+    let back = apply(&held, &supervisor, &to("q1"), T0)
+        .expect("applied")
+        .conversation
+        .expect("changed");
+    assert_eq!(
+        (back.assigned_to, back.status),
+        (None, ConversationStatus::Queued)
+    );
+}
+
+#[test]
 fn a_wrap_up_resolves_and_keeps_its_record() {
     let q = queues();
     let action = Action::WrapUp {
