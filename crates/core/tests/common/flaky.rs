@@ -11,7 +11,7 @@
 //! throughput down; and it can flap on a schedule ([`FlakyProxy::flap`]).
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -58,6 +58,9 @@ pub struct FlakyProxy {
     pub stats: Arc<Stats>,
     /// One-way delay in microseconds (each direction), for new connections.
     delay_us: Arc<AtomicU64>,
+    /// While `Down`, refuse new connections at the TCP level (no listener)
+    /// rather than accept and reset them ([`Self::flap`]).
+    unreachable: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<()>,
     flaps: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -70,13 +73,39 @@ impl FlakyProxy {
         let stats = Arc::new(Stats::default());
         let rng = Arc::new(Mutex::new(StdRng::seed_from_u64(seed)));
         let delay_us = Arc::new(AtomicU64::new(0));
+        let unreachable = Arc::new(AtomicBool::new(false));
         let task = {
             let mode = mode.clone();
             let stats = Arc::clone(&stats);
             let delay_us = Arc::clone(&delay_us);
+            let unreachable = Arc::clone(&unreachable);
             tokio::spawn(async move {
+                let mut listener = Some(listener);
+                let mut watching = mode.subscribe();
                 loop {
-                    let Ok((client, _)) = listener.accept().await else {
+                    if unreachable.load(Ordering::Relaxed) && *watching.borrow() == Mode::Down {
+                        // A link that is down answers no SYN: the client's
+                        // connect fails before a TLS byte is sent. Closing
+                        // the listener refuses new connections outright.
+                        drop(listener.take());
+                        while *watching.borrow_and_update() == Mode::Down {
+                            if watching.changed().await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    let Some(open) = listener.as_ref() else {
+                        match TcpListener::bind(addr).await {
+                            Ok(again) => listener = Some(again),
+                            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                        }
+                        continue;
+                    };
+                    let accepted = tokio::select! {
+                        accepted = open.accept() => accepted,
+                        _ = watching.changed() => continue,
+                    };
+                    let Ok((client, _)) = accepted else {
                         continue;
                     };
                     stats.connections.fetch_add(1, Ordering::Relaxed);
@@ -143,6 +172,7 @@ impl FlakyProxy {
             mode,
             stats,
             delay_us,
+            unreachable,
             task,
             flaps: Mutex::new(None),
         }
@@ -159,8 +189,12 @@ impl FlakyProxy {
     }
 
     /// Flaps the link: `Up` for `up`, then `Down` for `down`, over and over
-    /// until [`Self::steady`] or the proxy is dropped.
+    /// until [`Self::steady`] or the proxy is dropped. While down, new
+    /// connections are refused before any byte, as a dead village link
+    /// does (accepted then reset, the client would send its TLS ClientHello
+    /// first, bytes no real outage carries).
     pub fn flap(&self, up: Duration, down: Duration) {
+        self.unreachable.store(true, Ordering::Relaxed);
         let mode = self.mode.clone();
         let task = tokio::spawn(async move {
             loop {
