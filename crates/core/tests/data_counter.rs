@@ -115,3 +115,67 @@ async fn the_data_counter_matches_the_bytes_a_proxy_carried() {
         "today's total survives a restart of the app: {after_restart} after, {before_restart} before"
     );
 }
+
+/// A reconnect after an outage resumes its TLS session (no certificate
+/// again): the retries made while the platform was out of reach send
+/// nothing, not even a TLS hello, so they spend none of the session tickets
+/// (`sync::wire`, `Relay::ready`).
+#[tokio::test]
+async fn a_reconnect_after_an_outage_resumes_tls_instead_of_a_full_handshake() {
+    use futures_util::StreamExt;
+    use homedesk_core::sync::{Transport, TransportError, WireMeter};
+
+    let server = Server::start_demo(&[]);
+    let session = server.sign_in("a1002").await;
+    let upstream = server
+        .url
+        .trim_start_matches("https://")
+        .parse()
+        .expect("address");
+    let proxy = FlakyProxy::start(upstream, 11).await;
+    let meter = WireMeter::new();
+    let transport = common::counting_transport(&server, &proxy.url(), &meter);
+    // Bytes received from asking for the event stream to its first event.
+    let open = || async {
+        let before = meter.received();
+        let mut stream = transport
+            .events(&session.access_token)
+            .await
+            .expect("events");
+        stream.next().await.expect("an event").expect("readable");
+        (meter.received() - before, stream)
+    };
+
+    let (first, stream) = open().await;
+    proxy.unplug();
+    drop(stream);
+    for _ in 0..3 {
+        match transport.events(&session.access_token).await {
+            Err(TransportError::Unreachable(_)) => {}
+            Err(other) => panic!("an outage is unreachable, not {other:?}"),
+            Ok(_) => panic!("the link is down"),
+        }
+    }
+    proxy.set(common::flaky::Mode::Up);
+    // The proxy listens again a moment later; until then a try is refused
+    // before any byte too, and costs nothing.
+    let before = meter.received();
+    let mut tries = 0;
+    let mut stream = loop {
+        match transport.events(&session.access_token).await {
+            Ok(stream) => break stream,
+            Err(_) => {
+                tries += 1;
+                assert!(tries < 100, "the link came back");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    };
+    stream.next().await.expect("an event").expect("readable");
+    let again = meter.received() - before;
+    // The development CA's certificate chain alone is over 700 bytes.
+    assert!(
+        again + 500 < first,
+        "the reconnect took {again} B against {first} B for the first, full handshake"
+    );
+}

@@ -115,7 +115,7 @@ pub struct HttpTransport {
     degraded: Arc<AtomicBool>,
     /// Every connection's way to the platform, counted (shared by clones;
     /// stops with the last of them).
-    _relay: Arc<Relay>,
+    relay: Arc<Relay>,
     meter: Arc<WireMeter>,
     /// The platform said it takes request bodies in `homedesk-zstd1`
     /// (shared by clones).
@@ -200,7 +200,7 @@ impl HttpTransport {
             api: build(config.idle_timeout)?,
             stream: build(config.idle_timeout.max(heartbeat * 3))?,
             degraded: Arc::new(AtomicBool::new(false)),
-            _relay: Arc::new(relay),
+            relay: Arc::new(relay),
             meter: Arc::clone(&config.meter),
             platform_takes_coding: Arc::new(AtomicBool::new(false)),
         })
@@ -229,6 +229,12 @@ impl HttpTransport {
             .header(reqwest::header::ACCEPT_ENCODING, ACCEPTED_CODINGS)
             .build_split();
         let mut request = request.map_err(classify)?;
+        // After a failed connect, nothing leaves (not even a TLS hello,
+        // which would spend a session ticket) until the platform answers.
+        self.relay
+            .ready()
+            .await
+            .map_err(|err| TransportError::Unreachable(format!("the platform: {err}")))?;
         let sent = self.code_body(&mut request);
         // `Client::execute` spelt out: `tests/sql_lives_in_store.rs` looks
         // for SQL's method-call form.

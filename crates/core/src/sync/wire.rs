@@ -15,12 +15,20 @@
 //! works whichever runtime (or none) makes the transport; it stops, cutting
 //! its connections, when the [`Relay`] is dropped. It connects only to the
 //! one platform address it was made for. (docs/decisions/0035-data-on-the-wire.md)
+//!
+//! Because reqwest's connect to the Unix socket always succeeds, its TLS
+//! would send a ClientHello even while the platform cannot be reached, and
+//! rustls spends a session ticket on each (tickets are used once): after a
+//! few retries through an outage every reconnect was a full handshake with
+//! the certificate (≈1.2 KB more than a resumed one). So once a TCP connect
+//! has failed, [`Relay::ready`] checks with a bare TCP connect before the
+//! next request, and hands that connection to the request when it works.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -70,6 +78,10 @@ impl WireMeter {
 pub struct Relay {
     socket: PathBuf,
     stop: Option<oneshot::Sender<()>>,
+    /// The last TCP connect to the platform failed.
+    unreachable: Arc<AtomicBool>,
+    /// Asks the relay's thread to connect ahead ([`Relay::ready`]).
+    connect_ahead: tokio::sync::mpsc::UnboundedSender<oneshot::Sender<io::Result<()>>>,
     /// Private (0700) folder holding the socket; removed on drop.
     _dir: tempfile::TempDir,
 }
@@ -91,7 +103,15 @@ impl Relay {
         let listener = std::os::unix::net::UnixListener::bind(&socket)?;
         listener.set_nonblocking(true)?;
         let (stop, stopped) = oneshot::channel();
-        let target = (host.trim_matches(['[', ']']).to_owned(), port);
+        let (connect_ahead, ahead) = tokio::sync::mpsc::unbounded_channel();
+        let unreachable = Arc::new(AtomicBool::new(false));
+        let link = Link {
+            target: (host.trim_matches(['[', ']']).to_owned(), port),
+            connect_timeout,
+            meter,
+            unreachable: Arc::clone(&unreachable),
+            spare: std::sync::Mutex::new(None),
+        };
         std::thread::Builder::new()
             .name("homedesk-link".into())
             .spawn(move || {
@@ -105,13 +125,32 @@ impl Relay {
                         return;
                     }
                 };
-                runtime.block_on(serve(listener, target, connect_timeout, meter, stopped));
+                runtime.block_on(serve(listener, Arc::new(link), ahead, stopped));
             })?;
         Ok(Relay {
             socket,
             stop: Some(stop),
+            unreachable,
+            connect_ahead,
             _dir: dir,
         })
+    }
+
+    /// Whether a request may start: at once while the platform answers;
+    /// after a failed connect, only once a bare TCP connect works again
+    /// (that connection then carries the request). An error means the
+    /// platform is still out of reach, and nothing was sent.
+    pub async fn ready(&self) -> io::Result<()> {
+        if !self.unreachable.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let (answer, answered) = oneshot::channel();
+        if self.connect_ahead.send(answer).is_err() {
+            return Err(io::Error::other("the link relay has stopped"));
+        }
+        answered
+            .await
+            .unwrap_or_else(|_| Err(io::Error::other("the link relay has stopped")))
     }
 
     /// The socket reqwest connects to (`ClientBuilder::unix_socket`).
@@ -128,11 +167,53 @@ impl Drop for Relay {
     }
 }
 
-async fn serve(
-    listener: std::os::unix::net::UnixListener,
+/// What the relay's thread knows of its platform.
+struct Link {
     target: (String, u16),
     connect_timeout: Duration,
     meter: Arc<WireMeter>,
+    unreachable: Arc<AtomicBool>,
+    /// A connection made ahead by [`Relay::ready`], for the next request.
+    spare: std::sync::Mutex<Option<(std::time::Instant, TcpStream)>>,
+}
+
+/// A spare connection older than this is not handed out: the platform
+/// closes a connection that sends no TLS within its handshake deadline.
+const SPARE_FOR: Duration = Duration::from_secs(3);
+
+impl Link {
+    async fn connect(&self) -> io::Result<TcpStream> {
+        let (host, port) = (self.target.0.as_str(), self.target.1);
+        let connected = match tokio::time::timeout(
+            self.connect_timeout,
+            TcpStream::connect((host, port)),
+        )
+        .await
+        {
+            Ok(connected) => connected,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "no answer from the platform at {host}:{port} within {:?}",
+                    self.connect_timeout
+                ),
+            )),
+        };
+        self.unreachable
+            .store(connected.is_err(), Ordering::Relaxed);
+        connected
+    }
+
+    fn take_spare(&self) -> Option<TcpStream> {
+        let spare = self.spare.lock().unwrap_or_else(|p| p.into_inner()).take();
+        spare.and_then(|(made, tcp)| (made.elapsed() < SPARE_FOR).then_some(tcp))
+    }
+}
+
+async fn serve(
+    listener: std::os::unix::net::UnixListener,
+    link: Arc<Link>,
+    mut ahead: tokio::sync::mpsc::UnboundedReceiver<oneshot::Sender<io::Result<()>>>,
     mut stopped: oneshot::Receiver<()>,
 ) {
     let listener = match UnixListener::from_std(listener) {
@@ -145,40 +226,41 @@ async fn serve(
     loop {
         tokio::select! {
             _ = &mut stopped => return,
+            Some(answer) = ahead.recv() => {
+                let link = Arc::clone(&link);
+                tokio::spawn(async move {
+                    let connected = link.connect().await.map(|tcp| {
+                        *link.spare.lock().unwrap_or_else(|p| p.into_inner()) =
+                            Some((std::time::Instant::now(), tcp));
+                    });
+                    let _ = answer.send(connected);
+                });
+            }
             accepted = listener.accept() => {
                 let Ok((client, _)) = accepted else { continue };
-                let target = target.clone();
-                let meter = Arc::clone(&meter);
-                tokio::spawn(relay_one(client, target, connect_timeout, meter));
+                tokio::spawn(relay_one(client, Arc::clone(&link)));
             }
         }
     }
 }
 
-async fn relay_one(
-    mut client: UnixStream,
-    (host, port): (String, u16),
-    connect_timeout: Duration,
-    meter: Arc<WireMeter>,
-) {
-    let tcp = match tokio::time::timeout(connect_timeout, TcpStream::connect((host.as_str(), port)))
-        .await
-    {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(err)) => {
-            tracing::debug!("cannot reach the platform at {host}:{port}: {err}");
-            return;
-        }
-        Err(_) => {
-            tracing::debug!(
-                "no answer from the platform at {host}:{port} within {connect_timeout:?}"
-            );
-            return;
-        }
+async fn relay_one(mut client: UnixStream, link: Arc<Link>) {
+    let tcp = match link.take_spare() {
+        Some(tcp) => tcp,
+        None => match link.connect().await {
+            Ok(tcp) => tcp,
+            Err(err) => {
+                tracing::debug!("cannot reach the platform: {err}");
+                return;
+            }
+        },
     };
     let _ = tcp.set_nodelay(true);
-    meter.connections.fetch_add(1, Ordering::Relaxed);
-    let mut counted = Counted { tcp, meter };
+    link.meter.connections.fetch_add(1, Ordering::Relaxed);
+    let mut counted = Counted {
+        tcp,
+        meter: Arc::clone(&link.meter),
+    };
     let _ = tokio::io::copy_bidirectional(&mut client, &mut counted).await;
 }
 

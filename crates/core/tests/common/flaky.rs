@@ -214,6 +214,14 @@ impl FlakyProxy {
         }
     }
 
+    /// The link goes down as a dead link does: open connections are cut
+    /// and new ones refused before any byte. [`Self::set`]`(Mode::Up)`
+    /// brings it back.
+    pub fn unplug(&self) {
+        self.unreachable.store(true, Ordering::Relaxed);
+        self.set(Mode::Down);
+    }
+
     /// Stops flapping and leaves the link up.
     pub fn steady(&self) {
         if let Some(task) = self.flaps.lock().unwrap_or_else(|p| p.into_inner()).take() {
