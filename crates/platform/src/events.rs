@@ -24,7 +24,9 @@ use axum::extract::{Query, State};
 use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use homedesk_protocol::{EntityKind, HEARTBEAT_SECS, InlineChanges, Record, ServerEvent};
+use homedesk_protocol::{
+    AgentProfile, ChangesPage, EntityKind, HEARTBEAT_SECS, InlineChanges, Record, ServerEvent,
+};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::ApiError;
@@ -32,6 +34,7 @@ use crate::http::Agent;
 use crate::hub::{Addressee, Envelope};
 use crate::pages::{self, Position};
 use crate::storage::{Audience, KindFilter, Viewer};
+use crate::tail::Due;
 use crate::{Platform, now_ms};
 
 type Shared = Arc<Platform>;
@@ -87,6 +90,11 @@ struct StreamState {
     /// (or to have pulled to itself, after its own push): the next inline
     /// page starts here.
     told: u64,
+    /// Nothing in `(told, checked]` is for this agent: the next inline page
+    /// reads from here (and still says it follows `told`).
+    checked: u64,
+    /// The agent's profile as last read (`None`: gone).
+    profile: Option<AgentProfile>,
     encoder: Option<zstd::stream::write::Encoder<'static, Vec<u8>>>,
 }
 
@@ -119,6 +127,7 @@ impl StreamState {
             // push (or had the page in the push's answer).
             ServerEvent::Changes { latest_seq, .. } if own_push => {
                 self.told = self.told.max(latest_seq);
+                self.checked = self.checked.max(self.told);
             }
             ServerEvent::Changes { latest_seq, .. } if for_agent => {
                 let concerned = self.may_concern(envelope.viewers.as_ref());
@@ -128,7 +137,7 @@ impl StreamState {
                     // Nothing this agent may see: no read, no event.
                     return;
                 }
-                if self.inline && latest <= self.told {
+                if self.inline && latest <= self.checked {
                     // Told already (a repeated or late poke): no read.
                     return;
                 }
@@ -190,49 +199,37 @@ impl StreamState {
             }
             return Some(ServerEvent::poke(latest));
         }
-        let agent = self.guard.agent.clone();
         let after = self.told;
-        let resolved_days = self.guard.platform.settings.sync_resolved_days;
-        let read = self
-            .guard
-            .platform
-            .blocking(move |p| {
-                p.storage.read_with(|tx| {
-                    let latest = tx.latest_seq()?;
-                    let viewers = viewers_of_agent(tx, &agent)?;
-                    let page = pages::page_for(
-                        tx,
-                        &agent,
-                        resolved_days,
-                        Position::After {
-                            seq: after,
-                            first_until: 0,
-                        },
-                        &KindFilter::default(),
-                        INLINE_MAX_CHANGES,
-                    )?;
-                    Ok((latest, viewers, page))
-                })
-            })
-            .await;
-        let (latest, page) = match read {
-            Ok((latest, viewers, Some(page))) => {
-                self.viewers = viewers;
-                (latest, page)
+        let (latest, page) = match self.due_from_tail(latest).await {
+            Some(Due::Nothing { upto, profile }) => {
+                // Nothing this agent may see: no event, and the next page
+                // still starts where the workstation is.
+                self.checked = self.checked.max(upto);
+                self.viewers = crate::visibility::viewers_of(&profile);
+                self.profile = Some(*profile);
+                return None;
             }
-            // The agent is gone, or the read failed: the pull will tell.
-            Ok((latest, _, None)) => return Some(ServerEvent::poke(latest)),
-            Err(err) => {
-                tracing::warn!("could not read the changes for an event stream: {err:#}");
-                return Some(ServerEvent::poke(latest));
+            Some(Due::TooMany { upto }) => {
+                self.told = upto;
+                self.checked = upto;
+                return Some(ServerEvent::poke(upto));
             }
+            Some(Due::Page {
+                page,
+                upto,
+                profile,
+            }) => {
+                self.viewers = crate::visibility::viewers_of(&profile);
+                self.profile = Some(*profile);
+                (upto, page)
+            }
+            Some(Due::AskTheDatabase) | None => match self.read_due(latest).await? {
+                Ok(read) => read,
+                Err(poke) => return Some(poke),
+            },
         };
-        if !page.has_more && page.changes.is_empty() {
-            // Nothing this agent may see: no event, and the next page
-            // still starts where the workstation is.
-            return None;
-        }
         self.told = latest;
+        self.checked = latest;
         if page.has_more {
             return Some(ServerEvent::poke(latest));
         }
@@ -250,6 +247,70 @@ impl StreamState {
             .metrics
             .add("homedesk_changes_served_total", String::new(), served);
         Some(event)
+    }
+
+    /// What the instance's shared read of the log says this agent is due
+    /// (`crate::tail`); `None` when the agent is gone.
+    async fn due_from_tail(&self, latest: u64) -> Option<Due> {
+        let profile = self.profile.as_ref()?;
+        let platform = &self.guard.platform;
+        Some(
+            platform
+                .tail
+                .due(platform, self.checked, latest, profile, INLINE_MAX_CHANGES)
+                .await,
+        )
+    }
+
+    /// The agent's page since `checked`, read from the database: `None`
+    /// when nothing is due, else the log's position and the page, or the
+    /// poke to send instead (the agent is gone, or the read failed: the
+    /// pull will tell).
+    async fn read_due(&mut self, latest: u64) -> Option<Result<(u64, ChangesPage), ServerEvent>> {
+        let agent = self.guard.agent.clone();
+        let after = self.checked;
+        let resolved_days = self.guard.platform.settings.sync_resolved_days;
+        let read = self
+            .guard
+            .platform
+            .blocking(move |p| {
+                p.storage.read_with(|tx| {
+                    let latest = tx.latest_seq()?;
+                    let profile = profile_of(tx, &agent)?;
+                    let page = pages::page_for(
+                        tx,
+                        &agent,
+                        resolved_days,
+                        Position::After {
+                            seq: after,
+                            first_until: 0,
+                        },
+                        &KindFilter::default(),
+                        INLINE_MAX_CHANGES,
+                    )?;
+                    Ok((latest, profile, page))
+                })
+            })
+            .await;
+        let (latest, page) = match read {
+            Ok((latest, profile, Some(page))) => {
+                self.viewers = profile
+                    .as_ref()
+                    .map_or_else(|| vec![Viewer::Everyone], crate::visibility::viewers_of);
+                self.profile = profile;
+                (latest, page)
+            }
+            Ok((latest, _, None)) => return Some(Err(ServerEvent::poke(latest))),
+            Err(err) => {
+                tracing::warn!("could not read the changes for an event stream: {err:#}");
+                return Some(Err(ServerEvent::poke(latest)));
+            }
+        };
+        if !page.has_more && page.changes.is_empty() {
+            self.checked = self.checked.max(latest);
+            return None;
+        }
+        Some(Ok((latest, page)))
     }
 
     /// The bytes of one event on the wire: SSE text, through the stream's
@@ -287,9 +348,18 @@ fn for_everyone(logged_for: Option<&Audience>) -> bool {
 /// The audiences `agent` reads the log as (`Everyone` alone for an agent
 /// that is gone: the pull will say so).
 fn viewers_of_agent(tx: &mut dyn crate::storage::Tx, agent: &str) -> anyhow::Result<Vec<Viewer>> {
+    Ok(profile_of(tx, agent)?
+        .as_ref()
+        .map_or_else(|| vec![Viewer::Everyone], crate::visibility::viewers_of))
+}
+
+fn profile_of(
+    tx: &mut dyn crate::storage::Tx,
+    agent: &str,
+) -> anyhow::Result<Option<AgentProfile>> {
     Ok(match tx.get(EntityKind::AgentProfile, agent)? {
-        Some(Record::AgentProfile(profile)) => crate::visibility::viewers_of(&profile),
-        _ => vec![Viewer::Everyone],
+        Some(Record::AgentProfile(profile)) => Some(profile),
+        _ => None,
     })
 }
 
@@ -337,11 +407,11 @@ pub async fn events(
     let receiver = platform.hub.subscribe();
     let now = now_ms();
     let lookup_agent = agent.clone();
-    let (latest, viewers, offers) = platform
+    let (latest, profile, offers) = platform
         .blocking(move |p| {
             p.storage.read_with(|tx| {
                 let latest = tx.latest_seq()?;
-                let viewers = viewers_of_agent(tx, &lookup_agent)?;
+                let profile = profile_of(tx, &lookup_agent)?;
                 let mut offers = Vec::new();
                 for row in tx.open_offers()? {
                     if row.agent == lookup_agent
@@ -350,10 +420,13 @@ pub async fn events(
                         offers.push(offer);
                     }
                 }
-                Ok((latest, viewers, offers))
+                Ok((latest, profile, offers))
             })
         })
         .await?;
+    let viewers = profile
+        .as_ref()
+        .map_or_else(|| vec![Viewer::Everyone], crate::visibility::viewers_of);
     let encoder = if accepts_zstd(&headers) {
         Some(zstd_encoder().map_err(|err| anyhow::anyhow!("zstd: {err}"))?)
     } else {
@@ -384,6 +457,8 @@ pub async fn events(
         inline,
         viewers,
         told: latest,
+        checked: latest,
+        profile,
         encoder,
     };
     let stream = futures_util::stream::unfold(state, |mut s| async move {
@@ -420,6 +495,7 @@ pub async fn events(
                             .await
                             .unwrap_or(0);
                         s.told = s.told.max(latest);
+                        s.checked = s.checked.max(s.told);
                         s.pending.push_back(ServerEvent::poke(latest));
                     }
                     Err(RecvError::Closed) => return None,

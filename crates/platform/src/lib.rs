@@ -47,6 +47,7 @@ pub mod sessions;
 pub mod setup;
 pub mod sign_in_limits;
 pub mod storage;
+pub mod tail;
 pub mod tls;
 pub mod training;
 pub mod visibility;
@@ -128,6 +129,8 @@ pub struct Platform {
     pub hashing: sign_in_limits::HashingGate,
     /// Sign-ins with an event stream open, to end those streams.
     pub open_sessions: sessions::OpenSessions,
+    /// The log's newest entries, read once for every event stream here.
+    pub tail: tail::LogTail,
 }
 
 impl Platform {
@@ -148,6 +151,7 @@ impl Platform {
                 settings.sign_in.hashing_queue,
             ),
             open_sessions: sessions::OpenSessions::default(),
+            tail: tail::LogTail::default(),
             storage,
             settings,
             hub,

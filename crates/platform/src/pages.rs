@@ -13,7 +13,7 @@ use homedesk_protocol::scope::SyncScope;
 use homedesk_protocol::{ChangesPage, Deferred, EntityKind, Record};
 
 use crate::now_ms;
-use crate::scope::ScopeFilter;
+use crate::scope::{InDatabase, ScopeFilter};
 use crate::storage::{KindFilter, Tx, Viewer};
 use crate::visibility::viewers_of;
 
@@ -148,7 +148,7 @@ fn scoped_page(
         for (i, change) in batch.into_iter().take(limit).enumerate() {
             position = change.seq;
             scanned += 1;
-            if let Some(change) = filter.admit(tx, change)? {
+            if let Some(change) = filter.admit(&mut InDatabase(&mut *tx), change)? {
                 kept.push(change);
                 if kept.len() == limit {
                     return Ok((kept, more_in_log || i + 1 < read, position));

@@ -23,9 +23,34 @@
 use std::collections::HashMap;
 
 use homedesk_protocol::scope::SyncScope;
-use homedesk_protocol::{Change, ChangeBody, EntityKind, Record};
+use homedesk_protocol::{Change, ChangeBody, Conversation, EntityKind, Record};
 
 use crate::storage::Tx;
+
+/// Where the current state of conversations comes from: the database in a
+/// request, the instance's shared read of the log's tail for an event
+/// stream (`crate::tail`).
+pub trait CurrentState {
+    fn conversation(&mut self, id: &str) -> anyhow::Result<Option<Conversation>>;
+    /// Every conversation of one customer, resolved ones too.
+    fn conversations_of_customer(&mut self, id: &str) -> anyhow::Result<Vec<Conversation>>;
+}
+
+/// The current state as the database holds it, in a request's transaction.
+pub struct InDatabase<'t, 'a>(pub &'t mut (dyn Tx + 'a));
+
+impl CurrentState for InDatabase<'_, '_> {
+    fn conversation(&mut self, id: &str) -> anyhow::Result<Option<Conversation>> {
+        Ok(match self.0.get(EntityKind::Conversation, id)? {
+            Some(Record::Conversation(c)) => Some(c),
+            _ => None,
+        })
+    }
+
+    fn conversations_of_customer(&mut self, id: &str) -> anyhow::Result<Vec<Conversation>> {
+        self.0.conversations_of_customer(id)
+    }
+}
 
 /// Judges log entries for one agent during one request.
 pub struct ScopeFilter<'a> {
@@ -47,7 +72,11 @@ impl<'a> ScopeFilter<'a> {
     }
 
     /// The entry as this PC gets it: as is, as a tombstone, or not at all.
-    pub fn admit(&mut self, tx: &mut dyn Tx, change: Change) -> anyhow::Result<Option<Change>> {
+    pub fn admit(
+        &mut self,
+        tx: &mut dyn CurrentState,
+        change: Change,
+    ) -> anyhow::Result<Option<Change>> {
         let first_sync = change.seq <= self.first_until;
         let kept = match &change.body {
             ChangeBody::Delete { .. } => true,
@@ -75,19 +104,16 @@ impl<'a> ScopeFilter<'a> {
         Ok(kept.then_some(change))
     }
 
-    fn conversation_kept(&mut self, tx: &mut dyn Tx, id: &str) -> anyhow::Result<bool> {
+    fn conversation_kept(&mut self, tx: &mut dyn CurrentState, id: &str) -> anyhow::Result<bool> {
         if let Some(kept) = self.conversations.get(id) {
             return Ok(*kept);
         }
-        let kept = match tx.get(EntityKind::Conversation, id)? {
-            Some(Record::Conversation(c)) => self.scope.keeps(&c),
-            _ => false,
-        };
+        let kept = tx.conversation(id)?.is_some_and(|c| self.scope.keeps(&c));
         self.conversations.insert(id.to_owned(), kept);
         Ok(kept)
     }
 
-    fn customer_kept(&mut self, tx: &mut dyn Tx, id: &str) -> anyhow::Result<bool> {
+    fn customer_kept(&mut self, tx: &mut dyn CurrentState, id: &str) -> anyhow::Result<bool> {
         if let Some(kept) = self.customers.get(id) {
             return Ok(*kept);
         }

@@ -26,8 +26,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use homedesk_protocol::{
-    ActionResult, Attachment, CallRecord, Change, Conversation, ConversationStatus, EntityKind,
-    Message, Record, UnixMillis, WrapUpRecord,
+    ActionResult, Attachment, CallRecord, Change, ChangeBody, Conversation, ConversationStatus,
+    EntityKind, Message, Record, UnixMillis, WrapUpRecord,
 };
 
 pub use channels::{AdapterRow, ChannelTx, DeliveryRow, DeliveryUpdate, EgressState};
@@ -124,6 +124,24 @@ pub(crate) fn record_from_row(kind: &str, data: &str) -> anyhow::Result<Record> 
         EntityKind::parse(kind).ok_or_else(|| anyhow::anyhow!("unknown stored kind {kind:?}"))?;
     let value: serde_json::Value = serde_json::from_str(data)?;
     Record::from_json(kind, value).map_err(|e| anyhow::anyhow!("stored {kind:?} is invalid: {e}"))
+}
+
+/// A change-log entry from its stored columns (`data` `None`: a tombstone).
+pub(crate) fn change_from_row(
+    seq: u64,
+    kind: &str,
+    id: String,
+    data: Option<&str>,
+) -> anyhow::Result<Change> {
+    let body = match data {
+        Some(data) => ChangeBody::Upsert(record_from_row(kind, data)?),
+        None => ChangeBody::Delete {
+            entity: EntityKind::parse(kind)
+                .ok_or_else(|| anyhow::anyhow!("unknown stored kind {kind:?}"))?,
+            id,
+        },
+    };
+    Ok(Change { seq, body })
 }
 
 /// A conversation status as its JSON string, the form queries compare.
@@ -338,6 +356,15 @@ pub trait Tx:
         kinds: &KindFilter,
         limit: usize,
     ) -> anyhow::Result<Vec<Change>>;
+    /// Up to `limit` entries of the log in `(after, upto]`, each with everyone
+    /// who may see it, in order: what an instance reads once for all its
+    /// event streams (`crate::tail`).
+    fn entries_between(
+        &mut self,
+        after: u64,
+        upto: u64,
+        limit: usize,
+    ) -> anyhow::Result<Vec<(Change, Audience)>>;
     /// How many changes of `kinds` in `(after, upto]` any of `viewers` may
     /// see, and their stored size in bytes (what `except` left out).
     fn count_changes(

@@ -21,8 +21,8 @@ use std::sync::Arc;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use homedesk_protocol::{
-    ActionResult, Attachment, CallRecord, Change, ChangeBody, Conversation, ConversationStatus,
-    EntityKind, Message, Record, UnixMillis, WrapUpRecord,
+    ActionResult, Attachment, CallRecord, Change, Conversation, ConversationStatus, EntityKind,
+    Message, Record, UnixMillis, WrapUpRecord,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
@@ -31,7 +31,7 @@ use crate::hub::Peers;
 
 use super::{
     AccessTokenRow, Audience, KindFilter, OfferRow, OfferState, RefreshTokenRow, Storage,
-    StoredActionKey, Tx, Viewer, WebchatCustomerRow, record_from_row, status_str,
+    StoredActionKey, Tx, Viewer, WebchatCustomerRow, change_from_row, record_from_row, status_str,
 };
 
 mod channels;
@@ -357,6 +357,18 @@ fn pg_error(error: tokio_postgres::Error) -> anyhow::Error {
     }
 }
 
+/// A change-log entry from a row of `seq, kind, id, data`.
+fn change_of_row(row: &Row) -> anyhow::Result<Change> {
+    let seq: i64 = row.get(0);
+    let kind: &str = row.get(1);
+    change_from_row(
+        unsigned(seq, "change position")?,
+        kind,
+        row.get(2),
+        row.get(3),
+    )
+}
+
 /// A stored integer that must fit the Rust side's unsigned type.
 pub(crate) fn unsigned<T: TryFrom<i64>>(value: i64, what: &str) -> anyhow::Result<T> {
     T::try_from(value).map_err(|_| anyhow::anyhow!("stored {what} {value} is out of range"))
@@ -613,23 +625,34 @@ impl Tx for PgTx<'_> {
              ORDER BY c.seq LIMIT $5",
             &[&after, &only, &except, &whos, &limit],
         )?;
+        rows.iter().map(change_of_row).collect()
+    }
+
+    fn entries_between(
+        &mut self,
+        after: u64,
+        upto: u64,
+        limit: usize,
+    ) -> anyhow::Result<Vec<(Change, Audience)>> {
+        if upto <= after || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let (after, upto, limit) = (
+            i64::try_from(after)?,
+            i64::try_from(upto)?,
+            i64::try_from(limit)?,
+        );
+        let rows = self.query(
+            "SELECT c.seq, c.kind, c.id, c.data, \
+                 ARRAY(SELECT a.who FROM change_audience a WHERE a.seq = c.seq) \
+             FROM changes c WHERE c.seq > $1 AND c.seq <= $2 ORDER BY c.seq LIMIT $3",
+            &[&after, &upto, &limit],
+        )?;
         rows.iter()
             .map(|row| {
-                let seq: i64 = row.get(0);
-                let kind: &str = row.get(1);
-                let data: Option<&str> = row.get(3);
-                let body = match data {
-                    Some(data) => ChangeBody::Upsert(record_from_row(kind, data)?),
-                    None => ChangeBody::Delete {
-                        entity: EntityKind::parse(kind)
-                            .with_context(|| format!("unknown stored kind {kind:?}"))?,
-                        id: row.get(2),
-                    },
-                };
-                Ok(Change {
-                    seq: unsigned(seq, "change position")?,
-                    body,
-                })
+                let whos: Vec<String> = row.get(4);
+                let audience = whos.iter().filter_map(|w| Viewer::decode(w)).collect();
+                Ok((change_of_row(row)?, audience))
             })
             .collect()
     }

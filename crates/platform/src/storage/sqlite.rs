@@ -12,14 +12,14 @@ use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 use homedesk_protocol::{
-    ActionResult, Attachment, CallRecord, Change, ChangeBody, Conversation, ConversationStatus,
-    EntityKind, Message, Record, UnixMillis, WrapUpRecord,
+    ActionResult, Attachment, CallRecord, Change, Conversation, ConversationStatus, EntityKind,
+    Message, Record, UnixMillis, WrapUpRecord,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use super::{
     AccessTokenRow, Audience, KindFilter, OfferRow, OfferState, RefreshTokenRow, Storage,
-    StoredActionKey, Tx, Viewer, WebchatCustomerRow, record_from_row, status_str,
+    StoredActionKey, Tx, Viewer, WebchatCustomerRow, change_from_row, record_from_row, status_str,
 };
 
 /// Migrations, in order; entry `i` brings the schema to `user_version = i + 1`.
@@ -411,18 +411,44 @@ impl Tx for SqliteTx<'_> {
             .collect::<Result<_, _>>()?;
         rows.into_iter()
             .map(|(seq, kind, id, data)| {
-                let body = match data {
-                    Some(data) => ChangeBody::Upsert(record_from_row(&kind, &data)?),
-                    None => ChangeBody::Delete {
-                        entity: EntityKind::parse(&kind)
-                            .with_context(|| format!("unknown stored kind {kind:?}"))?,
-                        id,
-                    },
-                };
-                Ok(Change {
-                    seq: u64::try_from(seq)?,
-                    body,
-                })
+                change_from_row(u64::try_from(seq)?, &kind, id, data.as_deref())
+            })
+            .collect()
+    }
+
+    fn entries_between(
+        &mut self,
+        after: u64,
+        upto: u64,
+        limit: usize,
+    ) -> anyhow::Result<Vec<(Change, Audience)>> {
+        if upto <= after || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT c.seq, c.kind, c.id, c.data, \
+                 (SELECT json_group_array(a.who) FROM change_audience a WHERE a.seq = c.seq) \
+             FROM changes c WHERE c.seq > ?1 AND c.seq <= ?2 ORDER BY c.seq LIMIT ?3",
+        )?;
+        let rows: Vec<(i64, String, String, Option<String>, String)> = stmt
+            .query_map(
+                params![
+                    i64::try_from(after)?,
+                    i64::try_from(upto)?,
+                    i64::try_from(limit)?
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(seq, kind, id, data, whos)| {
+                let change = change_from_row(u64::try_from(seq)?, &kind, id, data.as_deref())?;
+                let whos: Vec<String> = serde_json::from_str(&whos)
+                    .with_context(|| format!("the audience of change {seq}"))?;
+                Ok((
+                    change,
+                    whos.iter().filter_map(|w| Viewer::decode(w)).collect(),
+                ))
             })
             .collect()
     }
