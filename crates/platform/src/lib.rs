@@ -101,6 +101,10 @@ pub struct Settings {
     pub session_check_ms: u64,
 }
 
+/// The longest wait between routing passes woken one after the other
+/// (`Platform::run_routing`).
+const ROUTING_GAP_MAX: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Everything a request handler needs. One per process.
 pub struct Platform {
     pub storage: Arc<dyn Storage>,
@@ -428,10 +432,17 @@ impl Platform {
 
     /// [`Platform::route_once`] at a given time (tests move the clock).
     pub fn route_at(&self, now: UnixMillis) -> anyhow::Result<()> {
+        self.route_pass(now, true)
+    }
+
+    /// One routing pass; `look_for_vanished`: also take back the chats of
+    /// agents whose stream is gone (`routing::route_pass`).
+    fn route_pass(&self, now: UnixMillis, look_for_vanished: bool) -> anyhow::Result<()> {
         // Streams opened here count before the pass.
         self.flush_links(now)?;
         let (outcome, head) = self.storage.write_with(|tx| {
-            let outcome = routing::route(tx, self.settings.offer_timeout_ms, now)?;
+            let outcome =
+                routing::route_pass(tx, self.settings.offer_timeout_ms, now, look_for_vanished)?;
             Ok((outcome, tx.head()?))
         })?;
         let changed_log = outcome.changed_log();
@@ -474,16 +485,36 @@ impl Platform {
     }
 
     /// The routing task: a pass every second, or sooner when woken.
+    ///
+    /// Passes woken by actions and contacts come one after the other under
+    /// load, each a write transaction: after a woken pass the task waits as
+    /// long as that pass took (at most [`ROUTING_GAP_MAX`]), so routing
+    /// holds the write lock at most about half the time and the actions
+    /// that woke it share one pass. Vanished agents are looked for once a
+    /// second.
     pub async fn run_routing(self: Arc<Self>) {
         let mut stop = self.shutting_down.subscribe();
+        let second = std::time::Duration::from_secs(1);
+        let mut looked_for_vanished: Option<std::time::Instant> = None;
         loop {
+            let started = std::time::Instant::now();
+            let look = looked_for_vanished.is_none_or(|at| at.elapsed() >= second);
             let platform = Arc::clone(&self);
-            if let Err(err) = platform.blocking(|p| p.route_once()).await {
+            if let Err(err) = platform
+                .blocking(move |p| p.route_pass(now_ms(), look))
+                .await
+            {
                 tracing::error!("routing failed: {err:#}");
             }
+            if look {
+                looked_for_vanished = Some(started);
+            }
+            let took = started.elapsed();
             tokio::select! {
-                _ = self.reroute.notified() => {}
-                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                _ = self.reroute.notified() => {
+                    tokio::time::sleep(took.min(ROUTING_GAP_MAX)).await;
+                }
+                _ = tokio::time::sleep(second) => {}
                 _ = stop.changed() => return,
             }
         }

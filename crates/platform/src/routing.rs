@@ -104,6 +104,18 @@ pub fn route(
     offer_timeout_ms: i64,
     now: UnixMillis,
 ) -> anyhow::Result<RoutingOutcome> {
+    route_pass(tx, offer_timeout_ms, now, true)
+}
+
+/// A routing pass that takes back vanished agents' chats only when
+/// `look_for_vanished` (it reads every agent's profile: the routing task
+/// does it once a second, not on every pass an action or a contact wakes).
+pub fn route_pass(
+    tx: &mut dyn Tx,
+    offer_timeout_ms: i64,
+    now: UnixMillis,
+    look_for_vanished: bool,
+) -> anyhow::Result<RoutingOutcome> {
     let mut outcome = RoutingOutcome::default();
     let mut links: HashMap<String, AgentLink> = tx
         .links()?
@@ -154,8 +166,10 @@ pub fn route(
         outcome.withdrawn.push((offer.agent, offer.offer_id));
     }
 
-    let up_since = tx.earliest_start(now - DEAD_AFTER_MS)?.unwrap_or(now);
-    requeue_from_vanished(tx, &links, up_since, &queues, now, &mut outcome)?;
+    if look_for_vanished {
+        let up_since = tx.earliest_start(now - DEAD_AFTER_MS)?.unwrap_or(now);
+        requeue_from_vanished(tx, &links, up_since, &queues, now, &mut outcome)?;
+    }
 
     let waiting = tx.conversations_with_status(ConversationStatus::Queued)?;
     offer_waiting(
