@@ -18,7 +18,7 @@
 # in target/release), as the other benchmarks.
 #
 # Settings by environment: LOAD_STEPS (default
-# 50,100,150,200,250,300,400,500,750,1000,1500,2000,3000,4000),
+# 250,500,1000,1500,2000,2500,3000,4000),
 # LOAD_WARMUP (seconds, default 30), LOAD_DURATION (measured seconds,
 # default 50), LOAD_RATE (new contacts per agent and minute, default 0.5),
 # LOAD_STORAGES (default "sqlite postgres postgres2": SQLite, PostgreSQL
@@ -26,7 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-steps=${LOAD_STEPS:-50,100,150,200,250,300,400,500,750,1000,1500,2000,3000,4000}
+steps=${LOAD_STEPS:-250,500,1000,1500,2000,2500,3000,4000}
 warmup=${LOAD_WARMUP:-30}
 duration=${LOAD_DURATION:-50}
 rate=${LOAD_RATE:-0.5}

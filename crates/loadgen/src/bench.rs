@@ -55,7 +55,7 @@ pub struct BenchArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "50,100,150,200,250,300,400,500,750,1000,1500,2000,3000,4000"
+        default_value = "250,500,1000,1500,2000,2500,3000,4000"
     )]
     steps: Vec<usize>,
     /// The table's heading [default: "SQLite, one instance",

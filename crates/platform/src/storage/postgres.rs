@@ -62,13 +62,6 @@ pub const WRITE_LOCK: i64 = 0x686f_6d65_6465_736b;
 /// Connections per instance: reads run in parallel on them, writes queue
 /// on the lock anyway.
 const POOL_SIZE: usize = 16;
-/// Write transactions of one instance that may hold a connection at once.
-/// Writes take turns under the database's write lock, so a writer waiting
-/// for it holds a connection and does nothing; more than a few of them
-/// would leave the event streams' and pulls' reads without connections
-/// (measured: one instance at 1,600 agents, decision 0045). The others wait
-/// here, before taking a connection.
-const WRITERS: usize = 4;
 
 pub struct PgStorage {
     pool: Pool,
@@ -77,8 +70,6 @@ pub struct PgStorage {
     url: String,
     /// The other instances on this database, started when first asked.
     peers: std::sync::OnceLock<Arc<peers::PgPeers>>,
-    /// At most [`WRITERS`] write transactions hold a connection.
-    writers: tokio::sync::Semaphore,
 }
 
 impl PgStorage {
@@ -122,7 +113,6 @@ impl PgStorage {
             runtime: Some(runtime),
             url: url.to_owned(),
             peers: std::sync::OnceLock::new(),
-            writers: tokio::sync::Semaphore::new(WRITERS),
         };
         if !create {
             let client = storage.client()?;
@@ -260,10 +250,6 @@ impl Drop for PgStorage {
 
 impl Storage for PgStorage {
     fn write(&self, work: &mut dyn FnMut(&mut dyn Tx) -> anyhow::Result<()>) -> anyhow::Result<()> {
-        let _turn = self
-            .runtime()
-            .block_on(self.writers.acquire())
-            .context("the storage is closing")?;
         self.run(
             &format!(
                 "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
