@@ -667,12 +667,14 @@ fn page_limit(text: &str) -> Option<usize> {
     )
 }
 
-/// `only` and `except` of `/v1/changes`: comma-separated entity kinds; an
-/// empty list is the same as leaving the parameter out.
+/// `only` and `except` of `/v1/changes`: comma-separated entity kinds. Every
+/// part must name a kind: `except=` or `only=queue,` is a 400 like any other
+/// word that is not a kind, since the contract lists kinds and nothing else
+/// (the workstation leaves a parameter out rather than sending it empty).
 fn kind_filter(only: Option<&String>, except: Option<&String>) -> Result<KindFilter, ApiError> {
     let parse = |name: &str, text: &str| -> Result<Vec<EntityKind>, ApiError> {
         let mut kinds = Vec::new();
-        for part in text.split(',').filter(|p| !p.is_empty()) {
+        for part in text.split(',') {
             let kind = EntityKind::parse(part).ok_or_else(|| {
                 ApiError::invalid(format!(
                     "{name}: {part:?} is not an entity kind ({})",
@@ -687,7 +689,7 @@ fn kind_filter(only: Option<&String>, except: Option<&String>) -> Result<KindFil
     };
     let only = only.map(|text| parse("only", text)).transpose()?;
     Ok(KindFilter {
-        only: only.filter(|kinds| !kinds.is_empty()),
+        only,
         except: except
             .map(|text| parse("except", text))
             .transpose()?

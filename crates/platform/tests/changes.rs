@@ -542,6 +542,8 @@ async fn a_metered_workstation_leaves_articles_out_and_fetches_them_later() {
     // Bad input: an unknown kind, and an unknown parameter.
     for path in [
         "/v1/changes?except=kb_articles",
+        "/v1/changes?except=",
+        "/v1/changes?only=queue,",
         "/v1/changes?only=queue,nonsense",
         "/v1/changes?defer=kb_article",
     ] {
