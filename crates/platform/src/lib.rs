@@ -225,15 +225,15 @@ impl Platform {
         if !self.connections.dirty() {
             return Ok(());
         }
+        let flush = self.connections.start_flush();
         let written = self.storage.write_with(|tx| {
-            let changes = self.connections.flush(tx, now)?;
+            let changes = self.connections.flush(&flush, tx, now)?;
             let supervisors = supervisors_of_all(tx, &changes.state)?;
             Ok((changes, supervisors))
         });
-        let (changes, supervisors) = written.inspect_err(|_| {
-            // Not committed after all: everything is written again.
-            self.connections.mark_all_dirty();
-        })?;
+        // Not committed: everything is written again.
+        self.connections.flushed(flush, written.is_ok());
+        let (changes, supervisors) = written?;
         let LinkChanges { degraded, .. } = changes;
         if degraded {
             // Chats may go to (or no longer to) these agents.

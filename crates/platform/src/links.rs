@@ -85,8 +85,31 @@ struct Local {
 struct State {
     agents: HashMap<String, Local>,
     /// Agents whose link is degraded, as of the last beat and this
-    /// instance's own writes.
+    /// instance's own statements (said, or written and not yet known to be
+    /// committed).
     degraded: HashSet<String>,
+    /// Flags that flushes wrote, by flush, until each one's transaction is
+    /// known to have committed ([`Connections::flushed`]): put back to be
+    /// written again if it did not.
+    unconfirmed: Vec<(u64, String, bool)>,
+    /// Flushes started so far (each one's number).
+    flushes: u64,
+}
+
+/// One flush of an instance's connections, from [`Connections::start_flush`]
+/// to [`Connections::flushed`].
+#[derive(Debug)]
+#[must_use = "say whether the flush committed (Connections::flushed)"]
+pub struct Flush(u64);
+
+impl State {
+    fn set_degraded(&mut self, agent: &str, degraded: bool) {
+        if degraded {
+            self.degraded.insert(agent.to_owned());
+        } else {
+            self.degraded.remove(agent);
+        }
+    }
 }
 
 /// This instance's side of agents' connections.
@@ -137,14 +160,8 @@ impl Connections {
             }
             let dirty = local.dirty;
             // Known here at once (the metric), written by the next flush.
-            match degraded_now {
-                Some(true) => {
-                    s.degraded.insert(agent.to_owned());
-                }
-                Some(false) => {
-                    s.degraded.remove(agent);
-                }
-                None => {}
+            if let Some(degraded) = degraded_now {
+                s.set_degraded(agent, degraded);
             }
             dirty
         })
@@ -194,40 +211,69 @@ impl Connections {
         self.with(|s| s.agents.values().any(|l| l.dirty))
     }
 
-    /// Writes what changed on this instance since the last flush. On an
-    /// error nothing counts as written (the next flush tries again).
-    pub fn flush(&self, tx: &mut dyn Tx, now: UnixMillis) -> anyhow::Result<LinkChanges> {
+    /// A flush begins; the caller runs [`Connections::flush`] in a write
+    /// transaction and then says whether it committed.
+    pub fn start_flush(&self) -> Flush {
+        self.with(|s| {
+            s.flushes += 1;
+            Flush(s.flushes)
+        })
+    }
+
+    /// Writes, in `tx`, what changed on this instance since the last flush.
+    /// Until the caller says the transaction committed
+    /// ([`Connections::flushed`]), the flags it wrote count as said, not as
+    /// written.
+    pub fn flush(
+        &self,
+        flush: &Flush,
+        tx: &mut dyn Tx,
+        now: UnixMillis,
+    ) -> anyhow::Result<LinkChanges> {
         let due: Vec<(String, u32, Option<bool>)> = self.with(|s| {
-            s.agents
+            let due: Vec<_> = s
+                .agents
                 .iter_mut()
                 .filter(|(_, l)| l.dirty)
                 .map(|(agent, l)| {
                     l.dirty = false;
                     (agent.clone(), l.streams, l.report.take())
                 })
-                .collect()
+                .collect();
+            s.unconfirmed.extend(
+                due.iter()
+                    .filter_map(|(a, _, r)| r.map(|r| (flush.0, a.clone(), r))),
+            );
+            due
         });
         let mut changes = LinkChanges::default();
-        let written = self.write(tx, &due, now, &mut changes);
+        self.write(tx, &due, now, &mut changes)?;
+        Ok(changes)
+    }
+
+    /// The transaction of the last [`Connections::flush`] committed, or did
+    /// not (an error anywhere in it, or at the commit): then everything is
+    /// written again, and the flags it carried are said again, so a
+    /// workstation's statement is never lost to a failed transaction.
+    pub fn flushed(&self, flush: Flush, committed: bool) {
         self.with(|s| {
-            for (agent, _, report) in &due {
-                let Some(local) = s.agents.get_mut(agent) else {
-                    continue;
-                };
-                if written.is_err() {
-                    local.dirty = true;
-                    local.report = local.report.or(*report);
-                } else if let Some(degraded) = report {
-                    if *degraded {
-                        s.degraded.insert(agent.clone());
-                    } else {
-                        s.degraded.remove(agent);
-                    }
+            let (carried, others) = std::mem::take(&mut s.unconfirmed)
+                .into_iter()
+                .partition(|(number, _, _)| *number == flush.0);
+            s.unconfirmed = others;
+            if committed {
+                return;
+            }
+            for local in s.agents.values_mut() {
+                local.dirty = true;
+            }
+            let carried: Vec<(u64, String, bool)> = carried;
+            for (_, agent, degraded) in carried {
+                if let Some(local) = s.agents.get_mut(&agent) {
+                    local.report = local.report.or(Some(degraded));
                 }
             }
         });
-        written?;
-        Ok(changes)
     }
 
     fn write(
@@ -282,7 +328,20 @@ impl Connections {
             changed.extend(end_streams(tx, &id, seen_at.max(self.started_at))?);
         }
         let degraded: HashSet<String> = tx.degraded_agents()?.into_iter().collect();
-        self.with(|s| s.degraded = degraded);
+        self.with(|s| {
+            s.degraded = degraded;
+            // Statements not yet written (or not known to be committed) are
+            // newer than what the database holds: they stay.
+            let pending: Vec<(String, bool)> = s
+                .agents
+                .iter()
+                .filter_map(|(agent, l)| l.report.map(|r| (agent.clone(), r)))
+                .chain(s.unconfirmed.iter().map(|(_, a, r)| (a.clone(), *r)))
+                .collect();
+            for (agent, degraded) in pending {
+                s.set_degraded(&agent, degraded);
+            }
+        });
         Ok(changed)
     }
 
@@ -309,4 +368,71 @@ fn end_streams(tx: &mut dyn Tx, id: &str, gone_at: UnixMillis) -> anyhow::Result
         }
     }
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::storage::Storage;
+    use crate::storage::sqlite::SqliteStorage;
+
+    fn flush(c: &Connections, storage: &dyn Storage, fail: bool) {
+        let ticket = c.start_flush();
+        let written = storage.write_with(|tx| {
+            c.flush(&ticket, tx, 1_000)?;
+            anyhow::ensure!(!fail, "the transaction fails after the flush");
+            Ok(())
+        });
+        assert_eq!(written.is_ok(), !fail);
+        c.flushed(ticket, written.is_ok());
+    }
+
+    fn beat(c: &Connections, storage: &dyn Storage) {
+        storage.write_with(|tx| c.beat(tx, 1_000)).expect("beat");
+    }
+
+    /// What a workstation said of its link is known at once, survives a
+    /// beat that reads the database before it is written and a transaction
+    /// that fails after writing it, and reaches the other instances once
+    /// written.
+    #[test]
+    fn a_degraded_statement_is_neither_undone_by_a_beat_nor_lost_by_a_failed_flush() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(dir.path()).expect("storage"));
+        let here = Connections::new(1_000);
+        let there = Connections::new(1_000);
+
+        assert!(here.seen("a1", Some(LinkReport::Degraded)));
+        assert_eq!(here.degraded_links(), 1, "known here at once");
+        // A beat between the statement and its flush finds nothing yet in
+        // the database; the statement is newer and stays.
+        beat(&here, &*storage);
+        assert_eq!(here.degraded_links(), 1, "a beat before the flush");
+
+        // The flush's transaction fails after writing: nothing committed,
+        // and the statement waits for the next flush.
+        flush(&here, &*storage, true);
+        assert!(here.dirty(), "written again by the next flush");
+        beat(&here, &*storage);
+        assert_eq!(here.degraded_links(), 1, "a failed flush loses nothing");
+        beat(&there, &*storage);
+        assert_eq!(there.degraded_links(), 0, "nothing committed yet");
+
+        flush(&here, &*storage, false);
+        assert!(!here.dirty());
+        beat(&there, &*storage);
+        assert_eq!(there.degraded_links(), 1, "the other instance reads it");
+        beat(&here, &*storage);
+        assert_eq!(here.degraded_links(), 1);
+
+        // Requests that say nothing leave it; `ok` undoes it everywhere.
+        assert!(!here.seen("a1", None));
+        assert!(there.seen("a1", Some(LinkReport::Ok)));
+        assert_eq!(there.degraded_links(), 0);
+        flush(&there, &*storage, false);
+        beat(&here, &*storage);
+        assert_eq!(here.degraded_links(), 0, "said ok on the other instance");
+    }
 }

@@ -139,9 +139,12 @@ impl Desk {
     }
 
     fn flush(&self, now: UnixMillis) {
-        self.storage()
-            .write_with(|tx| self.connections.flush(tx, now))
-            .expect("links written");
+        let flush = self.connections.start_flush();
+        let written = self
+            .storage()
+            .write_with(|tx| self.connections.flush(&flush, tx, now));
+        self.connections.flushed(flush, written.is_ok());
+        written.expect("links written");
     }
 
     fn conversation(&self, id: &str) -> Conversation {
@@ -427,12 +430,14 @@ fn agents_on_another_instance_are_routed_and_a_dead_instances_agents_vanish() {
     let other = Connections::new(T0);
     assert_ne!(other.instance(), desk.connections.instance());
     other.stream_opened(GONE);
+    let flush = other.start_flush();
     desk.storage()
         .write_with(|tx| {
             other.beat(tx, T0)?;
-            other.flush(tx, T0)
+            other.flush(&flush, tx, T0)
         })
         .expect("the other instance writes its stream");
+    other.flushed(flush, true);
     desk.applied(
         GONE,
         Action::Presence {
