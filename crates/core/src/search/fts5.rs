@@ -12,6 +12,7 @@ use std::ptr;
 use rusqlite::{Connection, ffi};
 
 use super::analyze::{TokenSink, column_tokens, query_tokens};
+use super::prepare::play;
 use super::rank::{self, Row};
 
 /// The tokenizer's name in `CREATE VIRTUAL TABLE … USING fts5(…, tokenize = 'homedesk')`.
@@ -243,6 +244,9 @@ unsafe extern "C" fn tokenize(
     let result = catch_unwind(AssertUnwindSafe(|| {
         if query {
             query_tokens(bytes, &mut sink)
+        } else if let Some(played) = colocated.then(|| play(bytes, &mut sink)).flatten() {
+            // Analysed ahead on another thread (`prepare.rs`).
+            played
         } else {
             column_tokens(bytes, colocated, &mut sink)
         }

@@ -495,3 +495,122 @@ fn a_search_superseded_while_it_runs_is_interrupted_and_the_next_one_answers() {
     assert_eq!(out.len(), 20);
     assert_eq!(search_articles(&conn, "退款", &opts(20)).unwrap().len(), 20);
 }
+
+/// Every table of the article index, row by row (FTS5's segments too), to
+/// compare two indexes.
+fn index_dump(conn: &Connection) -> Vec<String> {
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND (name LIKE 'search_kb%') ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let mut dump = Vec::new();
+    for table in tables {
+        if conn
+            .prepare(&format!("SELECT * FROM {table} LIMIT 0"))
+            .is_err()
+        {
+            continue;
+        }
+        let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
+        let columns = stmt.column_count();
+        let rows = stmt
+            .query_map([], |row| {
+                let mut line = table.clone();
+                for i in 0..columns {
+                    line.push_str(&format!(" | {:?}", row.get_ref(i)?));
+                }
+                Ok(line)
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap();
+        dump.extend(rows);
+    }
+    dump
+}
+
+/// Indexing a batch with the helper thread (`prepare.rs`) writes exactly
+/// the index that indexing one article after another writes, also when the
+/// writer skips articles of the batch, writes one the batch does not hold,
+/// writes one twice, or writes one whose text differs from the batch's.
+#[test]
+fn an_index_prepared_on_another_thread_is_the_same_index() {
+    let mut batch = Vec::new();
+    for i in 0..40 {
+        let mut a = article(
+            &format!("a{i}"),
+            &format!("退款问题 {i} 号 Refund question"),
+            &format!(
+                "## 第{i}步\n\n客户申请**退款**后，核对订单号 {i}，在后台提交。Ship within {i} days."
+            ),
+        );
+        a.tags = vec!["售后".into(), format!("tag{i}")];
+        batch.push(a);
+    }
+    // What the writer writes: not quite the batch.
+    let mut written: Vec<KbArticle> = Vec::new();
+    for (i, a) in batch.iter().enumerate() {
+        match i {
+            3 | 17 => continue, // skipped
+            5 => {
+                let mut changed = a.clone();
+                changed.body.push_str(" 另有说明。");
+                written.push(changed); // other text than prepared
+            }
+            9 => {
+                written.push(a.clone());
+                written.push(a.clone()); // twice
+            }
+            12 => {
+                written.push(article(
+                    "outside",
+                    "发票怎么开",
+                    "电子发票在订单详情里下载。",
+                ));
+                written.push(a.clone());
+            }
+            _ => written.push(a.clone()),
+        }
+    }
+    let plain = db();
+    for a in &written {
+        put_article(&plain, a).unwrap();
+    }
+    let prepared = db();
+    let played_before = prepare::played();
+    with_prepared_articles(batch.iter().collect(), || {
+        written.iter().try_for_each(|a| put_article(&prepared, a))
+    })
+    .unwrap();
+    // Every article of the batch written as prepared (all but the two
+    // skipped and a5) has its 7 texts played from tapes.
+    assert_eq!(prepare::played() - played_before, 37 * 7);
+    let (plain_dump, prepared_dump) = (index_dump(&plain), index_dump(&prepared));
+    assert!(plain_dump.len() > 40, "{plain_dump:?}");
+    assert_eq!(plain_dump, prepared_dump);
+    for query in ["退款", "tuikuan", "发票", "refund", "ship", "tag7"] {
+        assert_eq!(ids(&plain, query), ids(&prepared, query), "{query}");
+    }
+}
+
+/// The helper thread stops when the writer fails part-way, and the error
+/// comes back as it is.
+#[test]
+fn a_batch_whose_writer_fails_stops_the_helper_and_gives_the_error() {
+    let batch: Vec<KbArticle> = (0..200)
+        .map(|i| article(&format!("b{i}"), "退款流程", "客户申请退款后核对订单号。"))
+        .collect();
+    let conn = db();
+    let result: rusqlite::Result<()> = with_prepared_articles(batch.iter().collect(), || {
+        put_article(&conn, &batch[0])?;
+        Err(rusqlite::Error::InvalidQuery)
+    });
+    assert!(matches!(result, Err(rusqlite::Error::InvalidQuery)));
+    assert_eq!(ids(&conn, "退款"), vec!["b0"]);
+}

@@ -24,6 +24,18 @@ pub fn apply_change(tx: &Connection, change: &Change, me: &str) -> Result<(), St
     }
 }
 
+/// The articles a page writes, in its order (to index them on two cores:
+/// `search::with_prepared_articles`).
+pub fn kb_articles(changes: &[Change]) -> Vec<&homedesk_protocol::KbArticle> {
+    changes
+        .iter()
+        .filter_map(|change| match &change.body {
+            ChangeBody::Upsert(Record::KbArticle(article)) => Some(article),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A customer message the workstation had not seen, in a conversation
 /// assigned to this agent: worth a notification.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -62,6 +62,7 @@ pub const SMALL_KB_UPDATE_BYTES: u64 = 200_000;
 
 use crate::connection::{ConnectionState, ConnectionStatus};
 use crate::data_usage::DataUsage;
+use crate::search;
 use crate::store::{Store, StoreError, outbox, records, sync_state};
 
 /// Tunables; the defaults suit a village link.
@@ -850,18 +851,22 @@ impl<T: Transport> SyncEngine<T> {
                 return Ok(None);
             }
             let mut news = Vec::new();
-            for change in &page.changes {
-                if announce && let Some(message) = records::new_customer_message(tx, change)? {
-                    news.push(message);
+            // A page full of articles is indexed on two cores.
+            search::with_prepared_articles(records::kb_articles(&page.changes), || {
+                for change in &page.changes {
+                    if announce && let Some(message) = records::new_customer_message(tx, change)? {
+                        news.push(message);
+                    }
+                    if announce && let Some(mention) = records::new_mention(tx, change, &me)? {
+                        mentions.push(mention);
+                    }
+                    if announce && let Some(changed) = my_presence_change(tx, change, &me)? {
+                        presence_news = Some(changed);
+                    }
+                    records::apply_change(tx, change, &me)?;
                 }
-                if announce && let Some(mention) = records::new_mention(tx, change, &me)? {
-                    mentions.push(mention);
-                }
-                if announce && let Some(changed) = my_presence_change(tx, change, &me)? {
-                    presence_news = Some(changed);
-                }
-                records::apply_change(tx, change, &me)?;
-            }
+                Ok::<_, StoreError>(())
+            })?;
             if !page.skipped.is_empty() {
                 sync_state::note_skipped(tx, page.skipped.len())?;
             }
@@ -940,9 +945,11 @@ impl<T: Transport> SyncEngine<T> {
                 .into());
             }
             self.store.write(|tx| {
-                for change in &page.changes {
-                    records::apply_change(tx, change, &me)?;
-                }
+                search::with_prepared_articles(records::kb_articles(&page.changes), || {
+                    page.changes
+                        .iter()
+                        .try_for_each(|change| records::apply_change(tx, change, &me))
+                })?;
                 if !page.skipped.is_empty() {
                     sync_state::note_skipped(tx, page.skipped.len())?;
                 }
