@@ -198,6 +198,24 @@ impl Page {
         .await
     }
 
+    /// Width of the image `css` matches once the page has loaded it; 0
+    /// while it is loading or broken when the [`DEADLINE`] passes (an
+    /// element is in the page before its picture has arrived).
+    pub async fn loaded_image_width(&self, css: &str) -> anyhow::Result<u64> {
+        let script = format!(
+            "const i = document.querySelector({}); return i && i.complete ? i.naturalWidth : 0",
+            serde_json::Value::from(css)
+        );
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let width = self.eval(&script).await?.as_u64().unwrap_or(0);
+            if width > 0 || Instant::now() > deadline {
+                return Ok(width);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Runs an asynchronous script (it answers by calling its last argument)
     /// and returns what it answered.
     pub async fn eval_async(&self, script: &str) -> anyhow::Result<serde_json::Value> {

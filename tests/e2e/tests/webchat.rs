@@ -242,23 +242,6 @@ async fn a_customer_sending_too_fast_or_too_much_is_told_so_and_loses_nothing() 
     Ok(())
 }
 
-/// Width of the image `css` matches once the browser has loaded it (0
-/// while loading or broken).
-async fn loaded_width(page: &Browser, css: &str) -> anyhow::Result<u64> {
-    let script = format!(
-        "const i = document.querySelector({}); return i && i.complete ? i.naturalWidth : 0",
-        serde_json::Value::from(css)
-    );
-    let deadline = std::time::Instant::now() + homedesk_e2e::DEADLINE;
-    loop {
-        let width = page.eval(&script).await?.as_u64().unwrap_or(0);
-        if width > 0 || std::time::Instant::now() > deadline {
-            return Ok(width);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn photos_go_both_ways_and_each_bad_file_is_explained_on_the_page() -> anyhow::Result<()> {
     let platform = Platform::start()?;
@@ -279,7 +262,7 @@ async fn photos_go_both_ways_and_each_bad_file_is_explained_on_the_page() -> any
     wait_for_stored(&page, "这是收到的桃子").await?;
     let mine =
         "[data-testid=chat-message][data-from=customer][data-id] [data-testid=chat-photo-thumb]";
-    let width = loaded_width(&page, mine).await?;
+    let width = page.loaded_image_width(mine).await?;
     assert!(
         width > 0 && width <= 640,
         "the customer's thumbnail did not load ({width})"
@@ -305,13 +288,13 @@ async fn photos_go_both_ways_and_each_bad_file_is_explained_on_the_page() -> any
         "[data-testid=chat-message][data-id='msg-e2e-chart'] [data-testid=chat-photo-thumb]";
     page.wait_for(theirs).await?;
     assert!(
-        loaded_width(&page, theirs).await? > 0,
+        page.loaded_image_width(theirs).await? > 0,
         "the agent's thumbnail did not load"
     );
     page.click(theirs).await?;
     page.wait_for("[data-testid=chat-viewer][open]").await?;
     assert_eq!(
-        loaded_width(&page, "#viewer-img").await?,
+        page.loaded_image_width("#viewer-img").await?,
         480,
         "the full photo did not open"
     );

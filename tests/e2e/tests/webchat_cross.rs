@@ -249,11 +249,9 @@ async fn a_customers_photo_reaches_the_agents_thread() -> anyhow::Result<()> {
     app.wait_for(thumb).await?;
     app.click(thumb).await?;
     app.wait_for("[data-testid=photo-viewer-image]").await?;
+    // The element is there before the photo has loaded: wait for it.
     let width = app
-        .eval(
-            "const i = document.querySelector('[data-testid=photo-viewer-image]'); \
-             return i && i.complete ? i.naturalWidth : 0",
-        )
+        .loaded_image_width("[data-testid=photo-viewer-image]")
         .await?;
     assert_eq!(width, 640, "the full photo opened at its size");
     // The dialog fades in: shoot it once it has.
