@@ -438,13 +438,22 @@ impl Platform {
     /// One routing pass; `look_for_vanished`: also take back the chats of
     /// agents whose stream is gone (`routing::route_pass`).
     fn route_pass(&self, now: UnixMillis, look_for_vanished: bool) -> anyhow::Result<()> {
-        // Streams opened here count before the pass.
-        self.flush_links(now)?;
-        let (outcome, head) = self.storage.write_with(|tx| {
+        // Streams opened and links stated here count in the pass: written
+        // in its own transaction, under the write lock, so whatever a
+        // workstation said before a contact the pass sees arrived is in it
+        // (a flush of its own before the pass left a gap a statement and a
+        // contact could both fall into).
+        let flush = self.connections.start_flush();
+        let written = self.storage.write_with(|tx| {
+            let links = self.connections.flush(&flush, tx, now)?;
+            let supervisors = supervisors_of_all(tx, &links.state)?;
             let outcome =
                 routing::route_pass(tx, self.settings.offer_timeout_ms, now, look_for_vanished)?;
-            Ok((outcome, tx.head()?))
-        })?;
+            Ok((outcome, tx.head()?, supervisors))
+        });
+        self.connections.flushed(flush, written.is_ok());
+        let (outcome, head, supervisors) = written?;
+        self.nudge_supervisors(supervisors);
         let changed_log = outcome.changed_log();
         for (agent, offer_id) in outcome.expired {
             self.metrics

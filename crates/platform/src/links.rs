@@ -3,8 +3,8 @@
 //!
 //! Each instance counts the event streams open on it in memory and writes
 //! what changed to the database ([`Connections::flush`], run by
-//! `Platform::run_links` as soon as something changed, and by every routing
-//! pass first): `agent_streams` holds each instance's count per agent, and
+//! `Platform::run_links` as soon as something changed, and inside every
+//! routing pass's transaction): `agent_streams` holds each instance's count per agent, and
 //! `agent_links` each agent's link as routing and the team console see it,
 //! whichever instance the agent's requests reach. An agent is connected when
 //! any instance holds a stream of theirs.
