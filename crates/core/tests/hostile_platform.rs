@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use homedesk_core::store::{Store, sync_state, views};
 use homedesk_core::sync::{
-    HttpConfig, HttpTransport, SyncConfig, SyncEngine, SyncError, TransportError,
+    HttpConfig, HttpTransport, SyncConfig, SyncEngine, SyncError, Transport, TransportError,
 };
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -393,4 +393,99 @@ async fn a_thumbnail_that_is_not_an_image_or_too_large_is_never_kept_or_shown() 
             "{id}: never served to the webview, and not worth a retry: {shown:?}"
         );
     }
+}
+
+/// A platform that goes silent: requests to `/v1/changes` get no answer at
+/// all, `/v1/conversations/…` gets its head and half a body, and the event
+/// stream gets its head, then a heartbeat only after `quiet`.
+async fn silent_platform(quiet: std::time::Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                if path.starts_with("/v1/events") {
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n")
+                        .await;
+                    tokio::time::sleep(quiet).await;
+                    let _ = stream
+                        .write_all(b"event: heartbeat\ndata: {\"type\":\"heartbeat\",\"server_time\":1}\n\n")
+                        .await;
+                } else if path.starts_with("/v1/conversations") {
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\":")
+                        .await;
+                }
+                // Then nothing, with the connection open.
+                tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_request_gets_its_idle_timeout_and_a_quiet_event_stream_its_heartbeats() {
+    // The event stream and the requests share one client (one connection
+    // to the platform), but not one timeout: a request whose answer stops
+    // coming is given up after `idle_timeout`, while the stream may be
+    // silent for longer (it waits for heartbeats).
+    let idle = std::time::Duration::from_secs(1);
+    let url = silent_platform(idle * 3).await;
+    let mut http = HttpConfig::new(url);
+    http.allow_insecure_loopback = true;
+    http.idle_timeout = idle;
+    let transport = HttpTransport::new(&http).expect("transport");
+    // Bounds only so that a failure ends the test: the behaviour checked is
+    // the kind of answer, never its time.
+    let bound = std::time::Duration::from_secs(20);
+
+    let silent = tokio::time::timeout(bound, transport.pull("t", None, 10))
+        .await
+        .expect("a request with no answer is given up, not waited for forever");
+    match silent {
+        Err(TransportError::Unreachable(why)) => {
+            assert!(why.contains("sent nothing"), "{why}");
+        }
+        other => panic!("expected the link to be called gone, got {other:?}"),
+    }
+
+    let half = tokio::time::timeout(bound, transport.fetch_conversation("t", "c1"))
+        .await
+        .expect("an answer that stops half-way is given up");
+    assert!(
+        matches!(half, Err(TransportError::Unreachable(_))),
+        "{half:?}"
+    );
+
+    let mut stream = tokio::time::timeout(bound, transport.events("t"))
+        .await
+        .expect("the stream opens")
+        .expect("the stream opens");
+    let first = tokio::time::timeout(bound, futures_util::StreamExt::next(&mut stream))
+        .await
+        .expect("the heartbeat comes");
+    assert!(
+        matches!(
+            first,
+            Some(Ok(homedesk_protocol::ServerEvent::Heartbeat {
+                server_time: 1
+            }))
+        ),
+        "a stream silent for three times the requests' idle timeout is still open: {first:?}"
+    );
 }

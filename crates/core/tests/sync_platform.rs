@@ -805,6 +805,94 @@ async fn a_slow_link_shows_as_degraded_and_a_dead_one_as_offline() {
     assert_eq!(engine.status().state, ConnectionState::Degraded);
 }
 
+#[tokio::test]
+async fn the_event_stream_and_every_request_share_one_connection() {
+    // On a link that drops, every new connection costs a TLS handshake
+    // (about 1 KB with the HTTP/2 set-up, twice that without resumption):
+    // the stream and the requests ride on one HTTP/2 connection.
+    let server = Server::start_demo(&[]);
+    let upstream: std::net::SocketAddr = server
+        .url
+        .trim_start_matches("https://")
+        .parse()
+        .expect("address");
+    let proxy = FlakyProxy::start(upstream, 11).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let engine = engine_at(
+        &server,
+        &proxy.url(),
+        &dir.path().join("a.sqlite"),
+        "dev-one",
+    );
+    engine.sign_in("a1002", PASSWORD).await.expect("signs in");
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(Arc::clone(&engine).run(shutdown));
+    eventually("the event stream opens", || async {
+        engine.listening().then_some(())
+    })
+    .await;
+    eventually("first sync", || async {
+        engine.status().last_sync_at.map(|_| ())
+    })
+    .await;
+    let work = |round: usize| {
+        let engine = Arc::clone(&engine);
+        let server = &server;
+        async move {
+            let id = server
+                .customer_writes(
+                    "chat",
+                    &format!("one-conn-{round}"),
+                    &format!("cust-one-conn-{round}"),
+                    "aftersales",
+                    "我的快递到哪了？",
+                )
+                .await;
+            wait_for_conversation(&engine, &id).await;
+            act(
+                &engine,
+                Action::Claim {
+                    conversation_id: id.clone(),
+                },
+            );
+            act(&engine, reply(&id, round, "您好，我帮您查一下物流。"));
+            eventually("the outbox is empty", || async {
+                (engine.store().read(outbox::count).expect("count") == 0).then_some(())
+            })
+            .await;
+        }
+    };
+    work(1).await;
+    assert_eq!(
+        proxy.stats.connections.load(Ordering::Relaxed),
+        1,
+        "sign-in, the first sync, the event stream, a customer's message, a claim and a reply on one connection"
+    );
+
+    // The link drops and comes back: the desk reconnects, and again one
+    // connection carries everything.
+    proxy.unplug();
+    eventually("the stream is lost", || async {
+        (!engine.listening()).then_some(())
+    })
+    .await;
+    proxy.set(Mode::Up);
+    eventually("the event stream opens again", || async {
+        engine.listening().then_some(())
+    })
+    .await;
+    work(2).await;
+    let after_outage = proxy.stats.connections.load(Ordering::Relaxed);
+    work(3).await;
+    assert_eq!(
+        proxy.stats.connections.load(Ordering::Relaxed),
+        after_outage,
+        "after the outage, more work opens no connection"
+    );
+    let _ = stop.send(true);
+    let _ = task.await;
+}
+
 /// Like `HttpTransport`, but the first push and the first event-stream
 /// connection panic (a bug somewhere below the engine).
 struct PanicsOnce {

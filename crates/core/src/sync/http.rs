@@ -7,6 +7,11 @@
 //! - Timeouts: a connect timeout and an idle (read) timeout, never one total
 //!   timeout: a big first sync on a slow link may take minutes while bytes
 //!   keep arriving, but a stalled link is noticed in seconds.
+//! - One connection: the event stream and every request share one HTTP/2
+//!   connection (one reqwest client), so a link that comes back costs one
+//!   TLS handshake, not two. Requests keep their own idle timeout
+//!   ([`HttpConfig::idle_timeout`], applied here); the stream's is longer,
+//!   as it waits for heartbeats.
 //! - Every request states the engine's judgement of the link in
 //!   `Homedesk-Link: ok|degraded`; the platform keeps the last statement.
 //! - Every answer is size-capped while it streams in and decoded strictly; a
@@ -45,6 +50,11 @@ const ACCEPTED_CODINGS: &str = "homedesk-zstd1, zstd, gzip";
 /// an answer in `homedesk-zstd1` is coded against it.
 #[derive(Clone)]
 struct SentBody(Arc<[u8]>);
+/// How long a request's answer may go without a byte, kept on its response
+/// so that reading the body applies it too (reqwest's own `read_timeout` is
+/// one per client, and the client is shared with the event stream).
+#[derive(Clone, Copy)]
+struct Idle(Duration);
 /// Largest single server-sent event.
 const MAX_EVENT_BYTES: usize = 64 * 1024;
 const LINK_HEADER: &str = "Homedesk-Link";
@@ -108,9 +118,11 @@ pub enum HttpSetupError {
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
     base: Url,
-    api: reqwest::Client,
-    /// The event stream waits for heartbeats: its idle timeout is longer.
-    stream: reqwest::Client,
+    /// One client, so one HTTP/2 connection for the event stream and the
+    /// requests. Its own read timeout is the stream's (heartbeats); requests
+    /// are held to `request_idle` by [`Self::send`] and the body readers.
+    client: reqwest::Client,
+    request_idle: Duration,
     /// The engine judges the link degraded (shared by clones).
     degraded: Arc<AtomicBool>,
     /// Every connection's way to the platform, counted (shared by clones;
@@ -175,12 +187,16 @@ impl HttpTransport {
             Arc::clone(&config.meter),
         )
         .map_err(|err| HttpSetupError::Relay(err.to_string()))?;
-        let build = |idle: Duration| {
+        // The event stream is silent between heartbeats; the engine also
+        // gives up on it after three missed ones (`SyncEngine::listen`).
+        let heartbeat = Duration::from_secs(homedesk_protocol::HEARTBEAT_SECS);
+        let stream_idle = config.idle_timeout.max(heartbeat * 3);
+        let client = {
             let mut builder = reqwest::Client::builder()
                 .unix_socket(relay.socket())
                 .https_only(!insecure)
                 .connect_timeout(config.connect_timeout)
-                .read_timeout(idle)
+                .read_timeout(stream_idle)
                 // Never follow a redirect: a 307/308 would send the sign-in
                 // body (the password) or a bearer token on to whatever
                 // address the answer names. The platform never redirects.
@@ -192,13 +208,12 @@ impl HttpTransport {
             }
             builder
                 .build()
-                .map_err(|err| HttpSetupError::Client(err.to_string()))
+                .map_err(|err| HttpSetupError::Client(err.to_string()))?
         };
-        let heartbeat = Duration::from_secs(homedesk_protocol::HEARTBEAT_SECS);
         Ok(HttpTransport {
             base,
-            api: build(config.idle_timeout)?,
-            stream: build(config.idle_timeout.max(heartbeat * 3))?,
+            client,
+            request_idle: config.idle_timeout,
             degraded: Arc::new(AtomicBool::new(false)),
             relay: Arc::new(relay),
             meter: Arc::clone(&config.meter),
@@ -217,7 +232,18 @@ impl HttpTransport {
         url
     }
 
+    /// Sends a request, held to the requests' idle timeout.
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Response, TransportError> {
+        self.send_within(request, Some(self.request_idle)).await
+    }
+
+    /// Sends a request; with `idle`, gives up when its answer does not
+    /// start within it, and puts it on the response for the body's reader.
+    async fn send_within(
+        &self,
+        request: reqwest::RequestBuilder,
+        idle: Option<Duration>,
+    ) -> Result<Response, TransportError> {
         let link = if self.degraded.load(Ordering::Relaxed) {
             "degraded"
         } else {
@@ -238,9 +264,17 @@ impl HttpTransport {
         let sent = self.code_body(&mut request);
         // `Client::execute` spelt out: `tests/sql_lives_in_store.rs` looks
         // for SQL's method-call form.
-        let mut response = reqwest::Client::execute(&client, request)
-            .await
-            .map_err(classify)?;
+        let answered = reqwest::Client::execute(&client, request);
+        let mut response = match idle {
+            Some(idle) => tokio::time::timeout(idle, answered)
+                .await
+                .map_err(|_| no_answer(idle))?,
+            None => answered.await,
+        }
+        .map_err(classify)?;
+        if let Some(idle) = idle {
+            response.extensions_mut().insert(Idle(idle));
+        }
         // RFC 7694: the platform takes request bodies in the coding.
         if response
             .headers()
@@ -306,7 +340,8 @@ impl HttpTransport {
     ) -> Result<T, TransportError> {
         let mut url = self.url(path);
         url.query_pairs_mut().extend_pairs(query);
-        self.json(self.api.get(url).bearer_auth(access_token)).await
+        self.json(self.client.get(url).bearer_auth(access_token))
+            .await
     }
 
     /// `GET /v1/reports?format=csv&…`: the report as CSV text.
@@ -320,7 +355,7 @@ impl HttpTransport {
             .append_pair("format", "csv")
             .extend_pairs(query);
         let response = self
-            .send(self.api.get(url).bearer_auth(access_token))
+            .send(self.client.get(url).bearer_auth(access_token))
             .await?;
         let bytes = read_capped(response).await?;
         String::from_utf8(bytes.to_vec())
@@ -339,8 +374,13 @@ impl HttpTransport {
             .map_err(|()| TransportError::Malformed("the platform address has no path".into()))?
             .push(trainee)
             .push("promote");
-        self.json(self.api.post(url).bearer_auth(access_token).json(promotion))
-            .await
+        self.json(
+            self.client
+                .post(url)
+                .bearer_auth(access_token)
+                .json(promotion),
+        )
+        .await
     }
 
     /// Reports practice results as training records (their own endpoint,
@@ -351,7 +391,7 @@ impl HttpTransport {
         upload: &homedesk_protocol::TrainingUpload,
     ) -> Result<homedesk_protocol::TrainingUploadResult, TransportError> {
         self.json(
-            self.api
+            self.client
                 .post(self.url("/v1/training-records"))
                 .bearer_auth(access_token)
                 .json(upload),
@@ -362,7 +402,7 @@ impl HttpTransport {
 
 impl Transport for HttpTransport {
     async fn sign_in(&self, request: &SignIn) -> Result<Session, TransportError> {
-        self.json(self.api.post(self.url("/v1/sessions")).json(request))
+        self.json(self.client.post(self.url("/v1/sessions")).json(request))
             .await
     }
 
@@ -370,14 +410,22 @@ impl Transport for HttpTransport {
         let body = homedesk_protocol::Refresh {
             refresh_token: refresh_token.to_owned(),
         };
-        self.json(self.api.post(self.url("/v1/sessions/refresh")).json(&body))
-            .await
+        self.json(
+            self.client
+                .post(self.url("/v1/sessions/refresh"))
+                .json(&body),
+        )
+        .await
     }
 
     async fn end_session(&self, token: &str) -> Result<(), TransportError> {
-        self.send(self.api.delete(self.url("/v1/sessions")).bearer_auth(token))
-            .await
-            .map(|_| ())
+        self.send(
+            self.client
+                .delete(self.url("/v1/sessions"))
+                .bearer_auth(token),
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn push(
@@ -392,7 +440,7 @@ impl Transport for HttpTransport {
         }
         let answer: Answer = self
             .json(
-                self.api
+                self.client
                     .post(self.url("/v1/actions"))
                     .bearer_auth(access_token)
                     .json(batch),
@@ -418,7 +466,7 @@ impl Transport for HttpTransport {
         let mut url = self.url("/v1/actions");
         url.query_pairs_mut().append_pair("cursor", cursor);
         let answer: Answer = self
-            .json(self.api.post(url).bearer_auth(access_token).json(batch))
+            .json(self.client.post(url).bearer_auth(access_token).json(batch))
             .await?;
         let page = match answer.changes {
             None => None,
@@ -466,7 +514,7 @@ impl Transport for HttpTransport {
             }
         }
         let response = self
-            .send(self.api.get(url).bearer_auth(access_token))
+            .send(self.client.get(url).bearer_auth(access_token))
             .await?;
         let wire_bytes = response.content_length().unwrap_or(0);
         let bytes = read_capped(response).await?;
@@ -487,7 +535,8 @@ impl Transport for HttpTransport {
         url.path_segments_mut()
             .map_err(|()| TransportError::Malformed("the platform address has no path".into()))?
             .push(id);
-        self.json(self.api.get(url).bearer_auth(access_token)).await
+        self.json(self.client.get(url).bearer_auth(access_token))
+            .await
     }
 
     async fn events(&self, access_token: &str) -> Result<EventStream, TransportError> {
@@ -495,11 +544,13 @@ impl Transport for HttpTransport {
         // Small pages of changes ride on the `changes` events (no pull).
         url.query_pairs_mut().append_pair("changes", "inline");
         let request = self
-            .stream
+            .client
             .get(url)
             .bearer_auth(access_token)
             .header(reqwest::header::ACCEPT, "text/event-stream");
-        let response = self.send(request).await?;
+        // Not held to the requests' idle timeout: the stream is silent
+        // between heartbeats (the client's read timeout holds it).
+        let response = self.send_within(request, None).await?;
         let stream = response
             .bytes_stream()
             .eventsource()
@@ -537,7 +588,7 @@ impl Transport for HttpTransport {
         bytes: Vec<u8>,
     ) -> Result<Attachment, TransportError> {
         self.json(
-            self.api
+            self.client
                 .post(self.url("/v1/attachments"))
                 .bearer_auth(access_token)
                 .header(reqwest::header::CONTENT_TYPE, media_type)
@@ -558,7 +609,7 @@ impl Transport for HttpTransport {
             PhotoSize::Full => format!("/v1/attachments/{id}"),
         };
         let response = self
-            .send(self.api.get(self.url(&path)).bearer_auth(access_token))
+            .send(self.client.get(self.url(&path)).bearer_auth(access_token))
             .await?;
         let media_type = response
             .headers()
@@ -659,9 +710,17 @@ async fn read_raw_capped(response: Response, limit: usize) -> Result<Vec<u8>, Tr
             "answer larger than {limit} bytes"
         )));
     }
+    let idle = response.extensions().get::<Idle>().map(|idle| idle.0);
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
+    loop {
+        let next = match idle {
+            Some(idle) => tokio::time::timeout(idle, stream.next())
+                .await
+                .map_err(|_| no_answer(idle))?,
+            None => stream.next().await,
+        };
+        let Some(chunk) = next else { break };
         let chunk = chunk.map_err(classify)?;
         if body.len() + chunk.len() > limit {
             return Err(TransportError::Malformed(format!(
@@ -734,6 +793,14 @@ async fn error_answer(response: Response) -> TransportError {
             message,
         },
     }
+}
+
+/// A request whose answer stopped coming for `idle`: the link is gone.
+fn no_answer(idle: Duration) -> TransportError {
+    TransportError::Unreachable(format!(
+        "the platform sent nothing for {} s",
+        idle.as_secs_f32()
+    ))
 }
 
 /// Sorts a reqwest failure into what the engine needs to know.
