@@ -893,6 +893,90 @@ async fn the_event_stream_and_every_request_share_one_connection() {
     let _ = task.await;
 }
 
+#[tokio::test]
+async fn a_reconnect_after_an_outage_in_which_nothing_changed_pulls_once() {
+    // The engine pulls when its stream (re)connects, and the stream opens
+    // with a poke at the log's end: when the desk is already there, that
+    // poke is old news and asks nothing (on a flapping village link it was
+    // a second pull per outage).
+    let server = Server::start_demo(&[]);
+    let upstream: std::net::SocketAddr = server
+        .url
+        .trim_start_matches("https://")
+        .parse()
+        .expect("address");
+    let proxy = FlakyProxy::start(upstream, 12).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(
+        homedesk_core::store::Store::open(
+            dir.path().join("a.sqlite"),
+            &homedesk_core::store::StoreKey::from_bytes([7; 32]),
+        )
+        .expect("store"),
+    );
+    let mut config = common::quick_config("dev-reconnect");
+    // No timer pulls in this test: only the stream and its pokes.
+    config.poll_interval = Duration::from_secs(600);
+    config.safety_poll = Duration::from_secs(600);
+    let engine = homedesk_core::sync::SyncEngine::new(
+        store,
+        common::transport(&server, &proxy.url()),
+        config,
+    )
+    .expect("engine");
+    engine.sign_in("a1002", PASSWORD).await.expect("signs in");
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(Arc::clone(&engine).run(shutdown));
+    eventually("the event stream opens", || async {
+        engine.listening().then_some(())
+    })
+    .await;
+    eventually("first sync", || async {
+        engine.status().last_sync_at.map(|_| ())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    for outage in 1..=3 {
+        let pulls_before = pulls_answered(&server).await;
+        proxy.unplug();
+        eventually("the stream is lost", || async {
+            (!engine.listening()).then_some(())
+        })
+        .await;
+        proxy.set(Mode::Up);
+        eventually("the event stream opens again", || async {
+            engine.listening().then_some(())
+        })
+        .await;
+        eventually("the reconnect's pull is answered", || async {
+            (pulls_answered(&server).await > pulls_before).then_some(())
+        })
+        .await;
+        // Time for a second pull to show, were one made.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(
+            pulls_answered(&server).await,
+            pulls_before + 1,
+            "outage {outage}: one pull on reconnect, none for the stream's opening poke"
+        );
+    }
+
+    // News is still news: a customer's message reaches the desk.
+    let id = server
+        .customer_writes(
+            "chat",
+            "after-outages",
+            "cust-after-outages",
+            "aftersales",
+            "在吗？",
+        )
+        .await;
+    wait_for_conversation(&engine, &id).await;
+    let _ = stop.send(true);
+    let _ = task.await;
+}
+
 /// Like `HttpTransport`, but the first push and the first event-stream
 /// connection panic (a bug somewhere below the engine).
 struct PanicsOnce {

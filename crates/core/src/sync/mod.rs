@@ -1111,6 +1111,13 @@ impl<T: Transport> SyncEngine<T> {
             if *shutdown.borrow() {
                 break;
             }
+            // This pass covers every wake up to now. Two wakes at once (a
+            // stream that reconnects wakes the loop, and so does the link
+            // judgement it changes) would otherwise make a second pass: the
+            // first wake reaches the waiting loop, the second is kept for
+            // after the pass. Wakes that come during the pass still make
+            // one more.
+            let _ = self.wake.notified().now_or_never();
             let pass = std::panic::AssertUnwindSafe(self.pass())
                 .catch_unwind()
                 .await;
@@ -1245,6 +1252,27 @@ impl<T: Transport> SyncEngine<T> {
         }
     }
 
+    /// Whether the desk's cursor is already at log position `seq` or past
+    /// it, so that a poke for `seq` is old news: the poke a stream opens
+    /// with after an outage in which nothing changed (the reconnect pulls
+    /// once anyway), or when the pull its connection started got there
+    /// first. Unknown
+    /// positions are news: a poke for 0 (an event whose page could not be
+    /// read), a first sync under way, a cursor that cannot be read.
+    fn has_pulled_to(&self, seq: u64) -> bool {
+        if seq == 0 {
+            return false;
+        }
+        let Ok(state) = self.store.read(sync_state::get) else {
+            return false;
+        };
+        state
+            .cursor
+            .as_deref()
+            .and_then(homedesk_protocol::cursor_position)
+            .is_some_and(|(_, at)| at >= seq)
+    }
+
     fn on_event(&self, event: ServerEvent) {
         match event {
             ServerEvent::Changes {
@@ -1265,7 +1293,14 @@ impl<T: Transport> SyncEngine<T> {
                 drop(carried);
                 self.nudge();
             }
-            ServerEvent::Changes { inline: None, .. } => self.wake(),
+            ServerEvent::Changes {
+                latest_seq,
+                inline: None,
+            } => {
+                if !self.has_pulled_to(latest_seq) {
+                    self.wake();
+                }
+            }
             ServerEvent::Offer(offer) => {
                 let _ = self.events.send(SyncEvent::Offer(offer));
             }
