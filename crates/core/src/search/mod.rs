@@ -518,7 +518,6 @@ pub fn search_articles_profiled(
             .iter()
             .map(|tokens| tokens.split(' ').collect())
             .collect();
-        let in_body = body_expr(&phrases);
         for (rowid, score) in found {
             if hits.len() >= limit || !seen.insert(rowid) {
                 continue;
@@ -542,9 +541,7 @@ pub fn search_articles_profiled(
                 hits.push(SearchHit {
                     id,
                     title,
-                    snippet: snippet::snippet_html(&text, &phrases, SNIPPET_TOKENS, || {
-                        may_match_later(conn, rowid, in_body.as_deref())
-                    }),
+                    snippet: snippet::snippet_html(&text, &phrases, SNIPPET_TOKENS),
                     score: tier + relevance(score),
                 });
             }
@@ -553,55 +550,6 @@ pub fn search_articles_profiled(
     }
     profile.statistics = stats.spent;
     Ok((hits, profile))
-}
-
-/// The MATCH expression "any of `phrases` in an article's body", to ask
-/// the index whether a snippet should read a long body past its start (a
-/// pinyin query's words, say, are in titles only: reading 64 KiB of body to
-/// find nothing was most of such a search). `None` when the index cannot
-/// tell: a Chinese character alone is not indexed in bodies, though a
-/// snippet marks it there.
-fn body_expr(phrases: &[Vec<&str>]) -> Option<String> {
-    let single_character = |token: &str| {
-        let mut chars = token.chars();
-        matches!((chars.next(), chars.next()), (Some(c), None) if analyze::is_cjk(c))
-    };
-    if phrases.is_empty()
-        || phrases
-            .iter()
-            .any(|p| p.is_empty() || p.iter().any(|t| single_character(t)))
-    {
-        return None;
-    }
-    let alternatives: Vec<String> = phrases
-        .iter()
-        .map(|tokens| format!("\"{}\"", tokens.join(" ").replace('"', "\"\"")))
-        .collect();
-    Some(format!("body : ({})", alternatives.join(" OR ")))
-}
-
-/// Whether a snippet of the article at `rowid` should read its body past
-/// the start: when the index says a phrase of `in_body` is there, or
-/// cannot tell. A failed lookup reads on (slower, never wrong).
-fn may_match_later(conn: &Connection, rowid: i64, in_body: Option<&str>) -> bool {
-    #[cfg(test)]
-    if tests::READ_WHOLE_BODIES.with(std::cell::Cell::get) {
-        return true;
-    }
-    let may = in_body.is_none_or(|expr| body_holds(conn, rowid, expr).unwrap_or(true));
-    #[cfg(test)]
-    if !may {
-        tests::BODIES_LEFT_UNREAD.with(|n| n.set(n.get() + 1));
-    }
-    may
-}
-
-/// Whether the body of the article at `rowid` holds a phrase of `expr`
-/// ([`body_expr`]), by the index: a seek in each phrase's postings.
-fn body_holds(conn: &Connection, rowid: i64, expr: &str) -> rusqlite::Result<bool> {
-    let mut stmt =
-        conn.prepare_cached("SELECT 1 FROM search_kb WHERE search_kb MATCH ?1 AND rowid = ?2")?;
-    stmt.exists(params![expr, rowid])
 }
 
 /// Runs `search` on `conn` unless `superseded()` says a newer search was

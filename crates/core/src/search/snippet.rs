@@ -23,17 +23,7 @@ const FIRST_READ_BYTES: usize = 512;
 /// word each) around where the most of `phrases` match, each phrase being
 /// the tokens of consecutive positions (as in the MATCH expression). The
 /// text from the start when nothing matches; `…` where it was cut.
-///
-/// When nothing matched in the first 512 bytes, the rest is read only if
-/// `may_match_later()` says a phrase may be in it (the search asks the
-/// index); otherwise the snippet is the text's start, as reading it all and
-/// finding nothing would have given.
-pub(crate) fn snippet_html(
-    text: &str,
-    phrases: &[Vec<&str>],
-    window: usize,
-    may_match_later: impl FnOnce() -> bool,
-) -> String {
+pub(crate) fn snippet_html(text: &str, phrases: &[Vec<&str>], window: usize) -> String {
     let text = cut(text, MAX_SCANNED_BYTES);
     let mut wanted: HashMap<&str, usize> = HashMap::default();
     for token in phrases.iter().flatten() {
@@ -43,18 +33,11 @@ pub(crate) fn snippet_html(
     // Most matches are near the start: read the first 512 bytes, and all of the
     // text only when nothing matched in it (a window there that shows some
     // of the words is good enough, and reading on cost most of a search).
-    let none: HashMap<&str, usize> = HashMap::default();
     let first = cut(text, FIRST_READ_BYTES);
     let mut sink = read(first, &wanted, window);
     if sink.stopped_at.is_none() && first.len() < text.len() {
         if sink.found.is_empty() {
-            sink = if may_match_later() {
-                read(text, &wanted, window)
-            } else {
-                // Nothing to look for: the first window, as a whole read
-                // that found nothing shows.
-                read(text, &none, window)
-            };
+            sink = read(text, &wanted, window);
         } else {
             // Cut here: the text goes on after the window.
             sink.stopped_at = Some(first.len());
@@ -276,33 +259,7 @@ mod tests {
 
     fn snip(text: &str, phrases: &[&[&str]], window: usize) -> String {
         let phrases: Vec<Vec<&str>> = phrases.iter().map(|p| p.to_vec()).collect();
-        snippet_html(text, &phrases, window, || true)
-    }
-
-    #[test]
-    fn past_the_first_bytes_only_text_that_may_match_is_read() {
-        let long = format!("{}。发票在这里。", "订单已经发出，请耐心等待".repeat(30));
-        let phrases = vec![vec!["发票"]];
-        let mut asked = false;
-        // The index says the word is further on: it is found and marked.
-        let found = snippet_html(&long, &phrases, 16, || {
-            asked = true;
-            true
-        });
-        assert!(asked, "asked, since nothing matched at the start");
-        assert!(found.contains("<mark>发票</mark>"), "{found}");
-        // The index says it is not: the start, exactly what reading it all
-        // and finding nothing gives.
-        let nothing = vec![vec!["退款"]];
-        assert_eq!(
-            snippet_html(&long, &nothing, 16, || false),
-            snippet_html(&long, &nothing, 16, || true)
-        );
-        assert!(!snippet_html(&long, &phrases, 16, || false).contains("<mark>"));
-        // A match at the start needs no question.
-        let early = "发票已经开好了".repeat(100);
-        let answer = snippet_html(&early, &phrases, 16, || panic!("not asked"));
-        assert!(answer.starts_with("<mark>发票</mark>"), "{answer}");
+        snippet_html(text, &phrases, window)
     }
 
     #[test]

@@ -5,13 +5,6 @@ use rusqlite::Connection;
 
 use super::*;
 
-thread_local! {
-    /// Snippets read whole bodies whatever the index says (to compare).
-    pub(super) static READ_WHOLE_BODIES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// Bodies a snippet did not read past their start, on this thread.
-    pub(super) static BODIES_LEFT_UNREAD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
 fn db() -> Connection {
     let conn = Connection::open_in_memory().unwrap();
     register(&conn).unwrap();
@@ -620,88 +613,4 @@ fn a_batch_whose_writer_fails_stops_the_helper_and_gives_the_error() {
     });
     assert!(matches!(result, Err(rusqlite::Error::InvalidQuery)));
     assert_eq!(ids(&conn, "退款"), vec!["b0"]);
-}
-
-#[test]
-fn asking_the_index_before_reading_a_long_body_changes_no_result() {
-    // Long bodies, the words of some only far past their start.
-    let conn = db();
-    let filler = "订单发出以后，物流信息会在一天内更新，请您耐心等待。".repeat(12);
-    let topics = [
-        ("退款", "tuikuan"),
-        ("发票", "fapiao"),
-        ("换货", "huanhuo"),
-        ("快递", "kuaidi"),
-        ("优惠券", "youhuiquan"),
-    ];
-    for (i, (word, _)) in topics.iter().enumerate() {
-        for j in 0..4 {
-            let body = match j {
-                0 => format!("{word}怎么处理？{filler}"),
-                1 => format!("{filler}最后说一下{word}的事。Refunds take 7 days."),
-                2 => filler.clone(),
-                _ => format!(
-                    "{filler}{filler}联系客服{}。",
-                    topics[(i + 1) % topics.len()].0
-                ),
-            };
-            put_article(
-                &conn,
-                &article(&format!("a{i}-{j}"), &format!("{word}说明 第{j}篇"), &body),
-            )
-            .unwrap();
-        }
-    }
-    let queries = [
-        "tuikuan",
-        "fapiao",
-        "tk",
-        "退款",
-        "发票怎么开",
-        "换货",
-        "快递 退款",
-        "refund",
-        "7",
-        "退",
-        "票",
-        "优惠",
-        "说明",
-        "耐心等待",
-        "不存在的词",
-        "yhq",
-    ];
-    let run = |whole: bool| {
-        READ_WHOLE_BODIES.with(|w| w.set(whole));
-        let results: Vec<Vec<(String, String, String)>> = queries
-            .iter()
-            .map(|q| {
-                search_articles(&conn, q, &opts(20))
-                    .unwrap()
-                    .into_iter()
-                    .map(|h| (h.id, h.snippet, format!("{:.9}", h.score)))
-                    .collect()
-            })
-            .collect();
-        READ_WHOLE_BODIES.with(|w| w.set(false));
-        results
-    };
-    let unread_before = BODIES_LEFT_UNREAD.with(std::cell::Cell::get);
-    let asked = run(false);
-    let unread = BODIES_LEFT_UNREAD.with(std::cell::Cell::get) - unread_before;
-    let whole = run(true);
-    assert!(asked.iter().any(|hits| !hits.is_empty()));
-    for ((query, asked), whole) in queries.iter().zip(&asked).zip(&whole) {
-        assert_eq!(asked, whole, "{query}: the same hits and snippets");
-    }
-    assert!(
-        unread > 0,
-        "some bodies were left unread (the check is used)"
-    );
-    // A word far into a body is still found and marked there.
-    let late = &asked[3];
-    assert!(
-        late.iter()
-            .any(|(id, snippet, _)| id == "a0-1" && snippet.contains("<mark>退款</mark>")),
-        "{late:?}"
-    );
 }
