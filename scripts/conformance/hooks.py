@@ -280,9 +280,14 @@ def a_real_reply_sometimes_delivered(context, path_parameters):
     return _a_real_reply_sometimes(path_parameters, REPLIES[: len(REPLIES) // 2])
 
 
+# The replies never reported delivered come first here: Hypothesis leans on
+# the first of `sampled_from` too, and a run whose real cases were all
+# delivered replies saw only 409s and 404s, no success, and failed on
+# "missing test data".
 @schemathesis.hook("flatmap_path_parameters").apply_to(operation_id="reportFailed")
 def a_real_reply_sometimes_failed(context, path_parameters):
-    return _a_real_reply_sometimes(path_parameters, REPLIES)
+    half = len(REPLIES) // 2
+    return _a_real_reply_sometimes(path_parameters, REPLIES[half:] + REPLIES[:half])
 
 
 @schemathesis.hook("flatmap_path_parameters").apply_to(operation_id="getConversation")
