@@ -86,8 +86,9 @@ pub struct Worker {
     platform: Arc<Platform>,
     config: EgressConfig,
     client: reqwest::Client,
-    /// By message id; given back when the platform stops.
-    claims: Mutex<HashMap<String, Claim>>,
+    /// By message id; given back when the platform stops. Shared with the
+    /// claiming transaction, which records its claims before it commits.
+    claims: Arc<Mutex<HashMap<String, Claim>>>,
 }
 
 impl Worker {
@@ -104,12 +105,12 @@ impl Worker {
             platform,
             config,
             client,
-            claims: Mutex::new(HashMap::new()),
+            claims: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
     fn claims(&self) -> std::sync::MutexGuard<'_, HashMap<String, Claim>> {
-        self.claims.lock().unwrap_or_else(|p| p.into_inner())
+        lock_claims(&self.claims)
     }
 
     /// Runs until the platform shuts down.
@@ -143,14 +144,15 @@ impl Worker {
     /// claim) to whichever instance comes next, this one after a restart,
     /// instead of leaving them claimed until the claims run out.
     async fn give_back(&self) {
-        let claims: Vec<(String, Claim)> = self.claims().drain().collect();
-        if claims.is_empty() {
-            return;
-        }
+        let claimed = Arc::clone(&self.claims);
         let given = self
             .platform
             .blocking(move |p| {
                 p.storage.write_with(|tx| {
+                    // Taken inside a write: writes take turns, so a claim
+                    // still being written when the shutdown cancelled its
+                    // pass has committed, and recorded itself, by now.
+                    let claims: Vec<(String, Claim)> = lock_claims(&claimed).drain().collect();
                     let mut given = 0_usize;
                     for (message_id, claim) in &claims {
                         if tx.move_next_attempt(message_id, claim.until, claim.due_at)? {
@@ -162,6 +164,7 @@ impl Worker {
             })
             .await;
         match given {
+            Ok(0) => {}
             Ok(given) => tracing::info!("egress: unfinished attempts given back: {given}"),
             Err(err) => tracing::warn!("egress: unfinished attempts not given back: {err:#}"),
         }
@@ -184,19 +187,29 @@ impl Worker {
                 .map(|at| Duration::from_millis(u64::try_from(at - now).unwrap_or(0))));
         }
         let config = self.config;
+        let claims = Arc::clone(&self.claims);
         let claimed = self
             .platform
-            .blocking(move |p| p.storage.write_with(|tx| claim(tx, &config, now_ms())))
+            .blocking(move |p| {
+                p.storage.write_with(|tx| {
+                    let claimed = claim(tx, &config, now_ms())?;
+                    // Recorded before the commit: a shutdown that cancels
+                    // this pass while its transaction runs still gives the
+                    // rows back (a claim that did not commit is left alone:
+                    // `move_next_attempt` checks where the row is).
+                    lock_claims(&claims).extend(
+                        claimed
+                            .iter()
+                            .map(|(row, claim)| (row.message_id.clone(), *claim)),
+                    );
+                    Ok(claimed)
+                })
+            })
             .await?;
         if claimed.is_empty() {
             // Another instance claimed them first: look again.
             return Ok(Some(Duration::ZERO));
         }
-        self.claims().extend(
-            claimed
-                .iter()
-                .map(|(row, claim)| (row.message_id.clone(), *claim)),
-        );
         let due = claimed.into_iter().map(|(row, _)| row);
         let broken = futures_util::stream::iter(due)
             .map(|row| self.attempt(row))
@@ -300,6 +313,12 @@ enum Outcome {
     Accepted,
     Refused(String),
     Unsendable(String),
+}
+
+fn lock_claims(
+    claims: &Mutex<HashMap<String, Claim>>,
+) -> std::sync::MutexGuard<'_, HashMap<String, Claim>> {
+    claims.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// `24 h`, `90 min`, `3 s`: how long the worker kept trying.
