@@ -60,8 +60,6 @@ const ZSTD_LEVEL: i32 = 3;
 /// Smallest TLS record (5 bytes of header, 1 of content, 16 of AEAD tag, one
 /// of content type): what a heartbeat needs at least.
 const MIN_RECORD: u64 = 23;
-/// The platform pings an HTTP/2 connection silent this long (server.rs).
-const H2_PING_EVERY_SECS: u64 = 120;
 
 #[derive(Clone, Copy)]
 struct Profile {
@@ -347,6 +345,15 @@ struct Row {
 
 /// Saves an action the way the app does and wakes the engine.
 fn act(engine: &SyncEngine<HttpTransport>, action: Action) {
+    if std::env::var_os("HOMEDESK_PROXY_TRACE").is_some() {
+        let name = match &action {
+            Action::Presence { .. } => "presence",
+            Action::Claim { .. } => "claim",
+            Action::Reply { .. } => "reply",
+            _ => "action",
+        };
+        eprintln!("bench: {name}");
+    }
     engine
         .store()
         .write(|tx| outbox::enqueue(tx, AGENT, action, homedesk_core::clock::now_ms()))
@@ -561,6 +568,9 @@ async fn hour(
             )
             .await;
         sent_customer += 1;
+        if std::env::var_os("HOMEDESK_PROXY_TRACE").is_some() {
+            eprintln!("bench: customer's first message");
+        }
         wait_for("new conversation", || {
             messages_in(engine, &conversation) >= 1
         })
@@ -600,6 +610,9 @@ async fn hour(
                 )
                 .await;
             sent_customer += 1;
+            if std::env::var_os("HOMEDESK_PROXY_TRACE").is_some() {
+                eprintln!("bench: customer message");
+            }
             wait_for("customer message", || {
                 messages_in(engine, &conversation) > seen
             })
@@ -659,17 +672,17 @@ async fn hour(
     let safety = SyncConfig::new("x").safety_poll;
     let per_hour =
         |bytes: u64, window: Duration| (bytes as f64 * 3600.0 / window.as_secs_f64()) as u64;
-    // Between safety polls the API connection is silent: the platform pings
-    // it every 120 s (server.rs, H2_PING_EVERY): a PING and its ACK, each an
-    // HTTP/2 frame (9 + 8 B) in a TLS record (22 B). Counted, not measured:
-    // the idle window is shorter than 120 s.
-    let pings = 2 * (22 + 9 + 8) * 3600 / H2_PING_EVERY_SECS;
-    let bytes = script_bytes + per_hour(idle, IDLE_WINDOW) + per_hour(poll, safety) + pings;
+    // The platform no longer pings a silent connection (HTTP/2 PING and
+    // ACK, 78 B every 120 s until decision 0048): the kernel's TCP
+    // keepalive watches it, and the event stream's heartbeats keep it from
+    // being silent. TCP's own segments (probes, ACKs) carry no payload and
+    // are not counted here, for the floor or the figure.
+    let bytes = script_bytes + per_hour(idle, IDLE_WINDOW) + per_hour(poll, safety);
     // Floor for staying connected: the smallest TLS record per heartbeat.
     floor_bytes += MIN_RECORD * 3600 / homedesk_protocol::HEARTBEAT_SECS;
     let mean = |v: &[Duration]| v.iter().sum::<Duration>() / v.len() as u32;
     println!(
-        "  {}: hour script {} events in {:.1} s, {} B; idle {} B in {:?} ({idle_connections} new connections); one poll {} B ({poll_connections} new connections), one every {safety:?}; pings {pings} B an hour",
+        "  {}: hour script {} events in {:.1} s, {} B; idle {} B in {:?} ({idle_connections} new connections); one poll {} B ({poll_connections} new connections), one every {safety:?}",
         profile.name,
         latencies.len(),
         script_time.as_secs_f64(),

@@ -483,9 +483,174 @@ async fn a_request_gets_its_idle_timeout_and_a_quiet_event_stream_its_heartbeats
         matches!(
             first,
             Some(Ok(homedesk_protocol::ServerEvent::Heartbeat {
-                server_time: 1
+                server_time: Some(1)
             }))
         ),
         "a stream silent for three times the requests' idle timeout is still open: {first:?}"
+    );
+}
+
+/// A platform whose event stream sends comment heartbeats, then one event;
+/// it keeps the stream's request line in `asked`.
+async fn commenting_platform(asked: Arc<Mutex<String>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            return;
+        };
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                return;
+            }
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        *asked.lock().expect("lock") = head.lines().next().unwrap_or("").to_owned();
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n")
+            .await;
+        for _ in 0..3 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            let _ = stream.write_all(b":\n").await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let _ = stream
+            .write_all(b"event: heartbeat\ndata: {\"type\":\"heartbeat\",\"server_time\":7}\n\n")
+            .await;
+        tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn comment_heartbeats_are_heartbeats_without_a_time() {
+    // The desk asks for comment heartbeats (a few bytes each, no event);
+    // its transport still reports each as a heartbeat, so the engine's
+    // "three heartbeats' time without one" does not end a live stream.
+    let asked = Arc::new(Mutex::new(String::new()));
+    let url = commenting_platform(Arc::clone(&asked)).await;
+    let mut http = HttpConfig::new(url);
+    http.allow_insecure_loopback = true;
+    let transport = HttpTransport::new(&http).expect("transport");
+    let bound = std::time::Duration::from_secs(20);
+    let mut stream = tokio::time::timeout(bound, transport.events("t"))
+        .await
+        .expect("the stream opens")
+        .expect("the stream opens");
+    assert!(
+        asked.lock().expect("lock").contains("heartbeat=comment"),
+        "{}",
+        asked.lock().expect("lock")
+    );
+    let mut untimed = 0;
+    loop {
+        let next = tokio::time::timeout(bound, futures_util::StreamExt::next(&mut stream))
+            .await
+            .expect("something comes");
+        match next {
+            Some(Ok(homedesk_protocol::ServerEvent::Heartbeat { server_time: None })) => {
+                untimed += 1;
+            }
+            Some(Ok(homedesk_protocol::ServerEvent::Heartbeat {
+                server_time: Some(7),
+            })) => break,
+            other => panic!("expected heartbeats, got {other:?}"),
+        }
+    }
+    // Three comments, each its own chunk (50 ms apart); at least one, should
+    // the reader take two at once.
+    assert!((1..=3).contains(&untimed), "{untimed} comment heartbeats");
+}
+
+/// A platform from before comment heartbeats: `heartbeat=` on the event
+/// stream is an unknown parameter (400); it keeps each stream request's
+/// line in `asked`.
+async fn platform_before_comments(asked: Arc<Mutex<Vec<String>>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let asked = Arc::clone(&asked);
+            tokio::spawn(async move {
+                loop {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let line = String::from_utf8_lossy(&head)
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_owned();
+                    asked.lock().expect("lock").push(line.clone());
+                    if line.contains("heartbeat=") {
+                        let body = r#"{"code":"invalid_request","message":"heartbeat: not a parameter of /v1/events (changes)"}"#;
+                        let _ = stream
+                            .write_all(
+                                format!(
+                                    "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                                    body.len()
+                                )
+                                .as_bytes(),
+                            )
+                            .await;
+                        continue;
+                    }
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\nevent: heartbeat\ndata: {\"type\":\"heartbeat\",\"server_time\":9}\n\n")
+                        .await;
+                    tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+                    return;
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_platform_from_before_comment_heartbeats_still_gives_a_stream() {
+    // A desk updated before its platform: the stream's `heartbeat=comment`
+    // is refused, so the desk asks again without it, and from then on.
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let url = platform_before_comments(Arc::clone(&asked)).await;
+    let mut http = HttpConfig::new(url);
+    http.allow_insecure_loopback = true;
+    let transport = HttpTransport::new(&http).expect("transport");
+    let bound = std::time::Duration::from_secs(20);
+    for round in 0..2 {
+        let mut stream = tokio::time::timeout(bound, transport.events("t"))
+            .await
+            .expect("the stream opens")
+            .expect("the stream opens");
+        let first = tokio::time::timeout(bound, futures_util::StreamExt::next(&mut stream))
+            .await
+            .expect("the heartbeat comes");
+        assert!(
+            matches!(
+                first,
+                Some(Ok(homedesk_protocol::ServerEvent::Heartbeat {
+                    server_time: Some(9)
+                }))
+            ),
+            "round {round}: {first:?}"
+        );
+    }
+    let asked = asked.lock().expect("lock").clone();
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert!(asked[0].contains("heartbeat=comment"), "{asked:?}");
+    assert!(
+        !asked[1].contains("heartbeat") && !asked[2].contains("heartbeat"),
+        "asked once, then not again: {asked:?}"
     );
 }

@@ -136,7 +136,12 @@ fn issue(
     family: &FamilyRow,
     now: UnixMillis,
 ) -> anyhow::Result<Issued> {
-    let access_token = random_token(32);
+    // 128 bits: an access token lives 15 minutes (`access_ttl`) and is
+    // checked by its hash; HTTP/2 sends `authorization` in full with every
+    // request (HPACK never indexes it), so each byte is paid per request
+    // on a village link (decision 0048). The refresh token, sent once per
+    // access token, keeps 256.
+    let access_token = random_token(16);
     let refresh_token = random_token(32);
     let access_expires_at = (now + config.access_ttl_ms).min(family.expires_at);
     let refresh_expires_at = (now + config.refresh_ttl_ms).min(family.expires_at);

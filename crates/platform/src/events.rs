@@ -2,8 +2,9 @@
 //!
 //! On connect a `changes` poke and the agent's open offers; then whatever
 //! the [`Hub`](crate::hub::Hub) carries for this agent, and a heartbeat
-//! every [`HEARTBEAT_SECS`]. Two things keep it cheap on a village link
-//! (docs/decisions/0038-changes-where-they-are-due.md):
+//! after every [`HEARTBEAT_SECS`] of silence. Three things keep it cheap on
+//! a village link (docs/decisions/0038-changes-where-they-are-due.md,
+//! 0048-heartbeats-as-comments.md):
 //! - with `?changes=inline`, a `changes` event carries the page of changes
 //!   the workstation is due since the position the stream last told it
 //!   about, when that page is small, so a customer's message costs half a
@@ -11,7 +12,10 @@
 //!   send nothing at all;
 //! - when the workstation accepts `zstd`, the stream is one zstd stream,
 //!   flushed after every event, so each event is compressed against the
-//!   ones before it (a heartbeat costs a few bytes, not a hundred).
+//!   ones before it (a heartbeat costs a few bytes, not a hundred);
+//! - with `?heartbeat=comment`, the heartbeat is an SSE comment line
+//!   ([`COMMENT_HEARTBEAT`]), 5 bytes of zstd where the event with the
+//!   time in it was 18 (a workstation asks for it; older ones get events).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Write as _;
@@ -25,7 +29,8 @@ use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTE
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use homedesk_protocol::{
-    AgentProfile, ChangesPage, EntityKind, HEARTBEAT_SECS, InlineChanges, Record, ServerEvent,
+    AgentProfile, COMMENT_HEARTBEAT, ChangesPage, EntityKind, HEARTBEAT_SECS, InlineChanges,
+    Record, ServerEvent,
 };
 use tokio::sync::broadcast::error::RecvError;
 
@@ -82,6 +87,8 @@ struct StreamState {
     held: VecDeque<Envelope>,
     /// `?changes=inline`: carry the changes in `changes` events.
     inline: bool,
+    /// `?heartbeat=comment`: heartbeats are SSE comments, not events.
+    comment_heartbeats: bool,
     /// The audiences this stream's agent belongs to
     /// (`visibility::viewers_of`), read at the start and again with every
     /// read of the log: a poke for none of them is not for this stream.
@@ -316,11 +323,16 @@ impl StreamState {
     /// The bytes of one event on the wire: SSE text, through the stream's
     /// zstd when it has one.
     fn frame(&mut self, event: &ServerEvent) -> Bytes {
-        let text = format!(
-            "event: {}\ndata: {}\n\n",
-            event.name(),
-            serde_json::to_string(event).unwrap_or_default()
-        );
+        let text = match event {
+            ServerEvent::Heartbeat { .. } if self.comment_heartbeats => {
+                COMMENT_HEARTBEAT.to_owned()
+            }
+            _ => format!(
+                "event: {}\ndata: {}\n\n",
+                event.name(),
+                serde_json::to_string(event).unwrap_or_default()
+            ),
+        };
         let Some(encoder) = self.encoder.as_mut() else {
             return Bytes::from(text);
         };
@@ -388,9 +400,12 @@ pub async fn events(
     query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::invalid(format!("query: {e}")))?;
-    if let Some(unknown) = query.keys().find(|k| k.as_str() != "changes") {
+    if let Some(unknown) = query
+        .keys()
+        .find(|k| !matches!(k.as_str(), "changes" | "heartbeat"))
+    {
         return Err(ApiError::invalid(format!(
-            "{unknown}: not a parameter of /v1/events (changes)"
+            "{unknown}: not a parameter of /v1/events (changes, heartbeat)"
         )));
     }
     let inline = match query.get("changes").map(String::as_str) {
@@ -399,6 +414,15 @@ pub async fn events(
         Some(other) => {
             return Err(ApiError::invalid(format!(
                 "changes: {other:?} is neither \"inline\" nor \"poke\""
+            )));
+        }
+    };
+    let comment_heartbeats = match query.get("heartbeat").map(String::as_str) {
+        None | Some("event") => false,
+        Some("comment") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "heartbeat: {other:?} is neither \"comment\" nor \"event\""
             )));
         }
     };
@@ -455,6 +479,7 @@ pub async fn events(
         pending,
         held: VecDeque::new(),
         inline,
+        comment_heartbeats,
         viewers,
         told: latest,
         checked: latest,
@@ -464,6 +489,9 @@ pub async fn events(
     let stream = futures_util::stream::unfold(state, |mut s| async move {
         loop {
             if let Some(event) = s.pending.pop_front() {
+                // Any event says the stream is alive: the next heartbeat
+                // is due after a whole silence.
+                s.heartbeat.reset();
                 let bytes = s.frame(&event);
                 if bytes.is_empty() {
                     return None;
@@ -482,7 +510,9 @@ pub async fn events(
                 // The sign-in ended (signed out, disabled, expired): no more events.
                 _ = s.ended.changed() => return None,
                 _ = s.heartbeat.tick() => {
-                    s.pending.push_back(ServerEvent::Heartbeat { server_time: now_ms() });
+                    s.pending.push_back(ServerEvent::Heartbeat {
+                        server_time: Some(now_ms()),
+                    });
                 }
                 received = s.receiver.recv() => match received {
                     Ok(envelope) => s.on_envelope(envelope).await,

@@ -294,7 +294,9 @@ mod tests {
         assert_eq!(
             nudge_for(
                 &Addressee::Everyone,
-                &ServerEvent::Heartbeat { server_time: 1 },
+                &ServerEvent::Heartbeat {
+                    server_time: Some(1),
+                },
                 None,
                 None
             ),

@@ -3,7 +3,9 @@
 //! Each accepted connection gets its own task: the TLS handshake (with a
 //! deadline, so a stalled client holds nothing), then HTTP/2 when the client
 //! offers it in ALPN (the workstation does: HPACK headers, one connection),
-//! else HTTP/1.1 with a deadline for each request's headers. On shutdown
+//! else HTTP/1.1 with a deadline for each request's headers. A peer that
+//! vanished (a village link that dropped without a word) is noticed by the
+//! kernel, at no cost on the wire ([`watch_for_a_vanished_peer`]). On shutdown
 //! the listener closes, event streams end, and in-flight requests finish;
 //! every acknowledged write was already durable when it was acknowledged.
 
@@ -22,11 +24,12 @@ use crate::Platform;
 
 const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(10);
 const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
-/// HTTP/2 pings on a connection that has been silent this long (an event
-/// stream's heartbeats keep a working one busy, so they are rare)...
-const H2_PING_EVERY: Duration = Duration::from_secs(120);
-/// ...and the connection is closed when the answer takes longer.
-const H2_PING_TIMEOUT: Duration = Duration::from_secs(20);
+/// A connection silent this long both ways gets TCP keepalive probes...
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(120);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(20);
+/// ...and is closed when bytes sent (a heartbeat, a probe) go this long
+/// without the peer's acknowledgement.
+const UNACKNOWLEDGED_LIMIT: Duration = Duration::from_secs(45);
 
 /// Serves until `shutdown` completes, then drains.
 pub async fn serve(
@@ -53,6 +56,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = tcp.set_nodelay(true);
+        watch_for_a_vanished_peer(&tcp);
         let acceptor = acceptor.clone();
         // Handlers that limit by address (the web chat) read it from here.
         let service = TowerToHyperService::new(app.clone().map_request(
@@ -82,10 +86,6 @@ pub async fn serve(
                 let connection =
                     hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
                         .timer(hyper_util::rt::TokioTimer::new())
-                        // A peer that vanished (a dropped village link) is
-                        // noticed and its connection freed.
-                        .keep_alive_interval(Some(H2_PING_EVERY))
-                        .keep_alive_timeout(H2_PING_TIMEOUT)
                         .serve_connection(TokioIo::new(stream), service);
                 watcher.watch(connection).await
             } else {
@@ -110,4 +110,52 @@ pub async fn serve(
         tracing::warn!("some connections did not finish within {DRAIN_DEADLINE:?}; closing them");
     }
     Ok(())
+}
+
+/// Has the kernel notice a peer that vanished and close its connection:
+/// TCP keepalive probes after [`KEEPALIVE_IDLE`] of silence both ways, and
+/// `TCP_USER_TIMEOUT` ([`UNACKNOWLEDGED_LIMIT`]) for bytes that go
+/// unacknowledged. An event stream sends a heartbeat after every 15 s of
+/// silence, so a desk whose link died is let go within about a minute;
+/// a connection with no stream, within about three. HTTP/2 pings did this
+/// before, at 78 B on the wire every 120 s of every desk's connection,
+/// since a desk only listens (decision 0048). Best effort: a socket that
+/// refuses an option keeps the kernel's defaults.
+fn watch_for_a_vanished_peer(tcp: &tokio::net::TcpStream) {
+    let socket = socket2::SockRef::from(tcp);
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(KEEPALIVE_IDLE)
+        .with_interval(KEEPALIVE_INTERVAL)
+        .with_retries(3);
+    if let Err(err) = socket.set_tcp_keepalive(&keepalive) {
+        tracing::debug!("TCP keepalive not set: {err}");
+    }
+    #[cfg(target_os = "linux")]
+    if let Err(err) = socket.set_tcp_user_timeout(Some(UNACKNOWLEDGED_LIMIT)) {
+        tracing::debug!("TCP_USER_TIMEOUT not set: {err}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_sockets_watch_for_a_vanished_peer() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (tcp, _) = listener.accept().await.unwrap();
+        watch_for_a_vanished_peer(&tcp);
+        let socket = socket2::SockRef::from(&tcp);
+        assert!(socket.keepalive().unwrap());
+        assert_eq!(socket.tcp_keepalive_time().unwrap(), KEEPALIVE_IDLE);
+        assert_eq!(socket.tcp_keepalive_interval().unwrap(), KEEPALIVE_INTERVAL);
+        assert_eq!(socket.tcp_keepalive_retries().unwrap(), 3);
+        #[cfg(target_os = "linux")]
+        assert_eq!(
+            socket.tcp_user_timeout().unwrap(),
+            Some(UNACKNOWLEDGED_LIMIT)
+        );
+    }
 }

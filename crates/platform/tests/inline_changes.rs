@@ -146,6 +146,8 @@ async fn a_stream_without_the_parameter_only_pokes_and_bad_parameters_are_refuse
         "/v1/events?changes=all",
         "/v1/events?inline=1",
         "/v1/events?changes=inline&changes=poke&x=1",
+        "/v1/events?heartbeat=ping",
+        "/v1/events?changes=inline&heartbeat=",
     ] {
         let (status, body) = server.get(path, Some(&agent.access_token)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
@@ -291,4 +293,56 @@ async fn the_event_stream_is_one_zstd_stream_only_when_accepted() {
         text.starts_with("event: changes\ndata: {") && text.ends_with("\n\n"),
         "one whole event: {text:?}"
     );
+}
+
+#[tokio::test]
+async fn a_stream_that_asks_gets_comment_heartbeats_and_others_heartbeat_events() {
+    // A heartbeat says only that the stream is alive: as an SSE comment it
+    // is a few bytes (decision 0048). Workstations that did not ask (older
+    // ones) get the event they know, with the platform's time.
+    let server = Server::start_demo(&[]);
+    let agent = server.sign_in("a1002").await;
+    let raw = raw_client(&server.dir.join("tls").join("ca.pem"));
+    let open = |query: &'static str| {
+        let request = raw
+            .get(format!("{}/v1/events{query}", server.url))
+            .bearer_auth(&agent.access_token);
+        async move {
+            let response = request.send().await.expect("stream opens");
+            assert_eq!(response.status(), StatusCode::OK, "{query}");
+            response
+        }
+    };
+    let mut commented = open("?changes=inline&heartbeat=comment").await;
+    let mut evented = open("?changes=inline").await;
+    // The heartbeat comes after 15 s of silence; a bound only so that a
+    // failure ends the test.
+    let bound = Duration::from_secs(40);
+    let opening = next_chunk(&mut commented, bound).await;
+    assert!(opening.starts_with("event: changes\n"), "{opening:?}");
+    let heartbeat = next_chunk(&mut commented, bound).await;
+    assert_eq!(heartbeat, ":\n", "a comment, and only that");
+
+    let opening = next_chunk(&mut evented, bound).await;
+    assert!(opening.starts_with("event: changes\n"), "{opening:?}");
+    let heartbeat = next_chunk(&mut evented, bound).await;
+    let data = heartbeat
+        .strip_prefix("event: heartbeat\ndata: ")
+        .and_then(|rest| rest.strip_suffix("\n\n"))
+        .unwrap_or_else(|| panic!("a heartbeat event: {heartbeat:?}"));
+    let event: ServerEvent = serde_json::from_str(data).expect("a ServerEvent");
+    assert!(
+        matches!(event, ServerEvent::Heartbeat { server_time: Some(t) } if t > 0),
+        "{event:?}"
+    );
+}
+
+/// The next chunk of an event stream, as text.
+async fn next_chunk(response: &mut reqwest::Response, bound: Duration) -> String {
+    let chunk = tokio::time::timeout(bound, response.chunk())
+        .await
+        .expect("something comes")
+        .expect("reads")
+        .expect("a chunk");
+    String::from_utf8_lossy(&chunk).into_owned()
 }

@@ -10,9 +10,15 @@ use serde::{Deserialize, Serialize};
 use crate::changes::ChangesPage;
 use crate::entities::{Channel, UnixMillis};
 
-/// Seconds between heartbeats; a client that hears nothing for three of
-/// these may treat the stream as dead and reconnect.
+/// Seconds of silence after which the platform sends a heartbeat; a
+/// client that hears nothing for three of these may treat the stream as
+/// dead and reconnect.
 pub const HEARTBEAT_SECS: u64 = 15;
+
+/// The SSE comment a stream opened with `?heartbeat=comment` gets as its
+/// heartbeat: a line no SSE reader dispatches, a few bytes on the wire
+/// (protocol.md §7). Any bytes on the stream say the platform is there.
+pub const COMMENT_HEARTBEAT: &str = ":\n";
 
 /// A contact offered to one agent, who may accept it before `expires_at`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,8 +69,13 @@ pub enum ServerEvent {
     OfferWithdrawn {
         offer_id: String,
     },
+    /// The stream is alive. `server_time` is sent as an event only to
+    /// streams that did not ask for comment heartbeats; a workstation's
+    /// transport reports bytes that made no event (a comment heartbeat)
+    /// as a heartbeat without a time.
     Heartbeat {
-        server_time: UnixMillis,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        server_time: Option<UnixMillis>,
     },
     /// For supervisors: something the team view shows that the change log
     /// does not carry changed (an agent's link went up, down or degraded).

@@ -268,7 +268,9 @@ fn actions_sessions_events_and_pages_round_trip() {
         subject: "s".into(),
         expires_at: 9,
     }));
-    round_trip(&ServerEvent::Heartbeat { server_time: 1 });
+    round_trip(&ServerEvent::Heartbeat {
+        server_time: Some(1),
+    });
     round_trip(&ChangesPage {
         changes: vec![],
         next_cursor: "abc.0".into(),

@@ -132,6 +132,9 @@ pub struct HttpTransport {
     /// The platform said it takes request bodies in `homedesk-zstd1`
     /// (shared by clones).
     platform_takes_coding: Arc<AtomicBool>,
+    /// Until a platform refuses `?heartbeat=comment` on the event stream
+    /// (one from before it, decision 0048), the stream asks for it.
+    platform_takes_comments: Arc<AtomicBool>,
 }
 
 /// The certificates of a platform's CA file (PEM), to trust instead of the
@@ -218,6 +221,7 @@ impl HttpTransport {
             relay: Arc::new(relay),
             meter: Arc::clone(&config.meter),
             platform_takes_coding: Arc::new(AtomicBool::new(false)),
+            platform_takes_comments: Arc::new(AtomicBool::new(true)),
         })
     }
 
@@ -540,19 +544,37 @@ impl Transport for HttpTransport {
     }
 
     async fn events(&self, access_token: &str) -> Result<EventStream, TransportError> {
-        let mut url = self.url("/v1/events");
-        // Small pages of changes ride on the `changes` events (no pull).
-        url.query_pairs_mut().append_pair("changes", "inline");
-        let request = self
-            .client
-            .get(url)
-            .bearer_auth(access_token)
-            .header(reqwest::header::ACCEPT, "text/event-stream");
+        let stream_request = |comments: bool| {
+            let mut url = self.url("/v1/events");
+            // Small pages of changes ride on the `changes` events (no
+            // pull), and heartbeats are comments (a few bytes, no event:
+            // `SignsOfLife`).
+            url.query_pairs_mut().append_pair("changes", "inline");
+            if comments {
+                url.query_pairs_mut().append_pair("heartbeat", "comment");
+            }
+            self.client
+                .get(url)
+                .bearer_auth(access_token)
+                .header(reqwest::header::ACCEPT, "text/event-stream")
+        };
         // Not held to the requests' idle timeout: the stream is silent
         // between heartbeats (the client's read timeout holds it).
-        let response = self.send_within(request, None).await?;
+        let comments = self.platform_takes_comments.load(Ordering::Relaxed);
+        let response = match self.send_within(stream_request(comments), None).await {
+            // A platform from before comment heartbeats refuses the
+            // parameter: ask it for heartbeat events from now on.
+            Err(TransportError::Refused { status: 400, .. }) if comments => {
+                self.platform_takes_comments.store(false, Ordering::Relaxed);
+                self.send_within(stream_request(false), None).await?
+            }
+            answered => answered?,
+        };
+        let bytes_came = Arc::new(AtomicBool::new(false));
+        let seen = Arc::clone(&bytes_came);
         let stream = response
             .bytes_stream()
+            .inspect(move |_| seen.store(true, Ordering::Relaxed))
             .eventsource()
             .map(|item| match item {
                 Ok(event) if event.data.len() > MAX_EVENT_BYTES && event.event == "changes" => {
@@ -578,7 +600,10 @@ impl Transport for HttpTransport {
                 }
                 Err(err) => Err(TransportError::Unreachable(format!("event stream: {err}"))),
             });
-        Ok(Box::pin(stream))
+        Ok(Box::pin(SignsOfLife {
+            events: stream,
+            bytes_came,
+        }))
     }
 
     async fn upload_attachment(
@@ -702,6 +727,43 @@ async fn read_capped_to(response: Response, limit: usize) -> Result<Vec<u8>, Tra
         return Ok(body);
     }
     coding::decode(&body, &sent, limit).map_err(|err| TransportError::Malformed(err.to_string()))
+}
+
+/// The event stream as the engine reads it: the events, and a heartbeat
+/// (without a time) whenever bytes came that made no event: the
+/// platform's comment heartbeats (`?heartbeat=comment`, 5 bytes where an
+/// event was 18) say only that the stream is alive, and the engine
+/// reconnects after three heartbeats' time without one.
+struct SignsOfLife<S> {
+    events: S,
+    /// Set by every chunk of the body as it is read.
+    bytes_came: Arc<AtomicBool>,
+}
+
+impl<S> futures_util::Stream for SignsOfLife<S>
+where
+    S: futures_util::Stream<Item = Result<ServerEvent, TransportError>> + Unpin,
+{
+    type Item = Result<ServerEvent, TransportError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        match self.events.poll_next_unpin(cx) {
+            Poll::Ready(item) => {
+                self.bytes_came.store(false, Ordering::Relaxed);
+                Poll::Ready(item)
+            }
+            // The events' reader read everything there was and is waiting
+            // (its waker is registered): bytes it took made no event.
+            Poll::Pending if self.bytes_came.swap(false, Ordering::Relaxed) => {
+                Poll::Ready(Some(Ok(ServerEvent::Heartbeat { server_time: None })))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }
 
 async fn read_raw_capped(response: Response, limit: usize) -> Result<Vec<u8>, TransportError> {

@@ -1308,8 +1308,11 @@ impl<T: Transport> SyncEngine<T> {
                 let _ = self.events.send(SyncEvent::OfferWithdrawn { offer_id });
             }
             ServerEvent::Heartbeat { server_time } => {
-                self.server_offset_ms
-                    .store(server_time - self.now_ms(), Ordering::Relaxed);
+                // A comment heartbeat has no time; pages keep the offset.
+                if let Some(server_time) = server_time {
+                    self.server_offset_ms
+                        .store(server_time - self.now_ms(), Ordering::Relaxed);
+                }
             }
             ServerEvent::TeamChanged { .. } => {
                 let _ = self.events.send(SyncEvent::TeamChanged);

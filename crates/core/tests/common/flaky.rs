@@ -415,7 +415,11 @@ async fn delayed_pump(
                 // HOMEDESK_PROXY_TRACE: one line per chunk, to see what a
                 // request costs on the wire (docs/benchmarks.md).
                 let direction = if downstream { "down" } else { "up" };
-                eprintln!("proxy: connection {conn} {direction} {} B", chunk.len());
+                eprintln!(
+                    "proxy: connection {conn} {direction} {} B, TLS records {:?}",
+                    chunk.len(),
+                    tls_record_lengths(&chunk)
+                );
             }
             stats.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             if downstream {
@@ -427,4 +431,21 @@ async fn delayed_pump(
     };
     // The writer ends once the reader has ended and the queue is drained.
     tokio::join!(reader, writer);
+}
+
+/// The lengths of the whole TLS records a chunk starts with (header
+/// included), for the trace: a record is 5 bytes of header (type, version,
+/// length) and its length's bytes. Stops at the first that does not fit.
+fn tls_record_lengths(chunk: &[u8]) -> Vec<usize> {
+    let mut lengths = Vec::new();
+    let mut at = 0;
+    while chunk.len() >= at + 5 {
+        let len = 5 + usize::from(u16::from_be_bytes([chunk[at + 3], chunk[at + 4]]));
+        if chunk.len() < at + len {
+            break;
+        }
+        lengths.push(len);
+        at += len;
+    }
+    lengths
 }
