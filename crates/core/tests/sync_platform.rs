@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::flaky::{FlakyProxy, Mode};
-use common::{Server, engine_at, eventually, platform_messages};
+use common::{Server, engine_at, engine_configured, eventually, platform_messages, quick_config};
 use homedesk_core::ConnectionState;
 use homedesk_core::store::{outbox, views};
 use homedesk_core::sync::SyncError;
@@ -1159,4 +1159,80 @@ async fn a_panic_in_a_sync_pass_or_the_listener_does_not_stop_syncing() {
     let _ = stop.send(true);
     let ended = task.await;
     assert!(ended.is_ok(), "the sync loop ended normally: {ended:?}");
+}
+
+#[tokio::test]
+async fn a_desk_is_back_within_seconds_of_its_link_however_long_it_was_down() {
+    // A platform that cannot be reached at all (the village link is down)
+    // is tried again within `unreachable_max`; the long backoff is for a
+    // platform that answers it is busy. Here any other failure would wait
+    // an hour, so a desk that came back waited for the link, not a timer.
+    let server = Server::start_demo(&[]);
+    let upstream: std::net::SocketAddr = server
+        .url
+        .trim_start_matches("https://")
+        .parse()
+        .expect("address");
+    let proxy = FlakyProxy::start(upstream, 13).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut config = quick_config("dev-back");
+    config.backoff = homedesk_core::sync::Backoff {
+        base: Duration::from_secs(3600),
+        max: Duration::from_secs(3600),
+        unreachable_max: Duration::from_millis(200),
+    };
+    let engine = engine_configured(&server, &proxy.url(), &dir.path().join("a.sqlite"), config);
+    engine.sign_in("a1002", PASSWORD).await.expect("signs in");
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(Arc::clone(&engine).run(shutdown));
+    eventually("the event stream opens", || async {
+        engine.listening().then_some(())
+    })
+    .await;
+    eventually("first sync", || async {
+        engine.status().last_sync_at.map(|_| ())
+    })
+    .await;
+
+    proxy.unplug();
+    eventually("the stream is lost", || async {
+        (!engine.listening()).then_some(())
+    })
+    .await;
+    // While the link is down the agent answers a customer already there:
+    // the reply waits, and its push fails (more than once).
+    let id = server
+        .customer_writes("chat", "back-1", "cust-back-1", "aftersales", "在吗？")
+        .await;
+    proxy.set(Mode::Up);
+    wait_for_conversation(&engine, &id).await;
+    proxy.unplug();
+    eventually("the stream is lost again", || async {
+        (!engine.listening()).then_some(())
+    })
+    .await;
+    act(
+        &engine,
+        Action::Claim {
+            conversation_id: id.clone(),
+        },
+    );
+    act(&engine, reply(&id, 1, "在的，您请说。"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        engine.store().read(outbox::count).expect("count") > 0,
+        "nothing gets through a dead link"
+    );
+
+    proxy.set(Mode::Up);
+    eventually("the reply reaches the platform", || async {
+        (engine.store().read(outbox::count).expect("count") == 0).then_some(())
+    })
+    .await;
+    eventually("the event stream opens again", || async {
+        engine.listening().then_some(())
+    })
+    .await;
+    let _ = stop.send(true);
+    let _ = task.await;
 }

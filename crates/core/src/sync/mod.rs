@@ -159,6 +159,14 @@ pub enum SyncError {
     Store(#[from] StoreError),
 }
 
+impl SyncError {
+    /// The platform could not be reached at all (no connection, or it
+    /// dropped mid-answer): the link, not the platform, is the trouble.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, SyncError::Transport(TransportError::Unreachable(_)))
+    }
+}
+
 impl From<rusqlite::Error> for SyncError {
     fn from(err: rusqlite::Error) -> Self {
         SyncError::Store(StoreError::Sql(err))
@@ -1134,7 +1142,10 @@ impl<T: Transport> SyncEngine<T> {
                 Ok(Err(SyncError::SignInNeeded(_))) => Duration::from_secs(24 * 3600),
                 Ok(Err(err)) => {
                     failures = failures.saturating_add(1);
-                    let wait = self.config.backoff.delay(failures);
+                    let wait = self
+                        .config
+                        .backoff
+                        .delay_after(failures, err.is_unreachable());
                     tracing::info!(
                         attempt = failures,
                         "sync failed, retrying in {wait:?}: {err}"
@@ -1196,6 +1207,9 @@ impl<T: Transport> SyncEngine<T> {
             if *shutdown.borrow() {
                 return;
             }
+            // Whether the last try found no platform at all (the link is
+            // down): tried again within seconds, not a minute.
+            let mut unreachable = false;
             let connected = async {
                 let token = self.access_token().await?;
                 match self.timed(self.transport.events(&token)).await {
@@ -1222,11 +1236,13 @@ impl<T: Transport> SyncEngine<T> {
                                 }
                                 Ok(Some(Err(err))) => {
                                     tracing::info!("event stream ended: {err}");
+                                    unreachable = matches!(err, TransportError::Unreachable(_));
                                     break;
                                 }
                                 Ok(None) => break,
                                 Err(_) => {
                                     tracing::info!("no heartbeat for {heartbeat_deadline:?}; reconnecting");
+                                    unreachable = true;
                                     break;
                                 }
                             },
@@ -1241,10 +1257,14 @@ impl<T: Transport> SyncEngine<T> {
                 }
                 Err(err) => {
                     failures = failures.saturating_add(1);
+                    unreachable = err.is_unreachable();
                     tracing::debug!("event stream not available: {err}");
                 }
             }
-            let wait = self.config.backoff.delay(failures.max(1));
+            let wait = self
+                .config
+                .backoff
+                .delay_after(failures.max(1), unreachable);
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => return,

@@ -23,6 +23,7 @@ pub fn quick_config(device: &str) -> SyncConfig {
     config.backoff = Backoff {
         base: Duration::from_millis(50),
         max: Duration::from_millis(800),
+        unreachable_max: Duration::from_millis(800),
     };
     config.poll_interval = Duration::from_millis(500);
     config.safety_poll = Duration::from_secs(5);
@@ -55,10 +56,19 @@ pub fn engine_at(
     db: &std::path::Path,
     device: &str,
 ) -> Arc<SyncEngine<HttpTransport>> {
+    engine_configured(server, url, db, quick_config(device))
+}
+
+/// [`engine_at`] with settings of the test's own.
+pub fn engine_configured(
+    server: &Server,
+    url: &str,
+    db: &std::path::Path,
+    mut config: SyncConfig,
+) -> Arc<SyncEngine<HttpTransport>> {
     let store = Arc::new(
         Store::open(db, &homedesk_core::store::StoreKey::from_bytes([7; 32])).expect("store opens"),
     );
-    let mut config = quick_config(device);
     // The engine's data counter reads the meter its transport counts into.
     let data = homedesk_core::data_usage::DataUsage::in_memory(homedesk_core::clock::system());
     let transport = counting_transport(server, url, data.meter());
