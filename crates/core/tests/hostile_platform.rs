@@ -654,3 +654,41 @@ async fn a_platform_from_before_comment_heartbeats_still_gives_a_stream() {
         "asked once, then not again: {asked:?}"
     );
 }
+
+#[tokio::test]
+async fn a_platform_that_takes_no_connection_is_told_from_one_that_does_not_answer() {
+    // The engine retries within seconds only when the platform's address
+    // takes no TCP connection (a SYN is all a try costs); a platform that
+    // took the connection and did not answer keeps the long backoff.
+    let idle = std::time::Duration::from_secs(1);
+    let silent = silent_platform(std::time::Duration::from_secs(60)).await;
+    let mut http = HttpConfig::new(silent);
+    http.allow_insecure_loopback = true;
+    http.idle_timeout = idle;
+    let transport = HttpTransport::new(&http).expect("transport");
+    let answer = transport.pull("t", None, 10).await;
+    assert!(
+        matches!(answer, Err(TransportError::Unreachable(_))),
+        "{answer:?}"
+    );
+    assert!(
+        !transport.cannot_connect(),
+        "it took the connection: the platform, not the link"
+    );
+
+    // A port nobody listens on.
+    let closed = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let mut http = HttpConfig::new(format!("http://127.0.0.1:{port}"));
+    http.allow_insecure_loopback = true;
+    http.idle_timeout = idle;
+    let transport = HttpTransport::new(&http).expect("transport");
+    assert!(!transport.cannot_connect(), "nothing tried yet");
+    let answer = transport.pull("t", None, 10).await;
+    assert!(
+        matches!(answer, Err(TransportError::Unreachable(_))),
+        "{answer:?}"
+    );
+    assert!(transport.cannot_connect(), "no connection: the link");
+}

@@ -140,6 +140,13 @@ impl Transport for DeskTransport {
             DeskTransport::Practice(t) => t.report_link(link),
         }
     }
+
+    fn cannot_connect(&self) -> bool {
+        match self {
+            DeskTransport::Live(t) => t.cannot_connect(),
+            DeskTransport::Practice(t) => t.cannot_connect(),
+        }
+    }
 }
 
 impl super::SyncEngine<DeskTransport> {

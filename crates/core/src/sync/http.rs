@@ -661,6 +661,10 @@ impl Transport for HttpTransport {
         self.degraded
             .store(link == LinkQuality::Degraded, Ordering::Relaxed);
     }
+
+    fn cannot_connect(&self) -> bool {
+        self.relay.cannot_connect()
+    }
 }
 
 /// Decodes a page of changes entry by entry.

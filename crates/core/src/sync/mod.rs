@@ -1145,7 +1145,7 @@ impl<T: Transport> SyncEngine<T> {
                     let wait = self
                         .config
                         .backoff
-                        .delay_after(failures, err.is_unreachable());
+                        .delay_after(failures, self.link_is_down(&err));
                     tracing::info!(
                         attempt = failures,
                         "sync failed, retrying in {wait:?}: {err}"
@@ -1257,7 +1257,7 @@ impl<T: Transport> SyncEngine<T> {
                 }
                 Err(err) => {
                     failures = failures.saturating_add(1);
-                    unreachable = err.is_unreachable();
+                    unreachable = self.link_is_down(&err);
                     tracing::debug!("event stream not available: {err}");
                 }
             }
@@ -1270,6 +1270,13 @@ impl<T: Transport> SyncEngine<T> {
                 _ = shutdown.changed() => return,
             }
         }
+    }
+
+    /// Whether `err` came of a link that takes no connection at all (not
+    /// of a platform that took it and did not answer in time): retried
+    /// within `Backoff::unreachable_max`.
+    fn link_is_down(&self, err: &SyncError) -> bool {
+        err.is_unreachable() && self.transport.cannot_connect()
     }
 
     /// Whether the desk's cursor is already at log position `seq` or past

@@ -259,4 +259,13 @@ pub trait Transport: Send + Sync + 'static {
     /// The engine's judgement of the link changed; a transport that talks
     /// to the platform states it with every later request.
     fn report_link(&self, _link: LinkQuality) {}
+
+    /// The platform's address takes no TCP connection right now (the last
+    /// connect failed: the link is down, or the platform's process is). A
+    /// try then costs one SYN, so the engine tries again within seconds;
+    /// a platform that took the connection and did not answer gets the
+    /// long backoff (decision 0049).
+    fn cannot_connect(&self) -> bool {
+        false
+    }
 }

@@ -153,6 +153,12 @@ impl Relay {
             .unwrap_or_else(|_| Err(io::Error::other("the link relay has stopped")))
     }
 
+    /// The last TCP connect to the platform failed (and none has worked
+    /// since).
+    pub fn cannot_connect(&self) -> bool {
+        self.unreachable.load(Ordering::Relaxed)
+    }
+
     /// The socket reqwest connects to (`ClientBuilder::unix_socket`).
     pub fn socket(&self) -> &Path {
         &self.socket
