@@ -692,3 +692,168 @@ async fn a_platform_that_takes_no_connection_is_told_from_one_that_does_not_answ
     );
     assert!(transport.cannot_connect(), "no connection: the link");
 }
+
+/// A network namespace with one veth pair to the host, for a link that can
+/// die without a word; removed on drop. `None` (the test then skips) where
+/// namespaces cannot be made (not root, no `ip`).
+struct SilentLink {
+    name: String,
+    peer: String,
+    ns_ip: String,
+}
+
+fn ip(args: &[&str]) -> Result<(), String> {
+    let out = std::process::Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|err| format!("ip {}: {err}", args.join(" ")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+impl SilentLink {
+    fn create() -> Result<SilentLink, String> {
+        let pid = std::process::id();
+        let x = pid % 16384;
+        let (c, d) = (x / 64, (x % 64) * 4);
+        let link = SilentLink {
+            name: format!("homedesk-test-{pid}"),
+            peer: format!("hdt{pid}n"),
+            ns_ip: format!("10.215.{c}.{}", d + 2),
+        };
+        let host = format!("hdt{pid}h");
+        ip(&["netns", "add", &link.name])?;
+        ip(&[
+            "link", "add", &host, "type", "veth", "peer", "name", &link.peer, "netns", &link.name,
+        ])?;
+        ip(&[
+            "addr",
+            "add",
+            &format!("10.215.{c}.{}/30", d + 1),
+            "dev",
+            &host,
+        ])?;
+        ip(&["link", "set", &host, "up"])?;
+        ip(&[
+            "-n",
+            &link.name,
+            "addr",
+            "add",
+            &format!("{}/30", link.ns_ip),
+            "dev",
+            &link.peer,
+        ])?;
+        ip(&["-n", &link.name, "link", "set", &link.peer, "up"])?;
+        ip(&["-n", &link.name, "link", "set", "lo", "up"])?;
+        Ok(link)
+    }
+
+    /// Packets into the namespace are dropped from now on; nothing is
+    /// closed or reset, as when a village link dies.
+    fn die(&self) -> Result<(), String> {
+        ip(&["-n", &self.name, "link", "set", &self.peer, "down"])
+    }
+}
+
+impl Drop for SilentLink {
+    fn drop(&mut self) {
+        if let Ok(out) = std::process::Command::new("ip")
+            .args(["netns", "pids", &self.name])
+            .output()
+        {
+            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", pid])
+                    .output();
+            }
+        }
+        let _ = ip(&["netns", "del", &self.name]);
+    }
+}
+
+#[tokio::test]
+async fn a_link_that_dies_without_a_word_is_let_go() {
+    // A village link often just stops: no reset, no close. HTTP/2 keeps a
+    // connection until told it is gone, so the desk must not wait for the
+    // kernel's 15 minutes of retransmissions: the relay's connection is
+    // closed once what it sent goes unacknowledged (TCP_USER_TIMEOUT) or
+    // the silence outlasts its keepalive probes, and the next request
+    // connects anew (decision 0049).
+    let link = match SilentLink::create() {
+        Ok(link) => link,
+        Err(why) => {
+            eprintln!("SKIPPED: no network namespace here ({why})");
+            return;
+        }
+    };
+    let port = 7000 + (std::process::id() % 1000) as u16;
+    let echo = r#"
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen()
+c, _ = s.accept()
+while True:
+    d = c.recv(4096)
+    if not d:
+        break
+    c.sendall(d)
+"#;
+    let mut server = std::process::Command::new("ip")
+        .args(["netns", "exec", &link.name, "python3", "-c", echo])
+        .arg(&link.ns_ip)
+        .arg(port.to_string())
+        .spawn()
+        .expect("an echo server in the namespace");
+    let bound = std::time::Duration::from_secs(20);
+    let relay = homedesk_core::sync::wire::Relay::start(
+        &link.ns_ip,
+        port,
+        std::time::Duration::from_secs(3),
+        homedesk_core::sync::WireMeter::new(),
+    )
+    .expect("relay");
+    // The echo server may take a moment to listen.
+    let mut desk = None;
+    for _ in 0..50 {
+        let mut unix = tokio::net::UnixStream::connect(relay.socket())
+            .await
+            .expect("the relay's socket");
+        if unix.write_all(b"hello").await.is_ok() {
+            let mut buf = [0u8; 5];
+            if let Ok(Ok(_)) = tokio::time::timeout(bound, unix.read_exact(&mut buf)).await {
+                assert_eq!(&buf, b"hello");
+                desk = Some(unix);
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut desk = desk.expect("the echo answers through the relay");
+
+    link.die().expect("the link dies");
+    // A request goes into the dead link.
+    desk.write_all(b"are you there?")
+        .await
+        .expect("written locally");
+    // Bound only so that a failure ends the test: without the relay's
+    // watch the connection would last about 15 minutes.
+    let mut buf = [0u8; 64];
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(120), desk.read(&mut buf))
+        .await
+        .expect("the relay lets the dead connection go");
+    assert!(
+        matches!(ended, Ok(0) | Err(_)),
+        "nothing can come back over a dead link: {ended:?}"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}

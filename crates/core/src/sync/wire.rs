@@ -187,6 +187,46 @@ struct Link {
 /// closes a connection that sends no TLS within its handshake deadline.
 const SPARE_FOR: Duration = Duration::from_secs(3);
 
+/// A village link often dies without a word: no reset, no close, the
+/// packets just stop. HTTP/2 keeps a connection until it is told it is
+/// gone, so without these the desk would send every retry into the dead
+/// connection until the kernel gives up on it (about 15 minutes of
+/// retransmissions on Linux), long after the link came back. So the
+/// kernel watches the relay's TCP connections ([`watch_for_a_dead_link`]):
+/// - keepalive probes after [`KEEPALIVE_IDLE`] of silence both ways, longer
+///   than the event stream's heartbeat (15 s), so a working desk never
+///   sends one; [`KEEPALIVE_PROBES`] unanswered, [`KEEPALIVE_INTERVAL`]
+///   apart, and the connection is closed;
+/// - (Linux) bytes sent and not acknowledged within [`UNACKNOWLEDGED_LIMIT`]
+///   close it too: a request sent into a dead link.
+///
+/// The closed connection reaches reqwest as the end of its socket, so the
+/// next request connects anew, and that connect says whether the link is
+/// back (decision 0049).
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(20);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
+const KEEPALIVE_PROBES: u32 = 3;
+const UNACKNOWLEDGED_LIMIT: Duration = Duration::from_secs(30);
+
+/// Sets the options above on a connection to the platform. Best effort: a
+/// system that refuses one keeps its defaults (and the request timeouts
+/// still give up on each request).
+fn watch_for_a_dead_link(tcp: &TcpStream) {
+    let socket = socket2::SockRef::from(tcp);
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(KEEPALIVE_IDLE)
+        .with_interval(KEEPALIVE_INTERVAL);
+    #[cfg(not(windows))]
+    let keepalive = keepalive.with_retries(KEEPALIVE_PROBES);
+    if let Err(err) = socket.set_tcp_keepalive(&keepalive) {
+        tracing::debug!("TCP keepalive not set: {err}");
+    }
+    #[cfg(target_os = "linux")]
+    if let Err(err) = socket.set_tcp_user_timeout(Some(UNACKNOWLEDGED_LIMIT)) {
+        tracing::debug!("TCP_USER_TIMEOUT not set: {err}");
+    }
+}
+
 impl Link {
     async fn connect(&self) -> io::Result<TcpStream> {
         let (host, port) = (self.target.0.as_str(), self.target.1);
@@ -207,6 +247,9 @@ impl Link {
         };
         self.unreachable
             .store(connected.is_err(), Ordering::Relaxed);
+        if let Ok(tcp) = &connected {
+            watch_for_a_dead_link(tcp);
+        }
         connected
     }
 
@@ -311,5 +354,45 @@ impl AsyncWrite for Counted {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn connections_to_the_platform_are_watched_for_a_dead_link() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let link = Link {
+            target: ("127.0.0.1".into(), port),
+            connect_timeout: Duration::from_secs(5),
+            meter: WireMeter::new(),
+            unreachable: Arc::new(AtomicBool::new(false)),
+            spare: std::sync::Mutex::new(None),
+        };
+        let tcp = link.connect().await.expect("connects");
+        let socket = socket2::SockRef::from(&tcp);
+        assert!(socket.keepalive().expect("keepalive"));
+        assert_eq!(socket.tcp_keepalive_time().expect("idle"), KEEPALIVE_IDLE);
+        assert_eq!(
+            socket.tcp_keepalive_interval().expect("interval"),
+            KEEPALIVE_INTERVAL
+        );
+        assert_eq!(
+            socket.tcp_keepalive_retries().expect("probes"),
+            KEEPALIVE_PROBES
+        );
+        #[cfg(target_os = "linux")]
+        assert_eq!(
+            socket.tcp_user_timeout().expect("user timeout"),
+            Some(UNACKNOWLEDGED_LIMIT)
+        );
+        // Longer than the heartbeat: a working desk's stream never idles
+        // long enough for a probe.
+        assert!(KEEPALIVE_IDLE > Duration::from_secs(homedesk_protocol::HEARTBEAT_SECS));
     }
 }
