@@ -392,7 +392,10 @@ async fn two_instances_behind_haproxy_share_one_platform_and_survive_a_kill() {
             }
             let hanging = eventually_async("pushes reach the hung instance", || async {
                 let now = proxy.server_sessions(name);
-                (now > before).then_some(now - before)
+                // `then`, not `then_some`: sessions can also end meanwhile
+                // (scur falls below `before`), and the difference must not
+                // be taken then.
+                (now > before).then(|| now - before)
             })
             .await;
             let waiting: Vec<u32> = desks
