@@ -133,3 +133,14 @@ pub fn memory(pid: u32) -> Option<Memory> {
 pub fn tree_memory(root: u32) -> Vec<Memory> {
     tree(root).into_iter().filter_map(memory).collect()
 }
+
+/// The value of `variable` in the environment process `pid` started with
+/// (`/proc/PID/environ`), if it has it.
+pub fn environment(pid: u32, variable: &str) -> Option<String> {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let prefix = format!("{variable}=");
+    environ
+        .split(|b| *b == 0)
+        .find_map(|entry| entry.strip_prefix(prefix.as_bytes()))
+        .map(|value| String::from_utf8_lossy(value).into_owned())
+}

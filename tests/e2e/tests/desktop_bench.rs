@@ -128,6 +128,79 @@ const check = () => {
 check();
 "#;
 
+/// The app's own work once it is interactive, timed in the page (one
+/// WebDriver call, so no round trip is in a figure): each step is done
+/// `REPEAT` times and its times (ms, the page's `performance.now()`, from
+/// the step's input to the DOM change that answers it) are returned.
+///
+/// - `search`: a query typed into the knowledge panel's box (an `input`
+///   event, as a keystroke gives) → its hits in the list. Includes the
+///   panel's 150 ms pause after the last keystroke and the core's search.
+/// - `article`: a hit's title clicked → the article shown.
+/// - `scroll`: the queue scrolled to its end → its last row drawn, then back
+///   to the top → its first row drawn (the windowed list redraws its rows).
+///
+/// Nothing here changes data: no conversation is claimed or opened.
+const UI_STEPS: &str = r#"
+const done = arguments[arguments.length - 1];
+const REPEAT = 5;
+const QUERIES = ['发票', '退款', '物流', 'fapiao', 'refund'];
+// Resolves at the first DOM change (or 5 ms check) after which `holds()` is
+// true, with the page's time then; rejects after 10 s.
+const when = (holds, what) => new Promise((resolve, reject) => {
+  if (holds()) { resolve(performance.now()); return; }
+  const began = performance.now();
+  let timer = null;
+  const check = () => {
+    if (holds()) { observer.disconnect(); clearInterval(timer); resolve(performance.now()); }
+    else if (performance.now() - began > 10000) {
+      observer.disconnect(); clearInterval(timer); reject(new Error(what + ' did not happen within 10 s'));
+    }
+  };
+  const observer = new MutationObserver(check);
+  observer.observe(document.body, { childList: true, subtree: true, attributes: true, characterData: true });
+  timer = setInterval(check, 5);
+});
+const $ = (css) => document.querySelector(css);
+const $$ = (css) => [...document.querySelectorAll(css)];
+const steps = async () => {
+  const out = { search: [], article: [], scroll: [] };
+  const box = $('[data-testid=knowledge-search]');
+  if (!box) throw new Error('no knowledge search box');
+  const type = (text) => { box.value = text; box.dispatchEvent(new Event('input', { bubbles: true })); };
+  for (let i = 0; i < REPEAT; i++) {
+    type('');
+    await when(() => $$('[data-testid=knowledge-hit]').length === 0, 'clearing the search');
+    const began = performance.now();
+    type(QUERIES[i % QUERIES.length]);
+    const ended = await when(() => $$('[data-testid=knowledge-hit]').length > 0, 'hits for ' + QUERIES[i % QUERIES.length]);
+    out.search.push(ended - began);
+
+    const hit = $('[data-testid=knowledge-hit] button');
+    const opened = performance.now();
+    hit.click();
+    const shown = await when(() => !!$('[data-testid=knowledge-article]'), 'the article');
+    out.article.push(shown - opened);
+    $('[data-testid=kb-close]').click();
+    await when(() => !$('[data-testid=knowledge-article]'), 'closing the article');
+  }
+  type('');
+  const list = $('[data-testid=queue-rows]');
+  const rows = Number(list.querySelector('table').getAttribute('aria-rowcount')) - 1;
+  const row = (index) => () => !!list.querySelector(`[data-testid=queue-row][data-index="${index}"]`);
+  for (let i = 0; i < REPEAT; i++) {
+    let began = performance.now();
+    list.scrollTop = list.scrollHeight;
+    out.scroll.push(await when(row(rows - 1), 'the last row') - began);
+    began = performance.now();
+    list.scrollTop = 0;
+    out.scroll.push(await when(row(0), 'the first row') - began);
+  }
+  return out;
+};
+steps().then((out) => done(out), (err) => done({ error: String(err) }));
+"#;
+
 /// The polling script for a probe.
 fn poll(probe: &str, rows: usize) -> String {
     POLL.replace("PROBE", &probe.replace("ROWS", &rows.to_string()))
@@ -160,6 +233,20 @@ struct Sample {
     last: serde_json::Value,
     /// Every process of the tree after the idle, the binary's own first.
     memory: Vec<Memory>,
+    /// `JSC_useJIT` in the environment of the window's web process (the
+    /// app turns JavaScriptCore's JIT off, decision 0050).
+    web_jit: Option<String>,
+    /// The app only: its own work once interactive, after the memory was
+    /// read ([`UI_STEPS`]): each step's times in ms.
+    steps: Option<Steps>,
+}
+
+/// The times of [`UI_STEPS`], in ms.
+#[derive(Debug)]
+struct Steps {
+    search: Vec<f64>,
+    article: Vec<f64>,
+    scroll: Vec<f64>,
 }
 
 impl Sample {
@@ -340,6 +427,15 @@ async fn measure(
         "expected the WebKit web and network processes under {}, found {names:?}",
         binary.display()
     );
+    let web_jit = memory
+        .iter()
+        .find(|m| m.name.starts_with("WebKitWebProces"))
+        .and_then(|m| procfs::environment(m.pid, "JSC_useJIT"));
+    let steps = if is_app {
+        Some(ui_steps(&session).await?)
+    } else {
+        None
+    };
     session.close().await?;
     Ok(Sample {
         first_check: first.first_check,
@@ -358,6 +454,30 @@ async fn measure(
         },
         last: done.last,
         memory,
+        web_jit,
+        steps,
+    })
+}
+
+/// Runs [`UI_STEPS`] in the app's page.
+async fn ui_steps(session: &AppSession) -> anyhow::Result<Steps> {
+    let answer = session.eval_async(UI_STEPS).await?;
+    anyhow::ensure!(
+        answer.get("error").is_none(),
+        "the app's steps failed in the page: {answer}"
+    );
+    let times = |key: &str| -> anyhow::Result<Vec<f64>> {
+        let times: Vec<f64> = answer[key]
+            .as_array()
+            .map(|list| list.iter().filter_map(serde_json::Value::as_f64).collect())
+            .unwrap_or_default();
+        anyhow::ensure!(!times.is_empty(), "no times for {key:?} in {answer}");
+        Ok(times)
+    };
+    Ok(Steps {
+        search: times("search")?,
+        article: times("article")?,
+        scroll: times("scroll")?,
     })
 }
 
@@ -454,6 +574,15 @@ async fn run(plan: &Plan) -> anyhow::Result<(Vec<Sample>, Vec<Sample>)> {
                     sample.last
                 ),
                 _ => String::new(),
+            };
+            let unlock = match &sample.steps {
+                Some(steps) => format!(
+                    "{unlock}steps: search {:.0} ms, article {:.0} ms, scroll {:.0} ms (medians); ",
+                    median(steps.search.clone()),
+                    median(steps.article.clone()),
+                    median(steps.scroll.clone())
+                ),
+                None => unlock,
             };
             println!(
                 "run {run}{} {}: interactive {:.2} s ({unlock}first check {:.2} s, load event {:.2} s; {} calls, {} checks {:.1} ms apart), Pss {} ({} processes), RSS {}, private {}",
@@ -553,6 +682,19 @@ async fn desktop_bench_smoke_one_start_of_each_window_becomes_interactive_and_is
         );
     }
     assert!(
+        app[0].steps.is_some() && blank[0].steps.is_none(),
+        "the app's own steps (search, article, scroll) were timed once it was interactive"
+    );
+    // The app's web process runs JavaScript without the JIT unless the
+    // environment asked for it (decision 0050); the blank window's keeps it.
+    if std::env::var_os("JSC_useJIT").is_none() {
+        assert_eq!(
+            (app[0].web_jit.as_deref(), blank[0].web_jit.as_deref()),
+            (Some("false"), None),
+            "JSC_useJIT in the environment of the app's and the blank window's web processes"
+        );
+    }
+    assert!(
         app[0].typing().is_some() && app[0].unlocking().is_some(),
         "the app's start went through the lock screen, which the benchmark unlocks"
     );
@@ -625,6 +767,31 @@ fn report(app: &[Sample], blank: &[Sample], plan: &Plan) -> String {
             None => out.push_str(&format!("| {name} | {a:.2} | — | — |\n")),
         }
     }
+    type Step = fn(&Steps) -> &Vec<f64>;
+    let steps: [(&str, Step); 3] = [
+        (
+            "app, once interactive: a query typed → its knowledge hits drawn (the panel's 150 ms pause included) (ms)",
+            |s| &s.search,
+        ),
+        (
+            "app, once interactive: a hit clicked → its article shown (ms)",
+            |s| &s.article,
+        ),
+        (
+            "app, once interactive: the queue scrolled to its end or top → that row drawn (ms)",
+            |s| &s.scroll,
+        ),
+    ];
+    for (name, step) in steps {
+        // The median of each run's median.
+        let a = median(
+            app.iter()
+                .filter_map(|s| s.steps.as_ref())
+                .map(|s| median(step(s).clone()))
+                .collect(),
+        );
+        out.push_str(&format!("| {name} | {a:.1} | — | — |\n"));
+    }
     type Kib = fn(&Sample) -> f64;
     let memory: [(String, Kib); 3] = [
         (
@@ -694,6 +861,12 @@ fn report(app: &[Sample], blank: &[Sample], plan: &Plan) -> String {
             / 1024.0
     };
     let (pss_over, private_over) = (over(Sample::pss_kib), over(Sample::private_kib));
+    let jit = |samples: &[Sample]| {
+        samples
+            .first()
+            .and_then(|s| s.web_jit.clone())
+            .unwrap_or_else(|| "unset".into())
+    };
     out.push_str(&format!(
         "\nGoals: start → interactive queue at most 1.3× the blank window (here {:.2}×), \
          Pss at most the blank window's + 60 MiB (here + {pss_over:.1} MiB; private memory + {private_over:.1} MiB).\n\
@@ -701,12 +874,16 @@ fn report(app: &[Sample], blank: &[Sample], plan: &Plan) -> String {
          {app_checks:.0} times in the page, {app_interval:.1} ms apart, in {app_calls:.0} \
          WebDriver call(s), until interactive; the blank window passed its check \
          {blank_checks:.0} time(s). The first run's queue when interactive: {} rows in view \
-         of {} (count line {}). Processes measured for the app: {}.\n",
+         of {} (count line {}). Processes measured for the app: {}. \
+         JSC_useJIT in the web process's environment: app {}, blank window {} \
+         (unset: JavaScriptCore's JIT is on).\n",
         of(app, |s| Some(s.interactive)) / of(blank, |s| Some(s.interactive)),
         queue["rows"],
         queue["total"],
         queue["counted"],
-        processes.join(", ")
+        processes.join(", "),
+        jit(app),
+        jit(blank),
     ));
     out
 }
