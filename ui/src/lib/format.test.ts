@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
+  calendarDate,
   clock,
+  dateTime,
   dayFromToday,
   elapsedSecs,
   fillKnown,
   formatYuan,
+  monthDay,
   offset,
   timeOfDay,
 } from "./format";
@@ -45,5 +48,49 @@ describe("format", () => {
   it("shows times of day on a 24-hour clock", () => {
     const evening = new Date(2026, 10, 30, 21, 5, 9).getTime();
     expect(timeOfDay(evening, "zh-CN")).toBe("21:05:09");
+    expect(timeOfDay(evening, "en")).toBe("21:05:09");
+  });
+
+  it("shows dates and times in each language's own order", () => {
+    const evening = new Date(2026, 11, 5, 21, 5, 9).getTime();
+    expect(calendarDate(evening, "zh-CN")).toBe("2026/12/5");
+    expect(calendarDate(evening, "en")).toBe("12/5/2026");
+    expect(monthDay(evening, "zh-CN")).toBe("12/5");
+    expect(monthDay(evening, "en")).toBe("12/5");
+    expect(dateTime(evening, "zh-CN")).toBe("2026/12/5 21:05:09");
+    expect(dateTime(evening, "en")).toBe("12/5/2026, 21:05:09");
+  });
+
+  it("writes midnight as 00, where English ICU with hour12: false says 24", () => {
+    const late = new Date(2026, 0, 2, 0, 7, 3).getTime();
+    expect(timeOfDay(late, "en")).toBe("00:07:03");
+    expect(dateTime(late, "en")).toBe("1/2/2026, 00:07:03");
+    expect(dateTime(late, "zh-CN")).toBe("2026/1/2 00:07:03");
+  });
+
+  it("writes what ICU writes for both languages, without calling it", () => {
+    // Every month, days with one and two digits, hours after midnight.
+    for (let month = 0; month < 12; month++) {
+      for (const [day, hour] of [
+        [1, 1],
+        [9, 9],
+        [10, 12],
+        [28, 23],
+      ] as const) {
+        const at = new Date(2026, month, day, hour, 4, 59).getTime();
+        for (const locale of ["zh-CN", "en"]) {
+          const date = new Date(at);
+          expect(timeOfDay(at, locale)).toBe(date.toLocaleTimeString(locale, { hour12: false }));
+          expect(calendarDate(at, locale)).toBe(date.toLocaleDateString(locale));
+          expect(monthDay(at, locale)).toBe(
+            date.toLocaleDateString(locale, { month: "numeric", day: "numeric" }),
+          );
+          expect(dateTime(at, locale)).toBe(date.toLocaleString(locale, { hour12: false }));
+          expect(dayFromToday(0, locale, at)).toBe(
+            date.toLocaleDateString(locale, { month: "long", day: "numeric" }),
+          );
+        }
+      }
+    }
   });
 });

@@ -1,5 +1,5 @@
-// Small formatters the conversation area shares: money, elapsed time, and
-// filling a script's {placeholders}. Pure functions, tested in format.test.ts.
+// Small formatters the desk shares: money, elapsed time, dates and times,
+// and filling a script's {placeholders}. Pure functions, tested in format.test.ts.
 
 /** Fen (1/100 yuan, an integer) as yuan: 1230 → "¥12.30", 123456 → "¥1,234.56". */
 export function formatYuan(fen: number): string {
@@ -44,14 +44,57 @@ export function fillKnown(text: string, values: Record<string, string>): string 
   });
 }
 
-/** A time of day in the interface language, 24-hour: "14:05:09". */
+// Dates and times are written out here rather than with `toLocale…String`
+// or `Intl.DateTimeFormat`: the first such call makes WebKit's web process
+// load ICU's date-formatting code and data, about 2 MiB that stay for the
+// life of the window (decision 0051), for the two languages the desk speaks
+// and a handful of fixed forms. The forms are those ICU gives for `zh-CN`
+// and `en` (format.test.ts compares them), except that midnight is 00:xx,
+// never ICU's "24:xx" of English with `hour12: false`.
+
+const MONTHS_EN = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+
+const two = (n: number) => n.toString().padStart(2, "0");
+const isChinese = (locale: string) => locale.toLowerCase().startsWith("zh");
+
+/** A time of day, 24-hour, in either language: "14:05:09". */
 export function timeOfDay(ms: number, locale: string): string {
-  return new Date(ms).toLocaleTimeString(locale, { hour12: false });
+  void locale;
+  const at = new Date(ms);
+  return `${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
 }
 
-/** A date and time in the interface language, 24-hour. */
+/** A date with its year: "2026/12/5" in Chinese, "12/5/2026" in English. */
+export function calendarDate(ms: number, locale: string): string {
+  const at = new Date(ms);
+  const [y, m, d] = [at.getFullYear(), at.getMonth() + 1, at.getDate()];
+  return isChinese(locale) ? `${y}/${m}/${d}` : `${m}/${d}/${y}`;
+}
+
+/** A month and day, short: "12/5" in either language. */
+export function monthDay(ms: number, locale: string): string {
+  void locale;
+  const at = new Date(ms);
+  return `${at.getMonth() + 1}/${at.getDate()}`;
+}
+
+/** A date and time, 24-hour: "2026/12/5 14:05:09", "12/5/2026, 14:05:09". */
 export function dateTime(ms: number, locale: string): string {
-  return new Date(ms).toLocaleString(locale, { hour12: false });
+  const separator = isChinese(locale) ? " " : ", ";
+  return `${calendarDate(ms, locale)}${separator}${timeOfDay(ms, locale)}`;
 }
 
 /**
@@ -61,5 +104,6 @@ export function dateTime(ms: number, locale: string): string {
 export function dayFromToday(days: number, locale: string, now: number = Date.now()): string {
   const at = new Date(now);
   at.setDate(at.getDate() + days);
-  return at.toLocaleDateString(locale, { month: "long", day: "numeric" });
+  const [m, d] = [at.getMonth() + 1, at.getDate()];
+  return isChinese(locale) ? `${m}月${d}日` : `${MONTHS_EN[m - 1]} ${d}`;
 }
